@@ -1,0 +1,27 @@
+"""Entry point of ``aprender-shell`` and ``python -m aprender_shell``.
+
+``suggest`` runs on every keystroke of a user who has no server, so its common form skips
+click (whose import alone costs more than Python's start-up); anything the fast path does not
+recognise, including ``--help`` and every error, goes to the click command line.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main() -> None:
+    argv = sys.argv[1:]
+    if argv[:1] == ["suggest"]:
+        from aprender_shell.fastpath import run_suggest
+
+        code = run_suggest(argv[1:])
+        if code is not None:
+            sys.exit(code)
+    from aprender_shell.cli import main as cli_main
+
+    cli_main(argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+"""Where aprender-shell keeps its files.
+
+Defaults come from platformdirs; ``APRENDER_SHELL_HOME`` moves everything (model, journal,
+server socket) under one folder, which is how tests stay away from the real home.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+HOME_ENV = "APRENDER_SHELL_HOME"
+APP_NAME = "aprender-shell"
+MODEL_FILENAME = "model.apbundle"
+
+
+def data_dir() -> Path:
+    """The folder holding the model and what it learned since training."""
+    override = os.environ.get(HOME_ENV)
+    if override:
+        return Path(override).expanduser()
+    from platformdirs import user_data_path
+
+    return user_data_path(APP_NAME, appauthor=False)
+
+
+def default_model_path() -> Path:
+    """The model file used when ``--model`` is not given."""
+    return data_dir() / MODEL_FILENAME
+
+
+def runtime_dir() -> Path:
+    """The private folder for the server's socket and pid file (created 0700 by the server)."""
+    override = os.environ.get(HOME_ENV)
+    if override:
+        return Path(override).expanduser() / "run"
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and os.path.isdir(runtime):
+        return Path(runtime) / APP_NAME
+    return data_dir() / "run"
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) readable by the user alone; tighten it if it exists."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if (path.stat().st_mode & 0o777) != 0o700:
+        os.chmod(path, 0o700)
+    return path

@@ -1,0 +1,23 @@
+"""Test-wide fixtures: every test runs with a private, empty home.
+
+``APRENDER_SHELL_HOME`` and ``HOME`` point into ``tmp_path`` so no test reads the developer's
+history or writes a model into the real data folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("APRENDER_SHELL_HOME", str(tmp_path / "aprender"))
+    for name in ("HISTFILE", "XDG_RUNTIME_DIR", "XDG_DATA_HOME", "ZDOTDIR"):
+        monkeypatch.delenv(name, raising=False)
+    yield home
