@@ -1,1 +1,39 @@
-"""bundle layer."""
+"""The ``.apbundle`` library: many named binary entries in one file, paged within a memory limit.
+
+- ``BundleBuilder`` / ``ModelBundle`` write bundles (atomically, mode 0600); ``ModelBundle.load``
+  reads one whole.
+- ``PagedBundle.open(path, PagingConfig(...))`` reads entries on demand, verifies each
+  CRC-32 and evicts (LRU or LFU) so the bytes held never exceed ``max_memory``.
+
+The byte format is specified in FORMAT.md. Importing this package loads only the standard
+library's json, struct, zlib, os and threading, so CLI start-up stays fast.
+"""
+
+from __future__ import annotations
+
+from aprender_shell.bundle.builder import BundleBuilder, BundleConfig, ModelBundle
+from aprender_shell.bundle.cache import CachePolicy, EvictionStrategy, LFUPolicy, LRUPolicy
+from aprender_shell.bundle.format import ALIGNMENT, MAGIC, VERSION, Compression, EntryNotFoundError
+from aprender_shell.bundle.paging import PagedBundle, PagingConfig, PagingStats
+from aprender_shell.errors import BundleError, ChecksumError, EntryTooLargeError
+
+__all__ = [
+    "ALIGNMENT",
+    "MAGIC",
+    "VERSION",
+    "BundleBuilder",
+    "BundleConfig",
+    "BundleError",
+    "CachePolicy",
+    "ChecksumError",
+    "Compression",
+    "EntryNotFoundError",
+    "EntryTooLargeError",
+    "EvictionStrategy",
+    "LFUPolicy",
+    "LRUPolicy",
+    "ModelBundle",
+    "PagedBundle",
+    "PagingConfig",
+    "PagingStats",
+]
