@@ -28,6 +28,7 @@ ALIGNMENT = 64
 # before allocating keeps a damaged header from costing gigabytes.
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 MAX_U32 = 0xFFFFFFFF
+MAX_INT64 = 2**63 - 1
 
 
 class Compression(str, Enum):
@@ -252,10 +253,10 @@ def _decode_entry(
             f"{source} is corrupt: {where} has a name that is not valid Unicode"
         ) from None
     where = f"entry {name!r}"
-    offset = _field_int(record, "offset", where, source, file_size)
-    size = _field_int(record, "size", where, source, file_size)
+    offset = _field_int(record, "offset", where, source, MAX_INT64)
+    size = _field_int(record, "size", where, source, MAX_INT64)
     crc = _field_int(record, "checksum", where, source, MAX_U32)
-    raw_size = _field_int(record, "raw_size", where, source, 2**63 - 1)
+    raw_size = _field_int(record, "raw_size", where, source, MAX_INT64)
     method = record.get("compression")
     try:
         compression = Compression(method)
@@ -272,7 +273,7 @@ def _decode_entry(
         raise BundleError(f"{source} is corrupt: {where} starts inside the header or manifest")
     if offset + size > file_size:
         raise BundleError(
-            f"{source} is truncated: {where} ends at byte {offset + size}"
+            f"{source} is truncated or corrupt: {where} ends at byte {offset + size}"
             f" but the file has {file_size}"
         )
     if compression is Compression.NONE and raw_size != size:

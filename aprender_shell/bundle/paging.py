@@ -131,10 +131,14 @@ class PagedBundle:
             if not stat.S_ISREG(info.st_mode):
                 raise BundleError(f"{source} is not a regular file, so not a bundle")
             size = info.st_size
-            manifest_length = decode_header(_read_at(fd, HEADER_SIZE, 0, source), size, source)
+            head = _pread(fd, HEADER_SIZE, 0)  # may be short: decode_header explains why
+            manifest_length = decode_header(head, size, source)
             manifest = _read_at(fd, manifest_length, HEADER_SIZE, source)
             entries = decode_manifest(manifest, size, source)
             return cls(source, fd, entries, config or PagingConfig())
+        except OSError as error:
+            os.close(fd)
+            raise BundleError(f"cannot read {source}: {error.strerror or error}") from None
         except BaseException:
             os.close(fd)
             raise
