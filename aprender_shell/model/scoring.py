@@ -1,0 +1,60 @@
+"""The one score that ranks every suggestion, and the constants it is tuned with.
+
+A candidate command ``c`` typed after ``p`` (the previous command) scores::
+
+    static(c)  = MU * short_weight(c) / W_short + (1 - MU) * long_weight(c) / W_long
+    context(c) = lam * transitions(p -> c) / count(p) + (1 - lam) * static(c),
+                 lam = count(p) / (count(p) + KAPPA)
+
+where the weights are occurrence counts decayed exponentially with the number of commands
+run since (time constants ``TAU_SHORT`` and ``TAU_LONG``, in commands) and ``W_*`` are the
+total weights, so ``static`` is a recency-weighted frequency. History candidates matching the
+typed prefix share ``1 - novelty`` of the probability in proportion to ``context``; n-gram
+continuations (commands never seen whole) share ``novelty``, the rate at which the history
+introduces new commands.
+"""
+
+from __future__ import annotations
+
+import math
+
+TAU_SHORT = 30.0
+TAU_LONG = 3000.0
+MU = 0.5
+KAPPA = 1.0
+# How strongly the command two back predicts the next, relative to the previous one.
+SECOND_ORDER = 0.25
+NGRAM_BACKOFF = 0.4
+# Share of the score given to what was run in the same working directory, when known.
+CWD_WEIGHT = 0.3
+
+SUCCESSORS_KEPT = 12
+HOT_CANDIDATES = 8
+NGRAM_CONTINUATIONS = 12
+MAX_COMMAND_CHARS = 2000
+
+
+def decay(steps: float, tau: float) -> float:
+    """The factor a weight loses over ``steps`` commands."""
+    return math.exp(-steps / tau)
+
+
+def total_weight(clock: float, tau: float) -> float:
+    """Sum of the decayed weights of ``clock`` commands, the last of them just run."""
+    if clock <= 0:
+        return 0.0
+    return (1.0 - math.exp(-clock / tau)) / (1.0 - math.exp(-1.0 / tau))
+
+
+def static_score(short_weight: float, long_weight: float, w_short: float, w_long: float) -> float:
+    """Recency-weighted frequency of a command, in [0, 1]."""
+    short = short_weight / w_short if w_short > 0 else 0.0
+    long_ = long_weight / w_long if w_long > 0 else 0.0
+    return MU * short + (1.0 - MU) * long_
+
+
+def context_weight(previous_count: int) -> float:
+    """How much the previous command's successors count against the static score."""
+    if previous_count <= 0:
+        return 0.0
+    return previous_count / (previous_count + KAPPA)

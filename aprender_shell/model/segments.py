@@ -1,0 +1,235 @@
+"""Binary layout of the model's bundle entries, read in place without decoding them whole.
+
+A segment is a sorted table of records, each a UTF-8 key followed by a payload. Queries
+binary-search the keys and unpack only the records they touch, so the bytes held by
+``PagedBundle``'s cache are all the memory a segment costs.
+
+Segment layout (little-endian)::
+
+    u32 record_count
+    u32 flags                     bit 0: a ranked-order array follows the offsets
+    u32 offsets[record_count + 1] byte offsets of records, relative to the record area
+    u32 ranked[record_count]      (if flagged) record indices, best static score first
+    records                       each: u16 key_length, key (UTF-8), payload
+
+Payloads:
+
+- command record: ``CommandStats`` then u8 successor count, then for each successor a
+  u16 text length, its text, u32 transition count and its ``CommandStats``.
+- hot-prefix record: u8 candidate count, then for each a u16 text length, text, ``CommandStats``.
+- n-gram record: u32 context total, u8 continuation count, then for each a u16 token length,
+  the token, u32 count.
+
+``CommandStats`` is ``u32 count, u32 last_position, f32 short_weight, f32 long_weight``.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+_U32 = struct.Struct("<I")
+_U16 = struct.Struct("<H")
+_HEADER = struct.Struct("<II")
+_STATS = struct.Struct("<IIff")
+_NGRAM_HEAD = struct.Struct("<IB")
+RANKED_FLAG = 1
+MAX_KEY_BYTES = 0xFFFF
+
+
+@dataclass(frozen=True)
+class CommandStats:
+    """How often and how recently a whole command was used, as of the end of training."""
+
+    count: int
+    last_position: int
+    short_weight: float
+    long_weight: float
+
+
+@dataclass(frozen=True)
+class Successor:
+    """A command seen right after another one, with how often that happened."""
+
+    text: str
+    transitions: int
+    stats: CommandStats
+
+
+@dataclass(frozen=True)
+class CommandRecord:
+    text: str
+    stats: CommandStats
+    successors: tuple[Successor, ...]
+
+
+def _pack_text(text: str) -> bytes:
+    raw = text.encode("utf-8", "surrogatepass")
+    return _U16.pack(len(raw)) + raw
+
+
+def _pack_stats(stats: CommandStats) -> bytes:
+    return _STATS.pack(stats.count, stats.last_position, stats.short_weight, stats.long_weight)
+
+
+def encode_command_payload(stats: CommandStats, successors: Sequence[Successor]) -> bytes:
+    parts = [_pack_stats(stats), bytes([len(successors)])]
+    for successor in successors:
+        parts.append(_pack_text(successor.text))
+        parts.append(_U32.pack(successor.transitions))
+        parts.append(_pack_stats(successor.stats))
+    return b"".join(parts)
+
+
+def encode_candidates_payload(candidates: Sequence[tuple[str, CommandStats]]) -> bytes:
+    parts = [bytes([len(candidates)])]
+    for text, stats in candidates:
+        parts.append(_pack_text(text))
+        parts.append(_pack_stats(stats))
+    return b"".join(parts)
+
+
+def encode_ngram_payload(total: int, continuations: Sequence[tuple[str, int]]) -> bytes:
+    parts = [_NGRAM_HEAD.pack(total, len(continuations))]
+    for token, count in continuations:
+        parts.append(_pack_text(token))
+        parts.append(_U32.pack(count))
+    return b"".join(parts)
+
+
+def record_size(key: str, payload: bytes) -> int:
+    """Bytes a record adds to a segment (its offset entry and ranked entry included)."""
+    return 2 + len(key.encode("utf-8", "surrogatepass")) + len(payload) + 8
+
+
+def encode_segment(
+    records: Sequence[tuple[str, bytes]], ranked: Sequence[int] | None = None
+) -> bytes:
+    """Serialise ``records`` (already sorted by key) into one segment."""
+    body = bytearray()
+    offsets = [0]
+    for key, payload in records:
+        body += _pack_text(key)
+        body += payload
+        offsets.append(len(body))
+    flags = RANKED_FLAG if ranked is not None else 0
+    head = bytearray(_HEADER.pack(len(records), flags))
+    head += struct.pack(f"<{len(offsets)}I", *offsets)
+    if ranked is not None:
+        head += struct.pack(f"<{len(ranked)}I", *ranked)
+    return bytes(head + body)
+
+
+class SegmentView:
+    """Read-only access to one segment's records straight from its bytes."""
+
+    __slots__ = ("data", "count", "_offsets_at", "_ranked_at", "_records_at")
+
+    def __init__(self, data: bytes) -> None:
+        if len(data) < _HEADER.size:
+            raise ValueError("segment shorter than its header")
+        self.data = data
+        self.count, flags = _HEADER.unpack_from(data, 0)
+        self._offsets_at = _HEADER.size
+        after_offsets = self._offsets_at + 4 * (self.count + 1)
+        self._ranked_at = after_offsets if flags & RANKED_FLAG else -1
+        self._records_at = after_offsets + (4 * self.count if flags & RANKED_FLAG else 0)
+        if self._records_at > len(data):
+            raise ValueError("segment record table runs past its end")
+
+    def _record_start(self, index: int) -> int:
+        return self._records_at + _U32.unpack_from(self.data, self._offsets_at + 4 * index)[0]
+
+    def key(self, index: int) -> str:
+        start = self._record_start(index)
+        length = _U16.unpack_from(self.data, start)[0]
+        return self.data[start + 2 : start + 2 + length].decode("utf-8", "surrogatepass")
+
+    def payload_start(self, index: int) -> int:
+        start = self._record_start(index)
+        return start + 2 + _U16.unpack_from(self.data, start)[0]
+
+    def lower_bound(self, key: str) -> int:
+        """Index of the first record whose key is >= ``key``."""
+        lo, hi = 0, self.count
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.key(mid) < key:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    def prefix_range(self, prefix: str) -> tuple[int, int]:
+        """Indices ``[lo, hi)`` of the records whose key starts with ``prefix``."""
+        lo = self.lower_bound(prefix)
+        hi = self.lower_bound(prefix + "\U0010ffff") if prefix else self.count
+        # Keys may contain U+10FFFF themselves; step over any that still match.
+        while hi < self.count and self.key(hi).startswith(prefix):
+            hi += 1
+        return lo, hi
+
+    def find(self, key: str) -> int:
+        """Index of the record with exactly ``key``, or -1."""
+        index = self.lower_bound(key)
+        if index < self.count and self.key(index) == key:
+            return index
+        return -1
+
+    def ranked(self) -> Iterator[int]:
+        """Record indices in descending order of static score."""
+        if self._ranked_at < 0:
+            yield from range(self.count)
+            return
+        for position in range(self.count):
+            yield _U32.unpack_from(self.data, self._ranked_at + 4 * position)[0]
+
+    # Payload decoders --------------------------------------------------------------------
+
+    def _text_at(self, offset: int) -> tuple[str, int]:
+        length = _U16.unpack_from(self.data, offset)[0]
+        end = offset + 2 + length
+        return self.data[offset + 2 : end].decode("utf-8", "surrogatepass"), end
+
+    def _stats_at(self, offset: int) -> tuple[CommandStats, int]:
+        count, last, short, long_ = _STATS.unpack_from(self.data, offset)
+        return CommandStats(count, last, short, long_), offset + _STATS.size
+
+    def command_stats(self, index: int) -> CommandStats:
+        return self._stats_at(self.payload_start(index))[0]
+
+    def command(self, index: int) -> CommandRecord:
+        offset = self.payload_start(index)
+        stats, offset = self._stats_at(offset)
+        successor_count = self.data[offset]
+        offset += 1
+        successors = []
+        for _ in range(successor_count):
+            text, offset = self._text_at(offset)
+            transitions = _U32.unpack_from(self.data, offset)[0]
+            succ_stats, offset = self._stats_at(offset + 4)
+            successors.append(Successor(text, transitions, succ_stats))
+        return CommandRecord(self.key(index), stats, tuple(successors))
+
+    def candidates(self, index: int) -> list[tuple[str, CommandStats]]:
+        offset = self.payload_start(index)
+        count = self.data[offset]
+        offset += 1
+        result = []
+        for _ in range(count):
+            text, offset = self._text_at(offset)
+            stats, offset = self._stats_at(offset)
+            result.append((text, stats))
+        return result
+
+    def ngram(self, index: int) -> tuple[int, list[tuple[str, int]]]:
+        offset = self.payload_start(index)
+        total, count = _NGRAM_HEAD.unpack_from(self.data, offset)
+        offset += _NGRAM_HEAD.size
+        result = []
+        for _ in range(count):
+            token, offset = self._text_at(offset)
+            result.append((token, _U32.unpack_from(self.data, offset)[0]))
+            offset += 4
+        return total, result

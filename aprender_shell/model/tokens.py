@@ -1,0 +1,82 @@
+"""Shell-aware tokens of a command line, as the n-gram model sees them.
+
+A token is a word as the shell splits it, quotes kept as typed (``"fix bug"`` is one token),
+or a control operator (``|``, ``||``, ``&&``, ``;``, ``&``, ``(``, ``)``) even when it is
+written without spaces (``ls|wc`` is ``ls``, ``|``, ``wc``). Redirections stay inside their
+word (``2>/dev/null``), since users type them as one.
+"""
+
+from __future__ import annotations
+
+_OPERATORS = ("&&", "||", ";;", "|&", "|", ";", "&", "(", ")")
+_SPACE = " \t\n"
+
+
+def _lex(line: str) -> tuple[list[str], str, bool]:
+    """Tokens, the unfinished last word, and whether a quote is still open."""
+    tokens: list[str] = []
+    word: list[str] = []
+    quote = ""
+    position = 0
+    length = len(line)
+    while position < length:
+        char = line[position]
+        if quote:
+            word.append(char)
+            if char == "\\" and quote == '"' and position + 1 < length:
+                word.append(line[position + 1])
+                position += 1
+            elif char == quote:
+                quote = ""
+        elif char == "\\" and position + 1 < length:
+            word.append(line[position : position + 2])
+            position += 1
+        elif char in "'\"":
+            quote = char
+            word.append(char)
+        elif char in _SPACE:
+            if word:
+                tokens.append("".join(word))
+                word = []
+        else:
+            operator = next((op for op in _OPERATORS if line.startswith(op, position)), None)
+            redirect = operator == "&" and line.startswith(">", position + 1)
+            if operator is None or redirect or (operator == "&" and word and word[-1] == ">"):
+                word.append(char)
+            else:
+                if word:
+                    tokens.append("".join(word))
+                    word = []
+                tokens.append(operator)
+                position += len(operator)
+                continue
+        position += 1
+    return tokens, "".join(word), bool(quote)
+
+
+def tokenize(line: str) -> list[str]:
+    """The tokens of a whole command line."""
+    tokens, last, _ = _lex(line)
+    if last:
+        tokens.append(last)
+    return tokens
+
+
+def split_prefix(prefix: str) -> tuple[list[str], str]:
+    """The finished tokens of what was typed, and the word being typed (``""`` after a space).
+
+    ``split_prefix("git com")`` is ``(["git"], "com")``; ``split_prefix("git ")`` is
+    ``(["git"], "")``. Inside an open quote the partial word runs to the end, spaces included.
+    """
+    tokens, last, _ = _lex(prefix)
+    return tokens, last
+
+
+def command_family(line: str) -> str:
+    """The program a command line runs: its first word after ``VAR=value`` assignments."""
+    for token in tokenize(line):
+        name, equals, _ = token.partition("=")
+        if equals and name.isidentifier():
+            continue
+        return token
+    return ""
