@@ -1,0 +1,456 @@
+"""The paged command predictor: answers ``suggest`` from a model bundle within a memory limit.
+
+Only the small ``index`` entry is decoded and kept; every query reads at most a few segments
+through ``PagedBundle`` (the command segment holding the typed prefix, or the hot-prefix
+segment when the prefix spans several; the previous command's segment for its successors;
+n-gram segments when the command was never seen whole) and reads them in place, so the
+memory held for the model is the paging cache, bounded by the limit, plus the index.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import math
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aprender_shell.bundle import BundleError, EvictionStrategy, PagedBundle, PagingConfig
+from aprender_shell.errors import AprenderError, ModelNotFoundError
+from aprender_shell.model import scoring
+from aprender_shell.model.journal import Journal, Overlay, replay
+from aprender_shell.model.secrets import contains_secret
+from aprender_shell.model.segments import CommandStats, SegmentView
+from aprender_shell.model.tokens import split_prefix
+from aprender_shell.model.train import (
+    DEFAULT_MEMORY_LIMIT,
+    END,
+    MODEL_FORMAT,
+    MODEL_VERSION,
+    SEP,
+    START,
+    check_memory_limit,
+)
+
+RETRIEVE = 24
+SCORE_WHOLE_RANGE = 256
+RANKED_SCAN_LIMIT = 20_000
+MAX_GENERATED_TOKENS = 8
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A whole command line that starts with exactly what was typed, and its score in [0, 1]."""
+
+    text: str
+    score: float
+
+
+@dataclass
+class ModelStats:
+    """Figures about a model and the paging activity of this predictor."""
+
+    model_path: Path
+    model_bytes: int
+    ngram: int
+    total_commands: int
+    unique_commands: int
+    vocabulary: int
+    families: int
+    segments: int
+    loaded_segments: int
+    memory_limit: int
+    loaded_bytes: int
+    hits: int
+    misses: int
+    evictions: int
+    hit_rate: float
+    total_bytes_loaded: int
+    learned_commands: int
+    top_commands: list[tuple[str, int]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dict(self.__dict__)
+        data["model_path"] = str(self.model_path)
+        data["top_commands"] = [list(item) for item in self.top_commands]
+        return data
+
+
+class _Table:
+    """One of the model's sorted tables, split into segments named in the index."""
+
+    def __init__(self, bundle: PagedBundle, spec: dict[str, list[str]]) -> None:
+        self._bundle = bundle
+        self.starts = list(spec["starts"])
+        self.names = list(spec["names"])
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def view(self, number: int) -> SegmentView:
+        return SegmentView(self._bundle.get_model(self.names[number]))
+
+    def segment_of(self, key: str) -> int:
+        """The segment whose key range would hold ``key`` (-1 if the table is empty)."""
+        return bisect.bisect_right(self.starts, key) - 1 if self.names else -1
+
+    def segments_of_prefix(self, prefix: str) -> tuple[int, int]:
+        """First and last segment that may hold keys starting with ``prefix``."""
+        first = max(0, self.segment_of(prefix))
+        last = bisect.bisect_left(self.starts, prefix)
+        while last < len(self.starts) and self.starts[last].startswith(prefix):
+            last += 1
+        return first, max(first, last - 1)
+
+    def find(self, key: str) -> tuple[SegmentView, int] | None:
+        number = self.segment_of(key)
+        if number < 0:
+            return None
+        view = self.view(number)
+        index = view.find(key)
+        return (view, index) if index >= 0 else None
+
+
+class Predictor:
+    """Suggests whole command lines from a paged model bundle; learns as commands are recorded.
+
+    Not safe to share between threads: the server serialises requests; give each thread its
+    own predictor otherwise.
+    """
+
+    def __init__(self, model_path: Path, bundle: PagedBundle, index: dict[str, Any]) -> None:
+        self.model_path = model_path
+        self._bundle = bundle
+        self._index = index
+        self._identity = _file_identity(model_path)
+        tables = index["tables"]
+        self._commands = _Table(bundle, tables["cmd"])
+        self._hot = _Table(bundle, tables["hot"])
+        self._ngrams = _Table(bundle, tables["ngram"])
+        self.ngram = int(index["ngram"])
+        self._trained_clock = int(index["total_commands"])
+        self._novelty = float(index["novelty"])
+        self._overlay = Overlay(self._trained_clock)
+        self._journal = Journal(model_path, str(index["generation"]))
+        replay(self._overlay, self._journal.load())
+
+    @classmethod
+    def open(cls, model_path: Path | None = None, memory_limit: int | None = None) -> Predictor:
+        """Open the model at ``model_path`` (default: the user's) within ``memory_limit`` bytes."""
+        from aprender_shell.paths import default_model_path
+
+        path = Path(model_path) if model_path is not None else default_model_path()
+        limit = check_memory_limit(memory_limit or DEFAULT_MEMORY_LIMIT)
+        if not path.exists():
+            raise ModelNotFoundError(f"no model at {path}: run 'aprender-shell train' first")
+        config = PagingConfig(max_memory=limit, eviction=EvictionStrategy.LRU, prefetch=False)
+        try:
+            bundle = PagedBundle.open(path, config)
+        except BundleError as error:
+            raise BundleError(f"{error} (retrain with 'aprender-shell train')") from error
+        try:
+            index = _read_index(bundle, path)
+            return cls(path, bundle, index)
+        except BaseException:
+            bundle.close()
+            raise
+
+    # Queries -----------------------------------------------------------------------------
+
+    def suggest(
+        self, prefix: str, k: int = 5, prev: Sequence[str] = (), cwd: str | None = None
+    ) -> list[Suggestion]:
+        """The ``k`` most likely whole commands starting with ``prefix``, best first."""
+        if k <= 0 or len(prefix) > scoring.MAX_COMMAND_CHARS:
+            return []
+        try:
+            return self._suggest(prefix, k, prev, cwd)
+        except BundleError:
+            raise
+        except (ValueError, IndexError, UnicodeDecodeError) as error:
+            raise BundleError(
+                f"model {self.model_path} is corrupt ({error}): retrain with 'aprender-shell train'"
+            ) from error
+
+    def _suggest(
+        self, prefix: str, k: int, prev: Sequence[str], cwd: str | None
+    ) -> list[Suggestion]:
+        candidates: dict[str, CommandStats | None] = {}
+        for text, stats in self._history_candidates(prefix):
+            candidates[text] = stats
+        previous = prev[-1] if prev else None
+        transitions: dict[str, int] = {}
+        previous_count = 0
+        if previous is not None:
+            previous_count, transitions = self._successors_of(previous, prefix, candidates)
+        for text in self._overlay.matching(prefix):
+            candidates.setdefault(text, None)
+        local = self._overlay.in_directory(cwd) if cwd else None
+
+        clock = self._overlay.clock
+        w_short = scoring.total_weight(clock, scoring.TAU_SHORT)
+        w_long = scoring.total_weight(clock, scoring.TAU_LONG)
+        age = clock - self._trained_clock
+        keep_short = math.exp(-age / scoring.TAU_SHORT)
+        keep_long = math.exp(-age / scoring.TAU_LONG)
+        lam = scoring.context_weight(previous_count)
+        local_total = sum(local.values()) if local else 0
+
+        scored: dict[str, float] = {}
+        for text, stats in candidates.items():
+            short = long_ = 0.0
+            if stats is not None:
+                short, long_ = stats.short_weight * keep_short, stats.long_weight * keep_long
+            learned = self._overlay.stats(text)
+            if learned is not None:
+                short, long_ = short + learned.short_weight, long_ + learned.long_weight
+            value = scoring.static_score(short, long_, w_short, w_long)
+            if lam:
+                value = lam * transitions.get(text, 0) / previous_count + (1.0 - lam) * value
+            if local_total and local is not None:
+                share = local[text] / local_total
+                value = (1.0 - scoring.CWD_WEIGHT) * value + scoring.CWD_WEIGHT * share
+            scored[text] = value
+        total = sum(scored.values())
+        results: dict[str, float] = {}
+        if total > 0:
+            history_share = 1.0 - self._novelty
+            for text, value in scored.items():
+                results[text] = history_share * value / total
+        if prefix.strip():
+            for text, probability in self._continuations(prefix, k):
+                results[text] = results.get(text, 0.0) + self._novelty * probability
+        best = sorted(results.items(), key=lambda item: (-item[1], item[0]))[:k]
+        return [Suggestion(text, min(1.0, score)) for text, score in best if score > 0]
+
+    def _history_candidates(self, prefix: str) -> Iterator[tuple[str, CommandStats]]:
+        table = self._commands
+        if not len(table):
+            return
+        first, last = table.segments_of_prefix(prefix)
+        if first != last:
+            found = self._hot.find(prefix)
+            if found is not None:
+                view, index = found
+                yield from view.candidates(index)
+                return
+        view = table.view(first)
+        lo, hi = view.prefix_range(prefix)
+        if hi - lo <= SCORE_WHOLE_RANGE:
+            for index in range(lo, hi):
+                yield view.key(index), view.command_stats(index)
+            return
+        taken = 0
+        for scanned, index in enumerate(view.ranked()):
+            if lo <= index < hi:
+                yield view.key(index), view.command_stats(index)
+                taken += 1
+                if taken == RETRIEVE:
+                    return
+            if scanned >= RANKED_SCAN_LIMIT:
+                return
+
+    def _successors_of(
+        self, previous: str, prefix: str, candidates: dict[str, CommandStats | None]
+    ) -> tuple[int, dict[str, int]]:
+        transitions: dict[str, int] = {}
+        count = 0
+        found = self._commands.find(previous) if len(self._commands) else None
+        if found is not None:
+            view, index = found
+            record = view.command(index)
+            count = record.stats.count
+            for successor in record.successors:
+                if successor.text.startswith(prefix):
+                    transitions[successor.text] = successor.transitions
+                    candidates.setdefault(successor.text, successor.stats)
+        learned_stats = self._overlay.stats(previous)
+        if learned_stats is not None:
+            count += learned_stats.count
+        learned = self._overlay.transitions(previous)
+        if learned:
+            # The previous command may be known only as a predecessor (it was run, but not
+            # recorded): its learned transitions still count as evidence.
+            count = max(count, sum(learned.values()))
+            for text, n in learned.items():
+                if text.startswith(prefix):
+                    transitions[text] = transitions.get(text, 0) + n
+                    candidates.setdefault(text, None)
+        return count, transitions
+
+    def _continuations(self, prefix: str, k: int) -> list[tuple[str, float]]:
+        """Commands never seen whole: extend the prefix token by token with the n-gram model."""
+        if not len(self._ngrams):
+            return []
+        words, partial = split_prefix(prefix)
+        context = [START] * (self.ngram - 1) + words
+        first = [(token, p) for token, p in self._next_tokens(context) if token.startswith(partial)]
+        if partial:
+            first = [(token, p) for token, p in first if token != END]
+        results = []
+        for token, probability in first[:k]:
+            if token == END:
+                continue
+            text = prefix + token[len(partial) :]
+            tokens = context + [token]
+            for _ in range(MAX_GENERATED_TOKENS):
+                following = self._next_tokens(tokens)
+                if not following:
+                    break
+                nxt, p = following[0]
+                if nxt == END:
+                    probability *= p
+                    break
+                probability *= p
+                text += " " + nxt
+                tokens.append(nxt)
+            results.append((text, probability))
+        return results
+
+    def _next_tokens(self, context: list[str]) -> list[tuple[str, float]]:
+        """Next-token probabilities after ``context``, backing off to shorter contexts."""
+        factor = 1.0
+        for width in range(min(self.ngram - 1, len(context)), 0, -1):
+            found = self._ngrams.find(SEP.join(context[-width:]))
+            if found is not None:
+                view, index = found
+                total, options = view.ngram(index)
+                return [(token, factor * count / total) for token, count in options]
+            factor *= scoring.NGRAM_BACKOFF
+        return []
+
+    # Learning ----------------------------------------------------------------------------
+
+    def record(
+        self,
+        command: str,
+        cwd: str | None = None,
+        exit_status: int | None = None,
+        prev: Sequence[str] = (),
+    ) -> None:
+        """Learn ``command`` now; commands holding secrets are dropped, never stored."""
+        command = command.strip("\n")
+        if not command.strip() or len(command) > scoring.MAX_COMMAND_CHARS:
+            return
+        if contains_secret(command):
+            return
+        previous = prev[-1] if prev else None
+        if previous is not None and contains_secret(previous):
+            previous = None
+        self._overlay.learn(command, previous, cwd)
+        self._journal.add(command, cwd, exit_status, previous)
+
+    def save(self) -> None:
+        """Persist what ``record`` learned since the last save (atomically)."""
+        self._journal.save()
+
+    @property
+    def dirty(self) -> bool:
+        return self._journal.dirty
+
+    def is_stale(self) -> bool:
+        """True when the model file was replaced (for example retrained) since it was opened."""
+        return _file_identity(self.model_path) != self._identity
+
+    def close(self) -> None:
+        self._bundle.close()
+
+    def __enter__(self) -> Predictor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def stats(self) -> ModelStats:
+        """The model's figures and this predictor's paging activity so far."""
+        paging = self._bundle.stats()
+        index = self._index
+        return ModelStats(
+            model_path=self.model_path,
+            model_bytes=self._identity[2] if self._identity else 0,
+            ngram=self.ngram,
+            total_commands=int(index["total_commands"])
+            + (self._overlay.clock - self._trained_clock),
+            unique_commands=int(index["unique_commands"]),
+            vocabulary=int(index["vocabulary"]),
+            families=int(index["families"]),
+            segments=len(self._commands) + len(self._hot) + len(self._ngrams),
+            loaded_segments=paging.cached_count,
+            memory_limit=self._bundle.memory_limit,
+            loaded_bytes=paging.memory_used,
+            hits=paging.hits,
+            misses=paging.misses,
+            evictions=paging.evictions,
+            hit_rate=paging.hit_rate,
+            total_bytes_loaded=paging.total_bytes_loaded,
+            learned_commands=len(self._overlay),
+            top_commands=[(str(t), int(n)) for t, n in index.get("top_commands", [])],
+        )
+
+    @property
+    def index(self) -> dict[str, Any]:
+        return self._index
+
+    @property
+    def bundle(self) -> PagedBundle:
+        return self._bundle
+
+
+def _file_identity(path: Path) -> tuple[int, int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size, st.st_dev)
+
+
+def _read_index(bundle: PagedBundle, path: Path) -> dict[str, Any]:
+    if "index" not in bundle.model_names():
+        raise BundleError(
+            f"{path} is a bundle but not an aprender-shell model: "
+            "retrain with 'aprender-shell train'"
+        )
+    raw = bundle.get_model("index")
+    # The index is kept decoded; its bytes need not stay in the paging cache.
+    bundle.evict("index")
+    try:
+        index = json.loads(raw)
+    except ValueError as error:
+        raise BundleError(
+            f"model {path} has an unreadable index: retrain with 'aprender-shell train'"
+        ) from error
+    if not isinstance(index, dict) or index.get("format") != MODEL_FORMAT:
+        raise BundleError(
+            f"{path} is not an aprender-shell model: retrain with 'aprender-shell train'"
+        )
+    version = index.get("version")
+    if not isinstance(version, int) or version > MODEL_VERSION:
+        raise BundleError(
+            f"model {path} was written by a newer aprender-shell (model version {version}); "
+            "upgrade aprender-shell or retrain"
+        )
+    try:
+        for table in ("cmd", "hot", "ngram"):
+            spec = index["tables"][table]
+            if len(spec["starts"]) != len(spec["names"]):
+                raise ValueError(table)
+        for key in (
+            "ngram",
+            "total_commands",
+            "unique_commands",
+            "vocabulary",
+            "novelty",
+            "generation",
+        ):
+            index[key]  # noqa: B018 - presence check
+    except (KeyError, TypeError, ValueError) as error:
+        raise BundleError(
+            f"model {path} has a damaged index ({error}): retrain with 'aprender-shell train'"
+        ) from error
+    return index
+
+
+__all__ = ["ModelStats", "Predictor", "Suggestion", "AprenderError"]

@@ -1,0 +1,437 @@
+"""Training: from a command history to a segmented model bundle.
+
+The bundle holds these entries (see ``segments.py`` for their byte layout):
+
+- ``index``: JSON the predictor keeps in memory: sizes, tuning constants, and for each table
+  the first key and entry name of every segment (bounded by the number of segments, not by
+  the vocabulary).
+- ``cmd/NNNN/<family>``: whole commands sorted by text, with their statistics and their most
+  frequent successors. Commands are grouped by family (first word); a family that does not
+  fit one segment is split across several, and small families share one.
+- ``hot/NNNN``: for every prefix whose matches span more than one command segment, the best
+  matches, so such a prefix is answered from one segment.
+- ``ngram/NNNN``: token n-gram continuations, for commands never seen whole.
+- ``corpus/NNNN``: the (secret-free) command sequence itself, zlib-compressed, so ``update``
+  can retrain after the history file was truncated or rotated. Never read by ``suggest``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import json
+import math
+import time
+import uuid
+import zlib
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aprender_shell.errors import UsageError
+from aprender_shell.model import scoring
+from aprender_shell.model.history import HistoryEntry
+from aprender_shell.model.secrets import contains_secret
+from aprender_shell.model.segments import (
+    CommandStats,
+    Successor,
+    encode_candidates_payload,
+    encode_command_payload,
+    encode_ngram_payload,
+    encode_segment,
+    record_size,
+)
+from aprender_shell.model.tokens import command_family, tokenize
+
+MODEL_FORMAT = "aprender-shell-model"
+# Model format history: 1 = first release (command, hot-prefix and n-gram segments, corpus).
+MODEL_VERSION = 1
+MIN_MEMORY_LIMIT = 128 * 1024
+DEFAULT_MEMORY_LIMIT = 16 * 1024 * 1024
+MAX_SEGMENT_BYTES = 256 * 1024
+MIN_SEGMENT_BYTES = 32 * 1024
+NGRAM_MIN_ORDER = 1
+NGRAM_MAX_ORDER = 5
+START, END, SEP = "^", "$", "\x1f"
+MAX_SUCCESSOR_CHARS = 200
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class TrainReport:
+    """What a training run produced, for the CLI to report."""
+
+    model_path: Path
+    commands: int
+    secrets_dropped: int
+    unique_commands: int
+    vocabulary: int
+    ngram: int
+    segments: int
+    model_bytes: int
+    memory_limit: int
+    families: int
+
+
+@dataclass
+class _Counts:
+    count: int = 0
+    last: int = 0
+    short: float = 0.0
+    long: float = 0.0
+    successors: Counter[str] = field(default_factory=Counter)
+
+
+def segment_budget(memory_limit: int) -> int:
+    """Largest segment a model trained for ``memory_limit`` bytes may hold."""
+    return max(MIN_SEGMENT_BYTES, min(MAX_SEGMENT_BYTES, memory_limit // 4))
+
+
+def check_memory_limit(memory_limit: int) -> int:
+    if memory_limit < MIN_MEMORY_LIMIT:
+        raise UsageError(
+            f"memory limit {memory_limit / 2**20:.3g} MB is too small: use at least "
+            f"{MIN_MEMORY_LIMIT / 2**20:.3g} MB"
+        )
+    return memory_limit
+
+
+def clean_commands(entries: Iterable[HistoryEntry]) -> tuple[list[HistoryEntry], int]:
+    """The entries worth learning: secrets, blanks and oversized commands dropped."""
+    kept: list[HistoryEntry] = []
+    secrets = 0
+    for entry in entries:
+        command = entry.command.strip("\n")
+        if not command.strip() or len(command) > scoring.MAX_COMMAND_CHARS:
+            continue
+        if contains_secret(command):
+            secrets += 1
+            continue
+        kept.append(entry if command == entry.command else HistoryEntry(command, entry.timestamp))
+    return kept, secrets
+
+
+def train_model(
+    entries: Sequence[HistoryEntry],
+    model_path: Path,
+    ngram: int = 3,
+    memory_limit: int | None = None,
+    history_marks: Sequence[dict[str, Any]] = (),
+    progress: Progress | None = None,
+) -> TrainReport:
+    """Train on ``entries`` (oldest first) and write the bundle at ``model_path`` atomically."""
+    from aprender_shell.bundle import BundleBuilder, BundleConfig
+
+    if not NGRAM_MIN_ORDER + 1 <= ngram <= NGRAM_MAX_ORDER:
+        raise UsageError(f"n-gram size must be between 2 and {NGRAM_MAX_ORDER}, not {ngram}")
+    limit = check_memory_limit(memory_limit or DEFAULT_MEMORY_LIMIT)
+    budget = segment_budget(limit)
+    report_progress = progress or (lambda stage, done, total: None)
+
+    kept, secrets = clean_commands(entries)
+    commands = [entry.command for entry in kept]
+    stats = _count_commands(commands, report_progress)
+    clock = len(commands)
+    w_short = scoring.total_weight(clock, scoring.TAU_SHORT)
+    w_long = scoring.total_weight(clock, scoring.TAU_LONG)
+
+    def static(counts: _Counts) -> float:
+        return scoring.static_score(counts.short, counts.long, w_short, w_long)
+
+    frozen = {text: _freeze(counts) for text, counts in stats.items()}
+    ordered = sorted(stats)
+    report_progress("segments", 0, len(ordered))
+    command_records = [
+        (text, encode_command_payload(frozen[text], _successors(stats[text], frozen)))
+        for text in ordered
+    ]
+    ranks = {text: static(stats[text]) for text in ordered}
+    cmd_segments = _pack_commands(command_records, ranks, budget)
+
+    hot_records = _hot_prefixes(ordered, cmd_segments, ranks, frozen)
+    hot_segments = _pack_table(hot_records, budget)
+    report_progress("n-grams", 0, len(ordered))
+    ngram_records, vocabulary = _ngram_table(stats, ngram)
+    ngram_segments = _pack_table(ngram_records, budget)
+
+    builder = BundleBuilder(model_path).with_config(BundleConfig())
+    tables: dict[str, dict[str, list[str]]] = {}
+    for table, segments in (
+        ("cmd", cmd_segments),
+        ("hot", hot_segments),
+        ("ngram", ngram_segments),
+    ):
+        starts, names = [], []
+        for number, (first_key, data) in enumerate(segments):
+            suffix = f"/{command_family(first_key)[:32]}" if table == "cmd" and first_key else ""
+            name = f"{table}/{number:04d}{suffix}"
+            builder.add_model(name, data)
+            starts.append(first_key)
+            names.append(name)
+        tables[table] = {"starts": starts, "names": names}
+    corpus_names = _add_corpus(builder, kept, budget)
+
+    families = len({command_family(text) for text in ordered})
+    index = {
+        "format": MODEL_FORMAT,
+        "version": MODEL_VERSION,
+        "generation": uuid.uuid4().hex,
+        "trained_at": int(time.time()),
+        "ngram": ngram,
+        "total_commands": clock,
+        "unique_commands": len(ordered),
+        "vocabulary": vocabulary,
+        "families": families,
+        "secrets_dropped": secrets,
+        "novelty": _novelty(commands),
+        "memory_limit": limit,
+        "segment_budget": budget,
+        "tau_short": scoring.TAU_SHORT,
+        "tau_long": scoring.TAU_LONG,
+        "tables": tables,
+        "corpus": corpus_names,
+        "top_commands": [[text, stats[text].count] for text in _most_used(stats, 10)],
+        "history": list(history_marks),
+    }
+    builder.add_model("index", json.dumps(index, separators=(",", ":")).encode("utf-8"))
+    report_progress("writing", 0, 1)
+    builder.build()
+    segment_count = len(cmd_segments) + len(hot_segments) + len(ngram_segments)
+    return TrainReport(
+        model_path=Path(model_path),
+        commands=clock,
+        secrets_dropped=secrets,
+        unique_commands=len(ordered),
+        vocabulary=vocabulary,
+        ngram=ngram,
+        segments=segment_count,
+        model_bytes=Path(model_path).stat().st_size,
+        memory_limit=limit,
+        families=families,
+    )
+
+
+def _count_commands(commands: Sequence[str], progress: Progress) -> dict[str, _Counts]:
+    stats: dict[str, _Counts] = {}
+    last = len(commands) - 1
+    previous: str | None = None
+    step = max(1, len(commands) // 100)
+    for position, command in enumerate(commands):
+        counts = stats.get(command)
+        if counts is None:
+            counts = stats[command] = _Counts()
+        age = last - position
+        counts.count += 1
+        counts.last = position
+        counts.short += math.exp(-age / scoring.TAU_SHORT)
+        counts.long += math.exp(-age / scoring.TAU_LONG)
+        if previous is not None:
+            stats[previous].successors[command] += 1
+        previous = command
+        if position % step == 0:
+            progress("counting", position, len(commands))
+    return stats
+
+
+def _freeze(counts: _Counts) -> CommandStats:
+    return CommandStats(counts.count, counts.last, counts.short, counts.long)
+
+
+def _successors(counts: _Counts, frozen: dict[str, CommandStats]) -> list[Successor]:
+    eligible = (
+        (text, n) for text, n in counts.successors.items() if len(text) <= MAX_SUCCESSOR_CHARS
+    )
+    # Most frequent first; among equals the most recently used.
+    best = heapq.nlargest(
+        scoring.SUCCESSORS_KEPT, eligible, key=lambda item: (item[1], frozen[item[0]].last_position)
+    )
+    return [Successor(text, n, frozen[text]) for text, n in best]
+
+
+def _pack_commands(
+    records: list[tuple[str, bytes]], ranks: dict[str, float], budget: int
+) -> list[tuple[str, bytes]]:
+    """Group sorted command records into segments, cutting at family boundaries when possible."""
+    segments: list[tuple[str, bytes]] = []
+    current: list[tuple[str, bytes]] = []
+    size = 0
+    family = None
+
+    def flush() -> None:
+        nonlocal current, size
+        if current:
+            ranked = sorted(range(len(current)), key=lambda i: -ranks[current[i][0]])
+            segments.append((current[0][0], encode_segment(current, ranked)))
+        current, size = [], 0
+
+    for key, payload in records:
+        this_family = command_family(key)
+        cost = record_size(key, payload) + 4
+        new_family = this_family != family
+        if current and (size + cost > budget or (new_family and size >= budget // 4)):
+            flush()
+        current.append((key, payload))
+        size += cost
+        family = this_family
+    flush()
+    if not segments:
+        segments.append(("", encode_segment([], [])))
+    return segments
+
+
+def _pack_table(records: list[tuple[str, bytes]], budget: int) -> list[tuple[str, bytes]]:
+    segments: list[tuple[str, bytes]] = []
+    current: list[tuple[str, bytes]] = []
+    size = 0
+    for key, payload in records:
+        cost = record_size(key, payload)
+        if current and size + cost > budget:
+            segments.append((current[0][0], encode_segment(current)))
+            current, size = [], 0
+        current.append((key, payload))
+        size += cost
+    if current:
+        segments.append((current[0][0], encode_segment(current)))
+    return segments
+
+
+def _common_prefix(a: str, b: str) -> str:
+    length = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        length += 1
+    return a[:length]
+
+
+def _hot_prefixes(
+    ordered: list[str],
+    segments: list[tuple[str, bytes]],
+    ranks: dict[str, float],
+    frozen: dict[str, CommandStats],
+) -> list[tuple[str, bytes]]:
+    """Best matches for each prefix whose matches span several command segments.
+
+    A prefix spans segments ``i`` and ``i + 1`` exactly when it is a prefix of both the last
+    key of ``i`` and the first key of ``i + 1``; every such prefix is listed.
+    """
+    if len(segments) < 2:
+        return []
+    prefixes: set[str] = set()
+    for number in range(1, len(segments)):
+        first = segments[number][0]
+        last = ordered[bisect.bisect_left(ordered, first) - 1]
+        common = _common_prefix(last, first)
+        prefixes.update(common[:length] for length in range(len(common) + 1))
+    by_rank = sorted(ordered, key=lambda text: -ranks[text])
+    records = []
+    for prefix in sorted(prefixes):
+        lo = bisect.bisect_left(ordered, prefix)
+        hi = lo
+        # Widen by galloping, then binary search, to find the end of the prefix's range.
+        step = 1
+        while hi + step <= len(ordered) and ordered[hi + step - 1].startswith(prefix):
+            hi += step
+            step *= 2
+        while hi < len(ordered) and ordered[hi].startswith(prefix):
+            hi += 1
+        if hi - lo > 4096:
+            best = [t for t in _first_matching(by_rank, prefix, scoring.HOT_CANDIDATES)]
+        else:
+            best = heapq.nlargest(scoring.HOT_CANDIDATES, ordered[lo:hi], key=ranks.__getitem__)
+        records.append((prefix, encode_candidates_payload([(t, frozen[t]) for t in best])))
+    return records
+
+
+def _first_matching(by_rank: list[str], prefix: str, limit: int) -> list[str]:
+    found = []
+    for text in by_rank:
+        if text.startswith(prefix):
+            found.append(text)
+            if len(found) == limit:
+                break
+    return found
+
+
+def _ngram_table(stats: dict[str, _Counts], order: int) -> tuple[list[tuple[str, bytes]], int]:
+    """Continuation counts for every context of 1 to ``order - 1`` tokens."""
+    continuations: dict[str, Counter[str]] = defaultdict(Counter)
+    vocabulary: set[str] = set()
+    padding = [START] * (order - 1)
+    for text, counts in stats.items():
+        tokens = tokenize(text)
+        vocabulary.update(tokens)
+        padded = padding + tokens + [END]
+        weight = counts.count
+        for position in range(order - 1, len(padded)):
+            following = padded[position]
+            for width in range(1, order):
+                context = SEP.join(padded[position - width : position])
+                continuations[context][following] += weight
+    records = []
+    for context in sorted(continuations):
+        counter = continuations[context]
+        total = sum(counter.values())
+        if total < 2 and context.count(SEP) >= 1:
+            continue  # one-off long contexts are noise; shorter contexts back them off
+        best = counter.most_common(scoring.NGRAM_CONTINUATIONS)
+        if len(context.encode("utf-8", "surrogatepass")) > 0xFFFF:
+            continue
+        records.append((context, encode_ngram_payload(total, best)))
+    return records, len(vocabulary)
+
+
+def _novelty(commands: Sequence[str]) -> float:
+    """Share of the later half of the history that was new at the time it was typed."""
+    if len(commands) < 4:
+        return 0.2
+    seen = set(commands[: len(commands) // 2])
+    later = commands[len(commands) // 2 :]
+    new = 0
+    for command in later:
+        if command not in seen:
+            new += 1
+            seen.add(command)
+    return min(0.5, max(0.02, new / len(later)))
+
+
+def _most_used(stats: dict[str, _Counts], limit: int) -> list[str]:
+    return heapq.nlargest(limit, stats, key=lambda text: (stats[text].count, stats[text].last))
+
+
+def _add_corpus(builder: Any, entries: Sequence[HistoryEntry], budget: int) -> list[str]:
+    """Store the command sequence in compressed chunks that each fit a segment budget."""
+    names: list[str] = []
+
+    def store(rows: list[list[Any]]) -> None:
+        data = zlib.compress(
+            json.dumps(rows, separators=(",", ":")).encode("utf-8", "surrogatepass"), 6
+        )
+        if len(data) > budget and len(rows) > 1:
+            store(rows[: len(rows) // 2])
+            store(rows[len(rows) // 2 :])
+            return
+        name = f"corpus/{len(names):04d}"
+        builder.add_model(name, data)
+        names.append(name)
+
+    chunk: list[list[Any]] = []
+    size = 0
+    for entry in entries:
+        chunk.append([entry.command, entry.timestamp])
+        size += len(entry.command) + 16
+        if size >= 4 * budget:
+            store(chunk)
+            chunk, size = [], 0
+    if chunk or not names:
+        store(chunk)
+    return names
+
+
+def decode_corpus(data: bytes) -> list[HistoryEntry]:
+    """The history entries stored in one ``corpus/NNNN`` entry."""
+    rows = json.loads(zlib.decompress(data).decode("utf-8", "surrogatepass"))
+    return [HistoryEntry(str(command), timestamp) for command, timestamp in rows]

@@ -1,0 +1,90 @@
+"""``aprender-shell update``: fold what the history gained since training into the model."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aprender_shell.bundle import BundleError, ModelBundle
+from aprender_shell.errors import ModelNotFoundError
+from aprender_shell.model.history import HistoryEntry, HistoryMark, new_entries_since
+from aprender_shell.model.journal import journal_path
+from aprender_shell.model.train import Progress, TrainReport, decode_corpus, train_model
+
+
+@dataclass
+class UpdateResult:
+    report: TrainReport
+    new_commands: int
+    notes: list[str] = field(default_factory=list)
+
+
+def read_model_corpus(model_path: Path) -> tuple[dict[str, Any], list[HistoryEntry]]:
+    """The model's index and the command sequence it was trained on."""
+    import json
+
+    if not model_path.exists():
+        raise ModelNotFoundError(f"no model at {model_path}: run 'aprender-shell train' first")
+    bundle = ModelBundle.load(model_path)
+    try:
+        index = json.loads(bundle.get_model("index"))
+        corpus: list[HistoryEntry] = []
+        for name in index["corpus"]:
+            corpus.extend(decode_corpus(bundle.get_model(name)))
+    except (KeyError, TypeError, ValueError) as error:
+        raise BundleError(
+            f"model {model_path} cannot be updated ({error}): retrain with 'aprender-shell train'"
+        ) from error
+    return index, corpus
+
+
+def update_model(
+    model_path: Path,
+    histories: Sequence[Path] = (),
+    memory_limit: int | None = None,
+    progress: Progress | None = None,
+) -> UpdateResult:
+    """Retrain ``model_path`` on its own corpus plus the history entries added since training.
+
+    The corpus stored in the model keeps the update right when the history file was
+    truncated or rotated; ``new_entries_since`` finds where the old history ends in a file the
+    shell rewrote.
+    """
+    index, corpus = read_model_corpus(model_path)
+    marks = {str(m["path"]): HistoryMark.from_dict(m) for m in index.get("history", [])}
+    paths = [Path(p) for p in histories] or [Path(p) for p in marks]
+    notes: list[str] = []
+    if not paths:
+        notes.append(
+            "The model was trained on the sample history; pass --history FILE to update it."
+        )
+    new_marks = []
+    added: list[HistoryEntry] = []
+    for path in paths:
+        mark = marks.get(str(path))
+        entries, new_mark, rewritten = new_entries_since(path, mark)
+        if rewritten:
+            notes.append(f"{path} was rewritten or rotated since training; kept what is new in it.")
+        added.extend(entries)
+        new_marks.append(new_mark.to_dict())
+    kept_marks = [
+        m for p, m in ((p, m.to_dict()) for p, m in marks.items()) if Path(p) not in paths
+    ]
+    report = train_model(
+        corpus + added,
+        model_path,
+        ngram=int(index["ngram"]),
+        memory_limit=memory_limit or int(index.get("memory_limit", 0)) or None,
+        history_marks=kept_marks + new_marks,
+        progress=progress,
+    )
+    journal_path(model_path).unlink(missing_ok=True)
+    return UpdateResult(
+        report=report, new_commands=report.commands - index_commands(index), notes=notes
+    )
+
+
+def index_commands(index: dict[str, Any]) -> int:
+    return int(index.get("total_commands", 0))

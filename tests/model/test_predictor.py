@@ -1,0 +1,209 @@
+"""The predictor answers like a user expects, from a real bundle on disk."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from aprender_shell.bundle import ModelBundle
+from aprender_shell.errors import BundleError, ModelNotFoundError, UsageError
+from aprender_shell.model.predictor import Predictor
+from aprender_shell.model.train import segment_budget, train_model
+from tests.model.sessions import WORKDAY, entries
+
+
+@pytest.fixture
+def model(tmp_path: Path) -> Path:
+    path = tmp_path / "model.apbundle"
+    train_model(entries(WORKDAY * 3), path)
+    return path
+
+
+def texts(predictor: Predictor, prefix: str, **kwargs: object) -> list[str]:
+    return [s.text for s in predictor.suggest(prefix, **kwargs)]  # type: ignore[arg-type]
+
+
+def test_completes_a_word_typed_halfway(model: Path) -> None:
+    with Predictor.open(model) as predictor:
+        assert texts(predictor, "git c")[0] == "git commit -m fix"
+        assert texts(predictor, "kub")[0].startswith("kubectl ")
+
+
+def test_predicts_the_next_words_after_a_space(model: Path) -> None:
+    with Predictor.open(model) as predictor:
+        found = texts(predictor, "docker ")
+        assert set(found) >= {"docker ps", "docker logs webapp-db"}
+
+
+def test_every_suggestion_starts_with_exactly_what_was_typed(model: Path) -> None:
+    with Predictor.open(model) as predictor:
+        for prefix in [
+            "",
+            "g",
+            "git",
+            "git ",
+            "git  c",
+            "vim app/",
+            "pytest tests/test_a",
+            "zzz",
+            "GIT",
+        ]:
+            for suggestion in predictor.suggest(prefix, k=10):
+                assert suggestion.text.startswith(prefix)
+                assert 0.0 < suggestion.score <= 1.0
+
+
+def test_ranks_by_score_best_first(model: Path) -> None:
+    with Predictor.open(model) as predictor:
+        scores = [s.score for s in predictor.suggest("git ", k=10)]
+        assert scores == sorted(scores, reverse=True)
+        assert len(scores) >= 5
+
+
+def test_previous_command_is_strong_context(model: Path) -> None:
+    with Predictor.open(model) as predictor:
+        assert texts(predictor, "", prev=["git add ."])[0] == "git commit -m fix"
+        assert texts(predictor, "", prev=["git commit -m fix"])[0] == "git push"
+        assert texts(predictor, "git ", prev=["cd ~/src/webapp"])[0] == "git status"
+        # Without context the most used git command wins instead.
+        assert texts(predictor, "git ")[0] != "git pull"
+
+
+def test_unseen_command_is_completed_from_ngrams(tmp_path: Path) -> None:
+    path = tmp_path / "m.apbundle"
+    train_model(entries(["git commit -m fix", "git commit -m wip", "git log --oneline"] * 5), path)
+    with Predictor.open(path) as predictor:
+        # "git log -m" was never run; n-grams still know what follows "-m".
+        found = texts(predictor, "git log -m ")
+        assert found and found[0].startswith("git log -m ")
+        assert found[0] in {"git log -m fix", "git log -m wip"}
+
+
+def test_recorded_command_is_suggested_at_once_and_after_save(model: Path) -> None:
+    with Predictor.open(model) as predictor:
+        assert "terraform plan -out=tf.plan" not in texts(predictor, "ter")
+        predictor.record(
+            "terraform plan -out=tf.plan", cwd="/infra", exit_status=0, prev=["cd /infra"]
+        )
+        assert texts(predictor, "ter")[0] == "terraform plan -out=tf.plan"
+        assert texts(predictor, "", prev=["cd /infra"])[0] == "terraform plan -out=tf.plan"
+        predictor.save()
+    with Predictor.open(model) as reopened:
+        assert texts(reopened, "ter")[0] == "terraform plan -out=tf.plan"
+
+
+def test_retraining_makes_the_old_journal_irrelevant(model: Path) -> None:
+    with Predictor.open(model) as predictor:
+        predictor.record("terraform apply")
+        predictor.save()
+        train_model(entries(WORKDAY), model)
+        assert predictor.is_stale()
+    with Predictor.open(model) as fresh:
+        assert not fresh.is_stale()
+        assert "terraform apply" not in texts(fresh, "t")
+
+
+def test_secrets_recorded_are_never_learned_or_saved(model: Path) -> None:
+    secret = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+    with Predictor.open(model) as predictor:
+        predictor.record(f"export GITHUB_TOKEN={secret}")
+        predictor.record("git push")
+        predictor.save()
+        assert not any(secret in s.text for s in predictor.suggest("export", k=20))
+    journal = model.with_name(model.name + ".journal")
+    assert secret not in journal.read_text()
+    assert oct(journal.stat().st_mode & 0o777) == "0o600"
+
+
+def test_model_file_is_private(model: Path) -> None:
+    assert oct(model.stat().st_mode & 0o777) == "0o600"
+
+
+def test_missing_model_says_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(ModelNotFoundError, match="run 'aprender-shell train' first"):
+        Predictor.open(tmp_path / "nope.apbundle")
+
+
+def test_corrupt_segment_is_reported_not_crashed(model: Path) -> None:
+    data = bytearray(model.read_bytes())
+    bundle = ModelBundle.load(model)
+    target = next(n for n in bundle.model_names() if n.startswith("cmd/"))
+    # Flip a byte in the middle of the file region holding that segment's bytes.
+    offset = bytes(data).find(bundle.get_model(target)[8:40])
+    assert offset > 0
+    data[offset + 4] ^= 0xFF
+    model.write_bytes(bytes(data))
+    with Predictor.open(model) as predictor, pytest.raises(BundleError, match="checksum|corrupt"):
+        predictor.suggest("git ")
+
+
+@pytest.mark.parametrize("junk", [b"", b"APBUNDLE", b"not a bundle at all" * 10])
+def test_garbage_file_is_a_clear_bundle_error(tmp_path: Path, junk: bytes) -> None:
+    path = tmp_path / "model.apbundle"
+    path.write_bytes(junk)
+    with pytest.raises(BundleError):
+        Predictor.open(path)
+
+
+def test_hostile_prefixes_never_crash(model: Path) -> None:
+    with Predictor.open(model) as predictor:
+        for prefix in [
+            "\x00",
+            "\x1b[31m",
+            "\ud800",
+            "a" * 100_000,
+            "$(rm -rf /)",
+            "\n\n",
+            "\U0010ffff",
+        ]:
+            for suggestion in predictor.suggest(prefix):
+                assert suggestion.text.startswith(prefix)
+
+
+def test_ngram_size_is_validated(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="between 2 and 5"):
+        train_model(entries(WORKDAY), tmp_path / "m.apbundle", ngram=7)
+
+
+def _synthetic(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    verbs = ["git", "docker", "kubectl", "make", "ls", "cd", "vim", "grep", "cargo", "npm"]
+    commands = []
+    for _ in range(count):
+        verb = rng.choice(verbs)
+        args = " ".join(f"arg{rng.randint(0, 400)}" for _ in range(rng.randint(0, 3)))
+        commands.append(f"{verb} {args}".strip())
+    return commands
+
+
+def test_answers_do_not_depend_on_how_finely_the_model_is_segmented(tmp_path: Path) -> None:
+    history = entries(_synthetic(6000, seed=3))
+    whole, split = tmp_path / "whole.apbundle", tmp_path / "split.apbundle"
+    train_model(history, whole, memory_limit=64 * 2**20)
+    train_model(history, split, memory_limit=128 * 1024)
+    split_bundle = ModelBundle.load(split)
+    budget = segment_budget(128 * 1024)
+    segments = [n for n in split_bundle.model_names() if n.startswith("cmd/")]
+    assert len(segments) > 3, "the small limit must split the commands into several segments"
+    assert all(
+        split_bundle.model_size(n) <= budget for n in split_bundle.model_names() if n != "index"
+    )
+    prefixes = [
+        "",
+        "g",
+        "git",
+        "git ",
+        "git arg1",
+        "d",
+        "docker arg2",
+        "k",
+        "ma",
+        "zz",
+        "vim arg39",
+    ]
+    with Predictor.open(whole) as a, Predictor.open(split, 128 * 1024) as b:
+        for prefix in prefixes:
+            assert texts(a, prefix, k=1) == texts(b, prefix, k=1), prefix
+            assert b.stats().loaded_bytes <= 128 * 1024
