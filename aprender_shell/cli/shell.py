@@ -1,0 +1,214 @@
+"""``aprender-shell server``: start, run, stop, inspect and connect to the resident server."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from aprender_shell.cli import cli, reports_errors
+
+STOP_WAIT = 15.0
+NOT_RUNNING_EXIT = 3
+
+MODEL_OPTION = click.option(
+    "--model", type=click.Path(dir_okay=False, path_type=Path),
+    help="The model to serve (default: your trained model).",
+)
+MEMORY_OPTION = click.option(
+    "--memory-limit", type=float,
+    help="Memory the model may hold while answering, in MB (MiB; fractions allowed).",
+)
+IDLE_OPTION = click.option(
+    "--idle-timeout", type=float, envvar="APRENDER_SHELL_SERVER_IDLE", show_envvar=True,
+    help="Exit after this many seconds without a request (default: 3600).",
+)
+
+
+def _memory_bytes(megabytes: float | None) -> int | None:
+    if megabytes is None:
+        return None
+    if not megabytes > 0:
+        raise click.BadParameter("must be a positive number of MB", param_hint="--memory-limit")
+    return int(megabytes * 1024 * 1024)
+
+
+def _idle(seconds: float | None) -> float | None:
+    if seconds is not None and not seconds > 0:
+        raise click.BadParameter("must be a positive number of seconds",
+                                 param_hint="--idle-timeout")
+    return seconds
+
+
+def _model_path(model: Path | None) -> Path:
+    from aprender_shell.paths import default_model_path
+
+    return (model if model is not None else default_model_path()).absolute()
+
+
+def _human_bytes(size: float) -> str:
+    for unit in ("bytes", "KB", "MB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = [(days, "d"), (hours, "h"), (minutes, "m"), (seconds, "s")]
+    shown = [f"{value}{unit}" for value, unit in parts if value][:2]
+    return " ".join(shown) or "0s"
+
+
+@cli.group()
+def server() -> None:
+    """The resident server that keeps your model open for all your shells.
+
+    The shell integration starts it on demand; it answers on a socket only you can reach,
+    reloads the model when you retrain, saves what it learns, and exits when idle.
+    """
+
+
+@server.command()
+@MODEL_OPTION
+@MEMORY_OPTION
+@IDLE_OPTION
+@reports_errors
+def start(model: Path | None, memory_limit: float | None, idle_timeout: float | None) -> None:
+    """Start the server in the background (nothing to do if it runs)."""
+    from aprender_shell.service.client import same_file
+    from aprender_shell.service.server import start_in_background
+
+    path = _model_path(model)
+    started = start_in_background(path, _memory_bytes(memory_limit), _idle(idle_timeout))
+    served = started.status.get("model_path")
+    if started.already_running:
+        if not same_file(served, path):
+            raise click.ClickException(
+                f"the server already runs (pid {started.pid}) for another model, {served}: "
+                "stop it first with 'aprender-shell server stop'"
+            )
+        click.echo(f"aprender-shell server already running (pid {started.pid}).")
+        return
+    click.echo(f"aprender-shell server started (pid {started.pid}), serving {path}.")
+
+
+@server.command()
+@MODEL_OPTION
+@MEMORY_OPTION
+@IDLE_OPTION
+@reports_errors
+def run(model: Path | None, memory_limit: float | None, idle_timeout: float | None) -> None:
+    """Run the server in the foreground (until idle, or Ctrl-C)."""
+    from aprender_shell.service.server import AlreadyRunningError, run_server
+
+    try:
+        run_server(_model_path(model), _memory_bytes(memory_limit), _idle(idle_timeout))
+    except AlreadyRunningError as error:
+        # Not a failure: this is how the loser of two simultaneous starts ends.
+        click.echo(f"{error}; nothing to do.", err=True)
+
+
+@server.command()
+@reports_errors
+def stop() -> None:
+    """Stop the server, letting it save what it learned."""
+    import signal
+
+    from aprender_shell.service.client import server_status
+
+    status = server_status()
+    pid = status.get("pid") if status else None
+    if not isinstance(pid, int):
+        click.echo("aprender-shell server is not running.")
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        click.echo("aprender-shell server is not running.")
+        return
+    deadline = time.monotonic() + STOP_WAIT
+    while _alive(pid):
+        if time.monotonic() > deadline:
+            raise click.ClickException(
+                f"the server (pid {pid}) did not stop within {STOP_WAIT:g} s"
+            )
+        time.sleep(0.02)
+    click.echo(f"aprender-shell server stopped (pid {pid}).")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            # A zombie has exited; only its parent has yet to collect it.
+            return handle.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True
+
+
+@server.command()
+@reports_errors
+def status() -> None:
+    """Show whether the server runs, and its model, memory and paging figures.
+
+    Exits with status 3 when no server runs.
+    """
+    from aprender_shell.service.client import server_status
+    from aprender_shell.service.server import socket_path
+
+    figures = server_status()
+    if figures is None:
+        click.echo("aprender-shell server is not running.")
+        sys.exit(NOT_RUNNING_EXIT)
+    click.echo(
+        f"aprender-shell server is running (pid {figures.get('pid')}), "
+        f"up {_duration(float(figures.get('uptime') or 0))}, "
+        f"{figures.get('requests', 0)} requests served."
+    )
+    click.echo(f"   Socket:          {socket_path()}")
+    click.echo(f"   Model:           {figures.get('model_path')}")
+    rss = figures.get("rss_bytes")
+    if isinstance(rss, int):
+        click.echo(f"   Process memory:  {_human_bytes(rss)} resident")
+    stats: Any = figures.get("stats")
+    if not isinstance(stats, dict):
+        click.echo(f"   Model status:    {figures.get('model_error', 'not loaded')}")
+        return
+    click.echo(f"   Model size:      {_human_bytes(stats['model_bytes'])}, "
+               f"{stats['total_commands']} commands, {stats['segments']} segments")
+    click.echo(f"   Loaded:          {stats['loaded_segments']} segments, "
+               f"{_human_bytes(stats['loaded_bytes'])} of {_human_bytes(stats['memory_limit'])}")
+    click.echo(f"   Paging:          {stats['hits']} hits, {stats['misses']} misses, "
+               f"{stats['evictions']} evictions ({stats['hit_rate'] * 100:.1f}% hit rate)")
+    click.echo(f"   Learned:         {stats['learned_commands']} commands since training")
+
+
+@server.command()
+@MODEL_OPTION
+@MEMORY_OPTION
+@click.option("--no-start", is_flag=True, help="Do not start a server; answer in-process instead.")
+def connect(model: Path | None, memory_limit: float | None, no_start: bool) -> None:
+    """Relay JSON-lines requests from stdin to the server and its answers to stdout.
+
+    Starts the server if none runs; answers in-process if it cannot be reached. For shells
+    without socket support (bash's coprocess). Prints nothing else, ever.
+    """
+    from aprender_shell.service.bridge import Bridge, relay
+
+    path, limit = _model_path(model), _memory_bytes(memory_limit)
+    with Bridge(path, limit, start_server=not no_start) as bridge:
+        relay(bridge, sys.stdin, sys.stdout)

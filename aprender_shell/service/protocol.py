@@ -1,0 +1,410 @@
+"""The JSON-lines protocol shared by ``suggest --batch`` and the resident server.
+
+One JSON object per line in, one per line out::
+
+    {"prefix": "git c", "k": 5, "prev": ["git add ."], "cwd": "/src"}
+        -> {"suggestions": [{"text": "git commit -m fix", "score": 0.41}]}
+    {"record": "git status", "cwd": "/src", "exit": 0, "prev": ["git add ."]}
+        -> {"ok": true}
+    {"stats": true}  -> {"stats": {...ModelStats...}}
+    {"status": true} -> {"status": {"pid": ..., "requests": ..., ...}}
+
+Anything else answers ``{"error": "..."}`` and the conversation goes on. A request may carry an
+``"id"`` (string or integer), echoed in its answer so a client can drop stale answers.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import IO, TYPE_CHECKING, Any, Union
+
+from aprender_shell.errors import AprenderError
+
+if TYPE_CHECKING:
+    from aprender_shell.model.predictor import Predictor
+
+MAX_LINE_BYTES = 64 * 1024
+MAX_K = 100
+DEFAULT_K = 5
+MAX_PREFIX_CHARS = 2000
+# Only the most recent commands matter as context; a client sending thousands is trimmed.
+MAX_PREV = 16
+SAVE_INTERVAL = 30.0
+
+Answer = dict[str, Any]
+RequestId = Union[str, int]
+
+
+class RequestError(ValueError):
+    """A request that is not what the protocol allows; its message is sent back."""
+
+
+class Session:
+    """Answers protocol requests with one predictor, opened on the first request that needs it.
+
+    A missing or broken model gives an ``{"error": ...}`` answer per request (and is retried
+    when the model file changes), never an exception. When the model file is replaced, what
+    was learned is saved and the new model is opened.
+    """
+
+    def __init__(
+        self,
+        open_predictor: Callable[[], Predictor],
+        *,
+        model_path: os.PathLike[str] | str | None = None,
+        save_interval: float = SAVE_INTERVAL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._open_predictor = open_predictor
+        self._model_path = os.fspath(model_path) if model_path is not None else None
+        self._save_interval = save_interval
+        self._clock = clock
+        self._predictor: Predictor | None = None
+        self._open_error: str | None = None
+        self._failed_identity: tuple[int, ...] | None = None
+        self._last_save = clock()
+        self.started = time.time()
+        self.requests = 0
+        self.errors = 0
+        self.reloads = 0
+
+    # Lifecycle ---------------------------------------------------------------------------
+
+    def predictor(self) -> Predictor:
+        """The open predictor, (re)opening it if needed; raises ``AprenderError`` if it cannot."""
+        current = self._predictor
+        if current is not None:
+            if not current.is_stale():
+                return current
+            self._retire(current)
+            self.reloads += 1
+        # Reopening a broken bundle on every keystroke is wasted work: only retry once the
+        # file changed (retrained, deleted, created).
+        if (
+            self._open_error is not None
+            and self._model_path is not None
+            and _identity(self._model_path) == self._failed_identity
+        ):
+            raise AprenderError(self._open_error)
+        try:
+            self._predictor = self._open_predictor()
+        except Exception as error:
+            message = str(error)
+            if not isinstance(error, AprenderError):
+                # A server must outlive a model it cannot read, whatever the reason.
+                message = f"cannot open the model: {type(error).__name__}: {error}"
+            self._open_error = message
+            self._failed_identity = _identity(self._model_path) if self._model_path else None
+            if isinstance(error, AprenderError):
+                raise
+            raise AprenderError(message) from error
+        self._open_error = None
+        self._last_save = self._clock()
+        return self._predictor
+
+    def _retire(self, predictor: Predictor) -> None:
+        self._predictor = None
+        try:
+            if predictor.dirty:
+                predictor.save()
+        finally:
+            predictor.close()
+
+    @property
+    def dirty(self) -> bool:
+        """True when commands were recorded and not yet saved."""
+        return self._predictor is not None and self._predictor.dirty
+
+    @property
+    def loaded(self) -> bool:
+        return self._predictor is not None
+
+    def save(self) -> None:
+        """Persist what was learned (a no-op when nothing was)."""
+        if self._predictor is not None and self._predictor.dirty:
+            self._predictor.save()
+        self._last_save = self._clock()
+
+    def save_due_in(self) -> float | None:
+        """Seconds until the periodic save is due (0 if overdue), or None when nothing to save."""
+        if not self.dirty:
+            return None
+        return max(0.0, self._last_save + self._save_interval - self._clock())
+
+    def save_if_due(self) -> None:
+        due = self.save_due_in()
+        if due is not None and due <= 0:
+            self.save()
+
+    def close(self) -> None:
+        """Save what was learned and close the model."""
+        predictor = self._predictor
+        if predictor is not None:
+            self._retire(predictor)
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # Requests ----------------------------------------------------------------------------
+
+    def handle_line(self, line: str | bytes) -> str:
+        """Answer one request line (JSON text, trailing newline allowed) with one JSON line."""
+        return _encode(self._answer_line(line))
+
+    def handle_bytes(self, line: bytes) -> bytes:
+        """As ``handle_line``, bytes in and UTF-8 bytes out (no newline)."""
+        return _encode(self._answer_line(line)).encode("utf-8")
+
+    def _answer_line(self, line: str | bytes) -> Answer:
+        size = len(line) if isinstance(line, bytes) else len(line.encode("utf-8", "surrogatepass"))
+        if size > MAX_LINE_BYTES + 2:
+            self.requests += 1
+            self.errors += 1
+            return {"error": f"request line longer than {MAX_LINE_BYTES} bytes"}
+        try:
+            if isinstance(line, bytes):
+                line = line.decode("utf-8")
+            if not line.strip():
+                return self._count_error("empty request: expected a JSON object")
+            request = json.loads(line)
+        except UnicodeDecodeError:
+            return self._count_error("request is not valid UTF-8")
+        except RecursionError:
+            return self._count_error("request is nested too deeply")
+        except ValueError as error:
+            return self._count_error(f"request is not valid JSON ({error})")
+        return self.handle(request)
+
+    def _count_error(self, message: str) -> Answer:
+        self.requests += 1
+        self.errors += 1
+        return {"error": message}
+
+    def handle(self, request: Any) -> Answer:
+        """Answer one decoded request; never raises for anything a client can send."""
+        # Status probes (from 'server status', 'start', 'connect') are not the shells' requests.
+        if not (isinstance(request, dict) and "status" in request):
+            self.requests += 1
+        request_id: RequestId | None = None
+        try:
+            if not isinstance(request, dict):
+                raise RequestError("request must be a JSON object")
+            request_id = _request_id(request)
+            answer = self._dispatch(request)
+        except RequestError as error:
+            answer = {"error": str(error)}
+        except AprenderError as error:
+            answer = {"error": str(error)}
+        except Exception as error:  # noqa: BLE001 - one bad request must not end the session
+            answer = {"error": f"internal error: {type(error).__name__}: {error}"}
+        if "error" in answer:
+            self.errors += 1
+        if request_id is not None:
+            answer["id"] = request_id
+        return answer
+
+    def _dispatch(self, request: dict[str, Any]) -> Answer:
+        kinds = [kind for kind in ("prefix", "record", "stats", "status") if kind in request]
+        if not kinds:
+            raise RequestError(
+                "unknown request: expected a 'prefix', 'record', 'stats' or 'status' key"
+            )
+        if len(kinds) > 1:
+            together = " and ".join(repr(kind) for kind in kinds)
+            raise RequestError(f"ambiguous request: {together} together")
+        kind = kinds[0]
+        if kind == "prefix":
+            return self._suggest(request)
+        if kind == "record":
+            return self._record(request)
+        if kind == "stats":
+            _check_flag(request, "stats")
+            return {"stats": self.predictor().stats().to_dict()}
+        _check_flag(request, "status")
+        return {"status": self.status()}
+
+    def _suggest(self, request: dict[str, Any]) -> Answer:
+        prefix = request["prefix"]
+        if not isinstance(prefix, str):
+            raise RequestError("'prefix' must be a string")
+        _check_text("prefix", prefix)
+        k = request.get("k", DEFAULT_K)
+        if k is None:
+            k = DEFAULT_K
+        if not _is_int(k) or k < 0:
+            raise RequestError("'k' must be a non-negative integer")
+        k = min(k, MAX_K)
+        prev = _string_list(request, "prev")
+        cwd = _optional_string(request, "cwd")
+        if k == 0 or len(prefix) > MAX_PREFIX_CHARS:
+            return {"suggestions": []}
+        suggestions = self.predictor().suggest(prefix, k=k, prev=prev, cwd=cwd)
+        return {"suggestions": [{"text": s.text, "score": round(s.score, 6)} for s in suggestions]}
+
+    def _record(self, request: dict[str, Any]) -> Answer:
+        command = request["record"]
+        if not isinstance(command, str):
+            raise RequestError("'record' must be a string")
+        _check_text("record", command)
+        cwd = _optional_string(request, "cwd")
+        exit_status = request.get("exit")
+        if exit_status is not None and not _is_int(exit_status):
+            raise RequestError("'exit' must be an integer")
+        prev = _string_list(request, "prev")
+        self.predictor().record(command, cwd=cwd, exit_status=exit_status, prev=prev)
+        return {"ok": True}
+
+    def status(self) -> dict[str, Any]:
+        """This process and its model: what ``aprender-shell server status`` shows."""
+        figures: dict[str, Any] = {
+            "pid": os.getpid(),
+            "started": self.started,
+            "uptime": max(0.0, time.time() - self.started),
+            "requests": self.requests,
+            "errors": self.errors,
+            "reloads": self.reloads,
+            "model_path": self._model_path,
+            "rss_bytes": resident_bytes(),
+        }
+        try:
+            stats = self.predictor().stats().to_dict()
+        except AprenderError as error:
+            figures["model_error"] = str(error)
+        else:
+            figures["model_path"] = stats["model_path"]
+            figures["stats"] = stats
+        return figures
+
+
+def serve_stream(session: Session, infile: IO[Any], outfile: IO[Any]) -> None:
+    """Answer each line of ``infile`` with one line on ``outfile`` (flushed), until EOF; then save.
+
+    Text streams with a binary ``buffer`` (``sys.stdin``/``sys.stdout``) are used as bytes, so
+    invalid UTF-8 gets an error answer instead of ending the loop.
+    """
+    reader: IO[Any] = getattr(infile, "buffer", None) or infile
+    writer: IO[Any] | None = getattr(outfile, "buffer", None)
+    if writer is None and isinstance(outfile, (io.RawIOBase, io.BufferedIOBase)):
+        writer = outfile
+    try:
+        for line in read_lines(reader):
+            answer = session.handle_line(line)
+            if writer is not None:
+                writer.write(answer.encode("utf-8") + b"\n")
+                writer.flush()
+            else:
+                outfile.write(answer + "\n")
+                outfile.flush()
+            session.save_if_due()
+    except BrokenPipeError:
+        pass
+    finally:
+        session.close()
+
+
+def read_lines(reader: IO[Any]) -> Iterator[str | bytes]:
+    """Lines of ``reader``; an over-long line is cut short (and fails the size check), its
+    rest read and dropped without being held in memory."""
+    while True:
+        line = reader.readline(MAX_LINE_BYTES + 3)
+        if not line:
+            return
+        newline = b"\n" if isinstance(line, bytes) else "\n"
+        if len(line) > MAX_LINE_BYTES + 2 and not line.endswith(newline):
+            while True:
+                rest = reader.readline(MAX_LINE_BYTES)
+                if not rest or rest.endswith(newline):
+                    break
+        yield line
+
+
+def resident_bytes() -> int | None:
+    """This process's resident memory in bytes (Linux), else its peak, else None."""
+    try:
+        with open("/proc/self/statm", "rb") as handle:
+            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        import resource
+        import sys
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return int(peak if sys.platform == "darwin" else peak * 1024)
+    except (ImportError, OSError):
+        return None
+
+
+def _encode(answer: Answer) -> str:
+    try:
+        return json.dumps(answer, ensure_ascii=False, separators=(",", ":"))
+    except UnicodeEncodeError:
+        return json.dumps(answer, separators=(",", ":"))
+
+
+def _request_id(request: dict[str, Any]) -> RequestId | None:
+    value = request.get("id")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise RequestError("'id' must be a string or an integer")
+    if isinstance(value, str) and len(value) > 256:
+        raise RequestError("'id' is longer than 256 characters")
+    return value
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_flag(request: dict[str, Any], key: str) -> None:
+    if request[key] is not True:
+        raise RequestError(f"'{key}' must be true")
+
+
+def _check_text(key: str, value: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise RequestError(f"'{key}' holds an invalid character (lone surrogate)") from None
+
+
+def _optional_string(request: dict[str, Any], key: str) -> str | None:
+    value = request.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise RequestError(f"'{key}' must be a string")
+    _check_text(key, value)
+    return value
+
+
+def _string_list(request: dict[str, Any], key: str) -> Sequence[str]:
+    value = request.get(key)
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        raise RequestError(f"'{key}' must be a list of strings (most recent last)")
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise RequestError(f"'{key}' must be a list of strings (most recent last)")
+    recent = value[-MAX_PREV:]
+    for item in recent:
+        _check_text(key, item)
+    return recent
+
+
+def _identity(path: str | None) -> tuple[int, ...] | None:
+    if path is None:
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size, st.st_dev)

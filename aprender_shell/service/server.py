@@ -1,0 +1,556 @@
+"""The per-user resident server: one process keeps the model open and answers every shell.
+
+It listens on a Unix socket in the user's private runtime folder (0700; the socket 0600) and
+speaks the JSON-lines protocol of ``suggest --batch`` (one ``Session`` for all connections, so
+the model is opened once). Other users are turned away by the folder's mode and, on Linux, by
+the peer credentials of each connection. Startup holds an ``flock`` for the server's whole life,
+so two shells starting it at once give one server, and a socket or pid file left by a server
+that died is recognised as stale (nobody holds the lock) and replaced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import selectors
+import signal
+import socket
+import struct
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import IO, Callable
+
+from aprender_shell.errors import AprenderError, UsageError
+from aprender_shell.paths import ensure_private_dir, runtime_dir
+from aprender_shell.service.protocol import MAX_LINE_BYTES, Session
+
+SOCKET_NAME = "server.sock"
+PID_NAME = "server.pid"
+LOCK_NAME = "server.lock"
+LOG_NAME = "server.log"
+IDLE_ENV = "APRENDER_SHELL_SERVER_IDLE"
+DEFAULT_IDLE_TIMEOUT = 3600.0
+SAVE_INTERVAL = 30.0
+# A client that stops reading is not read from either once this much output waits for it.
+OUTPUT_HIGH_WATER = 256 * 1024
+MAX_CLIENTS = 512
+LOCK_WAIT = 5.0
+# sockaddr_un.sun_path holds 108 bytes on Linux (104 on the BSDs), including the final NUL.
+MAX_SOCKET_PATH = 103 if sys.platform == "darwin" or "bsd" in sys.platform else 107
+
+
+class AlreadyRunningError(AprenderError):
+    """Another server of this user is running (or starting) on the same socket."""
+
+
+def socket_path() -> Path:
+    return runtime_dir() / SOCKET_NAME
+
+
+def pid_path() -> Path:
+    return runtime_dir() / PID_NAME
+
+
+def lock_path() -> Path:
+    return runtime_dir() / LOCK_NAME
+
+
+def log_path() -> Path:
+    return runtime_dir() / LOG_NAME
+
+
+def idle_timeout_from_env(default: float = DEFAULT_IDLE_TIMEOUT) -> float:
+    """The idle timeout from ``APRENDER_SHELL_SERVER_IDLE`` (seconds), else ``default``."""
+    raw = os.environ.get(IDLE_ENV, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise UsageError(f"{IDLE_ENV}={raw!r} is not a number of seconds") from None
+    if not value > 0:
+        raise UsageError(f"{IDLE_ENV}={raw!r} must be a positive number of seconds")
+    return value
+
+
+def read_pid(path: Path | None = None) -> int | None:
+    """The pid written in the pid file, or None if there is no readable one."""
+    try:
+        text = (path or pid_path()).read_text(encoding="ascii").strip()
+        pid = int(text)
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    return pid if pid > 0 else None
+
+
+def accepts(path: Path, timeout: float = 1.0) -> bool:
+    """True when something accepts connections on the Unix socket at ``path``."""
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(timeout)
+    try:
+        probe.connect(str(path))
+    except OSError:
+        return False
+    finally:
+        probe.close()
+    return True
+
+
+def check_socket_path(path: Path) -> None:
+    if len(os.fsencode(path)) > MAX_SOCKET_PATH:
+        raise UsageError(
+            f"socket path {path} is longer than a Unix socket allows ({MAX_SOCKET_PATH} bytes): "
+            "set XDG_RUNTIME_DIR or APRENDER_SHELL_HOME to a shorter folder"
+        )
+
+
+@dataclass
+class _Connection:
+    sock: socket.socket
+    inbox: bytearray
+    outbox: bytearray
+    discarding: bool = False
+    closing: bool = False
+    dropped: bool = False
+
+
+class Server:
+    """A selectors loop answering newline-delimited JSON requests on a listening Unix socket."""
+
+    def __init__(
+        self,
+        session: Session,
+        listener: socket.socket,
+        idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+        log: Callable[[str], None] | None = None,
+        max_clients: int = MAX_CLIENTS,
+    ) -> None:
+        self.session = session
+        self.idle_timeout = idle_timeout
+        self._listener = listener
+        self._log = log or (lambda message: None)
+        self._max_clients = max_clients
+        self._selector = selectors.DefaultSelector()
+        self._connections: dict[int, _Connection] = {}
+        self._uid = os.getuid()
+        self._stop_reason: str | None = None
+        self._last_activity = time.monotonic()
+        self._wake_read, self._wake_write = os.pipe()
+        for fd in (self._wake_read, self._wake_write):
+            os.set_blocking(fd, False)
+        listener.setblocking(False)
+        self._selector.register(listener, selectors.EVENT_READ, "listener")
+        self._selector.register(self._wake_read, selectors.EVENT_READ, "wakeup")
+
+    @property
+    def clients(self) -> int:
+        return len(self._connections)
+
+    def stop(self, reason: str) -> None:
+        """Ask the loop to end (safe from a signal handler)."""
+        self._stop_reason = reason
+        with contextlib.suppress(OSError):
+            os.write(self._wake_write, b"\0")
+
+    def install_signal_handlers(self) -> None:
+        """End the loop cleanly (saving what was learned) on SIGTERM, SIGINT and SIGHUP."""
+
+        def handler(signum: int, frame: FrameType | None) -> None:
+            self.stop(f"signal {signal.Signals(signum).name}")
+
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(signum, handler)
+
+    def serve_forever(self) -> str:
+        """Serve until stopped or idle for ``idle_timeout`` seconds; returns why it ended."""
+        self._last_activity = time.monotonic()
+        try:
+            while self._stop_reason is None:
+                for key, mask in self._selector.select(self._next_timeout()):
+                    if key.data == "listener":
+                        self._accept()
+                    elif key.data == "wakeup":
+                        with contextlib.suppress(OSError):
+                            os.read(self._wake_read, 512)
+                    else:
+                        self._service(key.data, mask)
+                self._save_if_due()
+                if time.monotonic() - self._last_activity >= self.idle_timeout:
+                    self._stop_reason = f"idle for {self.idle_timeout:g} s"
+        finally:
+            self._close_all()
+        return self._stop_reason or "stopped"
+
+    def _next_timeout(self) -> float:
+        timeout = self._last_activity + self.idle_timeout - time.monotonic()
+        due = self.session.save_due_in()
+        if due is not None:
+            timeout = min(timeout, due)
+        return max(0.0, timeout)
+
+    def _save_if_due(self) -> None:
+        try:
+            self.session.save_if_due()
+        except (AprenderError, OSError) as error:
+            self._log(f"could not save learned commands: {error}")
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                sock, _ = self._listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as error:
+                # EMFILE and friends: leave the connection in the backlog for later.
+                self._log(f"accept failed: {error}")
+                return
+            uid = peer_uid(sock)
+            if uid is not None and uid != self._uid:
+                self._log(f"refused a connection from uid {uid}")
+                sock.close()
+                continue
+            if len(self._connections) >= self._max_clients:
+                self._log(f"refused a connection: {self._max_clients} clients already connected")
+                sock.close()
+                continue
+            sock.setblocking(False)
+            connection = _Connection(sock, bytearray(), bytearray())
+            self._connections[sock.fileno()] = connection
+            self._selector.register(sock, selectors.EVENT_READ, connection)
+            self._last_activity = time.monotonic()
+
+    def _service(self, connection: _Connection, mask: int) -> None:
+        if mask & selectors.EVENT_READ:
+            self._read(connection)
+        if not connection.dropped:
+            self._flush(connection)
+
+    def _read(self, connection: _Connection) -> None:
+        try:
+            data = connection.sock.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            self._drop(connection)
+            return
+        if not data:
+            # The client is done sending; a last line without a newline still gets its answer.
+            if connection.inbox and not connection.discarding:
+                self._answer(connection, bytes(connection.inbox))
+            connection.inbox.clear()
+            connection.closing = True
+            return
+        self._last_activity = time.monotonic()
+        inbox = connection.inbox
+        inbox += data
+        start = 0
+        while True:
+            end = inbox.find(b"\n", start)
+            if end < 0:
+                break
+            if connection.discarding:
+                connection.discarding = False
+            else:
+                self._answer(connection, bytes(inbox[start:end]))
+            start = end + 1
+        del inbox[:start]
+        if len(inbox) > MAX_LINE_BYTES + 2:
+            if not connection.discarding:
+                self._answer(connection, bytes(inbox))  # answers the size error
+                connection.discarding = True
+            inbox.clear()
+
+    def _answer(self, connection: _Connection, line: bytes) -> None:
+        connection.outbox += self.session.handle_bytes(line) + b"\n"
+
+    def _flush(self, connection: _Connection) -> None:
+        outbox = connection.outbox
+        while outbox:
+            try:
+                sent = connection.sock.send(outbox)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:
+                self._drop(connection)
+                return
+            del outbox[:sent]
+        if connection.closing and not outbox:
+            self._drop(connection)
+            return
+        events = 0 if connection.closing else selectors.EVENT_READ
+        if len(outbox) > OUTPUT_HIGH_WATER:
+            events = 0
+        if outbox:
+            events |= selectors.EVENT_WRITE
+        if events == 0:
+            self._drop(connection)
+            return
+        key = self._selector.get_key(connection.sock)
+        if key.events != events:
+            self._selector.modify(connection.sock, events, connection)
+
+    def _drop(self, connection: _Connection) -> None:
+        if connection.dropped:
+            return
+        connection.dropped = True
+        self._connections.pop(connection.sock.fileno(), None)
+        with contextlib.suppress(KeyError, ValueError):
+            self._selector.unregister(connection.sock)
+        connection.sock.close()
+
+    def _close_all(self) -> None:
+        for connection in list(self._connections.values()):
+            self._drop(connection)
+        self._selector.close()
+        for fd in (self._wake_read, self._wake_write):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def peer_uid(sock: socket.socket) -> int | None:
+    """The uid of the process at the other end of a Unix socket (Linux), else None."""
+    option = getattr(socket, "SO_PEERCRED", None)
+    if option is None:
+        return None
+    try:
+        data = sock.getsockopt(socket.SOL_SOCKET, option, struct.calcsize("3i"))
+    except OSError:
+        return None
+    _pid, uid, _gid = struct.unpack("3i", data)
+    return int(uid)
+
+
+class _Instance:
+    """What a running server owns on disk: the lock, the socket and the pid file."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.socket_path = folder / SOCKET_NAME
+        self.pid_path = folder / PID_NAME
+        self.lock_fd: int | None = None
+        self.socket_identity: tuple[int, int] | None = None
+        self.pid_identity: tuple[int, int] | None = None
+
+    def acquire(self, wait: float = LOCK_WAIT) -> None:
+        """Take the lock held for the server's life, or raise ``AlreadyRunningError``."""
+        fd = os.open(self.folder / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as error:
+                if error.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                    os.close(fd)
+                    raise
+            # Another server holds the lock: running (answers) or starting/stopping (wait).
+            if accepts(self.socket_path) or time.monotonic() > deadline:
+                os.close(fd)
+                pid = read_pid(self.pid_path)
+                raise AlreadyRunningError(
+                    "the aprender-shell server is already running"
+                    + (f" (pid {pid})" if pid else "")
+                )
+            time.sleep(0.05)
+        self.lock_fd = fd
+
+    def bind(self) -> socket.socket:
+        """Replace a stale socket and pid file and listen on a fresh 0600 socket."""
+        check_socket_path(self.socket_path)
+        if accepts(self.socket_path):
+            # Someone serves here without our lock (its lock file was removed): leave it be.
+            raise AlreadyRunningError(f"a server already listens on {self.socket_path}")
+        for stale in (self.socket_path, self.pid_path):
+            with contextlib.suppress(FileNotFoundError):
+                stale.unlink()
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        # The umask makes the socket private from the moment it exists; chmod is belt and braces.
+        old_umask = os.umask(0o077)
+        try:
+            listener.bind(str(self.socket_path))
+        except BaseException:
+            listener.close()
+            raise
+        finally:
+            os.umask(old_umask)
+        os.chmod(self.socket_path, 0o600)
+        listener.listen(128)
+        self.socket_identity = _identity(self.socket_path)
+        return listener
+
+    def write_pid(self) -> None:
+        from aprender_shell.fileio import atomic_write_bytes
+
+        atomic_write_bytes(self.pid_path, f"{os.getpid()}\n".encode("ascii"))
+        self.pid_identity = _identity(self.pid_path)
+
+    def release(self) -> None:
+        """Remove our socket and pid file (not a successor's), then drop the lock."""
+        for path, identity in (
+            (self.socket_path, self.socket_identity),
+            (self.pid_path, self.pid_identity),
+        ):
+            if identity is not None and _identity(path) == identity:
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+        if self.lock_fd is not None:
+            os.close(self.lock_fd)
+            self.lock_fd = None
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def run_server(
+    model_path: Path,
+    memory_limit: int | None = None,
+    idle_timeout: float | None = None,
+    save_interval: float = SAVE_INTERVAL,
+    log_stream: IO[str] | None = None,
+) -> str:
+    """Run the server in this process until it is stopped or idle; returns why it ended.
+
+    Raises ``AlreadyRunningError`` when another server of this user runs.
+    """
+    from aprender_shell.model.predictor import Predictor
+
+    stream = log_stream if log_stream is not None else sys.stderr
+
+    def log(message: str) -> None:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        with contextlib.suppress(OSError, ValueError):
+            stream.write(f"{stamp} [{os.getpid()}] {message}\n")
+            stream.flush()
+
+    timeout = idle_timeout if idle_timeout is not None else idle_timeout_from_env()
+    instance = _Instance(ensure_private_dir(runtime_dir()))
+    instance.acquire()
+    try:
+        listener = instance.bind()
+        instance.write_pid()
+        session = Session(
+            lambda: Predictor.open(model_path, memory_limit),
+            model_path=model_path,
+            save_interval=save_interval,
+        )
+        server = Server(session, listener, idle_timeout=timeout, log=log)
+        server.install_signal_handlers()
+        log(f"serving {model_path} on {instance.socket_path} (idle timeout {timeout:g} s)")
+        try:
+            # Open the model now so the first keystroke does not pay for it.
+            session.predictor()
+        except Exception as error:  # noqa: BLE001 - reported per request; keep serving
+            log(f"model not available yet: {error}")
+        try:
+            reason = server.serve_forever()
+        finally:
+            try:
+                session.close()
+            except Exception as error:  # noqa: BLE001 - still remove the socket and pid file
+                log(f"could not save learned commands: {error}")
+            listener.close()
+        log(f"exiting: {reason}; {session.requests} requests served")
+        return reason
+    finally:
+        instance.release()
+
+
+@dataclass
+class Started:
+    """What ``start_in_background`` found or did."""
+
+    pid: int | None
+    already_running: bool
+    status: dict[str, object]
+
+
+def start_in_background(
+    model_path: Path,
+    memory_limit: int | None = None,
+    idle_timeout: float | None = None,
+    wait: float = 15.0,
+) -> Started:
+    """Start a detached server unless one answers; return once its socket accepts.
+
+    The server runs ``python -m aprender_shell server run`` in a new session, its output going
+    to a private log file in the runtime folder. Raises ``AprenderError`` if it does not come
+    up within ``wait`` seconds (with the last line it logged).
+    """
+    import subprocess
+
+    from aprender_shell.service.client import server_status
+
+    status = server_status()
+    if status is not None:
+        return Started(_pid_of(status), True, status)
+    folder = ensure_private_dir(runtime_dir())
+    check_socket_path(folder / SOCKET_NAME)
+    command = [sys.executable, "-m", "aprender_shell", "server", "run",
+               "--model", str(Path(model_path).absolute())]
+    if memory_limit is not None:
+        command += ["--memory-limit", repr(memory_limit / 2**20)]
+    if idle_timeout is not None:
+        command += ["--idle-timeout", repr(idle_timeout)]
+    environment = dict(os.environ)
+    # The server runs from / (so it holds no folder busy): relative settings must not move.
+    home = environment.get("APRENDER_SHELL_HOME")
+    if home:
+        environment["APRENDER_SHELL_HOME"] = str(Path(home).expanduser().absolute())
+    package_root = str(Path(__file__).resolve().parents[2])
+    environment["PYTHONPATH"] = os.pathsep.join(
+        part for part in (package_root, environment.get("PYTHONPATH", "")) if part
+    )
+    log_file = _open_log(folder / LOG_NAME)
+    try:
+        process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file,
+            cwd="/", env=environment, start_new_session=True, close_fds=True,
+        )
+    finally:
+        os.close(log_file)
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        status = server_status()
+        if status is not None:
+            return Started(_pid_of(status), process.pid != _pid_of(status), status)
+        code = process.poll()
+        # Exit 0 without a socket: it lost a start race to another server, which will answer.
+        if code is not None and code != 0:
+            raise AprenderError(f"the server did not start: {_last_line(folder / LOG_NAME)}")
+        time.sleep(0.02)
+    raise AprenderError(
+        f"the server did not answer within {wait:g} s (see {folder / LOG_NAME})"
+    )
+
+
+def _pid_of(status: dict[str, object]) -> int | None:
+    pid = status.get("pid")
+    return pid if isinstance(pid, int) else None
+
+
+def _open_log(path: Path) -> int:
+    """The server log opened for appending (0600), emptied first once it grows past 1 MiB."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
+    fd = os.open(path, flags, 0o600)
+    with contextlib.suppress(OSError):
+        if os.fstat(fd).st_size > 1 << 20:
+            os.ftruncate(fd, 0)
+    return fd
+
+
+def _last_line(path: Path) -> str:
+    try:
+        lines = path.read_bytes()[-4096:].decode("utf-8", "replace").strip().splitlines()
+    except OSError:
+        return f"see {path}"
+    return lines[-1] if lines else f"see {path}"
