@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from aprender_shell.bundle import BundleError, EvictionStrategy, PagedBundle, PagingConfig
-from aprender_shell.errors import AprenderError, ModelNotFoundError
+from aprender_shell.errors import AprenderError, ChecksumError, ModelNotFoundError
 from aprender_shell.model import scoring
 from aprender_shell.model.journal import Journal, Overlay, replay
 from aprender_shell.model.secrets import contains_secret
@@ -154,6 +154,9 @@ class Predictor:
         try:
             index = _read_index(bundle, path)
             return cls(path, bundle, index)
+        except ChecksumError as error:
+            bundle.close()
+            raise BundleError(f"{error}: retrain with 'aprender-shell train'") from error
         except BaseException:
             bundle.close()
             raise
@@ -168,6 +171,8 @@ class Predictor:
             return []
         try:
             return self._suggest(prefix, k, prev, cwd)
+        except ChecksumError as error:
+            raise BundleError(f"{error}: retrain with 'aprender-shell train'") from error
         except BundleError:
             raise
         except (ValueError, IndexError, UnicodeDecodeError) as error:

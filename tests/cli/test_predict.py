@@ -1,0 +1,239 @@
+"""The predictor's command line, run as a user runs it: real processes, real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.model.sessions import WORKDAY, write_zsh_history
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "aprender_shell", *args],
+        input=stdin, capture_output=True, text=True, timeout=120,
+    )
+
+
+def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
+    """The single stderr line of a failed command; no traceback, nothing on stdout."""
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines and lines[-1].startswith("Error:"), result.stderr
+    assert result.stdout == ""
+    return lines[-1]
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> Path:
+    path = tmp_path / "zsh_history"
+    write_zsh_history(path, WORKDAY)
+    return path
+
+
+@pytest.fixture
+def model(tmp_path: Path, history: Path) -> Path:
+    path = tmp_path / "model.apbundle"
+    result = run("train", "--history", str(history), "--model", str(path))
+    assert result.returncode == 0, result.stderr
+    return path
+
+
+def suggestions(result: subprocess.CompletedProcess[str]) -> list[tuple[str, float]]:
+    assert result.returncode == 0, result.stderr
+    pairs = []
+    for line in result.stdout.splitlines():
+        text, score = line.rsplit("\t", 1)
+        pairs.append((text, float(score)))
+    return pairs
+
+
+def test_train_reports_what_it_learned(tmp_path: Path, history: Path) -> None:
+    path = tmp_path / "m.apbundle"
+    result = run("train", "--history", str(history), "--model", str(path), "--ngram", "4")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert str(history) in out
+    assert f"Commands loaded: {len(WORKDAY)}" in out
+    assert "N-gram size:     4" in out
+    assert "Segments:" in out and str(path) in out
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_without_any_history_it_trains_on_the_sample_and_says_so() -> None:
+    result = run("train")
+    assert result.returncode == 0, result.stderr
+    notices = [line for line in result.stdout.splitlines() if "sample history" in line]
+    assert len(notices) == 1 and notices[0].startswith("No shell history found")
+    assert suggestions(run("suggest", "git "))  # the default model answers
+
+
+def test_history_is_found_through_histfile(tmp_path: Path, history: Path) -> None:
+    env_history = tmp_path / "elsewhere"
+    write_zsh_history(env_history, ["terraform plan", "terraform apply"])
+    os.environ["HISTFILE"] = str(env_history)
+    try:
+        result = run("train")
+    finally:
+        del os.environ["HISTFILE"]
+    assert result.returncode == 0 and str(env_history) in result.stdout
+    assert suggestions(run("suggest", "terr"))[0][0].startswith("terraform ")
+
+
+def test_suggest_prints_text_tab_score_lines_starting_with_the_prefix(model: Path) -> None:
+    found = suggestions(run("suggest", "git c", "-k", "3", "--model", str(model)))
+    assert found[0][0] == "git commit -m fix"
+    assert 1 <= len(found) <= 3
+    assert all(text.startswith("git c") for text, _ in found)
+    scores = [score for _, score in found]
+    assert scores == sorted(scores, reverse=True) and all(0 < s <= 1 for s in scores)
+
+
+def test_previous_command_steers_the_empty_prefix(model: Path) -> None:
+    found = suggestions(run("suggest", "", "--prev", "git add .", "--model", str(model)))
+    assert found[0][0] == "git commit -m fix"
+
+
+def test_fast_path_and_click_path_answer_alike(model: Path) -> None:
+    from click.testing import CliRunner
+
+    from aprender_shell.cli import cli
+
+    fast = run("suggest", "git ", "-k", "4", "--prev", "git pull", "--model", str(model))
+    slow = CliRunner().invoke(
+        cli, ["suggest", "git ", "-k", "4", "--prev", "git pull", "--model", str(model)]
+    )
+    assert slow.exit_code == 0 and fast.stdout == slow.output
+
+
+@pytest.mark.parametrize(
+    "prefix", ["$(rm -rf ~)", "\x1b[31mred", "a" * 100_000, "'unclosed \"quote", "-k"]
+)
+def test_hostile_prefixes_are_answered_safely(model: Path, prefix: str) -> None:
+    result = run("suggest", "--model", str(model), "--", prefix)
+    assert result.returncode == 0, result.stderr
+    assert all(line.startswith(prefix) for line in result.stdout.splitlines())
+
+
+def test_batch_protocol_answers_learns_and_survives_bad_lines(model: Path) -> None:
+    requests = [
+        {"prefix": "git c", "k": 2, "prev": ["git add ."], "cwd": "/src"},
+        "this is not json",
+        {"prefix": 42},
+        {"record": "terraform plan -out=tf.plan", "cwd": "/infra", "exit": 0},
+        {"prefix": "terr"},
+    ]
+    stdin = "".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in requests)
+    result = run("suggest", "--batch", "--model", str(model), stdin=stdin)
+    assert result.returncode == 0, result.stderr
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(answers) == 5
+    assert answers[0]["suggestions"][0]["text"] == "git commit -m fix"
+    assert len(answers[0]["suggestions"]) <= 2
+    assert "error" in answers[1] and "error" in answers[2]
+    assert answers[3] == {"ok": True}
+    assert answers[4]["suggestions"][0]["text"] == "terraform plan -out=tf.plan"
+    # saved on exit: a new process knows it without retraining
+    assert suggestions(run("suggest", "terr", "--model", str(model)))[0][0] == (
+        "terraform plan -out=tf.plan"
+    )
+
+
+def test_stats_shows_real_paging_figures(model: Path) -> None:
+    result = run("stats", "--model", str(model), "--memory-limit", "0.5")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "📊 Paged Model Statistics:" in out and "📈 Paging Statistics:" in out
+    assert f"Total commands:  {len(WORKDAY)}" in out
+    assert "Memory limit:    0.5 MB" in out
+    figures = {}
+    for line in out.splitlines():
+        name, _, value = line.strip().partition(":")
+        figures[name] = value.strip()
+    hits, misses = int(figures["Page hits"]), int(figures["Page misses"])
+    assert misses >= 1 and hits > 0
+    assert figures["Hit rate"] == f"{100 * hits / (hits + misses):.1f}%"
+    assert "replaying" in figures["Source"]
+    assert "git commit -m fix" in out  # among the most used commands
+
+
+def test_update_learns_appended_commands_and_survives_a_rewrite(
+    model: Path, history: Path
+) -> None:
+    with history.open("a") as handle:
+        handle.write(": 1800000000:0;helm upgrade web ./chart\n")
+    result = run("update", "--model", str(model))
+    assert result.returncode == 0, result.stderr
+    assert "Learned 1 new command" in result.stdout
+    assert suggestions(run("suggest", "hel", "--model", str(model)))[0][0] == (
+        "helm upgrade web ./chart"
+    )
+    # the shell rewrites its history (new file, older lines trimmed) and adds one more
+    write_zsh_history(history, [*WORKDAY[-5:], "helm upgrade web ./chart", "helm rollback web"])
+    result = run("update", "--model", str(model))
+    assert result.returncode == 0, result.stderr
+    assert "Learned 1 new command" in result.stdout
+    assert suggestions(run("suggest", "helm r", "--model", str(model)))[0][0] == "helm rollback web"
+
+
+def test_missing_model_is_one_line(tmp_path: Path) -> None:
+    line = one_error_line(run("suggest", "git", "--model", str(tmp_path / "none.apbundle")))
+    assert "aprender-shell train" in line
+    assert "aprender-shell train" in one_error_line(run("stats"))
+
+
+@pytest.mark.parametrize("size", [5, 40, 400, -100])
+def test_truncated_bundle_is_one_line(model: Path, size: int) -> None:
+    data = model.read_bytes()
+    model.write_bytes(data[:size])
+    assert "train" in one_error_line(run("suggest", "git", "--model", str(model)))
+
+
+def test_corrupt_bundle_is_one_line(model: Path) -> None:
+    data = bytearray(model.read_bytes())
+    data[-50] ^= 0xFF
+    model.write_bytes(bytes(data))
+    for args in (["suggest", ""], ["suggest", "git c"], ["stats"]):
+        line = one_error_line(run(*args, "--model", str(model)))
+        assert "corrupt" in line or "checksum" in line
+
+
+@pytest.mark.parametrize(
+    ("args", "expect"),
+    [
+        (["train", "--ngram", "7"], "--ngram"),
+        (["train", "--ngram", "1"], "--ngram"),
+        (["train", "--memory-limit", "-1"], "--memory-limit"),
+        (["train", "--memory-limit", "0.01"], "memory limit"),
+        (["suggest", "x", "-k", "0"], "-k"),
+    ],
+)
+def test_bad_options_are_one_line(args: list[str], expect: str) -> None:
+    result = run(*args)
+    assert result.returncode == 2
+    assert expect in result.stderr.splitlines()[-1]
+
+
+def test_unreadable_histories_are_one_line_and_leave_the_model(
+    tmp_path: Path, model: Path
+) -> None:
+    before = model.read_bytes()
+    binary = tmp_path / "binary"
+    binary.write_bytes(bytes(range(256)) * 64)
+    for bad in (tmp_path / "missing", tmp_path, binary):
+        line = one_error_line(run("train", "--history", str(bad), "--model", str(model)))
+        assert str(bad) in line
+    assert model.read_bytes() == before
+
+
+def test_every_command_has_help() -> None:
+    for command in ("train", "suggest", "stats", "update", "evaluate"):
+        result = run(command, "--help")
+        assert result.returncode == 0 and "Usage:" in result.stdout
