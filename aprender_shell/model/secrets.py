@@ -47,8 +47,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from aprender_shell.model.history import HistoryEntry
 
-# A value that is a real literal: not a shell expansion, a redirection or the next option.
-_VALUE = r"""['"]?(?![$`<>|&;(){}\s'"-])[^\s'"]*[A-Za-z0-9][^\s'"]*"""
+# A value that is a real literal: not a shell expansion, a redirection, the next option or a
+# regular expression (``sed 's/password=.*/.../'``).
+_VALUE = r"""['"]?(?![$`<>|&;(){}\s'"-]|\.\*)[^\s'"]*[A-Za-z0-9][^\s'"]*"""
 # The rest of one simple command (stops at pipes and command separators).
 _ARGS = r"[^|;&\n]*?"
 
@@ -112,7 +113,11 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
             + _ARGS + r"\s-p(?!rint|rune|ath|erm)['\"]?(?![$`\s'\"])\S",
         ),
         ("sshpass", r"\bsshpass\b" + _ARGS + r"\s-p\s*" + _VALUE),
-        ("htpasswd-batch", r"\bhtpasswd\b" + _ARGS + r"\s-[a-zA-Z]*b"),
+        (
+            "htpasswd-batch",  # -b takes the password as the last argument
+            r"\bhtpasswd\b" + _ARGS + r"\s-[a-zA-Z]*b[a-zA-Z]*\s" + _ARGS + r"\s" + _VALUE
+            + r"['\"]?\s*(?:$|[|;&\n])",
+        ),
         (
             "registry-login",
             r"\b(?:docker|podman|buildah|skopeo|oc|helm\s+registry)\s+login\b" + _ARGS
@@ -124,7 +129,10 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         ("ldap-password", r"\bldap[a-z]+\b" + _ARGS + r"\s-w\s*" + _VALUE),
         ("zip-password", r"\b(?:zip|unzip|zipcloak)\b" + _ARGS + r"\s-P\s+" + _VALUE),
         ("7z-password", r"\b7z[az]?\b" + _ARGS + r"\s-p['\"]?(?![$`\s'\"])\S"),
-        ("smbclient-password", r"\bsmbclient\b" + _ARGS + r"\s(?:-U|--user)[\s=]*[^\s%]+%\S"),
+        (
+            "smbclient-password",
+            r"\bsmbclient\b" + _ARGS + r"\s(?:-U|--user)[\s=]*[^\s%]+%(?![$`])\S",
+        ),
         ("openssl-pass", r"\s-pass(?:in|out)?\s+['\"]?pass:(?![$`])\S"),
         ("ssh-keygen-passphrase", r"\bssh-keygen\b" + _ARGS + r"\s-[NP]\s*" + _VALUE),
         (
@@ -135,6 +143,10 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         ("private-key", r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----"),
     ]
 ]
+
+RULE_NAMES: tuple[str, ...] = (
+    *(name for name, _ in _RULES), "secret-variable", "random-string"
+)
 
 _ASSIGNMENT = re.compile(
     r"(?:^|[\s;&|(=,'\"])(?:export\s+|declare\s+-x\s+)?([A-Za-z_][A-Za-z0-9_]*)=(" + _VALUE + ")"
@@ -199,6 +211,16 @@ def _looks_random(candidate: str) -> bool:
     classes = [0 if c.isupper() else 1 if c.islower() else 2 for c in text]
     switches = sum(1 for a, b in zip(classes, classes[1:]) if a != b)
     return switches >= _MIN_CLASS_SWITCHES * (len(text) - 1)
+
+
+def matching_rules(command: str) -> list[str]:
+    """The names of every rule that finds a secret in ``command`` (to explain a drop)."""
+    names = [name for name, pattern in _RULES if pattern.search(command)]
+    if _secret_assignment(command):
+        names.append("secret-variable")
+    if any(_looks_random(m.group(0)) for m in _RANDOM_CANDIDATE.finditer(command)):
+        names.append("random-string")
+    return names
 
 
 def matching_rule(command: str) -> str | None:
