@@ -45,8 +45,10 @@ def _parse(args: list[str]) -> dict[str, object] | None:
                     megabytes = float(value)
                 except ValueError:
                     return None
-                if not megabytes > 0:
-                    return None
+                from aprender_shell.model.layout import MIN_MEMORY_LIMIT
+
+                if not MIN_MEMORY_LIMIT <= megabytes * 1024 * 1024 < 2**53:
+                    return None  # click explains the range (NaN fails here too)
                 options["memory_limit"] = int(megabytes * 1024 * 1024)
             else:
                 options[name.lstrip("-")] = value

@@ -11,11 +11,26 @@ library's json, struct, zlib, os and threading, so CLI start-up stays fast.
 
 from __future__ import annotations
 
-from aprender_shell.bundle.builder import BundleBuilder, BundleConfig, ModelBundle
+from typing import TYPE_CHECKING, Any
+
 from aprender_shell.bundle.cache import CachePolicy, EvictionStrategy, LFUPolicy, LRUPolicy
 from aprender_shell.bundle.format import ALIGNMENT, MAGIC, VERSION, Compression, EntryNotFoundError
 from aprender_shell.bundle.paging import PagedBundle, PagingConfig, PagingStats
 from aprender_shell.errors import BundleError, ChecksumError, EntryTooLargeError
+
+if TYPE_CHECKING:
+    from aprender_shell.bundle.builder import BundleBuilder, BundleConfig, ModelBundle
+
+_WRITERS = ("BundleBuilder", "BundleConfig", "ModelBundle")
+
+
+def __getattr__(name: str) -> Any:
+    # The writers load on first use: a process that only reads (every query) skips them.
+    if name in _WRITERS:
+        from aprender_shell.bundle import builder
+
+        return getattr(builder, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "ALIGNMENT",

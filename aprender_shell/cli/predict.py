@@ -19,8 +19,10 @@ def _memory_bytes(megabytes: float | None) -> int | None:
     if megabytes is None:
         return None
     from aprender_shell.errors import UsageError
-    from aprender_shell.model.train import check_memory_limit
+    from aprender_shell.model.layout import check_memory_limit
 
+    if not megabytes * 1024 * 1024 < 2**53:  # infinity or NaN
+        raise click.BadParameter("must be a number of MB", param_hint="--memory-limit")
     try:
         return check_memory_limit(int(megabytes * 1024 * 1024))
     except UsageError as error:
@@ -142,7 +144,7 @@ def train(
 
 
 def _print_training(report: Any, sources: Sequence[str]) -> None:
-    from aprender_shell.model.train import segment_budget
+    from aprender_shell.model.layout import segment_budget
 
     click.echo(f"📚 History:         {', '.join(sources)}")
     dropped = f" ({report.secrets_dropped} with secrets dropped)" if report.secrets_dropped else ""

@@ -22,10 +22,7 @@ from aprender_shell.bundle import BundleError, EvictionStrategy, PagedBundle, Pa
 from aprender_shell.errors import AprenderError, ChecksumError, ModelNotFoundError
 from aprender_shell.model import scoring
 from aprender_shell.model.journal import Journal, Overlay, replay
-from aprender_shell.model.secrets import contains_secret
-from aprender_shell.model.segments import CommandStats, SegmentView
-from aprender_shell.model.tokens import split_prefix
-from aprender_shell.model.train import (
+from aprender_shell.model.layout import (
     DEFAULT_MEMORY_LIMIT,
     END,
     MODEL_FORMAT,
@@ -34,6 +31,8 @@ from aprender_shell.model.train import (
     START,
     check_memory_limit,
 )
+from aprender_shell.model.segments import CommandStats, SegmentView
+from aprender_shell.model.tokens import split_prefix
 
 RETRIEVE = 24
 SCORE_WHOLE_RANGE = 256
@@ -340,6 +339,8 @@ class Predictor:
         command = command.strip("\n")
         if not command.strip() or len(command) > scoring.MAX_COMMAND_CHARS:
             return
+        from aprender_shell.model.secrets import contains_secret
+
         if contains_secret(command):
             return
         previous = prev[-1] if prev else None

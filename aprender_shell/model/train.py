@@ -33,6 +33,18 @@ from typing import Any
 from aprender_shell.errors import UsageError
 from aprender_shell.model import scoring
 from aprender_shell.model.history import HistoryEntry
+from aprender_shell.model.layout import (
+    DEFAULT_MEMORY_LIMIT,
+    END,
+    MODEL_FORMAT,
+    MODEL_VERSION,
+    NGRAM_MAX_ORDER,
+    NGRAM_MIN_ORDER,
+    SEP,
+    START,
+    check_memory_limit,
+    segment_budget,
+)
 from aprender_shell.model.secrets import contains_secret
 from aprender_shell.model.segments import (
     CommandStats,
@@ -45,16 +57,6 @@ from aprender_shell.model.segments import (
 )
 from aprender_shell.model.tokens import command_family, tokenize
 
-MODEL_FORMAT = "aprender-shell-model"
-# Model format history: 1 = first release (command, hot-prefix and n-gram segments, corpus).
-MODEL_VERSION = 1
-MIN_MEMORY_LIMIT = 128 * 1024
-DEFAULT_MEMORY_LIMIT = 16 * 1024 * 1024
-MAX_SEGMENT_BYTES = 256 * 1024
-MIN_SEGMENT_BYTES = 32 * 1024
-NGRAM_MIN_ORDER = 1
-NGRAM_MAX_ORDER = 5
-START, END, SEP = "^", "$", "\x1f"
 MAX_SUCCESSOR_CHARS = 200
 
 Progress = Callable[[str, int, int], None]
@@ -83,20 +85,6 @@ class _Counts:
     short: float = 0.0
     long: float = 0.0
     successors: Counter[str] = field(default_factory=Counter)
-
-
-def segment_budget(memory_limit: int) -> int:
-    """Largest segment a model trained for ``memory_limit`` bytes may hold."""
-    return max(MIN_SEGMENT_BYTES, min(MAX_SEGMENT_BYTES, memory_limit // 4))
-
-
-def check_memory_limit(memory_limit: int) -> int:
-    if memory_limit < MIN_MEMORY_LIMIT:
-        raise UsageError(
-            f"memory limit {memory_limit / 2**20:.3g} MB is too small: use at least "
-            f"{MIN_MEMORY_LIMIT / 2**20:.3g} MB"
-        )
-    return memory_limit
 
 
 def clean_commands(entries: Iterable[HistoryEntry]) -> tuple[list[HistoryEntry], int]:

@@ -212,6 +212,9 @@ def test_corrupt_bundle_is_one_line(model: Path) -> None:
         (["train", "--ngram", "1"], "--ngram"),
         (["train", "--memory-limit", "-1"], "--memory-limit"),
         (["train", "--memory-limit", "0.01"], "memory limit"),
+        (["suggest", "x", "--memory-limit", "inf"], "--memory-limit"),
+        (["suggest", "x", "--memory-limit", "nan"], "--memory-limit"),
+        (["suggest", "x", "--memory-limit", "0.01"], "memory limit"),
         (["suggest", "x", "-k", "0"], "-k"),
     ],
 )

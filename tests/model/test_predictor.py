@@ -10,7 +10,8 @@ import pytest
 from aprender_shell.bundle import ModelBundle
 from aprender_shell.errors import BundleError, ModelNotFoundError, UsageError
 from aprender_shell.model.predictor import Predictor
-from aprender_shell.model.train import segment_budget, train_model
+from aprender_shell.model.layout import segment_budget
+from aprender_shell.model.train import train_model
 from tests.model.sessions import WORKDAY, entries
 
 
