@@ -1,1 +1,32 @@
-"""integration layer."""
+"""Shell integration: the zsh and bash scripts ``aprender-shell init`` prints, and rc-file blocks.
+
+Never imports click, so ``init`` can be printed without the CLI's start-up cost.
+"""
+
+from __future__ import annotations
+
+from aprender_shell.integration.base import ShellIntegration, executable_command, socket_path
+from aprender_shell.integration.rcfile import BEGIN, END, RcEdit, plan_install, plan_uninstall
+from aprender_shell.integration.shells import (
+    SHELLS,
+    BashIntegration,
+    ZshIntegration,
+    detect_shell,
+    integration_for,
+)
+
+__all__ = [
+    "BEGIN",
+    "END",
+    "SHELLS",
+    "BashIntegration",
+    "RcEdit",
+    "ShellIntegration",
+    "ZshIntegration",
+    "detect_shell",
+    "executable_command",
+    "integration_for",
+    "plan_install",
+    "plan_uninstall",
+    "socket_path",
+]

@@ -1,0 +1,1 @@
+"""The zsh and bash scripts of the shell integration, shipped as package data."""

@@ -1,0 +1,263 @@
+# shellcheck shell=bash
+# aprender-shell for bash: a key that fills the line with your likely command.
+#
+# Load it from ~/.bashrc with   eval "$(aprender-shell init bash)"   or run `aprender-shell install`.
+# Bash cannot draw text after the cursor, so nothing appears while you type. Instead:
+#
+#   Right arrow (at the end of the line)   fill the line with the top suggestion for what you typed
+#   Alt-;  (APRENDER_SHELL_BASH_KEY)       the same, anywhere on the line
+#   pressing either again                   cycles through the top 5, then back to what you typed
+#
+# Suggestions come from the per-user aprender-shell server through one `aprender-shell server
+# connect` coprocess per shell, started at the first use. Every command run is sent back to be
+# learned: through bash-preexec's hooks when it is loaded (load it before this), else through
+# PROMPT_COMMAND (set PROMPT_COMMAND before loading this, or add to it).
+#
+# Settings:
+#   APRENDER_SHELL_BASH_KEY      readline key sequence of the suggestion key (default: \e; = Alt-;),
+#                                read when this file is loaded
+#   APRENDER_SHELL_BASH_TIMEOUT  seconds to wait for an answer after a key press (default: 2)
+#   APRENDER_SHELL_DISABLE       set to stop suggesting and recording in this shell
+
+[[ $- == *i* ]] || return 0
+
+# The line marked "@init" is rewritten by `aprender-shell init` with this install's command.
+_aprender_shell_cmd=(aprender-shell)  # @init
+
+_aprender_unread=0       # answers still to come from the coprocess
+_aprender_typed=''       # what the user typed before the first press
+_aprender_shown=''       # the line we filled in last
+_aprender_choice=0       # which suggestion it is
+_aprender_suggestions=()
+_aprender_prev=()        # the commands run before, most recent last
+_aprender_histcmd=''     # history number at the last prompt (PROMPT_COMMAND mode)
+_aprender_cmd=''         # the command now running (bash-preexec mode)
+_aprender_cwd=''
+
+# REPLY=$1 as a JSON string: backslash, quote and every control character escaped.
+_aprender_json() {
+  local s=${1//\\/\\\\}
+  s=${s//\"/\\\"}
+  if [[ $s == *[[:cntrl:]]* ]]; then
+    s=${s//$'\n'/\\n}
+    s=${s//$'\t'/\\t}
+    s=${s//$'\r'/\\r}
+    local out='' char i
+    for (( i = 0; i < ${#s}; i++ )); do
+      char=${s:i:1}
+      if [[ $char == [[:cntrl:]] ]]; then
+        printf -v char '\\u%04x' "'$char"
+      fi
+      out+=$char
+    done
+    s=$out
+  fi
+  REPLY="\"$s\""
+}
+
+# _aprender_suggestions=every "text" value of the JSON answer $1, unescaped.
+_aprender_parse() {
+  local rest=$1 out chunk hex low char
+  local -i code
+  _aprender_suggestions=()
+  while [[ $rest == *'"text"'* ]]; do
+    rest=${rest#*\"text\"}
+    rest=${rest#"${rest%%[![:space:]]*}"}
+    [[ $rest == :* ]] || return 0
+    rest=${rest#:}
+    rest=${rest#"${rest%%[![:space:]]*}"}
+    [[ $rest == \"* ]] || return 0
+    rest=${rest:1}
+    out=''
+    while :; do
+      chunk=${rest%%[\"\\]*}
+      out+=$chunk
+      rest=${rest:${#chunk}}
+      case ${rest:0:1} in
+        '"') break ;;
+        '') return 0 ;;
+      esac
+      case ${rest:1:1} in
+        n) out+=$'\n' ;;
+        t) out+=$'\t' ;;
+        r) out+=$'\r' ;;
+        b) out+=$'\b' ;;
+        f) out+=$'\f' ;;
+        u)
+          hex=${rest:2:4}
+          [[ $hex == [[:xdigit:]][[:xdigit:]][[:xdigit:]][[:xdigit:]] ]] || return 0
+          code=$(( 16#$hex ))
+          low=${rest:8:4}
+          if (( code >= 0xD800 && code <= 0xDBFF )) && [[ ${rest:6:2} == '\u' &&
+              $low == [[:xdigit:]][[:xdigit:]][[:xdigit:]][[:xdigit:]] ]] &&
+              (( 16#$low >= 0xDC00 && 16#$low <= 0xDFFF )); then
+            # A character beyond the BMP arrives as a UTF-16 surrogate pair.
+            code=$(( 0x10000 + ((code - 0xD800) << 10) + (16#$low - 0xDC00) ))
+            rest=${rest:6}
+          fi
+          printf -v char '\\U%08x' "$code"
+          printf -v char '%b' "$char"
+          out+=$char
+          rest=${rest:4}
+          ;;
+        '') return 0 ;;
+        *) out+=${rest:1:1} ;;
+      esac
+      rest=${rest:2}
+    done
+    rest=${rest:1}
+    _aprender_suggestions+=("$out")
+  done
+}
+
+# Start the `server connect` coprocess unless it runs.
+_aprender_connect() {
+  [[ -n ${_APRENDER_CO[1]-} ]] && return 0
+  # Silenced and disowned: no job notice when it starts or ends.
+  { coproc _APRENDER_CO { "${_aprender_shell_cmd[@]}" server connect 2>/dev/null; }; } 2>/dev/null
+  disown "$_APRENDER_CO_PID" 2>/dev/null
+  _aprender_unread=0
+  [[ -n ${_APRENDER_CO[1]-} ]]
+}
+
+# Send one JSON request line; its answer is read by _aprender_ask or skipped by the next one.
+_aprender_send() {
+  _aprender_connect || return 1
+  local out=${_APRENDER_CO[1]-}
+  [[ -n $out ]] || return 1
+  # A coprocess that just died must not take the shell with it (SIGPIPE).
+  trap '' PIPE
+  if printf '%s\n' "$1" >&"$out"; then
+    trap - PIPE
+    (( _aprender_unread++ ))
+    return 0
+  fi 2>/dev/null
+  trap - PIPE
+  return 1
+}
+
+# REPLY=the answer to request $1 (answers to earlier requests are skipped).
+_aprender_ask() {
+  _aprender_send "$1" || return 1
+  local line
+  while (( _aprender_unread > 0 )); do
+    local in=${_APRENDER_CO[0]-}
+    [[ -n $in ]] || return 1
+    IFS= read -r -t "${APRENDER_SHELL_BASH_TIMEOUT:-2}" -u "$in" line 2>/dev/null || return 1
+    (( _aprender_unread-- ))
+  done
+  REPLY=$line
+}
+
+_aprender_prev_json() {
+  local item list=''
+  for item in "${_aprender_prev[@]}"; do
+    _aprender_json "$item"
+    list+=${list:+, }$REPLY
+  done
+  REPLY="[$list]"
+}
+
+# Fill the line with the next suggestion for what was typed (the first one on a fresh line).
+_aprender_fill() {
+  [[ -n ${APRENDER_SHELL_DISABLE+set} ]] && return 0
+  if [[ $READLINE_LINE != "$_aprender_shown" || ${#_aprender_suggestions[@]} -eq 0 ]]; then
+    _aprender_typed=$READLINE_LINE
+    _aprender_suggestions=()
+    _aprender_choice=0
+    local prefix cwd prev
+    _aprender_json "$READLINE_LINE"
+    prefix=$REPLY
+    _aprender_json "$PWD"
+    cwd=$REPLY
+    _aprender_prev_json
+    prev=$REPLY
+    _aprender_ask "{\"prefix\": $prefix, \"k\": 5, \"prev\": $prev, \"cwd\": $cwd}" || return 0
+    [[ $REPLY == '{"suggestions"'* ]] || return 0
+    _aprender_parse "$REPLY"
+    (( ${#_aprender_suggestions[@]} )) || return 0
+  else
+    # Pressed again: the next suggestion, and after the last one what was typed.
+    _aprender_choice=$(( (_aprender_choice + 1) % (${#_aprender_suggestions[@]} + 1) ))
+  fi
+  if (( _aprender_choice < ${#_aprender_suggestions[@]} )); then
+    READLINE_LINE=${_aprender_suggestions[_aprender_choice]}
+  else
+    READLINE_LINE=$_aprender_typed
+  fi
+  READLINE_POINT=${#READLINE_LINE}
+  _aprender_shown=$READLINE_LINE
+}
+
+# Right arrow: at the end of the line, fill it; elsewhere move the cursor as usual.
+_aprender_right() {
+  if (( READLINE_POINT < ${#READLINE_LINE} )); then
+    READLINE_POINT=$(( READLINE_POINT + 1 ))
+  else
+    _aprender_fill
+  fi
+}
+
+# Send the command just run, with where it ran, its exit status and the commands before it.
+_aprender_record() {
+  local cmd=$1 cwd=$2 code=$3
+  [[ -n ${APRENDER_SHELL_DISABLE+set} ]] && return 0
+  [[ -n ${cmd//[[:space:]]/} ]] || return 0
+  local record where prev
+  _aprender_json "$cmd"
+  record=$REPLY
+  _aprender_json "$cwd"
+  where=$REPLY
+  _aprender_prev_json
+  prev=$REPLY
+  _aprender_send "{\"record\": $record, \"cwd\": $where, \"exit\": $code, \"prev\": $prev}"
+  _aprender_prev=("${_aprender_prev[@]: -1}" "$cmd")
+}
+
+# PROMPT_COMMAND mode: the newest history entry, if one was added since the last prompt.
+_aprender_prompt() {
+  local code=$?
+  if [[ -n $_aprender_histcmd && $HISTCMD != "$_aprender_histcmd" ]]; then
+    local cmd
+    cmd=$(HISTTIMEFORMAT='' fc -ln -1 2>/dev/null)
+    cmd=${cmd#$'\t'}
+    _aprender_record "${cmd# }" "$PWD" "$code"
+  fi
+  _aprender_histcmd=$HISTCMD
+  _aprender_shown=''
+  return "$code"
+}
+
+# bash-preexec mode.
+_aprender_preexec() {
+  _aprender_cmd=$1
+  _aprender_cwd=$PWD
+}
+
+_aprender_precmd() {
+  local code=$?
+  if [[ -n $_aprender_cmd ]]; then
+    _aprender_record "$_aprender_cmd" "$_aprender_cwd" "$code"
+  fi
+  _aprender_cmd=''
+  _aprender_shown=''
+  return "$code"
+}
+
+_aprender_setup() {
+  local keymap key=${APRENDER_SHELL_BASH_KEY:-'\e;'}
+  for keymap in emacs vi-insert; do
+    bind -m "$keymap" -x "\"$key\": _aprender_fill"
+    bind -m "$keymap" -x '"\e[C": _aprender_right'
+    bind -m "$keymap" -x '"\eOC": _aprender_right'
+  done
+  if [[ -n ${bash_preexec_imported-}${__bp_imported-} ]]; then
+    # shellcheck disable=SC2034  # bash-preexec reads these arrays
+    { preexec_functions+=(_aprender_preexec); precmd_functions+=(_aprender_precmd); }
+  elif [[ ";${PROMPT_COMMAND[*]-};" != *";_aprender_prompt;"* ]]; then
+    # First, so that it sees the exit status of the command itself.
+    PROMPT_COMMAND="_aprender_prompt${PROMPT_COMMAND:+;$PROMPT_COMMAND}"
+  fi
+}
+_aprender_setup
+unset -f _aprender_setup
