@@ -1,0 +1,180 @@
+"""Replay metrics on tiny strategies whose figures can be worked out by hand."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pytest
+
+from aprender_shell.errors import UsageError
+from aprender_shell.model.baselines import HistoryStrategy
+from aprender_shell.model.evaluate import evaluate, format_report, split_history
+from aprender_shell.model.history import HistoryEntry
+
+
+@dataclass(frozen=True)
+class Hint:
+    text: str
+    score: float = 1.0
+
+
+class Fixed:
+    """Always the same ranked list, cut to what starts with the prefix."""
+
+    def __init__(self, ranked: Sequence[str]) -> None:
+        self.ranked = list(ranked)
+        self.calls: list[tuple[str, int, tuple[str, ...]]] = []
+        self.recorded: list[tuple[str, tuple[str, ...]]] = []
+
+    def suggest(
+        self, prefix: str, k: int = 5, prev: Sequence[str] = (), cwd: str | None = None
+    ) -> list[Hint]:
+        self.calls.append((prefix, k, tuple(prev)))
+        return [Hint(text) for text in self.ranked if text.startswith(prefix)][:k]
+
+    def record(
+        self,
+        command: str,
+        cwd: str | None = None,
+        exit_status: int | None = None,
+        prev: Sequence[str] = (),
+    ) -> None:
+        self.recorded.append((command, tuple(prev)))
+
+
+class Oracle(Fixed):
+    """Knows what comes after each command, and offers it whenever it fits the prefix."""
+
+    def __init__(self, next_after: dict[str | None, str]) -> None:
+        super().__init__([])
+        self.next_after = next_after
+
+    def suggest(
+        self, prefix: str, k: int = 5, prev: Sequence[str] = (), cwd: str | None = None
+    ) -> list[Hint]:
+        self.calls.append((prefix, k, tuple(prev)))
+        following = self.next_after.get(prev[-1] if prev else None, "")
+        return [Hint(following)] if following.startswith(prefix) else []
+
+
+class Learner(Fixed):
+    """Suggests the last recorded command that fits, even for an empty prefix."""
+
+    def suggest(
+        self, prefix: str, k: int = 5, prev: Sequence[str] = (), cwd: str | None = None
+    ) -> list[Hint]:
+        fits = [command for command, _ in reversed(self.recorded) if command.startswith(prefix)]
+        return [Hint(text) for text in fits[:1]]
+
+
+TRAIN = [HistoryEntry("cd /src", 1)]
+TEST = [HistoryEntry("git status", 2), HistoryEntry("ls", 3)]  # 12 characters in all
+AFTER: dict[str | None, str] = {"cd /src": "git status", "git status": "ls"}
+
+
+def test_oracle_accepts_before_typing() -> None:
+    report = evaluate(TRAIN, TEST, {"oracle": Oracle(AFTER)})
+    metrics = report.metrics["oracle"]
+    assert metrics.ksr == pytest.approx(1 - 2 / 12)
+    assert metrics.hit1 == {0: 1.0, 1: 1.0, 2: 1.0, 3: 1.0}
+    assert metrics.hit5 == {0: 1.0, 1: 1.0, 2: 1.0, 3: 1.0}
+    assert metrics.mrr == 1.0
+    assert report.counted == {0: 2, 1: 2, 2: 1, 3: 1}
+    assert (report.train_size, report.test_size, report.typed_chars) == (1, 2, 12)
+
+
+def test_fixed_ranking_worked_by_hand() -> None:
+    fixed = Fixed(["git stash", "git status", "ls -la", "ls"])
+    metrics = evaluate(TRAIN, TEST, {"fixed": fixed}).metrics["fixed"]
+    # "git status" is second until "git stat" (8 typed): accepted with the 9th key.
+    # "ls" is never first: both keys typed. 11 keys for 12 characters.
+    assert metrics.ksr == pytest.approx(1 / 12)
+    assert metrics.hit1 == {0: 0.0, 1: 0.0, 2: 0.0, 3: 0.0}
+    assert metrics.hit5 == {0: 1.0, 1: 1.0, 2: 1.0, 3: 1.0}
+    assert metrics.mrr == pytest.approx(0.5)  # second after "g", second after "l"
+    # Positions 0-3 and 4-8 for "git status", then 0-1 for "ls".
+    assert metrics.queries == 11
+    assert [call[0] for call in fixed.calls] == [
+        "", "g", "gi", "git", "git ", "git s", "git st", "git sta", "git stat", "", "l",
+    ]
+    assert [call[1] for call in fixed.calls] == [5, 5, 5, 5, 1, 1, 1, 1, 1, 5, 5]
+
+
+def test_silence_saves_nothing() -> None:
+    metrics = evaluate(TRAIN, TEST, {"silent": Fixed([])}).metrics["silent"]
+    assert metrics.ksr == 0.0 and metrics.mrr == 0.0
+    assert set(metrics.hit1.values()) == set(metrics.hit5.values()) == {0.0}
+
+
+def test_context_is_the_last_three_commands_run() -> None:
+    fixed = Fixed([])
+    train = ["a", "b", "c", "d"]
+    evaluate(train, ["ee", "f"], {"fixed": fixed})
+    assert {call[2] for call in fixed.calls[:2]} == {("b", "c", "d")}
+    assert fixed.calls[-1][2] == ("c", "d", "ee")
+
+
+def test_nothing_typed_counts_only_with_a_previous_command() -> None:
+    # With no previous command an empty-prefix suggestion is never accepted, but still a hit.
+    oracle = Oracle({None: "make"})
+    metrics = evaluate([], ["make"], {"oracle": oracle}).metrics["oracle"]
+    assert metrics.hit1[0] == 1.0
+    assert metrics.ksr == pytest.approx(1 - 2 / 4)
+
+
+def test_online_strategies_learn_each_command_after_it_is_measured() -> None:
+    test = ["make", "make", "make test"]
+    offline, online = Learner([]), Learner([])
+    assert evaluate([], test, {"learner": offline}).metrics["learner"].ksr == 0.0
+    assert offline.recorded == []
+    metrics = evaluate([], test, {"learner": online}, online=True).metrics["learner"]
+    # "make": typed (4). "make": offered before typing (1). "make test": offered "make"
+    # until nothing matches, so typed (9). 14 keys for 17 characters.
+    assert metrics.ksr == pytest.approx(1 - 14 / 17)
+    assert online.recorded == [("make", ()), ("make", ("make",)), ("make test", ("make", "make"))]
+
+
+def test_history_baseline_through_evaluate() -> None:
+    train = ["git status", "git push", "ls"]
+    test = ["git status", "git stash"]
+    report = evaluate(train, test, {"history": HistoryStrategy(train)}, online=True)
+    metrics = report.metrics["history"]
+    # "git status": "git push" is offered until "git s" (5 typed) brings it: 6 keys of 10.
+    # "git stash": "git status" (just learned) is offered, then nothing: all 9 typed.
+    assert metrics.ksr == pytest.approx(1 - (6 + 9) / 19)
+    assert metrics.hit1[1] == 0.0 and metrics.hit5[1] == 0.5
+
+
+def test_progress_reports_each_command() -> None:
+    seen: list[tuple[int, int]] = []
+    evaluate(TRAIN, TEST, {"silent": Fixed([])}, progress=lambda *done: seen.append(done))
+    assert seen == [(1, 2), (2, 2)]
+
+
+def test_split_is_chronological_by_position() -> None:
+    entries = [HistoryEntry(str(number), number) for number in range(10)]
+    train, test = split_history(entries, 0.8)
+    assert train == entries[:8] and test == entries[8:]
+    assert split_history(entries, 0.05) == ([], entries)
+    for bad in (0.0, 1.0, -0.5, 2.0):
+        with pytest.raises(UsageError, match="split"):
+            split_history(entries, bad)
+
+
+def test_report_table_and_dict() -> None:
+    strategies = {"oracle": Oracle(AFTER), "silent": Fixed([])}
+    report = evaluate(TRAIN, TEST, strategies, online=True)
+    text = format_report(report)
+    lines = text.splitlines()
+    assert lines[0].startswith("Replayed 2 commands after 1 (online")
+    header = lines[2].split()
+    assert header == ["oracle", "silent"]
+    assert any(line.split()[-2:] == ["83.3%", "0.0%"] for line in lines if line.startswith("KSR"))
+    assert any(line.startswith("MRR@5 after 1 char") for line in lines)
+    assert "KSR: share of typed characters saved" in text
+    data = json.loads(json.dumps(report.to_dict()))
+    assert data["test_size"] == 2 and data["online"] is True
+    assert data["metrics"]["oracle"]["hit1"]["0"] == 1.0
+    assert data["counted"] == {"0": 2, "1": 2, "2": 1, "3": 1}
