@@ -76,6 +76,7 @@ def in_process(model: Path, queries: Sequence[Query]) -> list[float]:
 def over_socket(model: Path, home: Path, queries: Sequence[Query]) -> list[float]:
     """Round trips to a real ``server run`` process under a private ``APRENDER_SHELL_HOME``."""
     from aprender_shell.service.client import Client
+    from aprender_shell.service.server import accepts
 
     environment = dict(os.environ, APRENDER_SHELL_HOME=str(home))
     server = subprocess.Popen(
@@ -86,7 +87,7 @@ def over_socket(model: Path, home: Path, queries: Sequence[Query]) -> list[float
     socket_path = home / "run" / "server.sock"
     try:
         deadline = time.monotonic() + 60
-        while not socket_path.exists():
+        while not accepts(socket_path):
             if server.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("the benchmark server did not start")
             time.sleep(0.02)

@@ -15,6 +15,7 @@ Anything else answers ``{"error": "..."}`` and the conversation goes on. A reque
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -109,8 +110,7 @@ class Session:
     def _retire(self, predictor: Predictor) -> None:
         self._predictor = None
         try:
-            if predictor.dirty:
-                predictor.save()
+            _save(predictor)
         finally:
             predictor.close()
 
@@ -125,9 +125,10 @@ class Session:
 
     def save(self) -> None:
         """Persist what was learned (a no-op when nothing was)."""
-        if self._predictor is not None and self._predictor.dirty:
-            self._predictor.save()
+        # Stamped first: a failing disk is retried at the next interval, not on every request.
         self._last_save = self._clock()
+        if self._predictor is not None:
+            _save(self._predictor)
 
     def save_due_in(self) -> float | None:
         """Seconds until the periodic save is due (0 if overdue), or None when nothing to save."""
@@ -302,7 +303,9 @@ def serve_stream(session: Session, infile: IO[Any], outfile: IO[Any]) -> None:
             else:
                 outfile.write(answer + "\n")
                 outfile.flush()
-            session.save_if_due()
+            # A failed periodic save is retried later, and reported by the final one.
+            with contextlib.suppress(AprenderError, OSError):
+                session.save_if_due()
     except BrokenPipeError:
         pass
     finally:
@@ -398,6 +401,14 @@ def _string_list(request: dict[str, Any], key: str) -> Sequence[str]:
     for item in recent:
         _check_text(key, item)
     return recent
+
+
+def _save(predictor: Predictor) -> None:
+    """Save what ``predictor`` learned, unless its model was deleted (uninstalled): a journal
+    for a model that is gone would only be litter."""
+    path = getattr(predictor, "model_path", None)
+    if predictor.dirty and (path is None or os.path.exists(path)):
+        predictor.save()
 
 
 def _identity(path: str | None) -> tuple[int, ...] | None:

@@ -360,7 +360,7 @@ class _Instance:
         self.lock_fd = fd
 
     def bind(self) -> socket.socket:
-        """Replace a stale socket and pid file and listen on a fresh 0600 socket."""
+        """Replace a stale socket and pid file with a fresh 0600 socket (not yet listening)."""
         check_socket_path(self.socket_path)
         if accepts(self.socket_path):
             # Someone serves here without our lock (its lock file was removed): leave it be.
@@ -379,7 +379,6 @@ class _Instance:
         finally:
             os.umask(old_umask)
         os.chmod(self.socket_path, 0o600)
-        listener.listen(128)
         self.socket_identity = _identity(self.socket_path)
         return listener
 
@@ -438,6 +437,8 @@ def run_server(
     try:
         listener = instance.bind()
         instance.write_pid()
+        # Listening last: whoever can connect also finds the pid file.
+        listener.listen(128)
         session = Session(
             lambda: Predictor.open(model_path, memory_limit),
             model_path=model_path,

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aprender_shell.errors import BundleError
+from aprender_shell.model.journal import journal_path
 from aprender_shell.model.predictor import Predictor, Suggestion
 from aprender_shell.service.protocol import MAX_LINE_BYTES, Session, serve_stream
 from tests.service.conftest import texts, train
@@ -367,3 +368,21 @@ def test_any_json_gets_exactly_one_kind_of_answer(request_: Any) -> None:
     assert kinds <= {"suggestions", "ok", "stats", "status", "error"}
     if "error" in answer:
         assert isinstance(answer["error"], str) and "\n" not in answer["error"]
+
+
+def test_learning_for_a_deleted_model_is_not_saved(model: Path) -> None:
+    session = Session(lambda: Predictor.open(model), model_path=model)
+    ask(session, {"record": "brew upgrade"})
+    model.unlink()  # 'aprender-shell uninstall' removed it
+    assert ask(session, {"prefix": "brew"})["error"].startswith("no model at")
+    session.close()
+    assert not journal_path(model).exists()
+
+
+def test_a_retrained_model_gets_what_was_learned_saved_first(model: Path) -> None:
+    session = Session(lambda: Predictor.open(model), model_path=model)
+    ask(session, {"record": "brew upgrade"})
+    train(model, ["cargo test"] * 5)
+    assert texts(ask(session, {"prefix": "car"})) == ["cargo test"]
+    assert "brew upgrade" in journal_path(model).read_text()
+    assert ask(session, {"status": True})["status"]["reloads"] == 1

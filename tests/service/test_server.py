@@ -75,6 +75,11 @@ def test_socket_and_folder_are_private(model: Path, run_server: Start) -> None:
     assert pid_path().read_text() == f"{server.pid}\n"
 
 
+def test_the_memory_limit_option_reaches_the_model(model: Path, run_server: Start) -> None:
+    server = run_server(model, "--memory-limit", "1.5")
+    assert server.request({"stats": True})["stats"]["memory_limit"] == int(1.5 * 2**20)
+
+
 def test_a_loose_runtime_folder_is_tightened(model: Path, run_server: Start) -> None:
     runtime_dir().mkdir(parents=True, mode=0o755)
     os.chmod(runtime_dir(), 0o755)
@@ -188,7 +193,9 @@ def test_without_a_model_each_request_gets_an_error_until_one_is_trained(
 def test_idle_timeout_ends_the_server_and_cleans_up(model: Path, run_server: Start) -> None:
     server = run_server(model, "--idle-timeout", "1")
     assert server.request({"prefix": "git"})["suggestions"]
+    assert server.request({"record": "nix build"}) == {"ok": True}
     assert server.process.wait(timeout=WAIT) == 0
+    assert "nix build" in journal_path(model).read_text()
     assert not socket_path().exists()
     assert not pid_path().exists()
     assert "exiting: idle for 1 s" in server.log()
@@ -237,9 +244,9 @@ def test_learned_commands_are_saved_periodically(model: Path, tmp_path: Path) ->
     try:
         with Client(address, timeout=WAIT) as client:
             assert client.request({"record": "ansible-playbook site.yml"}) == {"ok": True}
-            wait_for(lambda: journal_path(model).exists(), what="the periodic save")
+            wait_for(lambda: journal_path(model).exists() and not session.dirty,
+                     what="the periodic save")
             assert "ansible-playbook site.yml" in journal_path(model).read_text()
-            assert not session.dirty
             assert texts(client.request({"prefix": "ansible"})) == ["ansible-playbook site.yml"]
     finally:
         server.stop("test over")
@@ -292,6 +299,7 @@ def test_two_simultaneous_starts_give_one_server(model: Path) -> None:
     assert all(f"(pid {pid})" in out for out, _ in outputs), outputs
     log = (runtime_dir() / "server.log").read_text()
     assert log.count("serving ") == 1, log
+    assert stat.S_IMODE(os.stat(runtime_dir() / "server.log").st_mode) == 0o600
     stopped = aprender("server", "stop")
     assert stopped.returncode == 0 and f"pid {pid}" in stopped.stdout
     assert not alive(pid)
