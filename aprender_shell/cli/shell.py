@@ -124,12 +124,15 @@ def stop() -> None:
     import signal
 
     from aprender_shell.service.client import server_status
+    from aprender_shell.service.server import lock_holder
 
     status = server_status()
-    pid = status.get("pid") if status else None
+    pid = status.get("pid") if status else lock_holder()
     if not isinstance(pid, int):
         click.echo("aprender-shell server is not running.")
         return
+    if status is None:
+        click.echo(f"aprender-shell server (pid {pid}) does not answer; stopping it.")
     try:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
@@ -168,16 +171,23 @@ def status() -> None:
     Exits with status 3 when no server runs.
     """
     from aprender_shell.service.client import server_status
-    from aprender_shell.service.server import socket_path
+    from aprender_shell.service.server import lock_holder, socket_path
 
     figures = server_status()
     if figures is None:
+        hung = lock_holder()
+        if hung is not None:
+            raise click.ClickException(
+                f"the server (pid {hung}) runs but does not answer: "
+                "'aprender-shell server stop' ends it"
+            )
         click.echo("aprender-shell server is not running.")
         sys.exit(NOT_RUNNING_EXIT)
+    requests = int(figures.get("requests") or 0)
     click.echo(
         f"aprender-shell server is running (pid {figures.get('pid')}), "
         f"up {_duration(float(figures.get('uptime') or 0))}, "
-        f"{figures.get('requests', 0)} requests served."
+        f"{requests} request{'' if requests == 1 else 's'} served."
     )
     click.echo(f"   Socket:          {socket_path()}")
     click.echo(f"   Model:           {figures.get('model_path')}")

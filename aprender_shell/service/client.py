@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import struct
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +53,12 @@ class Client:
             raise ServerUnavailableError(
                 f"no aprender-shell server answers on {self.socket_path} ({reason})"
             ) from error
+        uid = peer_uid(sock)
+        if uid is not None and uid != os.getuid():
+            sock.close()
+            raise ServerUnavailableError(
+                f"the server on {self.socket_path} runs as uid {uid}, not as you: not using it"
+            )
         self._sock = sock
         self._reader = sock.makefile("rb")
         return self
@@ -98,6 +105,19 @@ class Client:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def peer_uid(sock: socket.socket) -> int | None:
+    """The uid of the process at the other end of a Unix socket (Linux), else None."""
+    option = getattr(socket, "SO_PEERCRED", None)
+    if option is None:
+        return None
+    try:
+        data = sock.getsockopt(socket.SOL_SOCKET, option, struct.calcsize("3i"))
+    except OSError:
+        return None
+    _pid, uid, _gid = struct.unpack("3i", data)
+    return int(uid)
 
 
 def server_status(socket_path: Path | None = None, timeout: float = 2.0) -> dict[str, Any] | None:

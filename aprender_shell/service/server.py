@@ -17,7 +17,6 @@ import os
 import selectors
 import signal
 import socket
-import struct
 import sys
 import time
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from typing import IO, Callable
 
 from aprender_shell.errors import AprenderError, UsageError
 from aprender_shell.paths import ensure_private_dir, runtime_dir
+from aprender_shell.service.client import peer_uid
 from aprender_shell.service.protocol import MAX_LINE_BYTES, Session
 
 SOCKET_NAME = "server.sock"
@@ -86,6 +86,21 @@ def read_pid(path: Path | None = None) -> int | None:
     except (OSError, ValueError, UnicodeDecodeError):
         return None
     return pid if pid > 0 else None
+
+
+def lock_holder() -> int | None:
+    """The pid in the pid file when a server holds the startup lock (alive, maybe hung)."""
+    try:
+        fd = os.open(lock_path(), os.O_RDWR | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return read_pid()
+    finally:
+        os.close(fd)  # closing releases the lock if we took it
+    return None
 
 
 def accepts(path: Path, timeout: float = 1.0) -> bool:
@@ -312,19 +327,6 @@ class Server:
                 os.close(fd)
 
 
-def peer_uid(sock: socket.socket) -> int | None:
-    """The uid of the process at the other end of a Unix socket (Linux), else None."""
-    option = getattr(socket, "SO_PEERCRED", None)
-    if option is None:
-        return None
-    try:
-        data = sock.getsockopt(socket.SOL_SOCKET, option, struct.calcsize("3i"))
-    except OSError:
-        return None
-    _pid, uid, _gid = struct.unpack("3i", data)
-    return int(uid)
-
-
 class _Instance:
     """What a running server owns on disk: the lock, the socket and the pid file."""
 
@@ -432,7 +434,11 @@ def run_server(
             stream.flush()
 
     timeout = idle_timeout if idle_timeout is not None else idle_timeout_from_env()
-    instance = _Instance(ensure_private_dir(runtime_dir()))
+    folder = ensure_private_dir(runtime_dir())
+    owner = os.stat(folder).st_uid
+    if owner != os.getuid():
+        raise AprenderError(f"{folder} belongs to uid {owner}, not to you: refusing to serve there")
+    instance = _Instance(folder)
     instance.acquire()
     try:
         listener = instance.bind()

@@ -18,7 +18,7 @@ import pytest
 from aprender_shell.model.journal import journal_path
 from aprender_shell.model.predictor import Predictor
 from aprender_shell.paths import runtime_dir
-from aprender_shell.service.client import Client, server_model_stats
+from aprender_shell.service.client import Client, ServerUnavailableError, server_model_stats
 from aprender_shell.service.protocol import MAX_LINE_BYTES, Session
 from aprender_shell.service.server import (
     Server,
@@ -322,7 +322,7 @@ def test_status_and_stop(model: Path, run_server: Start) -> None:
     shown = aprender("server", "status")
     assert shown.returncode == 0
     assert f"running (pid {server.pid})" in shown.stdout
-    assert "1 requests served" in shown.stdout
+    assert "1 request served" in shown.stdout
     assert str(model) in shown.stdout
     assert "Paging:" in shown.stdout and "hit rate" in shown.stdout
     stopped = aprender("server", "stop")
@@ -332,6 +332,40 @@ def test_status_and_stop(model: Path, run_server: Start) -> None:
     assert after.returncode == 3
     assert after.stdout == "aprender-shell server is not running.\n"
     assert aprender("server", "stop").stdout == "aprender-shell server is not running.\n"
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads /proc")
+def test_a_hung_server_is_reported_and_can_be_stopped(model: Path, run_server: Start) -> None:
+    server = run_server(model)
+    server.process.send_signal(signal.SIGSTOP)
+    try:
+        shown = aprender("server", "status", timeout=WAIT)
+        assert shown.returncode == 1
+        assert shown.stderr == (
+            f"Error: the server (pid {server.pid}) runs but does not answer: "
+            "'aprender-shell server stop' ends it\n"
+        )
+        stopping = subprocess.Popen(
+            [sys.executable, "-m", "aprender_shell", "server", "stop"],
+            stdout=subprocess.PIPE, text=True,
+        )
+        # A stopped process keeps the signal pending: proof that 'stop' sent it.
+        wait_for(lambda: _sigterm_pending(server.pid), what="SIGTERM from 'server stop'")
+    finally:
+        server.process.send_signal(signal.SIGCONT)
+    out, _ = stopping.communicate(timeout=WAIT)
+    assert stopping.returncode == 0
+    assert f"(pid {server.pid}) does not answer; stopping it" in out
+    assert server.process.wait(timeout=WAIT) == 0
+
+
+def _sigterm_pending(pid: int) -> bool:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            pending = line.startswith(("ShdPnd:", "SigPnd:")) and int(line.split()[1], 16)
+            if pending and pending & (1 << (signal.SIGTERM - 1)):
+                return True
+    return False
 
 
 def test_server_model_stats_only_for_the_served_model(
@@ -425,6 +459,8 @@ def test_another_uid_is_turned_away_by_peer_credentials(tmp_path: Path) -> None:
     try:
         wait_for(lambda: accepts(path), what="the nobody server")
         assert os.stat(path).st_uid == nobody.pw_uid
+        with pytest.raises(ServerUnavailableError, match="runs as uid 65534, not as you"):
+            Client(path).connect()
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(WAIT)
             sock.connect(str(path))
@@ -440,3 +476,19 @@ def test_another_uid_is_turned_away_by_peer_credentials(tmp_path: Path) -> None:
         _, status = os.waitpid(child, 0)
         shutil.rmtree(home)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+@root_only
+def test_a_runtime_folder_of_another_user_is_refused(model: Path) -> None:
+    import pwd
+
+    nobody = pwd.getpwnam("nobody")
+    runtime_dir().mkdir(parents=True, mode=0o700)
+    os.chown(runtime_dir(), nobody.pw_uid, nobody.pw_gid)
+    done = aprender("server", "run", "--model", str(model))
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"Error: {runtime_dir()} belongs to uid {nobody.pw_uid}, not to you: "
+        "refusing to serve there\n"
+    )
+    assert not socket_path().exists()
