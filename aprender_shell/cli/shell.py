@@ -85,7 +85,7 @@ def server() -> None:
 def start(model: Path | None, memory_limit: float | None, idle_timeout: float | None) -> None:
     """Start the server in the background (nothing to do if it runs)."""
     from aprender_shell.service.client import same_file
-    from aprender_shell.service.server import start_in_background
+    from aprender_shell.service.launcher import start_in_background
 
     path = _model_path(model)
     started = start_in_background(path, _memory_bytes(memory_limit), _idle(idle_timeout))

@@ -69,7 +69,7 @@ class Bridge:
     def _connect(self) -> Client | None:
         client = self._serving_client()
         if client is None and self.start_server:
-            from aprender_shell.service.server import start_in_background
+            from aprender_shell.service.launcher import start_in_background
 
             try:
                 start_in_background(self.model_path, self.memory_limit, wait=START_WAIT)

@@ -1,0 +1,105 @@
+"""Starting the server in the background, detached from the shell that asked for it."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from aprender_shell.errors import AprenderError
+from aprender_shell.paths import ensure_private_dir, runtime_dir
+from aprender_shell.service.server import LOG_NAME, SOCKET_NAME, check_socket_path
+
+
+@dataclass
+class Started:
+    """What ``start_in_background`` found or did."""
+
+    pid: int | None
+    already_running: bool
+    status: dict[str, object]
+
+
+def start_in_background(
+    model_path: Path,
+    memory_limit: int | None = None,
+    idle_timeout: float | None = None,
+    wait: float = 15.0,
+) -> Started:
+    """Start a detached server unless one answers; return once its socket accepts.
+
+    The server runs ``python -m aprender_shell server run`` in a new session, its output going
+    to a private log file in the runtime folder. Raises ``AprenderError`` if it does not come
+    up within ``wait`` seconds (with the last line it logged).
+    """
+    import subprocess
+
+    from aprender_shell.service.client import server_status
+
+    status = server_status()
+    if status is not None:
+        return Started(_pid_of(status), True, status)
+    folder = ensure_private_dir(runtime_dir())
+    check_socket_path(folder / SOCKET_NAME)
+    command = [sys.executable, "-m", "aprender_shell", "server", "run",
+               "--model", str(Path(model_path).absolute())]
+    if memory_limit is not None:
+        command += ["--memory-limit", repr(memory_limit / 2**20)]
+    if idle_timeout is not None:
+        command += ["--idle-timeout", repr(idle_timeout)]
+    environment = dict(os.environ)
+    # The server runs from / (so it holds no folder busy): relative settings must not move.
+    home = environment.get("APRENDER_SHELL_HOME")
+    if home:
+        environment["APRENDER_SHELL_HOME"] = str(Path(home).expanduser().absolute())
+    package_root = str(Path(__file__).resolve().parents[2])
+    environment["PYTHONPATH"] = os.pathsep.join(
+        part for part in (package_root, environment.get("PYTHONPATH", "")) if part
+    )
+    log_file = _open_log(folder / LOG_NAME)
+    try:
+        process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file,
+            cwd="/", env=environment, start_new_session=True, close_fds=True,
+        )
+    finally:
+        os.close(log_file)
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        status = server_status()
+        if status is not None:
+            return Started(_pid_of(status), process.pid != _pid_of(status), status)
+        code = process.poll()
+        # Exit 0 without a socket: it lost a start race to another server, which will answer.
+        if code is not None and code != 0:
+            raise AprenderError(f"the server did not start: {_last_line(folder / LOG_NAME)}")
+        time.sleep(0.02)
+    raise AprenderError(
+        f"the server did not answer within {wait:g} s (see {folder / LOG_NAME})"
+    )
+
+
+def _pid_of(status: dict[str, object]) -> int | None:
+    pid = status.get("pid")
+    return pid if isinstance(pid, int) else None
+
+
+def _open_log(path: Path) -> int:
+    """The server log opened for appending (0600), emptied first once it grows past 1 MiB."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
+    fd = os.open(path, flags, 0o600)
+    with contextlib.suppress(OSError):
+        if os.fstat(fd).st_size > 1 << 20:
+            os.ftruncate(fd, 0)
+    return fd
+
+
+def _last_line(path: Path) -> str:
+    try:
+        lines = path.read_bytes()[-4096:].decode("utf-8", "replace").strip().splitlines()
+    except OSError:
+        return f"see {path}"
+    return lines[-1] if lines else f"see {path}"
