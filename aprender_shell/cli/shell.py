@@ -204,7 +204,8 @@ def status() -> None:
                f"{_human_bytes(stats['loaded_bytes'])} of {_human_bytes(stats['memory_limit'])}")
     click.echo(f"   Paging:          {stats['hits']} hits, {stats['misses']} misses, "
                f"{stats['evictions']} evictions ({stats['hit_rate'] * 100:.1f}% hit rate)")
-    click.echo(f"   Learned:         {stats['learned_commands']} commands since training")
+    learned = int(stats["learned_commands"])
+    click.echo(f"   Learned:         {learned} command{'' if learned == 1 else 's'} since training")
 
 
 @server.command()
