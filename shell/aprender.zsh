@@ -154,7 +154,7 @@ _aprender_connect() {
 _aprender_disconnect() {
   [[ -n $_aprender_fd ]] || return 0
   zle -F $_aprender_fd 2>/dev/null
-  exec {_aprender_fd}>&- 2>/dev/null
+  { exec {_aprender_fd}>&- } 2>/dev/null  # braces: a bare exec would send our stderr away too
   _aprender_fd=''
   _aprender_pending=0
 }

@@ -1,0 +1,286 @@
+"""Real zsh and bash sessions under pexpect, each in a private home with a fixed prompt.
+
+A session is set up the way a user would do it: a small rc file of our own, then
+``aprender-shell install`` appends its block, and the shell is started interactively. The fake
+``git`` function prints a marker, so a test sees which command Enter really ran.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pexpect  # type: ignore[import-untyped]
+import pytest
+
+# Generous bounds on waits on a shared machine; nothing here measures time.
+TIMEOUT = 30
+PACE = 0.2  # seconds between keys a test types one by one
+PROMPT = "PROMPT> "  # after a counter: "<3>PROMPT> " is the third prompt
+REPO = Path(__file__).resolve().parents[2]
+
+# Output that must never appear in a session: shells' and our own complaints.
+NOISE = re.compile(r"Error|error|Traceback|aprender|zsh:|bash:|command not found|\[\d+\]")
+
+HISTORY = [
+    "git status",
+    "git checkout main",
+    "git commit -m fix",
+    "git commit -m fix",
+    "git commit -m fix",
+    "git push",
+    "ls -la",
+    "make test",
+]
+
+
+def require(shell: str) -> str:
+    """The shell's path; a missing shell skips the test, or fails it when shells are required."""
+    found = shutil.which(shell)
+    if found is None:
+        message = f"{shell} is not installed"
+        if os.environ.get("APRENDER_SHELL_REQUIRE_SHELLS") == "1":
+            pytest.fail(f"{message} (APRENDER_SHELL_REQUIRE_SHELLS=1)")
+        pytest.skip(message)
+    return found
+
+
+def aprender(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run the real command line with the session's environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "aprender_shell", *args],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+
+
+class Home:
+    """A private home: environment, history, model and server of one test."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.home = root / "home"
+        self.home.mkdir(exist_ok=True)
+        self.data = root / "aprender"
+        self.env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(self.home),
+            "ZDOTDIR": str(self.home),
+            "HISTFILE": str(root / "histfile"),
+            "INPUTRC": str(root / "inputrc"),
+            "TERM": "xterm",
+            "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8",
+            "APRENDER_SHELL_HOME": str(self.data),
+            # A server a failed test leaves behind still goes away by itself.
+            "APRENDER_SHELL_SERVER_IDLE": "120",
+            "PYTHONPATH": str(REPO),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        (root / "inputrc").write_text("set enable-bracketed-paste off\nset bell-style none\n")
+
+    @property
+    def model(self) -> Path:
+        return self.data / "model.apbundle"
+
+    def train(self, commands: list[str] = HISTORY) -> None:
+        history = self.root / "train_history"
+        history.write_text("".join(f": {1700000000 + i}:0;{c}\n" for i, c in enumerate(commands)))
+        result = aprender("train", "--history", str(history), env=self.env)
+        assert result.returncode == 0, result.stderr
+
+    def start_server(self) -> None:
+        result = aprender("server", "start", env=self.env)
+        assert result.returncode == 0, result.stderr
+
+    def server_pid(self) -> int | None:
+        try:
+            return int((self.data / "run" / "server.pid").read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def kill_server(self) -> None:
+        pid = self.server_pid()
+        assert pid is not None, "no server to kill"
+        os.kill(pid, signal.SIGKILL)
+
+    def stop_server(self) -> None:
+        # A server this leaves behind (stop failing) still exits after its idle timeout.
+        aprender("server", "stop", env=self.env)
+
+
+class Session:
+    """One interactive shell; subclasses know how their shell shows and takes suggestions."""
+
+    shell = ""
+    rc_lines: list[str] = []
+
+    def __init__(self, home: Home) -> None:
+        self.home = home
+        self.child: pexpect.spawn | None = None
+        self.seen = ""  # everything the shell printed, for the noise check
+        self.prompts = 0  # prompts seen so far; redraws of one prompt do not count
+
+    def start(self) -> Session:
+        path = require(self.shell)
+        rc = self.rc_file()
+        rc.write_text("\n".join(self.rc_lines) + "\n")
+        result = aprender("install", "--shell", self.shell, env=self.home.env)
+        assert result.returncode == 0, result.stderr
+        self.child = pexpect.spawn(
+            path, self.argv(), env=self.home.env, cwd=str(self.home.home),
+            encoding="utf-8", codec_errors="replace", timeout=TIMEOUT, dimensions=(24, 200),
+        )
+        self.expect_prompt()
+        return self
+
+    def rc_file(self) -> Path:
+        raise NotImplementedError
+
+    def argv(self) -> list[str]:
+        raise NotImplementedError
+
+    def show_suggestion(self, typed: str, rest: str) -> None:
+        """Type ``typed`` and wait until the shell shows ``rest`` after it (or in the line)."""
+        raise NotImplementedError
+
+    def accept(self) -> None:
+        """Take the whole suggestion shown (zsh) or filled in (bash)."""
+        raise NotImplementedError
+
+    def poke(self, typed: str) -> None:
+        """Type ``typed`` and make the shell ask for a suggestion, then clear the line."""
+        raise NotImplementedError
+
+    @property
+    def proc(self) -> pexpect.spawn:
+        assert self.child is not None
+        return self.child
+
+    def send(self, text: str) -> None:
+        self.proc.send(text)
+
+    def expect(self, pattern: str) -> str:
+        """Wait for the literal ``pattern``; return what came before it."""
+        self.proc.expect_exact(pattern)
+        before = str(self.proc.before)
+        self.seen += before + pattern
+        return before
+
+    def expect_prompt(self) -> str:
+        """Wait for the next prompt (not a redraw of the current one)."""
+        self.prompts += 1
+        return self.expect(f"<{self.prompts}>{PROMPT}")
+
+    def enter(self) -> str:
+        """Press Enter and return the output up to the next prompt."""
+        self.send("\r")
+        return self.expect_prompt()
+
+    def run(self, command: str) -> str:
+        self.send(command)
+        return self.enter()
+
+    def close(self) -> None:
+        if self.child is not None and self.child.isalive():
+            self.child.sendline("exit")
+            try:
+                self.child.expect(pexpect.EOF, timeout=10)
+            except pexpect.TIMEOUT:
+                self.child.terminate(force=True)
+        if self.child is not None:
+            self.seen += str(self.child.before or "")
+
+    def assert_quiet(self) -> None:
+        """Nothing but the test's own commands and output reached the terminal."""
+        found = NOISE.search(self.seen)
+        assert found is None, f"unexpected output {found.group(0)!r} in:\n{self.seen}"
+
+
+class ZshSession(Session):
+    shell = "zsh"
+    rc_lines = [
+        "typeset -i N=0",
+        "count_prompts() { N=$((N + 1)); }",
+        "precmd_functions+=(count_prompts)",
+        "setopt prompt_subst",
+        f"PS1='<$N>{PROMPT}'",
+        "RPS1=''",
+        # zle sets zle_bracketed_paste when it loads, after .zshrc unless loaded first.
+        "zmodload zsh/zle",
+        "unset zle_bracketed_paste",
+        "unsetopt prompt_sp",
+        "bindkey -e",
+        "HISTSIZE=1000 SAVEHIST=1000",
+        'git() { print -r -- "MARKER git $*"; }',
+    ]
+
+    def rc_file(self) -> Path:
+        return self.home.home / ".zshrc"
+
+    def argv(self) -> list[str]:
+        # -d: no global rc files, so the machine's /etc/zsh cannot change what we test.
+        return ["-d", "-i"]
+
+    def show_suggestion(self, typed: str, rest: str) -> None:
+        self.send(typed)
+        self.expect(rest)
+
+    def accept(self) -> None:
+        self.send("\x1b[C")
+
+    def poke(self, typed: str) -> None:
+        # One key at a time: keys already waiting make zsh put off asking (PENDING).
+        for key in typed:
+            self.send(key)
+            time.sleep(PACE)
+        self.send("\x15")
+
+
+class BashSession(Session):
+    shell = "bash"
+    key = "\x1b;"
+    rc_lines = [
+        "N=0",
+        f"PS1='<$((N += 1))>{PROMPT}'",
+        "PS2='> '",
+        "HISTCONTROL=ignorespace",
+        'git() { echo "MARKER git $*"; }',
+    ]
+
+    def rc_file(self) -> Path:
+        return self.home.home / ".bashrc"
+
+    def argv(self) -> list[str]:
+        return ["--noprofile", "--rcfile", str(self.rc_file()), "-i"]
+
+    def show_suggestion(self, typed: str, rest: str) -> None:
+        self.send(typed)
+        self.expect(typed)
+        self.send(self.key)
+        self.expect(rest)
+
+    def accept(self) -> None:
+        # The key already put the suggestion in the line.
+        return None
+
+    def poke(self, typed: str) -> None:
+        self.send(typed + self.key + "\x15")
+
+
+@contextlib.contextmanager
+def session(kind: type[Session], home: Home) -> Iterator[Session]:
+    """A started session of ``kind`` that is closed, and its server stopped, afterwards."""
+    started = kind(home)
+    try:
+        yield started.start()
+    finally:
+        started.close()
+        home.stop_server()

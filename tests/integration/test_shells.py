@@ -1,0 +1,171 @@
+"""The integration in real zsh and bash: what a user sees and what Enter then runs.
+
+Each scenario is written once in ``Scenarios`` and run in both shells; the shell-specific
+classes add what only that shell does (zsh's ghost text and word accept, bash's cycling key).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.shells import BashSession, Home, Session, ZshSession, session
+
+pytestmark = pytest.mark.slow
+
+
+def ran(output: str) -> list[str]:
+    """The commands the fake ``git`` function saw, from its MARKER lines."""
+    return re.findall(r"^MARKER (git.*?)\s*$", output, re.M)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Home:
+    return Home(tmp_path)
+
+
+@pytest.fixture
+def trained(home: Home) -> Home:
+    home.train()
+    home.start_server()
+    return home
+
+
+class Scenarios:
+    kind: type[Session]
+
+    @pytest.fixture
+    def shell(self, trained: Home) -> Iterator[Session]:
+        with session(self.kind, trained) as started:
+            yield started
+
+    def test_the_suggestion_is_offered_accepted_and_run(self, shell: Session) -> None:
+        shell.show_suggestion("git c", "ommit -m fix")
+        shell.accept()
+        assert ran(shell.enter()) == ["git commit -m fix"]
+        shell.close()
+        shell.assert_quiet()
+
+    def test_a_command_run_once_is_suggested_at_the_next_prompt(self, shell: Session) -> None:
+        assert "learned-marker-7" in shell.run("echo learned-marker-7")
+        shell.show_suggestion("echo lea", "rned-marker-7")
+        shell.accept()
+        output = shell.enter()
+        assert re.search(r"^learned-marker-7\s*$", output, re.M), output
+        shell.close()
+        shell.assert_quiet()
+
+    def test_killing_the_server_mid_session_leaves_the_shell_usable_and_quiet(
+        self, shell: Session
+    ) -> None:
+        shell.show_suggestion("git c", "ommit -m fix")
+        shell.send("\x15")
+        shell.home.kill_server()
+        for _ in range(2):
+            shell.poke("git s")
+            assert "alive-after-kill" in shell.run("echo alive-after-kill")
+        # The user's own error output still reaches the terminal.
+        assert "stderr-still-here" in shell.run("echo stderr-still-here >&2")
+        shell.close()
+        shell.assert_quiet()
+
+    def test_deleting_the_model_leaves_the_shell_usable_and_quiet(self, shell: Session) -> None:
+        shell.home.stop_server()
+        shell.home.model.unlink()
+        for _ in range(2):
+            shell.poke("git c")
+            assert "alive-without-model" in shell.run("echo alive-without-model")
+        shell.send("git c")
+        assert ran(shell.enter()) == ["git c"]
+        assert "stderr-still-here" in shell.run("echo stderr-still-here >&2")
+        shell.close()
+        shell.assert_quiet()
+
+    def test_without_any_model_the_shell_is_quiet(self, home: Home) -> None:
+        with session(self.kind, home) as started:
+            started.poke("git c")
+            started.send("git c")
+            assert ran(started.enter()) == ["git c"]
+            assert "alive" in started.run("echo alive")
+            started.close()
+            started.assert_quiet()
+
+
+class TestZsh(Scenarios):
+    kind = ZshSession
+
+    def test_typing_on_past_a_suggestion_leaves_no_stray_text(self, shell: Session) -> None:
+        shell.show_suggestion("git c", "ommit -m fix")
+        shell.send("x")
+        assert ran(shell.enter()) == ["git cx"]
+        shell.close()
+        shell.assert_quiet()
+
+    def test_alt_f_accepts_one_word(self, shell: Session) -> None:
+        shell.show_suggestion("git c", "ommit -m fix")
+        shell.send("\x1bf")
+        assert ran(shell.enter()) == ["git commit"]
+        shell.close()
+        shell.assert_quiet()
+
+    def test_ctrl_right_then_end_accept_word_then_rest(self, shell: Session) -> None:
+        shell.show_suggestion("git c", "ommit -m fix")
+        shell.send("\x1b[1;5C\x1b[F")
+        assert ran(shell.enter()) == ["git commit -m fix"]
+        shell.close()
+        shell.assert_quiet()
+
+    def test_right_arrow_inside_the_line_only_moves_the_cursor(self, shell: Session) -> None:
+        shell.show_suggestion("git c", "ommit -m fix")
+        # Left twice, Right once: the cursor is before "c", so "x" lands there.
+        shell.send("\x1b[D\x1b[D\x1b[Cx")
+        assert ran(shell.enter()) == ["git xc"]
+        shell.close()
+        shell.assert_quiet()
+
+    def test_the_shell_starts_the_server_itself(self, home: Home) -> None:
+        home.train()
+        with session(ZshSession, home) as started:
+            started.show_suggestion("git c", "ommit -m fix")
+            assert home.server_pid() is not None
+            started.close()
+            started.assert_quiet()
+
+
+class TestBash(Scenarios):
+    kind = BashSession
+
+    def test_pressing_the_key_again_cycles_then_returns_to_what_was_typed(
+        self, shell: Session
+    ) -> None:
+        shell.show_suggestion("git c", "ommit -m fix")
+        shell.send(BashSession.key)
+        shell.expect("heckout main")
+        assert ran(shell.enter()) == ["git checkout main"]
+        shell.send("git c" + BashSession.key * 3)
+        assert ran(shell.enter()) == ["git c"]
+        shell.close()
+        shell.assert_quiet()
+
+    def test_right_arrow_fills_only_at_the_end_of_the_line(self, shell: Session) -> None:
+        shell.send("gt c")
+        shell.expect("gt c")
+        # Home, Right: the cursor moves past "g", so "i" goes there.
+        shell.send("\x01\x1b[Ci")
+        assert ran(shell.enter()) == ["git c"]
+        shell.send("git c\x1b[C")
+        shell.expect("ommit -m fix")
+        assert ran(shell.enter()) == ["git commit -m fix"]
+        shell.close()
+        shell.assert_quiet()
+
+    def test_a_filled_line_is_edited_like_any_other(self, shell: Session) -> None:
+        shell.show_suggestion("git c", "ommit -m fix")
+        # Ctrl-W deletes the last word of the filled line, as it would of a typed one.
+        shell.send("\x17x")
+        assert ran(shell.enter()) == ["git commit -m x"]
+        shell.close()
+        shell.assert_quiet()
