@@ -20,7 +20,8 @@ class ChecksumError(BundleError):
 
     def __init__(self, name: str, message: str | None = None) -> None:
         self.name = name
-        super().__init__(message or f"checksum mismatch in bundle entry {name!r}: the file is corrupt")
+        default = f"checksum mismatch in bundle entry {name!r}: the file is corrupt"
+        super().__init__(message or default)
 
 
 class EntryTooLargeError(BundleError):

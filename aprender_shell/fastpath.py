@@ -13,15 +13,20 @@ import sys
 _VALUED = {"-k", "--prev", "--cwd", "--model", "--memory-limit"}
 
 
-def _parse(args: list[str]) -> dict[str, object] | None:
-    options: dict[str, object] = {
-        "prefix": None,
-        "k": 5,
-        "prev": [],
-        "cwd": None,
-        "model": None,
-        "memory_limit": None,
-    }
+class _Query:
+    """The options of one ``suggest`` command line."""
+
+    def __init__(self) -> None:
+        self.prefix: str | None = None
+        self.k = 5
+        self.prev: list[str] = []
+        self.cwd: str | None = None
+        self.model: str | None = None
+        self.memory_limit: int | None = None
+
+
+def _parse(args: list[str]) -> _Query | None:
+    query = _Query()
     position = 0
     while position < len(args):
         arg = args[position]
@@ -37,10 +42,14 @@ def _parse(args: list[str]) -> dict[str, object] | None:
             if name == "-k":
                 if not value.isdigit() or not 1 <= int(value) <= 100:
                     return None
-                options["k"] = int(value)
+                query.k = int(value)
             elif name == "--prev":
-                options["prev"].append(value)  # type: ignore[attr-defined]
-            elif name == "--memory-limit":
+                query.prev.append(value)
+            elif name == "--cwd":
+                query.cwd = value
+            elif name == "--model":
+                query.model = value
+            else:
                 try:
                     megabytes = float(value)
                 except ValueError:
@@ -49,37 +58,30 @@ def _parse(args: list[str]) -> dict[str, object] | None:
 
                 if not MIN_MEMORY_LIMIT <= megabytes * 1024 * 1024 < 2**53:
                     return None  # click explains the range (NaN fails here too)
-                options["memory_limit"] = int(megabytes * 1024 * 1024)
-            else:
-                options[name.lstrip("-")] = value
-        elif options["prefix"] is None:
-            options["prefix"] = arg
+                query.memory_limit = int(megabytes * 1024 * 1024)
+        elif query.prefix is None:
+            query.prefix = arg
         else:
             return None
         position += 1
-    return options
+    return query
 
 
 def run_suggest(args: list[str]) -> int | None:
     """Answer ``suggest`` without importing click, or return ``None`` to defer to click."""
-    options = _parse(args)
-    if options is None:
+    query = _parse(args)
+    if query is None:
         return None
     from pathlib import Path
 
     from aprender_shell.errors import AprenderError
     from aprender_shell.model.predictor import Predictor
 
-    model = options["model"]
+    model = Path(query.model) if query.model else None
     try:
-        with Predictor.open(
-            Path(str(model)) if model else None, options["memory_limit"]
-        ) as predictor:  # type: ignore[arg-type]
+        with Predictor.open(model, query.memory_limit) as predictor:
             suggestions = predictor.suggest(
-                str(options["prefix"] or ""),
-                k=int(options["k"]),  # type: ignore[call-overload]
-                prev=list(options["prev"]),  # type: ignore[call-overload]
-                cwd=options["cwd"],  # type: ignore[arg-type]
+                query.prefix or "", k=query.k, prev=query.prev, cwd=query.cwd
             )
     except AprenderError as error:
         sys.stderr.write(f"Error: {error}\n")

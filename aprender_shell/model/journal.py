@@ -123,7 +123,7 @@ class Journal:
 
     def load(self) -> list[dict[str, Any]]:
         """Recorded lines of this generation; torn or foreign lines are skipped."""
-        lines = []
+        lines: list[dict[str, Any]] = []
         try:
             handle = open(self.path, "rb")  # noqa: SIM115 - closed below; may not exist
         except (FileNotFoundError, PermissionError, IsADirectoryError):

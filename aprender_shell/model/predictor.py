@@ -34,7 +34,6 @@ from aprender_shell.model.layout import (
 from aprender_shell.model.segments import CommandStats, SegmentView
 from aprender_shell.model.tokens import split_prefix
 
-RETRIEVE = 24
 SCORE_WHOLE_RANGE = 256
 RANKED_SCAN_LIMIT = 20_000
 MAX_GENERATED_TOKENS = 8
@@ -182,9 +181,7 @@ class Predictor:
     def _suggest(
         self, prefix: str, k: int, prev: Sequence[str], cwd: str | None
     ) -> list[Suggestion]:
-        candidates: dict[str, CommandStats | None] = {}
-        for text, stats in self._history_candidates(prefix):
-            candidates[text] = stats
+        candidates: dict[str, CommandStats | None] = dict(self._history_candidates(prefix))
         previous = prev[-1] if prev else None
         transitions: dict[str, int] = {}
         previous_count = 0
@@ -197,6 +194,7 @@ class Predictor:
         clock = self._overlay.clock
         w_short = scoring.total_weight(clock, scoring.TAU_SHORT)
         w_long = scoring.total_weight(clock, scoring.TAU_LONG)
+        w_recent = scoring.total_weight(clock, scoring.TAU_RECENT)
         age = clock - self._trained_clock
         keep_short = math.exp(-age / scoring.TAU_SHORT)
         keep_long = math.exp(-age / scoring.TAU_LONG)
@@ -206,12 +204,16 @@ class Predictor:
         scored: dict[str, float] = {}
         for text, stats in candidates.items():
             short = long_ = 0.0
+            last = -1
             if stats is not None:
                 short, long_ = stats.short_weight * keep_short, stats.long_weight * keep_long
+                last = stats.last_position
             learned = self._overlay.stats(text)
             if learned is not None:
                 short, long_ = short + learned.short_weight, long_ + learned.long_weight
+                last = max(last, learned.last_position)
             value = scoring.static_score(short, long_, w_short, w_long)
+            value = scoring.with_recency(value, clock - 1 - last, w_recent)
             if lam:
                 value = lam * transitions.get(text, 0) / previous_count + (1.0 - lam) * value
             if local_total and local is not None:
@@ -241,6 +243,8 @@ class Predictor:
                 view, index = found
                 yield from view.candidates(index)
                 return
+            # Not listed as spanning: every match is in the last segment that starts with it.
+            first = last
         view = table.view(first)
         lo, hi = view.prefix_range(prefix)
         if hi - lo <= SCORE_WHOLE_RANGE:
@@ -252,7 +256,7 @@ class Predictor:
             if lo <= index < hi:
                 yield view.key(index), view.command_stats(index)
                 taken += 1
-                if taken == RETRIEVE:
+                if taken == scoring.RETRIEVED_CANDIDATES:
                     return
             if scanned >= RANKED_SCAN_LIMIT:
                 return

@@ -25,7 +25,7 @@ def evaluate_history(
     model never learns them, and no report should show them.
     """
     from aprender_shell.model.baselines import HistoryStrategy, MatchPrevCmdStrategy
-    from aprender_shell.model.evaluate import evaluate, split_history
+    from aprender_shell.model.evaluate import Strategy, evaluate, split_history
     from aprender_shell.model.predictor import Predictor
 
     cleaned, _ = clean_commands(entries)
@@ -35,7 +35,7 @@ def evaluate_history(
         train_model(train, model_path, ngram=ngram, memory_limit=memory_limit)
         with Predictor.open(model_path, memory_limit) as predictor:
             commands = [entry.command for entry in train]
-            strategies = {
+            strategies: dict[str, Strategy] = {
                 "aprender-shell": predictor,
                 "history": HistoryStrategy(commands),
                 "match_prev_cmd": MatchPrevCmdStrategy(commands),

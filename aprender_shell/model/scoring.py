@@ -18,18 +18,28 @@ from __future__ import annotations
 
 import math
 
-TAU_SHORT = 30.0
+TAU_SHORT = 8.0
 TAU_LONG = 3000.0
 MU = 0.5
 KAPPA = 1.0
+# Even a well-known previous command leaves room for what was used recently.
+CONTEXT_MAX = 0.3
 # How strongly the command two back predicts the next, relative to the previous one.
 SECOND_ORDER = 0.25
 NGRAM_BACKOFF = 0.4
 # Share of the score given to what was run in the same working directory, when known.
 CWD_WEIGHT = 0.3
 
+# The most recently used match is a strong guess on its own (it is zsh-autosuggestions' whole
+# strategy): the decayed weight of a command's last use alone, regardless of how often it was
+# used, takes RECENCY_WEIGHT of its static score.
+RECENCY_WEIGHT = 0.35
+TAU_RECENT = 5.0
+
 SUCCESSORS_KEPT = 12
-HOT_CANDIDATES = 8
+# How many best-ranked matches a query scores when a prefix matches many commands; the
+# same number is stored for prefixes that span segments, so segmenting never changes answers.
+RETRIEVED_CANDIDATES = 24
 NGRAM_CONTINUATIONS = 12
 MAX_COMMAND_CHARS = 2000
 
@@ -57,4 +67,12 @@ def context_weight(previous_count: int) -> float:
     """How much the previous command's successors count against the static score."""
     if previous_count <= 0:
         return 0.0
-    return previous_count / (previous_count + KAPPA)
+    return CONTEXT_MAX * previous_count / (previous_count + KAPPA)
+
+
+
+def with_recency(static: float, age: int, w_recent: float) -> float:
+    """``static`` mixed with how recently the command was last used, ``age`` commands ago."""
+    if age < 0 or w_recent <= 0:
+        return (1.0 - RECENCY_WEIGHT) * static
+    return (1.0 - RECENCY_WEIGHT) * static + RECENCY_WEIGHT * decay(age, TAU_RECENT) / w_recent

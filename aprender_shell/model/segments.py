@@ -134,12 +134,13 @@ class SegmentView:
         self._offsets_at = _HEADER.size
         after_offsets = self._offsets_at + 4 * (self.count + 1)
         self._ranked_at = after_offsets if flags & RANKED_FLAG else -1
-        self._records_at = after_offsets + (4 * self.count if flags & RANKED_FLAG else 0)
+        self._records_at: int = after_offsets + (4 * self.count if flags & RANKED_FLAG else 0)
         if self._records_at > len(data):
             raise ValueError("segment record table runs past its end")
 
     def _record_start(self, index: int) -> int:
-        return self._records_at + _U32.unpack_from(self.data, self._offsets_at + 4 * index)[0]
+        offset: int = _U32.unpack_from(self.data, self._offsets_at + 4 * index)[0]
+        return self._records_at + offset
 
     def key(self, index: int) -> str:
         start = self._record_start(index)
@@ -148,7 +149,8 @@ class SegmentView:
 
     def payload_start(self, index: int) -> int:
         start = self._record_start(index)
-        return start + 2 + _U16.unpack_from(self.data, start)[0]
+        length: int = _U16.unpack_from(self.data, start)[0]
+        return start + 2 + length
 
     def lower_bound(self, key: str) -> int:
         """Index of the first record whose key is >= ``key``."""

@@ -125,9 +125,12 @@ def train_model(
     clock = len(commands)
     w_short = scoring.total_weight(clock, scoring.TAU_SHORT)
     w_long = scoring.total_weight(clock, scoring.TAU_LONG)
+    w_recent = scoring.total_weight(clock, scoring.TAU_RECENT)
 
     def static(counts: _Counts) -> float:
-        return scoring.static_score(counts.short, counts.long, w_short, w_long)
+        # exactly the score a query gives without context, so ranked lists agree with it
+        value = scoring.static_score(counts.short, counts.long, w_short, w_long)
+        return scoring.with_recency(value, clock - 1 - counts.last, w_recent)
 
     frozen = {text: _freeze(counts) for text, counts in stats.items()}
     ordered = sorted(stats)
@@ -326,10 +329,11 @@ def _hot_prefixes(
             step *= 2
         while hi < len(ordered) and ordered[hi].startswith(prefix):
             hi += 1
+        wanted = scoring.RETRIEVED_CANDIDATES
         if hi - lo > 4096:
-            best = [t for t in _first_matching(by_rank, prefix, scoring.HOT_CANDIDATES)]
+            best = _first_matching(by_rank, prefix, wanted)
         else:
-            best = heapq.nlargest(scoring.HOT_CANDIDATES, ordered[lo:hi], key=ranks.__getitem__)
+            best = heapq.nlargest(wanted, ordered[lo:hi], key=ranks.__getitem__)
         records.append((prefix, encode_candidates_payload([(t, frozen[t]) for t in best])))
     return records
 
