@@ -1,0 +1,213 @@
+"""``init``, ``install`` and ``uninstall``, and the marked rc-file block they keep."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from aprender_shell import paths
+from aprender_shell.cli import cli
+from aprender_shell.integration import BEGIN, END, integration_for
+from aprender_shell.integration.rcfile import make_block, plan_install, remove_block, with_block
+from aprender_shell.model.journal import journal_path
+from tests.integration.shells import require
+
+LINE = 'eval "$(aprender-shell init zsh)"'
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+# --- the block itself ---------------------------------------------------------------------
+
+
+def test_the_block_is_appended_once_after_what_was_there() -> None:
+    text = "alias ll='ls -l'\n"
+    once = with_block(text, make_block(LINE))
+    assert once.startswith(text)
+    assert once.count(BEGIN) == 1 and once.count(END) == 1 and LINE in once
+    assert with_block(once, make_block(LINE)) == once
+
+
+def test_a_changed_line_replaces_the_block_in_place() -> None:
+    text = "before\n" + make_block("old line") + "after\n"
+    updated = with_block(text, make_block(LINE))
+    assert updated == "before\n" + make_block(LINE) + "after\n"
+
+
+def test_removing_gives_back_the_file_as_it_was() -> None:
+    for original in ["", "alias ll='ls -l'\n", "no newline at the end"]:
+        installed = with_block(original, make_block(LINE))
+        expected = original if original.endswith("\n") or not original else original + "\n"
+        assert remove_block(installed) == expected
+
+
+def test_an_unterminated_block_is_left_alone() -> None:
+    text = f"x\n{BEGIN}\nsomething the user wrote\n"
+    assert remove_block(text) == text
+
+
+def test_apply_keeps_the_mode_and_writes_through_a_symlink(tmp_path: Path) -> None:
+    real = tmp_path / "dotfiles" / "zshrc"
+    real.parent.mkdir()
+    real.write_text("x=1\n")
+    real.chmod(0o640)
+    link = tmp_path / ".zshrc"
+    link.symlink_to(real)
+    plan_install(link, LINE).apply()
+    assert link.is_symlink()
+    assert LINE in real.read_text()
+    assert real.stat().st_mode & 0o777 == 0o640
+
+
+# --- init ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shell", ["zsh", "bash"])
+def test_init_prints_the_script_with_this_install_filled_in(shell: str) -> None:
+    result = invoke("init", shell)
+    assert result.exit_code == 0
+    assert "_aprender_shell_cmd=(" in result.output
+    assert "# @init" in result.output
+    shipped = integration_for(shell).source_text()
+    assert "_aprender_shell_cmd=(aprender-shell)  # @init" in shipped
+    assert "_aprender_shell_cmd=(aprender-shell)  # @init" not in result.output
+
+
+def test_init_zsh_points_at_the_server_socket() -> None:
+    result = invoke("init", "zsh")
+    socket = paths.runtime_dir() / "server.sock"
+    assert f"_aprender_shell_socket={socket}  # @init" in result.output
+
+
+@pytest.mark.parametrize("shell", ["zsh", "bash"])
+def test_the_printed_script_parses(shell: str, tmp_path: Path) -> None:
+    executable = require(shell)
+    script = tmp_path / "init"
+    script.write_text(invoke("init", shell).output)
+    checked = subprocess.run([executable, "-n", str(script)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_an_unknown_shell_is_refused() -> None:
+    result = CliRunner().invoke(cli, ["init", "fish"])
+    assert result.exit_code != 0
+    assert "fish" in result.output
+
+
+# --- install ------------------------------------------------------------------------------
+
+
+def test_dry_run_shows_the_block_and_writes_nothing(private_home: Path) -> None:
+    result = invoke("install", "--shell", "zsh", "--dry-run")
+    assert result.exit_code == 0
+    assert BEGIN in result.output and str(private_home / ".zshrc") in result.output
+    assert not (private_home / ".zshrc").exists()
+    assert not integration_for("zsh").cache_path().exists()
+
+
+def test_install_writes_one_block_and_is_idempotent(private_home: Path) -> None:
+    rc = private_home / ".bashrc"
+    rc.write_text("export EDITOR=vi\n")
+    assert invoke("install", "--shell", "bash").exit_code == 0
+    first = rc.read_text()
+    assert first.startswith("export EDITOR=vi\n")
+    assert first.count(BEGIN) == 1
+    again = invoke("install", "--shell", "bash")
+    assert "nothing to change" in again.output
+    assert rc.read_text() == first
+    assert integration_for("bash").cache_path().exists()
+
+
+def test_install_follows_shell_and_zdotdir(
+    private_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    zdotdir = tmp_path / "zdot"
+    zdotdir.mkdir()
+    monkeypatch.setenv("SHELL", "/usr/bin/zsh")
+    monkeypatch.setenv("ZDOTDIR", str(zdotdir))
+    assert invoke("install").exit_code == 0
+    assert BEGIN in (zdotdir / ".zshrc").read_text()
+    assert not (private_home / ".zshrc").exists()
+
+
+def test_install_without_a_known_shell_says_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHELL", "/bin/tcsh")
+    result = CliRunner().invoke(cli, ["install"])
+    assert result.exit_code == 1
+    assert "--shell" in result.output
+
+
+@pytest.mark.parametrize("shell", ["zsh", "bash"])
+def test_the_installed_block_loads_the_integration_and_remakes_its_copy(
+    shell: str, private_home: Path
+) -> None:
+    executable = require(shell)
+    assert invoke("install", "--shell", shell).exit_code == 0
+    rc = integration_for(shell).rc_file(private_home)
+    cache = integration_for(shell).cache_path()
+    check = f". {rc}; type _aprender_precmd >/dev/null && echo loaded"
+    flags = ["-f", "-i"] if shell == "zsh" else ["--norc", "-i"]
+    env = dict(os.environ)
+    for present in (True, False):
+        if not present:
+            cache.unlink()
+        done = subprocess.run(
+            [executable, *flags, "-c", check], capture_output=True, text=True,
+            stdin=subprocess.DEVNULL, env=env, timeout=60,
+        )
+        assert done.stdout.strip() == "loaded", done.stderr
+        assert cache.exists()
+
+
+# --- uninstall ----------------------------------------------------------------------------
+
+
+def _trained_files() -> tuple[Path, Path]:
+    model = paths.default_model_path()
+    model.parent.mkdir(parents=True, exist_ok=True)
+    model.write_bytes(b"model")
+    journal = journal_path(model)
+    journal.write_text("{}\n")
+    return model, journal
+
+
+def test_uninstall_removes_the_block_the_copy_and_the_model(private_home: Path) -> None:
+    rc = private_home / ".zshrc"
+    rc.write_text("setopt autocd\n")
+    invoke("install", "--shell", "zsh")
+    model, journal = _trained_files()
+    result = invoke("uninstall")
+    assert result.exit_code == 0
+    assert rc.read_text() == "setopt autocd\n"
+    assert not model.exists() and not journal.exists()
+    assert not integration_for("zsh").cache_path().exists()
+
+
+def test_uninstall_keep_model_keeps_it(private_home: Path) -> None:
+    invoke("install", "--shell", "bash")
+    model, journal = _trained_files()
+    assert invoke("uninstall", "--shell", "bash", "--keep-model").exit_code == 0
+    assert BEGIN not in (private_home / ".bashrc").read_text()
+    assert model.exists() and journal.exists()
+
+
+def test_uninstall_dry_run_changes_nothing(private_home: Path) -> None:
+    invoke("install", "--shell", "zsh")
+    before = (private_home / ".zshrc").read_text()
+    model, _ = _trained_files()
+    result = invoke("uninstall", "--dry-run")
+    assert "Deleting" in result.output and str(model) in result.output
+    assert (private_home / ".zshrc").read_text() == before
+    assert model.exists()
+
+
+def test_uninstall_with_nothing_installed_says_so(private_home: Path) -> None:
+    result = invoke("uninstall", "--keep-model")
+    assert result.exit_code == 0
+    assert "No aprender-shell block" in result.output
