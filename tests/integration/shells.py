@@ -244,6 +244,10 @@ class ZshSession(Session):
         self.send("\x15")
 
 
+class ZshViSession(ZshSession):
+    rc_lines = [*ZshSession.rc_lines, "bindkey -v", "KEYTIMEOUT=1"]
+
+
 class BashSession(Session):
     shell = "bash"
     key = "\x1b;"

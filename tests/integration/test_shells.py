@@ -12,7 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.shells import BashSession, Home, Session, ZshSession, session
+from tests.integration.shells import (
+    BashSession,
+    Home,
+    Session,
+    ZshSession,
+    ZshViSession,
+    session,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -94,6 +101,33 @@ class Scenarios:
             started.assert_quiet()
 
 
+    def test_completion_still_completes(self, shell: Session) -> None:
+        (shell.home.home / "completable-file-1.txt").write_text("completed-content\n")
+        shell.send("cat completable-f\t")
+        shell.expect("ile-1.txt")
+        assert "completed-content" in shell.enter()
+        shell.close()
+        shell.assert_quiet()
+
+    def test_history_search_still_finds_commands(self, shell: Session) -> None:
+        assert "searched-marker" in shell.run("echo searched-marker")
+        assert "other" in shell.run("echo other")
+        shell.send("\x12searched-m")
+        shell.expect("-i-search")  # zsh's "bck-i-search:", bash's "(reverse-i-search)"
+        shell.send("\r")
+        assert re.search(r"[\r\n]searched-marker\r?\n", shell.expect_prompt())
+        shell.close()
+        shell.assert_quiet()
+
+    def test_multi_line_commands_still_work(self, shell: Session) -> None:
+        shell.send("for word in one two; do\r")
+        shell.expect("> ")
+        output = shell.run("echo loop-$word; done")
+        assert "loop-one" in output and "loop-two" in output
+        shell.close()
+        shell.assert_quiet()
+
+
 class TestZsh(Scenarios):
     kind = ZshSession
 
@@ -133,6 +167,32 @@ class TestZsh(Scenarios):
             assert home.server_pid() is not None
             started.close()
             started.assert_quiet()
+
+
+class TestZshViMode(TestZsh):
+    kind = ZshViSession
+
+    def test_alt_f_accepts_one_word(self, shell: Session) -> None:
+        pytest.skip("Alt-F is an emacs-mode key; vi mode moves by word in normal mode")
+
+    def test_ctrl_right_then_end_accept_word_then_rest(self, shell: Session) -> None:
+        pytest.skip("emacs-mode keys")
+
+    def test_history_search_still_finds_commands(self, shell: Session) -> None:
+        pytest.skip("zsh binds no Ctrl-R in vi insert mode")
+
+    def test_normal_mode_a_accepts_all_and_w_a_word(self, shell: Session) -> None:
+        shell.show_suggestion("git c", "ommit -m fix")
+        # "A" (append at the end of the line) takes all of it, like End in emacs mode.
+        shell.send("\x1bA!\r")
+        assert ran(shell.expect_prompt()) == ["git commit -m fix!"]
+        # Either suggestion now starts so; "w" takes it up to the cursor (on "-"), "a" appends.
+        shell.show_suggestion("git c", "ommit -m fix")
+        shell.send("\x1bw")
+        shell.send("a!\r")
+        assert ran(shell.expect_prompt()) == ["git commit -!"]
+        shell.close()
+        shell.assert_quiet()
 
 
 class TestBash(Scenarios):
