@@ -7,6 +7,7 @@ server socket) under one folder, which is how tests stay away from the real home
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 HOME_ENV = "APRENDER_SHELL_HOME"
@@ -19,6 +20,11 @@ def data_dir() -> Path:
     override = os.environ.get(HOME_ENV)
     if override:
         return Path(override).expanduser()
+    if sys.platform == "linux":
+        # platformdirs' XDG rule, spelled out: importing platformdirs costs every cold
+        # 'suggest' a few milliseconds. tests/test_paths.py holds the two to the same answer.
+        xdg = os.environ.get("XDG_DATA_HOME", "").strip()
+        return Path(xdg or os.path.expanduser("~/.local/share")) / APP_NAME
     from platformdirs import user_data_path
 
     return user_data_path(APP_NAME, appauthor=False)

@@ -10,9 +10,8 @@ from __future__ import annotations
 import json
 import struct
 import zlib
-from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 from aprender_shell.errors import BundleError, ChecksumError
 
@@ -50,8 +49,7 @@ class EntryNotFoundError(BundleError, KeyError):
         return str(self.args[0])
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """One manifest record: where an entry's stored bytes are and how to turn them into data."""
 
     name: str

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import threading
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from aprender_shell.bundle.cache import CachePolicy, EvictionStrategy, make_policy
 from aprender_shell.bundle.format import (
@@ -30,9 +30,8 @@ MAX_FOLLOWERS = 16
 _pread = os.pread
 
 
-@dataclass(frozen=True)
 class PagingConfig:
-    """Paging settings; invalid values raise ``BundleError`` at construction.
+    """Paging settings; invalid values raise ``BundleError`` at construction. Immutable.
 
     ``max_memory``: bytes of entry data the cache may hold, a hard limit.
     ``page_size``: the largest single read; bigger entries are read in ``page_size`` pieces.
@@ -41,37 +40,64 @@ class PagingConfig:
     ``eviction``: ``EvictionStrategy.LRU`` or ``EvictionStrategy.LFU``.
     """
 
-    max_memory: int = DEFAULT_MAX_MEMORY
-    page_size: int = DEFAULT_PAGE_SIZE
-    prefetch: bool = True
-    prefetch_count: int = 2
-    eviction: EvictionStrategy = EvictionStrategy.LRU
+    # A plain class rather than a dataclass: importing dataclasses costs a cold query 4 ms.
+    __slots__ = ("max_memory", "page_size", "prefetch", "prefetch_count", "eviction")
+    max_memory: int
+    page_size: int
+    prefetch: bool
+    prefetch_count: int
+    eviction: EvictionStrategy
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        max_memory: int = DEFAULT_MAX_MEMORY,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        prefetch: bool = True,
+        prefetch_count: int = 2,
+        eviction: EvictionStrategy = EvictionStrategy.LRU,
+    ) -> None:
         for field, value, minimum in (
-            ("max_memory", self.max_memory, 1),
-            ("page_size", self.page_size, MIN_PAGE_SIZE),
-            ("prefetch_count", self.prefetch_count, 0),
+            ("max_memory", max_memory, 1),
+            ("page_size", page_size, MIN_PAGE_SIZE),
+            ("prefetch_count", prefetch_count, 0),
         ):
             if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
                 raise BundleError(
                     f"paging {field} must be an integer of at least {minimum}, not {value!r}"
                 )
-        if self.page_size > MAX_PAGE_SIZE:
-            raise BundleError(
-                f"paging page_size must be at most {MAX_PAGE_SIZE}, not {self.page_size}"
-            )
-        if not isinstance(self.prefetch, bool):
-            raise BundleError(f"paging prefetch must be True or False, not {self.prefetch!r}")
-        if not isinstance(self.eviction, EvictionStrategy):
+        if page_size > MAX_PAGE_SIZE:
+            raise BundleError(f"paging page_size must be at most {MAX_PAGE_SIZE}, not {page_size}")
+        if not isinstance(prefetch, bool):
+            raise BundleError(f"paging prefetch must be True or False, not {prefetch!r}")
+        if not isinstance(eviction, EvictionStrategy):
             raise BundleError(
                 "paging eviction must be EvictionStrategy.LRU or EvictionStrategy.LFU,"
-                f" not {self.eviction!r}"
+                f" not {eviction!r}"
             )
+        values = (max_memory, page_size, prefetch, prefetch_count, eviction)
+        for name, setting in zip(self.__slots__, values):
+            object.__setattr__(self, name, setting)
+
+    def _values(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"PagingConfig is immutable: cannot set {name}")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PagingConfig):
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"PagingConfig({fields})"
 
 
-@dataclass(frozen=True)
-class PagingStats:
+class PagingStats(NamedTuple):
     """A consistent snapshot of a ``PagedBundle``'s cache counters."""
 
     hits: int

@@ -234,7 +234,7 @@ def suggest(
     if batch:
         from aprender_shell.service.protocol import Session, serve_stream
 
-        session = Session(lambda: Predictor.open(path, limit))
+        session = Session(lambda: Predictor.open(path, limit), model_path=path)
         serve_stream(session, sys.stdin, sys.stdout)
         return
     with Predictor.open(path, limit) as predictor:

@@ -14,9 +14,8 @@ import json
 import math
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from aprender_shell.bundle import BundleError, EvictionStrategy, PagedBundle, PagingConfig
 from aprender_shell.errors import AprenderError, ChecksumError, ModelNotFoundError
@@ -39,16 +38,14 @@ RANKED_SCAN_LIMIT = 20_000
 MAX_GENERATED_TOKENS = 8
 
 
-@dataclass(frozen=True)
-class Suggestion:
+class Suggestion(NamedTuple):
     """A whole command line that starts with exactly what was typed, and its score in [0, 1]."""
 
     text: str
     score: float
 
 
-@dataclass
-class ModelStats:
+class ModelStats(NamedTuple):
     """Figures about a model and the paging activity of this predictor."""
 
     model_path: Path
@@ -68,10 +65,10 @@ class ModelStats:
     hit_rate: float
     total_bytes_loaded: int
     learned_commands: int
-    top_commands: list[tuple[str, int]] = field(default_factory=list)
+    top_commands: Sequence[tuple[str, int]] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        data = dict(self.__dict__)
+        data = self._asdict()
         data["model_path"] = str(self.model_path)
         data["top_commands"] = [list(item) for item in self.top_commands]
         return data

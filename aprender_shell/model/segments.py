@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _U32 = struct.Struct("<I")
 _U16 = struct.Struct("<H")
@@ -38,18 +38,16 @@ RANKED_FLAG = 1
 MAX_KEY_BYTES = 0xFFFF
 
 
-@dataclass(frozen=True)
-class CommandStats:
+class CommandStats(NamedTuple):
     """How often and how recently a whole command was used, as of the end of training."""
 
-    count: int
+    count: int  # type: ignore[assignment]  # shadows tuple.count, which nothing calls
     last_position: int
     short_weight: float
     long_weight: float
 
 
-@dataclass(frozen=True)
-class Successor:
+class Successor(NamedTuple):
     """A command seen right after another one, with how often that happened."""
 
     text: str
@@ -57,8 +55,7 @@ class Successor:
     stats: CommandStats
 
 
-@dataclass(frozen=True)
-class CommandRecord:
+class CommandRecord(NamedTuple):
     text: str
     stats: CommandStats
     successors: tuple[Successor, ...]
