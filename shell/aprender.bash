@@ -33,6 +33,7 @@ _aprender_prev=()        # the commands run before, most recent last
 _aprender_histcmd=''     # history number at the last prompt (PROMPT_COMMAND mode)
 _aprender_cmd=''         # the command now running (bash-preexec mode)
 _aprender_cwd=''
+_aprender_started=''      # $SECONDS when the coprocess was last started
 
 # REPLY=$1 as a JSON string: backslash, quote and every control character escaped.
 _aprender_json() {
@@ -110,9 +111,11 @@ _aprender_parse() {
   done
 }
 
-# Start the `server connect` coprocess unless it runs.
+# Start the `server connect` coprocess unless it runs (at most every 10 s if it keeps failing).
 _aprender_connect() {
   [[ -n ${_APRENDER_CO[1]-} ]] && return 0
+  [[ -n $_aprender_started && $(( SECONDS - _aprender_started )) -lt 10 ]] && return 1
+  _aprender_started=$SECONDS
   # Silenced and disowned: no job notice when it starts or ends.
   { coproc _APRENDER_CO { "${_aprender_shell_cmd[@]}" server connect 2>/dev/null; }; } 2>/dev/null
   disown "$_APRENDER_CO_PID" 2>/dev/null

@@ -228,7 +228,12 @@ _aprender-answer() {
 
 # zle-line-pre-redraw hook: the place to notice that the line changed, whatever changed it.
 _aprender_pre_redraw() {
-  [[ $BUFFER == "$_aprender_seen" ]] && return 0
+  if [[ $BUFFER == "$_aprender_seen" ]]; then
+    # Unchanged line; but a highlighter may have rebuilt region_highlight without our entry.
+    [[ -n $POSTDISPLAY && -n $_aprender_hl && ${region_highlight[(Ie)$_aprender_hl]} == 0 ]] &&
+      region_highlight+=("$_aprender_hl")
+    return 0
+  fi
   emulate -L zsh
   local before=$_aprender_seen
   _aprender_seen=$BUFFER
@@ -359,7 +364,8 @@ _aprender_wrap_widgets() {
 }
 
 _aprender_preexec() {
-  _aprender_cmd=$1
+  # $1 is the line as typed; it is empty when history is off, $3 is the text run then.
+  _aprender_cmd=${1:-$3}
   _aprender_cwd=$PWD
   _aprender_running=1
 }

@@ -138,6 +138,15 @@ class TestZsh(Scenarios):
         shell.close()
         shell.assert_quiet()
 
+    def test_the_suggestion_is_painted_with_the_configured_highlight(
+        self, shell: Session
+    ) -> None:
+        shell.run("APRENDER_SHELL_HIGHLIGHT=fg=red")
+        shell.show_suggestion("git c", "\x1b[31mommit -m fix")
+        shell.send("\x15")
+        shell.close()
+        shell.assert_quiet()
+
     def test_alt_f_accepts_one_word(self, shell: Session) -> None:
         shell.show_suggestion("git c", "ommit -m fix")
         shell.send("\x1bf")
