@@ -222,9 +222,11 @@ _aprender_prompt() {
   local code=$?
   if [[ -n $_aprender_histcmd && $HISTCMD != "$_aprender_histcmd" ]]; then
     local cmd
-    cmd=$(HISTTIMEFORMAT='' fc -ln -1 2>/dev/null)
-    cmd=${cmd#$'\t'}
-    _aprender_record "${cmd# }" "$PWD" "$code"
+    # "  123* command": the number, a '*' if the entry was edited, a space, the command.
+    cmd=$(HISTTIMEFORMAT='' builtin history 1)
+    cmd=${cmd#"${cmd%%[![:space:]]*}"}
+    cmd=${cmd#"${cmd%%[!0-9]*}"}
+    _aprender_record "${cmd:2}" "$PWD" "$code"
   fi
   _aprender_histcmd=$HISTCMD
   _aprender_shown=''

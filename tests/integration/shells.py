@@ -8,15 +8,19 @@ A session is set up the way a user would do it: a small rc file of our own, then
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shutil
 import signal
+import socketserver
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pexpect  # type: ignore[import-untyped]
 import pytest
@@ -114,6 +118,56 @@ class Home:
     def stop_server(self) -> None:
         # A server this leaves behind (stop failing) still exits after its idle timeout.
         aprender("server", "stop", env=self.env)
+
+
+class FakeServer:
+    """A stand-in for the server on the session's socket that logs every request it gets.
+
+    It answers as the real one would (``status`` with the served model, an empty suggestion
+    list, ``ok`` for records), so a test can check exactly what a shell sends.
+    """
+
+    def __init__(self, home: Home) -> None:
+        self.home = home
+        self.requests: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._server: socketserver.UnixStreamServer | None = None
+
+    def __enter__(self) -> FakeServer:
+        folder = self.home.data / "run"
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fake = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self) -> None:
+                for raw in self.rfile:
+                    request = json.loads(raw)
+                    with fake._lock:
+                        fake.requests.append(request)
+                    if "status" in request:
+                        answer: dict[str, Any] = {"status": {"model_path": str(fake.home.model)}}
+                    elif "record" in request:
+                        answer = {"ok": True}
+                    else:
+                        answer = {"suggestions": []}
+                    self.wfile.write(json.dumps(answer).encode() + b"\n")
+                    self.wfile.flush()
+
+        class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+            daemon_threads = True
+
+        self._server = Server(str(folder / "server.sock"), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.shutdown()
+        self._server.server_close()
+
+    def records(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [request for request in self.requests if "record" in request]
 
 
 class Session:

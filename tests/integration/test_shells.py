@@ -7,6 +7,7 @@ classes add what only that shell does (zsh's ghost text and word accept, bash's 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 
 from tests.integration.shells import (
     BashSession,
+    FakeServer,
     Home,
     Session,
     ZshSession,
@@ -100,6 +102,30 @@ class Scenarios:
             started.close()
             started.assert_quiet()
 
+
+    def test_each_command_is_recorded_with_directory_status_and_the_one_before(
+        self, home: Home
+    ) -> None:
+        home.train()
+        with FakeServer(home) as server, session(self.kind, home) as started:
+            started.run("mkdir -p sub && cd sub")
+            started.run("(exit 3)")
+            started.run("echo done-$((1 + 1))")
+            deadline = time.monotonic() + 30
+            while len(server.records()) < 3 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            started.close()
+            started.assert_quiet()
+        records = server.records()
+        sub = str(home.home / "sub")
+        assert records[1] == {
+            "record": "(exit 3)", "cwd": sub, "exit": 3, "prev": ["mkdir -p sub && cd sub"],
+        }
+        assert records[2] == {
+            "record": "echo done-$((1 + 1))", "cwd": sub, "exit": 0,
+            "prev": ["mkdir -p sub && cd sub", "(exit 3)"],
+        }
+        assert records[0]["record"] == "mkdir -p sub && cd sub"
 
     def test_completion_still_completes(self, shell: Session) -> None:
         (shell.home.home / "completable-file-1.txt").write_text("completed-content\n")
