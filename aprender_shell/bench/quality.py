@@ -19,7 +19,7 @@ import argparse
 import random
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from aprender_shell.model.history import HistoryEntry
@@ -48,12 +48,12 @@ def histories(commands: int, nl2bash: Path | None) -> dict[str, list[HistoryEntr
     return found
 
 
-def run(named: dict[str, Sequence[HistoryEntry]], out: object = print) -> list[tuple[str, float,
-                                                                                     float]]:
+def run(
+    named: Mapping[str, Sequence[HistoryEntry]], echo: Callable[[str], None] = print
+) -> list[tuple[str, float, float]]:
     """Evaluate every history; print one row each; return (name, KSR ratio, Hit@1 margin)."""
     from aprender_shell.model.replay import evaluate_history
 
-    echo = out if callable(out) else print
     echo(f"  {'history':<22}{'cmds':>7}{'KSR ours':>10}{'history':>9}{'ratio':>7}"
          f"{'H@1/1 ours':>12}{'prev_cmd':>10}{'margin':>8}")
     rows = []
