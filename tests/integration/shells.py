@@ -127,8 +127,10 @@ class FakeServer:
     list, ``ok`` for records), so a test can check exactly what a shell sends.
     """
 
-    def __init__(self, home: Home) -> None:
+    def __init__(self, home: Home, answers: dict[str, tuple[float, str]] | None = None) -> None:
         self.home = home
+        # prefix -> (seconds to wait before answering, the suggestion to give)
+        self.answers = answers or {}
         self.requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._server: socketserver.UnixStreamServer | None = None
@@ -149,7 +151,9 @@ class FakeServer:
                     elif "record" in request:
                         answer = {"ok": True}
                     else:
-                        answer = {"suggestions": []}
+                        delay, text = fake.answers.get(request.get("prefix"), (0.0, ""))
+                        time.sleep(delay)
+                        answer = {"suggestions": [{"text": text, "score": 1.0}] if text else []}
                     self.wfile.write(json.dumps(answer).encode() + b"\n")
                     self.wfile.flush()
 

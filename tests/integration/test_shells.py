@@ -173,6 +173,23 @@ class TestZsh(Scenarios):
         shell.close()
         shell.assert_quiet()
 
+    def test_an_answer_for_an_older_line_is_dropped(self, home: Home) -> None:
+        # The slow answer still fits the newer line, so only knowing it is old can drop it.
+        slow = {"git c": (1.0, "git commit -m fix"), "git co": (0.0, "git config --list")}
+        with FakeServer(home, slow) as server, session(self.kind, home) as started:
+            started.send("git c")
+            deadline = time.monotonic() + 30
+            while not any(r.get("prefix") == "git c" for r in server.requests):
+                assert time.monotonic() < deadline, "the shell never asked"
+                time.sleep(0.05)
+            # Typed on while the answer for "git c" is still on its way.
+            started.send("o")
+            started.expect("nfig --list")
+            assert ran(started.enter()) == ["git co"]
+            started.close()
+            started.assert_quiet()
+            assert "mmit" not in started.seen
+
     def test_alt_f_accepts_one_word(self, shell: Session) -> None:
         shell.show_suggestion("git c", "ommit -m fix")
         shell.send("\x1bf")
