@@ -1,0 +1,34 @@
+"""The shell benchmark: the keystrokes it types, and one small run end to end."""
+
+from __future__ import annotations
+
+import pytest
+
+from aprender_shell.bench.shell import ZSH_AUTOSUGGESTIONS, keystrokes, run
+from tests.integration.shells import require
+
+
+def test_keystrokes_type_each_command_one_character_at_a_time() -> None:
+    keys = keystrokes(["ls", "git st", "make"], 100)
+    assert keys == [
+        ("g", "ls"), ("gi", "ls"), ("git", "ls"), ("git ", "ls"), ("git s", "ls"),
+        ("git st", "ls"), ("m", "git st"), ("ma", "git st"), ("mak", "git st"),
+        ("make", "git st"),
+    ]
+    assert len(keystrokes(["ls", "git st", "make"], 4)) == 4
+
+
+@pytest.mark.slow
+def test_a_small_run_prints_both_sides_and_the_start_up_table() -> None:
+    require("zsh")
+    lines: list[str] = []
+    run(commands=2_000, count=60, starts=2, out=lines.append)
+    text = "\n".join(lines)
+    assert "aprender-shell (socket)" in text
+    if ZSH_AUTOSUGGESTIONS.exists():
+        assert "zsh-autosuggestions (history)" in text
+    for setup in ("without the integration", "installed block (cached script)"):
+        assert setup in text
+    row = next(line for line in lines if "aprender-shell (socket)" in line)
+    # The trained model answered some of the keystrokes with a suggestion.
+    assert int(row.split()[-1].rstrip("%")) > 0
