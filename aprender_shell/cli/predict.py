@@ -43,6 +43,12 @@ def _human_bytes(size: float) -> str:
     return f"{size:.1f} GB"
 
 
+def _megabytes(size: int) -> str:
+    """MiB with one decimal, or as many as a limit below 1 MB needs (0.25, not 0.2)."""
+    value = size / 2**20
+    return f"{value:.1f}" if value >= 1 else f"{value:.3g}"
+
+
 def _display(path: Path) -> str:
     home = Path.home()
     try:
@@ -154,7 +160,7 @@ def _print_training(report: Any, sources: Sequence[str]) -> None:
     budget = _human_bytes(segment_budget(report.memory_limit))
     click.echo(
         f"   Segments:        {report.segments} across {report.families} command families "
-        f"(each at most {budget}, for a {report.memory_limit / 2**20:.1f} MB memory limit)"
+        f"(each at most {budget}, for a {_megabytes(report.memory_limit)} MB memory limit)"
     )
     click.echo(
         f"🧠 Model:           {_display(report.model_path)} ({_human_bytes(report.model_bytes)})"
@@ -265,7 +271,7 @@ def stats(model: Path | None, memory_limit: float | None) -> None:
     click.echo(f"   Vocabulary size: {figures.vocabulary}")
     click.echo(f"   Total segments:  {figures.segments}")
     click.echo(f"   Loaded segments: {figures.loaded_segments}")
-    click.echo(f"   Memory limit:    {figures.memory_limit / 2**20:.1f} MB")
+    click.echo(f"   Memory limit:    {_megabytes(figures.memory_limit)} MB")
     click.echo(f"   Loaded bytes:    {_human_bytes(figures.loaded_bytes)}")
     click.echo("")
     click.echo("📈 Paging Statistics:")
