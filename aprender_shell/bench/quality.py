@@ -74,7 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--commands", type=int, default=5000, help="commands per session (5000)")
     parser.add_argument("--nl2bash", type=Path, default=NL2BASH, help="NL2Bash all.cm")
+    parser.add_argument("--quick", action="store_true", help="1000 commands per session")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.commands = 1000
     started = time.perf_counter()
     print(f"aprender-shell suggestion quality (online replay of the last 20%, Python "
           f"{sys.version.split()[0]})\n")
