@@ -91,7 +91,11 @@ def run_suggest(args: list[str]) -> int | None:
         return 1
     out = sys.stdout
     for suggestion in suggestions:
-        text = suggestion.text.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t")
-        out.write(f"{text}\t{suggestion.score:.4f}\n")
+        out.write(f"{escape_suggestion(suggestion.text)}\t{suggestion.score:.4f}\n")
     out.flush()
     return 0
+
+
+def escape_suggestion(text: str) -> str:
+    """A suggestion on one line: backslash, newline and tab written as \\\\, \\n and \\t."""
+    return text.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t")

@@ -6,13 +6,35 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 import click
 
 from aprender_shell.cli import cli, reports_errors
+from aprender_shell.fastpath import escape_suggestion
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 MEMORY_HELP = "Memory the model may hold while answering, in MB (MiB; fractions allowed)."
+
+
+def _history_option(help: str) -> Callable[[F], F]:
+    return click.option(
+        "--history", "histories", multiple=True, type=click.Path(path_type=Path), help=help
+    )
+
+
+def _model_option(help: str) -> Callable[[F], F]:
+    return click.option("--model", type=click.Path(dir_okay=False, path_type=Path), help=help)
+
+
+def _memory_option(help: str = MEMORY_HELP) -> Callable[[F], F]:
+    return click.option("--memory-limit", type=float, help=help)
+
+
+_ngram_option = click.option(
+    "--ngram", default=3, show_default=True, type=click.IntRange(2, 5), help="N-gram size, 2 to 5."
+)
 
 
 def _memory_bytes(megabytes: float | None) -> int | None:
@@ -109,21 +131,13 @@ def _load_history(paths: Sequence[Path]) -> tuple[list[Any], list[dict[str, Any]
 
 
 @cli.command()
-@click.option(
-    "--history",
-    "histories",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    help="History file to learn from (repeatable). Default: $HISTFILE, then "
-    "~/.zsh_history, ~/.bash_history, fish's history; the packaged sample if none.",
+@_history_option(
+    "History file to learn from (repeatable). Default: $HISTFILE, then ~/.zsh_history, "
+    "~/.bash_history, fish's history; the packaged sample if none."
 )
-@click.option(
-    "--model", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the model."
-)
-@click.option(
-    "--ngram", default=3, show_default=True, type=click.IntRange(2, 5), help="N-gram size, 2 to 5."
-)
-@click.option("--memory-limit", type=float, help=MEMORY_HELP + " Segments are sized to fit it.")
+@_model_option("Where to write the model.")
+@_ngram_option
+@_memory_option(MEMORY_HELP + " Segments are sized to fit it.")
 @reports_errors
 def train(
     histories: tuple[Path, ...], model: Path | None, ngram: int, memory_limit: float | None
@@ -168,17 +182,9 @@ def _print_training(report: Any, sources: Sequence[str]) -> None:
 
 
 @cli.command()
-@click.option(
-    "--history",
-    "histories",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    help="History file to read new commands from (default: those used at training).",
-)
-@click.option(
-    "--model", type=click.Path(dir_okay=False, path_type=Path), help="The model to update."
-)
-@click.option("--memory-limit", type=float, help=MEMORY_HELP)
+@_history_option("History file to read new commands from (default: those used at training).")
+@_model_option("The model to update.")
+@_memory_option()
 @reports_errors
 def update(histories: tuple[Path, ...], model: Path | None, memory_limit: float | None) -> None:
     """Learn what was added to the history since the last training."""
@@ -197,11 +203,6 @@ def update(histories: tuple[Path, ...], model: Path | None, memory_limit: float 
     )
 
 
-def escape_suggestion(text: str) -> str:
-    """One line per suggestion: backslash, newline and tab are escaped as \\\\, \\n and \\t."""
-    return text.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t")
-
-
 @cli.command()
 @click.argument("prefix", required=False, default="")
 @click.option(
@@ -217,8 +218,8 @@ def escape_suggestion(text: str) -> str:
 )
 @click.option("--cwd", help="The working directory the command will run in.")
 @click.option("--batch", is_flag=True, help="Answer JSON-lines requests on stdin (see README).")
-@click.option("--model", type=click.Path(dir_okay=False, path_type=Path), help="The model to use.")
-@click.option("--memory-limit", type=float, help=MEMORY_HELP)
+@_model_option("The model to use.")
+@_memory_option()
 @reports_errors
 def suggest(
     prefix: str,
@@ -249,10 +250,8 @@ def suggest(
 
 
 @cli.command()
-@click.option(
-    "--model", type=click.Path(dir_okay=False, path_type=Path), help="The model to describe."
-)
-@click.option("--memory-limit", type=float, help=MEMORY_HELP)
+@_model_option("The model to describe.")
+@_memory_option()
 @reports_errors
 def stats(model: Path | None, memory_limit: float | None) -> None:
     """Show the model and its paging figures.
@@ -288,13 +287,7 @@ def stats(model: Path | None, memory_limit: float | None) -> None:
 
 
 @cli.command()
-@click.option(
-    "--history",
-    "histories",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    help="History file to replay (default: as for train).",
-)
+@_history_option("History file to replay (default: as for train).")
 @click.option(
     "--split",
     default=0.8,
@@ -307,10 +300,8 @@ def stats(model: Path | None, memory_limit: float | None) -> None:
     is_flag=True,
     help="Learn each replayed command after it runs, as the shell hook does.",
 )
-@click.option(
-    "--ngram", default=3, show_default=True, type=click.IntRange(2, 5), help="N-gram size, 2 to 5."
-)
-@click.option("--memory-limit", type=float, help=MEMORY_HELP)
+@_ngram_option
+@_memory_option()
 @reports_errors
 def evaluate(
     histories: tuple[Path, ...], split: float, online: bool, ngram: int, memory_limit: float | None

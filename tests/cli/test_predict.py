@@ -240,3 +240,18 @@ def test_every_command_has_help() -> None:
     for command in ("train", "suggest", "stats", "update", "evaluate"):
         result = run(command, "--help")
         assert result.returncode == 0 and "Usage:" in result.stdout
+
+
+def test_multi_line_commands_are_one_escaped_line_each(tmp_path: Path) -> None:
+    history = tmp_path / "history"
+    history.write_bytes(b": 1700000000:0;for f in *.py; do\\\n  black $f\\\ndone\n: 1700000001:0;ls\n")
+    model = tmp_path / "m.apbundle"
+    assert run("train", "--history", str(history), "--model", str(model)).returncode == 0
+    from click.testing import CliRunner
+
+    from aprender_shell.cli import cli
+
+    fast = run("suggest", "for", "--model", str(model)).stdout  # the click-free path
+    slow = CliRunner().invoke(cli, ["suggest", "for", "--model", str(model)]).output
+    for output in (fast, slow):
+        assert output.splitlines()[0].split("\t")[0] == "for f in *.py; do\\n  black $f\\ndone"
