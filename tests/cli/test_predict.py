@@ -244,7 +244,9 @@ def test_every_command_has_help() -> None:
 
 def test_multi_line_commands_are_one_escaped_line_each(tmp_path: Path) -> None:
     history = tmp_path / "history"
-    history.write_bytes(b": 1700000000:0;for f in *.py; do\\\n  black $f\\\ndone\n: 1700000001:0;ls\n")
+    history.write_bytes(
+        b": 1700000000:0;for f in *.py; do\\\n  black $f\\\ndone\n: 1700000001:0;ls\n"
+    )
     model = tmp_path / "m.apbundle"
     assert run("train", "--history", str(history), "--model", str(model)).returncode == 0
     from click.testing import CliRunner
