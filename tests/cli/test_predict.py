@@ -257,3 +257,24 @@ def test_multi_line_commands_are_one_escaped_line_each(tmp_path: Path) -> None:
     slow = CliRunner().invoke(cli, ["suggest", "for", "--model", str(model)]).output
     for output in (fast, slow):
         assert output.splitlines()[0].split("\t")[0] == "for f in *.py; do\\n  black $f\\ndone"
+
+
+def test_a_terminal_sees_a_progress_bar_and_a_pipe_does_not(tmp_path: Path) -> None:
+    import pexpect
+
+    from aprender_shell.bench.sessions import generate_sessions
+    from aprender_shell.bench.sessions import write_zsh_history as write_sessions
+
+    history = tmp_path / "big_history"
+    write_sessions(history, generate_sessions(30_000, seed=4))
+    args = ["-m", "aprender_shell", "train", "--history", str(history),
+            "--model", str(tmp_path / "m.apbundle")]
+    child = pexpect.spawn(sys.executable, args, encoding="utf-8", timeout=120,
+                          dimensions=(24, 120))
+    child.expect("Training: ")  # click's bar, drawn on the terminal's stderr
+    child.expect("Commands loaded: 30000")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    piped = run(*args[2:])
+    assert piped.returncode == 0 and "Training:" not in piped.stderr + piped.stdout
