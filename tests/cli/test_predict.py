@@ -278,3 +278,23 @@ def test_a_terminal_sees_a_progress_bar_and_a_pipe_does_not(tmp_path: Path) -> N
     assert child.exitstatus == 0
     piped = run(*args[2:])
     assert piped.returncode == 0 and "Training:" not in piped.stderr + piped.stdout
+
+
+def test_stats_reports_the_running_servers_own_figures(model: Path) -> None:
+    from aprender_shell.service.client import Client
+
+    assert run("server", "start", "--model", str(model)).returncode == 0
+    try:
+        with Client() as client:
+            for prefix in ("g", "git ", "git c", "d", "zz"):
+                assert "suggestions" in client.request({"prefix": prefix, "k": 3})
+        result = run("stats", "--model", str(model))
+    finally:
+        run("server", "stop")
+    assert result.returncode == 0, result.stderr
+    figures = dict(
+        (name.strip(), value.strip())
+        for name, _, value in (line.partition(":") for line in result.stdout.splitlines())
+    )
+    assert figures["Source"].startswith("the running server")
+    assert int(figures["Page hits"]) + int(figures["Page misses"]) >= 5  # those five queries
