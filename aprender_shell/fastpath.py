@@ -90,9 +90,15 @@ def run_suggest(args: list[str]) -> int | None:
         sys.stderr.write(f"Error: {error.strerror or error}\n")
         return 1
     out = sys.stdout
-    for suggestion in suggestions:
-        out.write(f"{escape_suggestion(suggestion.text)}\t{suggestion.score:.4f}\n")
-    out.flush()
+    try:
+        for suggestion in suggestions:
+            out.write(f"{escape_suggestion(suggestion.text)}\t{suggestion.score:.4f}\n")
+        out.flush()
+    except BrokenPipeError:  # the reader went away (`| head -1`): exit quietly, as click does
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
+        return 1
     return 0
 
 

@@ -28,6 +28,8 @@ def reports_errors(func: F) -> F:
             return func(*args, **kwargs)
         except AprenderError as error:
             raise click.ClickException(str(error)) from error
+        except BrokenPipeError:
+            raise  # the reader went away (`| head`): click exits quietly
         except OSError as error:
             where = f" ({error.filename})" if getattr(error, "filename", None) else ""
             raise click.ClickException(f"{error.strerror or error}{where}") from error

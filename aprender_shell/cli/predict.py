@@ -197,8 +197,12 @@ def update(histories: tuple[Path, ...], model: Path | None, memory_limit: float 
         )
     for line in result.notes:
         click.echo(line)
+    if result.report is None:
+        click.echo("No new commands since the last training; the model is unchanged.")
+        return
+    plural = "" if result.new_commands == 1 else "s"
     click.echo(
-        f"Learned {result.new_commands} new commands; the model now has "
+        f"Learned {result.new_commands} new command{plural}; the model now has "
         f"{result.report.commands} commands ({_human_bytes(result.report.model_bytes)})."
     )
 

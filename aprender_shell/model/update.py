@@ -8,15 +8,20 @@ from pathlib import Path
 from typing import Any
 
 from aprender_shell.bundle import BundleError, ModelBundle
-from aprender_shell.errors import ModelNotFoundError
-from aprender_shell.model.history import HistoryEntry, HistoryMark, new_entries_since
+from aprender_shell.errors import ModelNotFoundError, UsageError
+from aprender_shell.model.history import (
+    HistoryEntry,
+    HistoryMark,
+    find_history_files,
+    new_entries_since,
+)
 from aprender_shell.model.journal import journal_path
 from aprender_shell.model.train import Progress, TrainReport, decode_corpus, train_model
 
 
 @dataclass
 class UpdateResult:
-    report: TrainReport
+    report: TrainReport | None  # None when there was nothing to learn and the model is unchanged
     new_commands: int
     notes: list[str] = field(default_factory=list)
 
@@ -55,11 +60,16 @@ def update_model(
     index, corpus = read_model_corpus(model_path)
     marks = {str(m["path"]): HistoryMark.from_dict(m) for m in index.get("history", [])}
     paths = [Path(p) for p in histories] or [Path(p) for p in marks]
-    notes: list[str] = []
     if not paths:
-        notes.append(
-            "The model was trained on the sample history; pass --history FILE to update it."
-        )
+        found = find_history_files([])
+        if found:
+            raise UsageError(
+                "the model was trained on the packaged sample history: run 'aprender-shell "
+                f"train' to learn from {', '.join(str(path) for path in found)}"
+            )
+        return UpdateResult(None, 0, ["The model was trained on the packaged sample history "
+                                      "and no shell history exists yet."])
+    notes: list[str] = []
     new_marks = []
     added: list[HistoryEntry] = []
     for path in paths:
@@ -69,6 +79,9 @@ def update_model(
             notes.append(f"{path} was rewritten or rotated since training; kept what is new in it.")
         added.extend(entries)
         new_marks.append(new_mark.to_dict())
+    if not added:
+        # Nothing to learn: keep the model and the journal of what the shells recorded as is.
+        return UpdateResult(None, 0, notes)
     kept_marks = [
         m for p, m in ((p, m.to_dict()) for p, m in marks.items()) if Path(p) not in paths
     ]
@@ -80,6 +93,7 @@ def update_model(
         history_marks=kept_marks + new_marks,
         progress=progress,
     )
+    # What the shells recorded is in the history now, or will be when they write it.
     journal_path(model_path).unlink(missing_ok=True)
     return UpdateResult(
         report=report, new_commands=report.commands - index_commands(index), notes=notes

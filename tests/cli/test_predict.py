@@ -298,3 +298,33 @@ def test_stats_reports_the_running_servers_own_figures(model: Path) -> None:
     )
     assert figures["Source"].startswith("the running server")
     assert int(figures["Page hits"]) + int(figures["Page misses"]) >= 5  # those five queries
+
+
+@pytest.mark.parametrize("args", [["suggest", "g", "-k", "100"], ["stats"], ["train"]])
+def test_a_reader_that_goes_away_gets_no_traceback(model: Path, args: list[str]) -> None:
+    # `| true`: the reader is gone before we write a byte
+    command = [sys.executable, "-m", "aprender_shell", *args, "--model", str(model)]
+    shell = subprocess.run(
+        " ".join(f"'{part}'" for part in command) + " | true",
+        shell=True, capture_output=True, text=True, timeout=120,
+    )
+    assert "Traceback" not in shell.stderr and "Error" not in shell.stderr, shell.stderr
+
+
+def test_update_with_nothing_new_leaves_model_and_journal_alone(model: Path) -> None:
+    learned = run("suggest", "--batch", "--model", str(model), stdin='{"record": "helm list"}\n')
+    assert learned.returncode == 0
+    before = model.read_bytes()
+    result = run("update", "--model", str(model))
+    assert result.returncode == 0 and "unchanged" in result.stdout
+    assert model.read_bytes() == before
+    assert suggestions(run("suggest", "hel", "--model", str(model)))[0][0] == "helm list"
+
+
+def test_update_after_training_on_the_sample_points_to_train(private_home: Path) -> None:
+    assert run("train").returncode == 0
+    quiet = run("update")
+    assert quiet.returncode == 0 and "no shell history exists yet" in quiet.stdout
+    write_zsh_history(private_home / ".zsh_history", ["helm list"])
+    line = one_error_line(run("update"))
+    assert "aprender-shell train" in line and ".zsh_history" in line
