@@ -18,7 +18,7 @@ def atomic_writer(path: str | os.PathLike[str], mode: int = 0o600) -> Iterator[B
     removed and ``path`` is untouched. The new file gets permission bits ``mode``.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # new folders: private
     import tempfile  # only writers pay for it, not every query
 
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)

@@ -328,3 +328,14 @@ def test_update_after_training_on_the_sample_points_to_train(private_home: Path)
     write_zsh_history(private_home / ".zsh_history", ["helm list"])
     line = one_error_line(run("update"))
     assert "aprender-shell train" in line and ".zsh_history" in line
+
+
+def test_the_default_model_folder_and_file_are_private(
+    tmp_path: Path, history: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("APRENDER_SHELL_HOME")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert run("train", "--history", str(history)).returncode == 0
+    folder = tmp_path / "xdg" / "aprender-shell"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE((folder / "model.apbundle").stat().st_mode) == 0o600
