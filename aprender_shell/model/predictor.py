@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from aprender_shell.bundle import BundleError, EvictionStrategy, PagedBundle, PagingConfig
-from aprender_shell.errors import AprenderError, ChecksumError, ModelNotFoundError
+from aprender_shell.errors import AprenderError, ChecksumError, ModelNotFoundError, UsageError
 from aprender_shell.model import scoring
 from aprender_shell.model.journal import Journal, Overlay, replay
 from aprender_shell.model.layout import (
@@ -148,6 +148,7 @@ class Predictor:
             raise BundleError(f"{error} (retrain with 'aprender-shell train')") from error
         try:
             index = _read_index(bundle, path)
+            _check_fits(bundle, path, limit)
             return cls(path, bundle, index)
         except ChecksumError as error:
             bundle.close()
@@ -404,6 +405,18 @@ class Predictor:
     @property
     def bundle(self) -> PagedBundle:
         return self._bundle
+
+
+def _check_fits(bundle: PagedBundle, path: Path, limit: int) -> None:
+    """Refuse, before any query, a limit smaller than the model's largest segment."""
+    largest = max((bundle.model_size(name) for name in bundle.model_names()), default=0)
+    if largest > limit:
+        megabytes = f"{limit / 2**20:.3g}"
+        raise UsageError(
+            f"{path} was trained for more memory: its largest segment is {largest // 1024} KB, "
+            f"over the {megabytes} MB limit; retrain with 'aprender-shell train --memory-limit "
+            f"{megabytes}' or raise --memory-limit"
+        )
 
 
 def _file_identity(path: Path) -> tuple[int, int, int, int] | None:

@@ -200,3 +200,13 @@ def test_answers_do_not_depend_on_how_finely_the_model_is_segmented(tmp_path: Pa
         for prefix in prefixes:
             assert texts(a, prefix, k=3) == texts(b, prefix, k=3), prefix
             assert b.stats().loaded_bytes <= 128 * 1024
+
+
+def test_a_limit_below_the_largest_segment_is_refused_with_advice(tmp_path: Path) -> None:
+    path = tmp_path / "m.apbundle"
+    train_model(entries(_synthetic(20_000, seed=5)), path)  # segments sized for 16 MB
+    with pytest.raises(UsageError, match="retrain with 'aprender-shell train --memory-limit"):
+        Predictor.open(path, 128 * 1024)
+    train_model(entries(_synthetic(20_000, seed=5)), path, memory_limit=128 * 1024)
+    with Predictor.open(path, 128 * 1024) as predictor:
+        assert predictor.suggest("git")
