@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import struct
+import sys
 import zlib
 from enum import Enum
 from typing import Any, NamedTuple, Sequence
@@ -312,7 +313,7 @@ def _inflate(entry: Entry, stored: bytes, source: str) -> bytes:
     try:
         # max_length bounds the output so a lying raw_size or a zlib bomb cannot allocate more
         # than the manifest promised (plus one byte to notice the excess).
-        data = inflater.decompress(stored, entry.raw_size + 1)
+        data = inflater.decompress(stored, min(entry.raw_size + 1, sys.maxsize))
     except zlib.error as error:
         raise BundleError(
             f"{source} is corrupt: entry {entry.name!r} does not inflate ({error})"

@@ -254,3 +254,31 @@ def _good_raw() -> bytes:
 
 
 GOOD_RAW = _good_raw()
+
+
+def test_a_zlib_entry_claiming_the_largest_raw_size_is_a_bundle_error(tmp_path: Path) -> None:
+    # raw_size may be 2**63 - 1 by the format; inflating must not overflow a C size
+    import json
+    import struct
+
+    from aprender_shell.bundle import BundleBuilder, BundleConfig, BundleError, Compression
+    from aprender_shell.bundle import ModelBundle as Loader
+
+    path = tmp_path / "big-claim.apbundle"
+    BundleBuilder(path).with_config(BundleConfig(compression=Compression.ZLIB)).add_model(
+        "text", b"abc" * 1000
+    ).build()
+    raw = path.read_bytes()
+    length = struct.unpack_from("<I", raw, 12)[0]
+    manifest = json.loads(raw[16 : 16 + length])
+    assert manifest["models"][0]["compression"] == "zlib"
+    entry = manifest["models"][0]
+    stored = raw[entry["offset"] : entry["offset"] + entry["size"]]
+    entry["raw_size"] = 2**63 - 1
+    text = json.dumps(manifest, separators=(",", ":")).encode()
+    entry["offset"] = -(-(16 + len(text) + 8) // 64) * 64  # room for the offset's own digits
+    text = json.dumps(manifest, separators=(",", ":")).encode()
+    head = raw[:12] + struct.pack("<I", len(text)) + text
+    path.write_bytes(head.ljust(entry["offset"], b"\0") + stored)
+    with pytest.raises(BundleError):
+        Loader.load(path)
