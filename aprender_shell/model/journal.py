@@ -13,7 +13,7 @@ import contextlib
 import json
 import math
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 from aprender_shell.fileio import atomic_write_bytes
 from aprender_shell.model import scoring
 from aprender_shell.model.segments import CommandStats
+from aprender_shell.model.tokens import tokenize
 
 # The overlay is a bounded cache of recent learning; 'aprender-shell update' folds it into
 # the bundle. Past this many distinct commands, the least recently used are forgotten.
@@ -52,6 +53,9 @@ class Overlay:
         self._sorted: list[str] = []
         self._transitions: dict[str, Counter[str]] = {}
         self._cwds: dict[str, Counter[str]] = {}
+        # The last commands run, most recent last, and the tokens of those recently asked for.
+        self.recent: deque[str] = deque(maxlen=scoring.RECENT_COMMANDS)
+        self._recent_tokens: dict[str, list[str]] = {}
 
     def __len__(self) -> int:
         return len(self._learned)
@@ -73,6 +77,23 @@ class Overlay:
             self._transitions.setdefault(previous, Counter())[command] += 1
         if cwd:
             self._cwds.setdefault(cwd, Counter())[command] += 1
+        if len(command) <= scoring.RECENT_COMMAND_CHARS:
+            self.recent.append(command)
+
+    def recent_tokens(self) -> list[list[str]]:
+        """The tokens of each of the last commands run, most recent first."""
+        cache = self._recent_tokens
+        if len(cache) > 2 * scoring.RECENT_COMMANDS:
+            kept = set(self.recent)
+            for text in [text for text in cache if text not in kept]:
+                del cache[text]
+        found = []
+        for text in reversed(self.recent):
+            tokens = cache.get(text)
+            if tokens is None:
+                tokens = cache[text] = tokenize(text)
+            found.append(tokens)
+        return found
 
     def _decay_to_now(self, learned: _Learned) -> None:
         steps = self.clock - learned.at

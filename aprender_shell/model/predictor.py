@@ -129,6 +129,9 @@ class Predictor:
         self._trained_clock = int(index["total_commands"])
         self._novelty = float(index["novelty"])
         self._overlay = Overlay(self._trained_clock)
+        recent = index.get("recent", [])
+        if isinstance(recent, list):
+            self._overlay.recent.extend(text for text in recent if isinstance(text, str))
         self._journal = Journal(model_path, str(index["generation"]))
         replay(self._overlay, self._journal.load())
 
@@ -227,6 +230,13 @@ class Predictor:
         if prefix.strip():
             for text, probability in self._continuations(prefix, k):
                 results[text] = results.get(text, 0.0) + self._novelty * probability
+            recycled = self._recycled(prefix)
+            if recycled:
+                # the three sources together still make one distribution over suggestions
+                scale = 1.0 / (1.0 + scoring.RECYCLE_SHARE)
+                results = {text: scale * value for text, value in results.items()}
+                for text, share in recycled.items():
+                    results[text] = results.get(text, 0.0) + scale * share
         best = sorted(results.items(), key=lambda item: (-item[1], item[0]))[:k]
         return [Suggestion(text, min(1.0, score)) for text, score in best if score > 0]
 
@@ -293,9 +303,18 @@ class Predictor:
             return []
         words, partial = split_prefix(prefix)
         context = [START] * (self.ngram - 1) + words
-        first = [(token, p) for token, p in self._next_tokens(context) if token.startswith(partial)]
-        if partial:
-            first = [(token, p) for token, p in first if token != END]
+        first: list[tuple[str, float]] = []
+        # When nothing the longest known context saw starts with the word being typed, what
+        # shorter contexts saw may (backed off as usual).
+        for width in range(self.ngram - 1, 0, -1):
+            factor = scoring.NGRAM_BACKOFF ** (self.ngram - 1 - width)
+            first = [
+                (token, factor * p)
+                for token, p in self._next_tokens(context[-width:])
+                if token.startswith(partial) and not (partial and token == END)
+            ]
+            if first or not partial:
+                break
         results = []
         for token, probability in first[:k]:
             if token == END:
@@ -315,6 +334,34 @@ class Predictor:
                 tokens.append(nxt)
             results.append((text, probability))
         return results
+
+    def _recycled(self, prefix: str) -> dict[str, float]:
+        """Commands made of the typed words and the arguments of a command run just before.
+
+        New commands often reuse what the last few used: the file just edited is added to
+        git, the branch just created is pushed, a mistyped command is run again corrected.
+        Once a word is typed, the word being typed is completed with an argument of a recent
+        command (and whatever followed it there); these share ``RECYCLE_SHARE``, each in
+        proportion to how recently its command ran. Arguments made of letters only are
+        skipped, and options unless they followed the same word: they are mostly subcommands
+        and flags (``status``, ``-m``), which the history and the n-grams know in their place.
+        """
+        words, partial = split_prefix(prefix)
+        if not words or partial.startswith(("'", '"')):
+            return {}
+        found: dict[str, float] = {}
+        for age, tokens in enumerate(self._overlay.recent_tokens()):
+            weight = math.exp(-age / scoring.RECYCLE_TAU)
+            for position in range(1, len(tokens)):
+                token = tokens[position]
+                if not token.startswith(partial) or token.isalpha():
+                    continue
+                if token[0] != "-" or tokens[position - 1] == words[-1]:
+                    rest = " ".join(tokens[position:])
+                    text = prefix + rest[len(partial) :]
+                    found[text] = found.get(text, 0.0) + weight
+        total = sum(found.values())
+        return {text: scoring.RECYCLE_SHARE * w / total for text, w in found.items()}
 
     def _next_tokens(self, context: list[str]) -> list[tuple[str, float]]:
         """Next-token probabilities after ``context``, backing off to shorter contexts."""

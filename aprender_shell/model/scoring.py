@@ -37,6 +37,13 @@ RECENCY_WEIGHT = 0.35
 TAU_RECENT = 5.0
 
 SUCCESSORS_KEPT = 12
+# The last commands run are kept in order (the trained history's last ones in the index), up
+# to this many and this long, for their arguments to be reused in new commands: completions
+# built from them share RECYCLE_SHARE, weighted by recency with time constant RECYCLE_TAU.
+RECENT_COMMANDS = 16
+RECENT_COMMAND_CHARS = 200
+RECYCLE_SHARE = 0.5
+RECYCLE_TAU = 3.0
 # How many best-ranked matches a query scores when a prefix matches many commands; the
 # same number is stored for prefixes that span segments, so segmenting never changes answers.
 RETRIEVED_CANDIDATES = 24

@@ -185,6 +185,7 @@ def train_model(
         "tables": tables,
         "corpus": corpus_names,
         "top_commands": [[text, stats[text].count] for text in _most_used(stats, 10)],
+        "recent": _recent(commands),
         "history": list(history_marks),
     }
     builder.add_model("index", json.dumps(index, separators=(",", ":")).encode("utf-8"))
@@ -388,6 +389,12 @@ def _novelty(commands: Sequence[str]) -> float:
             new += 1
             seen.add(command)
     return min(0.5, max(0.02, new / len(later)))
+
+
+def _recent(commands: Sequence[str]) -> list[str]:
+    """The last commands of the history, oldest first (long ones skipped, to bound the index)."""
+    tail = commands[-scoring.RECENT_COMMANDS :]
+    return [text for text in tail if len(text) <= scoring.RECENT_COMMAND_CHARS]
 
 
 def _most_used(stats: dict[str, _Counts], limit: int) -> list[str]:

@@ -210,3 +210,39 @@ def test_a_limit_below_the_largest_segment_is_refused_with_advice(tmp_path: Path
     train_model(entries(_synthetic(20_000, seed=5)), path, memory_limit=128 * 1024)
     with Predictor.open(path, 128 * 1024) as predictor:
         assert predictor.suggest("git")
+
+
+def test_a_new_command_reuses_an_argument_of_the_last_ones(model: Path) -> None:
+    with Predictor.open(model) as predictor:
+        predictor.record("vim app/notifier/form.py")
+        predictor.record("pytest tests/test_form.py")
+        # Never run whole: the file just edited is the likely one to add.
+        assert texts(predictor, "git add a")[0] == "git add app/notifier/form.py"
+        assert "git add app/notifier/form.py" in texts(predictor, "git add ")
+        # A mistyped command comes back corrected, arguments and all.
+        predictor.record("igt checkout -b fix/form-errors")
+        assert texts(predictor, "git checkout -b fi")[0] == "git checkout -b fix/form-errors"
+        # Subcommands and other words are left to the history and the n-grams.
+        assert "docker pytest" not in " ".join(texts(predictor, "docker "))
+        for prefix in ("git add a", "git add ", "kubectl ", "vim 'app", "git add app/x"):
+            for suggestion in predictor.suggest(prefix):
+                assert suggestion.text.startswith(prefix)
+                assert 0.0 < suggestion.score <= 1.0
+
+
+def test_the_last_trained_commands_are_remembered_without_any_recorded(tmp_path: Path) -> None:
+    path = tmp_path / "m.apbundle"
+    train_model(entries(WORKDAY * 3 + ["vim app/notifier/form.py"]), path)
+    with Predictor.open(path) as predictor:
+        assert texts(predictor, "git add a")[0] == "git add app/notifier/form.py"
+
+
+def test_a_word_the_longest_context_never_saw_is_completed_from_a_shorter_one(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "m.apbundle"
+    history = ["git log --oneline", "tig log --graph"] * 5 + [f"ls dir{n}" for n in range(20)]
+    train_model(entries(history), path)
+    with Predictor.open(path) as predictor:
+        # After "tig log" only --graph was seen; after "log", --oneline too.
+        assert texts(predictor, "tig log --one")[0] == "tig log --oneline"
