@@ -172,18 +172,26 @@ _aprender_send() {
   return 0
 }
 
-# Ask for the top suggestion for the current BUFFER.
-_aprender_request() {
+# REPLY=the commands run before, most recent last, as a JSON array.
+_aprender_prev_json() {
   emulate -L zsh
   local prev='' item
   for item in $_aprender_prev; do
     _aprender_json "$item"
     prev+=${prev:+, }$REPLY
   done
+  REPLY="[$prev]"
+}
+
+# Ask for the top suggestion for the current BUFFER.
+_aprender_request() {
+  emulate -L zsh
+  _aprender_prev_json
+  local prev=$REPLY
   _aprender_json "$BUFFER"
   local prefix=$REPLY
   _aprender_json "$PWD"
-  _aprender_send "{\"prefix\": $prefix, \"k\": 1, \"prev\": [$prev], \"cwd\": $REPLY}"
+  _aprender_send "{\"prefix\": $prefix, \"k\": 1, \"prev\": $prev, \"cwd\": $REPLY}"
 }
 
 # Paint POSTDISPLAY with the configured highlight, replacing our previous entry.
@@ -385,15 +393,12 @@ _aprender_precmd() {
   (( ${+APRENDER_SHELL_DISABLE} )) && return 0
   # A command hidden from history (HIST_IGNORE_SPACE) is not learned either.
   [[ -o hist_ignore_space && $cmd == ' '* ]] && return 0
-  local prev='' item
-  for item in $_aprender_prev; do
-    _aprender_json "$item"
-    prev+=${prev:+, }$REPLY
-  done
+  _aprender_prev_json
+  local prev=$REPLY
   _aprender_json "$cmd"
   local record=$REPLY
   _aprender_json "$_aprender_cwd"
-  _aprender_send "{\"record\": $record, \"cwd\": $REPLY, \"exit\": $code, \"prev\": [$prev]}"
+  _aprender_send "{\"record\": $record, \"cwd\": $REPLY, \"exit\": $code, \"prev\": $prev}"
   _aprender_prev=("${(@)_aprender_prev[-1,-1]}" "$cmd")
   return 0
 }
