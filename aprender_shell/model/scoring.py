@@ -3,15 +3,18 @@
 A candidate command ``c`` typed after ``p`` (the previous command) scores::
 
     static(c)  = MU * short_weight(c) / W_short + (1 - MU) * long_weight(c) / W_long
-    context(c) = lam * transitions(p -> c) / count(p) + (1 - lam) * static(c),
-                 lam = count(p) / (count(p) + KAPPA)
+    recent(c)  = (1 - RECENCY_WEIGHT) * static(c)
+                 + RECENCY_WEIGHT * exp(-age_of_last_use(c) / TAU_RECENT) / W_recent
+    context(c) = lam * transitions(p -> c) / count(p) + (1 - lam) * recent(c),
+                 lam = CONTEXT_MAX * count(p) / (count(p) + KAPPA)
 
 where the weights are occurrence counts decayed exponentially with the number of commands
 run since (time constants ``TAU_SHORT`` and ``TAU_LONG``, in commands) and ``W_*`` are the
 total weights, so ``static`` is a recency-weighted frequency. History candidates matching the
 typed prefix share ``1 - novelty`` of the probability in proportion to ``context``; n-gram
 continuations (commands never seen whole) share ``novelty``, the rate at which the history
-introduces new commands.
+introduces new commands. Once a word is typed, completions from the arguments of the last
+commands add ``RECYCLE_SHARE`` more, and the three are scaled back to one distribution.
 """
 
 from __future__ import annotations
@@ -24,8 +27,6 @@ MU = 0.5
 KAPPA = 1.0
 # Even a well-known previous command leaves room for what was used recently.
 CONTEXT_MAX = 0.3
-# How strongly the command two back predicts the next, relative to the previous one.
-SECOND_ORDER = 0.25
 NGRAM_BACKOFF = 0.4
 # Share of the score given to what was run in the same working directory, when known.
 CWD_WEIGHT = 0.3
