@@ -142,15 +142,9 @@ class Predictor:
 
         path = Path(model_path) if model_path is not None else default_model_path()
         limit = check_memory_limit(memory_limit or DEFAULT_MEMORY_LIMIT)
-        if not path.exists():
-            raise ModelNotFoundError(f"no model at {path}: run 'aprender-shell train' first")
-        config = PagingConfig(max_memory=limit, eviction=EvictionStrategy.LRU, prefetch=False)
+        bundle = open_model_bundle(path, limit)
         try:
-            bundle = PagedBundle.open(path, config)
-        except BundleError as error:
-            raise BundleError(f"{error} (retrain with 'aprender-shell train')") from error
-        try:
-            index = _read_index(bundle, path)
+            index = read_index(bundle, path)
             _check_fits(bundle, path, limit)
             return cls(path, bundle, index)
         except ChecksumError as error:
@@ -474,7 +468,19 @@ def _file_identity(path: Path) -> tuple[int, int, int, int] | None:
     return (st.st_ino, st.st_mtime_ns, st.st_size, st.st_dev)
 
 
-def _read_index(bundle: PagedBundle, path: Path) -> dict[str, Any]:
+def open_model_bundle(path: Path, limit: int) -> PagedBundle:
+    """The model file paged within ``limit`` bytes; a missing or damaged one says what to do."""
+    if not path.exists():
+        raise ModelNotFoundError(f"no model at {path}: run 'aprender-shell train' first")
+    config = PagingConfig(max_memory=limit, eviction=EvictionStrategy.LRU, prefetch=False)
+    try:
+        return PagedBundle.open(path, config)
+    except BundleError as error:
+        raise BundleError(f"{error} (retrain with 'aprender-shell train')") from error
+
+
+def read_index(bundle: PagedBundle, path: Path) -> dict[str, Any]:
+    """The model's index, checked to be an aprender-shell model this version can read."""
     if "index" not in bundle.model_names():
         raise BundleError(
             f"{path} is a bundle but not an aprender-shell model: "

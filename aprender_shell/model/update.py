@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aprender_shell.bundle import BundleError, ModelBundle
-from aprender_shell.errors import ModelNotFoundError, UsageError
+from aprender_shell.bundle import BundleError, PagedBundle
+from aprender_shell.errors import UsageError
 from aprender_shell.model.history import (
     HistoryEntry,
     HistoryMark,
@@ -16,6 +16,8 @@ from aprender_shell.model.history import (
     new_entries_since,
 )
 from aprender_shell.model.journal import journal_path
+from aprender_shell.model.layout import DEFAULT_MEMORY_LIMIT
+from aprender_shell.model.predictor import open_model_bundle, read_index
 from aprender_shell.model.train import Progress, TrainReport, decode_corpus, train_model
 
 
@@ -26,23 +28,18 @@ class UpdateResult:
     notes: list[str] = field(default_factory=list)
 
 
-def read_model_corpus(model_path: Path) -> tuple[dict[str, Any], list[HistoryEntry]]:
-    """The model's index and the command sequence it was trained on."""
-    import json
-
-    if not model_path.exists():
-        raise ModelNotFoundError(f"no model at {model_path}: run 'aprender-shell train' first")
-    bundle = ModelBundle.load(model_path)
+def _read_corpus(bundle: PagedBundle, index: dict[str, Any], path: Path) -> list[HistoryEntry]:
+    """The command sequence the model was trained on, one corpus entry in memory at a time."""
+    corpus: list[HistoryEntry] = []
     try:
-        index = json.loads(bundle.get_model("index"))
-        corpus: list[HistoryEntry] = []
         for name in index["corpus"]:
             corpus.extend(decode_corpus(bundle.get_model(name)))
+            bundle.evict(name)
     except (KeyError, TypeError, ValueError) as error:
         raise BundleError(
-            f"model {model_path} cannot be updated ({error}): retrain with 'aprender-shell train'"
+            f"model {path} cannot be updated ({error}): retrain with 'aprender-shell train'"
         ) from error
-    return index, corpus
+    return corpus
 
 
 def update_model(
@@ -57,7 +54,19 @@ def update_model(
     truncated or rotated; ``new_entries_since`` finds where the old history ends in a file the
     shell rewrote.
     """
-    index, corpus = read_model_corpus(model_path)
+    with open_model_bundle(model_path, DEFAULT_MEMORY_LIMIT) as bundle:
+        index = read_index(bundle, model_path)  # the same checks as every query
+        return _update(bundle, index, model_path, histories, memory_limit, progress)
+
+
+def _update(
+    bundle: PagedBundle,
+    index: dict[str, Any],
+    model_path: Path,
+    histories: Sequence[Path],
+    memory_limit: int | None,
+    progress: Progress | None,
+) -> UpdateResult:
     marks = {str(m["path"]): HistoryMark.from_dict(m) for m in index.get("history", [])}
     paths = [Path(p) for p in histories] or [Path(p) for p in marks]
     if not paths:
@@ -82,6 +91,7 @@ def update_model(
     if not added:
         # Nothing to learn: keep the model and the journal of what the shells recorded as is.
         return UpdateResult(None, 0, notes)
+    corpus = _read_corpus(bundle, index, model_path)  # only now: nothing new reads nothing
     kept_marks = [
         m for p, m in ((p, m.to_dict()) for p, m in marks.items()) if Path(p) not in paths
     ]

@@ -194,6 +194,7 @@ def test_truncated_bundle_is_one_line(model: Path, size: int) -> None:
     data = model.read_bytes()
     model.write_bytes(data[:size])
     assert "train" in one_error_line(run("suggest", "git", "--model", str(model)))
+    assert "train" in one_error_line(run("update", "--model", str(model)))
 
 
 def test_corrupt_bundle_is_one_line(model: Path) -> None:
