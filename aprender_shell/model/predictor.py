@@ -31,7 +31,7 @@ from aprender_shell.model.layout import (
     check_memory_limit,
 )
 from aprender_shell.model.segments import CommandStats, SegmentView
-from aprender_shell.model.tokens import split_prefix
+from aprender_shell.model.tokens import OPERATORS, split_prefix
 
 SCORE_WHOLE_RANGE = 256
 RANKED_SCAN_LIMIT = 20_000
@@ -227,7 +227,7 @@ class Predictor:
             recycled = self._recycled(prefix)
             if recycled:
                 # the three sources together still make one distribution over suggestions
-                scale = 1.0 / (1.0 + scoring.RECYCLE_SHARE)
+                scale = 1.0 / (1.0 + sum(recycled.values()))
                 results = {text: scale * value for text, value in results.items()}
                 for text, share in recycled.items():
                     results[text] = results.get(text, 0.0) + scale * share
@@ -336,9 +336,11 @@ class Predictor:
         git, the branch just created is pushed, a mistyped command is run again corrected.
         Once a word is typed, the word being typed is completed with an argument of a recent
         command (and whatever followed it there); these share ``RECYCLE_SHARE``, each in
-        proportion to how recently its command ran. Arguments made of letters only are
-        skipped, and options unless they followed the same word: they are mostly subcommands
-        and flags (``status``, ``-m``), which the history and the n-grams know in their place.
+        proportion to how recently its command ran. Arguments made of letters or digits only
+        are skipped, and options unless they followed the same word: they are mostly
+        subcommands, flags and counts (``status``, ``-m``, ``3``), which the history and the
+        n-grams know in their place. Quoted strings (messages, code) and operators are never
+        reused, and what is reused stops at the end of its simple command.
         """
         words, partial = split_prefix(prefix)
         if not words or partial.startswith(("'", '"')):
@@ -348,14 +350,29 @@ class Predictor:
             weight = math.exp(-age / scoring.RECYCLE_TAU)
             for position in range(1, len(tokens)):
                 token = tokens[position]
-                if not token.startswith(partial) or token.isalpha():
+                if not token.startswith(partial) or not _reusable(token):
                     continue
                 if token[0] != "-" or tokens[position - 1] == words[-1]:
-                    rest = " ".join(tokens[position:])
+                    end = position
+                    while end < len(tokens) and tokens[end] not in OPERATORS:
+                        end += 1
+                    rest = " ".join(tokens[position:end])
                     text = prefix + rest[len(partial) :]
                     found[text] = found.get(text, 0.0) + weight
+        if not found:
+            return {}
+        # As much as this context takes arguments at all: "vim " does, "git " takes subcommands.
+        share = scoring.RECYCLE_SHARE * self._argument_share(words)
         total = sum(found.values())
-        return {text: scoring.RECYCLE_SHARE * w / total for text, w in found.items()}
+        return {text: share * w / total for text, w in found.items()}
+
+    def _argument_share(self, words: list[str]) -> float:
+        """How often, after these words, the next token was an argument worth reusing."""
+        options = self._next_tokens([START] * (self.ngram - 1) + words) if len(self._ngrams) else []
+        total = sum(p for _, p in options)
+        if total <= 0:
+            return 1.0  # never seen: nothing speaks against it
+        return sum(p for token, p in options if token != END and _reusable(token)) / total
 
     def _next_tokens(self, context: list[str]) -> list[tuple[str, float]]:
         """Next-token probabilities after ``context``, backing off to shorter contexts."""
@@ -466,6 +483,11 @@ def _file_identity(path: Path) -> tuple[int, int, int, int] | None:
     except OSError:
         return None
     return (st.st_ino, st.st_mtime_ns, st.st_size, st.st_dev)
+
+
+def _reusable(token: str) -> bool:
+    """Whether an argument of a recent command may be proposed again in a new one."""
+    return not (token.isalpha() or token.isdigit() or token[0] in "'\"" or token in OPERATORS)
 
 
 def open_model_bundle(path: Path, limit: int) -> PagedBundle:

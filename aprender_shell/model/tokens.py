@@ -8,7 +8,7 @@ word (``2>/dev/null``), since users type them as one.
 
 from __future__ import annotations
 
-_OPERATORS = ("&&", "||", ";;", "|&", "|", ";", "&", "(", ")")
+OPERATORS = ("&&", "||", ";;", "|&", "|", ";", "&", "(", ")")
 _SPACE = " \t\n"
 
 
@@ -39,7 +39,7 @@ def _lex(line: str) -> tuple[list[str], str, bool]:
                 tokens.append("".join(word))
                 word = []
         else:
-            operator = next((op for op in _OPERATORS if line.startswith(op, position)), None)
+            operator = next((op for op in OPERATORS if line.startswith(op, position)), None)
             redirect = operator == "&" and line.startswith(">", position + 1)
             if operator is None or redirect or (operator == "&" and word and word[-1] == ">"):
                 word.append(char)

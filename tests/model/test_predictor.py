@@ -246,3 +246,21 @@ def test_a_word_the_longest_context_never_saw_is_completed_from_a_shorter_one(
     with Predictor.open(path) as predictor:
         # After "tig log" only --graph was seen; after "log", --oneline too.
         assert texts(predictor, "tig log --one")[0] == "tig log --oneline"
+
+
+def test_quoted_strings_numbers_and_pipelines_are_not_reused(model: Path) -> None:
+    with Predictor.open(model) as predictor:
+        predictor.record("python3 -c 'print(7 * 23)'")
+        predictor.record("ping -c 3 staging.example.com | tee ping.log")
+        suggested = " ".join(texts(predictor, "vim ", k=10))
+        assert "print(" not in suggested and "vim 3" not in suggested
+        assert "vim staging.example.com" in suggested  # the host is still offered
+        assert "vim staging.example.com |" not in suggested
+
+
+def test_arguments_are_reused_only_where_the_command_takes_them(model: Path) -> None:
+    with Predictor.open(model) as predictor:
+        predictor.record("vim app/notifier/form.py")
+        # after "git " come subcommands, never a file: the history answers
+        assert all("form.py" not in text for text in texts(predictor, "git ", k=3))
+        assert "git add app/notifier/form.py" in texts(predictor, "git add ", k=3)
