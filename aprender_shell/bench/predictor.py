@@ -30,7 +30,7 @@ Out = Callable[[str], None]
 def training_throughput(commands: int, folder: Path, out: Out = print) -> Path:
     """Parse and train on ``commands`` generated commands; returns the model's path."""
     from aprender_shell.bench.sessions import generate_sessions, write_zsh_history
-    from aprender_shell.model.history import read_history
+    from aprender_shell.history.files import read_history
     from aprender_shell.model.train import train_model
 
     history = folder / "zsh_history"

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from aprender_shell.model.history import HistoryEntry
+from aprender_shell.history.formats import HistoryEntry
 
 PERSONAS = ("developer", "ops", "data")
 NL2BASH = Path(__file__).resolve().parents[3] / "shared" / "data" / "nl2bash" / "all.cm"
@@ -31,7 +31,7 @@ NL2BASH = Path(__file__).resolve().parents[3] / "shared" / "data" / "nl2bash" / 
 def histories(commands: int, nl2bash: Path | None) -> dict[str, list[HistoryEntry]]:
     """The histories to replay, by name."""
     from aprender_shell.bench.sessions import generate_sessions
-    from aprender_shell.model.history import read_history, sample_history_path
+    from aprender_shell.history.files import read_history, sample_history_path
 
     found = {}
     for persona in PERSONAS:
@@ -52,7 +52,7 @@ def run(
     named: Mapping[str, Sequence[HistoryEntry]], echo: Callable[[str], None] = print
 ) -> list[tuple[str, float, float]]:
     """Evaluate every history; print one row each; return (name, KSR ratio, Hit@1 margin)."""
-    from aprender_shell.model.replay import evaluate_history
+    from aprender_shell.evaluate.run import evaluate_history
 
     echo(f"  {'history':<22}{'cmds':>7}{'KSR ours':>10}{'history':>9}{'ratio':>7}"
          f"{'H@1/1 ours':>12}{'prev_cmd':>10}{'margin':>8}")

@@ -124,7 +124,7 @@ def over_batch_pipe(model: Path, queries: Sequence[Query]) -> list[float]:
 
 def run(commands: int, queries: int, out: Callable[[str], None] = print) -> dict[str, list[float]]:
     """Train, measure the three ways, print the table; returns the samples by way."""
-    from aprender_shell.model.history import HistoryEntry
+    from aprender_shell.history.formats import HistoryEntry
     from aprender_shell.model.train import train_model
 
     history = synthetic_commands(commands)

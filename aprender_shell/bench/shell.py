@@ -160,7 +160,7 @@ def keystroke_latency(
 ) -> dict[str, tuple[list[float], int]]:
     """Train on ``commands`` synthetic commands and time ``count`` keystrokes both ways."""
     from aprender_shell.bench.sessions import generate_sessions, write_zsh_history
-    from aprender_shell.model.history import HistoryEntry
+    from aprender_shell.history.formats import HistoryEntry
     from aprender_shell.model.train import train_model
 
     zsh = shutil.which("zsh")

@@ -1,4 +1,4 @@
-"""Where ``aprender-shell stats`` gets real paging figures from."""
+"""Paging figures from real queries: replay the most recent commands as a user types them."""
 
 from __future__ import annotations
 
@@ -9,15 +9,12 @@ from aprender_shell.model.predictor import ModelStats, Predictor
 REPLAYED_COMMANDS = 200
 
 
-def paging_activity(model_path: Path, memory_limit: int | None) -> tuple[ModelStats, str]:
-    """The model's figures with paging statistics from real queries, and where they came from.
+def replayed_activity(model_path: Path, memory_limit: int | None) -> tuple[ModelStats, str]:
+    """The model's figures with paging statistics from replaying the most recent commands.
 
-    Prefer the running server's own statistics (the queries your shells made); without a
-    server for this model, replay your most recent commands as typed queries here.
+    For when no server serves the model (the server's own figures are better: they are the
+    queries your shells made).
     """
-    from_server = _server_stats(model_path)
-    if from_server is not None:
-        return from_server, "the running server (your shells' queries since it started)"
     with Predictor.open(model_path, memory_limit) as predictor:
         replayed = replay_recent(predictor, REPLAYED_COMMANDS)
         return (
@@ -44,14 +41,3 @@ def replay_recent(predictor: Predictor, count: int) -> int:
             predictor.suggest(command[:typed], k=5, prev=previous[-2:])
         previous.append(command)
     return len(recent)
-
-
-def _server_stats(model_path: Path) -> ModelStats | None:
-    try:
-        from aprender_shell.service.client import server_model_stats
-    except ImportError:
-        return None
-    try:
-        return server_model_stats(model_path)
-    except Exception:  # noqa: BLE001 - a sick server must not break 'stats'; fall back to replay
-        return None

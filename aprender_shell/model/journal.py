@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from aprender_shell.fileio import atomic_write_bytes
+from aprender_shell.history.tokens import tokenize
 from aprender_shell.model import scoring
 from aprender_shell.model.segments import CommandStats
-from aprender_shell.model.tokens import tokenize
 
 # The overlay is a bounded cache of recent learning; 'aprender-shell update' folds it into
 # the bundle. Past this many distinct commands, the least recently used are forgotten.

@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 from aprender_shell.bundle import BundleError, EvictionStrategy, PagedBundle, PagingConfig
 from aprender_shell.errors import AprenderError, ChecksumError, ModelNotFoundError, UsageError
+from aprender_shell.history.tokens import OPERATORS, split_prefix
 from aprender_shell.model import scoring
 from aprender_shell.model.journal import Journal, Overlay, replay
 from aprender_shell.model.layout import (
@@ -31,7 +32,6 @@ from aprender_shell.model.layout import (
     check_memory_limit,
 )
 from aprender_shell.model.segments import CommandStats, SegmentView
-from aprender_shell.model.tokens import OPERATORS, split_prefix
 
 SCORE_WHOLE_RANGE = 256
 RANKED_SCAN_LIMIT = 20_000
@@ -399,7 +399,7 @@ class Predictor:
         command = command.strip("\n")
         if not command.strip() or len(command) > scoring.MAX_COMMAND_CHARS:
             return
-        from aprender_shell.model.secrets import contains_secret
+        from aprender_shell.history.secrets import contains_secret
 
         if contains_secret(command):
             return

@@ -31,8 +31,10 @@ from pathlib import Path
 from typing import Any
 
 from aprender_shell.errors import UsageError
+from aprender_shell.history.formats import HistoryEntry
+from aprender_shell.history.secrets import contains_secret
+from aprender_shell.history.tokens import command_family, tokenize
 from aprender_shell.model import scoring
-from aprender_shell.model.history import HistoryEntry
 from aprender_shell.model.layout import (
     DEFAULT_MEMORY_LIMIT,
     END,
@@ -45,7 +47,6 @@ from aprender_shell.model.layout import (
     check_memory_limit,
     segment_budget,
 )
-from aprender_shell.model.secrets import contains_secret
 from aprender_shell.model.segments import (
     CommandStats,
     Successor,
@@ -55,7 +56,6 @@ from aprender_shell.model.segments import (
     encode_segment,
     record_size,
 )
-from aprender_shell.model.tokens import command_family, tokenize
 
 MAX_SUCCESSOR_CHARS = 200
 

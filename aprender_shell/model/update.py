@@ -9,12 +9,9 @@ from typing import Any
 
 from aprender_shell.bundle import BundleError, PagedBundle
 from aprender_shell.errors import UsageError
-from aprender_shell.model.history import (
-    HistoryEntry,
-    HistoryMark,
-    find_history_files,
-    new_entries_since,
-)
+from aprender_shell.history.files import find_history_files
+from aprender_shell.history.formats import HistoryEntry
+from aprender_shell.history.marks import HistoryMark, new_entries_since
 from aprender_shell.model.journal import journal_path
 from aprender_shell.model.layout import DEFAULT_MEMORY_LIMIT
 from aprender_shell.model.predictor import open_model_bundle, read_index

@@ -6,7 +6,7 @@ import pytest
 
 from aprender_shell.bench import predictor, quality
 from aprender_shell.bench.sessions import generate_sessions
-from aprender_shell.model.history import HistoryEntry
+from aprender_shell.history.formats import HistoryEntry
 
 
 def test_predictor_benchmark_reports_training_and_cold_start(

@@ -18,8 +18,9 @@ from aprender_shell.bench.sessions import (
     write_sample_history,
     write_zsh_history,
 )
-from aprender_shell.model.history import HistoryEntry, parse_history, read_history
-from aprender_shell.model.secrets import contains_secret
+from aprender_shell.history.files import read_history
+from aprender_shell.history.formats import HistoryEntry, parse_history
+from aprender_shell.history.secrets import contains_secret
 
 
 def novelty(commands: list[SessionCommand]) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aprender_shell.model.history import HistoryEntry
+from aprender_shell.history.formats import HistoryEntry
 
 # A developer's morning: the same edit-test-commit loop several times, with variation.
 WORKDAY = [

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from aprender_shell.model.history import HistoryEntry
+from aprender_shell.history.formats import HistoryEntry
 from aprender_shell.model.predictor import Predictor
 from aprender_shell.model.train import train_model
 

@@ -7,10 +7,10 @@ import zlib
 from pathlib import Path
 
 from aprender_shell.bundle import ModelBundle
-from aprender_shell.model.history import read_history
+from aprender_shell.history.files import read_history
 from aprender_shell.model.predictor import Predictor
 from aprender_shell.model.train import train_model
-from tests.model.secret_samples import CLEAN_COMMANDS, SECRET_COMMANDS
+from tests.history.secret_samples import CLEAN_COMMANDS, SECRET_COMMANDS
 from tests.model.sessions import WORKDAY, write_zsh_history
 
 

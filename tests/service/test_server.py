@@ -355,7 +355,7 @@ def test_a_hung_server_is_reported_and_can_be_stopped(model: Path, run_server: S
         server.process.send_signal(signal.SIGCONT)
     out, _ = stopping.communicate(timeout=WAIT)
     assert stopping.returncode == 0
-    assert f"(pid {server.pid}) does not answer; stopping it" in out
+    assert f"(pid {server.pid}) did not answer; stopped it" in out
     assert server.process.wait(timeout=WAIT) == 0
 
 

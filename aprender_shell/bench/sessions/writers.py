@@ -63,7 +63,7 @@ def write_fish_history(path: Path | str, cmds: Sequence[CommandLike]) -> None:
 
 def sample_history_file() -> Path:
     """Where the shipped sample history lives inside the package."""
-    from aprender_shell.model.history import sample_history_path
+    from aprender_shell.history.files import sample_history_path
 
     return sample_history_path()
 

@@ -2,39 +2,26 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import click
 
 from aprender_shell.cli import cli, reports_errors
+from aprender_shell.cli.options import MEMORY_HELP, human_bytes, memory_bytes, model_path
 
-STOP_WAIT = 15.0
 NOT_RUNNING_EXIT = 3
 
 MODEL_OPTION = click.option(
     "--model", type=click.Path(dir_okay=False, path_type=Path),
     help="The model to serve (default: your trained model).",
 )
-MEMORY_OPTION = click.option(
-    "--memory-limit", type=float,
-    help="Memory the model may hold while answering, in MB (MiB; fractions allowed).",
-)
+MEMORY_OPTION = click.option("--memory-limit", type=float, help=MEMORY_HELP)
 IDLE_OPTION = click.option(
     "--idle-timeout", type=float, envvar="APRENDER_SHELL_SERVER_IDLE", show_envvar=True,
     help="Exit after this many seconds without a request (default: 3600).",
 )
-
-
-def _memory_bytes(megabytes: float | None) -> int | None:
-    if megabytes is None:
-        return None
-    if not megabytes > 0:
-        raise click.BadParameter("must be a positive number of MB", param_hint="--memory-limit")
-    return int(megabytes * 1024 * 1024)
 
 
 def _idle(seconds: float | None) -> float | None:
@@ -45,17 +32,7 @@ def _idle(seconds: float | None) -> float | None:
 
 
 def _model_path(model: Path | None) -> Path:
-    from aprender_shell.paths import default_model_path
-
-    return (model if model is not None else default_model_path()).absolute()
-
-
-def _human_bytes(size: float) -> str:
-    for unit in ("bytes", "KB", "MB"):
-        if size < 1024:
-            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GB"
+    return model_path(model).absolute()
 
 
 def _duration(seconds: float) -> str:
@@ -88,7 +65,7 @@ def start(model: Path | None, memory_limit: float | None, idle_timeout: float | 
     from aprender_shell.service.launcher import start_in_background
 
     path = _model_path(model)
-    started = start_in_background(path, _memory_bytes(memory_limit), _idle(idle_timeout))
+    started = start_in_background(path, memory_bytes(memory_limit), _idle(idle_timeout))
     served = started.status.get("model_path")
     if started.already_running:
         if not same_file(served, path):
@@ -111,7 +88,7 @@ def run(model: Path | None, memory_limit: float | None, idle_timeout: float | No
     from aprender_shell.service.server import AlreadyRunningError, run_server
 
     try:
-        run_server(_model_path(model), _memory_bytes(memory_limit), _idle(idle_timeout))
+        run_server(_model_path(model), memory_bytes(memory_limit), _idle(idle_timeout))
     except AlreadyRunningError as error:
         # Not a failure: this is how the loser of two simultaneous starts ends.
         click.echo(f"{error}; nothing to do.", err=True)
@@ -121,46 +98,15 @@ def run(model: Path | None, memory_limit: float | None, idle_timeout: float | No
 @reports_errors
 def stop() -> None:
     """Stop the server, letting it save what it learned."""
-    import signal
+    from aprender_shell.service.control import stop_server
 
-    from aprender_shell.service.client import server_status
-    from aprender_shell.service.server import lock_holder
-
-    status = server_status()
-    pid = status.get("pid") if status else lock_holder()
-    if not isinstance(pid, int):
+    stopped = stop_server()
+    if stopped.pid is None:
         click.echo("aprender-shell server is not running.")
         return
-    if status is None:
-        click.echo(f"aprender-shell server (pid {pid}) does not answer; stopping it.")
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        click.echo("aprender-shell server is not running.")
-        return
-    deadline = time.monotonic() + STOP_WAIT
-    while _alive(pid):
-        if time.monotonic() > deadline:
-            raise click.ClickException(
-                f"the server (pid {pid}) did not stop within {STOP_WAIT:g} s"
-            )
-        time.sleep(0.02)
-    click.echo(f"aprender-shell server stopped (pid {pid}).")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            # A zombie has exited; only its parent has yet to collect it.
-            return handle.read().rsplit(b")", 1)[1].split()[0] != b"Z"
-    except (OSError, IndexError):
-        return True
+    if not stopped.answered:
+        click.echo(f"aprender-shell server (pid {stopped.pid}) did not answer; stopped it.")
+    click.echo(f"aprender-shell server stopped (pid {stopped.pid}).")
 
 
 @server.command()
@@ -193,15 +139,15 @@ def status() -> None:
     click.echo(f"   Model:           {figures.get('model_path')}")
     rss = figures.get("rss_bytes")
     if isinstance(rss, int):
-        click.echo(f"   Process memory:  {_human_bytes(rss)} resident")
+        click.echo(f"   Process memory:  {human_bytes(rss)} resident")
     stats: Any = figures.get("stats")
     if not isinstance(stats, dict):
         click.echo(f"   Model status:    {figures.get('model_error', 'not loaded')}")
         return
-    click.echo(f"   Model size:      {_human_bytes(stats['model_bytes'])}, "
+    click.echo(f"   Model size:      {human_bytes(stats['model_bytes'])}, "
                f"{stats['total_commands']} commands, {stats['segments']} segments")
     click.echo(f"   Loaded:          {stats['loaded_segments']} segments, "
-               f"{_human_bytes(stats['loaded_bytes'])} of {_human_bytes(stats['memory_limit'])}")
+               f"{human_bytes(stats['loaded_bytes'])} of {human_bytes(stats['memory_limit'])}")
     click.echo(f"   Paging:          {stats['hits']} hits, {stats['misses']} misses, "
                f"{stats['evictions']} evictions ({stats['hit_rate'] * 100:.1f}% hit rate)")
     learned = int(stats["learned_commands"])
@@ -220,6 +166,6 @@ def connect(model: Path | None, memory_limit: float | None, no_start: bool) -> N
     """
     from aprender_shell.service.bridge import Bridge, relay
 
-    path, limit = _model_path(model), _memory_bytes(memory_limit)
+    path, limit = _model_path(model), memory_bytes(memory_limit)
     with Bridge(path, limit, start_server=not no_start) as bridge:
         relay(bridge, sys.stdin, sys.stdout)

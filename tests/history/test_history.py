@@ -11,17 +11,9 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from aprender_shell.errors import HistoryError
-from aprender_shell.model.history import (
-    HistoryEntry,
-    HistoryMark,
-    find_history_files,
-    mark_history,
-    new_entries_since,
-    parse_history,
-    read_history,
-    sample_history_path,
-    sniff_format,
-)
+from aprender_shell.history.files import find_history_files, read_history, sample_history_path
+from aprender_shell.history.formats import HistoryEntry, parse_history, sniff_format
+from aprender_shell.history.marks import HistoryMark, mark_history, new_entries_since
 
 # --- writers shaped like the shells' own -------------------------------------------------------
 
@@ -273,7 +265,7 @@ def test_metafied_text_with_a_stray_byte_is_not_binary(tmp_path: Path) -> None:
 
 def test_sample_history_is_packaged() -> None:
     path = sample_history_path()
-    assert path.parts[-3:] == ("model", "data", "sample_history")
+    assert path.parts[-3:] == ("history", "data", "sample_history")
     entries = read_history(path)
     assert len(entries) > 1000
     assert all(e.timestamp is not None for e in entries)

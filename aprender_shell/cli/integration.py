@@ -136,10 +136,8 @@ def uninstall(shell: str | None, keep_model: bool, dry_run: bool) -> None:
 
 def _stop_server() -> None:
     # A running server would save what it learned into a fresh journal after we delete it.
-    from aprender_shell.service.client import server_status
+    from aprender_shell.service.control import stop_server
 
-    if server_status() is None:
-        return
-    from aprender_shell.cli.shell import stop
-
-    click.get_current_context().invoke(stop)
+    stopped = stop_server()
+    if stopped.pid is not None:
+        click.echo(f"aprender-shell server stopped (pid {stopped.pid}).")

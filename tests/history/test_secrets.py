@@ -11,15 +11,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aprender_shell.model.history import HistoryEntry
-from aprender_shell.model.secrets import (
+from aprender_shell.history.formats import HistoryEntry
+from aprender_shell.history.secrets import (
     RULE_NAMES,
     contains_secret,
     filter_secrets,
     matching_rule,
     matching_rules,
 )
-from tests.model.secret_samples import CLEAN_COMMANDS, SECRET_COMMANDS
+from tests.history.secret_samples import CLEAN_COMMANDS, SECRET_COMMANDS
 
 NL2BASH = Path("/work/shared/data/nl2bash/all.cm")
 SAMPLE_IDS = [command for command, _ in SECRET_COMMANDS]

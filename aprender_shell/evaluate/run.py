@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from aprender_shell.model.history import HistoryEntry
+from aprender_shell.history.formats import HistoryEntry
 from aprender_shell.model.train import clean_commands, train_model
 
 
@@ -24,8 +24,8 @@ def evaluate_history(
     Commands holding secrets are removed before the split, for every strategy alike: the
     model never learns them, and no report should show them.
     """
-    from aprender_shell.model.baselines import HistoryStrategy, MatchPrevCmdStrategy
-    from aprender_shell.model.evaluate import Strategy, evaluate, split_history
+    from aprender_shell.evaluate.baselines import HistoryStrategy, MatchPrevCmdStrategy
+    from aprender_shell.evaluate.replay import Strategy, evaluate, split_history
     from aprender_shell.model.predictor import Predictor
 
     cleaned, _ = clean_commands(entries)

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import pytest
 
 from aprender_shell.errors import UsageError
-from aprender_shell.model.baselines import HistoryStrategy
-from aprender_shell.model.evaluate import evaluate, format_report, split_history
-from aprender_shell.model.history import HistoryEntry
+from aprender_shell.evaluate.baselines import HistoryStrategy
+from aprender_shell.evaluate.replay import evaluate, format_report, split_history
+from aprender_shell.history.formats import HistoryEntry
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aprender_shell.model import baselines
-from aprender_shell.model.baselines import HistoryStrategy, MatchPrevCmdStrategy
+from aprender_shell.evaluate import baselines
+from aprender_shell.evaluate.baselines import HistoryStrategy, MatchPrevCmdStrategy
 
 
 def naive_history(history: Sequence[str], prefix: str, k: int) -> list[str]:

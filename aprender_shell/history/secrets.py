@@ -45,7 +45,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from aprender_shell.model.history import HistoryEntry
+    from aprender_shell.history.formats import HistoryEntry
 
 # A value that is a real literal: not a shell expansion, a redirection, the next option or a
 # regular expression (``sed 's/password=.*/.../'``).

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aprender_shell.model.tokens import command_family, split_prefix, tokenize
+from aprender_shell.history.tokens import command_family, split_prefix, tokenize
 
 NL2BASH = Path(__file__).resolve().parents[3] / "shared" / "data" / "nl2bash"
 

@@ -1,0 +1,59 @@
+"""``aprender-shell evaluate``: replay your history as typed, beside zsh-autosuggestions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from aprender_shell.cli import cli, reports_errors
+from aprender_shell.cli.options import (
+    history_option,
+    load_history,
+    memory_bytes,
+    memory_option,
+    ngram_option,
+    progress_bar,
+)
+
+
+@cli.command()
+@history_option("History file to replay (default: as for train).")
+@click.option(
+    "--split",
+    default=0.8,
+    show_default=True,
+    type=click.FloatRange(0.05, 0.95),
+    help="Share of the history to train on; the rest is replayed.",
+)
+@click.option(
+    "--online",
+    is_flag=True,
+    help="Learn each replayed command after it runs, as the shell hook does.",
+)
+@ngram_option
+@memory_option()
+@reports_errors
+def evaluate(
+    histories: tuple[Path, ...], split: float, online: bool, ngram: int, memory_limit: float | None
+) -> None:
+    """Replay your history as typed and compare with zsh-autosuggestions' strategies."""
+    from aprender_shell.evaluate.replay import format_report
+    from aprender_shell.evaluate.run import evaluate_history
+
+    limit = memory_bytes(memory_limit)
+    entries, _, sources = load_history(histories)
+    click.echo(
+        f"History: {', '.join(sources)} ({len(entries)} commands); "
+        f"training on {split:.0%}, replaying the rest{' online' if online else ''}."
+    )
+    with progress_bar("Evaluating") as progress:
+        report = evaluate_history(
+            entries,
+            split=split,
+            online=online,
+            ngram=ngram,
+            memory_limit=limit,
+            progress=lambda done, total: progress("replay", done, total),
+        )
+    click.echo(format_report(report))

@@ -1,0 +1,148 @@
+"""Commands that build and describe the model: train, update, stats."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from aprender_shell.cli import cli, reports_errors
+from aprender_shell.cli.options import (
+    MEMORY_HELP,
+    display_path,
+    history_option,
+    human_bytes,
+    load_history,
+    megabytes,
+    memory_bytes,
+    memory_option,
+    model_option,
+    model_path,
+    ngram_option,
+    progress_bar,
+)
+from aprender_shell.fastpath import escape_suggestion
+
+
+@cli.command()
+@history_option(
+    "History file to learn from (repeatable). Default: $HISTFILE, then ~/.zsh_history, "
+    "~/.bash_history, fish's history; the packaged sample if none."
+)
+@model_option("Where to write the model.")
+@ngram_option
+@memory_option(MEMORY_HELP + " Segments are sized to fit it.")
+@reports_errors
+def train(
+    histories: tuple[Path, ...], model: Path | None, ngram: int, memory_limit: float | None
+) -> None:
+    """Train the model on your shell history."""
+    from aprender_shell.model.train import train_model
+
+    limit = memory_bytes(memory_limit)
+    entries, marks, sources = load_history(histories)
+    path = model_path(model)
+    with progress_bar("Training") as progress:
+        report = train_model(
+            entries,
+            path,
+            ngram=ngram,
+            memory_limit=limit,
+            history_marks=marks,
+            progress=progress,
+        )
+    from aprender_shell.model.journal import journal_path
+
+    journal_path(path).unlink(missing_ok=True)
+    _print_training(report, sources)
+
+
+def _print_training(report: Any, sources: Sequence[str]) -> None:
+    from aprender_shell.model.layout import segment_budget
+
+    click.echo(f"📚 History:         {', '.join(sources)}")
+    dropped = f" ({report.secrets_dropped} with secrets dropped)" if report.secrets_dropped else ""
+    click.echo(f"   Commands loaded: {report.commands}{dropped}")
+    click.echo(f"   Unique commands: {report.unique_commands}")
+    click.echo(f"   N-gram size:     {report.ngram}")
+    budget = human_bytes(segment_budget(report.memory_limit))
+    click.echo(
+        f"   Segments:        {report.segments} across {report.families} command families "
+        f"(each at most {budget}, for a {megabytes(report.memory_limit)} MB memory limit)"
+    )
+    click.echo(
+        f"🧠 Model:           {display_path(report.model_path)} ({human_bytes(report.model_bytes)})"
+    )
+
+
+@cli.command()
+@history_option("History file to read new commands from (default: those used at training).")
+@model_option("The model to update.")
+@memory_option()
+@reports_errors
+def update(histories: tuple[Path, ...], model: Path | None, memory_limit: float | None) -> None:
+    """Learn what was added to the history since the last training."""
+    from aprender_shell.model.update import update_model
+
+    path = model_path(model)
+    with progress_bar("Updating") as progress:
+        result = update_model(
+            path, list(histories), memory_limit=memory_bytes(memory_limit), progress=progress
+        )
+    for line in result.notes:
+        click.echo(line)
+    if result.report is None:
+        click.echo("No new commands since the last training; the model is unchanged.")
+        return
+    plural = "" if result.new_commands == 1 else "s"
+    click.echo(
+        f"Learned {result.new_commands} new command{plural}; the model now has "
+        f"{result.report.commands} commands ({human_bytes(result.report.model_bytes)})."
+    )
+
+
+
+@cli.command()
+@model_option("The model to describe.")
+@memory_option()
+@reports_errors
+def stats(model: Path | None, memory_limit: float | None) -> None:
+    """Show the model and its paging figures.
+
+    The paging figures come from the running server (your shells' real queries) when it
+    serves this model; otherwise from replaying your 200 most recent commands as typed
+    queries in this process, just now.
+    """
+    from aprender_shell.model.activity import replayed_activity
+    from aprender_shell.service.control import served_stats
+
+    path = model_path(model)
+    figures = served_stats(path)
+    if figures is not None:
+        source = "the running server (your shells' queries since it started)"
+    else:
+        figures, source = replayed_activity(path, memory_bytes(memory_limit))
+    click.echo("📊 Paged Model Statistics:")
+    click.echo(f"   N-gram size:     {figures.ngram}")
+    click.echo(f"   Total commands:  {figures.total_commands}")
+    click.echo(f"   Vocabulary size: {figures.vocabulary}")
+    click.echo(f"   Total segments:  {figures.segments}")
+    click.echo(f"   Loaded segments: {figures.loaded_segments}")
+    click.echo(f"   Memory limit:    {megabytes(figures.memory_limit)} MB")
+    click.echo(f"   Loaded bytes:    {human_bytes(figures.loaded_bytes)}")
+    click.echo("")
+    click.echo("📈 Paging Statistics:")
+    click.echo(f"   Page hits:       {figures.hits}")
+    click.echo(f"   Page misses:     {figures.misses}")
+    click.echo(f"   Evictions:       {figures.evictions}")
+    click.echo(f"   Hit rate:        {figures.hit_rate * 100:.1f}%")
+    click.echo(f"   Source:          {source}")
+    if figures.top_commands:
+        click.echo("")
+        click.echo("🔝 Most used commands:")
+        for text, count in figures.top_commands:
+            click.echo(f"   {count:>7}  {escape_suggestion(text)}")
+
+

@@ -1,0 +1,130 @@
+"""What the commands share: options, the memory limit's parsing, figures as text, history loading.
+
+The memory limit is one concept with one parser: ``--memory-limit`` is given in MB (MiB,
+fractions allowed) and becomes bytes here, checked against what a model can honour; every
+layer below takes bytes.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+MEMORY_HELP = "Memory the model may hold while answering, in MB (MiB; fractions allowed)."
+
+
+def history_option(help: str) -> Callable[[F], F]:
+    return click.option(
+        "--history", "histories", multiple=True, type=click.Path(path_type=Path), help=help
+    )
+
+
+def model_option(help: str) -> Callable[[F], F]:
+    return click.option("--model", type=click.Path(dir_okay=False, path_type=Path), help=help)
+
+
+def memory_option(help: str = MEMORY_HELP) -> Callable[[F], F]:
+    return click.option("--memory-limit", type=float, help=help)
+
+
+ngram_option = click.option(
+    "--ngram", default=3, show_default=True, type=click.IntRange(2, 5), help="N-gram size, 2 to 5."
+)
+
+
+def memory_bytes(megabytes: float | None) -> int | None:
+    if megabytes is None:
+        return None
+    from aprender_shell.errors import UsageError
+    from aprender_shell.model.layout import check_memory_limit
+
+    if not megabytes * 1024 * 1024 < 2**53:  # infinity or NaN
+        raise click.BadParameter("must be a number of MB", param_hint="--memory-limit")
+    try:
+        return check_memory_limit(int(megabytes * 1024 * 1024))
+    except UsageError as error:
+        raise click.BadParameter(str(error), param_hint="--memory-limit") from error
+
+
+def model_path(model: Path | None) -> Path:
+    from aprender_shell.paths import default_model_path
+
+    return model if model is not None else default_model_path()
+
+
+def human_bytes(size: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"
+
+
+def megabytes(size: int) -> str:
+    """MiB with one decimal, or as many as a limit below 1 MB needs (0.25, not 0.2)."""
+    value = size / 2**20
+    return f"{value:.1f}" if value >= 1 else f"{value:.3g}"
+
+
+def display_path(path: Path) -> str:
+    home = Path.home()
+    try:
+        return "~/" + str(path.relative_to(home))
+    except ValueError:
+        return str(path)
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar on a terminal (stderr), silence otherwise."""
+    if not sys.stderr.isatty():
+        yield lambda stage, done, total: None
+        return
+    state: dict[str, Any] = {"bar": None, "stage": None, "done": 0}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage != state["stage"]:
+            if state["bar"] is not None:
+                state["bar"].render_finish()
+            state["bar"] = click.progressbar(
+                length=max(total, 1), label=f"{label}: {stage}", file=sys.stderr
+            )
+            state["stage"], state["done"] = stage, 0
+        state["bar"].update(done - state["done"])
+        state["done"] = done
+
+    try:
+        yield update
+    finally:
+        if state["bar"] is not None:
+            state["bar"].render_finish()
+
+
+def load_history(paths: Sequence[Path]) -> tuple[list[Any], list[dict[str, Any]], list[str]]:
+    """Entries from the given or discovered history files, their marks, and what was read."""
+    from aprender_shell.history.files import find_history_files, read_history, sample_history_path
+    from aprender_shell.history.marks import mark_history
+
+    files = find_history_files(list(paths))
+    if not files:
+        sample = sample_history_path()
+        click.echo(f"No shell history found; training on the packaged sample history ({sample}).")
+        return read_history(sample), [], [f"{sample} (sample)"]
+    entries: list[Any] = []
+    marks = []
+    for path in files:
+        found = read_history(path)
+        entries.extend(found)
+        marks.append(mark_history(path, found).to_dict())
+    if len(files) > 1 and all(e.timestamp is not None for e in entries):
+        entries.sort(key=lambda e: e.timestamp)  # merge several shells' histories in time order
+    return entries, marks, [display_path(path) for path in files]
+
+

@@ -1,0 +1,65 @@
+"""``aprender-shell suggest``: the best commands for what was typed, once or as JSON lines."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from aprender_shell.cli import cli, reports_errors
+from aprender_shell.cli.options import (
+    memory_bytes,
+    memory_option,
+    model_option,
+    model_path,
+)
+from aprender_shell.fastpath import escape_suggestion
+
+
+@cli.command()
+@click.argument("prefix", required=False, default="")
+@click.option(
+    "-k",
+    "k",
+    default=5,
+    show_default=True,
+    type=click.IntRange(1, 100),
+    help="How many suggestions.",
+)
+@click.option(
+    "--prev", multiple=True, help="A command run before this one (repeatable, most recent last)."
+)
+@click.option("--cwd", help="The working directory the command will run in.")
+@click.option("--batch", is_flag=True, help="Answer JSON-lines requests on stdin (see README).")
+@model_option("The model to use.")
+@memory_option()
+@reports_errors
+def suggest(
+    prefix: str,
+    k: int,
+    prev: tuple[str, ...],
+    cwd: str | None,
+    batch: bool,
+    model: Path | None,
+    memory_limit: float | None,
+) -> None:
+    """Suggest commands starting with PREFIX, one 'suggestion<TAB>score' line each.
+
+    Newlines, tabs and backslashes inside a suggestion are written as \\n, \\t and \\\\.
+    """
+    from aprender_shell.model.predictor import Predictor
+
+    path = model_path(model)
+    limit = memory_bytes(memory_limit)
+    if batch:
+        from aprender_shell.service.protocol import Session, serve_stream
+
+        session = Session(lambda: Predictor.open(path, limit), model_path=path)
+        serve_stream(session, sys.stdin, sys.stdout)
+        return
+    with Predictor.open(path, limit) as predictor:
+        for suggestion in predictor.suggest(prefix, k=k, prev=list(prev), cwd=cwd):
+            click.echo(f"{escape_suggestion(suggestion.text)}\t{suggestion.score:.4f}")
+
+

@@ -1,0 +1,1 @@
+"""Evaluation beside the model: replay a history as typed and compare with other strategies."""

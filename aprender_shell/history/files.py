@@ -1,0 +1,127 @@
+"""History files: find the user's, read one safely, and the packaged sample."""
+
+from __future__ import annotations
+
+import importlib.resources
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from aprender_shell.errors import HistoryError
+from aprender_shell.history.formats import (
+    _BINARY_PROBE,
+    _CONTROL_BYTES,
+    _META,
+    HistoryEntry,
+    _unmetafy,
+    format_for_name,
+    parse_history,
+)
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, or HistoryError saying in one line what is wrong and what to do."""
+    try:
+        if path.is_dir():
+            raise HistoryError(
+                f"history file {path} is a directory: pass the history file itself, "
+                "e.g. ~/.zsh_history"
+            )
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise HistoryError(
+            f"history file {path} does not exist: check the path, or pass --history FILE"
+        ) from None
+    except PermissionError:
+        raise HistoryError(
+            f"cannot read history file {path}: permission denied (check its owner and mode)"
+        ) from None
+    except OSError as error:
+        raise HistoryError(
+            f"cannot read history file {path}: {error.strerror or error}"
+        ) from None
+    if _looks_binary(data):
+        raise HistoryError(
+            f"{path} is not a shell history (it holds binary data): "
+            "pass a zsh, bash or fish history file"
+        )
+    return data
+
+
+def _looks_binary(data: bytes) -> bool:
+    probe = data[:_BINARY_PROBE]
+    if not probe:
+        return False
+    if probe.count(0) * 100 > len(probe):
+        return True
+    controls = len(probe) - len(probe.translate(None, _CONTROL_BYTES))
+    if _META in probe:
+        probe = _unmetafy(probe)  # zsh's metafied UTF-8 is text, not binary
+    text = probe.decode("utf-8", errors="replace")
+    return (controls + text.count("\ufffd")) * 10 > len(text) * 3
+
+
+def read_history(path: Path) -> list[HistoryEntry]:
+    """The commands in the history file at ``path``; HistoryError if it cannot be used."""
+    path = Path(path)
+    data = _read_bytes(path)
+    return parse_history(data, format_for_name(path))
+
+
+def find_history_files(
+    explicit: Sequence[Path],
+    environ: Mapping[str, str] = os.environ,
+    home: Path | None = None,
+) -> list[Path]:
+    """History files to learn from.
+
+    The ``explicit`` paths when given (as they are: ``read_history`` reports missing ones).
+    Otherwise ``$HISTFILE`` when it names a readable file; otherwise every non-empty one of
+    ``$ZDOTDIR/.zsh_history`` (or ``~/.zsh_history``), ``~/.histfile``, ``~/.bash_history`` and
+    fish's ``$XDG_DATA_HOME/fish/fish_history`` (default ``~/.local/share``), for people who use
+    several shells.
+    """
+    if explicit:
+        return [Path(p) for p in explicit]
+    home = Path.home() if home is None else home
+    histfile = environ.get("HISTFILE", "")
+    if histfile:
+        path = _expand_home(histfile, home)
+        if path.is_file() and os.access(path, os.R_OK):
+            return [path]
+    zdotdir = environ.get("ZDOTDIR", "")
+    zsh_dir = _expand_home(zdotdir, home) if zdotdir else home
+    data_home = environ.get("XDG_DATA_HOME", "")
+    data_dir = Path(data_home) if os.path.isabs(data_home) else home / ".local" / "share"
+    candidates = [
+        zsh_dir / ".zsh_history",
+        home / ".zsh_history",
+        home / ".histfile",
+        home / ".bash_history",
+        data_dir / "fish" / "fish_history",
+    ]
+    found: list[Path] = []
+    seen: set[Path] = set()
+    for path in candidates:
+        try:
+            if not path.is_file() or path.stat().st_size == 0:
+                continue
+            key = path.resolve()
+        except OSError:
+            continue
+        if key not in seen:
+            seen.add(key)
+            found.append(path)
+    return found
+
+
+def _expand_home(value: str, home: Path) -> Path:
+    if value == "~" or value.startswith("~/"):
+        return home / value[2:]
+    return Path(value)
+
+
+def sample_history_path() -> Path:
+    """The packaged sample history (zsh format), used when the user has none."""
+    data = importlib.resources.files("aprender_shell.history") / "data"
+    return Path(str(data / "sample_history"))

@@ -1,0 +1,208 @@
+"""Shell history formats: parse zsh, bash and fish history bytes into commands.
+
+Formats (``fmt``):
+
+- ``"zsh"``: extended lines ``: 1700000000:0;command`` or plain lines, one command each. A line
+  ending in a backslash continues on the next line (zsh's way of storing a newline). Bytes are
+  "metafied": ``0x83`` means "XOR the next byte with 0x20".
+- ``"bash"``: one command a line; a ``#1700000000`` line is the timestamp of the next command.
+- ``"fish"``: ``- cmd: ...`` entries with ``  when: ...`` timestamps and ``  paths:`` metadata;
+  ``\\n`` in a command is a newline and ``\\\\`` a backslash.
+- ``"plain"``: one command a line, read like zsh.
+
+Invalid UTF-8 never raises: undecodable bytes become U+FFFD.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+FORMATS = ("zsh", "bash", "fish", "plain")
+
+_ZSH_EXTENDED = re.compile(rb"^: (\d+):\d+;")
+_BASH_TIMESTAMP = re.compile(rb"^#(\d+)$")
+_FISH_ENTRY = b"- cmd:"
+_META = 0x83
+# How many lines sniffing looks at: enough to see past a few odd first lines.
+_SNIFF_LINES = 50
+# Bytes read to decide whether a file is text at all.
+_BINARY_PROBE = 1 << 20
+# Commands remembered at the end of a mark, to find the old end in a rewritten file.
+_TAIL_COMMANDS = 5
+# The shortest run of remembered commands trusted to locate the old end.
+_MIN_TAIL_MATCH = 3
+_TAIL_BYTES = 4096
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\f\v\b\x1b")
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One command from a history file; ``timestamp`` is Unix seconds when the shell stored it."""
+
+    command: str
+    timestamp: int | None = None
+
+
+@dataclass(frozen=True)
+class _Record:
+    entry: HistoryEntry
+    end: int  # byte offset just past the record's last line
+
+
+def parse_history(data: bytes, fmt: str | None = None) -> list[HistoryEntry]:
+    """The commands in ``data`` in file order; ``fmt`` is sniffed from the content when None."""
+    return [record.entry for record in _parse_records(data, fmt)]
+
+
+def sniff_format(data: bytes) -> str:
+    """The history format ``data`` looks like: ``fish``, ``zsh``, ``bash`` or ``plain``."""
+    seen = 0
+    bash = False
+    for line, _ in _lines(data):
+        if not line.strip():
+            continue
+        if seen == 0 and line.startswith(_FISH_ENTRY):
+            return "fish"
+        if _ZSH_EXTENDED.match(line):
+            return "zsh"
+        if _BASH_TIMESTAMP.match(line.rstrip(b"\r")):
+            bash = True
+        seen += 1
+        if seen >= _SNIFF_LINES:
+            break
+    return "bash" if bash else "plain"
+
+
+def _parse_records(data: bytes, fmt: str | None) -> list[_Record]:
+    fmt = fmt or sniff_format(data)
+    if fmt in ("zsh", "plain"):
+        return list(_parse_zsh(data, unmetafy_all=fmt == "zsh"))
+    if fmt == "bash":
+        return list(_parse_bash(data))
+    if fmt == "fish":
+        return list(_parse_fish(data))
+    raise ValueError(f"unknown history format {fmt!r}: expected one of {', '.join(FORMATS)}")
+
+
+def _lines(data: bytes) -> Iterator[tuple[bytes, int]]:
+    """Each line without its newline, with the offset just past it."""
+    start = 0
+    size = len(data)
+    while start < size:
+        newline = data.find(b"\n", start)
+        end = size if newline < 0 else newline + 1
+        yield data[start : end if newline < 0 else newline], end
+        start = end
+
+
+_METAFIED = re.compile(rb"\x83(.)", re.DOTALL)
+
+
+def _unmetafy(raw: bytes) -> bytes:
+    return _METAFIED.sub(lambda m: bytes((m.group(1)[0] ^ 0x20,)), raw)
+
+
+def _decode(raw: bytes, metafied: bool) -> str:
+    """Text of one line. Metafied zsh bytes are never valid UTF-8, which tells them apart."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    if _META in raw:
+        plain = _unmetafy(raw)
+        try:
+            return plain.decode("utf-8")
+        except UnicodeDecodeError:
+            if metafied:
+                return plain.decode("utf-8", errors="replace")
+    return raw.decode("utf-8", errors="replace")
+
+
+def _record(command: str, timestamp: int | None, end: int) -> Iterator[_Record]:
+    if command.strip():
+        yield _Record(HistoryEntry(command, timestamp), end)
+
+
+def _parse_zsh(data: bytes, unmetafy_all: bool) -> Iterator[_Record]:
+    parts: list[str] = []
+    timestamp: int | None = None
+    for raw, end in _lines(data):
+        line = _decode(raw.rstrip(b"\r"), unmetafy_all)
+        if not parts:
+            match = _ZSH_EXTENDED.match(raw)
+            if match:
+                timestamp = int(match.group(1))
+                line = line[line.index(";") + 1 :]
+            else:
+                timestamp = None
+        if line.endswith("\\"):
+            parts.append(line[:-1])
+            continue
+        parts.append(line)
+        yield from _record("\n".join(parts), timestamp, end)
+        parts = []
+    if parts:  # a last line ending in a backslash: the file was cut mid-command
+        yield from _record("\n".join(parts), timestamp, len(data))
+
+
+def _parse_bash(data: bytes) -> Iterator[_Record]:
+    timestamp: int | None = None
+    for raw, end in _lines(data):
+        raw = raw.rstrip(b"\r")
+        match = _BASH_TIMESTAMP.match(raw)
+        if match:
+            timestamp = int(match.group(1))
+            continue
+        yield from _record(_decode(raw, metafied=False), timestamp, end)
+        timestamp = None
+
+
+def _fish_unescape(text: str) -> str:
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char == "\\" and i + 1 < len(text) and text[i + 1] in "n\\":
+            out.append("\n" if text[i + 1] == "n" else "\\")
+            i += 2
+        else:
+            out.append(char)
+            i += 1
+    return "".join(out)
+
+
+def _parse_fish(data: bytes) -> Iterator[_Record]:
+    command: str | None = None
+    timestamp: int | None = None
+    end_of_entry = 0
+    for raw, end in _lines(data):
+        raw = raw.rstrip(b"\r")
+        if raw.startswith(_FISH_ENTRY):
+            if command is not None:
+                yield from _record(command, timestamp, end_of_entry)
+            value = raw[len(_FISH_ENTRY) :]
+            command = _fish_unescape(_decode(value[1:] if value[:1] == b" " else value, False))
+            timestamp = None
+        elif command is not None and raw.startswith(b"  when:"):
+            value = raw[len(b"  when:") :].strip()
+            timestamp = int(value) if value.isdigit() else None
+        # "  paths:" and its "    - path" lines are metadata we do not use.
+        if command is not None:
+            end_of_entry = end
+    if command is not None:
+        yield from _record(command, timestamp, end_of_entry)
+
+
+def format_for_name(path: Path) -> str | None:
+    """The format a history file's name implies, if it implies one."""
+    name = path.name
+    if name == "fish_history" or name.endswith("_history") and name.startswith("fish"):
+        return "fish"
+    if name in (".bash_history", "bash_history"):
+        return "bash"
+    if name in (".zsh_history", "zsh_history", ".histfile", ".zhistory"):
+        return "zsh"
+    return None

@@ -1,0 +1,80 @@
+"""Server control for the commands above the service: start, stop, status, served statistics.
+
+The CLI and ``uninstall`` call these functions; none of them prints or knows click.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from aprender_shell.errors import AprenderError
+from aprender_shell.service.client import server_model_stats, server_status
+from aprender_shell.service.launcher import Started, start_in_background
+
+if TYPE_CHECKING:
+    from aprender_shell.model.predictor import ModelStats
+
+STOP_WAIT = 15.0
+
+__all__ = ["STOP_WAIT", "Started", "Stopped", "served_stats", "start_in_background",
+           "stop_server", "server_status"]
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """What ``stop_server`` found and did: ``pid`` is None when no server ran."""
+
+    pid: int | None
+    answered: bool = True
+
+
+def stop_server(wait: float = STOP_WAIT) -> Stopped:
+    """Stop the running server with SIGTERM (it saves what it learned) and wait for it to exit.
+
+    Raises AprenderError when it is still running after ``wait`` seconds.
+    """
+    from aprender_shell.service.server import lock_holder
+
+    status = server_status()
+    pid = status.get("pid") if status else lock_holder()
+    if not isinstance(pid, int):
+        return Stopped(None)
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return Stopped(None)
+    deadline = time.monotonic() + wait
+    while is_alive(pid):
+        if time.monotonic() > deadline:
+            raise AprenderError(f"the server (pid {pid}) did not stop within {wait:g} s")
+        time.sleep(0.02)
+    return Stopped(pid, answered=status is not None)
+
+
+def is_alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie has exited)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            # A zombie has exited; only its parent has yet to collect it.
+            return handle.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True
+
+
+def served_stats(model_path: Path) -> ModelStats | None:
+    """The running server's own figures for ``model_path``, or None if no server serves it."""
+    try:
+        return server_model_stats(model_path)
+    except Exception:  # noqa: BLE001 - a sick server must not break 'stats'; callers fall back
+        return None
