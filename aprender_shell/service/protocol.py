@@ -9,6 +9,9 @@ One JSON object per line in, one per line out::
     {"stats": true}  -> {"stats": {...ModelStats...}}
     {"status": true} -> {"status": {"pid": ..., "requests": ..., ...}}
 
+``suggest`` and ``record`` requests may name the ``"shell"`` (``zsh``, ``bash`` or ``fish``)
+they come from. Shell scripts use the line form of the same two requests (``lines.py``).
+
 Anything else answers ``{"error": "..."}`` and the conversation goes on. A request may carry an
 ``"id"`` (string or integer), echoed in its answer so a client can drop stale answers.
 """
@@ -24,6 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any, Union
 
 from aprender_shell.errors import AprenderError
+from aprender_shell.service import lines
 
 if TYPE_CHECKING:
     from aprender_shell.model.predictor import Predictor
@@ -35,6 +39,7 @@ MAX_PREFIX_CHARS = 2000
 # Only the most recent commands matter as context; a client sending thousands is trimmed.
 MAX_PREV = 16
 SAVE_INTERVAL = 30.0
+SHELLS = ("zsh", "bash", "fish")
 
 Answer = dict[str, Any]
 RequestId = Union[str, int]
@@ -156,22 +161,37 @@ class Session:
     # Requests ----------------------------------------------------------------------------
 
     def handle_line(self, line: str | bytes) -> str:
-        """Answer one request line (JSON text, trailing newline allowed) with one JSON line."""
-        return _encode(self._answer_line(line))
-
-    def handle_bytes(self, line: bytes) -> bytes:
-        """As ``handle_line``, bytes in and UTF-8 bytes out (no newline)."""
-        return _encode(self._answer_line(line)).encode("utf-8")
-
-    def _answer_line(self, line: str | bytes) -> Answer:
+        """Answer one request line (JSON or the line form, trailing newline allowed) with one
+        line in the same form (no newline)."""
         size = len(line) if isinstance(line, bytes) else len(line.encode("utf-8", "surrogatepass"))
         if size > MAX_LINE_BYTES + 2:
             self.requests += 1
             self.errors += 1
-            return {"error": f"request line longer than {MAX_LINE_BYTES} bytes"}
-        try:
-            if isinstance(line, bytes):
+            return _encode({"error": f"request line longer than {MAX_LINE_BYTES} bytes"})
+        if isinstance(line, bytes):
+            try:
                 line = line.decode("utf-8")
+            except UnicodeDecodeError:
+                return _encode(self._count_error("request is not valid UTF-8"))
+        if lines.is_line_form(line):
+            return self._answer_line_form(line)
+        return _encode(self._answer_json(line))
+
+    def handle_bytes(self, line: bytes) -> bytes:
+        """As ``handle_line``, bytes in and UTF-8 bytes out (no newline)."""
+        return self.handle_line(line).encode("utf-8")
+
+    def _answer_line_form(self, line: str) -> str:
+        request_id = lines.request_id_of(line)
+        try:
+            request = lines.parse(line)
+        except lines.LineFormError as error:
+            return lines.encode(self._count_error(str(error)), request_id)
+        answer = self.handle(request)
+        return lines.encode(answer, request_id)
+
+    def _answer_json(self, line: str) -> Answer:
+        try:
             if not line.strip():
                 return self._count_error("empty request: expected a JSON object")
             request = json.loads(line)
@@ -244,6 +264,7 @@ class Session:
         k = min(k, MAX_K)
         prev = _string_list(request, "prev")
         cwd = _optional_string(request, "cwd")
+        _shell(request)
         if k == 0 or len(prefix) > MAX_PREFIX_CHARS:
             return {"suggestions": []}
         suggestions = self.predictor().suggest(prefix, k=k, prev=prev, cwd=cwd)
@@ -259,6 +280,7 @@ class Session:
         if exit_status is not None and not _is_int(exit_status):
             raise RequestError("'exit' must be an integer")
         prev = _string_list(request, "prev")
+        _shell(request)
         self.predictor().record(command, cwd=cwd, exit_status=exit_status, prev=prev)
         return {"ok": True}
 
@@ -387,6 +409,13 @@ def _optional_string(request: dict[str, Any], key: str) -> str | None:
         raise RequestError(f"'{key}' must be a string")
     _check_text(key, value)
     return value
+
+
+def _shell(request: dict[str, Any]) -> str | None:
+    shell = _optional_string(request, "shell")
+    if shell is not None and shell not in SHELLS:
+        raise RequestError(f"'shell' must be one of {', '.join(SHELLS)}, not {shell[:20]!r}")
+    return shell
 
 
 def _string_list(request: dict[str, Any], key: str) -> Sequence[str]:

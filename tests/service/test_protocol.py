@@ -386,3 +386,55 @@ def test_a_retrained_model_gets_what_was_learned_saved_first(model: Path) -> Non
     assert texts(ask(session, {"prefix": "car"})) == ["cargo test"]
     assert "brew upgrade" in journal_path(model).read_text()
     assert ask(session, {"status": True})["status"]["reloads"] == 1
+
+
+# The line form, for shell scripts ------------------------------------------------------------
+
+
+def test_line_form_suggest_answers_tab_separated(session: Session, opener: Opener) -> None:
+    answer = session.handle_line("suggest\t7\t3\tzsh\t/src\tgit c\tls\tgit add .\n")
+    assert answer == "suggestions\t7\tgit c-suggested"
+    assert opener.current.calls == [("git c", 3, ["ls", "git add ."], "/src")]
+
+
+def test_line_form_record_with_empty_optional_fields(session: Session, opener: Opener) -> None:
+    assert session.handle_line("record\t\t\t\tmake test") == "ok"
+    assert session.handle_line("record\tbash\t/tmp\t2\tls\tcd /tmp") == "ok"
+    assert opener.current.recorded == [
+        ("make test", None, None, []),
+        ("ls", "/tmp", 2, ["cd /tmp"]),
+    ]
+
+
+def test_line_form_escapes_round_trip(session: Session, opener: Opener) -> None:
+    answer = session.handle_line("suggest\t\t1\t\t\techo a\\tb\\\\c\\nd\x1b")
+    assert opener.current.calls[-1][0] == "echo a\tb\\c\nd\x1b"
+    # The answer escapes what it sends: no raw tab, newline or escape character reaches the shell.
+    assert answer == "suggestions\t\techo a\\tb\\\\c\\nd\\x1b-suggested"
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("suggest\t1\t2", "suggest needs"),
+        ("record\tzsh", "record needs"),
+        ("suggest\t1\tmany\t\t\tgit", "k must be a whole number"),
+        ("record\t\t\tzero\tls", "exit must be a whole number"),
+        ("suggest\t1\t1\t\t\tgit \\q", "unknown escape"),
+        ("suggest\t1\t1\ttcsh\t\tgit", "'shell' must be one of"),
+    ],
+)
+def test_line_form_errors_are_one_line_with_the_id(
+    session: Session, line: str, message: str
+) -> None:
+    answer = session.handle_line(line)
+    kind, request_id, text = answer.split("\t")
+    assert kind == "error" and message in text
+    assert request_id == ("1" if line.startswith("suggest") else "")
+    # The session goes on.
+    assert session.handle_line("record\t\t\t\tls") == "ok"
+
+
+def test_json_requests_name_their_shell(session: Session, opener: Opener) -> None:
+    assert ask(session, {"record": "ls", "shell": "fish"}) == {"ok": True}
+    assert "error" in ask(session, {"prefix": "l", "shell": 3})

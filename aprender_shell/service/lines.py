@@ -1,0 +1,116 @@
+"""The protocol's line form, for shell scripts: tab-separated fields instead of JSON.
+
+A shell can split a line on tabs and undo four escapes with its own builtins, while a JSON
+decoder written in shell is slow and easy to get wrong. The line form carries the two
+requests shells make; everything else is JSON. A line that starts with ``{`` is JSON, any
+other is the line form::
+
+    suggest TAB id TAB k TAB shell TAB cwd TAB prefix [TAB prev]...   (prev: most recent last)
+        -> suggestions TAB id [TAB suggestion]...
+    record TAB shell TAB cwd TAB exit TAB command [TAB prev]...
+        -> ok
+    anything wrong
+        -> error TAB id TAB message
+
+In every field, ``\\\\`` is a backslash, ``\\t`` a tab, ``\\n`` a newline and ``\\r`` a carriage
+return; answers also write any other control character as ``\\xHH``. Empty ``k``, ``shell``,
+``cwd`` and ``exit`` fields mean "not given".
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+SUGGEST, RECORD = "suggest", "record"
+VERBS = (SUGGEST, RECORD)
+_PREFIXES = tuple(verb + "\t" for verb in VERBS)
+
+_ESCAPES = {"\\\\": "\\", "\\t": "\t", "\\n": "\n", "\\r": "\r"}
+_ESCAPE = re.compile(r"\\(.|$)", re.DOTALL)
+_NEEDS_ESCAPE = re.compile(r"[\\\x00-\x1f\x7f]")
+_SHORT = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+class LineFormError(ValueError):
+    """A line-form request that cannot be read; the message says what is wrong."""
+
+
+def is_line_form(line: str) -> bool:
+    """Whether ``line`` is a line-form request (its verb and a tab; JSON starts with ``{``)."""
+    return line.startswith(_PREFIXES)
+
+
+def unescape(field: str) -> str:
+    """A field as sent, escapes undone; an unknown escape is an error, not a guess."""
+    if "\\" not in field:
+        return field
+
+    def replace(match: re.Match[str]) -> str:
+        found = _ESCAPES.get(match.group(0))
+        if found is None:
+            raise LineFormError(f"unknown escape {match.group(0)!r}: use \\\\, \\t, \\n or \\r")
+        return found
+
+    return _ESCAPE.sub(replace, field)
+
+
+def escape(text: str) -> str:
+    """``text`` as one field: no tab, newline or other control character left raw."""
+    if not _NEEDS_ESCAPE.search(text):
+        return text
+    return _NEEDS_ESCAPE.sub(lambda m: _SHORT.get(m.group(0), f"\\x{ord(m.group(0)):02x}"), text)
+
+
+def parse(line: str) -> dict[str, Any]:
+    """The JSON-form request a line-form request stands for."""
+    fields = line.rstrip("\r\n").split("\t")
+    verb = fields[0]
+    if verb == SUGGEST:
+        if len(fields) < 6:
+            raise LineFormError("suggest needs: suggest, id, k, shell, cwd, prefix [, prev...]")
+        request_id, k, shell, cwd, prefix = (unescape(f) for f in fields[1:6])
+        request: dict[str, Any] = {"prefix": prefix, "prev": [unescape(f) for f in fields[6:]]}
+        if request_id:
+            request["id"] = request_id
+        if k:
+            if not k.isdigit():
+                raise LineFormError(f"k must be a whole number, not {k!r}")
+            request["k"] = int(k)
+    elif verb == RECORD:
+        if len(fields) < 5:
+            raise LineFormError("record needs: record, shell, cwd, exit, command [, prev...]")
+        shell, cwd, exit_status, command = (unescape(f) for f in fields[1:5])
+        request = {"record": command, "prev": [unescape(f) for f in fields[5:]]}
+        if exit_status:
+            if not exit_status.lstrip("-").isdigit() or len(exit_status) > 12:
+                raise LineFormError(f"exit must be a whole number, not {exit_status!r}")
+            request["exit"] = int(exit_status)
+    else:
+        raise LineFormError(f"unknown request {verb[:40]!r}: expected suggest or record")
+    if shell:
+        request["shell"] = shell
+    if cwd:
+        request["cwd"] = cwd
+    return request
+
+
+def request_id_of(line: str) -> str:
+    """The id field of a line-form suggest request, if it can be read (for error answers)."""
+    fields = line.split("\t", 2)
+    if len(fields) > 2 and fields[0] == SUGGEST:
+        try:
+            return unescape(fields[1])
+        except LineFormError:
+            return ""
+    return ""
+
+
+def encode(answer: dict[str, Any], request_id: str = "") -> str:
+    """One line-form answer line (no newline) for a JSON-form answer."""
+    if "error" in answer:
+        return "\t".join(("error", escape(request_id), escape(str(answer["error"]))))
+    if "suggestions" in answer:
+        texts = [escape(str(item["text"])) for item in answer["suggestions"]]
+        return "\t".join(["suggestions", escape(request_id), *texts])
+    return "ok"
