@@ -25,10 +25,13 @@ from typing import Any
 SUGGEST, RECORD = "suggest", "record"
 VERBS = (SUGGEST, RECORD)
 _PREFIXES = tuple(verb + "\t" for verb in VERBS)
+VERB_PREFIXES = tuple(prefix.encode("ascii") for prefix in _PREFIXES)
 
 _ESCAPES = {"\\\\": "\\", "\\t": "\t", "\\n": "\n", "\\r": "\r"}
 _ESCAPE = re.compile(r"\\(.|$)", re.DOTALL)
-_NEEDS_ESCAPE = re.compile(r"[\\\x00-\x1f\x7f]")
+# Lone surrogates (from a hostile model) cannot be written as UTF-8: they become U+FFFD.
+_NEEDS_ESCAPE = re.compile("[\\\\\x00-\x1f\x7f\ud800-\udfff]")
+_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,12}")
 _SHORT = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 
@@ -59,7 +62,14 @@ def escape(text: str) -> str:
     """``text`` as one field: no tab, newline or other control character left raw."""
     if not _NEEDS_ESCAPE.search(text):
         return text
-    return _NEEDS_ESCAPE.sub(lambda m: _SHORT.get(m.group(0), f"\\x{ord(m.group(0)):02x}"), text)
+    return _NEEDS_ESCAPE.sub(_escaped, text)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    char = match.group(0)
+    if "\ud800" <= char <= "\udfff":
+        return "\ufffd"
+    return _SHORT.get(char, f"\\x{ord(char):02x}")
 
 
 def parse(line: str) -> dict[str, Any]:
@@ -74,18 +84,14 @@ def parse(line: str) -> dict[str, Any]:
         if request_id:
             request["id"] = request_id
         if k:
-            if not k.isdigit():
-                raise LineFormError(f"k must be a whole number, not {k!r}")
-            request["k"] = int(k)
+            request["k"] = _whole_number("k", k, signed=False)
     elif verb == RECORD:
         if len(fields) < 5:
             raise LineFormError("record needs: record, shell, cwd, exit, command [, prev...]")
         shell, cwd, exit_status, command = (unescape(f) for f in fields[1:5])
         request = {"record": command, "prev": [unescape(f) for f in fields[5:]]}
         if exit_status:
-            if not exit_status.lstrip("-").isdigit() or len(exit_status) > 12:
-                raise LineFormError(f"exit must be a whole number, not {exit_status!r}")
-            request["exit"] = int(exit_status)
+            request["exit"] = _whole_number("exit", exit_status, signed=True)
     else:
         raise LineFormError(f"unknown request {verb[:40]!r}: expected suggest or record")
     if shell:
@@ -93,6 +99,13 @@ def parse(line: str) -> dict[str, Any]:
     if cwd:
         request["cwd"] = cwd
     return request
+
+
+def _whole_number(name: str, field: str, signed: bool) -> int:
+    # str.isdigit() accepts digits int() refuses ("²") and lengths int() refuses: ASCII only.
+    if not _WHOLE_NUMBER.fullmatch(field) or (not signed and field.startswith("-")):
+        raise LineFormError(f"{name} must be a whole number, not {escape(field[:20])!r}")
+    return int(field)
 
 
 def request_id_of(line: str) -> str:

@@ -22,6 +22,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any, Union
@@ -40,6 +41,11 @@ MAX_PREFIX_CHARS = 2000
 MAX_PREV = 16
 SAVE_INTERVAL = 30.0
 SHELLS = ("zsh", "bash", "fish")
+MAX_ID_CHARS = 256
+MAX_ID_INT = 2**63 - 1
+# Enough of a line to read a line-form id from, when the rest of the line is not trusted.
+_ID_PROBE = 2 * MAX_ID_CHARS + 16
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 Answer = dict[str, Any]
 RequestId = Union[str, int]
@@ -162,24 +168,37 @@ class Session:
 
     def handle_line(self, line: str | bytes) -> str:
         """Answer one request line (JSON or the line form, trailing newline allowed) with one
-        line in the same form (no newline)."""
+        line in the same form (no newline), always encodable as UTF-8.
+
+        Never raises: whatever one request makes go wrong is that request's error answer.
+        """
+        try:
+            return self._answer_line(line)
+        except Exception as error:  # noqa: BLE001 - one request must never end the session
+            self.errors += 1
+            return error_line(line, f"internal error: {type(error).__name__}: {error}")
+
+    def handle_bytes(self, line: bytes) -> bytes:
+        """As ``handle_line``, bytes in and UTF-8 bytes out (no newline)."""
+        # handle_line already answers in valid UTF-8; "replace" only guards against a bug.
+        return self.handle_line(line).encode("utf-8", "replace")
+
+    def _answer_line(self, line: str | bytes) -> str:
         size = len(line) if isinstance(line, bytes) else len(line.encode("utf-8", "surrogatepass"))
         if size > MAX_LINE_BYTES + 2:
             self.requests += 1
             self.errors += 1
-            return _encode({"error": f"request line longer than {MAX_LINE_BYTES} bytes"})
+            return error_line(line, f"request line longer than {MAX_LINE_BYTES} bytes")
         if isinstance(line, bytes):
             try:
                 line = line.decode("utf-8")
             except UnicodeDecodeError:
-                return _encode(self._count_error("request is not valid UTF-8"))
+                return error_line(line, self._count_error("request is not valid UTF-8")["error"])
+        elif _SURROGATE.search(line):
+            return error_line(line, self._count_error("request is not valid UTF-8")["error"])
         if lines.is_line_form(line):
             return self._answer_line_form(line)
         return _encode(self._answer_json(line))
-
-    def handle_bytes(self, line: bytes) -> bytes:
-        """As ``handle_line``, bytes in and UTF-8 bytes out (no newline)."""
-        return self.handle_line(line).encode("utf-8")
 
     def _answer_line_form(self, line: str) -> str:
         request_id = lines.request_id_of(line)
@@ -195,12 +214,10 @@ class Session:
             if not line.strip():
                 return self._count_error("empty request: expected a JSON object")
             request = json.loads(line)
-        except UnicodeDecodeError:
-            return self._count_error("request is not valid UTF-8")
         except RecursionError:
             return self._count_error("request is nested too deeply")
         except ValueError as error:
-            return self._count_error(f"request is not valid JSON ({error})")
+            return self._count_error(f"request is not valid JSON ({_quote(str(error))})")
         return self.handle(request)
 
     def _count_error(self, message: str) -> Answer:
@@ -223,6 +240,8 @@ class Session:
             answer = {"error": str(error)}
         except AprenderError as error:
             answer = {"error": str(error)}
+        except RecursionError:
+            answer = {"error": "request is nested too deeply"}
         except Exception as error:  # noqa: BLE001 - one bad request must not end the session
             answer = {"error": f"internal error: {type(error).__name__}: {error}"}
         if "error" in answer:
@@ -277,7 +296,7 @@ class Session:
         _check_text("record", command)
         cwd = _optional_string(request, "cwd")
         exit_status = request.get("exit")
-        if exit_status is not None and not _is_int(exit_status):
+        if exit_status is not None and not (_is_int(exit_status) and abs(exit_status) < 2**31):
             raise RequestError("'exit' must be an integer")
         prev = _string_list(request, "prev")
         _shell(request)
@@ -300,6 +319,8 @@ class Session:
             stats = self.predictor().stats().to_dict()
         except AprenderError as error:
             figures["model_error"] = str(error)
+        except Exception as error:  # noqa: BLE001 - a status probe must answer whatever the model
+            figures["model_error"] = f"cannot read the model: {type(error).__name__}: {error}"
         else:
             figures["model_path"] = stats["model_path"]
             figures["stats"] = stats
@@ -368,10 +389,27 @@ def resident_bytes() -> int | None:
 
 
 def _encode(answer: Answer) -> str:
-    try:
-        return json.dumps(answer, ensure_ascii=False, separators=(",", ":"))
-    except UnicodeEncodeError:
+    """``answer`` as one JSON line that encodes to UTF-8: text holding a lone surrogate (from a
+    request, or a model that stores one) falls back to ``\\uXXXX`` escapes, which JSON allows."""
+    text = json.dumps(answer, ensure_ascii=False, separators=(",", ":"))
+    if _SURROGATE.search(text):
         return json.dumps(answer, separators=(",", ":"))
+    return text
+
+
+def error_line(line: str | bytes, message: str) -> str:
+    """An error answer to ``line`` in its own form (line form or JSON), with its id when one can
+    be read without trusting the rest of the line; for requests that could not be handled."""
+    raw = line if isinstance(line, bytes) else line.encode("utf-8", "surrogatepass")
+    if raw.startswith(lines.VERB_PREFIXES):
+        request_id = lines.request_id_of(raw[:_ID_PROBE].decode("utf-8", "replace"))
+        return lines.encode({"error": message}, request_id)
+    return _encode({"error": message})
+
+
+def _quote(text: str) -> str:
+    # json's messages quote the input; a control character must not reach a terminal raw.
+    return lines.escape(text)
 
 
 def _request_id(request: dict[str, Any]) -> RequestId | None:
@@ -380,8 +418,12 @@ def _request_id(request: dict[str, Any]) -> RequestId | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise RequestError("'id' must be a string or an integer")
-    if isinstance(value, str) and len(value) > 256:
-        raise RequestError("'id' is longer than 256 characters")
+    if isinstance(value, str):
+        if len(value) > MAX_ID_CHARS:
+            raise RequestError(f"'id' is longer than {MAX_ID_CHARS} characters")
+        _check_text("id", value)
+    elif not -MAX_ID_INT <= value <= MAX_ID_INT:
+        raise RequestError("'id' must be an integer that fits in 64 bits")
     return value
 
 
