@@ -13,7 +13,7 @@ from typing import IO, Any
 
 from aprender_shell.errors import AprenderError
 from aprender_shell.service.client import Client, ServerUnavailableError, same_file
-from aprender_shell.service.protocol import Session, read_lines
+from aprender_shell.service.protocol import Session, error_line, read_lines
 
 START_WAIT = 5.0
 
@@ -48,7 +48,14 @@ class Bridge:
         return self
 
     def answer(self, line: bytes) -> bytes:
-        """The answer line (no newline) to one request line."""
+        """The answer line (no newline) to one request line; never raises for a line."""
+        try:
+            return self._answer(line)
+        except Exception as error:  # noqa: BLE001 - the shell's relay must outlive any request
+            message = f"internal error: {type(error).__name__}: {error}"
+            return error_line(line, message).encode("utf-8", "replace")
+
+    def _answer(self, line: bytes) -> bytes:
         if self._remote is not None:
             try:
                 return self._remote.request_line(line)

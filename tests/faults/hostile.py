@@ -103,7 +103,8 @@ def _huge_field(rng: random.Random) -> bytes:
     if key in ("cwd", "id"):
         return _object({key: f'"{text}"', "prefix": '"g"'}).encode()
     if rng.random() < 0.3:
-        return (f"suggest\t1\t\t\t\t{text}" if key == "prefix" else f"record\t\t\t\t{text}").encode()
+        form = "suggest\t1\t\t\t\t" if key == "prefix" else "record\t\t\t\t"
+        return (form + text).encode()
     if rng.random() < 0.2:
         prev = ",".join(['"git status"'] * (size // 13))
         return _object({"prefix": '"g"', "prev": f"[{prev}]"}).encode()
