@@ -82,13 +82,25 @@ def start(model: Path | None, memory_limit: float | None, idle_timeout: float | 
 @MODEL_OPTION
 @MEMORY_OPTION
 @IDLE_OPTION
+@click.option(
+    "--connection-timeout", type=float, envvar="APRENDER_SHELL_CONNECTION_IDLE",
+    show_envvar=True,
+    help="Close a client connection silent this many seconds (default: 600; shells reconnect).",
+)
 @reports_errors
-def run(model: Path | None, memory_limit: float | None, idle_timeout: float | None) -> None:
+def run(model: Path | None, memory_limit: float | None, idle_timeout: float | None,
+        connection_timeout: float | None) -> None:
     """Run the server in the foreground (until idle, or Ctrl-C)."""
     from aprender_shell.service.server import AlreadyRunningError, run_server
 
+    from aprender_shell.service.server import DEFAULT_CONNECTION_TIMEOUT
+
+    if connection_timeout is not None and not connection_timeout > 0:
+        raise click.BadParameter("must be a positive number of seconds",
+                                 param_hint="--connection-timeout")
     try:
-        run_server(_model_path(model), memory_bytes(memory_limit), _idle(idle_timeout))
+        run_server(_model_path(model), memory_bytes(memory_limit), _idle(idle_timeout),
+                   connection_timeout=connection_timeout or DEFAULT_CONNECTION_TIMEOUT)
     except AlreadyRunningError as error:
         # Not a failure: this is how the loser of two simultaneous starts ends.
         click.echo(f"{error}; nothing to do.", err=True)

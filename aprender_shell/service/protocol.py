@@ -83,6 +83,8 @@ class Session:
         self.requests = 0
         self.errors = 0
         self.reloads = 0
+        # Figures of whoever serves this session (the server's connections), for 'status'.
+        self.status_extras: list[Callable[[], dict[str, Any]]] = []
 
     # Lifecycle ---------------------------------------------------------------------------
 
@@ -315,6 +317,8 @@ class Session:
             "model_path": self._model_path,
             "rss_bytes": resident_bytes(),
         }
+        for extra in self.status_extras:
+            figures.update(extra())
         try:
             stats = self.predictor().stats().to_dict()
         except AprenderError as error:

@@ -20,6 +20,7 @@ import socket
 import sys
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -37,9 +38,15 @@ LOG_NAME = "server.log"
 IDLE_ENV = "APRENDER_SHELL_SERVER_IDLE"
 DEFAULT_IDLE_TIMEOUT = 3600.0
 SAVE_INTERVAL = 30.0
-# A client that stops reading is not read from either once this much output waits for it.
+# A client that stops reading is not read from either once this much output waits for it,
+# so what one client can make the server hold is bounded by this plus one read.
 OUTPUT_HIGH_WATER = 256 * 1024
+READ_SIZE = 65536
+# At this many connections, a new one closes the one idle longest: the owner always gets in.
 MAX_CLIENTS = 512
+# A connection silent this long is closed. Shells reconnect on their next request when they
+# find their socket closed, so this only frees what a shell left at a prompt was holding.
+DEFAULT_CONNECTION_TIMEOUT = 600.0
 LOCK_WAIT = 5.0
 # sockaddr_un.sun_path holds 108 bytes on Linux (104 on the BSDs), including the final NUL.
 MAX_SOCKET_PATH = 103 if sys.platform == "darwin" or "bsd" in sys.platform else 107
@@ -130,9 +137,15 @@ class _Connection:
     sock: socket.socket
     inbox: bytearray
     outbox: bytearray
+    last_active: float
     discarding: bool = False
     closing: bool = False
     dropped: bool = False
+
+
+def _waiting(connection: _Connection) -> bool:
+    """Whether requests wait in the inbox for the client to read what it was sent."""
+    return b"\n" in connection.inbox or bool(connection.closing and connection.inbox)
 
 
 class Server:
@@ -145,16 +158,20 @@ class Server:
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
         log: Callable[[str], None] | None = None,
         max_clients: int = MAX_CLIENTS,
+        connection_timeout: float = DEFAULT_CONNECTION_TIMEOUT,
     ) -> None:
         self.session = session
         self.idle_timeout = idle_timeout
+        self.connection_timeout = connection_timeout
         self._listener = listener
         self._log = log or (lambda message: None)
-        self._max_clients = max_clients
+        self._max_clients = max(1, max_clients)
         self._selector = selectors.DefaultSelector()
-        self._connections: dict[int, _Connection] = {}
+        # Ordered by last activity, longest idle first: eviction and timeouts are O(1).
+        self._connections: OrderedDict[int, _Connection] = OrderedDict()
         self._uid = os.getuid()
         self._stop_reason: str | None = None
+        self._evictions = 0
         self._last_activity = time.monotonic()
         self._wake_read, self._wake_write = os.pipe()
         for fd in (self._wake_read, self._wake_write):
@@ -162,6 +179,9 @@ class Server:
         listener.setblocking(False)
         self._selector.register(listener, selectors.EVENT_READ, "listener")
         self._selector.register(self._wake_read, selectors.EVENT_READ, "wakeup")
+        session.status_extras.append(
+            lambda: {"connections": self.clients, "evicted_connections": self._evictions}
+        )
 
     @property
     def clients(self) -> int:
@@ -198,6 +218,7 @@ class Server:
                     else:
                         self._service(key.data, mask)
                 self._save_if_due()
+                self._close_idle_connections()
                 if time.monotonic() - self._last_activity >= self.idle_timeout:
                     self._stop_reason = f"idle for {self.idle_timeout:g} s"
         finally:
@@ -205,11 +226,27 @@ class Server:
         return self._stop_reason or "stopped"
 
     def _next_timeout(self) -> float:
-        timeout = self._last_activity + self.idle_timeout - time.monotonic()
+        now = time.monotonic()
+        timeout = self._last_activity + self.idle_timeout - now
         due = self.session.save_due_in()
         if due is not None:
             timeout = min(timeout, due)
+        oldest = next(iter(self._connections.values()), None)
+        if oldest is not None:
+            timeout = min(timeout, oldest.last_active + self.connection_timeout - now)
         return max(0.0, timeout)
+
+    def _close_idle_connections(self) -> None:
+        deadline = time.monotonic() - self.connection_timeout
+        while self._connections:
+            oldest = next(iter(self._connections.values()))
+            if oldest.last_active > deadline:
+                return
+            self._drop(oldest)
+
+    def _touch(self, connection: _Connection) -> None:
+        connection.last_active = self._last_activity = time.monotonic()
+        self._connections.move_to_end(connection.sock.fileno())
 
     def _save_if_due(self) -> None:
         try:
@@ -233,14 +270,18 @@ class Server:
                 sock.close()
                 continue
             if len(self._connections) >= self._max_clients:
-                self._log(f"refused a connection: {self._max_clients} clients already connected")
-                sock.close()
-                continue
+                # Refusing the newcomer would let idle connections lock the owner out.
+                self._drop(next(iter(self._connections.values())))
+                self._evictions += 1
+                if self._evictions == 1 or self._evictions % 1000 == 0:
+                    self._log(f"{self._max_clients} clients connected: closed the longest "
+                              f"idle ({self._evictions} so far)")
             sock.setblocking(False)
-            connection = _Connection(sock, bytearray(), bytearray())
+            now = time.monotonic()
+            connection = _Connection(sock, bytearray(), bytearray(), now)
             self._connections[sock.fileno()] = connection
             self._selector.register(sock, selectors.EVENT_READ, connection)
-            self._last_activity = time.monotonic()
+            self._last_activity = now
 
     def _service(self, connection: _Connection, mask: int) -> None:
         if mask & selectors.EVENT_READ:
@@ -250,24 +291,27 @@ class Server:
 
     def _read(self, connection: _Connection) -> None:
         try:
-            data = connection.sock.recv(65536)
+            data = connection.sock.recv(READ_SIZE)
         except (BlockingIOError, InterruptedError):
             return
         except OSError:
             self._drop(connection)
             return
         if not data:
-            # The client is done sending; a last line without a newline still gets its answer.
-            if connection.inbox and not connection.discarding:
-                self._answer(connection, bytes(connection.inbox))
-            connection.inbox.clear()
+            # The client is done sending; its last line without a newline still gets an answer.
             connection.closing = True
+            self._answer_inbox(connection)
             return
-        self._last_activity = time.monotonic()
+        self._touch(connection)
+        connection.inbox += data
+        self._answer_inbox(connection)
+
+    def _answer_inbox(self, connection: _Connection) -> None:
+        """Answer the complete lines waiting in the inbox while the client's unread output stays
+        under the high-water mark; the rest waits until it reads."""
         inbox = connection.inbox
-        inbox += data
         start = 0
-        while True:
+        while len(connection.outbox) <= OUTPUT_HIGH_WATER:
             end = inbox.find(b"\n", start)
             if end < 0:
                 break
@@ -277,10 +321,16 @@ class Server:
                 self._answer(connection, bytes(inbox[start:end]))
             start = end + 1
         del inbox[:start]
+        if len(connection.outbox) > OUTPUT_HIGH_WATER:
+            return
         if len(inbox) > MAX_LINE_BYTES + 2:
             if not connection.discarding:
                 self._answer(connection, bytes(inbox))  # answers the size error
                 connection.discarding = True
+            inbox.clear()
+        elif connection.closing and inbox:
+            if not connection.discarding:
+                self._answer(connection, bytes(inbox))
             inbox.clear()
 
     def _answer(self, connection: _Connection, line: bytes) -> None:
@@ -297,11 +347,15 @@ class Server:
                 self._drop(connection)
                 return
             del outbox[:sent]
-        if connection.closing and not outbox:
+            if len(outbox) <= OUTPUT_HIGH_WATER and _waiting(connection):
+                # Room again: answer what waited for it (the client may never send more).
+                self._answer_inbox(connection)
+        waiting = _waiting(connection)
+        if connection.closing and not outbox and not waiting:
             self._drop(connection)
             return
         events = 0 if connection.closing else selectors.EVENT_READ
-        if len(outbox) > OUTPUT_HIGH_WATER:
+        if len(outbox) > OUTPUT_HIGH_WATER or waiting:
             events = 0
         if outbox:
             events |= selectors.EVENT_WRITE
@@ -421,6 +475,7 @@ def run_server(
     idle_timeout: float | None = None,
     save_interval: float = SAVE_INTERVAL,
     log_stream: IO[str] | None = None,
+    connection_timeout: float = DEFAULT_CONNECTION_TIMEOUT,
 ) -> str:
     """Run the server in this process until it is stopped or idle; returns why it ended.
 
@@ -453,7 +508,8 @@ def run_server(
             model_path=model_path,
             save_interval=save_interval,
         )
-        server = Server(session, listener, idle_timeout=timeout, log=log)
+        server = Server(session, listener, idle_timeout=timeout, log=log,
+                        connection_timeout=connection_timeout)
         server.install_signal_handlers()
         log(f"serving {model_path} on {instance.socket_path} (idle timeout {timeout:g} s)")
         try:

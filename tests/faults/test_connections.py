@@ -1,0 +1,171 @@
+"""Idle, slow and greedy clients of the resident server: the owner is always served."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from pathlib import Path
+from typing import Callable
+
+from aprender_shell.service.client import Client
+from aprender_shell.service.server import MAX_CLIENTS, OUTPUT_HIGH_WATER, socket_path
+from tests.service.conftest import WAIT, ServerProcess, texts, train, wait_for
+
+Start = Callable[..., ServerProcess]
+
+
+def _open_idle(count: int) -> list[socket.socket]:
+    sockets = []
+    for _ in range(count):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(WAIT)
+        # A full listen backlog answers EAGAIN to a connect with a timeout: wait for room.
+        wait_for(lambda sock=sock: _connected(sock), what="room in the listen backlog")
+        sockets.append(sock)
+    return sockets
+
+
+def _connected(sock: socket.socket) -> bool:
+    try:
+        sock.connect(str(socket_path()))
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _resident_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as handle:
+        for line in handle:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def _hung_up(sock: socket.socket) -> bool:
+    sock.settimeout(0.05)
+    try:
+        return sock.recv(1) == b""
+    except TimeoutError:
+        return False
+    except OSError:
+        return True
+
+
+def test_600_idle_connections_do_not_lock_the_owner_out(model: Path, run_server: Start) -> None:
+    server = run_server(model)
+    idle = _open_idle(MAX_CLIENTS + 88)
+    try:
+        # A new client is served at once (its connect and answer are bounded by WAIT only
+        # because the machine is shared; a locked-out client never gets an answer at all).
+        with Client(timeout=WAIT) as client:
+            assert texts(client.request({"prefix": "git c"}))[0] == "git commit -m fix"
+            status = client.request({"status": True})["status"]
+        assert status["connections"] <= MAX_CLIENTS
+        # The ones evicted were the longest idle: the first opened, not the last.
+        wait_for(lambda: _hung_up(idle[0]), what="the oldest idle connection to be closed")
+        newest = idle[-1]
+        newest.settimeout(WAIT)
+        newest.sendall(b'{"prefix":"make"}\n')
+        assert texts(json.loads(newest.makefile("rb").readline())) == ["make test"]
+    finally:
+        for sock in idle:
+            sock.close()
+    assert server.process.poll() is None, server.log()
+
+
+def test_idle_connections_time_out(model: Path, run_server: Start) -> None:
+    server = run_server(model, "--connection-timeout", "1")
+    idle = _open_idle(3)
+    try:
+        for sock in idle:
+            wait_for(lambda sock=sock: _hung_up(sock), what="an idle connection to be closed")
+        with Client(timeout=WAIT) as client:
+            assert texts(client.request({"prefix": "make"})) == ["make test"]
+    finally:
+        for sock in idle:
+            sock.close()
+    assert server.process.poll() is None, server.log()
+
+
+def test_a_client_that_never_reads_is_bounded_and_blocks_nobody(
+    tmp_path: Path, run_server: Start
+) -> None:
+    # 300 long distinct commands: each '{"prefix":"kubectl ","k":100}' (30 bytes) is answered
+    # with about 4 KB, so answering all that one 64 KB read brings in would hold 8 MB.
+    wide = train(tmp_path / "wide.apbundle",
+                 [f"kubectl --namespace team-{n:03d} get pods --selector app=service-{n}"
+                  for n in range(300)] * 2 + ["docker ps"] * 3)
+    server = run_server(wide)
+    before = _resident_kib(server.pid)
+    greedy = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    greedy.connect(str(socket_path()))
+    greedy.settimeout(2.0)
+    sent = 0
+    request = b'{"prefix":"kubectl ","k":100}\n' * 4000
+
+    def flood() -> None:
+        nonlocal sent
+        while sent < 64 * 1024 * 1024:
+            try:
+                sent += greedy.send(request)
+            except OSError:  # blocked for 2 s: the server stopped reading from it
+                return
+
+    flooder = threading.Thread(target=flood)
+    flooder.start()
+    try:
+        # While it floods and never reads, others are answered.
+        for _ in range(20):
+            with Client(timeout=WAIT) as client:
+                assert texts(client.request({"prefix": "docker"})) == ["docker ps"]
+    finally:
+        flooder.join()
+    assert sent < 64 * 1024 * 1024, "the server kept reading from a client that never reads"
+    # It holds at most its high-water mark of answers plus one read of requests.
+    grown = (_resident_kib(server.pid) - before) * 1024
+    assert grown < 4 * OUTPUT_HIGH_WATER + 3 * 1024 * 1024, (grown, sent)
+    with Client(timeout=WAIT) as client:
+        assert texts(client.request({"prefix": "docker"})) == ["docker ps"]
+    greedy.close()
+    assert server.process.poll() is None, server.log()
+
+
+def test_server_connect_reconnects_after_its_connection_timed_out(
+    model: Path, run_server: Start
+) -> None:
+    """bash's relay keeps its connection open between prompts: once the server closed it for
+    being idle, the next request goes through a fresh connection to the same server."""
+    import subprocess
+    import sys
+
+    server = run_server(model, "--connection-timeout", "0.5")
+    relay = subprocess.Popen(
+        [sys.executable, "-m", "aprender_shell", "server", "connect", "--no-start",
+         "--model", str(model)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    assert relay.stdin is not None and relay.stdout is not None
+    try:
+        for _ in range(3):
+            relay.stdin.write(b"suggest\t1\t1\tbash\t\tmak\n")
+            relay.stdin.flush()
+            assert relay.stdout.readline() == b"suggestions\t1\tmake test\n"
+            # Wait until the server has closed the relay's connection for being idle.
+            wait_for(lambda: "connections" in str(_status())
+                     and _status()["connections"] == 0, what="the idle connection to close")
+        with Client(timeout=WAIT) as client:
+            assert client.request({"status": True})["status"]["requests"] == 3
+    finally:
+        relay.stdin.close()
+        assert relay.wait(timeout=WAIT) == 0
+        assert relay.stderr is not None and relay.stderr.read() == b""
+    assert server.process.poll() is None, server.log()
+
+
+def _status() -> dict[str, object]:
+    # Quick enough to finish before a 0.5 s connection timeout would close it.
+    with Client(timeout=WAIT) as client:
+        status = client.request({"status": True})["status"]
+    assert isinstance(status, dict)
+    return {**status, "connections": int(status["connections"]) - 1}
