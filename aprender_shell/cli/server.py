@@ -91,9 +91,11 @@ def start(model: Path | None, memory_limit: float | None, idle_timeout: float | 
 def run(model: Path | None, memory_limit: float | None, idle_timeout: float | None,
         connection_timeout: float | None) -> None:
     """Run the server in the foreground (until idle, or Ctrl-C)."""
-    from aprender_shell.service.server import AlreadyRunningError, run_server
-
-    from aprender_shell.service.server import DEFAULT_CONNECTION_TIMEOUT
+    from aprender_shell.service.server import (
+        DEFAULT_CONNECTION_TIMEOUT,
+        AlreadyRunningError,
+        run_server,
+    )
 
     if connection_timeout is not None and not connection_timeout > 0:
         raise click.BadParameter("must be a positive number of seconds",
