@@ -1,12 +1,95 @@
-"""Atomic, private file writes: a crash mid-write leaves the old file intact."""
+"""Atomic, private file writes (a crash mid-write leaves the old file intact), and reads that
+never block on a FIFO nor run forever on a device."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
+
+from aprender_shell.errors import AprenderError
+
+# O_NONBLOCK: opening a FIFO for reading would wait for a writer forever. O_NOCTTY: a terminal
+# device must never become our controlling terminal. Neither changes how a regular file reads.
+READ_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+class NotRegularFileError(AprenderError):
+    """A file we read is a FIFO, device, socket or folder: reading it could block forever."""
+
+    def __init__(self, path: str | os.PathLike[str], kind: str, what: str = "") -> None:
+        self.path = os.fspath(path)
+        self.kind = kind
+        subject = f"{what} {self.path}" if what else self.path
+        super().__init__(
+            f"{subject} is {kind}, not a regular file: move it away or replace it with a file"
+        )
+
+
+class FileTooLargeError(AprenderError):
+    """A file is larger than the caller is willing to read whole."""
+
+    def __init__(self, path: str | os.PathLike[str], size: int, limit: int) -> None:
+        self.path = os.fspath(path)
+        self.size = size
+        self.limit = limit
+        super().__init__(f"{self.path} is larger than {limit} bytes")
+
+
+def file_kind(mode: int) -> str:
+    """What a file of ``mode`` is, in words ("a named pipe (FIFO)", "a directory", ...)."""
+    for test, kind in _KINDS:
+        if test(mode):
+            return kind
+    return "not a regular file"
+
+
+def open_regular_fd(path: str | os.PathLike[str], what: str = "") -> int:
+    """A read-only descriptor of ``path``, which must be a regular file (symlinks followed).
+
+    Never blocks: a FIFO, device, socket or folder raises ``NotRegularFileError`` (naming the
+    file as ``what``); a missing file raises ``FileNotFoundError`` and other failures ``OSError``.
+    """
+    fd = os.open(path, READ_FLAGS)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotRegularFileError(path, file_kind(mode), what)
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def open_regular(path: str | os.PathLike[str], what: str = "") -> BinaryIO:
+    """``open(path, "rb")`` that refuses anything but a regular file, without blocking."""
+    return os.fdopen(open_regular_fd(path, what), "rb")
+
+
+def read_regular(path: str | os.PathLike[str], limit: int | None = None, what: str = "") -> bytes:
+    """The bytes of the regular file ``path``; ``FileTooLargeError`` past ``limit`` bytes (a file
+    growing while read included)."""
+    with open_regular(path, what) as handle:
+        if limit is None:
+            return handle.read()
+        size = os.fstat(handle.fileno()).st_size
+        if size > limit:
+            raise FileTooLargeError(path, size, limit)
+        data = handle.read(limit + 1)
+        if len(data) > limit:
+            raise FileTooLargeError(path, len(data), limit)
+        return data
 
 
 @contextlib.contextmanager

@@ -20,6 +20,7 @@ from aprender_shell.bundle.format import (
     validate_name,
 )
 from aprender_shell.errors import BundleError
+from aprender_shell.fileio import NotRegularFileError, open_regular
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,7 @@ class ModelBundle:
         """Read every entry of the bundle at ``path``, verifying each checksum."""
         source = str(path)
         try:
-            with open(path, "rb") as handle:
+            with open_regular(path) as handle:
                 size = os.fstat(handle.fileno()).st_size
                 manifest_length = decode_header(handle.read(16), size, source)
                 manifest = handle.read(manifest_length)
@@ -159,8 +160,10 @@ class ModelBundle:
                     )
         except FileNotFoundError:
             raise BundleError(f"no bundle at {source}") from None
-        except IsADirectoryError:
-            raise BundleError(f"{source} is a folder, not a bundle") from None
+        except NotRegularFileError as error:
+            raise BundleError(
+                f"{source} is {error.kind}, not a regular file, so not a bundle"
+            ) from None
         except OSError as error:
             raise BundleError(f"cannot read {source}: {error.strerror or error}") from None
         return bundle

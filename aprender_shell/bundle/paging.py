@@ -17,6 +17,7 @@ from aprender_shell.bundle.format import (
     decode_manifest,
 )
 from aprender_shell.errors import BundleError, EntryTooLargeError
+from aprender_shell.fileio import READ_FLAGS, file_kind
 
 DEFAULT_MAX_MEMORY = 64 * 1024 * 1024
 DEFAULT_PAGE_SIZE = 64 * 1024 * 1024
@@ -147,7 +148,7 @@ class PagedBundle:
         """Open the bundle at ``path``, reading only its header and manifest."""
         source = os.fspath(path)
         try:
-            fd = os.open(source, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+            fd = os.open(source, READ_FLAGS)
         except FileNotFoundError:
             raise BundleError(f"no bundle at {source}") from None
         except OSError as error:
@@ -155,7 +156,9 @@ class PagedBundle:
         try:
             info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode):
-                raise BundleError(f"{source} is not a regular file, so not a bundle")
+                raise BundleError(
+                    f"{source} is {file_kind(info.st_mode)}, not a regular file, so not a bundle"
+                )
             size = info.st_size
             head = _pread(fd, HEADER_SIZE, 0)  # may be short: decode_header explains why
             manifest_length = decode_header(head, size, source)

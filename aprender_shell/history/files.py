@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from aprender_shell.errors import HistoryError
+from aprender_shell.fileio import FileTooLargeError, NotRegularFileError, read_regular
 from aprender_shell.history.formats import (
     _BINARY_PROBE,
     _CONTROL_BYTES,
@@ -18,16 +19,31 @@ from aprender_shell.history.formats import (
     parse_history,
 )
 
+# Far beyond any shell's history (a million commands take about 40 MB), and a bound on the
+# memory one file can take: training holds the file and its parsed commands at once.
+MAX_HISTORY_BYTES = 256 * 1024 * 1024
+
 
 def _read_bytes(path: Path) -> bytes:
-    """The file's bytes, or HistoryError saying in one line what is wrong and what to do."""
+    """The file's bytes, or HistoryError saying in one line what is wrong and what to do.
+
+    Only a regular file of at most ``MAX_HISTORY_BYTES`` is read: a FIFO would block forever
+    and ``/dev/zero`` would never end.
+    """
     try:
-        if path.is_dir():
-            raise HistoryError(
-                f"history file {path} is a directory: pass the history file itself, "
-                "e.g. ~/.zsh_history"
-            )
-        data = path.read_bytes()
+        data = read_regular(path, MAX_HISTORY_BYTES)
+    except NotRegularFileError as error:
+        hint = ", e.g. ~/.zsh_history" if error.kind == "a directory" else ""
+        raise HistoryError(
+            f"history file {path} is {error.kind}, not a regular file: "
+            f"pass the history file itself{hint}"
+        ) from None
+    except FileTooLargeError as error:
+        raise HistoryError(
+            f"history file {path} holds {_size(error.size)}, more than the "
+            f"{_size(error.limit)} aprender-shell reads: train on its most recent part, e.g. "
+            f"'tail -c 100M {path} > recent_history' then --history recent_history"
+        ) from None
     except FileNotFoundError:
         raise HistoryError(
             f"history file {path} does not exist: check the path, or pass --history FILE"
@@ -46,6 +62,13 @@ def _read_bytes(path: Path) -> bytes:
             "pass a zsh, bash or fish history file"
         )
     return data
+
+
+def _size(count: int) -> str:
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if count >= scale:
+            return f"{count / scale:.3g} {unit}"
+    return f"{count} bytes"
 
 
 def _looks_binary(data: bytes) -> bool:

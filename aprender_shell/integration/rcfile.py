@@ -1,11 +1,20 @@
-"""The marked block aprender-shell keeps in an rc file: added once, shown first, removed cleanly."""
+"""The marked block aprender-shell keeps in an rc file: added once, shown first, removed cleanly.
+
+An rc file is edited as text decoded with ``surrogateescape``: bytes that are not UTF-8 (a
+Latin-1 comment, stray binary) travel through as they were, so every byte outside our block is
+written back exactly.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from aprender_shell.fileio import atomic_write_bytes
+from aprender_shell.errors import AprenderError
+from aprender_shell.fileio import NotRegularFileError, atomic_write_bytes, read_regular
+
+# An rc file is a few KB; anything past this is not one, and is not read whole.
+MAX_RC_BYTES = 16 * 1024 * 1024
 
 BEGIN = "# >>> aprender-shell >>>"
 END = "# <<< aprender-shell <<<"
@@ -68,15 +77,33 @@ class RcEdit:
         """Write ``after`` atomically, keeping the file's permission bits (0644 for a new file)."""
         mode = self.path.stat().st_mode & 0o777 if self.path.exists() else 0o644
         target = self.path.resolve() if self.path.is_symlink() else self.path
-        atomic_write_bytes(target, self.after.encode("utf-8"), mode=mode)
+        atomic_write_bytes(target, encode_rc(self.after), mode=mode)
 
 
 def read_rc(path: Path) -> str:
-    """The rc file's text, or an empty string when it does not exist yet."""
+    """The rc file's text (non-UTF-8 bytes kept as surrogates), or "" when it does not exist.
+
+    Raises ``AprenderError`` when it cannot be read, or is not a regular file of sensible size.
+    """
     try:
-        return path.read_text(encoding="utf-8")
+        data = read_regular(path, MAX_RC_BYTES, what="rc file")
     except FileNotFoundError:
         return ""
+    except NotRegularFileError:
+        raise
+    except OSError as error:
+        raise AprenderError(f"cannot read rc file {path}: {error.strerror or error}") from None
+    except AprenderError:
+        raise AprenderError(
+            f"rc file {path} is larger than {MAX_RC_BYTES // 2**20} MB, so not an rc file: "
+            "check what it is"
+        ) from None
+    return data.decode("utf-8", "surrogateescape")
+
+
+def encode_rc(text: str) -> bytes:
+    """The bytes of rc-file text from ``read_rc``: exactly the bytes read, where unchanged."""
+    return text.encode("utf-8", "surrogateescape")
 
 
 def plan_install(path: Path, init_line: str) -> RcEdit:

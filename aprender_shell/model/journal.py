@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from aprender_shell.fileio import atomic_write_bytes
+from aprender_shell.fileio import atomic_write_bytes, open_regular
 from aprender_shell.history.tokens import tokenize
 from aprender_shell.model import scoring
 from aprender_shell.model.segments import CommandStats
@@ -146,7 +146,8 @@ class Journal:
         """Recorded lines of this generation; torn or foreign lines are skipped."""
         lines: list[dict[str, Any]] = []
         try:
-            handle = open(self.path, "rb")  # noqa: SIM115 - closed below; may not exist
+            # Never blocks (a FIFO planted here would hang every query): a regular file or an error.
+            handle = open_regular(self.path, "the journal")
         except (FileNotFoundError, PermissionError, IsADirectoryError):
             return lines
         with handle:

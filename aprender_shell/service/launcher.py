@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from aprender_shell.errors import AprenderError
+from aprender_shell.fileio import file_kind, open_regular
 from aprender_shell.paths import ensure_private_dir, runtime_dir
 from aprender_shell.service.server import LOG_NAME, SOCKET_NAME, check_socket_path
 
@@ -89,8 +91,18 @@ def _pid_of(status: dict[str, object]) -> int | None:
 
 def _open_log(path: Path) -> int:
     """The server log opened for appending (0600), emptied first once it grows past 1 MiB."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
-    fd = os.open(path, flags, 0o600)
+    # O_NONBLOCK: a FIFO in its place would block the open until someone read it.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC | os.O_NONBLOCK
+    try:
+        fd = os.open(path, flags, 0o600)
+    except OSError as error:
+        reason = error.strerror or error
+        raise AprenderError(f"cannot open the server log {path}: {reason}") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise AprenderError(f"the server log {path} is {file_kind(mode)}: remove it")
+    os.set_blocking(fd, True)
     with contextlib.suppress(OSError):
         if os.fstat(fd).st_size > 1 << 20:
             os.ftruncate(fd, 0)
@@ -99,7 +111,10 @@ def _open_log(path: Path) -> int:
 
 def _last_line(path: Path) -> str:
     try:
-        lines = path.read_bytes()[-4096:].decode("utf-8", "replace").strip().splitlines()
-    except OSError:
+        with open_regular(path) as handle:
+            handle.seek(max(0, os.fstat(handle.fileno()).st_size - 4096))
+            tail = handle.read(4096)
+    except (OSError, AprenderError):
         return f"see {path}"
+    lines = tail.decode("utf-8", "replace").strip().splitlines()
     return lines[-1] if lines else f"see {path}"

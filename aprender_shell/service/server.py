@@ -88,10 +88,11 @@ def idle_timeout_from_env(default: float = DEFAULT_IDLE_TIMEOUT) -> float:
 
 def read_pid(path: Path | None = None) -> int | None:
     """The pid written in the pid file, or None if there is no readable one."""
+    from aprender_shell.fileio import read_regular
+
     try:
-        text = (path or pid_path()).read_text(encoding="ascii").strip()
-        pid = int(text)
-    except (OSError, ValueError, UnicodeDecodeError):
+        pid = int(read_regular(path or pid_path(), limit=64).decode("ascii").strip())
+    except (OSError, AprenderError, ValueError, UnicodeDecodeError):
         return None
     return pid if pid > 0 else None
 

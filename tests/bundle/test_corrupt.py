@@ -80,7 +80,7 @@ def test_missing_file_and_folder(tmp_path: Path) -> None:
     assert_rejected(tmp_path / "nothing.apbundle", "no bundle at")
     with pytest.raises(BundleError, match="not a regular file"):
         PagedBundle.open(tmp_path)
-    with pytest.raises(BundleError, match="folder"):
+    with pytest.raises(BundleError, match="is a directory, not a regular file"):
         ModelBundle.load(tmp_path)
 
 
