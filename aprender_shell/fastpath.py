@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import sys
 
+from aprender_shell.terminal import escape_field, printable
+
 _VALUED = {"-k", "--prev", "--cwd", "--model", "--memory-limit"}
 
 
@@ -84,15 +86,15 @@ def run_suggest(args: list[str]) -> int | None:
                 query.prefix or "", k=query.k, prev=query.prev, cwd=query.cwd
             )
     except AprenderError as error:
-        sys.stderr.write(f"Error: {error}\n")
+        sys.stderr.write(f"Error: {printable(str(error))}\n")
         return 1
     except OSError as error:
-        sys.stderr.write(f"Error: {error.strerror or error}\n")
+        sys.stderr.write(f"Error: {printable(str(error.strerror or error))}\n")
         return 1
     out = sys.stdout
     try:
         for suggestion in suggestions:
-            out.write(f"{escape_suggestion(suggestion.text)}\t{suggestion.score:.4f}\n")
+            out.write(f"{escape_field(suggestion.text)}\t{suggestion.score:.4f}\n")
         out.flush()
     except BrokenPipeError:  # the reader went away (`| head -1`): exit quietly, as click does
         import os
@@ -101,7 +103,3 @@ def run_suggest(args: list[str]) -> int | None:
         return 1
     return 0
 
-
-def escape_suggestion(text: str) -> str:
-    """A suggestion on one line: backslash, newline and tab written as \\\\, \\n and \\t."""
-    return text.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t")

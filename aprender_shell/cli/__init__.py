@@ -15,6 +15,7 @@ import click
 
 from aprender_shell import __version__
 from aprender_shell.errors import AprenderError
+from aprender_shell.terminal import printable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -27,12 +28,13 @@ def reports_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except AprenderError as error:
-            raise click.ClickException(str(error)) from error
+            # Messages quote paths and input: nothing in them may drive the terminal.
+            raise click.ClickException(printable(str(error))) from error
         except BrokenPipeError:
             raise  # the reader went away (`| head`): click exits quietly
         except OSError as error:
             where = f" ({error.filename})" if getattr(error, "filename", None) else ""
-            raise click.ClickException(f"{error.strerror or error}{where}") from error
+            raise click.ClickException(printable(f"{error.strerror or error}{where}")) from error
 
     return wrapper  # type: ignore[return-value]
 

@@ -23,7 +23,7 @@ from aprender_shell.cli.options import (
     ngram_option,
     progress_bar,
 )
-from aprender_shell.fastpath import escape_suggestion
+from aprender_shell.terminal import escape_field, printable
 
 
 @cli.command()
@@ -92,7 +92,7 @@ def update(histories: tuple[Path, ...], model: Path | None, memory_limit: float 
             path, list(histories), memory_limit=memory_bytes(memory_limit), progress=progress
         )
     for line in result.notes:
-        click.echo(line)
+        click.echo(printable(line))
     if result.report is None:
         click.echo("No new commands since the last training; the model is unchanged.")
         return
@@ -143,6 +143,6 @@ def stats(model: Path | None, memory_limit: float | None) -> None:
         click.echo("")
         click.echo("🔝 Most used commands:")
         for text, count in figures.top_commands:
-            click.echo(f"   {count:>7}  {escape_suggestion(text)}")
+            click.echo(f"   {count:>7}  {escape_field(text)}")
 
 

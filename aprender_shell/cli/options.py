@@ -74,11 +74,14 @@ def megabytes(size: int) -> str:
 
 
 def display_path(path: Path) -> str:
+    """``path`` for a person to read: under ``~/`` when it is, control characters escaped."""
+    from aprender_shell.terminal import printable
+
     home = Path.home()
     try:
-        return "~/" + str(path.relative_to(home))
+        return printable("~/" + str(path.relative_to(home)))
     except ValueError:
-        return str(path)
+        return printable(str(path))
 
 
 @contextmanager
@@ -115,8 +118,9 @@ def load_history(paths: Sequence[Path]) -> tuple[list[Any], list[dict[str, Any]]
     files = find_history_files(list(paths))
     if not files:
         sample = sample_history_path()
-        click.echo(f"No shell history found; training on the packaged sample history ({sample}).")
-        return read_history(sample), [], [f"{sample} (sample)"]
+        shown = display_path(sample)
+        click.echo(f"No shell history found; training on the packaged sample history ({shown}).")
+        return read_history(sample), [], [f"{shown} (sample)"]
     entries: list[Any] = []
     marks = []
     for path in files:

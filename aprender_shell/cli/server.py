@@ -10,6 +10,7 @@ import click
 
 from aprender_shell.cli import cli, reports_errors
 from aprender_shell.cli.options import MEMORY_HELP, human_bytes, memory_bytes, model_path
+from aprender_shell.terminal import printable
 
 NOT_RUNNING_EXIT = 3
 
@@ -70,12 +71,13 @@ def start(model: Path | None, memory_limit: float | None, idle_timeout: float | 
     if started.already_running:
         if not same_file(served, path):
             raise click.ClickException(
-                f"the server already runs (pid {started.pid}) for another model, {served}: "
-                "stop it first with 'aprender-shell server stop'"
+                f"the server already runs (pid {started.pid}) for another model, "
+                f"{printable(str(served))}: stop it first with 'aprender-shell server stop'"
             )
         click.echo(f"aprender-shell server already running (pid {started.pid}).")
         return
-    click.echo(f"aprender-shell server started (pid {started.pid}), serving {path}.")
+    shown = printable(str(path))
+    click.echo(f"aprender-shell server started (pid {started.pid}), serving {shown}.")
 
 
 @server.command()
@@ -149,14 +151,15 @@ def status() -> None:
         f"up {_duration(float(figures.get('uptime') or 0))}, "
         f"{requests} request{'' if requests == 1 else 's'} served."
     )
-    click.echo(f"   Socket:          {socket_path()}")
-    click.echo(f"   Model:           {figures.get('model_path')}")
+    click.echo(f"   Socket:          {printable(str(socket_path()))}")
+    click.echo(f"   Model:           {printable(str(figures.get('model_path')))}")
     rss = figures.get("rss_bytes")
     if isinstance(rss, int):
         click.echo(f"   Process memory:  {human_bytes(rss)} resident")
     stats: Any = figures.get("stats")
     if not isinstance(stats, dict):
-        click.echo(f"   Model status:    {figures.get('model_error', 'not loaded')}")
+        problem = str(figures.get("model_error", "not loaded"))
+        click.echo(f"   Model status:    {printable(problem)}")
         return
     click.echo(f"   Model size:      {human_bytes(stats['model_bytes'])}, "
                f"{stats['total_commands']} commands, {stats['segments']} segments")

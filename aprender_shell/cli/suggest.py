@@ -14,7 +14,7 @@ from aprender_shell.cli.options import (
     model_option,
     model_path,
 )
-from aprender_shell.fastpath import escape_suggestion
+from aprender_shell.terminal import escape_field
 
 
 @cli.command()
@@ -46,7 +46,8 @@ def suggest(
 ) -> None:
     """Suggest commands starting with PREFIX, one 'suggestion<TAB>score' line each.
 
-    Newlines, tabs and backslashes inside a suggestion are written as \\n, \\t and \\\\.
+    Newlines, tabs and backslashes inside a suggestion are written as \\n, \\t and \\\\, other
+    control characters as \\xHH: nothing printed can drive your terminal.
     """
     from aprender_shell.model.predictor import Predictor
 
@@ -60,6 +61,6 @@ def suggest(
         return
     with Predictor.open(path, limit) as predictor:
         for suggestion in predictor.suggest(prefix, k=k, prev=list(prev), cwd=cwd):
-            click.echo(f"{escape_suggestion(suggestion.text)}\t{suggestion.score:.4f}")
+            click.echo(f"{escape_field(suggestion.text)}\t{suggestion.score:.4f}")
 
 

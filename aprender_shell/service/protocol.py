@@ -46,6 +46,7 @@ MAX_ID_INT = 2**63 - 1
 # Enough of a line to read a line-form id from, when the rest of the line is not trusted.
 _ID_PROBE = 2 * MAX_ID_CHARS + 16
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_TERMINAL_CONTROL = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 Answer = dict[str, Any]
 RequestId = Union[str, int]
@@ -398,6 +399,10 @@ def _encode(answer: Answer) -> str:
     text = json.dumps(answer, ensure_ascii=False, separators=(",", ":"))
     if _SURROGATE.search(text):
         return json.dumps(answer, separators=(",", ":"))
+    if _TERMINAL_CONTROL.search(text):
+        # JSON escapes C0 only; DEL, C1 and bidi controls could still drive a terminal that
+        # shows the line. They only ever occur inside strings, where \uXXXX means the same.
+        return _TERMINAL_CONTROL.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
     return text
 
 

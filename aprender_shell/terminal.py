@@ -1,0 +1,46 @@
+"""Text bound for a person's terminal, made harmless: no byte of it can drive the terminal.
+
+A history line may hold escape sequences (``ESC ] 0 ; title BEL`` retitles the window,
+``ESC [2J`` clears it, C1's single-byte CSI does the same on some terminals) and bidirectional
+overrides that make text read other than it runs. Everything printed for a person that
+comes from a history, a model, a request or a file name goes through here. Imports nothing:
+the cold ``suggest`` path uses it.
+"""
+
+from __future__ import annotations
+
+_SHORT = {"\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+# Bidirectional controls (Trojan Source, CVE-2021-42574): escaped like control characters.
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _unsafe(char: str) -> bool:
+    code = ord(char)
+    return code < 0x20 or 0x7F <= code <= 0x9F or 0xD800 <= code <= 0xDFFF or char in _BIDI
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:
+        return f"\\x{code - 0xDC00:02x}"  # a byte that was not UTF-8 (surrogateescape)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character, bidirectional control and undecodable byte
+    written as a visible ``\\xHH`` / ``\\uXXXX`` escape; everything else as it is."""
+    if text.isprintable():  # the common case, in C; it is False for all we escape
+        return text
+    return "".join(_escape(char) if _unsafe(char) else char for char in text)
+
+
+def escape_field(text: str) -> str:
+    """``text`` as one tab-separated output field: as ``printable``, and also backslash,
+    newline, tab and CR as ``\\\\``, ``\\n``, ``\\t``, ``\\r``, so the escaping reads back."""
+    if text.isprintable() and "\\" not in text:
+        return text
+    return "".join(
+        _SHORT.get(char) or (_escape(char) if _unsafe(char) else char) for char in text
+    )
