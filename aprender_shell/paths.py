@@ -6,9 +6,14 @@ server socket) under one folder, which is how tests stay away from the real home
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import stat
 import sys
 from pathlib import Path
+
+from aprender_shell.errors import AprenderError
 
 HOME_ENV = "APRENDER_SHELL_HOME"
 APP_NAME = "aprender-shell"
@@ -46,9 +51,100 @@ def runtime_dir() -> Path:
     return data_dir() / "run"
 
 
+class UnsafeFolderError(AprenderError):
+    """A folder we would keep private files in can be controlled by another account."""
+
+
 def ensure_private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) readable by the user alone; tighten it if it exists."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if (path.stat().st_mode & 0o777) != 0o700:
-        os.chmod(path, 0o700)
+    """Create ``path`` (and missing parents) mode 0700, or check and tighten the existing one.
+
+    Refuses, with ``UnsafeFolderError`` saying why and what to do, a folder that is a symbolic
+    link, is not a folder, or belongs to another user, and one inside a folder another user
+    owns or every user may write to (without the sticky bit, as /tmp has): whoever controls a
+    folder controls what we would read, run or serve from it. An unsafe folder is never changed.
+    """
+    path = Path(os.path.abspath(path))
+    check_ancestors(path)
+    with contextlib.suppress(FileExistsError):
+        path.mkdir(parents=True, mode=0o700)
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        # Opened without following a link, then checked and tightened through the descriptor,
+        # so a link swapped in after the check still cannot redirect the chmod.
+        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
+    except OSError as error:
+        raise _unusable(path, error) from None
+    try:
+        info = os.fstat(fd)
+        if info.st_uid != os.geteuid():
+            raise UnsafeFolderError(f"{_belongs(path, info.st_uid)}: {_ADVICE}")
+        if stat.S_IMODE(info.st_mode) != 0o700:
+            os.fchmod(fd, 0o700)
+    finally:
+        os.close(fd)
     return path
+
+
+def check_private_dir(path: Path) -> None:
+    """What ``ensure_private_dir`` checks, changing nothing: ``UnsafeFolderError`` when ``path``
+    (if it exists) or a folder above it could be controlled by another account."""
+    path = Path(os.path.abspath(path))
+    check_ancestors(path)
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise _unusable(path, error) from None
+    if stat.S_ISLNK(info.st_mode):
+        raise _unusable(path, OSError(errno.ELOOP, "symbolic link"))
+    if not stat.S_ISDIR(info.st_mode):
+        raise _unusable(path, OSError(errno.ENOTDIR, "not a folder"))
+    if info.st_uid != os.geteuid():
+        raise UnsafeFolderError(f"{_belongs(path, info.st_uid)}: {_ADVICE}")
+
+
+def check_ancestors(path: Path) -> None:
+    """Raise ``UnsafeFolderError`` when a folder above ``path`` lets another user replace it:
+    one owned by someone but us or root, or writable by every user without the sticky bit."""
+    me = os.geteuid()
+    for folder in reversed(path.parents):
+        try:
+            info = os.stat(folder)
+        except FileNotFoundError:
+            return  # the rest will be created by us
+        except OSError as error:
+            raise _unusable(folder, error) from None
+        if info.st_uid not in (me, 0):
+            raise UnsafeFolderError(f"{_belongs(folder, info.st_uid)}: {_ADVICE}")
+        if info.st_mode & stat.S_IWOTH and not info.st_mode & stat.S_ISVTX:
+            raise UnsafeFolderError(
+                f"{folder} is writable by every user, so another account could replace "
+                f"{path}: {_ADVICE}"
+            )
+
+
+_ADVICE = f"refusing to use it; set {HOME_ENV} to a folder of your own"
+
+
+def _belongs(path: Path, uid: int) -> str:
+    try:
+        import pwd
+
+        who = f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
+    except (ImportError, KeyError):
+        who = f"uid {uid}"
+    return f"{path} belongs to {who}, not to you"
+
+
+def _unusable(path: Path, error: OSError) -> UnsafeFolderError:
+    # O_NOFOLLOW|O_DIRECTORY on a link answers ELOOP or ENOTDIR depending on the system.
+    if error.errno == errno.ELOOP or os.path.islink(path):
+        target = os.readlink(path) if os.path.islink(path) else "?"
+        return UnsafeFolderError(
+            f"{path} is a symbolic link (to {target}), not a folder: remove the link and "
+            f"aprender-shell makes its own private folder, or set {HOME_ENV}"
+        )
+    if error.errno == errno.ENOTDIR:
+        return UnsafeFolderError(f"{path} is not a folder: move it away, or set {HOME_ENV}")
+    return UnsafeFolderError(f"cannot use folder {path}: {error.strerror or error}")

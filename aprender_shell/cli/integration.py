@@ -63,6 +63,7 @@ def init(shell: str, cache: Path | None) -> None:
     """
     text = integration_for(shell).script()
     if cache is not None:
+        # Shells source this file at start: a folder another account controls must not hold it.
         paths.ensure_private_dir(cache.parent)
         atomic_write_bytes(cache, text.encode("utf-8"))
     click.echo(text, nl=False)
@@ -79,6 +80,9 @@ def install(shell: str | None, dry_run: bool) -> None:
     """
     integration = _chosen(shell)
     cache = integration.cache_path()
+    # Every shell start sources the saved script: refuse before showing or writing anything
+    # when another account could change it (root installing into a user's folder included).
+    paths.check_private_dir(cache.parent)
     edit = plan_install(integration.rc_file(Path.home()), integration.init_line(cache=cache))
     if not edit.changes:
         click.echo(f"{edit.path} already loads aprender-shell; nothing to change.")

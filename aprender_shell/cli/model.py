@@ -42,8 +42,12 @@ def train(
     from aprender_shell.model.train import train_model
 
     limit = memory_bytes(memory_limit)
-    entries, marks, sources = load_history(histories)
     path = model_path(model)
+    if model is None:
+        from aprender_shell.paths import check_private_dir
+
+        check_private_dir(path.parent)  # before reading the history: nothing lands in theirs
+    entries, marks, sources = load_history(histories)
     with progress_bar("Training") as progress:
         report = train_model(
             entries,

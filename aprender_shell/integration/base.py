@@ -95,7 +95,11 @@ class ShellIntegration:
         words += ["--cache", str(cache)]
         invocation = " ".join(shlex.quote(part) for part in words)
         saved, source = shlex.quote(str(cache)), shlex.quote(str(shipped))
-        return f'if [ {saved} -nt {source} ]; then . {saved}; else eval "$({invocation})"; fi'
+        # -O: only a copy we own is sourced; one another account put there is made afresh.
+        return (
+            f"if [ -O {saved} ] && [ {saved} -nt {source} ]; then . {saved}; "
+            f'else eval "$({invocation})"; fi'
+        )
 
     def cache_path(self) -> Path:
         """Where ``install`` keeps this install's copy of the script for fast shell start-up."""

@@ -493,10 +493,7 @@ def run_server(
             stream.flush()
 
     timeout = idle_timeout if idle_timeout is not None else idle_timeout_from_env()
-    folder = ensure_private_dir(runtime_dir())
-    owner = os.stat(folder).st_uid
-    if owner != os.getuid():
-        raise AprenderError(f"{folder} belongs to uid {owner}, not to you: refusing to serve there")
+    folder = ensure_private_dir(runtime_dir())  # ours, private, no link: or refused
     instance = _Instance(folder)
     instance.acquire()
     try:

@@ -488,7 +488,8 @@ def test_a_runtime_folder_of_another_user_is_refused(model: Path) -> None:
     done = aprender("server", "run", "--model", str(model))
     assert done.returncode == 1
     assert done.stderr == (
-        f"Error: {runtime_dir()} belongs to uid {nobody.pw_uid}, not to you: "
-        "refusing to serve there\n"
+        f"Error: {runtime_dir()} belongs to nobody (uid {nobody.pw_uid}), not to you: "
+        "refusing to use it; set APRENDER_SHELL_HOME to a folder of your own\n"
     )
     assert not socket_path().exists()
+    assert stat.S_IMODE(os.stat(runtime_dir()).st_mode) == 0o700  # as it was: not changed
