@@ -483,7 +483,8 @@ def test_a_runtime_folder_of_another_user_is_refused(model: Path) -> None:
     import pwd
 
     nobody = pwd.getpwnam("nobody")
-    runtime_dir().mkdir(parents=True, mode=0o700)
+    runtime_dir().mkdir(parents=True)
+    os.chmod(runtime_dir(), 0o755)
     os.chown(runtime_dir(), nobody.pw_uid, nobody.pw_gid)
     done = aprender("server", "run", "--model", str(model))
     assert done.returncode == 1
@@ -492,4 +493,4 @@ def test_a_runtime_folder_of_another_user_is_refused(model: Path) -> None:
         "refusing to use it; set APRENDER_SHELL_HOME to a folder of your own\n"
     )
     assert not socket_path().exists()
-    assert stat.S_IMODE(os.stat(runtime_dir()).st_mode) == 0o700  # as it was: not changed
+    assert stat.S_IMODE(os.stat(runtime_dir()).st_mode) == 0o755  # not ours to change
