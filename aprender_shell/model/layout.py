@@ -7,9 +7,6 @@ from __future__ import annotations
 
 from aprender_shell.errors import UsageError
 
-MODEL_FORMAT = "aprender-shell-model"
-# Model format history: 1 = first release (command, hot-prefix and n-gram segments, corpus).
-MODEL_VERSION = 1
 MIN_MEMORY_LIMIT = 128 * 1024
 DEFAULT_MEMORY_LIMIT = 16 * 1024 * 1024
 MAX_SEGMENT_BYTES = 256 * 1024
