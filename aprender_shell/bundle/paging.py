@@ -18,7 +18,9 @@ from aprender_shell.bundle.format import (
 )
 from aprender_shell.errors import BundleError, EntryTooLargeError
 
-DEFAULT_MAX_MEMORY = 64 * 1024 * 1024
+# The library's own default, the design document's 10 MB; aprender-shell always passes its
+# limit (model/layout.py) explicitly.
+DEFAULT_MAX_MEMORY = 10_000_000
 DEFAULT_PAGE_SIZE = 64 * 1024 * 1024
 MIN_PAGE_SIZE = 4096
 # Linux returns at most 0x7ffff000 bytes per read; staying under it keeps every pread whole.

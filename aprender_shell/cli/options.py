@@ -1,8 +1,10 @@
 """What the commands share: options, the memory limit's parsing, figures as text, history loading.
 
 The memory limit is one concept with one parser: ``--memory-limit`` is given in MB (MiB,
-fractions allowed) and becomes bytes here, checked against what a model can honour; every
-layer below takes bytes.
+fractions allowed, or with a unit) and becomes bytes as click parses it (``MemoryLimit``, over
+``parse_memory_limit``, which the click-free fast path uses too), checked against what a model
+can honour; every layer below takes bytes, and the tool's one default is
+``layout.DEFAULT_MEMORY_LIMIT``.
 """
 
 from __future__ import annotations
@@ -11,13 +13,42 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 import click
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-MEMORY_HELP = "Memory the model may hold while answering, in MB (MiB; fractions allowed)."
+MEMORY_HELP = (
+    "Memory the model may hold while answering, in MB (MiB; fractions allowed) or with a unit "
+    "(512K, 1G)."
+)
+
+
+if TYPE_CHECKING:
+    _ParamType = click.ParamType[int, Any]  # generic in click's newer stubs only
+else:
+    _ParamType = click.ParamType
+
+
+class MemoryLimit(_ParamType):
+    """``--memory-limit``: MB or a size with a unit, converted to bytes and checked."""
+
+    name = "MB"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        from aprender_shell.errors import UsageError
+        from aprender_shell.model.layout import check_memory_limit, parse_memory_limit
+
+        try:
+            if isinstance(value, int) and not isinstance(value, bool):
+                return check_memory_limit(value)  # already bytes (a default, or from Python)
+            return parse_memory_limit(str(value))
+        except UsageError as error:
+            self.fail(str(error), param, ctx)
+
+
+MEMORY_LIMIT = MemoryLimit()
 
 
 def history_option(help: str) -> Callable[[F], F]:
@@ -30,27 +61,18 @@ def model_option(help: str) -> Callable[[F], F]:
     return click.option("--model", type=click.Path(dir_okay=False, path_type=Path), help=help)
 
 
-def memory_option(help: str = MEMORY_HELP) -> Callable[[F], F]:
-    return click.option("--memory-limit", type=float, help=help)
+def memory_option(help: str = MEMORY_HELP, default: str | None = None) -> Callable[[F], F]:
+    """``--memory-limit`` in bytes (None when not given); ``--help`` shows ``default``."""
+    if default is None:
+        from aprender_shell.model.layout import DEFAULT_MEMORY_LIMIT
+
+        default = f"{megabytes(DEFAULT_MEMORY_LIMIT).replace('.0', '')} MB"
+    return click.option("--memory-limit", type=MEMORY_LIMIT, help=f"{help}  [default: {default}]")
 
 
 ngram_option = click.option(
     "--ngram", default=3, show_default=True, type=click.IntRange(2, 5), help="N-gram size, 2 to 5."
 )
-
-
-def memory_bytes(megabytes: float | None) -> int | None:
-    if megabytes is None:
-        return None
-    from aprender_shell.errors import UsageError
-    from aprender_shell.model.layout import check_memory_limit
-
-    if not megabytes * 1024 * 1024 < 2**53:  # infinity or NaN
-        raise click.BadParameter("must be a number of MB", param_hint="--memory-limit")
-    try:
-        return check_memory_limit(int(megabytes * 1024 * 1024))
-    except UsageError as error:
-        raise click.BadParameter(str(error), param_hint="--memory-limit") from error
 
 
 def model_path(model: Path | None) -> Path:
