@@ -40,7 +40,7 @@ def evaluate(
     from aprender_shell.evaluate.replay import format_report
     from aprender_shell.evaluate.run import evaluate_history
 
-    entries, _, sources = load_history(histories)
+    entries, _, sources, _ = load_history(histories)
     click.echo(
         f"History: {', '.join(sources)} ({len(entries)} commands); "
         f"training on {split:.0%}, replaying the rest{' online' if online else ''}."

@@ -40,7 +40,7 @@ def train(
     """Train the model on your shell history."""
     from aprender_shell.model.train import train_model
 
-    entries, marks, sources = load_history(histories)
+    entries, marks, sources, sample = load_history(histories)
     path = model_path(model)
     with progress_bar("Training") as progress:
         report = train_model(
@@ -50,6 +50,7 @@ def train(
             memory_limit=memory_limit,
             history_marks=marks,
             progress=progress,
+            source="sample" if sample else "history",
         )
     from aprender_shell.model.journal import journal_path
 
@@ -123,6 +124,11 @@ def stats(model: Path | None, memory_limit: int | None) -> None:
     else:
         figures, source = replayed_activity(path, memory_limit)
     click.echo("📊 Paged Model Statistics:")
+    if figures.trained_on == "sample":
+        click.echo(
+            "   Trained on:      the packaged sample history, not yours; your own commands "
+            "replace it as you run them ('aprender-shell train' once you have a history)"
+        )
     click.echo(f"   N-gram size:     {figures.ngram}")
     click.echo(f"   Total commands:  {figures.total_commands}")
     click.echo(f"   Vocabulary size: {figures.vocabulary}")

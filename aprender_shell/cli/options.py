@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, TypeVar
 
 import click
 
@@ -129,7 +129,16 @@ def progress_bar(label: str) -> Iterator[Callable[[str, int, int], None]]:
             state["bar"].render_finish()
 
 
-def load_history(paths: Sequence[Path]) -> tuple[list[Any], list[dict[str, Any]], list[str]]:
+class LoadedHistory(NamedTuple):
+    """What ``load_history`` read: entries oldest first, file marks, and where they came from."""
+
+    entries: list[Any]
+    marks: list[dict[str, Any]]
+    sources: list[str]  # as shown to the user
+    sample: bool  # True when the user has no history and the packaged sample was read
+
+
+def load_history(paths: Sequence[Path]) -> LoadedHistory:
     """Entries from the given or discovered history files, their marks, and what was read."""
     from aprender_shell.history.files import find_history_files, read_history, sample_history_path
     from aprender_shell.history.marks import mark_history
@@ -138,7 +147,7 @@ def load_history(paths: Sequence[Path]) -> tuple[list[Any], list[dict[str, Any]]
     if not files:
         sample = sample_history_path()
         click.echo(f"No shell history found; training on the packaged sample history ({sample}).")
-        return read_history(sample), [], [f"{sample} (sample)"]
+        return LoadedHistory(read_history(sample), [], [f"{sample} (sample)"], True)
     entries: list[Any] = []
     marks = []
     for path in files:
@@ -147,6 +156,6 @@ def load_history(paths: Sequence[Path]) -> tuple[list[Any], list[dict[str, Any]]
         marks.append(mark_history(path, found).to_dict())
     if len(files) > 1 and all(e.timestamp is not None for e in entries):
         entries.sort(key=lambda e: e.timestamp)  # merge several shells' histories in time order
-    return entries, marks, [display_path(path) for path in files]
+    return LoadedHistory(entries, marks, [display_path(path) for path in files], False)
 
 

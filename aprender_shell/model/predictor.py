@@ -34,6 +34,10 @@ from aprender_shell.model.segments import CommandStats, SegmentView
 SCORE_WHOLE_RANGE = 256
 RANKED_SCAN_LIMIT = 20_000
 MAX_GENERATED_TOKENS = 8
+# A model trained on the packaged sample gives way to the user's own commands: once any are
+# recorded they rank above every suggestion of the sample, and after this many the sample's
+# suggestions are no longer shown at all.
+SAMPLE_GIVES_WAY_AFTER = 20
 
 
 class Suggestion(NamedTuple):
@@ -160,6 +164,8 @@ class Predictor:
         if k <= 0 or len(prefix) > scoring.MAX_COMMAND_CHARS:
             return []
         try:
+            if self._index.trained_on_sample:
+                return self._give_way_to_own(self._suggest(prefix, k + 24, prev, cwd), k)
             return self._suggest(prefix, k, prev, cwd)
         except ChecksumError as error:
             raise BundleError(f"{error}: retrain with 'aprender-shell train'") from error
@@ -230,6 +236,21 @@ class Predictor:
                     results[text] = results.get(text, 0.0) + scale * share
         best = sorted(results.items(), key=lambda item: (-item[1], item[0]))[:k]
         return [Suggestion(text, min(1.0, score)) for text, score in best if score > 0]
+
+    def _give_way_to_own(self, found: list[Suggestion], k: int) -> list[Suggestion]:
+        """The sample's suggestions below the user's own, and gone after enough of them."""
+        recorded = self._overlay.clock - self._trained_clock
+        if not recorded:
+            return found[:k]
+        own = [s for s in found if self._overlay.stats(s.text) is not None]
+        if recorded >= SAMPLE_GIVES_WAY_AFTER:
+            return own[:k]
+        others = [s for s in found if self._overlay.stats(s.text) is None]
+        if own:
+            # Scaled, not dropped: their order among themselves stays, all below the user's.
+            floor = own[-1].score / 2
+            others = [Suggestion(s.text, s.score * floor) for s in others]
+        return (own + others)[:k]
 
     def _history_candidates(self, prefix: str) -> Iterator[tuple[str, CommandStats]]:
         table = self._commands
