@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -51,9 +52,17 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], *words: str)
     return lines[0]
 
 
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return trained(tmp_path_factory.mktemp("hostile") / "model.apbundle")
+
+
 @pytest.fixture
-def model(tmp_path: Path) -> Path:
-    return trained(tmp_path / "model.apbundle")
+def model(tmp_path: Path, pristine: Path) -> Path:
+    # A fresh copy per test: training once keeps the module quick on a shared machine.
+    path = tmp_path / "model.apbundle"
+    shutil.copyfile(pristine, path)
+    return path
 
 
 NEW_HISTORY = Path("/nonexistent")
@@ -218,3 +227,11 @@ def test_the_index_round_trips_and_upgrades_version_1(model: Path) -> None:
     assert [chunk.name for chunk in upgraded.corpus] == [chunk.name for chunk in index.corpus]
     assert not any(chunk.exact for chunk in upgraded.corpus)
     assert upgraded.source == "sample"  # version 1 recorded no history file: the sample
+
+
+def test_a_history_mark_with_wrong_fields_is_one_line_for_update(
+    model: Path, history: Path
+) -> None:
+    edit_index(model, _set("history", [{"path": str(history), "size": "big", "offset": []}]))
+    assert aprender(model, "suggest", "git ").returncode == 0  # queries never read the marks
+    assert_one_line_error(aprender(model, "update"), "history mark")
