@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, NamedTuple, TypeVar
+from typing import Any, Callable, NamedTuple, TypeVar
 
 import click
 
@@ -25,13 +25,9 @@ MEMORY_HELP = (
 )
 
 
-if TYPE_CHECKING:
-    _ParamType = click.ParamType[int, Any]  # generic in click's newer stubs only
-else:
-    _ParamType = click.ParamType
-
-
-class MemoryLimit(_ParamType):
+# ParamType is generic in click 8.5's annotations only; older versions (all that Python 3.9
+# gets) are not, so the ignore must also tolerate being unused.
+class MemoryLimit(click.ParamType):  # type: ignore[type-arg,unused-ignore]
     """``--memory-limit``: MB or a size with a unit, converted to bytes and checked."""
 
     name = "MB"
