@@ -80,7 +80,8 @@ class Client:
 
     def request(self, request: dict[str, Any]) -> dict[str, Any]:
         """Send ``request``; return the server's answer (which may be ``{"error": ...}``)."""
-        line = json.dumps(request, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        # ASCII: a lone surrogate in a caller's text travels as a \\u escape, never raises here.
+        line = json.dumps(request, separators=(",", ":")).encode("ascii")
         answer = self.request_line(line)
         try:
             decoded = json.loads(answer)

@@ -130,3 +130,16 @@ def test_server_connect_in_process_answers_every_hostile_line(model: Path) -> No
     done = _run(["server", "connect", "--no-start", "--model", str(model)],
                 b"".join(line + b"\n" for line in lines))
     _check_transcript(lines, done)
+
+
+def test_the_client_sends_text_holding_a_lone_surrogate_and_gets_an_error(
+    model: Path, run_server: Start
+) -> None:
+    from aprender_shell.service.client import Client
+
+    run_server(model)
+    with Client(timeout=WAIT) as client:
+        answer = client.request({"prefix": "git \udcff", "id": 5})
+        assert answer == {"error": "'prefix' holds an invalid character (lone surrogate)",
+                          "id": 5}
+        assert client.request({"prefix": "make"})["suggestions"][0]["text"] == "make test"
