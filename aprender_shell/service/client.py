@@ -80,7 +80,7 @@ class Client:
 
     def request(self, request: dict[str, Any]) -> dict[str, Any]:
         """Send ``request``; return the server's answer (which may be ``{"error": ...}``)."""
-        # ASCII: a lone surrogate in a caller's text travels as a \\u escape, never raises here.
+        # ASCII: a lone surrogate in a caller's text travels as a \uXXXX escape, never raises.
         line = json.dumps(request, separators=(",", ":")).encode("ascii")
         answer = self.request_line(line)
         try:
