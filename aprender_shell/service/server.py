@@ -217,7 +217,7 @@ class Server:
                         with contextlib.suppress(OSError):
                             os.read(self._wake_read, 512)
                     else:
-                        self._service(key.data, mask)
+                        self._service_safely(key.data, mask)
                 self._save_if_due()
                 self._close_idle_connections()
                 if time.monotonic() - self._last_activity >= self.idle_timeout:
@@ -283,6 +283,14 @@ class Server:
             self._connections[sock.fileno()] = connection
             self._selector.register(sock, selectors.EVENT_READ, connection)
             self._last_activity = now
+
+    def _service_safely(self, connection: _Connection, mask: int) -> None:
+        try:
+            self._service(connection, mask)
+        except Exception as error:  # noqa: BLE001 - one connection must never end the server
+            self._log(f"dropped a connection after an internal error: "
+                      f"{type(error).__name__}: {error}")
+            self._drop(connection)
 
     def _service(self, connection: _Connection, mask: int) -> None:
         if mask & selectors.EVENT_READ:

@@ -169,3 +169,44 @@ def _status() -> dict[str, object]:
         status = client.request({"status": True})["status"]
     assert isinstance(status, dict)
     return {**status, "connections": int(status["connections"]) - 1}
+
+
+def test_an_internal_error_in_one_connection_drops_it_and_the_server_goes_on(
+    model: Path, tmp_path: Path
+) -> None:
+    """In-process, with a session that fails on one request in a way no real request can
+    (``handle_bytes`` itself never raises): the server must still outlive it."""
+    from aprender_shell.model.predictor import Predictor
+    from aprender_shell.service.protocol import Session
+    from aprender_shell.service.server import Server
+
+    class Exploding(Session):
+        def handle_bytes(self, line: bytes) -> bytes:
+            if b"explode" in line:
+                raise MemoryError("a stand-in for anything unforeseen")
+            return super().handle_bytes(line)
+
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    address = tmp_path / "s.sock"
+    listener.bind(str(address))
+    listener.listen()
+    logged: list[str] = []
+    session = Exploding(lambda: Predictor.open(model), model_path=model)
+    server = Server(session, listener, idle_timeout=WAIT, log=logged.append)
+    thread = threading.Thread(target=server.serve_forever)
+    thread.start()
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(WAIT)
+            sock.connect(str(address))
+            sock.sendall(b'{"prefix":"explode"}\n')
+            assert sock.recv(100) == b""  # dropped, not answered with half a line
+        with Client(address, timeout=WAIT) as client:
+            assert texts(client.request({"prefix": "make"})) == ["make test"]
+        assert any("MemoryError" in line for line in logged), logged
+    finally:
+        server.stop("test over")
+        thread.join(WAIT)
+        session.close()
+        listener.close()
+    assert not thread.is_alive()
