@@ -53,9 +53,9 @@ def train(
             history_marks=marks,
             progress=progress,
         )
-    from aprender_shell.model.journal import journal_path
+    from aprender_shell.model.update import reset_journal
 
-    journal_path(path).unlink(missing_ok=True)
+    reset_journal(path)
     _print_training(report, sources)
 
 
@@ -93,14 +93,19 @@ def update(histories: tuple[Path, ...], model: Path | None, memory_limit: float 
         )
     for line in result.notes:
         click.echo(line)
-    if result.report is None:
+    if not result.changed:
         click.echo("No new commands since the last training; the model is unchanged.")
         return
     plural = "" if result.new_commands == 1 else "s"
     click.echo(
         f"Learned {result.new_commands} new command{plural}; the model now has "
-        f"{result.report.commands} commands ({human_bytes(result.report.model_bytes)})."
+        f"{result.total_commands} commands ({human_bytes(result.model_bytes)})."
     )
+    if result.already_recorded:
+        click.echo(f"({result.already_recorded} of them had already been learned as your "
+                   "shells recorded them; counted once.)")
+    if result.compacted is not None:
+        click.echo("Retrained the model on everything learned since training (compacted).")
 
 
 
