@@ -167,8 +167,9 @@ class Journal:
                 before = os.fstat(fd).st_size
                 try:
                     written = os.write(fd, data)
-                    if written != len(data):
-                        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                    while written < len(data):
+                        # A short write: the next one says why (or finishes the line).
+                        written += os.write(fd, data[written:]) or _no_space()
                 except OSError:
                     # A partial line would swallow the next record: take it back.
                     with contextlib.suppress(OSError):
@@ -336,6 +337,10 @@ class Journal:
         with self.exclusive() as state:
             if state.generation != self.generation:
                 self.write((), None)
+
+
+def _no_space() -> int:
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
 def _open_append(path: Path) -> int:

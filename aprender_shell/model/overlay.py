@@ -24,13 +24,14 @@ from aprender_shell.model.segments import CommandStats
 OVERLAY_SHARE = 4
 # Of the overlay's budget, what learned commands, transitions and folders may each hold.
 COMMAND_SHARE, TRANSITION_SHARE, FOLDER_SHARE = 0.6, 0.25, 0.15
-# Per-entry costs beyond the text itself, measured with tracemalloc on CPython 3.9 to 3.12
-# (tests/model/test_overlay.py checks the budget holds): an ordered-dict entry with its
-# link, the _Learned record with two floats and its ints, a sorted-list slot.
-COMMAND_COST = 360
-# A predecessor's (or folder's) Counter and ordered-dict entry; one item in such a Counter.
-COUNTER_COST = 360
-ITEM_COST = 120
+# Per-entry costs beyond the text itself, measured with tracemalloc on CPython 3.11 (257,
+# about 270 and 50 bytes) and rounded up (tests/model/test_overlay.py checks the budget
+# holds): an ordered-dict entry with its link, the _Learned record with two floats and its
+# ints, a sorted-list slot; a predecessor's (or folder's) Counter and ordered-dict entry;
+# one item in such a Counter.
+COMMAND_COST = 300
+COUNTER_COST = 320
+ITEM_COST = 80
 # Successors kept per predecessor and commands per folder: the rarest give way.
 MAX_SUCCESSORS = 32
 MAX_PER_FOLDER = 64
