@@ -40,22 +40,25 @@ def train(
 ) -> None:
     """Train the model on your shell history."""
     from aprender_shell.model.train import train_model
+    from aprender_shell.model.update import retrain
 
     limit = memory_bytes(memory_limit)
     entries, marks, sources = load_history(histories)
     path = model_path(model)
+    read = [Path(str(mark["path"])) for mark in marks]
     with progress_bar("Training") as progress:
-        report = train_model(
-            entries,
+        report = retrain(
             path,
-            ngram=ngram,
-            memory_limit=limit,
-            history_marks=marks,
-            progress=progress,
+            read,
+            lambda target: train_model(
+                entries,
+                target,
+                ngram=ngram,
+                memory_limit=limit,
+                history_marks=marks,
+                progress=progress,
+            ),
         )
-    from aprender_shell.model.update import reset_journal
-
-    reset_journal(path)
     _print_training(report, sources)
 
 

@@ -26,13 +26,13 @@ import contextlib
 import os
 import sys
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from aprender_shell.bundle import BundleError, PagedBundle
-from aprender_shell.errors import UsageError
+from aprender_shell.errors import AprenderError, UsageError
 from aprender_shell.history.files import find_history_files
 from aprender_shell.history.formats import HistoryEntry
 from aprender_shell.history.marks import HistoryMark, new_entries_since
@@ -90,6 +90,77 @@ def _index_of(model_path: Path) -> dict[str, Any]:
 def reset_journal(model_path: Path) -> None:
     """Start the journal afresh for the model just trained at ``model_path``."""
     Journal(model_path, str(_index_of(model_path)["generation"])).reset()
+
+
+def retrain(
+    model_path: Path,
+    histories: Sequence[Path],
+    train: Callable[[Path], TrainReport],
+) -> TrainReport:
+    """Run ``train`` (writing the model at the path it is given) and put the new model in
+    place, keeping the journal's live records the retrained histories do not hold.
+
+    A record the shells sent after the last ``update`` is in the new model only if its shell
+    wrote it to a history file since: those are reconciled with what the histories gained
+    since their marks (as ``update`` does) and dropped; the others, and everything appended
+    while training, start the new model's journal. The model and its journal are replaced
+    under the journal's lock, so no record acknowledged meanwhile is lost.
+    """
+    carried: list[Record] = []
+    snapshot: JournalState | None = None
+    old: Journal | None = None
+    try:
+        index = _index_of(model_path)
+    except AprenderError:
+        index = None  # no model yet, or one we cannot read: nothing to keep
+    if index is not None:
+        old = Journal(model_path, str(index["generation"]))
+        try:
+            snapshot = old.read()
+        except AprenderError:
+            old = None  # a journal of a newer aprender-shell: training starts afresh
+            snapshot = JournalState()
+        pending = [r for r in snapshot.records if r.get("src") != "history" and not r.get("seen")]
+        if pending:
+            marks_list = snapshot.marks if snapshot.marks is not None else index.get("history", [])
+            gained = _gained_since(marks_list, histories)
+            reconcile(pending, gained)
+            carried = [dict(r) for r in pending if not r.get("seen")]
+    staging = model_path.with_name(f".{model_path.name}.{os.getpid()}.train.tmp")
+    try:
+        report = train(staging)
+        report.model_path = model_path
+        generation = str(_index_of(staging)["generation"])
+        with Journal(model_path, generation).exclusive() as state:
+            appended: list[Record] = []
+            if old is not None and snapshot is not None:
+                now = old.read()
+                if now.identity == snapshot.identity and now.generation == snapshot.generation:
+                    appended = now.records[len(snapshot.records) :]
+                elif now.generation == snapshot.generation:
+                    # Rewritten meanwhile (update, forget): carry only what it still holds.
+                    still = {(r["c"], r.get("t")) for r in now.records}
+                    carried = [r for r in carried if (r["c"], r.get("t")) in still]
+            os.replace(staging, model_path)
+            if state.generation != generation:
+                Journal(model_path, generation).write(carried + appended, None)
+        return report
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            staging.unlink()
+
+
+def _gained_since(marks_list: Sequence[Any], histories: Sequence[Path]) -> list[HistoryEntry]:
+    """What ``histories`` gained since their marks (every entry of a file without one)."""
+    marks = {}
+    for mark in marks_list:
+        with contextlib.suppress(KeyError, TypeError, ValueError):
+            marks[str(mark["path"])] = HistoryMark.from_dict(mark)
+    gained: list[HistoryEntry] = []
+    for path in histories:
+        with contextlib.suppress(AprenderError, OSError):
+            gained.extend(new_entries_since(Path(path), marks.get(str(path)))[0])
+    return gained
 
 
 def update_model(
