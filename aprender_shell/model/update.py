@@ -332,9 +332,9 @@ def _size(path: Path) -> int:
         return 0
 
 
-def journal_state(model_path: Path) -> JournalState:
-    """The journal of the model at ``model_path`` as it stands (for tests and ``stats``)."""
-    return Journal(model_path, str(_index_of(model_path)["generation"])).read()
+def journal_for(model_path: Path) -> Journal:
+    """The journal of the model now at ``model_path`` (``forget`` calls its ``rewrite``)."""
+    return Journal(model_path, str(_index_of(model_path)["generation"]))
 
 
 def index_commands(index: dict[str, Any]) -> int:
