@@ -46,10 +46,10 @@ from aprender_shell.model.train import Progress, TrainReport, clean_commands, de
 # times are this close (history files without timestamps match by order alone).
 RECONCILE_WINDOW = 24 * 3600
 # Compact once the journal's distinct commands fill this share of the overlay's budget, or
-# once it holds more records than this share of the trained commands (and at least the floor).
+# once it holds this many records: every query process that opens the model (a cold
+# 'suggest') reads the whole journal.
 COMPACT_OVERLAY_SHARE = 0.75
-COMPACT_RECORD_SHARE = 0.5
-COMPACT_MIN_RECORDS = 20_000
+COMPACT_MAX_RECORDS = 5_000
 
 
 @dataclass
@@ -268,9 +268,8 @@ def _recorded_at(record: Record) -> int:
 def needs_compaction(
     index: dict[str, Any], records: Sequence[Record], memory_limit: int | None
 ) -> bool:
-    """Whether the journal outgrew what the overlay holds, or a share of the model."""
-    trained = int(index.get("total_commands", 0))
-    if len(records) > max(COMPACT_MIN_RECORDS, int(trained * COMPACT_RECORD_SHARE)):
+    """Whether the journal outgrew what the overlay holds, or ``COMPACT_MAX_RECORDS``."""
+    if len(records) > COMPACT_MAX_RECORDS:
         return True
     limit = memory_limit or DEFAULT_MEMORY_LIMIT
     budget = overlay_budget(limit) * COMMAND_SHARE * COMPACT_OVERLAY_SHARE

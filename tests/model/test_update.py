@@ -121,8 +121,7 @@ def test_update_compacts_once_the_journal_outgrows_its_bound(
     trained: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     model, history = trained
-    monkeypatch.setattr(update, "COMPACT_MIN_RECORDS", 3)
-    monkeypatch.setattr(update, "COMPACT_RECORD_SHARE", 0.01)
+    monkeypatch.setattr(update, "COMPACT_MAX_RECORDS", 3)
     with Predictor.open(model) as predictor:
         old_generation = predictor.index["generation"]
         predictor.record("helm list")
