@@ -29,18 +29,19 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from aprender_shell.bundle import BundleError, PagedBundle
 from aprender_shell.errors import AprenderError, UsageError
 from aprender_shell.history.files import find_history_files
 from aprender_shell.history.formats import HistoryEntry
 from aprender_shell.history.marks import HistoryMark, new_entries_since
+from aprender_shell.model.corpus import decode_chunk
+from aprender_shell.model.index import ModelIndex
 from aprender_shell.model.journal import Journal, JournalState, Record
 from aprender_shell.model.layout import DEFAULT_MEMORY_LIMIT
 from aprender_shell.model.overlay import COMMAND_COST, COMMAND_SHARE, overlay_budget
 from aprender_shell.model.predictor import open_model_bundle, read_index
-from aprender_shell.model.train import Progress, TrainReport, clean_commands, decode_corpus
+from aprender_shell.model.train import Progress, TrainReport, clean_commands
 
 # A live record and the history line of the same command are one command run when their
 # times are this close (history files without timestamps match by order alone).
@@ -68,28 +69,23 @@ class UpdateResult:
         return self.new_commands > 0
 
 
-def _read_corpus(bundle: PagedBundle, index: dict[str, Any], path: Path) -> list[HistoryEntry]:
+def _read_corpus(bundle: PagedBundle, index: ModelIndex, path: Path) -> list[HistoryEntry]:
     """The command sequence the model was trained on, one corpus entry in memory at a time."""
     corpus: list[HistoryEntry] = []
-    try:
-        for name in index["corpus"]:
-            corpus.extend(decode_corpus(bundle.get_model(name)))
-            bundle.evict(name)
-    except (KeyError, TypeError, ValueError) as error:
-        raise BundleError(
-            f"model {path} cannot be updated ({error}): retrain with 'aprender-shell train'"
-        ) from error
+    for chunk in index.corpus:
+        corpus.extend(decode_chunk(bundle.get_model(chunk.name), chunk, f"model {path}"))
+        bundle.evict(chunk.name)
     return corpus
 
 
-def _index_of(model_path: Path) -> dict[str, Any]:
+def _index_of(model_path: Path) -> ModelIndex:
     with open_model_bundle(model_path, DEFAULT_MEMORY_LIMIT) as bundle:
         return read_index(bundle, model_path)  # the same checks as every query
 
 
 def reset_journal(model_path: Path) -> None:
     """Start the journal afresh for the model just trained at ``model_path``."""
-    Journal(model_path, str(_index_of(model_path)["generation"])).reset()
+    Journal(model_path, _index_of(model_path).generation).reset()
 
 
 def retrain(
@@ -114,7 +110,7 @@ def retrain(
     except AprenderError:
         index = None  # no model yet, or one we cannot read: nothing to keep
     if index is not None:
-        old = Journal(model_path, str(index["generation"]))
+        old = Journal(model_path, index.generation)
         try:
             snapshot = old.read()
         except AprenderError:
@@ -122,7 +118,7 @@ def retrain(
             snapshot = JournalState()
         pending = [r for r in snapshot.records if r.get("src") != "history" and not r.get("seen")]
         if pending:
-            marks_list = snapshot.marks if snapshot.marks is not None else index.get("history", [])
+            marks_list = snapshot.marks if snapshot.marks is not None else index.history
             gained = _gained_since(marks_list, histories)
             reconcile(pending, gained)
             carried = [dict(r) for r in pending if not r.get("seen")]
@@ -130,7 +126,7 @@ def retrain(
     try:
         report = train(staging)
         report.model_path = model_path
-        generation = str(_index_of(staging)["generation"])
+        generation = _index_of(staging).generation
         with Journal(model_path, generation).exclusive() as state:
             appended: list[Record] = []
             if old is not None and snapshot is not None:
@@ -150,7 +146,9 @@ def retrain(
             staging.unlink()
 
 
-def _gained_since(marks_list: Sequence[Any], histories: Sequence[Path]) -> list[HistoryEntry]:
+def _gained_since(
+    marks_list: Sequence[dict[str, object]], histories: Sequence[Path]
+) -> list[HistoryEntry]:
     """What ``histories`` gained since their marks (every entry of a file without one)."""
     marks = {}
     for mark in marks_list:
@@ -175,17 +173,18 @@ def update_model(
     rotated. Reads the model's index only; the corpus is read when compacting.
     """
     index = _index_of(model_path)
-    generation = str(index["generation"])
+    generation = index.generation
     journal = Journal(model_path, generation)
     before = journal.read()
-    marks_list = before.marks if before.marks is not None else index.get("history", [])
+    marks_list = before.marks if before.marks is not None else index.history
     try:
         marks = {str(m["path"]): HistoryMark.from_dict(m) for m in marks_list}
     except (KeyError, TypeError, ValueError) as error:
+        where = "journal" if before.marks is not None else "index"
         raise BundleError(
-            f"model {model_path} has damaged history marks ({error}): "
+            f"model {model_path} has a damaged {where} (history mark: {error}): "
             "retrain with 'aprender-shell train'"
-        ) from error
+        ) from None
     paths = [Path(p) for p in histories] or [Path(p) for p in marks]
     if not paths:
         found = find_history_files([])
@@ -219,7 +218,7 @@ def update_model(
         journal.write(records, kept_marks + new_marks)
     result = UpdateResult(
         new_commands=len(added),
-        total_commands=int(index.get("total_commands", 0)) + len(records),
+        total_commands=index.total_commands + len(records),
         model_bytes=_size(model_path) + _size(journal.path),
         already_recorded=matched,
         notes=notes,
@@ -266,7 +265,7 @@ def _recorded_at(record: Record) -> int:
 
 
 def needs_compaction(
-    index: dict[str, Any], records: Sequence[Record], memory_limit: int | None
+    index: ModelIndex, records: Sequence[Record], memory_limit: int | None
 ) -> bool:
     """Whether the journal outgrew what the overlay holds, or ``COMPACT_MAX_RECORDS``."""
     if len(records) > COMPACT_MAX_RECORDS:
@@ -279,7 +278,7 @@ def needs_compaction(
 
 def compact(
     model_path: Path,
-    index: dict[str, Any],
+    index: ModelIndex,
     journal: Journal,
     memory_limit: int | None,
     progress: Progress | None,
@@ -292,19 +291,20 @@ def compact(
     with open_model_bundle(model_path, DEFAULT_MEMORY_LIMIT) as bundle:
         corpus = _read_corpus(bundle, index, model_path)
     corpus.extend(HistoryEntry(r["c"], _stamp(r)) for r in snapshot.records)
-    marks = snapshot.marks if snapshot.marks is not None else list(index.get("history", []))
+    marks = snapshot.marks if snapshot.marks is not None else list(index.history)
     staging = model_path.with_name(f".{model_path.name}.{os.getpid()}.compact.tmp")
     try:
         report = train_model(
             corpus,
             staging,
-            ngram=int(index["ngram"]),
-            memory_limit=memory_limit or int(index.get("memory_limit", 0)) or None,
+            ngram=index.ngram,
+            memory_limit=memory_limit or index.memory_limit,
+            source=index.source,
             history_marks=marks,
             progress=progress,
         )
         report.model_path = model_path
-        generation = str(_index_of(staging)["generation"])
+        generation = _index_of(staging).generation
         with journal.exclusive() as state:
             if state.identity != snapshot.identity or state.generation != snapshot.generation:
                 return None
@@ -333,8 +333,8 @@ def _size(path: Path) -> int:
 
 def journal_for(model_path: Path) -> Journal:
     """The journal of the model now at ``model_path`` (``forget`` calls its ``rewrite``)."""
-    return Journal(model_path, str(_index_of(model_path)["generation"]))
+    return Journal(model_path, _index_of(model_path).generation)
 
 
-def index_commands(index: dict[str, Any]) -> int:
-    return int(index.get("total_commands", 0))
+def index_commands(index: ModelIndex) -> int:
+    return index.total_commands
