@@ -43,7 +43,7 @@ def test_a_record_is_in_the_file_when_record_returns(model: Path) -> None:
         # No save, no close: another reader already sees it.
         header, record = lines(model)
         assert header == {"journal": JOURNAL_VERSION,
-                          "generation": predictor.index["generation"]}
+                          "generation": predictor.index.generation}
         assert record["c"] == "terraform plan" and record["cwd"] == "/infra"
         assert record["prev"] == "cd /infra" and record["exit"] == 0
         with Predictor.open(model) as other:
@@ -74,7 +74,7 @@ def test_a_newer_journal_version_is_refused_with_one_clear_line(model: Path) -> 
 
 def test_a_version_0_journal_is_read_and_upgraded_by_compaction(model: Path) -> None:
     with Predictor.open(model) as predictor:
-        generation = predictor.index["generation"]
+        generation = predictor.index.generation
     old = [{"g": generation, "c": "cargo build", "cwd": None, "exit": 0, "prev": None, "t": 1},
            {"g": "an-older-model", "c": "cargo clean", "t": 1},
            {"g": generation, "c": "cargo test", "cwd": "/src", "exit": 0, "prev": "cargo build",

@@ -40,7 +40,7 @@ def distinct(count: int) -> list[str]:
 
 def write_journal(model: Path, commands: list[str]) -> None:
     with Predictor.open(model) as predictor:
-        generation = predictor.index["generation"]
+        generation = predictor.index.generation
     header = {"journal": 1, "generation": generation}
     body = "".join(json.dumps({"c": c, "prev": "ls", "cwd": f"/d{n % 500}", "t": 1}) + "\n"
                    for n, c in enumerate(commands))

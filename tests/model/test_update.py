@@ -123,14 +123,14 @@ def test_update_compacts_once_the_journal_outgrows_its_bound(
     model, history = trained
     monkeypatch.setattr(update, "COMPACT_MAX_RECORDS", 3)
     with Predictor.open(model) as predictor:
-        old_generation = predictor.index["generation"]
+        old_generation = predictor.index.generation
         predictor.record("helm list")
     append_history(history, ["kubectl get pods", "kubectl logs web", "helm list", "k9s"])
     result = update_model(model)
     assert result.compacted is not None
     assert result.total_commands == len(TRAINED) + 4
     with Predictor.open(model) as predictor:
-        assert predictor.index["generation"] != old_generation
+        assert predictor.index.generation != old_generation
         assert predictor.stats().total_commands == len(TRAINED) + 4
         assert predictor.stats().learned_commands == 0  # all in the bundle now
     assert records(model) == []

@@ -86,7 +86,7 @@ def test_kill_9_at_random_moments_while_compacting_leaves_a_loadable_journal(
     model: Path, run_server: Start
 ) -> None:
     with Predictor.open(model) as predictor:
-        generation = predictor.index["generation"]
+        generation = predictor.index.generation
     commands = [f"cargo run --bin tool{n}" for n in range(20_000)]
     header = json.dumps({"journal": 1, "generation": generation})
     journal_path(model).write_text(
