@@ -310,8 +310,15 @@ class Journal:
             self.write(records, state.marks)
         return len(records)
 
-    def rewrite(self, keep: Callable[[Record], bool]) -> int:
+    def rewrite(
+        self,
+        keep: Callable[[Record], bool],
+        change: Callable[[Record], Record] | None = None,
+    ) -> int:
         """Remove every record for which ``keep`` is false; returns how many were removed.
+
+        ``change``, if given, maps each kept record to what is written instead (for example
+        without a ``"prev"`` that must go too).
 
         Holds the same lock as every writer, so no record appended meanwhile is lost; a
         running server sees the file replaced and reloads the model at its next request.
@@ -323,7 +330,9 @@ class Journal:
                 return 0  # another model's journal: not ours to edit
             kept = [record for record in state.records if keep(record)]
             removed = len(state.records) - len(kept)
-            if removed:
+            if change is not None:
+                kept = [change(dict(record)) for record in kept]
+            if kept != state.records:
                 self.write(kept, state.marks)
         return removed
 

@@ -125,6 +125,18 @@ def test_rewrite_removes_matching_records_under_the_writers_lock(model: Path) ->
     assert [line.get("c") for line in lines(model)[1:]] == ["ls", "make", "make test"]
     with Predictor.open(model) as predictor:
         assert texts(predictor, "ssh") == []
+        predictor.record("ssh prod", prev=["make test"])
+        predictor.record("uptime", prev=["ssh prod"])
+
+    def without_ssh(record: dict[str, object]) -> dict[str, object]:
+        if str(record.get("prev", "")).startswith("ssh"):
+            del record["prev"]
+        return record
+
+    with Predictor.open(model) as predictor:
+        removed = predictor.journal.rewrite(lambda r: not r["c"].startswith("ssh"), without_ssh)
+    assert removed == 1
+    assert [(r.get("c"), r.get("prev")) for r in lines(model)[1:]][-1] == ("uptime", None)
 
 
 def test_a_failed_write_is_taken_back_and_raised(model: Path, tmp_path: Path) -> None:
