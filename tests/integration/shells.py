@@ -25,6 +25,8 @@ from typing import Any
 import pexpect  # type: ignore[import-untyped]
 import pytest
 
+from aprender_shell.service import lines
+
 # Generous bounds on waits on a shared machine; nothing here measures time.
 TIMEOUT = 30
 PACE = 0.2  # seconds between keys a test types one by one
@@ -143,7 +145,9 @@ class FakeServer:
         class Handler(socketserver.StreamRequestHandler):
             def handle(self) -> None:
                 for raw in self.rfile:
-                    request = json.loads(raw)
+                    text = raw.decode("utf-8")
+                    line_form = lines.is_line_form(text)
+                    request = lines.parse(text) if line_form else json.loads(text)
                     with fake._lock:
                         fake.requests.append(request)
                     if "status" in request:
@@ -154,7 +158,11 @@ class FakeServer:
                         delay, text = fake.answers.get(request.get("prefix"), (0.0, ""))
                         time.sleep(delay)
                         answer = {"suggestions": [{"text": text, "score": 1.0}] if text else []}
-                    self.wfile.write(json.dumps(answer).encode() + b"\n")
+                    if line_form:
+                        reply = lines.encode(answer, request.get("id", ""))
+                    else:
+                        reply = json.dumps(answer)
+                    self.wfile.write(reply.encode() + b"\n")
                     self.wfile.flush()
 
         class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
