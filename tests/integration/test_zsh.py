@@ -1,0 +1,225 @@
+"""zsh as a person uses it: the grey ghost text, each way of accepting it, the empty line.
+
+The probe key (``^Xh``, bound in every session's rc file) shows ``region_highlight``,
+``BUFFER`` and ``POSTDISPLAY`` as zle holds them, so a test reads the real highlight state
+instead of guessing it from the screen.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.shells import PROMPT, Home, ZshSession, ZshViSession, session
+from tests.integration.terminal import DEFAULT, Screen
+
+pytestmark = pytest.mark.slow
+
+TYPED = "git c"
+GHOST = "ommit -m fix"
+
+
+def ran(output: str) -> list[str]:
+    """The commands the fake ``git`` saw (zle -M messages leave escapes before its lines)."""
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output)
+    return re.findall(r"^MARKER (git.*?)\s*$", plain, re.M)
+
+
+def wait_for_ghost(shell: ZshSession, ghost: str) -> None:
+    """Probe until the ghost text is ``ghost`` (the answer arrives asynchronously)."""
+    deadline = time.monotonic() + 30
+    while True:
+        probe = shell.probe()
+        if probe.ghost == ghost:
+            return
+        assert time.monotonic() < deadline, f"the ghost text stayed {probe.ghost!r}"
+        time.sleep(0.2)
+
+
+def assert_clean(shell: ZshSession) -> None:
+    """Nothing of the typed line is painted; only the ghost text after it may be."""
+    probe = shell.probe()
+    assert probe.painted_over_the_line() == [], probe
+    assert len(probe.highlights) <= (1 if probe.ghost else 0), probe
+
+
+def assert_plain_in_scrollback(shell: ZshSession, prompt: int) -> None:
+    """The command line of prompt number ``prompt`` stays on screen in the default colour."""
+    screen = Screen().feed(shell.seen)
+    start = f"<{prompt}>{PROMPT}"
+    rows = screen.rows_with(start)
+    assert rows, f"prompt {prompt} is not on the screen"
+    colours = screen.colours_after(rows[-1], start)
+    assert colours and set(colours.values()) == {DEFAULT}, colours
+
+
+@pytest.fixture
+def trained(tmp_path: Path) -> Home:
+    home = Home(tmp_path)
+    home.train()
+    home.start_server()
+    return home
+
+
+# Each accept key: what it sends and what is then typed (the line that results is checked).
+ACCEPT_KEYS = {
+    "right": ("\x1b[C", "git commit -m fix"),
+    "end": ("\x1b[F", "git commit -m fix"),
+    # zsh's forward-word stops at the start of the next word, after the blank.
+    "alt-f": ("\x1bf", "git commit "),
+    "ctrl-right": ("\x1b[1;5C", "git commit "),
+}
+
+
+class TestGhostTextStaysOnTheGhost:
+    kind: type[ZshSession] = ZshSession
+
+    @pytest.fixture
+    def shell(self, trained: Home) -> Iterator[ZshSession]:
+        with session(self.kind, trained) as started:
+            assert isinstance(started, ZshSession)
+            yield started
+
+    @pytest.mark.parametrize("key", sorted(ACCEPT_KEYS))
+    @pytest.mark.parametrize("pace", [0.15, 0.0], ids=["human-speed", "burst"])
+    def test_accepted_and_later_text_is_not_grey(
+        self, shell: ZshSession, key: str, pace: float
+    ) -> None:
+        sequence, accepted = ACCEPT_KEYS[key]
+        shell.type_slowly(TYPED, pace)
+        wait_for_ghost(shell, GHOST)
+        assert_clean(shell)
+        shell.send(sequence)
+        time.sleep(0.3)
+        assert shell.probe().buffer == accepted
+        assert_clean(shell)
+        shell.type_slowly(" x", 0.15)
+        assert shell.probe().buffer == accepted + " x"
+        assert_clean(shell)
+        prompt = shell.prompts
+        output = shell.enter()
+        assert ran(output) == [" ".join((accepted + " x").split())], repr(output)
+        assert_plain_in_scrollback(shell, prompt)
+        shell.close()
+        shell.assert_quiet()
+
+    def test_accept_and_run_runs_the_whole_suggestion_without_grey(
+        self, shell: ZshSession
+    ) -> None:
+        shell.type_slowly(TYPED)
+        wait_for_ghost(shell, GHOST)
+        prompt = shell.prompts
+        shell.send("\x18e")
+        output = shell.expect_prompt()
+        assert ran(output) == ["git commit -m fix"]
+        assert_plain_in_scrollback(shell, prompt)
+        assert_clean(shell)
+        shell.close()
+        shell.assert_quiet()
+
+    def test_deleting_and_retyping_leaves_one_highlight(self, shell: ZshSession) -> None:
+        # Each answer moves the ghost; backspace and retype shift what zsh keeps.
+        shell.type_slowly("git ch")
+        wait_for_ghost(shell, "eckout main")
+        shell.type_slowly("\x7f\x7fc")
+        wait_for_ghost(shell, GHOST)
+        assert_clean(shell)
+        shell.send("\x1b[C")
+        time.sleep(0.3)
+        assert_clean(shell)
+        assert ran(shell.enter()) == ["git commit -m fix"]
+        shell.close()
+        shell.assert_quiet()
+
+
+class TestGhostTextInViMode(TestGhostTextStaysOnTheGhost):
+    kind = ZshViSession
+
+    @pytest.mark.parametrize("key", sorted(ACCEPT_KEYS))
+    @pytest.mark.parametrize("pace", [0.15, 0.0], ids=["human-speed", "burst"])
+    def test_accepted_and_later_text_is_not_grey(
+        self, shell: ZshSession, key: str, pace: float
+    ) -> None:
+        if key in ("alt-f", "ctrl-right", "end"):
+            pytest.skip("emacs-mode keys; vi mode's own are tested below")
+        super().test_accepted_and_later_text_is_not_grey(shell, key, pace)
+
+    @pytest.mark.parametrize(
+        ("keys", "accepted"), [("A", "git commit -m fix"), ("w", "git commit -")],
+        ids=["A", "w"],
+    )
+    def test_normal_mode_accepts_leave_no_grey(
+        self, shell: ZshSession, keys: str, accepted: str
+    ) -> None:
+        shell.type_slowly(TYPED)
+        wait_for_ghost(shell, GHOST)
+        shell.send("\x1b")
+        time.sleep(0.3)
+        shell.send(keys)
+        time.sleep(0.3)
+        if keys == "w":
+            shell.send("a")
+            time.sleep(0.3)
+        assert shell.probe().buffer == accepted
+        assert_clean(shell)
+        shell.type_slowly("!")
+        assert_clean(shell)
+        prompt = shell.prompts
+        output = shell.enter()
+        assert ran(output) == [accepted + "!"]
+        assert_plain_in_scrollback(shell, prompt)
+        shell.close()
+        shell.assert_quiet()
+
+
+ALTERNATING = ["git add -A", "git commit -m wip"] * 30
+
+
+class TestEmptyLine:
+    def test_the_next_command_is_shown_on_an_empty_line_and_right_takes_it(
+        self, tmp_path: Path
+    ) -> None:
+        home = Home(tmp_path)
+        home.train(ALTERNATING)
+        with session(ZshSession, home) as shell:
+            assert isinstance(shell, ZshSession)
+            assert ran(shell.run("git add -A")) == ["git add -A"]
+            wait_for_ghost(shell, "git commit -m wip")
+            probe = shell.probe()
+            assert probe.buffer == ""
+            assert [entry.split()[:2] for entry in probe.highlights] == [["0", "17"]]
+            shell.send("\x1b[C")
+            time.sleep(0.3)
+            assert_clean(shell)
+            assert ran(shell.enter()) == ["git commit -m wip"]
+            shell.close()
+            shell.assert_quiet()
+
+    def test_a_setting_turns_it_off(self, tmp_path: Path) -> None:
+        home = Home(tmp_path)
+        home.train(ALTERNATING)
+        with session(ZshSession, home) as shell:
+            assert isinstance(shell, ZshSession)
+            shell.run("APRENDER_SHELL_EMPTY_LINE=0")
+            shell.run("git add -A")
+            # A suggestion for a typed line still comes, so the server did answer by then.
+            shell.type_slowly("git c")
+            wait_for_ghost(shell, "ommit -m wip")
+            shell.send("\x15")
+            time.sleep(0.5)
+            assert shell.probe().ghost == ""
+            shell.close()
+            shell.assert_quiet()
+
+
+class ZshWithoutMemoSession(ZshSession):
+    # What zsh before 5.9 does: no memo field, so the entry is found by how far zsh moved it.
+    rc_after = ["_aprender_memo=''"]
+
+
+class TestGhostTextWithoutMemo(TestGhostTextStaysOnTheGhost):
+    kind = ZshWithoutMemoSession
