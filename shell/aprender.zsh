@@ -20,7 +20,8 @@
 #   APRENDER_SHELL_EMPTY_LINE    set to 0 to show nothing on an empty line (default: the likely
 #                                next command is shown there)
 #   APRENDER_SHELL_RECORD_SPACE  set to 1 to learn commands typed with a leading space too
-#   APRENDER_SHELL_TIMEOUT       seconds the zsh-autosuggestions strategy waits (default: 0.5)
+#   APRENDER_SHELL_TIMEOUT       seconds the zsh-autosuggestions strategy waits for an answer
+#                                (default: 0.5 in its synchronous mode, 2 in its async worker)
 #   APRENDER_SHELL_DISABLE       set to stop suggesting and recording in this shell
 #   APRENDER_SHELL_DEBUG         set to see why a suggestion could not be fetched
 
@@ -450,8 +451,10 @@ _zsh_autosuggest_strategy_aprender() {
 # REPLY=the top suggestion for prefix $1, asked and answered before returning (a round trip of
 # at most APRENDER_SHELL_TIMEOUT seconds); fails when there is none.
 _aprender_ask() {
-  local fd id
+  local fd id timeout=${APRENDER_SHELL_TIMEOUT:-0.5}
   if (( ZSH_SUBSHELL )); then
+    # Waiting costs the user nothing here, and a busy machine may answer late.
+    timeout=${APRENDER_SHELL_TIMEOUT:-2}
     # zsh-autosuggestions' async worker, ended at the next key: a connection of its own, so
     # that no answer meant for another request is read, or left unread, on the shell's socket.
     [[ -S $_aprender_shell_socket ]] && _aprender_trusted $_aprender_shell_socket || return 1
@@ -470,11 +473,11 @@ _aprender_ask() {
   print -r -u $fd -- "$REPLY" 2>/dev/null || return 1
   local line
   # Skip what other requests left on a shared socket (records' "ok", older answers).
-  while IFS= read -t ${APRENDER_SHELL_TIMEOUT:-0.5} -r -u $fd line; do
+  while IFS= read -t $timeout -r -u $fd line; do
     _aprender_answer_text "$line" $id && return 0
     [[ $line == (suggestions|error)$'\t'$id(|$'\t'*) ]] && return 1
   done
-  _aprender_debug "no answer within ${APRENDER_SHELL_TIMEOUT:-0.5} s"
+  _aprender_debug "no answer within $timeout s"
   return 1
 }
 

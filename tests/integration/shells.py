@@ -309,7 +309,7 @@ class ZshSession(Session):
         'git() { print -r -- "MARKER git $*"; }',
         # A key that shows the line editor's state: what is painted how, typed and suggested.
         "_probe() { zle -M \"HL<${(j:;:)${region_highlight//memo=aprender-shell/memo=ours}}>BUF<$BUFFER>GHOST<$POSTDISPLAY>"
-        "STRATEGY<$ZSH_AUTOSUGGEST_STRATEGY>#\" }",
+        "STRATEGY<${ZSH_AUTOSUGGEST_STRATEGY//aprender/OURS}>#\" }",
         "zle -N _probe",
         *[f"bindkey -M {keymap} '^Xh' _probe" for keymap in ("emacs", "viins", "vicmd")],
         *[f"bindkey -M {keymap} '^Xe' aprender-shell-execute" for keymap in ("emacs", "viins")],
@@ -342,7 +342,8 @@ class ZshSession(Session):
         found = self.proc.match
         return Probe(
             [entry for entry in found.group(1).split(";") if entry],
-            found.group(2), found.group(3), found.group(4).split(),
+            found.group(2), found.group(3),
+            [name.replace("OURS", "aprender") for name in found.group(4).split()],
         )
 
     def argv(self) -> list[str]:
@@ -362,6 +363,29 @@ class ZshSession(Session):
             self.send(key)
             time.sleep(PACE)
         self.send("\x15")
+
+
+ZSH_AUTOSUGGESTIONS = "/usr/share/zsh-autosuggestions/zsh-autosuggestions.zsh"
+
+
+class ZshAutosuggestFirstSession(ZshSession):
+    """zsh-autosuggestions sourced in the rc file before the block install writes."""
+
+    rc_lines = [*ZshSession.rc_lines, f"source {ZSH_AUTOSUGGESTIONS}"]
+
+    def start(self) -> Session:
+        if not Path(ZSH_AUTOSUGGESTIONS).exists():
+            if os.environ.get("APRENDER_SHELL_REQUIRE_SHELLS") == "1":
+                pytest.fail(f"{ZSH_AUTOSUGGESTIONS} is missing (APRENDER_SHELL_REQUIRE_SHELLS=1)")
+            pytest.skip("zsh-autosuggestions is not installed")
+        return super().start()
+
+
+class ZshAutosuggestLaterSession(ZshAutosuggestFirstSession):
+    """zsh-autosuggestions sourced after our block."""
+
+    rc_lines = ZshSession.rc_lines
+    rc_after = [f"source {ZSH_AUTOSUGGESTIONS}"]
 
 
 class ZshViSession(ZshSession):

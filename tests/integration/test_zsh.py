@@ -14,7 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.shells import PROMPT, Home, ZshSession, ZshViSession, session
+from tests.integration.shells import (
+    PROMPT,
+    Home,
+    ZshAutosuggestFirstSession,
+    ZshAutosuggestLaterSession,
+    ZshSession,
+    ZshViSession,
+    session,
+)
 from tests.integration.terminal import DEFAULT, Screen
 
 pytestmark = pytest.mark.slow
@@ -223,3 +231,101 @@ class ZshWithoutMemoSession(ZshSession):
 
 class TestGhostTextWithoutMemo(TestGhostTextStaysOnTheGhost):
     kind = ZshWithoutMemoSession
+
+
+class TestNextToZshAutosuggestions:
+    """Loaded before or after zsh-autosuggestions, we become its strategy and draw nothing."""
+
+    kind: type[ZshSession] = ZshAutosuggestFirstSession
+
+    @pytest.fixture
+    def shell(self, trained: Home) -> Iterator[ZshSession]:
+        with session(self.kind, trained) as started:
+            assert isinstance(started, ZshSession)
+            yield started
+
+    def check_quiet(self, shell: ZshSession) -> None:
+        shell.close()
+        assert "maximum nested" not in shell.seen
+        shell.assert_quiet()
+
+    def assert_theirs(self, shell: ZshSession) -> None:
+        """Only zsh-autosuggestions' own highlight, on the ghost text alone."""
+        probe = shell.probe()
+        assert probe.strategies == ["aprender", "history"]
+        assert not [entry for entry in probe.highlights if "memo=ours" in entry], probe
+        assert probe.painted_over_the_line() == [], probe
+        assert len(probe.highlights) <= (1 if probe.ghost else 0), probe
+
+    @pytest.mark.parametrize("pace", [0.15, 0.0], ids=["human-speed", "burst"])
+    def test_right_accepts_our_suggestion_in_its_widgets(
+        self, shell: ZshSession, pace: float
+    ) -> None:
+        # The shell's own history is empty: only our strategy can suggest this.
+        shell.type_slowly(TYPED, pace)
+        wait_for_ghost(shell, GHOST)
+        self.assert_theirs(shell)
+        shell.send("\x1b[C")
+        time.sleep(0.3)
+        assert shell.probe().buffer == "git commit -m fix"
+        self.assert_theirs(shell)
+        shell.type_slowly(" x")
+        self.assert_theirs(shell)
+        prompt = shell.prompts
+        assert ran(shell.enter()) == ["git commit -m fix x"]
+        assert_plain_in_scrollback(shell, prompt)
+        self.check_quiet(shell)
+
+    def test_alt_f_accepts_a_word_and_accept_and_run_runs(self, shell: ZshSession) -> None:
+        shell.type_slowly(TYPED)
+        wait_for_ghost(shell, GHOST)
+        shell.send("\x1bf")
+        time.sleep(0.3)
+        assert shell.probe().buffer == "git commit "
+        self.assert_theirs(shell)
+        shell.send("\x15")
+        shell.type_slowly(TYPED)
+        wait_for_ghost(shell, GHOST)
+        shell.send("\x18e")
+        assert ran(shell.expect_prompt()) == ["git commit -m fix"]
+        self.check_quiet(shell)
+
+    def test_the_empty_line_shows_the_next_command(self, tmp_path: Path) -> None:
+        home = Home(tmp_path)
+        home.train(ALTERNATING)
+        with session(self.kind, home) as shell:
+            assert isinstance(shell, ZshSession)
+            shell.run("git add -A")
+            wait_for_ghost(shell, "git commit -m wip")
+            self.assert_theirs(shell)
+            shell.send("\x1b[C")
+            time.sleep(0.3)
+            assert ran(shell.enter()) == ["git commit -m wip"]
+            self.check_quiet(shell)
+
+
+class TestLoadedBeforeZshAutosuggestions(TestNextToZshAutosuggestions):
+    kind = ZshAutosuggestLaterSession
+
+
+class ZshAutosuggestSyncSession(ZshAutosuggestFirstSession):
+    # Its synchronous mode runs our strategy in the shell itself, on the shell's socket.
+    rc_after = ["unset ZSH_AUTOSUGGEST_USE_ASYNC"]
+
+
+class TestNextToZshAutosuggestionsSynchronous(TestNextToZshAutosuggestions):
+    kind = ZshAutosuggestSyncSession
+
+
+class ZshAutosuggestUserStrategySession(ZshAutosuggestFirstSession):
+    rc_lines = ["ZSH_AUTOSUGGEST_STRATEGY=(history aprender)", *ZshAutosuggestFirstSession.rc_lines]
+
+
+def test_a_strategy_list_naming_aprender_is_kept(trained: Home) -> None:
+    with session(ZshAutosuggestUserStrategySession, trained) as shell:
+        assert isinstance(shell, ZshSession)
+        assert shell.probe().strategies == ["history", "aprender"]
+        shell.type_slowly(TYPED)
+        wait_for_ghost(shell, GHOST)
+        shell.close()
+        shell.assert_quiet()
