@@ -308,7 +308,8 @@ class ZshSession(Session):
         "HISTSIZE=1000 SAVEHIST=1000",
         'git() { print -r -- "MARKER git $*"; }',
         # A key that shows the line editor's state: what is painted how, typed and suggested.
-        "_probe() { zle -M \"HL<${(j:;:)${region_highlight//memo=aprender-shell/memo=ours}}>BUF<$BUFFER>GHOST<$POSTDISPLAY>"
+        "_probe() { zle -M \"HL<${(j:;:)${region_highlight//memo=aprender-shell/memo=ours}}>"
+        "BUF<$BUFFER>GHOST<$POSTDISPLAY>"
         "STRATEGY<${ZSH_AUTOSUGGEST_STRATEGY//aprender/OURS}>#\" }",
         "zle -N _probe",
         *[f"bindkey -M {keymap} '^Xh' _probe" for keymap in ("emacs", "viins", "vicmd")],
