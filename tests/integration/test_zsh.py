@@ -263,6 +263,8 @@ class TestNextToZshAutosuggestions:
     def test_right_accepts_our_suggestion_in_its_widgets(
         self, shell: ZshSession, pace: float
     ) -> None:
+        if self.kind is ZshAutosuggestFirstSession:
+            assert "zsh-autosuggestions is loaded there" in shell.install_output
         # The shell's own history is empty: only our strategy can suggest this.
         shell.type_slowly(TYPED, pace)
         wait_for_ghost(shell, GHOST)
