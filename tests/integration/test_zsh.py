@@ -17,6 +17,7 @@ import pytest
 
 from tests.integration.shells import (
     PROMPT,
+    ZSH_AUTOSUGGESTIONS,
     FakeServer,
     Home,
     ZshAutosuggestFirstSession,
@@ -403,3 +404,30 @@ class TestTrust:
         assert {record["shell"] for record in records} == {"zsh"}
         asked = [request for request in server.requests if "prefix" in request]
         assert asked and {request["shell"] for request in asked} == {"zsh"}
+
+
+def test_zsh_autosuggestions_loaded_after_the_first_prompt_takes_over(trained: Home) -> None:
+    # As plugin managers' deferred loading does: our widgets first, then its strategy.
+    if not Path(ZSH_AUTOSUGGESTIONS).exists():
+        pytest.skip("zsh-autosuggestions is not installed")
+    with session(ZshSession, trained) as shell:
+        assert isinstance(shell, ZshSession)
+        shell.type_slowly(TYPED)
+        wait_for_ghost(shell, GHOST)
+        assert any("memo=ours" in entry for entry in shell.probe().highlights)
+        shell.send("\x15")
+        shell.run(f"source {ZSH_AUTOSUGGESTIONS}")
+        probe = shell.probe()
+        assert probe.strategies == ["aprender", "history"]
+        shell.type_slowly(TYPED)
+        wait_for_ghost(shell, GHOST)
+        probe = shell.probe()
+        assert not any("memo=ours" in entry for entry in probe.highlights), probe
+        assert probe.painted_over_the_line() == []
+        shell.send("\x1b[C")
+        time.sleep(0.3)
+        assert shell.probe().painted_over_the_line() == []
+        assert ran(shell.enter()) == ["git commit -m fix"]
+        shell.close()
+        assert "maximum nested" not in shell.seen
+        shell.assert_quiet()
