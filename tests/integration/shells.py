@@ -25,6 +25,8 @@ from typing import Any
 import pexpect  # type: ignore[import-untyped]
 import pytest
 
+from aprender_shell.service import lines
+
 # Generous bounds on waits on a shared machine; nothing here measures time.
 TIMEOUT = 30
 PACE = 0.2  # seconds between keys a test types one by one
@@ -143,7 +145,9 @@ class FakeServer:
         class Handler(socketserver.StreamRequestHandler):
             def handle(self) -> None:
                 for raw in self.rfile:
-                    request = json.loads(raw)
+                    text = raw.decode("utf-8")
+                    line_form = lines.is_line_form(text)
+                    request = lines.parse(text) if line_form else json.loads(text)
                     with fake._lock:
                         fake.requests.append(request)
                     if "status" in request:
@@ -154,7 +158,8 @@ class FakeServer:
                         delay, text = fake.answers.get(request.get("prefix"), (0.0, ""))
                         time.sleep(delay)
                         answer = {"suggestions": [{"text": text, "score": 1.0}] if text else []}
-                    self.wfile.write(json.dumps(answer).encode() + b"\n")
+                    out = lines.encode(answer, "1") if line_form else json.dumps(answer)
+                    self.wfile.write(out.encode() + b"\n")
                     self.wfile.flush()
 
         class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
@@ -332,6 +337,55 @@ class BashSession(Session):
     def accept(self) -> None:
         # The key already put the suggestion in the line.
         return None
+
+    def poke(self, typed: str) -> None:
+        self.send(typed + self.key + "\x15")
+
+
+_ESCAPES = re.compile(r"\x1b(?:\[[0-9;?]*[A-Za-z]|\([A-Z0-9]|\][^\x07]*\x07)")
+
+
+def _plain(output: str) -> str:
+    """``output`` without terminal control sequences, a lone CR read as a line break."""
+    return re.sub(r"\r(?!\n)", "\n", _ESCAPES.sub("", output))
+
+
+class FishSession(Session):
+    shell = "fish"
+    key = "\x1b;"
+    rc_lines = [
+        "set -g fish_greeting",
+        "set -g N 0",
+        # The fish_prompt event comes once per prompt; the prompt function runs on every redraw.
+        "function count_prompts --on-event fish_prompt; set -g N (math $N + 1); end",
+        f"function fish_prompt; printf '<%d>{PROMPT}' $N; end",
+        "function fish_right_prompt; end",
+        "function fish_title; end",
+        "function fish_mode_prompt; end",
+        'function git; echo "MARKER git $argv"; end',
+    ]
+
+    def rc_file(self) -> Path:
+        folder = self.home.home / ".config" / "fish"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / "config.fish"
+
+    def argv(self) -> list[str]:
+        return ["-i"]
+
+    def expect(self, pattern: str) -> str:
+        # fish repaints with colours and cursor moves around the text it shows; a test reads
+        # the text, one line per line the terminal shows.
+        return _plain(super().expect(pattern))
+
+    def show_suggestion(self, typed: str, rest: str) -> None:
+        # fish redraws each key with cursor moves, so the typed text never shows in one piece;
+        # it reads keys in order, so the key after them acts on what was typed.
+        self.send(typed + self.key)
+        self.expect(rest)
+
+    def accept(self) -> None:
+        return None  # the key already put the suggestion in the line
 
     def poke(self, typed: str) -> None:
         self.send(typed + self.key + "\x15")
