@@ -53,6 +53,18 @@ function _aprender_ask
         $_aprender_shell_marker 2>/dev/null
 end
 
+# _aprender_suggestions=the suggestions of the answer line $argv[1], unescaped.
+function _aprender_parse
+    set -g _aprender_suggestions
+    # suggestions TAB id TAB suggestion...
+    set -l fields (string split -- \t $argv[1])
+    test "$fields[1]" = suggestions -a (count $fields) -gt 2; or return 0
+    for field in $fields[3..-1]
+        # Every backslash is escaped, so only \\, \t, \n, \r and \xHH occur: %b's own.
+        set -a _aprender_suggestions (printf '%b' $field | string collect -N -a)
+    end
+end
+
 function _aprender_fill
     set -q APRENDER_SHELL_DISABLE; and return 0
     set -l line (commandline | string collect)
@@ -62,13 +74,8 @@ function _aprender_fill
         set -g _aprender_suggestions
         set -l answer (_aprender_ask suggest 1 5 fish "$PWD" "$line" $_aprender_prev)
         or return 0
-        # suggestions TAB id TAB suggestion...
-        set -l fields (string split -- \t "$answer[1]")
-        test "$fields[1]" = suggestions -a (count $fields) -gt 2; or return 0
-        for field in $fields[3..-1]
-            # Every backslash is escaped, so only \\, \t, \n, \r and \xHH occur: %b's own.
-            set -a _aprender_suggestions (printf '%b' $field | string collect)
-        end
+        _aprender_parse "$answer[1]"
+        set -q _aprender_suggestions[1]; or return 0
     end
     # Each press: the next suggestion, and after the last one what was typed.
     set -g _aprender_choice (math "($_aprender_choice + 1) % ("(count $_aprender_suggestions)" + 1)")

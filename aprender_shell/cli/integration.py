@@ -81,10 +81,10 @@ def init(shell: str, cache: Path | None) -> None:
 @click.option("--dry-run", is_flag=True, help="Show the change without writing anything.")
 @reports_errors
 def install(shell: str | None, dry_run: bool) -> None:
-    """Set up the shell integration: a marked block in ~/.zshrc or ~/.bashrc, or for fish a
-    snippet of its own in ~/.config/fish/conf.d/.
+    """Set up the shell integration (zsh, bash or fish), showing the change first.
 
-    Running it again updates it in place; 'aprender-shell uninstall' takes it out and leaves
+    zsh and bash get one marked block in ~/.zshrc or ~/.bashrc; fish gets a snippet of its own
+    in ~/.config/fish/conf.d/, and config.fish is left alone. Running it again updates it in place; 'aprender-shell uninstall' takes it out and leaves
     your files as they were before.
     """
     integration = _chosen(shell)
@@ -114,7 +114,7 @@ def install(shell: str | None, dry_run: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="List everything it would do, and do nothing.")
 @reports_errors
 def uninstall(shell: str | None, keep_model: bool, dry_run: bool) -> None:
-    """Take the shell integration out again, and unless --keep-model the model too.
+    """Remove the shell integration and, unless --keep-model, the model.
 
     Your rc files come back byte for byte as they were before 'install' (a file it created is
     deleted); the saved scripts, the server's runtime files and, unless --keep-model, the

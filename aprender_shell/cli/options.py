@@ -17,7 +17,9 @@ import click
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-MEMORY_HELP = "Memory the model may hold while answering, in MB (MiB; fractions allowed)."
+MEMORY_HELP = (
+    "Memory the model may hold while answering, in MB (MiB; fractions allowed).  [default: 16]"
+)
 
 
 def history_option(help: str) -> Callable[[F], F]:

@@ -151,9 +151,10 @@ class RcEdit:
 def read_rc(path: Path) -> str | None:
     """The file's text, or None when it does not exist."""
     try:
-        return path.read_text(encoding="utf-8")
+        data = path.read_bytes()  # not read_text: it would turn CRLF into LF
     except FileNotFoundError:
         return None
+    return data.decode("utf-8")
 
 
 def plan_install(path: Path, init_line: str) -> RcEdit:

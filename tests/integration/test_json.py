@@ -1,6 +1,7 @@
-"""The JSON the shell scripts write and read, checked against Python's json in real shells.
+"""The JSON the zsh script writes and reads, checked against Python's json in a real zsh.
 
-The scripts build requests and take answers apart with shell code alone (no process per
+(bash and fish speak the protocol's line form: ``test_line_form.py``.) The script builds
+requests and takes answers apart with shell code alone (no process per
 keystroke), so every string must survive: quotes, backslashes, control characters, characters
 beyond the BMP (which arrive as surrogate pairs).
 """
@@ -47,11 +48,6 @@ PROGRAMS = {
         'source "$1"; while IFS= read -r -d "" s; do {fn} "$s"; print -rn -- "$REPLY"; '
         'print -n "\\0"; done < "$2"',
     ),
-    "bash": (
-        ["--norc", "-i", "-c"],
-        'source "$1"; while IFS= read -r -d "" s; do {fn} "$s"; printf "%s\\0" "$REPLY"; '
-        'done < "$2"',
-    ),
 }
 
 
@@ -83,7 +79,7 @@ def answers(texts: list[str]) -> list[str]:
     return lines
 
 
-@pytest.mark.parametrize("shell", ["zsh", "bash"])
+@pytest.mark.parametrize("shell", ["zsh"])
 def test_requests_are_valid_json_of_the_same_text(shell: str, tmp_path: Path) -> None:
     encoded = run_shell(shell, "_aprender_json", TRICKY, tmp_path)
     assert [json.loads(item) for item in encoded] == TRICKY
@@ -95,27 +91,8 @@ def test_zsh_reads_the_first_text_of_an_answer(tmp_path: Path) -> None:
     assert decoded == [text for text in TRICKY for _ in range(2)]
 
 
-def test_bash_reads_every_text_of_an_answer(tmp_path: Path) -> None:
-    script = (
-        'source "$1"; _aprender_parse "$(cat "$2")"; '
-        'printf "%s\\0" "${_aprender_suggestions[@]}"'
-    )
-    executable = require("bash")
-    (tmp_path / "init.bash").write_text(integration_for("bash").script())
-    for line in answers(TRICKY):
-        (tmp_path / "answer").write_text(line)
-        done = subprocess.run(
-            [executable, "--norc", "-i", "-c", script, "bash", str(tmp_path / "init.bash"),
-             str(tmp_path / "answer")],
-            capture_output=True, stdin=subprocess.DEVNULL, timeout=60, check=False,
-            env={**os.environ, "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"},
-        )
-        expected = json.loads(line)["suggestions"]
-        assert done.stdout.decode("utf-8").split("\0")[:-1] == [s["text"] for s in expected]
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("shell", ["zsh", "bash"])
+@pytest.mark.parametrize("shell", ["zsh"])
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
