@@ -67,6 +67,15 @@ def aprender(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str
     )
 
 
+def tree(root: Path) -> dict[str, bytes | None]:
+    """Every file and folder under ``root``: its bytes, or None for a folder (or socket)."""
+    found: dict[str, bytes | None] = {}
+    for path in sorted(root.rglob("*")):
+        name = str(path.relative_to(root))
+        found[name] = path.read_bytes() if path.is_file() else None
+    return found
+
+
 class Home:
     """A private home: environment, history, model and server of one test."""
 
@@ -189,12 +198,14 @@ class Session:
         self.home = home
         self.child: pexpect.spawn | None = None
         self.seen = ""  # everything the shell printed, for the noise check
+        self.before_install: dict[str, bytes | None] = {}  # the home as it was
         self.prompts = 0  # prompts seen so far; redraws of one prompt do not count
 
     def start(self) -> Session:
         path = require(self.shell)
         rc = self.rc_file()
         rc.write_text("\n".join(self.rc_lines) + "\n")
+        self.before_install = tree(self.home.home)
         result = aprender("install", "--shell", self.shell, env=self.home.env)
         assert result.returncode == 0, result.stderr
         self.child = pexpect.spawn(
