@@ -83,7 +83,8 @@ _aprender_connect() {
   [[ -n $_aprender_started && $(( SECONDS - _aprender_started )) -lt 10 ]] && return 1
   _aprender_started=$SECONDS
   # Silenced and disowned: no job notice when it starts or ends.
-  { coproc _APRENDER_CO { "${_aprender_shell_relay[@]}" "$_aprender_shell_socket" \
+  # exec: the relay replaces the coprocess's subshell instead of running beside it (2 MB less).
+  { coproc _APRENDER_CO { exec "${_aprender_shell_relay[@]}" "$_aprender_shell_socket" \
       "$_aprender_shell_marker" 2>/dev/null; }; } 2>/dev/null
   disown "$_APRENDER_CO_PID" 2>/dev/null
   _aprender_unread=0

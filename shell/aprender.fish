@@ -7,14 +7,16 @@
 #   Alt-;  (APRENDER_SHELL_FISH_KEY)   fill the line with the top suggestion for what you typed;
 #                                      pressed again, the next of the top five, then what you typed
 #
-# fish cannot open a Unix socket, so each use runs the small relay once (a bare Python that
-# only relays lines); no process stays behind per shell. Every command run is sent back to be
+# fish cannot open a Unix socket, so each use runs a client once: socat when it is installed,
+# else the small relay (a bare Python that only relays lines, and starts the server when none
+# runs); no process stays behind per shell. Every command run is sent back to be
 # learned from fish_postexec, with its directory and exit status, in the background. A command
 # that starts with a space is neither kept by fish nor learned.
 #
 # Settings:
 #   APRENDER_SHELL_FISH_KEY   the key, as `bind` takes it (default: \e\; = Alt-;), read when
 #                             this file is loaded
+#   APRENDER_SHELL_NO_SOCAT   set to use the relay even where socat is installed
 #   APRENDER_SHELL_DISABLE    set to stop suggesting and recording in this shell
 
 status is-interactive; or return 0
@@ -32,6 +34,11 @@ set -g _aprender_choice 0       # which suggestion it is (0: what was typed)
 set -g _aprender_suggestions
 set -g _aprender_prev           # the commands run before, most recent last
 set -g _aprender_cwd ''         # where the running command started
+# socat, when installed (and neither turned off nor unusable with the socket's path).
+set -g _aprender_socat
+if not set -q APRENDER_SHELL_NO_SOCAT; and not string match -qr '[:,!\\ ]' -- $_aprender_shell_socket
+    set _aprender_socat (command -s socat)
+end
 
 # The arguments as one line of the protocol's line form: each field escaped, tabs between.
 function _aprender_line
@@ -44,13 +51,23 @@ function _aprender_line
     string join -- \t $fields
 end
 
-# Ask the server through a one-shot relay; print its answer line.
+# Send the request line built from the arguments; print the answer line.
 function _aprender_ask
     set -q _aprender_shell_relay[1]; or return 1
     # Uninstalled (the marker is gone): start nothing.
     test -e "$_aprender_shell_marker"; or return 1
-    _aprender_line $argv | $_aprender_shell_relay --once $_aprender_shell_socket \
-        $_aprender_shell_marker 2>/dev/null
+    set -l request (_aprender_line $argv)
+    # socat starts in a tenth of the relay's time, but cannot start a server or check its
+    # owner: it is used only on the server's socket in our private folder, when it is there.
+    if set -q _aprender_socat[1]; and test -S "$_aprender_shell_socket"
+        set -l answer (printf '%s\n' $request \
+            | $_aprender_socat - UNIX-CONNECT:$_aprender_shell_socket 2>/dev/null)
+        and set -q answer[1]
+        and printf '%s\n' $answer[1]
+        and return 0
+    end
+    printf '%s\n' $request \
+        | $_aprender_shell_relay --once $_aprender_shell_socket $_aprender_shell_marker 2>/dev/null
 end
 
 # _aprender_suggestions=the suggestions of the answer line $argv[1], unescaped.
@@ -104,10 +121,16 @@ function _aprender_postexec --on-event fish_postexec
     test -e "$_aprender_shell_marker"; or return 0
     set -l where $_aprender_cwd
     test -n "$where"; or set where $PWD
+    set -l request (_aprender_line record fish "$where" "$code" "$cmd" $_aprender_prev)
     # In the background and disowned: the prompt never waits, and no job notice is printed.
-    _aprender_line record fish "$where" "$code" "$cmd" $_aprender_prev \
-        | $_aprender_shell_relay --once $_aprender_shell_socket $_aprender_shell_marker \
-        >/dev/null 2>&1 &
+    if set -q _aprender_socat[1]; and test -S "$_aprender_shell_socket"
+        printf '%s\n' $request | $_aprender_socat - UNIX-CONNECT:$_aprender_shell_socket \
+            >/dev/null 2>&1 &
+    else
+        printf '%s\n' $request \
+            | $_aprender_shell_relay --once $_aprender_shell_socket $_aprender_shell_marker \
+            >/dev/null 2>&1 &
+    end
     disown 2>/dev/null
     set -g _aprender_prev $_aprender_prev[-1] "$cmd"
 end

@@ -1,8 +1,10 @@
 """The relay between a shell that cannot open a Unix socket (bash, fish) and the server.
 
-Run as ``python3 -I -S relay.py [--once] SOCKET MARKER``. It imports only ``os``, ``socket``,
-``struct``, ``sys`` and ``time`` (no click, nothing of this package), so it costs a third of
-the memory of a full ``aprender-shell`` process: it is what each bash shell keeps running.
+Run as ``python3 -I -S relay.py [--once] SOCKET MARKER``. It imports only ``os``, ``sys``,
+``time`` and the C socket module ``_socket`` (not ``socket``, whose import of ``enum`` and
+``selectors`` takes longer than the rest of the relay; no click, nothing of this package), so
+it starts in a few milliseconds and holds about half the memory of a full ``aprender-shell``
+process: it is what each bash shell keeps running, and what fish runs once per use.
 
 It passes request lines from stdin to the server and answers to stdout, exactly one answer
 line per request line (``error TAB TAB message`` when no server can be had), flushed each.
@@ -13,9 +15,8 @@ answers what stdin holds and exits; without it (bash's coprocess) it serves unti
 
 from __future__ import annotations
 
+import _socket
 import os
-import socket
-import struct
 import sys
 import time
 
@@ -36,7 +37,7 @@ class Relay:
         self.socket_path = socket_path
         self.marker = marker
         self.once = once
-        self.sock: socket.socket | None = None
+        self.sock: _socket.socket | None = None
         self.buffer = b""
         self.last_start = -START_EVERY
         self.children: list[int] = []
@@ -49,16 +50,15 @@ class Relay:
         """Connect to a server of our own user; False when none answers."""
         if self.sock is not None:
             return True
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
         sock.settimeout(ANSWER_TIMEOUT)
         try:
             sock.connect(self.socket_path)
-            peer = getattr(socket, "SO_PEERCRED", None)
+            peer = getattr(_socket, "SO_PEERCRED", None)
             if peer is not None:
-                _pid, uid, _gid = struct.unpack(
-                    "3i", sock.getsockopt(socket.SOL_SOCKET, peer, struct.calcsize("3i"))
-                )
-                if uid != os.getuid():
+                # struct ucred: pid, uid, gid as native ints.
+                credentials = sock.getsockopt(_socket.SOL_SOCKET, peer, 12)
+                if int.from_bytes(credentials[4:8], sys.byteorder) != os.getuid():
                     raise OSError("the server runs as another user")
         except OSError:
             sock.close()

@@ -364,6 +364,7 @@ def _plain(output: str) -> str:
 class FishSession(Session):
     shell = "fish"
     key = "\x1b;"
+    socat = True  # use socat where it is installed
     rc_lines = [
         "set -g fish_greeting",
         "set -g N 0",
@@ -384,6 +385,12 @@ class FishSession(Session):
     def argv(self) -> list[str]:
         return ["-i"]
 
+    def start(self) -> Session:
+        if not self.socat:
+            self.home.env["APRENDER_SHELL_NO_SOCAT"] = "1"
+        return super().start()
+
+
     def expect(self, pattern: str) -> str:
         # fish repaints with colours and cursor moves around the text it shows; a test reads
         # the text, one line per line the terminal shows.
@@ -400,6 +407,12 @@ class FishSession(Session):
 
     def poke(self, typed: str) -> None:
         self.send(typed + self.key + "\x15")
+
+
+class FishRelaySession(FishSession):
+    """fish without socat: every use runs the relay."""
+
+    socat = False
 
 
 @contextlib.contextmanager

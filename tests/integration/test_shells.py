@@ -17,6 +17,7 @@ from tests.integration.shells import (
     PACE,
     BashSession,
     FakeServer,
+    FishRelaySession,
     FishSession,
     Home,
     Session,
@@ -381,3 +382,7 @@ class TestFish(Scenarios):
             assert ran(started.enter()) == ["git commit -m fix"]
             started.close()
             started.assert_quiet()
+
+
+class TestFishThroughTheRelay(TestFish):
+    kind = FishRelaySession
