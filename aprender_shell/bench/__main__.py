@@ -2,7 +2,8 @@
 
 Each prints its subject beside its reference, measured in the same run: the bundle's paging,
 the predictor's training and cold start, the server's per-query time, per-keystroke time in a
-real zsh against zsh-autosuggestions, the fill key in bash and fish, and suggestion quality against its strategies.
+real zsh against zsh-autosuggestions, the fill key in bash and fish, and suggestion quality
+against its strategies.
 """
 
 from __future__ import annotations

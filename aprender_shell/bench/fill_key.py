@@ -115,12 +115,12 @@ def run(presses: int, out: Callable[[str], None] = print) -> None:
         _aprender(env, "train", "--history", str(history))
         _aprender(env, "server", "start")
         try:
-            variants = [("bash", "bash", {})]
+            variants: list[tuple[str, str, dict[str, str]]] = [("bash", "bash", {})]
             if shutil.which("fish"):
                 if shutil.which("socat"):
                     variants.append(("fish, socat", "fish", {}))
                 variants.append(("fish, relay", "fish", {"APRENDER_SHELL_NO_SOCAT": "1"}))
-            out(f"fill key, {presses} presses each: key press to filled line; memory kept per shell")
+            out(f"fill key, {presses} presses each: key to filled line; memory kept per shell")
             for label, shell, extra in variants:
                 if not shutil.which(shell):
                     out(f"  {label:12s} not installed")

@@ -84,7 +84,8 @@ def install(shell: str | None, dry_run: bool) -> None:
     """Set up the shell integration (zsh, bash or fish), showing the change first.
 
     zsh and bash get one marked block in ~/.zshrc or ~/.bashrc; fish gets a snippet of its own
-    in ~/.config/fish/conf.d/, and config.fish is left alone. Running it again updates it in place; 'aprender-shell uninstall' takes it out and leaves
+    in ~/.config/fish/conf.d/, and config.fish is left alone. Running it again updates it in
+    place; 'aprender-shell uninstall' takes it out and leaves
     your files as they were before.
     """
     integration = _chosen(shell)

@@ -1,4 +1,4 @@
-"""Shell integration: the zsh, bash and fish scripts ``aprender-shell init`` prints, and rc-file blocks.
+"""Shell integration: the zsh, bash and fish scripts ``init`` prints, and what install writes.
 
 Never imports click, so ``init`` can be printed without the CLI's start-up cost.
 """

@@ -84,7 +84,7 @@ class ShellIntegration:
         raise NotImplementedError
 
     def assignment_pattern(self, variable: str) -> re.Pattern[str]:
-        """The ``# @init`` line assigning ``variable``: group 1 up to the value, group 2 the mark."""
+        """The ``# @init`` line assigning ``variable``: group 1 up to the value, 2 the mark."""
         return re.compile(rf"^(\s*{variable}=).*(# @init)$", re.M)
 
     def list_value(self, words: Sequence[str]) -> str:

@@ -1,4 +1,4 @@
-"""The supported shells: zsh (ghost text while typing), bash and fish (a key that fills the line)."""
+"""The supported shells: zsh (ghost text as you type), bash and fish (a key fills the line)."""
 
 from __future__ import annotations
 
@@ -90,7 +90,8 @@ class FishIntegration(ShellIntegration):
 
     def plan_install(self, home: Path, line: str) -> RcEdit:
         # conf.d snippets are read by every fish, scripts included: interactive ones only.
-        return plan_snippet_install(self.rc_file(home), f"status is-interactive; or return 0\n{line}")
+        body = f"status is-interactive; or return 0\n{line}"
+        return plan_snippet_install(self.rc_file(home), body)
 
     def plan_uninstall(self, home: Path) -> RcEdit:
         return plan_snippet_uninstall(self.rc_file(home))

@@ -134,9 +134,8 @@ class Relay:
     def ask(self, line: bytes) -> bytes | None:
         """The server's answer to ``line``; None when no server can be had."""
         for attempt in range(2):
-            if not self.connect():
-                if not self.installed() or not self.start_server():
-                    return None
+            if not self.connect() and (not self.installed() or not self.start_server()):
+                return None
             assert self.sock is not None
             try:
                 self.sock.sendall(line + b"\n")

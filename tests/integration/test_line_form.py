@@ -67,7 +67,9 @@ READ = {
 }
 
 
-def run_shell(shell: str, program: tuple[list[str], str], inputs: list[str], folder: Path) -> list[str]:
+def run_shell(
+    shell: str, program: tuple[list[str], str], inputs: list[str], folder: Path
+) -> list[str]:
     executable = require(shell)
     script = folder / f"init.{shell}"
     script.write_text(integration_for(shell).script())
