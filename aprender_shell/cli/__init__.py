@@ -41,7 +41,8 @@ class OneLineUsageError(click.UsageError):
     """A usage error shown as one line, like every other error: what is wrong, where to look."""
 
     def show(self, file: Any = None) -> None:
-        message = self.format_message().rstrip(".")
+        # click lists choices one per line; one line is the promise.
+        message = " ".join(self.format_message().split()).replace(": ,", ":").rstrip(".")
         hint = f" (see '{self.ctx.command_path} --help')" if self.ctx is not None else ""
         click.echo(f"Error: {message}{hint}", file=file, err=file is None)
 
