@@ -99,6 +99,10 @@ class ShellIntegration:
         """The edit that takes back what ``plan_install`` did."""
         return plan_uninstall(self.rc_file(home))
 
+    def install_note(self, rc_text: str, home: Path) -> str | None:
+        """What ``install`` should tell about how the integration will work, if anything."""
+        return None
+
     # --- shared --------------------------------------------------------------------------
 
     def source_text(self) -> str:
