@@ -43,8 +43,8 @@ def test_install_then_uninstall_keeps_every_byte(private_home: Path, shell: str)
     removed = aprender("uninstall", "--shell", shell, "--keep-model")
     assert removed.returncode == 0, removed.stderr.decode(errors="replace")
     assert removed.stderr == b""
-    # Our block and the newline we added before it are gone; every other byte is as it was.
-    assert rc.read_bytes() == HOSTILE + b"\n"
+    # Our block and the newline install added are gone; every other byte is as it was.
+    assert rc.read_bytes() == HOSTILE
 
 
 def test_uninstall_removes_a_block_from_a_non_utf8_file(private_home: Path) -> None:
