@@ -10,10 +10,23 @@ from __future__ import annotations
 
 OPERATORS = ("&&", "||", ";;", "|&", "|", ";", "&", "(", ")")
 _SPACE = " \t\n"
+# Characters that start a quote, an escape or an operator: a line without any of them is split
+# at spaces, tabs and newlines only, which ``_plain_words`` does without a character loop.
+_SPECIAL = frozenset("'\"\\&|;()")
+_OPERATOR_STARTS = frozenset(op[0] for op in OPERATORS)
+
+
+def _plain_words(line: str) -> list[str]:
+    return [word for word in line.replace("\t", " ").replace("\n", " ").split(" ") if word]
 
 
 def _lex(line: str) -> tuple[list[str], str, bool]:
     """Tokens, the unfinished last word, and whether a quote is still open."""
+    if _SPECIAL.isdisjoint(line):
+        words = _plain_words(line)
+        if words and line[-1] not in _SPACE:
+            return words[:-1], words[-1], False
+        return words, "", False
     tokens: list[str] = []
     word: list[str] = []
     quote = ""
@@ -38,6 +51,8 @@ def _lex(line: str) -> tuple[list[str], str, bool]:
             if word:
                 tokens.append("".join(word))
                 word = []
+        elif char not in _OPERATOR_STARTS:
+            word.append(char)
         else:
             operator = next((op for op in OPERATORS if line.startswith(op, position)), None)
             redirect = operator == "&" and line.startswith(">", position + 1)
