@@ -20,15 +20,16 @@ from __future__ import annotations
 import bisect
 import heapq
 import json
-import math
 import time
 import uuid
 import zlib
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import reduce
+from operator import add, itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from aprender_shell.errors import UsageError
 from aprender_shell.history.formats import HistoryEntry
@@ -58,6 +59,8 @@ from aprender_shell.model.segments import (
 )
 
 MAX_SUCCESSOR_CHARS = 200
+# clean_commands' verdicts on a command it does not keep.
+_DROPPED, _SECRET = 0, 1
 
 Progress = Callable[[str, int, int], None]
 
@@ -78,27 +81,37 @@ class TrainReport:
     families: int
 
 
-@dataclass
-class _Counts:
-    count: int = 0
-    last: int = 0
-    short: float = 0.0
-    long: float = 0.0
-    successors: Counter[str] = field(default_factory=Counter)
+class _Counts(NamedTuple):
+    count: int  # type: ignore[assignment]  # shadows tuple.count, which nothing calls
+    last: int
+    short: float
+    long: float
+    successors: list[tuple[str, int]]  # every command seen right after, with how often
 
 
 def clean_commands(entries: Iterable[HistoryEntry]) -> tuple[list[HistoryEntry], int]:
     """The entries worth learning: secrets, blanks and oversized commands dropped."""
     kept: list[HistoryEntry] = []
     secrets = 0
+    # Each distinct command is judged once: a history repeats most of its lines, and the
+    # secret rules are the costliest step of training.
+    verdicts: dict[str, str | int] = {}
     for entry in entries:
-        command = entry.command.strip("\n")
-        if not command.strip() or len(command) > scoring.MAX_COMMAND_CHARS:
-            continue
-        if contains_secret(command):
+        raw = entry.command
+        verdict = verdicts.get(raw)
+        if verdict is None:
+            command = raw.strip("\n")
+            if not command.strip() or len(command) > scoring.MAX_COMMAND_CHARS:
+                verdict = _DROPPED
+            elif contains_secret(command):
+                verdict = _SECRET
+            else:
+                verdict = command
+            verdicts[raw] = verdict
+        if isinstance(verdict, str):
+            kept.append(entry if verdict == raw else HistoryEntry(verdict, entry.timestamp))
+        elif verdict == _SECRET:
             secrets += 1
-            continue
-        kept.append(entry if command == entry.command else HistoryEntry(command, entry.timestamp))
     return kept, secrets
 
 
@@ -140,7 +153,8 @@ def train_model(
         for text in ordered
     ]
     ranks = {text: static(stats[text]) for text in ordered}
-    cmd_segments = _pack_commands(command_records, ranks, budget)
+    family_of = {text: command_family(text) for text in ordered}
+    cmd_segments = _pack_commands(command_records, ranks, budget, family_of)
 
     hot_records = _hot_prefixes(ordered, cmd_segments, ranks, frozen)
     hot_segments = _pack_table(hot_records, budget)
@@ -165,7 +179,7 @@ def train_model(
         tables[table] = {"starts": starts, "names": names}
     corpus_names = _add_corpus(builder, kept, budget)
 
-    families = len({command_family(text) for text in ordered})
+    families = len(set(family_of.values()))
     index = {
         "format": MODEL_FORMAT,
         "version": MODEL_VERSION,
@@ -207,24 +221,38 @@ def train_model(
 
 
 def _count_commands(commands: Sequence[str], progress: Progress) -> dict[str, _Counts]:
-    stats: dict[str, _Counts] = {}
-    last = len(commands) - 1
-    previous: str | None = None
-    step = max(1, len(commands) // 100)
+    """Each distinct command's counts, in the order of first use."""
+    progress("counting", 0, len(commands))
+    positions: dict[str, list[int]] = {}
     for position, command in enumerate(commands):
-        counts = stats.get(command)
-        if counts is None:
-            counts = stats[command] = _Counts()
-        age = last - position
-        counts.count += 1
-        counts.last = position
-        counts.short += math.exp(-age / scoring.TAU_SHORT)
-        counts.long += math.exp(-age / scoring.TAU_LONG)
-        if previous is not None:
-            stats[previous].successors[command] += 1
-        previous = command
-        if position % step == 0:
-            progress("counting", position, len(commands))
+        seen = positions.get(command)
+        if seen is None:
+            positions[command] = [position]
+        else:
+            seen.append(position)
+    # A position's decayed weight does not depend on the command there: one table per time
+    # constant, summed per command in position order (the order fixes the float rounding).
+    newest = len(commands) - 1
+    short_at = [scoring.decay(age, scoring.TAU_SHORT) for age in range(newest, -1, -1)]
+    long_at = [scoring.decay(age, scoring.TAU_LONG) for age in range(newest, -1, -1)]
+    successors: dict[str, list[tuple[str, int]]] = {}
+    for (previous, command), transitions in Counter(zip(commands, commands[1:])).items():
+        following = successors.get(previous)
+        if following is None:
+            successors[previous] = [(command, transitions)]
+        else:
+            following.append((command, transitions))
+    stats = {
+        text: _Counts(
+            len(seen),
+            seen[-1],
+            reduce(add, map(short_at.__getitem__, seen), 0.0),
+            reduce(add, map(long_at.__getitem__, seen), 0.0),
+            successors.get(text, []),
+        )
+        for text, seen in positions.items()
+    }
+    progress("counting", len(commands), len(commands))
     return stats
 
 
@@ -234,7 +262,7 @@ def _freeze(counts: _Counts) -> CommandStats:
 
 def _successors(counts: _Counts, frozen: dict[str, CommandStats]) -> list[Successor]:
     eligible = (
-        (text, n) for text, n in counts.successors.items() if len(text) <= MAX_SUCCESSOR_CHARS
+        (text, n) for text, n in counts.successors if len(text) <= MAX_SUCCESSOR_CHARS
     )
     # Most frequent first; among equals the most recently used.
     best = heapq.nlargest(
@@ -244,7 +272,10 @@ def _successors(counts: _Counts, frozen: dict[str, CommandStats]) -> list[Succes
 
 
 def _pack_commands(
-    records: list[tuple[str, bytes]], ranks: dict[str, float], budget: int
+    records: list[tuple[str, bytes]],
+    ranks: dict[str, float],
+    budget: int,
+    family_of: dict[str, str],
 ) -> list[tuple[str, bytes]]:
     """Group sorted command records into segments, cutting at family boundaries when possible."""
     segments: list[tuple[str, bytes]] = []
@@ -260,7 +291,7 @@ def _pack_commands(
         current, size = [], 0
 
     for key, payload in records:
-        this_family = command_family(key)
+        this_family = family_of[key]
         cost = record_size(key, payload) + 4
         new_family = this_family != family
         if current and (size + cost > budget or (new_family and size >= budget // 4)):
@@ -351,28 +382,40 @@ def _first_matching(by_rank: list[str], prefix: str, limit: int) -> list[str]:
 
 def _ngram_table(stats: dict[str, _Counts], order: int) -> tuple[list[tuple[str, bytes]], int]:
     """Continuation counts for every context of 1 to ``order - 1`` tokens."""
-    continuations: dict[str, Counter[str]] = defaultdict(Counter)
+    # Plain dicts, filled in the order Counter would be: most_common breaks ties by it.
+    continuations: dict[str, dict[str, int]] = {}
     vocabulary: set[str] = set()
     padding = [START] * (order - 1)
+    widths = range(1, order)
     for text, counts in stats.items():
         tokens = tokenize(text)
         vocabulary.update(tokens)
-        padded = padding + tokens + [END]
+        padded = padding + tokens
+        padded.append(END)
         weight = counts.count
         for position in range(order - 1, len(padded)):
             following = padded[position]
-            for width in range(1, order):
+            for width in widths:
                 context = SEP.join(padded[position - width : position])
-                continuations[context][following] += weight
+                table = continuations.get(context)
+                if table is None:
+                    continuations[context] = {following: weight}
+                else:
+                    table[following] = table.get(following, 0) + weight
     records = []
+    wanted = scoring.NGRAM_CONTINUATIONS
     for context in sorted(continuations):
-        counter = continuations[context]
-        total = sum(counter.values())
-        if total < 2 and context.count(SEP) >= 1:
+        table = continuations[context]
+        total = sum(table.values())
+        if total < 2 and SEP in context:
             continue  # one-off long contexts are noise; shorter contexts back them off
-        best = counter.most_common(scoring.NGRAM_CONTINUATIONS)
-        if len(context.encode("utf-8", "surrogatepass")) > 0xFFFF:
+        # A UTF-8 character takes at most 4 bytes: only long contexts need measuring.
+        if len(context) > 0xFFFF // 4 and len(context.encode("utf-8", "surrogatepass")) > 0xFFFF:
             continue
+        # What Counter.most_common(wanted) gives, ties in first-counted order.
+        best = list(table.items()) if len(table) == 1 else heapq.nlargest(
+            wanted, table.items(), key=itemgetter(1)
+        )
         records.append((context, encode_ngram_payload(total, best)))
     return records, len(vocabulary)
 
