@@ -19,7 +19,6 @@ import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import accumulate
 from pathlib import Path
 from typing import NamedTuple
 
@@ -41,6 +40,9 @@ _TAIL_COMMANDS = 5
 # The shortest run of remembered commands trusted to locate the old end.
 _MIN_TAIL_MATCH = 3
 _TAIL_BYTES = 4096
+# Bytes of history decoded at a time: big enough that a call decodes many lines, small enough
+# that the decoded text is little beside the entries it becomes.
+_DECODE_CHUNK = 1 << 20
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\f\v\b\x1b")
 
 
@@ -136,31 +138,36 @@ def _decode(raw: bytes, metafied: bool) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
-def _decoded_lines(data: bytes, metafied: bool) -> tuple[list[str], list[int]]:
-    """Each line decoded as ``_decode`` does, without its newline and trailing CRs, and the
-    byte offset just past each.
+def _decoded_lines(data: bytes, metafied: bool) -> Iterator[tuple[str, int]]:
+    """Each line decoded as ``_decode`` does, without its newline and trailing CRs, with the
+    byte offset just past it.
 
-    A file that is valid UTF-8 as a whole (the usual case) is decoded in one call: each of its
-    lines then decodes alone to the same text, since a newline never falls inside a character.
+    Lines are decoded a chunk of about ``_DECODE_CHUNK`` bytes at a time: a chunk that is valid
+    UTF-8 (the usual case) in one call, since each of its lines then decodes alone to the same
+    text (a newline never falls inside a character); any other chunk line by line.
     """
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        lines, ends = [], []
-        for raw, end in _lines(data):
-            lines.append(_decode(raw.rstrip(b"\r"), metafied))
-            ends.append(end)
-        return lines, ends
-    lines = text.split("\n")
-    if not lines[-1]:
-        lines.pop()  # the newline ending the file ends the last line; it starts none
-    lengths = map(len, lines) if text.isascii() else (len(line.encode()) for line in lines)
-    ends = list(accumulate(length + 1 for length in lengths))
-    if ends and ends[-1] > len(data):
-        ends[-1] = len(data)  # the last line has no newline
-    if "\r" in text:
-        lines = [line.rstrip("\r") for line in lines]
-    return lines, ends
+    size = len(data)
+    start = 0
+    while start < size:
+        newline = data.find(b"\n", min(start + _DECODE_CHUNK, size) - 1)
+        stop = size if newline < 0 else newline + 1
+        chunk = data[start:stop]
+        try:
+            text = chunk.decode("utf-8")
+        except UnicodeDecodeError:
+            for raw, end in _lines(chunk):
+                yield _decode(raw.rstrip(b"\r"), metafied), start + end
+        else:
+            lines = text.split("\n")
+            if not lines[-1]:
+                lines.pop()  # the newline ending the chunk ends its last line; it starts none
+            ascii_only = text.isascii()
+            del text
+            end = start
+            for line in lines:
+                end += (len(line) if ascii_only else len(line.encode())) + 1
+                yield line.rstrip("\r"), min(end, stop)
+        start = stop
 
 
 def _parse_zsh(data: bytes, unmetafy_all: bool) -> _Records:
@@ -171,8 +178,7 @@ def _parse_zsh(data: bytes, unmetafy_all: bool) -> _Records:
     # One string object per distinct command: histories repeat most of their lines.
     seen: dict[str, str] = {}
     extended = _ZSH_EXTENDED_TEXT.match
-    lines, line_ends = _decoded_lines(data, unmetafy_all)
-    for line, end in zip(lines, line_ends):
+    for line, end in _decoded_lines(data, unmetafy_all):
         if not parts:
             match = extended(line)
             if match:
@@ -204,8 +210,7 @@ def _parse_bash(data: bytes) -> _Records:
     timestamp: int | None = None
     seen: dict[str, str] = {}
     stamp = _BASH_TIMESTAMP_TEXT.match
-    lines, line_ends = _decoded_lines(data, metafied=False)
-    for line, end in zip(lines, line_ends):
+    for line, end in _decoded_lines(data, metafied=False):
         match = stamp(line)
         if match:
             timestamp = int(match.group(1))

@@ -114,9 +114,17 @@ def split_prefix(prefix: str) -> tuple[list[str], str]:
 
 def command_family(line: str) -> str:
     """The program a command line runs: its first word after ``VAR=value`` assignments."""
-    for token in tokenize(line):
-        name, equals, _ = token.partition("=")
-        if equals and name.isidentifier():
-            continue
-        return token
-    return ""
+    # The words before the first quote, escape or operator are tokens as they stand.
+    for word in _plain_words(line):
+        if not _SPECIAL.isdisjoint(word):
+            break
+        if not _is_assignment(word):
+            return word
+    else:
+        return ""
+    return next((token for token in tokenize(line) if not _is_assignment(token)), "")
+
+
+def _is_assignment(token: str) -> bool:
+    name, equals, _ = token.partition("=")
+    return bool(equals) and name.isidentifier()

@@ -24,10 +24,10 @@ import time
 import uuid
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import reduce
-from operator import add, itemgetter
+from operator import add, attrgetter, itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -49,10 +49,9 @@ from aprender_shell.model.layout import (
     segment_budget,
 )
 from aprender_shell.model.segments import (
+    CommandPayloads,
     CommandStats,
-    Successor,
     encode_candidates_payload,
-    encode_command_payload,
     encode_ngram_payload,
     encode_segment,
     record_size,
@@ -145,22 +144,23 @@ def train_model(
         value = scoring.static_score(counts.short, counts.long, w_short, w_long)
         return scoring.with_recency(value, clock - 1 - counts.last, w_recent)
 
+    # n-grams first: their tables are the largest transient structure, and they are packed
+    # and dropped before the command records exist.
+    report_progress("n-grams", 0, len(stats))
+    ngram_records, vocabulary = _ngram_table(stats, ngram)
+    ngram_segments = _pack_table(ngram_records, budget)
+    del ngram_records
+
     frozen = {text: _freeze(counts) for text, counts in stats.items()}
     ordered = sorted(stats)
     report_progress("segments", 0, len(ordered))
-    command_records = [
-        (text, encode_command_payload(frozen[text], _successors(stats[text], frozen)))
-        for text in ordered
-    ]
     ranks = {text: static(stats[text]) for text in ordered}
     family_of = {text: command_family(text) for text in ordered}
-    cmd_segments = _pack_commands(command_records, ranks, budget, family_of)
+    records = _command_records(ordered, stats, frozen)
+    cmd_segments = _pack_commands(records, ranks, budget, family_of)
 
     hot_records = _hot_prefixes(ordered, cmd_segments, ranks, frozen)
     hot_segments = _pack_table(hot_records, budget)
-    report_progress("n-grams", 0, len(ordered))
-    ngram_records, vocabulary = _ngram_table(stats, ngram)
-    ngram_segments = _pack_table(ngram_records, budget)
 
     builder = BundleBuilder(model_path).with_config(BundleConfig())
     tables: dict[str, dict[str, list[str]]] = {}
@@ -260,19 +260,28 @@ def _freeze(counts: _Counts) -> CommandStats:
     return CommandStats(counts.count, counts.last, counts.short, counts.long)
 
 
-def _successors(counts: _Counts, frozen: dict[str, CommandStats]) -> list[Successor]:
-    eligible = (
-        (text, n) for text, n in counts.successors if len(text) <= MAX_SUCCESSOR_CHARS
-    )
-    # Most frequent first; among equals the most recently used.
-    best = heapq.nlargest(
+def _command_records(
+    ordered: list[str], stats: dict[str, _Counts], frozen: dict[str, CommandStats]
+) -> Iterator[tuple[str, bytes]]:
+    """Each command's record, in ``ordered`` order: its statistics and best successors."""
+    payloads = CommandPayloads(frozen)
+    for text in ordered:
+        yield text, payloads.encode(text, _successors(stats[text], frozen))
+
+
+def _successors(counts: _Counts, frozen: dict[str, CommandStats]) -> list[tuple[str, int]]:
+    """The successors a record keeps: most frequent first; among equals the most recent."""
+    eligible = [(text, n) for text, n in counts.successors if len(text) <= MAX_SUCCESSOR_CHARS]
+    if len(eligible) < 2:
+        return eligible
+    # The keys are distinct (no two commands share a last position), so order is total.
+    return heapq.nlargest(
         scoring.SUCCESSORS_KEPT, eligible, key=lambda item: (item[1], frozen[item[0]].last_position)
     )
-    return [Successor(text, n, frozen[text]) for text, n in best]
 
 
 def _pack_commands(
-    records: list[tuple[str, bytes]],
+    records: Iterable[tuple[str, bytes]],
     ranks: dict[str, float],
     budget: int,
     family_of: dict[str, str],
@@ -448,9 +457,10 @@ def _add_corpus(builder: Any, entries: Sequence[HistoryEntry], budget: int) -> l
     """Store the command sequence in compressed chunks that each fit a segment budget."""
     names: list[str] = []
 
-    def store(rows: list[list[Any]]) -> None:
+    def store(rows: list[tuple[str, int | None]]) -> None:
+        # Level 1: a third of level 6's time, for a corpus a third bigger (read by update only).
         data = zlib.compress(
-            json.dumps(rows, separators=(",", ":")).encode("utf-8", "surrogatepass"), 6
+            json.dumps(rows, separators=(",", ":")).encode("utf-8", "surrogatepass"), 1
         )
         if len(data) > budget and len(rows) > 1:
             store(rows[: len(rows) // 2])
@@ -460,16 +470,15 @@ def _add_corpus(builder: Any, entries: Sequence[HistoryEntry], budget: int) -> l
         builder.add_model(name, data)
         names.append(name)
 
-    chunk: list[list[Any]] = []
-    size = 0
-    for entry in entries:
-        chunk.append([entry.command, entry.timestamp])
+    row = attrgetter("command", "timestamp")
+    start = size = 0
+    for position, entry in enumerate(entries):
         size += len(entry.command) + 16
-        if size >= 4 * budget:
-            store(chunk)
-            chunk, size = [], 0
-    if chunk or not names:
-        store(chunk)
+        if size >= 3 * budget:  # level 1 shrinks a corpus about 4 times: one store fits
+            store(list(map(row, entries[start : position + 1])))
+            start, size = position + 1, 0
+    if start < len(entries) or not names:
+        store(list(map(row, entries[start:])))
     return names
 
 
