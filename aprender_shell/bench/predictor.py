@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -44,24 +45,33 @@ class ProcessCost(NamedTuple):
     peak: int
 
 
-def run_process(argv: Sequence[str], env: dict[str, str] | None = None) -> ProcessCost:
-    """Run ``argv`` to completion and measure it alone (its own rusage, not its siblings')."""
-    with tempfile.TemporaryFile() as errors:
-        started = time.perf_counter()
-        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=errors, env=env)
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        if process.returncode != 0:
-            errors.seek(0)
-            message = errors.read().decode("utf-8", "replace").strip().splitlines()
-            raise RuntimeError(
-                f"{' '.join(argv)} exited with {process.returncode}: "
-                f"{message[-1] if message else 'no message'}"
-            )
+# Starts the measured command and reports its own rusage. A child's peak resident size starts
+# from its parent's (fork copies the page tables, and exec keeps the high-water mark), so the
+# command is started from this small process, never from the benchmark holding its data.
+_LAUNCHER = """
+import json, os, sys, time
+started = time.perf_counter()
+devnull = [(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)]
+pid = os.posix_spawn(sys.argv[1], sys.argv[1:], os.environ, file_actions=devnull)
+_, status, usage = os.wait4(pid, 0)
+wall = time.perf_counter() - started
+print(json.dumps([os.waitstatus_to_exitcode(status), wall, usage.ru_utime + usage.ru_stime,
+                  usage.ru_maxrss]))
+"""
+
+
+def run_process(argv: Sequence[str]) -> ProcessCost:
+    """Run ``argv`` (an absolute program path first) to completion and measure it alone."""
+    launcher = [sys.executable, "-S", "-c", _LAUNCHER, *argv]
+    done = subprocess.run(launcher, capture_output=True, text=True, check=True)
+    status, wall, cpu, peak = json.loads(done.stdout)
+    if status != 0:
+        lines = done.stderr.strip().splitlines()
+        raise RuntimeError(
+            f"{' '.join(argv)} exited with {status}: {lines[-1] if lines else 'no message'}"
+        )
     # Linux reports the peak in KiB, macOS in bytes.
-    peak = usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
-    return ProcessCost(wall, usage.ru_utime + usage.ru_stime, peak)
+    return ProcessCost(wall, cpu, peak * (1 if sys.platform == "darwin" else 1024))
 
 
 def _median(costs: Sequence[ProcessCost]) -> ProcessCost:

@@ -26,8 +26,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import reduce
-from operator import add, attrgetter, itemgetter
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -223,18 +222,18 @@ def train_model(
 def _count_commands(commands: Sequence[str], progress: Progress) -> dict[str, _Counts]:
     """Each distinct command's counts, in the order of first use."""
     progress("counting", 0, len(commands))
-    positions: dict[str, list[int]] = {}
-    for position, command in enumerate(commands):
-        seen = positions.get(command)
-        if seen is None:
-            positions[command] = [position]
-        else:
-            seen.append(position)
-    # A position's decayed weight does not depend on the command there: one table per time
-    # constant, summed per command in position order (the order fixes the float rounding).
+    uses = Counter(commands)
+    last = {command: position for position, command in enumerate(commands)}
     newest = len(commands) - 1
-    short_at = [scoring.decay(age, scoring.TAU_SHORT) for age in range(newest, -1, -1)]
-    long_at = [scoring.decay(age, scoring.TAU_LONG) for age in range(newest, -1, -1)]
+    decay = scoring.decay
+    weights = []
+    for tau in (scoring.TAU_SHORT, scoring.TAU_LONG):
+        # Summed in position order, as the weights accrue: the order fixes the rounding.
+        sums = dict.fromkeys(uses, 0.0)
+        for position, command in enumerate(commands):
+            sums[command] += decay(newest - position, tau)
+        weights.append(sums)
+    short, long_ = weights
     successors: dict[str, list[tuple[str, int]]] = {}
     for (previous, command), transitions in Counter(zip(commands, commands[1:])).items():
         following = successors.get(previous)
@@ -242,18 +241,11 @@ def _count_commands(commands: Sequence[str], progress: Progress) -> dict[str, _C
             successors[previous] = [(command, transitions)]
         else:
             following.append((command, transitions))
-    stats = {
-        text: _Counts(
-            len(seen),
-            seen[-1],
-            reduce(add, map(short_at.__getitem__, seen), 0.0),
-            reduce(add, map(long_at.__getitem__, seen), 0.0),
-            successors.get(text, []),
-        )
-        for text, seen in positions.items()
-    }
     progress("counting", len(commands), len(commands))
-    return stats
+    return {
+        text: _Counts(count, last[text], short[text], long_[text], successors.get(text, []))
+        for text, count in uses.items()
+    }
 
 
 def _freeze(counts: _Counts) -> CommandStats:
@@ -395,7 +387,6 @@ def _ngram_table(stats: dict[str, _Counts], order: int) -> tuple[list[tuple[str,
     continuations: dict[str, dict[str, int]] = {}
     vocabulary: set[str] = set()
     padding = [START] * (order - 1)
-    widths = range(1, order)
     for text, counts in stats.items():
         tokens = tokenize(text)
         vocabulary.update(tokens)
@@ -404,13 +395,18 @@ def _ngram_table(stats: dict[str, _Counts], order: int) -> tuple[list[tuple[str,
         weight = counts.count
         for position in range(order - 1, len(padded)):
             following = padded[position]
-            for width in widths:
-                context = SEP.join(padded[position - width : position])
+            context = padded[position - 1]
+            width = 1
+            while True:  # contexts of 1 to order - 1 tokens, shortest first
                 table = continuations.get(context)
                 if table is None:
                     continuations[context] = {following: weight}
                 else:
                     table[following] = table.get(following, 0) + weight
+                width += 1
+                if width == order:
+                    break
+                context = padded[position - width] + SEP + context
     records = []
     wanted = scoring.NGRAM_CONTINUATIONS
     for context in sorted(continuations):
