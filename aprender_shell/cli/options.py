@@ -140,7 +140,7 @@ class LoadedHistory(NamedTuple):
 def load_history(paths: Sequence[Path]) -> LoadedHistory:
     """Entries from the given or discovered history files, their marks, and what was read."""
     from aprender_shell.history.files import find_history_files, read_history, sample_history_path
-    from aprender_shell.history.marks import mark_history
+    from aprender_shell.history.marks import read_and_mark
 
     files = find_history_files(list(paths))
     if not files:
@@ -151,9 +151,9 @@ def load_history(paths: Sequence[Path]) -> LoadedHistory:
     entries: list[Any] = []
     marks = []
     for path in files:
-        found = read_history(path)
+        found, mark = read_and_mark(path)
         entries.extend(found)
-        marks.append(mark_history(path, found).to_dict())
+        marks.append(mark.to_dict())
     if len(files) > 1 and all(e.timestamp is not None for e in entries):
         entries.sort(key=lambda e: e.timestamp)  # merge several shells' histories in time order
     return LoadedHistory(entries, marks, [display_path(path) for path in files], False)

@@ -19,7 +19,7 @@ from aprender_shell.history.formats import (
     FORMATS,
     HistoryEntry,
     _parse_records,
-    _Record,
+    _Records,
     format_for_name,
     sniff_format,
 )
@@ -79,14 +79,14 @@ def _tail_hash(data: bytes, offset: int) -> str:
     return hashlib.sha256(data[max(0, offset - _TAIL_BYTES) : offset]).hexdigest()
 
 
-def _mark(path: Path, st: os.stat_result, data: bytes, fmt: str, records: Sequence[_Record],
+def _mark(path: Path, st: os.stat_result, data: bytes, fmt: str, records: _Records,
           count: int | None = None) -> HistoryMark:
     """A mark after the first ``count`` records (all of them by default)."""
-    count = len(records) if count is None else count
-    offset = records[count - 1].end if count else 0
-    if count == len(records):
+    count = len(records.entries) if count is None else count
+    offset = records.ends[count - 1] if count else 0
+    if count == len(records.entries):
         offset = len(data)  # trailing blank lines or metadata are consumed too
-    consumed = [r.entry for r in records[:count]]
+    consumed = records.entries[:count]
     stamps = [e.timestamp for e in consumed if e.timestamp is not None]
     return HistoryMark(
         path=str(path),
@@ -124,9 +124,21 @@ def mark_history(path: Path, entries: Sequence[HistoryEntry]) -> HistoryMark:
     fmt = format_for_name(path) or sniff_format(data)
     records = _parse_records(data, fmt)
     count = len(entries)
-    if count <= len(records) and [r.entry for r in records[:count]] == list(entries):
+    if count <= len(records.entries) and records.entries[:count] == list(entries):
         return _mark(path, st, data, fmt, records, count)
     return _mark(path, st, data, fmt, records)
+
+
+def read_and_mark(path: Path) -> tuple[list[HistoryEntry], HistoryMark]:
+    """The commands in the history file at ``path`` and a mark just after them.
+
+    What ``read_history`` and then ``mark_history`` give, from one read and one parse.
+    """
+    path = Path(path)
+    data, st = _read_with_stat(path)
+    fmt = format_for_name(path) or sniff_format(data)
+    records = _parse_records(data, fmt)
+    return records.entries, _mark(path, st, data, fmt, records)
 
 
 def new_entries_since(
@@ -148,7 +160,7 @@ def new_entries_since(
     if mark is None:
         fmt = format_for_name(path) or sniff_format(data)
         records = _parse_records(data, fmt)
-        return [r.entry for r in records], _mark(path, st, data, fmt, records), False
+        return records.entries, _mark(path, st, data, fmt, records), False
     appended = (
         st.st_ino == mark.inode
         and len(data) >= mark.offset
@@ -156,13 +168,12 @@ def new_entries_since(
     )
     if appended:
         fmt = mark.fmt if mark.fmt in FORMATS else (format_for_name(path) or sniff_format(data))
-        added = _parse_records(data[mark.offset :], fmt)
-        new_mark = _mark_after_append(path, st, data, mark, [r.entry for r in added])
-        return [r.entry for r in added], new_mark, False
+        added = _parse_records(data[mark.offset :], fmt).entries
+        new_mark = _mark_after_append(path, st, data, mark, added)
+        return added, new_mark, False
     fmt = format_for_name(path) or sniff_format(data)
     records = _parse_records(data, fmt)
-    entries = [r.entry for r in records]
-    return _new_by_content(entries, mark), _mark(path, st, data, fmt, records), True
+    return _new_by_content(records.entries, mark), _mark(path, st, data, fmt, records), True
 
 
 def _mark_after_append(path: Path, st: os.stat_result, data: bytes, mark: HistoryMark,

@@ -8,22 +8,52 @@ word (``2>/dev/null``), since users type them as one.
 
 from __future__ import annotations
 
+import re
+
 OPERATORS = ("&&", "||", ";;", "|&", "|", ";", "&", "(", ")")
 _SPACE = " \t\n"
+# Characters that start a quote, an escape or an operator: a line without any of them is split
+# at spaces, tabs and newlines only, which ``_plain_words`` does without a character loop.
+_SPECIAL = frozenset("'\"\\&|;()")
+_OPERATOR_STARTS = frozenset(op[0] for op in OPERATORS)
+# Runs of characters that are appended to the word one like the other.
+_ORDINARY_RUN = re.compile(r"[^ \t\n'\"\\&|;()]+")
+_DOUBLE_QUOTED_RUN = re.compile(r'[^"\\]+')
+
+
+def _plain_words(line: str) -> list[str]:
+    return [word for word in line.replace("\t", " ").replace("\n", " ").split(" ") if word]
 
 
 def _lex(line: str) -> tuple[list[str], str, bool]:
     """Tokens, the unfinished last word, and whether a quote is still open."""
+    if _SPECIAL.isdisjoint(line):
+        words = _plain_words(line)
+        if words and line[-1] not in _SPACE:
+            return words[:-1], words[-1], False
+        return words, "", False
     tokens: list[str] = []
-    word: list[str] = []
+    word: list[str] = []  # pieces of the word being read
     quote = ""
     position = 0
     length = len(line)
     while position < length:
         char = line[position]
+        if quote == "'":
+            close = line.find("'", position)
+            stop = length if close < 0 else close + 1
+            word.append(line[position:stop])
+            quote = "" if close >= 0 else quote
+            position = stop
+            continue
         if quote:
+            run = _DOUBLE_QUOTED_RUN.match(line, position)
+            if run:
+                word.append(run.group())
+                position = run.end()
+                continue
             word.append(char)
-            if char == "\\" and quote == '"' and position + 1 < length:
+            if char == "\\" and position + 1 < length:
                 word.append(line[position + 1])
                 position += 1
             elif char == quote:
@@ -38,10 +68,20 @@ def _lex(line: str) -> tuple[list[str], str, bool]:
             if word:
                 tokens.append("".join(word))
                 word = []
+        elif char not in _OPERATOR_STARTS:
+            run = _ORDINARY_RUN.match(line, position)
+            if run is None:  # a backslash ending the line stands for itself
+                word.append(char)
+            else:
+                word.append(run.group())
+                position = run.end()
+                continue
         else:
-            operator = next((op for op in OPERATORS if line.startswith(op, position)), None)
+            operator = next(op for op in OPERATORS if line.startswith(op, position))
             redirect = operator == "&" and line.startswith(">", position + 1)
-            if operator is None or redirect or (operator == "&" and word and word[-1] == ">"):
+            # ">&" (as in "2>&1") stays in its word: the ">" read just before is unescaped.
+            after_redirect = bool(word) and word[-1][-1] == ">" and word[-1][0] != "\\"
+            if redirect or (operator == "&" and after_redirect):
                 word.append(char)
             else:
                 if word:
@@ -74,9 +114,17 @@ def split_prefix(prefix: str) -> tuple[list[str], str]:
 
 def command_family(line: str) -> str:
     """The program a command line runs: its first word after ``VAR=value`` assignments."""
-    for token in tokenize(line):
-        name, equals, _ = token.partition("=")
-        if equals and name.isidentifier():
-            continue
-        return token
-    return ""
+    # The words before the first quote, escape or operator are tokens as they stand.
+    for word in _plain_words(line):
+        if not _SPECIAL.isdisjoint(word):
+            break
+        if not _is_assignment(word):
+            return word
+    else:
+        return ""
+    return next((token for token in tokenize(line) if not _is_assignment(token)), "")
+
+
+def _is_assignment(token: str) -> bool:
+    name, equals, _ = token.partition("=")
+    return bool(equals) and name.isidentifier()

@@ -26,7 +26,7 @@ Payloads:
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import NamedTuple
 
 _U32 = struct.Struct("<I")
@@ -77,6 +77,30 @@ def encode_command_payload(stats: CommandStats, successors: Sequence[Successor])
         parts.append(_U32.pack(successor.transitions))
         parts.append(_pack_stats(successor.stats))
     return b"".join(parts)
+
+
+class CommandPayloads:
+    """Encodes command payloads as ``encode_command_payload`` does, from commands whose
+    statistics are all known: each command's text and statistics are packed once, however
+    many commands it follows."""
+
+    def __init__(self, stats: Mapping[str, CommandStats]) -> None:
+        self._stats = stats
+        self._packed: dict[str, tuple[bytes, bytes]] = {}
+
+    def _pieces(self, text: str) -> tuple[bytes, bytes]:
+        pieces = self._packed.get(text)
+        if pieces is None:
+            pieces = self._packed[text] = (_pack_text(text), _pack_stats(self._stats[text]))
+        return pieces
+
+    def encode(self, text: str, successors: Sequence[tuple[str, int]]) -> bytes:
+        """The payload of ``text`` followed by ``successors`` (text, transitions), best first."""
+        parts = [self._pieces(text)[1], bytes((len(successors),))]
+        for successor, transitions in successors:
+            packed_text, packed_stats = self._pieces(successor)
+            parts += (packed_text, _U32.pack(transitions), packed_stats)
+        return b"".join(parts)
 
 
 def encode_candidates_payload(candidates: Sequence[tuple[str, CommandStats]]) -> bytes:

@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import bisect
 import heapq
-import math
 import time
 import uuid
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from aprender_shell.errors import UsageError
 from aprender_shell.history.formats import HistoryEntry
@@ -52,16 +52,17 @@ from aprender_shell.model.layout import (
     segment_budget,
 )
 from aprender_shell.model.segments import (
+    CommandPayloads,
     CommandStats,
-    Successor,
     encode_candidates_payload,
-    encode_command_payload,
     encode_ngram_payload,
     encode_segment,
     record_size,
 )
 
 MAX_SUCCESSOR_CHARS = 200
+# clean_commands' verdicts on a command it does not keep.
+_DROPPED, _SECRET = 0, 1
 
 Progress = Callable[[str, int, int], None]
 
@@ -82,27 +83,37 @@ class TrainReport:
     families: int
 
 
-@dataclass
-class _Counts:
-    count: int = 0
-    last: int = 0
-    short: float = 0.0
-    long: float = 0.0
-    successors: Counter[str] = field(default_factory=Counter)
+class _Counts(NamedTuple):
+    count: int  # type: ignore[assignment]  # shadows tuple.count, which nothing calls
+    last: int
+    short: float
+    long: float
+    successors: list[tuple[str, int]]  # every command seen right after, with how often
 
 
 def clean_commands(entries: Iterable[HistoryEntry]) -> tuple[list[HistoryEntry], int]:
     """The entries worth learning: secrets, blanks and oversized commands dropped."""
     kept: list[HistoryEntry] = []
     secrets = 0
+    # Each distinct command is judged once: a history repeats most of its lines, and the
+    # secret rules are the costliest step of training.
+    verdicts: dict[str, str | int] = {}
     for entry in entries:
-        command = entry.command.strip("\n")
-        if not command.strip() or len(command) > scoring.MAX_COMMAND_CHARS:
-            continue
-        if contains_secret(command):
+        raw = entry.command
+        verdict = verdicts.get(raw)
+        if verdict is None:
+            command = raw.strip("\n")
+            if not command.strip() or len(command) > scoring.MAX_COMMAND_CHARS:
+                verdict = _DROPPED
+            elif contains_secret(command):
+                verdict = _SECRET
+            else:
+                verdict = command
+            verdicts[raw] = verdict
+        if isinstance(verdict, str):
+            kept.append(entry if verdict == raw else HistoryEntry(verdict, entry.timestamp))
+        elif verdict == _SECRET:
             secrets += 1
-            continue
-        kept.append(entry if command == entry.command else HistoryEntry(command, entry.timestamp))
     return kept, secrets
 
 
@@ -143,21 +154,23 @@ def train_model(
         value = scoring.static_score(counts.short, counts.long, w_short, w_long)
         return scoring.with_recency(value, clock - 1 - counts.last, w_recent)
 
+    # n-grams first: their tables are the largest transient structure, and they are packed
+    # and dropped before the command records exist.
+    report_progress("n-grams", 0, len(stats))
+    ngram_records, vocabulary = _ngram_table(stats, ngram)
+    ngram_segments = _pack_table(ngram_records, budget)
+    del ngram_records
+
     frozen = {text: _freeze(counts) for text, counts in stats.items()}
     ordered = sorted(stats)
     report_progress("segments", 0, len(ordered))
-    command_records = [
-        (text, encode_command_payload(frozen[text], _successors(stats[text], frozen)))
-        for text in ordered
-    ]
     ranks = {text: static(stats[text]) for text in ordered}
-    cmd_segments = _pack_commands(command_records, ranks, budget)
+    family_of = {text: command_family(text) for text in ordered}
+    records = _command_records(ordered, stats, frozen)
+    cmd_segments = _pack_commands(records, ranks, budget, family_of)
 
     hot_records = _hot_prefixes(ordered, cmd_segments, ranks, frozen)
     hot_segments = _pack_table(hot_records, budget)
-    report_progress("n-grams", 0, len(ordered))
-    ngram_records, vocabulary = _ngram_table(stats, ngram)
-    ngram_segments = _pack_table(ngram_records, budget)
 
     builder = BundleBuilder(model_path).with_config(BundleConfig())
     tables: dict[str, TableSpec] = {}
@@ -176,7 +189,7 @@ def train_model(
         tables[table] = TableSpec(starts, names)
     corpus = _add_corpus(builder, kept, budget)
 
-    families = len({command_family(text) for text in ordered})
+    families = len(set(family_of.values()))
     index = ModelIndex(
         generation=uuid.uuid4().hex,
         trained_at=int(time.time()),
@@ -217,44 +230,63 @@ def train_model(
 
 
 def _count_commands(commands: Sequence[str], progress: Progress) -> dict[str, _Counts]:
-    stats: dict[str, _Counts] = {}
-    last = len(commands) - 1
-    previous: str | None = None
-    step = max(1, len(commands) // 100)
-    for position, command in enumerate(commands):
-        counts = stats.get(command)
-        if counts is None:
-            counts = stats[command] = _Counts()
-        age = last - position
-        counts.count += 1
-        counts.last = position
-        counts.short += math.exp(-age / scoring.TAU_SHORT)
-        counts.long += math.exp(-age / scoring.TAU_LONG)
-        if previous is not None:
-            stats[previous].successors[command] += 1
-        previous = command
-        if position % step == 0:
-            progress("counting", position, len(commands))
-    return stats
+    """Each distinct command's counts, in the order of first use."""
+    progress("counting", 0, len(commands))
+    uses = Counter(commands)
+    last = {command: position for position, command in enumerate(commands)}
+    newest = len(commands) - 1
+    decay = scoring.decay
+    weights = []
+    for tau in (scoring.TAU_SHORT, scoring.TAU_LONG):
+        # Summed in position order, as the weights accrue: the order fixes the rounding.
+        sums = dict.fromkeys(uses, 0.0)
+        for position, command in enumerate(commands):
+            sums[command] += decay(newest - position, tau)
+        weights.append(sums)
+    short, long_ = weights
+    successors: dict[str, list[tuple[str, int]]] = {}
+    for (previous, command), transitions in Counter(zip(commands, commands[1:])).items():
+        following = successors.get(previous)
+        if following is None:
+            successors[previous] = [(command, transitions)]
+        else:
+            following.append((command, transitions))
+    progress("counting", len(commands), len(commands))
+    return {
+        text: _Counts(count, last[text], short[text], long_[text], successors.get(text, []))
+        for text, count in uses.items()
+    }
 
 
 def _freeze(counts: _Counts) -> CommandStats:
     return CommandStats(counts.count, counts.last, counts.short, counts.long)
 
 
-def _successors(counts: _Counts, frozen: dict[str, CommandStats]) -> list[Successor]:
-    eligible = (
-        (text, n) for text, n in counts.successors.items() if len(text) <= MAX_SUCCESSOR_CHARS
-    )
-    # Most frequent first; among equals the most recently used.
-    best = heapq.nlargest(
+def _command_records(
+    ordered: list[str], stats: dict[str, _Counts], frozen: dict[str, CommandStats]
+) -> Iterator[tuple[str, bytes]]:
+    """Each command's record, in ``ordered`` order: its statistics and best successors."""
+    payloads = CommandPayloads(frozen)
+    for text in ordered:
+        yield text, payloads.encode(text, _successors(stats[text], frozen))
+
+
+def _successors(counts: _Counts, frozen: dict[str, CommandStats]) -> list[tuple[str, int]]:
+    """The successors a record keeps: most frequent first; among equals the most recent."""
+    eligible = [(text, n) for text, n in counts.successors if len(text) <= MAX_SUCCESSOR_CHARS]
+    if len(eligible) < 2:
+        return eligible
+    # The keys are distinct (no two commands share a last position), so order is total.
+    return heapq.nlargest(
         scoring.SUCCESSORS_KEPT, eligible, key=lambda item: (item[1], frozen[item[0]].last_position)
     )
-    return [Successor(text, n, frozen[text]) for text, n in best]
 
 
 def _pack_commands(
-    records: list[tuple[str, bytes]], ranks: dict[str, float], budget: int
+    records: Iterable[tuple[str, bytes]],
+    ranks: dict[str, float],
+    budget: int,
+    family_of: dict[str, str],
 ) -> list[tuple[str, bytes]]:
     """Group sorted command records into segments, cutting at family boundaries when possible."""
     segments: list[tuple[str, bytes]] = []
@@ -270,7 +302,7 @@ def _pack_commands(
         current, size = [], 0
 
     for key, payload in records:
-        this_family = command_family(key)
+        this_family = family_of[key]
         cost = record_size(key, payload) + 4
         new_family = this_family != family
         if current and (size + cost > budget or (new_family and size >= budget // 4)):
@@ -361,28 +393,44 @@ def _first_matching(by_rank: list[str], prefix: str, limit: int) -> list[str]:
 
 def _ngram_table(stats: dict[str, _Counts], order: int) -> tuple[list[tuple[str, bytes]], int]:
     """Continuation counts for every context of 1 to ``order - 1`` tokens."""
-    continuations: dict[str, Counter[str]] = defaultdict(Counter)
+    # Plain dicts, filled in the order Counter would be: most_common breaks ties by it.
+    continuations: dict[str, dict[str, int]] = {}
     vocabulary: set[str] = set()
     padding = [START] * (order - 1)
     for text, counts in stats.items():
         tokens = tokenize(text)
         vocabulary.update(tokens)
-        padded = padding + tokens + [END]
+        padded = padding + tokens
+        padded.append(END)
         weight = counts.count
         for position in range(order - 1, len(padded)):
             following = padded[position]
-            for width in range(1, order):
-                context = SEP.join(padded[position - width : position])
-                continuations[context][following] += weight
+            context = padded[position - 1]
+            width = 1
+            while True:  # contexts of 1 to order - 1 tokens, shortest first
+                table = continuations.get(context)
+                if table is None:
+                    continuations[context] = {following: weight}
+                else:
+                    table[following] = table.get(following, 0) + weight
+                width += 1
+                if width == order:
+                    break
+                context = padded[position - width] + SEP + context
     records = []
+    wanted = scoring.NGRAM_CONTINUATIONS
     for context in sorted(continuations):
-        counter = continuations[context]
-        total = sum(counter.values())
-        if total < 2 and context.count(SEP) >= 1:
+        table = continuations[context]
+        total = sum(table.values())
+        if total < 2 and SEP in context:
             continue  # one-off long contexts are noise; shorter contexts back them off
-        best = counter.most_common(scoring.NGRAM_CONTINUATIONS)
-        if len(context.encode("utf-8", "surrogatepass")) > 0xFFFF:
+        # A UTF-8 character takes at most 4 bytes: only long contexts need measuring.
+        if len(context) > 0xFFFF // 4 and len(context.encode("utf-8", "surrogatepass")) > 0xFFFF:
             continue
+        # What Counter.most_common(wanted) gives, ties in first-counted order.
+        best = list(table.items()) if len(table) == 1 else heapq.nlargest(
+            wanted, table.items(), key=itemgetter(1)
+        )
         records.append((context, encode_ngram_payload(total, best)))
     return records, len(vocabulary)
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aprender_shell.history.tokens import command_family, split_prefix, tokenize
+from aprender_shell.history.tokens import OPERATORS, command_family, split_prefix, tokenize
 
 NL2BASH = Path(__file__).resolve().parents[3] / "shared" / "data" / "nl2bash"
 
@@ -21,6 +21,9 @@ NL2BASH = Path(__file__).resolve().parents[3] / "shared" / "data" / "nl2bash"
         ("ls|wc&&echo ok;date", ["ls", "|", "wc", "&&", "echo", "ok", ";", "date"]),
         ("make 2>&1 >/dev/null &", ["make", "2>&1", ">/dev/null", "&"]),
         ("cmd &>log", ["cmd", "&>log"]),
+        ("echo a\\>&b", ["echo", "a\\>", "&", "b"]),  # an escaped ">" redirects nothing
+        ("echo '>'&", ["echo", "'>'", "&"]),
+        ("echo x>&2|y", ["echo", "x>&2", "|", "y"]),
         ("cp my\\ file dst", ["cp", "my\\ file", "dst"]),
         ("(cd src && make)", ["(", "cd", "src", "&&", "make", ")"]),
         ("  spaced   out  ", ["spaced", "out"]),
@@ -59,3 +62,65 @@ def test_every_nl2bash_line_round_trips() -> None:
     for line in lines:
         tokens = tokenize(line)
         assert tokens and tokenize(" ".join(tokens)) == tokens
+
+
+def _reference_lex(line: str) -> tuple[list[str], str, bool]:
+    """The lexer read one character at a time, as the module docstring describes it."""
+    tokens: list[str] = []
+    word = ""
+    quote = ""
+    escaped_last = False  # whether the last character added came from an escape or a quote
+    position = 0
+    while position < len(line):
+        char = line[position]
+        if quote:
+            word += char
+            if char == "\\" and quote == '"' and position + 1 < len(line):
+                word += line[position + 1]
+                position += 1
+            elif char == quote:
+                quote = ""
+            escaped_last = True
+        elif char == "\\" and position + 1 < len(line):
+            word += line[position : position + 2]
+            escaped_last = True
+            position += 1
+        elif char in "'\"":
+            quote = char
+            word += char
+            escaped_last = True
+        elif char in " \t\n":
+            if word:
+                tokens.append(word)
+            word = ""
+        else:
+            operator = next((op for op in OPERATORS if line.startswith(op, position)), None)
+            to_file = operator == "&" and line.startswith(">", position + 1)
+            after_redirect = operator == "&" and word.endswith(">") and not escaped_last
+            if operator is None or to_file or after_redirect:
+                word += char
+                escaped_last = False
+            else:
+                if word:
+                    tokens.append(word)
+                word = ""
+                tokens.append(operator)
+                position += len(operator)
+                continue
+        position += 1
+    return tokens, word, bool(quote)
+
+
+@given(
+    st.text(alphabet=" \t\n'\"\\|&;()><=abc\u00e9\u00a0\r-", max_size=60)
+    | st.text(alphabet=" '\"\\&>|a", max_size=12)
+)
+def test_lexer_agrees_with_a_character_by_character_reading(line: str) -> None:
+    tokens, last, open_quote = _reference_lex(line)
+    assert split_prefix(line) == (tokens, last)
+    assert tokenize(line) == tokens + ([last] if last else [])
+    if not open_quote:
+        assert command_family(line) == next(
+            (t for t in tokens + [last] if not (t.partition("=")[0].isidentifier() and "=" in t)),
+            "",
+        )
