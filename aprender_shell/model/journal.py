@@ -11,7 +11,6 @@ from __future__ import annotations
 import bisect
 import contextlib
 import json
-import math
 import time
 from collections import Counter, deque
 from collections.abc import Iterator, Sequence
@@ -53,6 +52,9 @@ class Overlay:
         self._sorted: list[str] = []
         self._transitions: dict[str, Counter[str]] = {}
         self._cwds: dict[str, Counter[str]] = {}
+        # Which shells ran each command, and what followed each command the last time.
+        self._shells: dict[str, Counter[str]] = {}
+        self._followers: dict[str, str] = {}
         # The last commands run, most recent last, and the tokens of those recently asked for.
         self.recent: deque[str] = deque(maxlen=scoring.RECENT_COMMANDS)
         self._recent_tokens: dict[str, list[str]] = {}
@@ -60,7 +62,9 @@ class Overlay:
     def __len__(self) -> int:
         return len(self._learned)
 
-    def learn(self, command: str, previous: str | None, cwd: str | None) -> None:
+    def learn(
+        self, command: str, previous: str | None, cwd: str | None, shell: str | None = None
+    ) -> None:
         self.clock += 1
         learned = self._learned.get(command)
         if learned is None:
@@ -75,8 +79,11 @@ class Overlay:
         learned.long += 1.0
         if previous is not None:
             self._transitions.setdefault(previous, Counter())[command] += 1
+            self._followers[previous] = command
         if cwd:
             self._cwds.setdefault(cwd, Counter())[command] += 1
+        if shell:
+            self._shells.setdefault(command, Counter())[shell] += 1
         if len(command) <= scoring.RECENT_COMMAND_CHARS:
             self.recent.append(command)
 
@@ -98,13 +105,15 @@ class Overlay:
     def _decay_to_now(self, learned: _Learned) -> None:
         steps = self.clock - learned.at
         if steps:
-            learned.short *= math.exp(-steps / scoring.TAU_SHORT)
-            learned.long *= math.exp(-steps / scoring.TAU_LONG)
+            learned.short *= scoring.decay(steps, scoring.TAU_SHORT)
+            learned.long *= scoring.decay(steps, scoring.TAU_LONG)
             learned.at = self.clock
 
     def _forget_oldest(self) -> None:
         oldest = min(self._learned, key=lambda text: self._learned[text].last)
         del self._learned[oldest]
+        self._shells.pop(oldest, None)
+        self._followers.pop(oldest, None)
         index = bisect.bisect_left(self._sorted, oldest)
         del self._sorted[index]
 
@@ -117,8 +126,8 @@ class Overlay:
         return CommandStats(
             learned.count,
             learned.last,
-            learned.short * math.exp(-steps / scoring.TAU_SHORT),
-            learned.long * math.exp(-steps / scoring.TAU_LONG),
+            learned.short * scoring.decay(steps, scoring.TAU_SHORT),
+            learned.long * scoring.decay(steps, scoring.TAU_LONG),
         )
 
     def matching(self, prefix: str) -> Iterator[str]:
@@ -132,6 +141,14 @@ class Overlay:
 
     def in_directory(self, cwd: str) -> Counter[str]:
         return self._cwds.get(cwd, Counter())
+
+    def shells(self, command: str) -> Counter[str]:
+        """How often each shell ran ``command`` since training (empty: no shell recorded)."""
+        return self._shells.get(command, Counter())
+
+    def last_follower(self, previous: str) -> str | None:
+        """The command run right after ``previous`` the last time it ran, if recorded."""
+        return self._followers.get(previous)
 
 
 class Journal:
@@ -164,18 +181,24 @@ class Journal:
         return lines
 
     def add(
-        self, command: str, cwd: str | None, exit_status: int | None, previous: str | None
+        self,
+        command: str,
+        cwd: str | None,
+        exit_status: int | None,
+        previous: str | None,
+        shell: str | None = None,
     ) -> None:
-        self._pending.append(
-            {
-                "g": self.generation,
-                "c": command,
-                "cwd": cwd,
-                "exit": exit_status,
-                "prev": previous,
-                "t": int(time.time()),
-            }
-        )
+        line = {
+            "g": self.generation,
+            "c": command,
+            "cwd": cwd,
+            "exit": exit_status,
+            "prev": previous,
+            "t": int(time.time()),
+        }
+        if shell:
+            line["sh"] = shell  # optional: journals written before it lack the key
+        self._pending.append(line)
 
     @property
     def dirty(self) -> bool:
@@ -201,8 +224,10 @@ def replay(overlay: Overlay, lines: Sequence[dict[str, Any]]) -> None:
     for line in lines:
         previous = line.get("prev")
         cwd = line.get("cwd")
+        shell = line.get("sh")
         overlay.learn(
             line["c"],
             previous if isinstance(previous, str) else None,
             cwd if isinstance(cwd, str) else None,
+            shell if shell in ("zsh", "bash", "fish") else None,
         )

@@ -20,7 +20,6 @@ from __future__ import annotations
 import bisect
 import heapq
 import json
-import math
 import time
 import uuid
 import zlib
@@ -123,14 +122,10 @@ def train_model(
     commands = [entry.command for entry in kept]
     stats = _count_commands(commands, report_progress)
     clock = len(commands)
-    w_short = scoring.total_weight(clock, scoring.TAU_SHORT)
-    w_long = scoring.total_weight(clock, scoring.TAU_LONG)
-    w_recent = scoring.total_weight(clock, scoring.TAU_RECENT)
 
     def static(counts: _Counts) -> float:
         # exactly the score a query gives without context, so ranked lists agree with it
-        value = scoring.static_score(counts.short, counts.long, w_short, w_long)
-        return scoring.with_recency(value, clock - 1 - counts.last, w_recent)
+        return scoring.rank_score(counts.short, counts.long, clock - 1 - counts.last, clock)
 
     frozen = {text: _freeze(counts) for text, counts in stats.items()}
     ordered = sorted(stats)
@@ -218,8 +213,8 @@ def _count_commands(commands: Sequence[str], progress: Progress) -> dict[str, _C
         age = last - position
         counts.count += 1
         counts.last = position
-        counts.short += math.exp(-age / scoring.TAU_SHORT)
-        counts.long += math.exp(-age / scoring.TAU_LONG)
+        counts.short += scoring.decay(age, scoring.TAU_SHORT)
+        counts.long += scoring.decay(age, scoring.TAU_LONG)
         if previous is not None:
             stats[previous].successors[command] += 1
         previous = command

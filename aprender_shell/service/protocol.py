@@ -264,10 +264,10 @@ class Session:
         k = min(k, MAX_K)
         prev = _string_list(request, "prev")
         cwd = _optional_string(request, "cwd")
-        _shell(request)
+        shell = _shell(request)
         if k == 0 or len(prefix) > MAX_PREFIX_CHARS:
             return {"suggestions": []}
-        suggestions = self.predictor().suggest(prefix, k=k, prev=prev, cwd=cwd)
+        suggestions = self.predictor().suggest(prefix, k=k, prev=prev, cwd=cwd, shell=shell)
         return {"suggestions": [{"text": s.text, "score": round(s.score, 6)} for s in suggestions]}
 
     def _record(self, request: dict[str, Any]) -> Answer:
@@ -280,8 +280,10 @@ class Session:
         if exit_status is not None and not _is_int(exit_status):
             raise RequestError("'exit' must be an integer")
         prev = _string_list(request, "prev")
-        _shell(request)
-        self.predictor().record(command, cwd=cwd, exit_status=exit_status, prev=prev)
+        shell = _shell(request)
+        self.predictor().record(
+            command, cwd=cwd, exit_status=exit_status, prev=prev, shell=shell
+        )
         return {"ok": True}
 
     def status(self) -> dict[str, Any]:
