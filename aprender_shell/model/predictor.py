@@ -65,11 +65,15 @@ class ModelStats(NamedTuple):
     total_bytes_loaded: int
     learned_commands: int
     top_commands: Sequence[tuple[str, int]] = ()
+    # The score's weights, and whether training tuned them on this history (else defaults).
+    weights: Sequence[tuple[str, float]] = ()
+    tuned: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data = self._asdict()
         data["model_path"] = str(self.model_path)
         data["top_commands"] = [list(item) for item in self.top_commands]
+        data["weights"] = [list(item) for item in self.weights]
         return data
 
 
@@ -546,6 +550,8 @@ class Predictor:
             total_bytes_loaded=paging.total_bytes_loaded,
             learned_commands=len(self._overlay),
             top_commands=[(str(t), int(n)) for t, n in index.get("top_commands", [])],
+            weights=scoring.describe(self.weights),
+            tuned=bool(index.get("tuning")),
         )
 
     @property

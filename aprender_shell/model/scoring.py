@@ -8,7 +8,7 @@ previous command and ``w`` a ``Weights``::
     static(c)   = w.mu * short(c) + (1 - w.mu) * long(c)
     recent(c)   = (1 - w.recency) * static(c)
                   + w.recency * decay(age(c), w.tau_recent) / total_weight(clock, w.tau_recent)
-    sequence(c) = (1 - w.template - w.last_follower) * transitions(p -> c) / count(p)
+    sequence(c) = max(0, 1 - w.template - w.last_follower) * transitions(p -> c) / count(p)
                   + w.template * template_share(c) + w.last_follower * followed_last(c)
     lam         = w.context_max * count(p) / (count(p) + w.kappa)
     context(c)  = lam * sequence(c) + (1 - lam) * recent(c)
@@ -193,7 +193,7 @@ def score(features: Features, weights: Weights, w_recent: float) -> float:
         value += weights.recency * decay(features.age, weights.tau_recent) / w_recent
     lam = context_weight(features.evidence, weights)
     if lam:
-        direct = 1.0 - weights.template - weights.last_follower
+        direct = max(0.0, 1.0 - weights.template - weights.last_follower)
         sequence = (
             direct * features.successor
             + weights.template * features.template_share

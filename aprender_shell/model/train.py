@@ -183,6 +183,9 @@ def train_model(
         "recent": _recent(commands),
         "history": list(history_marks),
     }
+    tuned = _tuned_weights(commands)
+    if tuned is not None:
+        index["tuning"] = tuned
     builder.add_model("index", json.dumps(index, separators=(",", ":")).encode("utf-8"))
     report_progress("writing", 0, 1)
     builder.build()
@@ -199,6 +202,14 @@ def train_model(
         memory_limit=limit,
         families=families,
     )
+
+
+def _tuned_weights(commands: Sequence[str]) -> dict[str, float] | None:
+    """The score's weights chosen on this history's end (None: too short, defaults apply)."""
+    from aprender_shell.model.tuning import tune
+
+    weights = tune(commands)
+    return weights.to_dict() if weights is not None else None
 
 
 def _count_commands(commands: Sequence[str], progress: Progress) -> dict[str, _Counts]:
