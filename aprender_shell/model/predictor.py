@@ -157,6 +157,43 @@ class _Sequence:
             f.evidence = self.count
 
 
+# Where a command takes a path: the word(s) before it. Like fish, a suggestion whose path there
+# names nothing in the shell's working directory is not offered.
+_PATH_TAKERS = {
+    ("cd",), ("pushd",), ("vim",), ("vi",), ("nvim",), ("nano",), ("emacs",), ("code",),
+    ("less",), ("cat",), ("source",), ("git", "add"),
+}
+
+
+class _PathCheck:
+    """Checks path arguments against one working directory, a stat per path at most."""
+
+    def __init__(self, cwd: str) -> None:
+        self.cwd = cwd if os.path.isabs(cwd) and os.path.isdir(cwd) else None
+        self.seen: dict[str, bool] = {}
+
+    def plausible(self, text: str) -> bool:
+        """False only for a path-taking command whose path argument does not exist."""
+        if self.cwd is None:
+            return True
+        words = text.split()
+        if len(words) < 2:
+            return True
+        if (words[0],) in _PATH_TAKERS:
+            argument = words[1]
+        elif tuple(words[:2]) in _PATH_TAKERS and len(words) > 2:
+            argument = words[2]
+        else:
+            return True
+        if argument.startswith("-") or argument[0] in "'\"$" or any(c in argument for c in "*?["):
+            return True  # an option, a quoted or expanded word, a glob: not ours to judge
+        found = self.seen.get(argument)
+        if found is None:
+            target = os.path.join(self.cwd, os.path.expanduser(argument))
+            found = self.seen[argument] = os.path.lexists(target)
+        return found
+
+
 def _template_of(text: str) -> tuple[str, ...]:
     """``scoring.template`` of a command (split on blanks: cheap enough for every query)."""
     return scoring.template(text.split(None, scoring.TEMPLATE_WORDS + 1))
@@ -305,8 +342,15 @@ class Predictor:
             continuations = self._continuations(prefix, k)
             recycled = self._recycled(prefix, weights)
         results = scoring.combine(scored, continuations, recycled, self._novelty, weights)
-        best = sorted(results.items(), key=lambda item: (-item[1], item[0]))[:k]
-        return [Suggestion(text, min(1.0, score)) for text, score in best if score > 0]
+        ranked = sorted(results.items(), key=lambda item: (-item[1], item[0]))
+        paths = _PathCheck(cwd) if cwd else None
+        best: list[Suggestion] = []
+        for text, value in ranked:
+            if value <= 0 or len(best) == k:
+                break
+            if paths is None or paths.plausible(text):
+                best.append(Suggestion(text, min(1.0, value)))
+        return best
 
     def _shell_share(self, text: str, shell: str) -> float | None:
         """The share of the command's recorded uses that ran in ``shell`` (None: unknown)."""

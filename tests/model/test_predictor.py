@@ -298,3 +298,24 @@ def test_what_followed_a_command_last_time_comes_first(tmp_path: Path) -> None:
             predictor.record(step, prev=["x"])
         predictor.record("cargo run -- --fast", prev=["vim app/cli.py"])
         assert texts(predictor, "", prev=["vim app/cli.py"])[0] == "cargo run -- --fast"
+
+
+def test_paths_are_offered_only_where_they_exist(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    (project / "src").mkdir(parents=True)
+    (project / "app.py").write_text("print()\n")
+    path = tmp_path / "model.apbundle"
+    train_model(entries(WORKDAY), path)
+    cwd = str(project)
+    with Predictor.open(path) as predictor:
+        for command in ("vim app.py", "kubectl config use-context staging",
+                        "kubectl logs redis-0"):
+            predictor.record(command, cwd=cwd)
+        for prefix in ("cd ", "vim ", "git add ", "cd r", "vim u"):
+            for text in texts(predictor, prefix, cwd=cwd, k=10):
+                assert "redis-0" not in text and "use-context" not in text, (prefix, text)
+                assert "app/" not in text  # WORKDAY's files do not exist here
+        assert "vim app.py" in texts(predictor, "vim ", cwd=cwd)
+        assert "git add app.py" in texts(predictor, "git add ", cwd=cwd)
+        # without a directory to check against, nothing is filtered
+        assert "vim app/auth.py" in texts(predictor, "vim app/", k=10)
