@@ -10,7 +10,6 @@ memory held for the model is the paging cache, bounded by the limit, plus the in
 from __future__ import annotations
 
 import bisect
-import json
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -20,12 +19,11 @@ from aprender_shell.bundle import BundleError, EvictionStrategy, PagedBundle, Pa
 from aprender_shell.errors import AprenderError, ChecksumError, ModelNotFoundError, UsageError
 from aprender_shell.history.tokens import OPERATORS, split_prefix
 from aprender_shell.model import scoring
+from aprender_shell.model.index import ModelIndex, TableSpec
 from aprender_shell.model.journal import Journal, Overlay, replay
 from aprender_shell.model.layout import (
     DEFAULT_MEMORY_LIMIT,
     END,
-    MODEL_FORMAT,
-    MODEL_VERSION,
     SEP,
     START,
     check_memory_limit,
@@ -35,6 +33,10 @@ from aprender_shell.model.segments import CommandStats, SegmentView
 SCORE_WHOLE_RANGE = 256
 RANKED_SCAN_LIMIT = 20_000
 MAX_GENERATED_TOKENS = 8
+# A model trained on the packaged sample gives way to the user's own commands: once any are
+# recorded they rank above every suggestion of the sample, and after this many the sample's
+# suggestions are no longer shown at all.
+SAMPLE_GIVES_WAY_AFTER = 20
 
 
 class Suggestion(NamedTuple):
@@ -68,6 +70,7 @@ class ModelStats(NamedTuple):
     # The score's weights, and whether training tuned them on this history (else defaults).
     weights: Sequence[tuple[str, float]] = ()
     tuned: bool = False
+    trained_on: str = "history"  # or "sample": the packaged sample history, not the user's
 
     def to_dict(self) -> dict[str, Any]:
         data = self._asdict()
@@ -80,10 +83,10 @@ class ModelStats(NamedTuple):
 class _Table:
     """One of the model's sorted tables, split into segments named in the index."""
 
-    def __init__(self, bundle: PagedBundle, spec: dict[str, list[str]]) -> None:
+    def __init__(self, bundle: PagedBundle, spec: TableSpec) -> None:
         self._bundle = bundle
-        self.starts = list(spec["starts"])
-        self.names = list(spec["names"])
+        self.starts = spec.starts
+        self.names = spec.names
 
     def __len__(self) -> int:
         return len(self.names)
@@ -223,25 +226,23 @@ class Predictor:
     own predictor otherwise.
     """
 
-    def __init__(self, model_path: Path, bundle: PagedBundle, index: dict[str, Any]) -> None:
+    def __init__(self, model_path: Path, bundle: PagedBundle, index: ModelIndex) -> None:
         self.model_path = model_path
         self._bundle = bundle
         self._index = index
         self._identity = _file_identity(model_path)
-        tables = index["tables"]
+        tables = index.tables
         self._commands = _Table(bundle, tables["cmd"])
         self._hot = _Table(bundle, tables["hot"])
         self._ngrams = _Table(bundle, tables["ngram"])
-        self.ngram = int(index["ngram"])
-        self._trained_clock = int(index["total_commands"])
-        self._novelty = float(index["novelty"])
+        self.ngram = index.ngram
+        self._trained_clock = index.total_commands
+        self._novelty = index.novelty
         # The mixture this user's history chose at training (defaults when it had too little).
         self.weights = scoring.weights_from_index(index)
         self._overlay = Overlay(self._trained_clock)
-        recent = index.get("recent", [])
-        if isinstance(recent, list):
-            self._overlay.recent.extend(text for text in recent if isinstance(text, str))
-        self._journal = Journal(model_path, str(index["generation"]))
+        self._overlay.recent.extend(index.recent)
+        self._journal = Journal(model_path, index.generation)
         replay(self._overlay, self._journal.load())
 
     @classmethod
@@ -281,6 +282,8 @@ class Predictor:
         if k <= 0 or len(prefix) > scoring.MAX_COMMAND_CHARS:
             return []
         try:
+            if self._index.trained_on_sample:
+                return self._give_way_to_own(self._suggest(prefix, k + 24, prev, cwd, shell), k)
             return self._suggest(prefix, k, prev, cwd, shell)
         except ChecksumError as error:
             raise BundleError(f"{error}: retrain with 'aprender-shell train'") from error
@@ -358,6 +361,21 @@ class Predictor:
         if uses:
             return uses[shell] / sum(uses.values())
         return 0.0 if foreign_syntax(text, shell) else None
+
+    def _give_way_to_own(self, found: list[Suggestion], k: int) -> list[Suggestion]:
+        """The sample's suggestions below the user's own, and gone after enough of them."""
+        recorded = self._overlay.clock - self._trained_clock
+        if not recorded:
+            return found[:k]
+        own = [s for s in found if self._overlay.stats(s.text) is not None]
+        if recorded >= SAMPLE_GIVES_WAY_AFTER:
+            return own[:k]
+        others = [s for s in found if self._overlay.stats(s.text) is None]
+        if own:
+            # Scaled, not dropped: their order among themselves stays, all below the user's.
+            floor = own[-1].score / 2
+            others = [Suggestion(s.text, s.score * floor) for s in others]
+        return (own + others)[:k]
 
     def _history_candidates(self, prefix: str) -> Iterator[tuple[str, CommandStats]]:
         table = self._commands
@@ -578,11 +596,10 @@ class Predictor:
             model_path=self.model_path,
             model_bytes=self._identity[2] if self._identity else 0,
             ngram=self.ngram,
-            total_commands=int(index["total_commands"])
-            + (self._overlay.clock - self._trained_clock),
-            unique_commands=int(index["unique_commands"]),
-            vocabulary=int(index["vocabulary"]),
-            families=int(index["families"]),
+            total_commands=index.total_commands + (self._overlay.clock - self._trained_clock),
+            unique_commands=index.unique_commands,
+            vocabulary=index.vocabulary,
+            families=index.families,
             segments=len(self._commands) + len(self._hot) + len(self._ngrams),
             loaded_segments=paging.cached_count,
             memory_limit=self._bundle.memory_limit,
@@ -593,13 +610,14 @@ class Predictor:
             hit_rate=paging.hit_rate,
             total_bytes_loaded=paging.total_bytes_loaded,
             learned_commands=len(self._overlay),
-            top_commands=[(str(t), int(n)) for t, n in index.get("top_commands", [])],
+            top_commands=list(index.top_commands),
+            trained_on=index.source,
             weights=scoring.describe(self.weights),
-            tuned=bool(index.get("tuning")),
+            tuned=index.tuning is not None,
         )
 
     @property
-    def index(self) -> dict[str, Any]:
+    def index(self) -> ModelIndex:
         return self._index
 
     @property
@@ -643,9 +661,9 @@ def open_model_bundle(path: Path, limit: int) -> PagedBundle:
         raise BundleError(f"{error} (retrain with 'aprender-shell train')") from error
 
 
-def read_index(bundle: PagedBundle, path: Path) -> dict[str, Any]:
+def read_index(bundle: PagedBundle, path: Path) -> ModelIndex:
     """The model's index, checked to be an aprender-shell model this version can read."""
-    if "index" not in bundle.model_names():
+    if "index" not in bundle:
         raise BundleError(
             f"{path} is a bundle but not an aprender-shell model: "
             "retrain with 'aprender-shell train'"
@@ -653,41 +671,7 @@ def read_index(bundle: PagedBundle, path: Path) -> dict[str, Any]:
     raw = bundle.get_model("index")
     # The index is kept decoded; its bytes need not stay in the paging cache.
     bundle.evict("index")
-    try:
-        index = json.loads(raw)
-    except ValueError as error:
-        raise BundleError(
-            f"model {path} has an unreadable index: retrain with 'aprender-shell train'"
-        ) from error
-    if not isinstance(index, dict) or index.get("format") != MODEL_FORMAT:
-        raise BundleError(
-            f"{path} is not an aprender-shell model: retrain with 'aprender-shell train'"
-        )
-    version = index.get("version")
-    if not isinstance(version, int) or version > MODEL_VERSION:
-        raise BundleError(
-            f"model {path} was written by a newer aprender-shell (model version {version}); "
-            "upgrade aprender-shell or retrain"
-        )
-    try:
-        for table in ("cmd", "hot", "ngram"):
-            spec = index["tables"][table]
-            if len(spec["starts"]) != len(spec["names"]):
-                raise ValueError(table)
-        for key in (
-            "ngram",
-            "total_commands",
-            "unique_commands",
-            "vocabulary",
-            "novelty",
-            "generation",
-        ):
-            index[key]  # noqa: B018 - presence check
-    except (KeyError, TypeError, ValueError) as error:
-        raise BundleError(
-            f"model {path} has a damaged index ({error}): retrain with 'aprender-shell train'"
-        ) from error
-    return index
+    return ModelIndex.from_json(raw, bundle, f"model {path}")
 
 
 __all__ = ["ModelStats", "Predictor", "Suggestion", "AprenderError"]

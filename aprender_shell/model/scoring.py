@@ -276,7 +276,8 @@ def describe(weights: Weights) -> list[tuple[str, float]]:
     return [(field.name, float(getattr(weights, field.name))) for field in fields(weights)]
 
 
-def weights_from_index(index: Mapping[str, Any]) -> Weights:
-    """The model's self-tuned weights, or the defaults when it has none (or they are bad)."""
-    tuning = index.get("tuning")
+def weights_from_index(index: Any) -> Weights:
+    """The model's self-tuned weights (its ``tuning``), or the defaults when it has none;
+    out-of-range or unknown entries are ignored one by one."""
+    tuning = getattr(index, "tuning", None)
     return Weights.from_mapping(tuning) if tuning else DEFAULT_WEIGHTS

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -43,12 +44,11 @@ def test_a_short_history_keeps_the_defaults(tmp_path: Path) -> None:
     with Predictor.open(path) as predictor:
         assert predictor.weights == scoring.DEFAULT_WEIGHTS
         assert not predictor.stats().tuned
-        assert "tuning" not in predictor.index
+        assert predictor.index.tuning is None
 
 
 def test_bad_tuning_in_an_index_falls_back_to_defaults() -> None:
-    weights = scoring.weights_from_index(
-        {"tuning": {"recency": "high", "mu": 7.0, "kappa": 2.0, "nonsense": 1.0}}
-    )
-    assert weights == scoring.DEFAULT_WEIGHTS.replace(kappa=2.0)
-    assert scoring.weights_from_index({"tuning": [1, 2]}) == scoring.DEFAULT_WEIGHTS
+    # The index checks the tuning's types; the score keeps only names and ranges it knows.
+    index = SimpleNamespace(tuning={"recency": 1.5, "mu": 7.0, "kappa": 2.0, "nonsense": 1.0})
+    assert scoring.weights_from_index(index) == scoring.DEFAULT_WEIGHTS.replace(kappa=2.0)
+    assert scoring.weights_from_index(SimpleNamespace(tuning=None)) == scoring.DEFAULT_WEIGHTS
