@@ -143,18 +143,23 @@ class _Sequence:
         for text, n in self.transitions.items():
             key = _template_of(text)
             by_template[key] = by_template.get(key, 0) + n
-        templates = {text: _template_of(text) for text in features}
+        # A candidate can share a successor's template only if it starts with its words.
+        heads = tuple(" ".join(key) for key in by_template if key)
+        templates: dict[str, tuple[str, ...]] = {}
         base: dict[tuple[str, ...], float] = {}
         own: dict[str, float] = {}
         for text, f in features.items():
-            key = templates[text]
+            if not text.startswith(heads):
+                continue
+            key = templates[text] = _template_of(text)
             if key in by_template:
                 own[text] = scoring.score(f, weights, w_recent)
                 base[key] = base.get(key, 0.0) + own[text]
         for text, f in features.items():
-            key = templates[text]
-            if text in own and base[key] > 0 and kept:
-                f.template_share = by_template[key] / kept * own[text] / base[key]
+            if text in own and kept:
+                key = templates[text]
+                if base[key] > 0:
+                    f.template_share = by_template[key] / kept * own[text] / base[key]
             f.successor = self.transitions.get(text, 0) / self.count
             f.followed_last = 1.0 if text == self.last else 0.0
             f.evidence = self.count
@@ -171,13 +176,16 @@ _PATH_TAKERS = {
 class _PathCheck:
     """Checks path arguments against one working directory, a stat per path at most."""
 
+    # Past this many stats in one query, the rest are offered unchecked: a keystroke stays cheap.
+    MAX_CHECKS = 12
+
     def __init__(self, cwd: str) -> None:
         self.cwd = cwd if os.path.isabs(cwd) and os.path.isdir(cwd) else None
         self.seen: dict[str, bool] = {}
 
     def plausible(self, text: str) -> bool:
         """False only for a path-taking command whose path argument does not exist."""
-        if self.cwd is None:
+        if self.cwd is None or len(self.seen) >= self.MAX_CHECKS:
             return True
         words = text.split()
         if len(words) < 2:
