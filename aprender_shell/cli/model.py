@@ -155,6 +155,13 @@ def stats(model: Path | None, memory_limit: int | None) -> None:
     click.echo(f"   Evictions:       {figures.evictions}")
     click.echo(f"   Hit rate:        {figures.hit_rate * 100:.1f}%")
     click.echo(f"   Source:          {source}")
+    if figures.weights:
+        click.echo("")
+        how = "tuned on your recent history" if figures.tuned else "defaults (history too short)"
+        click.echo(f"🎛  Score weights ({how}):")
+        pairs = [f"{name} {float(value):.3g}" for name, value in figures.weights]
+        for start in range(0, len(pairs), 4):
+            click.echo("   " + ", ".join(pairs[start : start + 4]))
     if figures.top_commands:
         click.echo("")
         click.echo("🔝 Most used commands:")

@@ -462,10 +462,16 @@ def _parse(handle: Any, generation: str, path: Path, state: JournalState) -> Ite
 
 
 def record_line(
-    command: str, cwd: str | None, exit_status: int | None, previous: str | None
+    command: str,
+    cwd: str | None,
+    exit_status: int | None,
+    previous: str | None,
+    shell: str | None = None,
 ) -> Record:
     """The journal record of a command recorded by a shell, stamped now."""
     record: Record = {"c": command}
+    if shell is not None:
+        record["sh"] = shell  # optional: records written before it lack the key
     if cwd is not None:
         record["cwd"] = cwd
     if exit_status is not None:
@@ -482,10 +488,12 @@ def replay(overlay: Any, records: Iterable[Record]) -> int:
     for line in records:
         previous = line.get("prev")
         cwd = line.get("cwd")
+        shell = line.get("sh")
         overlay.learn(
             line["c"],
             previous if isinstance(previous, str) else None,
             cwd if isinstance(cwd, str) else None,
+            shell if shell in ("zsh", "bash", "fish") else None,
         )
         count += 1
     return count

@@ -10,7 +10,6 @@ retrain) learns what the overlay forgot.
 
 from __future__ import annotations
 
-import math
 import sys
 from bisect import bisect_left, insort
 from collections import Counter, OrderedDict, deque
@@ -92,8 +91,11 @@ class _SortedTexts:
             start = 0
 
 
+SHELLS = ("zsh", "bash", "fish")
+
+
 class _Learned:
-    __slots__ = ("count", "last", "short", "long", "at")
+    __slots__ = ("count", "last", "short", "long", "at", "shells", "follower")
 
     def __init__(self) -> None:
         self.count = 0
@@ -101,6 +103,10 @@ class _Learned:
         self.short = 0.0
         self.long = 0.0
         self.at = 0
+        # Uses per shell (zsh, bash, fish), and what ran right after it the last time: kept in
+        # the learned record, so within the command budget.
+        self.shells: list[int] | None = None
+        self.follower: str | None = None
 
 
 class _Counters:
@@ -167,7 +173,9 @@ class Overlay:
         """The overlay's estimated size, kept within ``budget``."""
         return self._command_bytes + self._transitions.bytes + self._cwds.bytes
 
-    def learn(self, command: str, previous: str | None, cwd: str | None) -> None:
+    def learn(
+        self, command: str, previous: str | None, cwd: str | None, shell: str | None = None
+    ) -> None:
         self.clock += 1
         learned = self._learned.get(command)
         if learned is None:
@@ -183,8 +191,15 @@ class Overlay:
         learned.last = self.clock - 1
         learned.short += 1.0
         learned.long += 1.0
+        if shell in SHELLS:
+            if learned.shells is None:
+                learned.shells = [0, 0, 0]
+            learned.shells[SHELLS.index(shell)] += 1
         if previous is not None:
             self._transitions.add(previous, command)
+            before = self._learned.get(previous)
+            if before is not None and len(command) <= scoring.RECENT_COMMAND_CHARS:
+                before.follower = command
         if cwd:
             self._cwds.add(cwd, command)
         if len(command) <= scoring.RECENT_COMMAND_CHARS:
@@ -214,8 +229,8 @@ class Overlay:
     def _decay_to_now(self, learned: _Learned) -> None:
         steps = self.clock - learned.at
         if steps:
-            learned.short *= math.exp(-steps / scoring.TAU_SHORT)
-            learned.long *= math.exp(-steps / scoring.TAU_LONG)
+            learned.short *= scoring.decay(steps, scoring.TAU_SHORT)
+            learned.long *= scoring.decay(steps, scoring.TAU_LONG)
             learned.at = self.clock
 
     def stats(self, command: str) -> CommandStats | None:
@@ -227,8 +242,8 @@ class Overlay:
         return CommandStats(
             learned.count,
             learned.last,
-            learned.short * math.exp(-steps / scoring.TAU_SHORT),
-            learned.long * math.exp(-steps / scoring.TAU_LONG),
+            learned.short * scoring.decay(steps, scoring.TAU_SHORT),
+            learned.long * scoring.decay(steps, scoring.TAU_LONG),
         )
 
     def most_used(self, limit: int) -> list[tuple[str, int]]:
@@ -246,3 +261,15 @@ class Overlay:
 
     def in_directory(self, cwd: str) -> Counter[str]:
         return self._cwds.get(cwd)
+
+    def shells(self, command: str) -> Counter[str]:
+        """How often each shell ran ``command`` since training (empty: no shell recorded)."""
+        learned = self._learned.get(command)
+        if learned is None or learned.shells is None:
+            return Counter()
+        return Counter({name: n for name, n in zip(SHELLS, learned.shells) if n})
+
+    def last_follower(self, previous: str) -> str | None:
+        """The command run right after ``previous`` the last time it ran, if recorded."""
+        learned = self._learned.get(previous)
+        return learned.follower if learned is not None else None

@@ -10,7 +10,6 @@ memory held for the model is the paging cache, bounded by the limit, plus the in
 from __future__ import annotations
 
 import bisect
-import math
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -69,12 +68,16 @@ class ModelStats(NamedTuple):
     total_bytes_loaded: int
     learned_commands: int
     top_commands: Sequence[tuple[str, int]] = ()
+    # The score's weights, and whether training tuned them on this history (else defaults).
+    weights: Sequence[tuple[str, float]] = ()
+    tuned: bool = False
     trained_on: str = "history"  # or "sample": the packaged sample history, not the user's
 
     def to_dict(self) -> dict[str, Any]:
         data = self._asdict()
         data["model_path"] = str(self.model_path)
         data["top_commands"] = [list(item) for item in self.top_commands]
+        data["weights"] = [list(item) for item in self.weights]
         return data
 
 
@@ -113,6 +116,118 @@ class _Table:
         return (view, index) if index >= 0 else None
 
 
+class _Sequence:
+    """What followed the previous command: its count, kept successors, and the last one."""
+
+    __slots__ = ("count", "transitions", "last", "prefix")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.transitions: dict[str, int] = {}
+        self.last: str | None = None
+        self.prefix = ""
+
+    def add_to(
+        self,
+        features: dict[str, scoring.Features],
+        weights: scoring.Weights,
+        w_recent: float,
+    ) -> None:
+        """Fill in the sequence signals of ``features``.
+
+        A candidate's template share is how often the previous command was followed by its
+        template, times its share (by score without context) of the candidates of that
+        template: the family is predicted from the sequence, the line from use.
+        """
+        kept = sum(self.transitions.values())
+        by_template: dict[tuple[str, ...], int] = {}
+        for text, n in self.transitions.items():
+            key = _template_of(text)
+            by_template[key] = by_template.get(key, 0) + n
+        # A candidate can share a successor's template only if it starts with its words.
+        heads = tuple(" ".join(key) for key in by_template if key)
+        templates: dict[str, tuple[str, ...]] = {}
+        base: dict[tuple[str, ...], float] = {}
+        own: dict[str, float] = {}
+        for text, f in features.items():
+            if not text.startswith(heads):
+                continue
+            key = templates[text] = _template_of(text)
+            if key in by_template:
+                own[text] = scoring.score(f, weights, w_recent)
+                base[key] = base.get(key, 0.0) + own[text]
+        for text, f in features.items():
+            if text in own and kept:
+                key = templates[text]
+                if base[key] > 0:
+                    f.template_share = by_template[key] / kept * own[text] / base[key]
+            f.successor = self.transitions.get(text, 0) / self.count
+            f.followed_last = 1.0 if text == self.last else 0.0
+            f.evidence = self.count
+
+
+# Where a command takes a path: the word(s) before it. Like fish, a suggestion whose path there
+# names nothing in the shell's working directory is not offered.
+_PATH_TAKERS = {
+    ("cd",), ("pushd",), ("vim",), ("vi",), ("nvim",), ("nano",), ("emacs",), ("code",),
+    ("less",), ("cat",), ("source",), ("git", "add"),
+}
+
+
+class _PathCheck:
+    """Checks path arguments against one working directory, a stat per path at most."""
+
+    # Past this many stats in one query, the rest are offered unchecked: a keystroke stays cheap.
+    MAX_CHECKS = 12
+
+    def __init__(self, cwd: str) -> None:
+        self.cwd = cwd if os.path.isabs(cwd) and os.path.isdir(cwd) else None
+        self.seen: dict[str, bool] = {}
+
+    def plausible(self, text: str) -> bool:
+        """False only for a path-taking command whose path argument does not exist."""
+        if self.cwd is None or len(self.seen) >= self.MAX_CHECKS:
+            return True
+        words = text.split()
+        if len(words) < 2:
+            return True
+        if (words[0],) in _PATH_TAKERS:
+            argument = words[1]
+        elif tuple(words[:2]) in _PATH_TAKERS and len(words) > 2:
+            argument = words[2]
+        else:
+            return True
+        if argument.startswith("-") or argument[0] in "'\"$" or any(c in argument for c in "*?["):
+            return True  # an option, a quoted or expanded word, a glob: not ours to judge
+        found = self.seen.get(argument)
+        if found is None:
+            target = os.path.join(self.cwd, os.path.expanduser(argument))
+            found = self.seen[argument] = os.path.lexists(target)
+        return found
+
+
+def _template_of(text: str) -> tuple[str, ...]:
+    """``scoring.template`` of a command (split on blanks: cheap enough for every query)."""
+    return scoring.template(text.split(None, scoring.TEMPLATE_WORDS + 1))
+
+
+# Syntax one shell has and another lacks: a command using it is not offered in the other.
+_ZSH_ONLY = ("${(", "**/", "setopt ", "autoload ", "bindkey ", "zle ", "print -P")
+_BASH_ONLY = ("shopt ", "declare -", "complete -F", "bind -x")
+_POSIX_ONLY = ("; then", "; do", "; fi", "$((", "[[ ", "${", "=(")
+
+
+def foreign_syntax(text: str, shell: str) -> bool:
+    """Whether ``text`` uses syntax ``shell`` (``zsh``, ``bash`` or ``fish``) does not have."""
+    if shell == "zsh":
+        return any(mark in text for mark in _BASH_ONLY)
+    if shell == "bash":
+        return any(mark in text for mark in _ZSH_ONLY)
+    if shell == "fish":
+        return any(mark in text for mark in _ZSH_ONLY + _BASH_ONLY + _POSIX_ONLY)
+    return False
+
+
 class Predictor:
     """Suggests whole command lines from a paged model bundle; learns as commands are recorded.
 
@@ -138,6 +253,8 @@ class Predictor:
         self.ngram = index.ngram
         self._trained_clock = index.total_commands
         self._novelty = index.novelty
+        # The mixture this user's history chose at training (defaults when it had too little).
+        self.weights = scoring.weights_from_index(index)
         budget = overlay_bytes if overlay_bytes is not None else overlay_budget(
             DEFAULT_MEMORY_LIMIT
         )
@@ -171,15 +288,24 @@ class Predictor:
     # Queries -----------------------------------------------------------------------------
 
     def suggest(
-        self, prefix: str, k: int = 5, prev: Sequence[str] = (), cwd: str | None = None
+        self,
+        prefix: str,
+        k: int = 5,
+        prev: Sequence[str] = (),
+        cwd: str | None = None,
+        shell: str | None = None,
     ) -> list[Suggestion]:
-        """The ``k`` most likely whole commands starting with ``prefix``, best first."""
+        """The ``k`` most likely whole commands starting with ``prefix``, best first.
+
+        ``cwd`` is the shell's working directory, ``shell`` its name (``zsh``, ``bash`` or
+        ``fish``): commands run there and in that shell are preferred.
+        """
         if k <= 0 or len(prefix) > scoring.MAX_COMMAND_CHARS:
             return []
         try:
             if self._index.trained_on_sample:
-                return self._give_way_to_own(self._suggest(prefix, k + 24, prev, cwd), k)
-            return self._suggest(prefix, k, prev, cwd)
+                return self._give_way_to_own(self._suggest(prefix, k + 24, prev, cwd, shell), k)
+            return self._suggest(prefix, k, prev, cwd, shell)
         except ChecksumError as error:
             raise BundleError(f"{error}: retrain with 'aprender-shell train'") from error
         except BundleError:
@@ -190,65 +316,72 @@ class Predictor:
             ) from error
 
     def _suggest(
-        self, prefix: str, k: int, prev: Sequence[str], cwd: str | None
+        self, prefix: str, k: int, prev: Sequence[str], cwd: str | None, shell: str | None
     ) -> list[Suggestion]:
+        weights = self.weights
         candidates: dict[str, CommandStats | None] = dict(self._history_candidates(prefix))
         previous = prev[-1] if prev else None
-        transitions: dict[str, int] = {}
-        previous_count = 0
+        sequence = _Sequence()
         if previous is not None:
-            previous_count, transitions = self._successors_of(previous, prefix, candidates)
+            sequence = self._successors_of(previous, prefix, candidates)
         for text in self._overlay.matching(prefix):
             candidates.setdefault(text, None)
         local = self._overlay.in_directory(cwd) if cwd else None
-
-        clock = self._overlay.clock
-        w_short = scoring.total_weight(clock, scoring.TAU_SHORT)
-        w_long = scoring.total_weight(clock, scoring.TAU_LONG)
-        w_recent = scoring.total_weight(clock, scoring.TAU_RECENT)
-        age = clock - self._trained_clock
-        keep_short = math.exp(-age / scoring.TAU_SHORT)
-        keep_long = math.exp(-age / scoring.TAU_LONG)
-        lam = scoring.context_weight(previous_count)
         local_total = sum(local.values()) if local else 0
 
-        scored: dict[str, float] = {}
+        overlay = self._overlay
+        clock = overlay.clock
+        w_short = scoring.total_weight(clock, scoring.TAU_SHORT)
+        w_long = scoring.total_weight(clock, scoring.TAU_LONG)
+        w_recent = scoring.total_weight(clock, weights.tau_recent)
+        age = clock - self._trained_clock
+        keep_short = scoring.decay(age, scoring.TAU_SHORT)
+        keep_long = scoring.decay(age, scoring.TAU_LONG)
+
+        features: dict[str, scoring.Features] = {}
         for text, stats in candidates.items():
             short = long_ = 0.0
             last = -1
             if stats is not None:
                 short, long_ = stats.short_weight * keep_short, stats.long_weight * keep_long
                 last = stats.last_position
-            learned = self._overlay.stats(text)
+            learned = overlay.stats(text)
             if learned is not None:
                 short, long_ = short + learned.short_weight, long_ + learned.long_weight
                 last = max(last, learned.last_position)
-            value = scoring.static_score(short, long_, w_short, w_long)
-            value = scoring.with_recency(value, clock - 1 - last, w_recent)
-            if lam:
-                value = lam * transitions.get(text, 0) / previous_count + (1.0 - lam) * value
-            if local_total and local is not None:
-                share = local[text] / local_total
-                value = (1.0 - scoring.CWD_WEIGHT) * value + scoring.CWD_WEIGHT * share
-            scored[text] = value
-        total = sum(scored.values())
-        results: dict[str, float] = {}
-        if total > 0:
-            history_share = 1.0 - self._novelty
-            for text, value in scored.items():
-                results[text] = history_share * value / total
+            features[text] = scoring.Features(
+                short=short / w_short if w_short > 0 else 0.0,
+                long=long_ / w_long if w_long > 0 else 0.0,
+                age=clock - 1 - last if last >= 0 else -1,
+                cwd_share=local[text] / local_total if local is not None and local_total else None,
+                shell_share=self._shell_share(text, shell) if shell else None,
+            )
+        if sequence.count:
+            sequence.add_to(features, weights, w_recent)
+
+        scored = {text: scoring.score(f, weights, w_recent) for text, f in features.items()}
+        continuations: list[tuple[str, float]] = []
+        recycled: dict[str, float] = {}
         if prefix.strip():
-            for text, probability in self._continuations(prefix, k):
-                results[text] = results.get(text, 0.0) + self._novelty * probability
-            recycled = self._recycled(prefix)
-            if recycled:
-                # the three sources together still make one distribution over suggestions
-                scale = 1.0 / (1.0 + sum(recycled.values()))
-                results = {text: scale * value for text, value in results.items()}
-                for text, share in recycled.items():
-                    results[text] = results.get(text, 0.0) + scale * share
-        best = sorted(results.items(), key=lambda item: (-item[1], item[0]))[:k]
-        return [Suggestion(text, min(1.0, score)) for text, score in best if score > 0]
+            continuations = self._continuations(prefix, k)
+            recycled = self._recycled(prefix, weights)
+        results = scoring.combine(scored, continuations, recycled, self._novelty, weights)
+        ranked = sorted(results.items(), key=lambda item: (-item[1], item[0]))
+        paths = _PathCheck(cwd) if cwd else None
+        best: list[Suggestion] = []
+        for text, value in ranked:
+            if value <= 0 or len(best) == k:
+                break
+            if paths is None or paths.plausible(text):
+                best.append(Suggestion(text, min(1.0, value)))
+        return best
+
+    def _shell_share(self, text: str, shell: str) -> float | None:
+        """The share of the command's recorded uses that ran in ``shell`` (None: unknown)."""
+        uses = self._overlay.shells(text)
+        if uses:
+            return uses[shell] / sum(uses.values())
+        return 0.0 if foreign_syntax(text, shell) else None
 
     def _give_way_to_own(self, found: list[Suggestion], k: int) -> list[Suggestion]:
         """The sample's suggestions below the user's own, and gone after enough of them."""
@@ -296,31 +429,44 @@ class Predictor:
 
     def _successors_of(
         self, previous: str, prefix: str, candidates: dict[str, CommandStats | None]
-    ) -> tuple[int, dict[str, int]]:
-        transitions: dict[str, int] = {}
-        count = 0
+    ) -> _Sequence:
+        """What followed ``previous``: every kept successor (matching or not, for the
+        template shares), and the one that followed it last."""
+        sequence = _Sequence()
         found = self._commands.find(previous) if len(self._commands) else None
+        latest = -1
         if found is not None:
             view, index = found
             record = view.command(index)
-            count = record.stats.count
+            sequence.count = record.stats.count
             for successor in record.successors:
+                sequence.transitions[successor.text] = successor.transitions
                 if successor.text.startswith(prefix):
-                    transitions[successor.text] = successor.transitions
                     candidates.setdefault(successor.text, successor.stats)
+                # The trained successors do not say which came last; the most recently used
+                # one mostly did.
+                if successor.stats.last_position > latest:
+                    latest = successor.stats.last_position
+                    sequence.last = successor.text
         learned_stats = self._overlay.stats(previous)
         if learned_stats is not None:
-            count += learned_stats.count
+            sequence.count += learned_stats.count
         learned = self._overlay.transitions(previous)
         if learned:
             # The previous command may be known only as a predecessor (it was run, but not
             # recorded): its learned transitions still count as evidence.
-            count = max(count, sum(learned.values()))
+            sequence.count = max(sequence.count, sum(learned.values()))
             for text, n in learned.items():
+                sequence.transitions[text] = sequence.transitions.get(text, 0) + n
                 if text.startswith(prefix):
-                    transitions[text] = transitions.get(text, 0) + n
                     candidates.setdefault(text, None)
-        return count, transitions
+        follower = self._overlay.last_follower(previous)
+        if follower is not None:
+            sequence.last = follower
+        if sequence.last is not None and not sequence.last.startswith(prefix):
+            sequence.last = None
+        sequence.prefix = prefix
+        return sequence
 
     def _continuations(self, prefix: str, k: int) -> list[tuple[str, float]]:
         """Commands never seen whole: extend the prefix token by token with the n-gram model."""
@@ -360,13 +506,13 @@ class Predictor:
             results.append((text, probability))
         return results
 
-    def _recycled(self, prefix: str) -> dict[str, float]:
+    def _recycled(self, prefix: str, weights: scoring.Weights) -> dict[str, float]:
         """Commands made of the typed words and the arguments of a command run just before.
 
         New commands often reuse what the last few used: the file just edited is added to
         git, the branch just created is pushed, a mistyped command is run again corrected.
         Once a word is typed, the word being typed is completed with an argument of a recent
-        command (and whatever followed it there); these share ``RECYCLE_SHARE``, each in
+        command (and whatever followed it there); these share ``Weights.recycle``, each in
         proportion to how recently its command ran. Arguments made of letters or digits only
         are skipped, and options unless they followed the same word: they are mostly
         subcommands, flags and counts (``status``, ``-m``, ``3``), which the history and the
@@ -378,7 +524,7 @@ class Predictor:
             return {}
         found: dict[str, float] = {}
         for age, tokens in enumerate(self._overlay.recent_tokens()):
-            weight = math.exp(-age / scoring.RECYCLE_TAU)
+            weight = scoring.decay(age, weights.recycle_tau)
             for position in range(1, len(tokens)):
                 token = tokens[position]
                 if not token.startswith(partial) or not _reusable(token):
@@ -393,7 +539,7 @@ class Predictor:
         if not found:
             return {}
         # As much as this context takes arguments at all: "vim " does, "git " takes subcommands.
-        share = scoring.RECYCLE_SHARE * self._argument_share(words)
+        share = self._argument_share(words)
         total = sum(found.values())
         return {text: share * w / total for text, w in found.items()}
 
@@ -425,8 +571,10 @@ class Predictor:
         cwd: str | None = None,
         exit_status: int | None = None,
         prev: Sequence[str] = (),
+        shell: str | None = None,
     ) -> None:
-        """Learn ``command`` now; commands holding secrets are dropped, never stored."""
+        """Learn ``command`` now (run in ``shell`` when given); commands holding secrets are
+        dropped, never stored."""
         command = command.strip("\n")
         if not command.strip() or len(command) > scoring.MAX_COMMAND_CHARS:
             return
@@ -439,8 +587,8 @@ class Predictor:
             previous = None
         # Written before it is learned (and before the caller acknowledges it): a command the
         # journal refused is neither learned nor acknowledged.
-        self._journal.append(record_line(command, cwd, exit_status, previous))
-        self._overlay.learn(command, previous, cwd)
+        self._journal.append(record_line(command, cwd, exit_status, previous, shell))
+        self._overlay.learn(command, previous, cwd, shell)
 
     def save(self) -> None:
         """Make what ``record`` appended durable (``fdatasync``); raises ``JournalError``."""
@@ -509,6 +657,8 @@ class Predictor:
             learned_commands=len(self._overlay),
             top_commands=self._top_commands(len(index.top_commands) or 10),
             trained_on=index.source,
+            weights=scoring.describe(self.weights),
+            tuned=index.tuning is not None,
         )
 
     def _top_commands(self, limit: int) -> list[tuple[str, int]]:

@@ -1,55 +1,168 @@
-"""The one score that ranks every suggestion, and the constants it is tuned with.
+"""The one score that ranks every suggestion: a candidate's features and the weights mixing them.
 
-A candidate command ``c`` typed after ``p`` (the previous command) scores::
+The predictor gathers, for every whole command ``c`` that starts with the typed prefix, its
+``Features``; ``score(features, weights)`` turns them into a number, and ``combine`` mixes the
+history candidates with the n-gram continuations and the reused arguments. With ``p`` the
+previous command and ``w`` a ``Weights``::
 
-    static(c)  = MU * short_weight(c) / W_short + (1 - MU) * long_weight(c) / W_long
-    recent(c)  = (1 - RECENCY_WEIGHT) * static(c)
-                 + RECENCY_WEIGHT * exp(-age_of_last_use(c) / TAU_RECENT) / W_recent
-    context(c) = lam * transitions(p -> c) / count(p) + (1 - lam) * recent(c),
-                 lam = CONTEXT_MAX * count(p) / (count(p) + KAPPA)
+    static(c)   = w.mu * short(c) + (1 - w.mu) * long(c)
+    recent(c)   = (1 - w.recency) * static(c)
+                  + w.recency * decay(age(c), w.tau_recent) / total_weight(clock, w.tau_recent)
+    sequence(c) = max(0, 1 - w.template - w.last_follower) * transitions(p -> c) / count(p)
+                  + w.template * template_share(c) + w.last_follower * followed_last(c)
+    lam         = w.context_max * count(p) / (count(p) + w.kappa)
+    context(c)  = lam * sequence(c) + (1 - lam) * recent(c)
+    local(c)    = (1 - w.cwd) * context(c) + w.cwd * cwd_share(c)      (when the cwd is known)
+    score(c)    = local(c) * (1 - w.shell * (1 - shell_share(c)))      (when the shell is known)
 
-where the weights are occurrence counts decayed exponentially with the number of commands
-run since (time constants ``TAU_SHORT`` and ``TAU_LONG``, in commands) and ``W_*`` are the
-total weights, so ``static`` is a recency-weighted frequency. History candidates matching the
-typed prefix share ``1 - novelty`` of the probability in proportion to ``context``; n-gram
-continuations (commands never seen whole) share ``novelty``, the rate at which the history
-introduces new commands. Once a word is typed, completions from the arguments of the last
-commands add ``RECYCLE_SHARE`` more, and the three are scaled back to one distribution.
+``short`` and ``long`` are the command's occurrence counts decayed exponentially with the
+number of commands run since (time constants ``TAU_SHORT`` and ``TAU_LONG``, fixed at
+training) divided by the total weight of all commands, so ``static`` is a recency-weighted
+frequency; ``age`` is the number of commands since its last use. ``template_share`` is how
+often ``p`` was followed by a command of ``c``'s template (first words and options, see
+``template``) times ``c``'s share of that template's matches, so a successor whose full line
+never repeats (``git commit -m "..."`` after ``git add -A``) still wins as a family.
+``followed_last`` is 1 for what followed ``p`` the last time it ran (edit-compile-run cycles).
+``cwd_share`` is ``c``'s share of the commands run in the working directory, ``shell_share``
+its share of uses in the current shell (1 when unknown, so unknown costs nothing).
+
+``combine``: history candidates share ``1 - novelty * w.ngram`` of the probability in
+proportion to ``score``; n-gram continuations (commands never seen whole) share
+``novelty * w.ngram``, where ``novelty`` is the rate at which the history brings new commands;
+once a word is typed, completions from the arguments of the last commands add up to
+``w.recycle`` more, and the three are scaled back to one distribution.
+
+The weights have defaults below; ``train`` chooses them per user (``tuning.py``).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
 
+# Fixed at training (the decayed counts in the segments are computed with them).
 TAU_SHORT = 8.0
 TAU_LONG = 3000.0
-MU = 0.5
-KAPPA = 1.0
-# Even a well-known previous command leaves room for what was used recently.
-CONTEXT_MAX = 0.3
 NGRAM_BACKOFF = 0.4
-# Share of the score given to what was run in the same working directory, when known.
-CWD_WEIGHT = 0.3
-
-# The most recently used match is a strong guess on its own (it is zsh-autosuggestions' whole
-# strategy): the decayed weight of a command's last use alone, regardless of how often it was
-# used, takes RECENCY_WEIGHT of its static score.
-RECENCY_WEIGHT = 0.35
-TAU_RECENT = 5.0
 
 SUCCESSORS_KEPT = 12
 # The last commands run are kept in order (the trained history's last ones in the index), up
-# to this many and this long, for their arguments to be reused in new commands: completions
-# built from them share RECYCLE_SHARE, weighted by recency with time constant RECYCLE_TAU.
+# to this many and this long, for their arguments to be reused in new commands.
 RECENT_COMMANDS = 16
 RECENT_COMMAND_CHARS = 200
-RECYCLE_SHARE = 0.5
-RECYCLE_TAU = 3.0
 # How many best-ranked matches a query scores when a prefix matches many commands; the
 # same number is stored for prefixes that span segments, so segmenting never changes answers.
 RETRIEVED_CANDIDATES = 24
 NGRAM_CONTINUATIONS = 12
 MAX_COMMAND_CHARS = 2000
+# A template is at most this many leading words and options.
+TEMPLATE_WORDS = 3
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How the score mixes the signals; defaults are the fallback of short histories."""
+
+    mu: float = 0.5
+    # The most recently used match is a strong guess on its own (zsh-autosuggestions' whole
+    # strategy): the decayed weight of the last use alone takes this share of the score.
+    recency: float = 0.35
+    tau_recent: float = 5.0
+    # Even a well-known previous command leaves room for what was used recently.
+    context_max: float = 0.5
+    kappa: float = 1.0
+    template: float = 0.5
+    last_follower: float = 0.2
+    cwd: float = 0.3
+    shell: float = 0.5
+    # Multiplies the share the n-gram continuations get (the history's novelty rate).
+    ngram: float = 1.0
+    recycle: float = 0.5
+    recycle_tau: float = 3.0
+
+    def replace(self, **changes: float) -> Weights:
+        """These weights with ``changes``; unknown names are a TypeError."""
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+    @classmethod
+    def from_mapping(cls, data: object) -> Weights:
+        """Weights read defensively: known numeric keys in range are taken, the rest ignored."""
+        if not isinstance(data, Mapping):
+            return cls()
+        taken: dict[str, float] = {}
+        for field in fields(cls):
+            value = data.get(field.name)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                number = float(value)
+                low, high = BOUNDS[field.name]
+                if math.isfinite(number) and low <= number <= high:
+                    taken[field.name] = number
+        return cls(**taken)
+
+
+DEFAULT_WEIGHTS = Weights()
+# What a weight may be: shares stay shares, time constants stay positive.
+BOUNDS: dict[str, tuple[float, float]] = {
+    "mu": (0.0, 1.0),
+    "recency": (0.0, 1.0),
+    "tau_recent": (0.5, 1000.0),
+    "context_max": (0.0, 1.0),
+    "kappa": (0.0, 100.0),
+    "template": (0.0, 1.0),
+    "last_follower": (0.0, 1.0),
+    "cwd": (0.0, 1.0),
+    "shell": (0.0, 1.0),
+    "ngram": (0.0, 1.0 / 0.02),
+    "recycle": (0.0, 10.0),
+    "recycle_tau": (0.5, 1000.0),
+}
+# Each signal turned off, for the quality benchmark's ablation table.
+ABLATIONS: dict[str, dict[str, float]] = {
+    "no frequency (mu=1)": {"mu": 1.0},
+    "no short-term weight (mu=0)": {"mu": 0.0},
+    "no last use": {"recency": 0.0},
+    "no sequence": {"context_max": 0.0},
+    "no template": {"template": 0.0},
+    "no last follower": {"last_follower": 0.0},
+    "no n-grams": {"ngram": 0.0},
+    "no argument reuse": {"recycle": 0.0},
+}
+
+
+class Features:
+    """What the predictor knows about one candidate command, ready for ``score``.
+
+    A plain slotted class rather than a tuple: a query builds dozens, and freed tuples linger
+    in the interpreter's free lists, which the memory limit would have to count.
+    """
+
+    __slots__ = (
+        "short", "long", "age", "successor", "template_share", "followed_last", "evidence",
+        "cwd_share", "shell_share",
+    )
+
+    def __init__(
+        self,
+        short: float = 0.0,
+        long: float = 0.0,
+        age: int = -1,
+        cwd_share: float | None = None,
+        shell_share: float | None = None,
+    ) -> None:
+        self.short = short  # decayed count (TAU_SHORT) over the total weight, in [0, 1]
+        self.long = long  # decayed count (TAU_LONG) over the total weight, in [0, 1]
+        self.age = age  # commands run since its last use; -1 when never used
+        self.successor = 0.0  # transitions(p -> c) / count(p)
+        self.template_share = 0.0
+        self.followed_last = 0.0
+        self.evidence = 0  # count(p): how often the previous command was seen
+        self.cwd_share = cwd_share  # None: the working directory is unknown
+        self.shell_share = shell_share  # None: the shell is unknown
 
 
 def decay(steps: float, tau: float) -> float:
@@ -64,23 +177,107 @@ def total_weight(clock: float, tau: float) -> float:
     return (1.0 - math.exp(-clock / tau)) / (1.0 - math.exp(-1.0 / tau))
 
 
-def static_score(short_weight: float, long_weight: float, w_short: float, w_long: float) -> float:
-    """Recency-weighted frequency of a command, in [0, 1]."""
-    short = short_weight / w_short if w_short > 0 else 0.0
-    long_ = long_weight / w_long if w_long > 0 else 0.0
-    return MU * short + (1.0 - MU) * long_
-
-
-def context_weight(previous_count: int) -> float:
-    """How much the previous command's successors count against the static score."""
-    if previous_count <= 0:
+def context_weight(evidence: int, weights: Weights = DEFAULT_WEIGHTS) -> float:
+    """How much the previous command's successors count against the rest (``lam``)."""
+    if evidence <= 0:
         return 0.0
-    return CONTEXT_MAX * previous_count / (previous_count + KAPPA)
+    return weights.context_max * evidence / (evidence + weights.kappa)
 
 
+def score(features: Features, weights: Weights, w_recent: float) -> float:
+    """The candidate's score (the module's formula); ``w_recent`` is
+    ``total_weight(clock, weights.tau_recent)``, the same for every candidate of a query."""
+    static = weights.mu * features.short + (1.0 - weights.mu) * features.long
+    value = (1.0 - weights.recency) * static
+    if features.age >= 0 and w_recent > 0:
+        value += weights.recency * decay(features.age, weights.tau_recent) / w_recent
+    lam = context_weight(features.evidence, weights)
+    if lam:
+        direct = max(0.0, 1.0 - weights.template - weights.last_follower)
+        sequence = (
+            direct * features.successor
+            + weights.template * features.template_share
+            + weights.last_follower * features.followed_last
+        )
+        value = lam * sequence + (1.0 - lam) * value
+    if features.cwd_share is not None:
+        value = (1.0 - weights.cwd) * value + weights.cwd * features.cwd_share
+    if features.shell_share is not None:
+        value *= 1.0 - weights.shell * (1.0 - features.shell_share)
+    return value
 
-def with_recency(static: float, age: int, w_recent: float) -> float:
-    """``static`` mixed with how recently the command was last used, ``age`` commands ago."""
-    if age < 0 or w_recent <= 0:
-        return (1.0 - RECENCY_WEIGHT) * static
-    return (1.0 - RECENCY_WEIGHT) * static + RECENCY_WEIGHT * decay(age, TAU_RECENT) / w_recent
+
+def combine(
+    history: Mapping[str, float],
+    continuations: Iterable[tuple[str, float]],
+    recycled: Mapping[str, float],
+    novelty: float,
+    weights: Weights,
+) -> dict[str, float]:
+    """One distribution over suggestions from the three sources (the module's ``combine``).
+
+    ``recycled`` shares are already scaled by how much the typed words take arguments; they
+    are multiplied by ``weights.recycle`` here.
+    """
+    ngram_share = min(1.0, max(0.0, novelty * weights.ngram))
+    total = sum(history.values())
+    results: dict[str, float] = {}
+    if total > 0:
+        history_share = 1.0 - ngram_share
+        for text, value in history.items():
+            results[text] = history_share * value / total
+    for text, probability in continuations:
+        results[text] = results.get(text, 0.0) + ngram_share * probability
+    extra = {text: weights.recycle * share for text, share in recycled.items() if share > 0}
+    if extra:
+        scale = 1.0 / (1.0 + sum(extra.values()))
+        results = {text: scale * value for text, value in results.items()}
+        for text, share in extra.items():
+            results[text] = results.get(text, 0.0) + scale * share
+    return results
+
+
+def rank_score(short: float, long_: float, age: int, clock: int) -> float:
+    """The score without any context, for ranking a model's commands at training time.
+
+    ``short`` and ``long`` are raw decayed counts; ranked lists then agree with what a query
+    without context scores.
+    """
+    w = DEFAULT_WEIGHTS
+    features = Features(
+        short=short / total_weight(clock, TAU_SHORT) if clock > 0 else 0.0,
+        long=long_ / total_weight(clock, TAU_LONG) if clock > 0 else 0.0,
+        age=age,
+    )
+    return score(features, w, total_weight(clock, w.tau_recent))
+
+
+def template(tokens: list[str]) -> tuple[str, ...]:
+    """The command's family and form: its leading words and options, up to the first argument.
+
+    ``git commit -m "fix"`` -> ``("git", "commit", "-m")``; ``vim app.py`` -> ``("vim",)``;
+    ``kubectl logs redis-0`` -> ``("kubectl", "logs")``. Commands of one template are what the
+    same habit produces with different arguments.
+    """
+    found: list[str] = []
+    for token in tokens[: TEMPLATE_WORDS + 1]:
+        if not found:
+            found.append(token)
+            continue
+        word = token.lstrip("-")
+        if not word or not (word.replace("-", "").isalpha()) or len(found) >= TEMPLATE_WORDS:
+            break
+        found.append(token)
+    return tuple(found)
+
+
+def describe(weights: Weights) -> list[tuple[str, float]]:
+    """The weights as (name, value) pairs, in declaration order (for ``stats``)."""
+    return [(field.name, float(getattr(weights, field.name))) for field in fields(weights)]
+
+
+def weights_from_index(index: Any) -> Weights:
+    """The model's self-tuned weights (its ``tuning``), or the defaults when it has none;
+    out-of-range or unknown entries are ignored one by one."""
+    tuning = getattr(index, "tuning", None)
+    return Weights.from_mapping(tuning) if tuning else DEFAULT_WEIGHTS

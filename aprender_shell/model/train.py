@@ -145,14 +145,10 @@ def train_model(
     commands = [entry.command for entry in kept]
     stats = _count_commands(commands, report_progress)
     clock = len(commands)
-    w_short = scoring.total_weight(clock, scoring.TAU_SHORT)
-    w_long = scoring.total_weight(clock, scoring.TAU_LONG)
-    w_recent = scoring.total_weight(clock, scoring.TAU_RECENT)
 
     def static(counts: _Counts) -> float:
         # exactly the score a query gives without context, so ranked lists agree with it
-        value = scoring.static_score(counts.short, counts.long, w_short, w_long)
-        return scoring.with_recency(value, clock - 1 - counts.last, w_recent)
+        return scoring.rank_score(counts.short, counts.long, clock - 1 - counts.last, clock)
 
     # n-grams first: their tables are the largest transient structure, and they are packed
     # and dropped before the command records exist.
@@ -210,6 +206,7 @@ def train_model(
         recent=_recent(commands),
         history=list(history_marks),
         source=source,
+        tuning=_tuned_weights(commands),
     )
     builder.add_model("index", index.to_json())
     report_progress("writing", 0, 1)
@@ -227,6 +224,14 @@ def train_model(
         memory_limit=limit,
         families=families,
     )
+
+
+def _tuned_weights(commands: Sequence[str]) -> dict[str, float] | None:
+    """The score's weights chosen on this history's end (None: too short, defaults apply)."""
+    from aprender_shell.model.tuning import tune
+
+    weights = tune(commands)
+    return weights.to_dict() if weights is not None else None
 
 
 def _count_commands(commands: Sequence[str], progress: Progress) -> dict[str, _Counts]:

@@ -301,10 +301,10 @@ class Session:
         k = min(k, MAX_K)
         prev = _string_list(request, "prev")
         cwd = _optional_string(request, "cwd")
-        _shell(request)
+        shell = _shell(request)
         if k == 0 or len(prefix) > MAX_PREFIX_CHARS:
             return {"suggestions": []}
-        suggestions = self.predictor().suggest(prefix, k=k, prev=prev, cwd=cwd)
+        suggestions = self.predictor().suggest(prefix, k=k, prev=prev, cwd=cwd, shell=shell)
         return {"suggestions": [{"text": s.text, "score": round(s.score, 6)} for s in suggestions]}
 
     def _record(self, request: dict[str, Any]) -> Answer:
@@ -317,15 +317,19 @@ class Session:
         if exit_status is not None and not (_is_int(exit_status) and abs(exit_status) < 2**31):
             raise RequestError("'exit' must be an integer")
         prev = _string_list(request, "prev")
-        _shell(request)
+        shell = _shell(request)
         from aprender_shell.model.journal import JournalError, StaleJournalError
 
         try:
             try:
-                self.predictor().record(command, cwd=cwd, exit_status=exit_status, prev=prev)
+                self.predictor().record(
+                    command, cwd=cwd, exit_status=exit_status, prev=prev, shell=shell
+                )
             except StaleJournalError:
                 # The model was retrained between our check and the write: reopen, retry once.
-                self.predictor().record(command, cwd=cwd, exit_status=exit_status, prev=prev)
+                self.predictor().record(
+                    command, cwd=cwd, exit_status=exit_status, prev=prev, shell=shell
+                )
         except JournalError as error:
             self.save_error = str(error)
             self.unsaved += 1

@@ -36,10 +36,40 @@ def test_a_measured_process_reports_its_own_peak_not_its_parents() -> None:
 def test_quality_benchmark_compares_with_both_strategies() -> None:
     sessions = generate_sessions(2000, seed=1, persona="developer")
     lines: list[str] = []
-    rows = quality.run(
+    results = quality.run(
         {"developer": [HistoryEntry(s.command, s.timestamp) for s in sessions]}, lines.append
     )
-    assert len(rows) == 1 and len(lines) == 2
-    name, ksr_ratio, hit_margin = rows[0]
+    assert len(results) == 1 and len(lines) == 2
+    ours = results[0].metrics(quality.OURS)
+    history = results[0].metrics("history")
+    prev_cmd = results[0].metrics("match_prev_cmd")
     # what the product promises over zsh-autosuggestions on a developer's sessions
-    assert ksr_ratio > 1.0 and hit_margin > 0.0
+    assert ours.ksr > history.ksr and ours.hit1[1] > prev_cmd.hit1[1]
+    assert ours.hit1[0] > 0.0 == history.hit1[0]
+    table = "\n".join(quality.summary(results))
+    assert "Hit@5 after 3" in table and "MRR@5" in table and "match_prev_cmd" in table
+
+
+def test_the_two_halves_share_no_history() -> None:
+    tuning = quality.histories(300, None, held_out=False)
+    held_out = quality.histories(300, None, held_out=True)
+    assert not set(tuning) & set(held_out)
+    tuned_lines = {tuple(e.command for e in entries) for entries in tuning.values()}
+    assert all(tuple(e.command for e in entries) not in tuned_lines
+               for entries in held_out.values())
+    assert sum("messy" in name for name in held_out) == len(quality.PERSONAS)
+
+
+def test_the_ablation_table_replays_each_signal_off() -> None:
+    sessions = generate_sessions(1200, seed=3, persona="ops")
+    variants = {"no last use": {"recency": 0.0}, "no sequence": {"context_max": 0.0}}
+    results = quality.run(
+        {"ops": [HistoryEntry(s.command, s.timestamp) for s in sessions]}, lambda _: None,
+        variants=variants,
+    )
+    table = quality.ablation_table(results, list(variants))
+    assert len(table) == 2 + 1 + len(variants)
+    full = results[0].metrics(quality.OURS)
+    without_sequence = results[0].metrics("no sequence")
+    # the previous command is what an empty line is predicted from
+    assert without_sequence.hit1[0] < full.hit1[0]

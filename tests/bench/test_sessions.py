@@ -183,3 +183,22 @@ def test_shipped_sample_history_is_the_generator_output(tmp_path: Path) -> None:
     history = read_history(shipped)
     assert len(history) >= 2500
     assert not [entry.command for entry in history if contains_secret(entry.command)]
+
+
+def test_a_messy_user_slips_reruns_and_wanders_more() -> None:
+    tidy = generate_sessions(5000, seed=4, persona="developer")
+    messy = generate_sessions(5000, seed=4, persona="developer", messy=True)
+
+    def reruns(items: list[SessionCommand]) -> int:
+        return sum(a.command == b.command for a, b in zip(items, items[1:]))
+
+    def typos(items: list[SessionCommand]) -> int:
+        return sum(item.exit_status == 127 for item in items)
+
+    def looks(items: list[SessionCommand]) -> int:
+        return sum(item.command in ("ls", "ll", "ls -la", "clear", "pwd") for item in items)
+
+    assert reruns(messy) > 2 * reruns(tidy) + 50
+    assert typos(messy) > 2 * typos(tidy)
+    assert looks(messy) > looks(tidy) + 100
+    assert novelty(messy) > novelty(tidy)

@@ -340,3 +340,18 @@ def test_the_default_model_folder_and_file_are_private(
     folder = tmp_path / "xdg" / "aprender-shell"
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert stat.S_IMODE((folder / "model.apbundle").stat().st_mode) == 0o600
+
+
+def test_batch_suggests_a_commit_on_an_empty_line_after_git_add(tmp_path: Path) -> None:
+    from tests.model.test_predictor import _commit_habit
+
+    history = tmp_path / "history"
+    write_zsh_history(history, _commit_habit())
+    model = tmp_path / "model.apbundle"
+    trained = run("train", "--history", str(history), "--model", str(model))
+    assert trained.returncode == 0, trained.stderr
+    stdin = json.dumps({"prefix": "", "prev": ["git diff", "git add -A"], "shell": "zsh"})
+    result = run("suggest", "--batch", "--model", str(model), stdin=stdin + "\n")
+    assert result.returncode == 0, result.stderr
+    top = json.loads(result.stdout.splitlines()[0])["suggestions"][0]["text"]
+    assert top.startswith("git commit -m ")

@@ -264,3 +264,58 @@ def test_arguments_are_reused_only_where_the_command_takes_them(model: Path) -> 
         # after "git " come subcommands, never a file: the history answers
         assert all("form.py" not in text for text in texts(predictor, "git ", k=3))
         assert "git add app/notifier/form.py" in texts(predictor, "git add ", k=3)
+
+
+def _commit_habit(rounds: int = 30) -> list[str]:
+    """Every ``git add -A`` is followed by a commit whose message is new each time."""
+    commands: list[str] = []
+    for number in range(rounds):
+        commands += ["git status", f"vim src/mod{number % 7}.py", "git status", "git diff",
+                     "git add -A", f'git commit -m "change number {number}"', "git status",
+                     "make test"]
+    return commands
+
+
+def test_after_git_add_an_empty_line_suggests_a_commit(tmp_path: Path) -> None:
+    path = tmp_path / "model.apbundle"
+    train_model(entries(_commit_habit()), path)
+    with Predictor.open(path) as predictor:
+        # 'git status' is far more frequent, but it never follows 'git add -A'
+        assert texts(predictor, "", prev=["git diff", "git add -A"])[0].startswith(
+            "git commit -m "
+        )
+        assert texts(predictor, "g", prev=["git diff", "git add -A"])[0].startswith(
+            "git commit -m "
+        )
+        assert texts(predictor, "", prev=["git commit -m x"])[0] == "git status"
+
+
+def test_what_followed_a_command_last_time_comes_first(tmp_path: Path) -> None:
+    path = tmp_path / "model.apbundle"
+    train_model(entries(WORKDAY), path)
+    with Predictor.open(path) as predictor:
+        for step in ("vim app/cli.py", "cargo run -- --fast", "vim app/cli.py"):
+            predictor.record(step, prev=["x"])
+        predictor.record("cargo run -- --fast", prev=["vim app/cli.py"])
+        assert texts(predictor, "", prev=["vim app/cli.py"])[0] == "cargo run -- --fast"
+
+
+def test_paths_are_offered_only_where_they_exist(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    (project / "src").mkdir(parents=True)
+    (project / "app.py").write_text("print()\n")
+    path = tmp_path / "model.apbundle"
+    train_model(entries(WORKDAY), path)
+    cwd = str(project)
+    with Predictor.open(path) as predictor:
+        for command in ("vim app.py", "kubectl config use-context staging",
+                        "kubectl logs redis-0"):
+            predictor.record(command, cwd=cwd)
+        for prefix in ("cd ", "vim ", "git add ", "cd r", "vim u"):
+            for text in texts(predictor, prefix, cwd=cwd, k=10):
+                assert "redis-0" not in text and "use-context" not in text, (prefix, text)
+                assert "app/" not in text  # WORKDAY's files do not exist here
+        assert "vim app.py" in texts(predictor, "vim ", cwd=cwd)
+        assert "git add app.py" in texts(predictor, "git add ", cwd=cwd)
+        # without a directory to check against, nothing is filtered
+        assert "vim app/auth.py" in texts(predictor, "vim app/", k=10)

@@ -29,18 +29,26 @@ class FakePredictor:
         self.closed = False
         self.stale = False
         self.fail_with: Exception | None = None
+        self.shells: list[str | None] = []
 
     def suggest(
-        self, prefix: str, k: int = 5, prev: Sequence[str] = (), cwd: str | None = None
+        self,
+        prefix: str,
+        k: int = 5,
+        prev: Sequence[str] = (),
+        cwd: str | None = None,
+        shell: str | None = None,
     ) -> list[Suggestion]:
         self.calls.append((prefix, k, list(prev), cwd))
+        self.shells.append(shell)
         if self.fail_with is not None:
             raise self.fail_with
         return [Suggestion(prefix + "-suggested", 0.5)][:k]
 
     def record(self, command: str, cwd: str | None = None, exit_status: int | None = None,
-               prev: Sequence[str] = ()) -> None:
+               prev: Sequence[str] = (), shell: str | None = None) -> None:
         self.recorded.append((command, cwd, exit_status, list(prev)))
+        self.shells.append(shell)
 
     @property
     def dirty(self) -> bool:
@@ -438,3 +446,12 @@ def test_line_form_errors_are_one_line_with_the_id(
 def test_json_requests_name_their_shell(session: Session, opener: Opener) -> None:
     assert ask(session, {"record": "ls", "shell": "fish"}) == {"ok": True}
     assert "error" in ask(session, {"prefix": "l", "shell": 3})
+
+
+def test_the_shell_named_reaches_the_predictor(session: Session, opener: Opener) -> None:
+    ask(session, {"record": "ls", "shell": "fish"})
+    ask(session, {"prefix": "l", "shell": "bash"})
+    assert session.handle_line("suggest\t7\t1\tzsh\t/src\tgi").startswith("suggestions\t7")
+    session.handle_line("record\tbash\t/src\t0\tmake")
+    ask(session, {"prefix": "m"})
+    assert opener.current.shells == ["fish", "bash", "zsh", "bash", None]

@@ -40,8 +40,8 @@ class _Developer(_Simulator):
         "one_off": (25, 10, 5, 10, 8, 5, 5, 3, 4, 10, 15),
     }
 
-    def __init__(self, rng: random.Random, n: int) -> None:
-        super().__init__(rng, n)
+    def __init__(self, rng: random.Random, n: int, messy: bool = False) -> None:
+        super().__init__(rng, n, messy)
         self.unused = list(PROJECT_NAMES)
         rng.shuffle(self.unused)
         self.projects = [self.open_project(clone=False) for _ in range(4)]
@@ -194,8 +194,8 @@ class _Ops(_Simulator):
 
     day_commands = (100, 260)
 
-    def __init__(self, rng: random.Random, n: int) -> None:
-        super().__init__(rng, n)
+    def __init__(self, rng: random.Random, n: int, messy: bool = False) -> None:
+        super().__init__(rng, n, messy)
         roles = ("web", "db", "cache", "worker")
         self.hosts = [f"{role}-{number:02d}" for role in roles for number in range(1, 9)]
         rng.shuffle(self.hosts)
@@ -293,8 +293,8 @@ class _Data(_Simulator):
 
     day_commands = (80, 220)
 
-    def __init__(self, rng: random.Random, n: int) -> None:
-        super().__init__(rng, n)
+    def __init__(self, rng: random.Random, n: int, messy: bool = False) -> None:
+        super().__init__(rng, n, messy)
         self.project = _Project(self, "churn-model", "python")
         self.datasets: list[str] = []
         for _ in range(6):
@@ -359,17 +359,23 @@ class _Data(_Simulator):
         self.git_commit(self.project)
 
 
-SIMULATORS: dict[str, Callable[[random.Random, int], _Developer | _Ops | _Data]] = {
+SIMULATORS: dict[str, Callable[[random.Random, int, bool], _Developer | _Ops | _Data]] = {
     "developer": _Developer, "ops": _Ops, "data": _Data,
 }
 
 
-def generate_sessions(n: int, seed: int = 0, persona: str = "developer") -> list[SessionCommand]:
-    """``n`` commands of one simulated user; the same ``seed`` gives the same commands."""
+def generate_sessions(
+    n: int, seed: int = 0, persona: str = "developer", messy: bool = False
+) -> list[SessionCommand]:
+    """``n`` commands of one simulated user; the same ``seed`` gives the same commands.
+
+    A ``messy`` user slips three times as often, runs commands again at once, looks around
+    (``ls``, ``clear``), wanders into folders and back, and types more one-off commands.
+    """
     if persona not in SIMULATORS:
         raise ValueError(f"unknown persona {persona!r}; choose one of {', '.join(PERSONAS)}")
     if n <= 0:
         return []
-    return SIMULATORS[persona](random.Random(seed), n).run()
+    return SIMULATORS[persona](random.Random(seed), n, messy).run()
 
 

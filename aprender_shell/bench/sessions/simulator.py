@@ -68,9 +68,14 @@ class _Simulator:
     day_commands = (120, 320)
     typo_rate = 0.015
 
-    def __init__(self, rng: random.Random, n: int) -> None:
+    def __init__(self, rng: random.Random, n: int, messy: bool = False) -> None:
         self.rng = rng
         self.n = n
+        # Real people are untidier than workflows: they slip more, run a command again at
+        # once, wander between folders, and type more things once.
+        self.messy = messy
+        if messy:
+            self.typo_rate = 0.05
         self.out: list[SessionCommand] = []
         self.clock = START
         self.cwd = HOME
@@ -93,6 +98,8 @@ class _Simulator:
                 self.clock += 2 + int(rng.expovariate(1 / 4))
         self.out.append(SessionCommand(command, self.clock, self.cwd, status))
         self.clock += 1 + int(rng.expovariate(1 / pause))
+        if self.messy:
+            self.fidget(command)
         self.day_left -= 1
         self.until_break -= 1
         if self.day_left <= 0:
@@ -100,6 +107,27 @@ class _Simulator:
         elif self.until_break <= 0:
             self.clock += rng.randint(600, 5400)
             self.until_break = rng.randint(25, 70)
+
+    def fidget(self, command: str) -> None:
+        """What a messy user does between steps: run it again, look around, wander off."""
+        rng = self.rng
+        r = rng.random()
+        if r < 0.04:
+            self.out.append(SessionCommand(command, self.clock, self.cwd, 0))
+        elif r < 0.08:
+            self.out.append(SessionCommand(rng.choice(("ls", "ll", "ls -la", "clear", "pwd")),
+                                           self.clock, self.cwd, 0))
+        elif r < 0.10:
+            folder = rng.choice(("src", "tests", "docs", "scripts", "build", "..", "-"))
+            self.out.append(SessionCommand(f"cd {folder}", self.clock, self.cwd, 0))
+            self.out.append(SessionCommand(rng.choice(("ls", "ll", "cd -", "cd ..")),
+                                           self.clock + 3, self.cwd, 0))
+        elif r < 0.13:
+            self.one_off()
+            return
+        else:
+            return
+        self.clock += 2 + int(rng.expovariate(1 / 5))
 
     def next_day(self) -> None:
         rng = self.rng
