@@ -395,16 +395,18 @@ class Predictor:
         exit_status: int | None = None,
         prev: Sequence[str] = (),
     ) -> None:
-        """Learn ``command`` now; commands holding secrets are dropped, never stored."""
+        """Learn ``command`` now. What the learning gate keeps out (a secret, a leading space, a
+        ``history_filter`` match) is dropped, never stored, and never stored as context."""
         command = command.strip("\n")
         if not command.strip() or len(command) > scoring.MAX_COMMAND_CHARS:
             return
-        from aprender_shell.history.secrets import contains_secret
+        from aprender_shell.history.privacy import default_gate
 
-        if contains_secret(command):
+        gate = default_gate()
+        if not gate.allows(command):
             return
         previous = prev[-1] if prev else None
-        if previous is not None and contains_secret(previous):
+        if previous is not None and not gate.allows(previous):
             previous = None
         self._overlay.learn(command, previous, cwd)
         self._journal.add(command, cwd, exit_status, previous)

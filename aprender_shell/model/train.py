@@ -32,7 +32,7 @@ from typing import Any
 
 from aprender_shell.errors import UsageError
 from aprender_shell.history.formats import HistoryEntry
-from aprender_shell.history.secrets import contains_secret
+from aprender_shell.history.privacy import SECRET, default_gate
 from aprender_shell.history.tokens import command_family, tokenize
 from aprender_shell.model import scoring
 from aprender_shell.model.layout import (
@@ -88,15 +88,21 @@ class _Counts:
 
 
 def clean_commands(entries: Iterable[HistoryEntry]) -> tuple[list[HistoryEntry], int]:
-    """The entries worth learning: secrets, blanks and oversized commands dropped."""
+    """The entries worth learning, and how many held secrets.
+
+    Blanks, oversized commands and whatever the learning gate keeps out (secrets, a leading
+    space, the user's ``history_filter``) are dropped.
+    """
     kept: list[HistoryEntry] = []
     secrets = 0
+    gate = default_gate()
     for entry in entries:
         command = entry.command.strip("\n")
         if not command.strip() or len(command) > scoring.MAX_COMMAND_CHARS:
             continue
-        if contains_secret(command):
-            secrets += 1
+        reason = gate.reason(command)
+        if reason is not None:
+            secrets += reason == SECRET
             continue
         kept.append(entry if command == entry.command else HistoryEntry(command, entry.timestamp))
     return kept, secrets
@@ -109,8 +115,13 @@ def train_model(
     memory_limit: int | None = None,
     history_marks: Sequence[dict[str, Any]] = (),
     progress: Progress | None = None,
+    generation: str | None = None,
 ) -> TrainReport:
-    """Train on ``entries`` (oldest first) and write the bundle at ``model_path`` atomically."""
+    """Train on ``entries`` (oldest first) and write the bundle at ``model_path`` atomically.
+
+    ``generation`` keeps the journal of the model being replaced valid (``forget``); a new
+    one is drawn otherwise.
+    """
     from aprender_shell.bundle import BundleBuilder, BundleConfig
 
     if not NGRAM_MIN_ORDER + 1 <= ngram <= NGRAM_MAX_ORDER:
@@ -169,7 +180,7 @@ def train_model(
     index = {
         "format": MODEL_FORMAT,
         "version": MODEL_VERSION,
-        "generation": uuid.uuid4().hex,
+        "generation": generation or uuid.uuid4().hex,
         "trained_at": int(time.time()),
         "ngram": ngram,
         "total_commands": clock,

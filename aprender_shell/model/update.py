@@ -85,9 +85,15 @@ def _update(
             notes.append(f"{path} was rewritten or rotated since training; kept what is new in it.")
         added.extend(entries)
         new_marks.append(new_mark.to_dict())
-    if not added:
+    # A model written by an older version keeps raw history lines in its marks: rewrite it
+    # even with nothing new, keeping its generation so the journal stays valid.
+    legacy = any(mark.legacy for mark in marks.values())
+    if not added and not legacy:
         # Nothing to learn: keep the model and the journal of what the shells recorded as is.
         return UpdateResult(None, 0, notes)
+    if legacy:
+        notes.append("Rewrote the model: an older version kept the last lines of your history "
+                     "in it as text; it now keeps only salted hashes of them.")
     corpus = _read_corpus(bundle, index, model_path)  # only now: nothing new reads nothing
     kept_marks = [
         m for p, m in ((p, m.to_dict()) for p, m in marks.items()) if Path(p) not in paths
@@ -99,11 +105,15 @@ def _update(
         memory_limit=memory_limit or int(index.get("memory_limit", 0)) or None,
         history_marks=kept_marks + new_marks,
         progress=progress,
+        generation=None if added else str(index["generation"]),
     )
-    # What the shells recorded is in the history now, or will be when they write it.
-    journal_path(model_path).unlink(missing_ok=True)
+    if added:
+        # What the shells recorded is in the history now, or will be when they write it.
+        journal_path(model_path).unlink(missing_ok=True)
     return UpdateResult(
-        report=report, new_commands=report.commands - index_commands(index), notes=notes
+        report=report,
+        new_commands=max(0, report.commands - index_commands(index)),
+        notes=notes,
     )
 
 
