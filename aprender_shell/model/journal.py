@@ -14,7 +14,7 @@ import json
 import math
 import time
 from collections import Counter, deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -206,3 +206,50 @@ def replay(overlay: Overlay, lines: Sequence[dict[str, Any]]) -> None:
             previous if isinstance(previous, str) else None,
             cwd if isinstance(cwd, str) else None,
         )
+
+
+def _journal_lines(path: Path) -> list[dict[str, Any]]:
+    """Every readable record line of the journal at ``path``, whatever its generation."""
+    lines: list[dict[str, Any]] = []
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - closed below; may not exist
+    except (FileNotFoundError, PermissionError, IsADirectoryError):
+        return lines
+    with handle:
+        for raw in handle:
+            try:
+                line = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(line, dict) and isinstance(line.get("c"), str):
+                lines.append(line)
+    return lines
+
+
+def read_journal_commands(model_path: Path) -> list[str]:
+    """The commands recorded in the journal beside ``model_path``, oldest first."""
+    return [str(line["c"]) for line in _journal_lines(journal_path(model_path))]
+
+
+def remove_from_journal(model_path: Path, matches: Callable[[str], bool]) -> int:
+    """Rewrite the journal beside ``model_path`` without the commands ``matches`` accepts (and
+    without them as another record's previous command); returns how many records went.
+
+    Torn or unreadable lines go too: they cannot be checked.
+    """
+    path = journal_path(model_path)
+    if not path.exists():
+        return 0
+    kept = []
+    removed = 0
+    for line in _journal_lines(path):
+        if matches(line["c"]):
+            removed += 1
+            continue
+        previous = line.get("prev")
+        if isinstance(previous, str) and matches(previous):
+            line["prev"] = None
+        kept.append(line)
+    payload = "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in kept)
+    atomic_write_bytes(path, payload.encode("utf-8", "surrogatepass"))
+    return removed

@@ -13,7 +13,7 @@ import bisect
 import json
 import math
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -21,7 +21,7 @@ from aprender_shell.bundle import BundleError, EvictionStrategy, PagedBundle, Pa
 from aprender_shell.errors import AprenderError, ChecksumError, ModelNotFoundError, UsageError
 from aprender_shell.history.tokens import OPERATORS, split_prefix
 from aprender_shell.model import scoring
-from aprender_shell.model.journal import Journal, Overlay, replay
+from aprender_shell.model.journal import Journal, Overlay, remove_from_journal, replay
 from aprender_shell.model.layout import (
     DEFAULT_MEMORY_LIMIT,
     END,
@@ -128,12 +128,20 @@ class Predictor:
         self.ngram = int(index["ngram"])
         self._trained_clock = int(index["total_commands"])
         self._novelty = float(index["novelty"])
-        self._overlay = Overlay(self._trained_clock)
-        recent = index.get("recent", [])
-        if isinstance(recent, list):
-            self._overlay.recent.extend(text for text in recent if isinstance(text, str))
         self._journal = Journal(model_path, str(index["generation"]))
-        replay(self._overlay, self._journal.load())
+        self._overlay = self._learned_overlay()
+
+    def _learned_overlay(self, forgotten: Callable[[str], bool] | None = None) -> Overlay:
+        """The trained model's recent commands and the journal replayed onto them."""
+        overlay = Overlay(self._trained_clock)
+        recent = self._index.get("recent", [])
+        if isinstance(recent, list):
+            overlay.recent.extend(
+                text for text in recent
+                if isinstance(text, str) and not (forgotten and forgotten(text))
+            )
+        replay(overlay, self._journal.load())
+        return overlay
 
     @classmethod
     def open(cls, model_path: Path | None = None, memory_limit: int | None = None) -> Predictor:
@@ -410,6 +418,14 @@ class Predictor:
             previous = None
         self._overlay.learn(command, previous, cwd)
         self._journal.add(command, cwd, exit_status, previous)
+
+    def forget(self, matches: Callable[[str], bool]) -> int:
+        """Drop the commands ``matches`` accepts from what was learned since training, in
+        memory and in the journal; returns how many recorded commands went."""
+        self._journal.save()
+        removed = remove_from_journal(self.model_path, matches)
+        self._overlay = self._learned_overlay(matches)
+        return removed
 
     def save(self) -> None:
         """Persist what ``record`` learned since the last save (atomically)."""
