@@ -100,7 +100,8 @@ def test_a_rewritten_file_is_still_found_by_hashes(tmp_path: Path) -> None:
     history = tmp_path / "zsh_history"
     old = [f"echo step {n}" for n in range(10)]
     write_zsh_history(history, old)
-    mark = HistoryMark.from_dict(json.loads(mark_text(mark_history(history, read_history(history)))))
+    stored = mark_text(mark_history(history, read_history(history)))
+    mark = HistoryMark.from_dict(json.loads(stored))
     # The shell trims the file to its last lines and appends two: only those two are new.
     os.unlink(history)
     write_zsh_history(history, [*old[-4:], "echo new 1", "echo new 2"], start=1_700_000_100)
