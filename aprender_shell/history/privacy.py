@@ -22,6 +22,11 @@ _OFF = {"0", "no", "off", "false"}
 # A filter file is a handful of lines; a huge one is a mistake, not a setting.
 MAX_FILTER_BYTES = 1 << 20
 
+# The model never learns a longer command (scoring.MAX_COMMAND_CHARS); not checking one bounds
+# what a hostile history line can cost the rules.
+MAX_COMMAND_CHARS = 2000
+
+OVERSIZED = "oversized"
 LEADING_SPACE = "leading-space"
 SECRET = "secret"
 USER_FILTER = "history_filter"
@@ -105,7 +110,10 @@ class LearningGate:
         self._user_pattern()
 
     def reason(self, command: str) -> str | None:
-        """Why ``command`` is kept out (``LEADING_SPACE``, ``SECRET``, ``USER_FILTER``), or None."""
+        """Why ``command`` is kept out (``LEADING_SPACE``, ``SECRET``, ``USER_FILTER``,
+        ``OVERSIZED``), or None."""
+        if len(command) > MAX_COMMAND_CHARS:
+            return OVERSIZED
         if command.startswith(" ") and ignore_space():
             return LEADING_SPACE
         from aprender_shell.history.secrets import contains_secret

@@ -61,17 +61,23 @@ if TYPE_CHECKING:
 
 # A value that is a real literal: not a shell expansion, a redirection, the next option or a
 # regular expression (``sed 's/password=.*/.../'``).
-_VALUE = r"""['"]?(?![$`<>|&;(){}\s'"-]|\.\*)[^\s'"]*[A-Za-z0-9][^\s'"]*"""
+# (A lookahead for the letter or digit, then one run: two runs around it would backtrack.)
+_VALUE = r"""['"]?(?![$`<>|&;(){}\s'"-]|\.\*)(?=[^\s'"]*[A-Za-z0-9])[^\s'"]+"""
 # The rest of one simple command (stops at pipes and command separators).
 _ARGS = r"[^|;&\n]*?"
 # A literal word (quoted or not) that is not an expansion; its text is group sq, dq or bare.
 _LITERAL_WORD = (
-    r"""(?:'(?P<sq>[^'$`]*[A-Za-z0-9][^']*)'"""
-    r'|"(?P<dq>[^"$`]*[A-Za-z0-9][^"$`]*)"'
-    r"""|(?P<bare>(?![$`<>|&;(){}'"-])[^\s'"|;&<>]*[A-Za-z0-9][^\s'"|;&<>]*))"""
+    r"""(?:'(?P<sq>(?=[^'$`]*[A-Za-z0-9])[^']+)'"""
+    r'|"(?P<dq>(?=[^"$`]*[A-Za-z0-9])[^"$`]+)"'
+    r"""|(?P<bare>(?![$`<>|&;(){}'"-])(?=[^\s'"|;&<>]*[A-Za-z0-9])[^\s'"|;&<>]+))"""
 )
 
-_LOGIN_WORDS = r"(?:login|logon|log-in|signin|sign-in|auth|authenticate|connect|adduser)"
+# A subcommand that logs in or connects: a word of its own, not part of "--connect-timeout",
+# "auth@host" or "/auth/".
+_LOGIN_WORD = (
+    r"(?<![\w@./:=-])(?i:login|logon|log-in|signin|sign-in|auth|authenticate|connect|adduser)"
+    r"(?![\w@./:=-])"
+)
 
 # Name segments (names split at "-", "_", "." and camelCase) that say the value is a secret.
 _SECRET_SEGMENT = re.compile(
@@ -195,10 +201,10 @@ def _bare_key(command: str) -> bool:
 
 
 _LOGIN_SHORT_OPTION = re.compile(
-    r"(?i:\b" + _LOGIN_WORDS + r"\b)" + _ARGS + r"\s-[pPkKw](?:\s+|=)?" + _LITERAL_WORD
+    _LOGIN_WORD + _ARGS + r"\s-[pPkKw](?:\s+|=)?" + _LITERAL_WORD
 )
 _LOGIN_PASSWORD_WORD = re.compile(
-    r"(?i:\b" + _LOGIN_WORDS + r"\b)" + _ARGS
+    _LOGIN_WORD + _ARGS
     + r"\s(?i:password|passwd|passphrase|psk|secret|token)\s+" + _LITERAL_WORD
 )
 
@@ -212,29 +218,72 @@ def _login_short_option(command: str) -> bool:
     return False
 
 
-# What reads a secret from its standard input.
-_READS_SECRET = (
-    r"(?:[^|;&\n]*?(?:\s--?[A-Za-z0-9-]*(?i:stdin|passw|pass\b|token|secret|cred)"
-    r"|\b" + _LOGIN_WORDS + r"\b|\bsudo\s+(?:-\w+\s+)*-\w*S|\b(?:ch)?passwd\b|\bchpasswd\b))"
-)
-_HERE_STRING = re.compile(r"<<<\s*" + _LITERAL_WORD)
-_ECHO_PIPE = re.compile(
-    r"\b(?:echo\s+(?:-[neE]+\s+)?|printf\s+(?:(?:'[^']*%[^']*'|\"[^\"]*%[^\"]*\")\s+)?)"
-    r"(?!['\"][^'\"]*%)" + _LITERAL_WORD + r"[^|;&\n]*\|\s*" + _READS_SECRET
-)
-_READER_BEFORE_HERE_STRING = re.compile(_READS_SECRET + r"[^|;&\n]*<<<")
+# Shell words: quoted strings or runs of anything else (one pass, no backtracking).
+_WORD = re.compile(r"""'[^']*'?|"[^"]*"?|[^\s'"]+""")
+_LOGIN_NAMES = {"login", "logon", "log-in", "signin", "sign-in", "auth", "authenticate",
+                "connect", "adduser"}
+_STDIN_OPTION_PARTS = ("stdin", "passw", "token", "secret", "cred")
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def _literal_text(word: str) -> str | None:
+    """A word's text when it is a literal, else None (like the other rules, a ``$`` anywhere,
+    even single-quoted, reads as a variable the secret stays in)."""
+    if "$" in word or "`" in word:
+        return None
+    return word.strip("'\"")
+
+
+def _reads_secret(words: list[str]) -> bool:
+    """Whether a simple command reads a secret from its standard input."""
+    for number, word in enumerate(words):
+        lowered = word.lower()
+        if lowered.startswith("-") and (
+            any(part in lowered for part in _STDIN_OPTION_PARTS) or lowered in ("-pass", "--pass")
+        ):
+            return True
+        if lowered in _LOGIN_NAMES or lowered in ("passwd", "chpasswd"):
+            return True
+        if lowered == "sudo" and any(
+            w.startswith("-") and not w.startswith("--") and "S" in w for w in words[number + 1 :]
+        ):
+            return True
+    return False
+
+
+def _echoed_literal(words: list[str]) -> str | None:
+    """What an ``echo``/``printf`` simple command writes, when it is one literal."""
+    for number, word in enumerate(words):
+        if word not in ("echo", "printf"):
+            continue
+        rest = [w for w in words[number + 1 :] if not (w.startswith("-") and len(w) <= 3)]
+        if word == "printf" and rest and "%" in rest[0]:
+            rest = rest[1:]
+        return _literal_text(rest[0]) if rest else None
+    return None
+
+
+_SEPARATOR = re.compile(r"(\|\||&&|[|;&\n])")
 
 
 def _stdin_secret(command: str) -> bool:
-    for match in _ECHO_PIPE.finditer(command):
-        if _secret_value(_literal(match) or ""):
-            return True
-    for simple in re.split(r"[|;&\n]", command):
-        here = _HERE_STRING.search(simple)
-        if here is None or not _secret_value(_literal(here) or ""):
-            continue
-        if _READER_BEFORE_HERE_STRING.search(simple):
-            return True
+    parts = _SEPARATOR.split(command)
+    simple = parts[0::2]
+    separators = parts[1::2]
+    for number, text in enumerate(simple):
+        if "<<<" in text:
+            before, _, after = text.partition("<<<")
+            words = _words(after)
+            value = _literal_text(words[0]) if words else None
+            if value and _secret_value(value) and _reads_secret(_words(before) + words[1:]):
+                return True
+        if number < len(separators) and separators[number] == "|":
+            value = _echoed_literal(_words(text))
+            if value and _secret_value(value) and _reads_secret(_words(simple[number + 1])):
+                return True
     return False
 
 

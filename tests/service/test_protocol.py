@@ -339,6 +339,31 @@ def test_record_then_suggest_without_retraining(model: Path) -> None:
     assert texts(ask(reopened, {"prefix": "kubectl g"}))[0] == "kubectl get pods -n web"
 
 
+def test_forget_drops_learned_commands_in_memory_and_in_the_journal(model: Path) -> None:
+    session = Session(lambda: Predictor.open(model), model_path=model)
+    for command in ("kubectl get pods -n web", "kubectl get pods -n web", "kubectl get nodes"):
+        assert ask(session, {"record": command}) == {"ok": True}
+    session.save()
+    assert ask(session, {"forget": "pods -n web", "match": "contains"}) == {"forgotten": 2}
+    assert texts(ask(session, {"prefix": "kubectl g"})) == ["kubectl get nodes"]
+    session.close()
+    assert b"pods" not in journal_path(model).read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("request_", "message"),
+    [({"forget": 5}, "'forget' must be a string"),
+     ({"forget": "(x", "match": "regex"}, "not a regular expression"),
+     ({"forget": "x", "match": "fuzzy"}, "match mode"),
+     ({"forget": "", "match": "exact"}, "empty")],
+)
+def test_bad_forget_requests_get_one_clear_error(
+    model: Path, request_: dict[str, Any], message: str
+) -> None:
+    session = Session(lambda: Predictor.open(model), model_path=model)
+    assert message in ask(session, request_)["error"]
+
+
 def test_missing_model_in_serve_stream_gives_one_error_line_each(tmp_path: Path) -> None:
     path = tmp_path / "absent.apbundle"
     out = io.StringIO()
