@@ -23,6 +23,7 @@ from aprender_shell.cli.options import (
     ngram_option,
     progress_bar,
 )
+from aprender_shell.errors import AprenderError
 from aprender_shell.fastpath import escape_suggestion
 
 
@@ -131,7 +132,20 @@ def forget(pattern: str, mode: str | None, dry_run: bool, model: Path | None) ->
     matches = command_matcher(pattern, mode or "exact")
     server = None if dry_run else serving(path)
     result = forget_commands(path, matches, dry_run=dry_run, journal=server is None)
-    in_server = forget_in_server(pattern, mode or "exact") if server is not None else 0
+    in_server = 0
+    server_note = ""
+    if server is not None:
+        try:
+            in_server = forget_in_server(pattern, mode or "exact")
+            server_note = f"The running server (pid {server}) forgot them too."
+        except AprenderError as error:
+            from aprender_shell.model.journal import remove_from_journal
+
+            in_server = remove_from_journal(path, matches)
+            server_note = (
+                f"The running server (pid {server}) could not be told ({error}): run "
+                "'aprender-shell server stop' so that it drops them from memory."
+            )
     removed = max(result.removed, result.from_corpus + in_server)
     if not removed:
         hint = "" if mode else " (whole commands only: try --contains)"
@@ -145,8 +159,8 @@ def forget(pattern: str, mode: str | None, dry_run: bool, model: Path | None) ->
             click.echo(f"   {count:>7}  {escape_suggestion(text)}")
         return
     click.echo(f"Forgot {removed} command{plural} ({distinct} distinct).")
-    if server is not None:
-        click.echo(f"The running server (pid {server}) forgot them too.")
+    if server_note:
+        click.echo(server_note)
     click.echo(
         f"Your history file still holds them: add a line to {display_path(history_filter_path())} "
         "to keep 'train' from learning them again."
