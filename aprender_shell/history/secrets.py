@@ -293,30 +293,52 @@ _CREDENTIAL_FILE = (
     r"""|\.gem/credentials|\.cargo/credentials(?:\.toml)?|credentials\.tfrc\.json"""
     r"""|(?i:credential|secret|token|passw|api[-_]?key)[^\s'"|;&<>/]*)['"]?(?=$|[\s|;&)])"""
 )
-_WRITE_TO_CREDENTIALS = re.compile(
-    r"(?:>>?|\btee\s+(?:-a\s+)?)\s*" + _CREDENTIAL_FILE
-)
-_WRITTEN_TEXT = re.compile(
-    r"\b(?:echo|printf)\s+(?:-[neE]+\s+)?(?P<text>(?:'[^']*'|\"[^\"]*\"|[^\s|;&<>'\"]+)"
-    r"(?:\s+(?:'[^']*'|\"[^\"]*\"|[^\s|;&<>'\"]+))*)"
-    r"|<<<\s*(?P<here>'[^']*'|\"[^\"]*\"|[^\s|;&<>]+)"
-)
+_REDIRECT_TO_CREDENTIALS = re.compile(r">>?\s*" + _CREDENTIAL_FILE)
+_TEE_TO_CREDENTIALS = re.compile(r"^\s*(?:sudo\s+)?tee\s+(?:-a\s+)?" + _CREDENTIAL_FILE)
+
+
+def _written_secret(words: list[str]) -> bool:
+    """Whether what ``echo``/``printf``/``<<<`` writes in this simple command ends in a literal.
+
+    The secret is the last thing written ("password X", "host:5432:db:user:X", "_authToken=X");
+    when that is an expansion the line holds none.
+    """
+    written: list[str] = []
+    for number, word in enumerate(words):
+        if word in ("echo", "printf", "<<<"):
+            written = [w for w in words[number + 1 :] if not (w.startswith("-") and len(w) <= 3)]
+            break
+    kept: list[str] = []
+    target = False
+    for word in written:
+        if word.startswith(">"):
+            target = word in (">", ">>")  # the file name is the next word
+            continue
+        if not target:
+            kept.append(word)
+        target = False
+    pieces = " ".join(kept).replace("'", " ").replace('"', " ").split()
+    if not pieces:
+        return False
+    last = [p for p in re.split(r"[:=]|\\n", pieces[-1]) if p]
+    value = last[-1] if last else pieces[-1]
+    return not ("$" in value or "`" in value or len(value) < 3 or value.startswith("["))
 
 
 def _credentials_file(command: str) -> bool:
-    if not _WRITE_TO_CREDENTIALS.search(command):
-        return False
-    for match in _WRITTEN_TEXT.finditer(command):
-        text = (match.group("text") or match.group("here") or "").strip()
-        words = text.replace("'", " ").replace('"', " ").split()
-        if not words:
-            continue
-        # The secret is the last thing written ("password X", "host:5432:db:user:X",
-        # "_authToken=X"); when it is an expansion the line holds none.
-        last = re.split(r"[:=]", words[-1])[-1] or words[-1]
-        if "$" in last or "`" in last or len(last) < 3 or last.startswith("["):
-            continue
-        return True
+    parts = _SEPARATOR.split(command)
+    simple = parts[0::2]
+    separators = parts[1::2]
+    for number, text in enumerate(simple):
+        if _REDIRECT_TO_CREDENTIALS.search(text) and _written_secret(_words(text)):
+            return True
+        if (
+            number
+            and separators[number - 1] == "|"
+            and _TEE_TO_CREDENTIALS.search(text)
+            and _written_secret(_words(simple[number - 1]))
+        ):
+            return True
     return False
 
 

@@ -271,6 +271,8 @@ CLEAN_COMMANDS: list[str] = [
     "echo 'export PATH=$HOME/bin:$PATH' >> ~/.bashrc",
     'echo "machine github.com login bob password $GH_TOKEN" >> ~/.netrc',
     "cat ~/.pgpass",
+    'echo ok | tee build.log && echo "machine h login u password $PW" >> ~/.netrc',
+    "echo '[default]' >> ~/.aws/credentials",
     "chmod 600 ~/.pgpass ~/.netrc",
     "echo hello | tr a-z A-Z",
     "gpg --recv-keys 0x3F78685012345678",

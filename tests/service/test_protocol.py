@@ -159,7 +159,7 @@ def test_the_model_is_opened_on_the_first_request_only(opener: Opener) -> None:
         ({"stats": 1}, "'stats' must be true"),
         ({"prefix": "a", "record": "b"}, "ambiguous request: 'prefix' and 'record' together"),
         ({"command": "ls"},
-         "unknown request: expected a 'prefix', 'record', 'stats' or 'status' key"),
+         "unknown request: expected a 'prefix', 'record', 'stats', 'status' or 'forget' key"),
         ({"prefix": "a", "id": [1]}, "'id' must be a string or an integer"),
         ([1, 2], "request must be a JSON object"),
         ("ls", "request must be a JSON object"),
