@@ -266,13 +266,29 @@ def _echoed_literal(words: list[str]) -> str | None:
     return None
 
 
-_SEPARATOR = re.compile(r"(\|\||&&|[|;&\n])")
+# Quoted strings (which may span lines), command separators, and runs of anything else.
+_PIECE = re.compile(r"""'[^']*'?|"(?:\\.|[^"\\])*"?|(\|\||&&|[|;&\n])|[^'"|;&\n]+""")
+
+
+def _simple_commands(command: str) -> tuple[list[str], list[str]]:
+    """The simple commands of ``command`` and the separators between them (quotes honoured)."""
+    texts: list[str] = []
+    separators: list[str] = []
+    current: list[str] = []
+    for match in _PIECE.finditer(command):
+        separator = match.group(1)
+        if separator is None:
+            current.append(match.group(0))
+        else:
+            texts.append("".join(current))
+            separators.append(separator)
+            current = []
+    texts.append("".join(current))
+    return texts, separators
 
 
 def _stdin_secret(command: str) -> bool:
-    parts = _SEPARATOR.split(command)
-    simple = parts[0::2]
-    separators = parts[1::2]
+    simple, separators = _simple_commands(command)
     for number, text in enumerate(simple):
         if "<<<" in text:
             before, _, after = text.partition("<<<")
@@ -326,9 +342,7 @@ def _written_secret(words: list[str]) -> bool:
 
 
 def _credentials_file(command: str) -> bool:
-    parts = _SEPARATOR.split(command)
-    simple = parts[0::2]
-    separators = parts[1::2]
+    simple, separators = _simple_commands(command)
     for number, text in enumerate(simple):
         if _REDIRECT_TO_CREDENTIALS.search(text) and _written_secret(_words(text)):
             return True

@@ -22,6 +22,7 @@ import pytest
 from aprender_shell.bundle import ModelBundle
 from aprender_shell.paths import history_filter_path, runtime_dir
 from aprender_shell.service.client import Client
+from aprender_shell.service.lines import escape
 from tests.history.secret_samples import SECRET_COMMANDS
 from tests.model.sessions import WORKDAY, write_zsh_history
 from tests.model.test_secrets_in_model import leaked
@@ -84,11 +85,11 @@ def test_no_written_byte_holds_a_secret_a_spaced_filtered_or_forgotten_command(
             assert client.request({"record": command, "cwd": "/src", "prev": [command]}) == {
                 "ok": True
             }
-            line = "\t".join(["record", "zsh", "/src", "0", command, command])
+            line = "\t".join(["record", "zsh", "/src", "0", escape(command), escape(command)])
             assert client.request_line(line.encode()) == b"ok"
             # Malformed requests carrying the command: answered with an error, never logged.
             client.request_line(json.dumps({"record": command, "exit": "x"}).encode())
-            client.request_line(f"record\tksh\t/src\t0\t{command}".encode())
+            client.request_line(f"record\tksh\t/src\t0\t{escape(command)}".encode())
         answer = client.request({"prefix": "docker p", "k": 5})
         assert "docker ps" in [s["text"] for s in answer["suggestions"]]
     forgotten = aprender("forget", FORGOTTEN, "--model", str(model))
