@@ -50,15 +50,13 @@ def _parse(args: list[str]) -> _Query | None:
             elif name == "--model":
                 query.model = value
             else:
-                try:
-                    megabytes = float(value)
-                except ValueError:
-                    return None
-                from aprender_shell.model.layout import MIN_MEMORY_LIMIT
+                from aprender_shell.errors import UsageError
+                from aprender_shell.model.layout import parse_memory_limit
 
-                if not MIN_MEMORY_LIMIT <= megabytes * 1024 * 1024 < 2**53:
-                    return None  # click explains the range (NaN fails here too)
-                query.memory_limit = int(megabytes * 1024 * 1024)
+                try:
+                    query.memory_limit = parse_memory_limit(value)
+                except UsageError:
+                    return None  # click says what is wrong, as for every bad option
         elif query.prefix is None:
             query.prefix = arg
         else:

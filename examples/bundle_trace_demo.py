@@ -1,8 +1,9 @@
 """Walk through the .apbundle library: build a bundle, load it whole, then page it at 1 KB.
 
-Run ``python examples/bundle_trace_demo.py [path]``; the bundle goes to a temporary folder
-(or ``path``) and is removed afterwards. To watch the paging happen at the system-call level:
-``strace -c -e trace=openat,read,pread64 python examples/bundle_trace_demo.py``.
+Prints the walkthrough of docs/design/bundle-trace-demo.md line for line, every figure read
+from the library's own objects. Run ``python examples/bundle_trace_demo.py [path]``; the bundle
+goes to a temporary folder (or ``path``) and is removed afterwards. To watch the paging at the
+system-call level: ``strace -e trace=openat,read,pread64 python examples/bundle_trace_demo.py``.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from pathlib import Path
 from aprender_shell.bundle import (
     BundleBuilder,
     BundleConfig,
-    Compression,
-    EvictionStrategy,
     ModelBundle,
     PagedBundle,
     PagingConfig,
@@ -27,24 +26,30 @@ MEMORY_LIMIT = 1024
 
 
 def demo(path: Path) -> None:
-    print("1. Building a bundle of three models (no compression)")
-    builder = BundleBuilder(path).with_config(BundleConfig(compression=Compression.NONE))
+    print("=== Model Bundling and Memory Paging Demo ===")
+    print()
+    print(f"1. Creating bundle with {len(MODELS)} models...")
+    builder = BundleBuilder(path).with_config(BundleConfig().with_compression(False))
     for number, (name, size) in enumerate(MODELS):
         builder.add_model(name, bytes([number + 1]) * size)
+        print(f"   - {name.capitalize()}: {size} bytes")
     builder.build()
-    print(f"   - Wrote {path.name}: {path.stat().st_size} bytes")
+    print(f"   Bundle created with {len(builder)} models")
+    print(f"   Total size: {builder.total_size} bytes")
     print()
 
-    print("2. Loading the whole bundle")
+    print("2. Loading bundle into memory...")
     whole = ModelBundle.load(path)
+    print(f"   Loaded {len(whole)} models:")
     for name in whole.model_names():
         print(f"   - {name}: {whole.model_size(name)} bytes")
-    print(f"   - Total: {len(whole)} models, {whole.total_size} bytes")
     print()
 
-    print(f"3. Paging the bundle with a {MEMORY_LIMIT}-byte memory limit (prefetch off)")
-    config = PagingConfig(max_memory=MEMORY_LIMIT, prefetch=False, eviction=EvictionStrategy.LRU)
+    print(f"3. Loading with memory paging (limited to {MEMORY_LIMIT // 1024}KB)...")
+    config = PagingConfig().with_max_memory(MEMORY_LIMIT).with_prefetch(False)
     with PagedBundle.open(path, config) as paged:
+        print(f"   Memory limit: {paged.memory_limit} bytes")
+        print(f"   Initially cached: {paged.stats().cached_count} models")
         for name, _ in MODELS:
             print()
             print(f"   Accessing {name}...")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO, Iterable
 
@@ -19,26 +19,60 @@ from aprender_shell.bundle.format import (
     store,
     validate_name,
 )
-from aprender_shell.errors import BundleError
+from aprender_shell.errors import BundleError, EntryTooLargeError
 
 
 @dataclass(frozen=True)
 class BundleConfig:
-    """How a bundle is written: ``compression`` ("none" or "zlib") and the zlib ``level``."""
+    """How a bundle is written. Immutable; build it by keyword or builder-style.
 
-    compression: Compression = Compression.NONE
+    ``compression``: ``Compression.NONE`` or ``Compression.ZLIB`` (or "none"/"zlib", or a
+    boolean: True is zlib). ``level``: the zlib level, 0 to 9. ``max_memory``: the paging
+    limit the bundle is meant for, in bytes: ``build`` refuses an entry larger than it, which
+    no ``PagedBundle`` with that limit could ever load (None: no such check).
+
+    ``BundleConfig(compression=False, max_memory=10_000_000)`` and
+    ``BundleConfig().with_compression(False).with_max_memory(10_000_000)`` are equal.
+    """
+
+    compression: Compression | bool | str = Compression.NONE
     level: int = 6
+    max_memory: int | None = None
 
     def __post_init__(self) -> None:
+        method: object = self.compression
+        if isinstance(method, bool):
+            method = Compression.ZLIB if method else Compression.NONE
         try:
-            object.__setattr__(self, "compression", Compression(self.compression))
+            object.__setattr__(self, "compression", Compression(method))
         except ValueError:
             known = ", ".join(repr(c.value) for c in Compression)
             raise BundleError(
-                f"unknown compression {self.compression!r}: use one of {known}"
+                f"unknown compression {self.compression!r}: use one of {known}, True or False"
             ) from None
         if not isinstance(self.level, int) or not 0 <= self.level <= 9:
             raise BundleError(f"zlib level must be an integer from 0 to 9, not {self.level!r}")
+        limit = self.max_memory
+        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool)
+                                  or limit < 1):
+            raise BundleError(f"max_memory must be a positive number of bytes, not {limit!r}")
+
+    def with_compression(self, compression: Compression | bool | str) -> BundleConfig:
+        """This config with ``compression`` (True or False, or a ``Compression``)."""
+        return replace(self, compression=compression)
+
+    def with_level(self, level: int) -> BundleConfig:
+        """This config with zlib level ``level`` (0 to 9)."""
+        return replace(self, level=level)
+
+    def with_max_memory(self, max_memory: int | None) -> BundleConfig:
+        """This config for a paging limit of ``max_memory`` bytes (see the class docstring)."""
+        return replace(self, max_memory=max_memory)
+
+    @property
+    def method(self) -> Compression:
+        """The compression as a ``Compression`` (``compression`` always holds one)."""
+        return Compression(self.compression)
 
 
 class BundleBuilder:
@@ -64,6 +98,18 @@ class BundleBuilder:
         self._models[name] = bytes(data)
         return self
 
+    def model_names(self) -> list[str]:
+        """Names of the entries added so far, in order."""
+        return list(self._models)
+
+    @property
+    def total_size(self) -> int:
+        """The size in bytes of all entries' data added so far."""
+        return sum(len(data) for data in self._models.values())
+
+    def __len__(self) -> int:
+        return len(self._models)
+
     def build(self) -> Path:
         """Write the bundle (mode 0600) by temp file and rename; the old file survives a crash."""
         write_bundle(self.path, self._models.items(), self._config)
@@ -77,7 +123,12 @@ def write_bundle(
     stored: list[bytes] = []
     records: list[tuple[str, int, int, Compression, int]] = []
     for name, data in models:
-        packed, method = store(data, config.compression, config.level)
+        if config.max_memory is not None and len(data) > config.max_memory:
+            raise EntryTooLargeError(
+                f"entry {name!r} holds {len(data)} bytes, more than the {config.max_memory}-byte"
+                " max_memory this bundle is built for: split it or raise max_memory"
+            )
+        packed, method = store(data, config.method, config.level)
         stored.append(packed)
         records.append((name, len(packed), checksum(packed), method, len(data)))
     head, entries = layout(records)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import threading
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from aprender_shell.bundle.cache import CachePolicy, EvictionStrategy, make_policy
 from aprender_shell.bundle.format import (
@@ -18,7 +18,9 @@ from aprender_shell.bundle.format import (
 )
 from aprender_shell.errors import BundleError, EntryTooLargeError
 
-DEFAULT_MAX_MEMORY = 64 * 1024 * 1024
+# The library's own default, the design document's 10 MB; aprender-shell always passes its
+# limit (model/layout.py) explicitly.
+DEFAULT_MAX_MEMORY = 10_000_000
 DEFAULT_PAGE_SIZE = 64 * 1024 * 1024
 MIN_PAGE_SIZE = 4096
 # Linux returns at most 0x7ffff000 bytes per read; staying under it keeps every pread whole.
@@ -38,6 +40,10 @@ class PagingConfig:
     ``prefetch``: load the entries that usually follow the one just used, into free memory.
     ``prefetch_count``: how many likely successors to consider after each access.
     ``eviction``: ``EvictionStrategy.LRU`` or ``EvictionStrategy.LFU``.
+
+    Build it by keyword, ``PagingConfig(max_memory=1024, prefetch=False)``, or builder-style,
+    ``PagingConfig().with_max_memory(1024).with_prefetch(False)``: each ``with_*`` returns a
+    new, checked config.
     """
 
     # A plain class rather than a dataclass: importing dataclasses costs a cold query 4 ms.
@@ -77,6 +83,31 @@ class PagingConfig:
         values = (max_memory, page_size, prefetch, prefetch_count, eviction)
         for name, setting in zip(self.__slots__, values):
             object.__setattr__(self, name, setting)
+
+    def with_max_memory(self, max_memory: int) -> PagingConfig:
+        """This config with a limit of ``max_memory`` bytes of entry data."""
+        return self._with(max_memory=max_memory)
+
+    def with_page_size(self, page_size: int) -> PagingConfig:
+        """This config reading at most ``page_size`` bytes per read."""
+        return self._with(page_size=page_size)
+
+    def with_prefetch(self, prefetch: bool) -> PagingConfig:
+        """This config with prefetching on (True) or off (False)."""
+        return self._with(prefetch=prefetch)
+
+    def with_prefetch_count(self, prefetch_count: int) -> PagingConfig:
+        """This config considering ``prefetch_count`` likely successors after each access."""
+        return self._with(prefetch_count=prefetch_count)
+
+    def with_eviction(self, eviction: EvictionStrategy) -> PagingConfig:
+        """This config evicting by ``eviction`` (``EvictionStrategy.LRU`` or ``.LFU``)."""
+        return self._with(eviction=eviction)
+
+    def _with(self, **changes: Any) -> PagingConfig:
+        settings = {name: getattr(self, name) for name in self.__slots__}
+        settings.update(changes)
+        return PagingConfig(**settings)
 
     def _values(self) -> tuple[object, ...]:
         return tuple(getattr(self, name) for name in self.__slots__)

@@ -10,7 +10,6 @@ from aprender_shell.cli import cli, reports_errors
 from aprender_shell.cli.options import (
     history_option,
     load_history,
-    memory_bytes,
     memory_option,
     ngram_option,
     progress_bar,
@@ -35,14 +34,13 @@ from aprender_shell.cli.options import (
 @memory_option()
 @reports_errors
 def evaluate(
-    histories: tuple[Path, ...], split: float, online: bool, ngram: int, memory_limit: float | None
+    histories: tuple[Path, ...], split: float, online: bool, ngram: int, memory_limit: int | None
 ) -> None:
     """Replay your history as typed and compare with zsh-autosuggestions' strategies."""
     from aprender_shell.evaluate.replay import format_report
     from aprender_shell.evaluate.run import evaluate_history
 
-    limit = memory_bytes(memory_limit)
-    entries, _, sources = load_history(histories)
+    entries, _, sources, _ = load_history(histories)
     click.echo(
         f"History: {', '.join(sources)} ({len(entries)} commands); "
         f"training on {split:.0%}, replaying the rest{' online' if online else ''}."
@@ -53,7 +51,7 @@ def evaluate(
             split=split,
             online=online,
             ngram=ngram,
-            memory_limit=limit,
+            memory_limit=memory_limit,
             progress=lambda done, total: progress("replay", done, total),
         )
     click.echo(format_report(report))

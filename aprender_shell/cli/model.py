@@ -16,7 +16,6 @@ from aprender_shell.cli.options import (
     human_bytes,
     load_history,
     megabytes,
-    memory_bytes,
     memory_option,
     model_option,
     model_path,
@@ -37,22 +36,22 @@ from aprender_shell.fastpath import escape_suggestion
 @memory_option(MEMORY_HELP + " Segments are sized to fit it.")
 @reports_errors
 def train(
-    histories: tuple[Path, ...], model: Path | None, ngram: int, memory_limit: float | None
+    histories: tuple[Path, ...], model: Path | None, ngram: int, memory_limit: int | None
 ) -> None:
     """Train the model on your shell history."""
     from aprender_shell.model.train import train_model
 
-    limit = memory_bytes(memory_limit)
-    entries, marks, sources = load_history(histories)
+    entries, marks, sources, sample = load_history(histories)
     path = model_path(model)
     with progress_bar("Training") as progress:
         report = train_model(
             entries,
             path,
             ngram=ngram,
-            memory_limit=limit,
+            memory_limit=memory_limit,
             history_marks=marks,
             progress=progress,
+            source="sample" if sample else "history",
         )
     from aprender_shell.model.journal import journal_path
 
@@ -81,16 +80,16 @@ def _print_training(report: Any, sources: Sequence[str]) -> None:
 @cli.command()
 @history_option("History file to read new commands from (default: those used at training).")
 @model_option("The model to update.")
-@memory_option()
+@memory_option(MEMORY_HELP + " Segments are sized to fit it.", default="the model's own")
 @reports_errors
-def update(histories: tuple[Path, ...], model: Path | None, memory_limit: float | None) -> None:
+def update(histories: tuple[Path, ...], model: Path | None, memory_limit: int | None) -> None:
     """Learn what was added to the history since the last training."""
     from aprender_shell.model.update import update_model
 
     path = model_path(model)
     with progress_bar("Updating") as progress:
         result = update_model(
-            path, list(histories), memory_limit=memory_bytes(memory_limit), progress=progress
+            path, list(histories), memory_limit=memory_limit, progress=progress
         )
     for line in result.notes:
         click.echo(line)
@@ -171,7 +170,7 @@ def forget(pattern: str, mode: str | None, dry_run: bool, model: Path | None) ->
 @model_option("The model to describe.")
 @memory_option()
 @reports_errors
-def stats(model: Path | None, memory_limit: float | None) -> None:
+def stats(model: Path | None, memory_limit: int | None) -> None:
     """Show the model and its paging figures.
 
     The paging figures come from the running server (your shells' real queries) when it
@@ -186,8 +185,13 @@ def stats(model: Path | None, memory_limit: float | None) -> None:
     if figures is not None:
         source = "the running server (your shells' queries since it started)"
     else:
-        figures, source = replayed_activity(path, memory_bytes(memory_limit))
+        figures, source = replayed_activity(path, memory_limit)
     click.echo("📊 Paged Model Statistics:")
+    if figures.trained_on == "sample":
+        click.echo(
+            "   Trained on:      the packaged sample history, not yours; your own commands "
+            "replace it as you run them ('aprender-shell train' once you have a history)"
+        )
     click.echo(f"   N-gram size:     {figures.ngram}")
     click.echo(f"   Total commands:  {figures.total_commands}")
     click.echo(f"   Vocabulary size: {figures.vocabulary}")

@@ -1,8 +1,10 @@
 """What the commands share: options, the memory limit's parsing, figures as text, history loading.
 
 The memory limit is one concept with one parser: ``--memory-limit`` is given in MB (MiB,
-fractions allowed) and becomes bytes here, checked against what a model can honour; every
-layer below takes bytes.
+fractions allowed, or with a unit) and becomes bytes as click parses it (``MemoryLimit``, over
+``parse_memory_limit``, which the click-free fast path uses too), checked against what a model
+can honour; every layer below takes bytes, and the tool's one default is
+``layout.DEFAULT_MEMORY_LIMIT``.
 """
 
 from __future__ import annotations
@@ -11,13 +13,38 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, NamedTuple, TypeVar
 
 import click
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-MEMORY_HELP = "Memory the model may hold while answering, in MB (MiB; fractions allowed)."
+MEMORY_HELP = (
+    "Memory the model may hold while answering, in MB (MiB; fractions allowed) or with a unit "
+    "(512K, 1G)."
+)
+
+
+# ParamType is generic in click 8.5's annotations only; older versions (all that Python 3.9
+# gets) are not, so the ignore must also tolerate being unused.
+class MemoryLimit(click.ParamType):  # type: ignore[type-arg,unused-ignore]
+    """``--memory-limit``: MB or a size with a unit, converted to bytes and checked."""
+
+    name = "MB"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        from aprender_shell.errors import UsageError
+        from aprender_shell.model.layout import check_memory_limit, parse_memory_limit
+
+        try:
+            if isinstance(value, int) and not isinstance(value, bool):
+                return check_memory_limit(value)  # already bytes (a default, or from Python)
+            return parse_memory_limit(str(value))
+        except UsageError as error:
+            self.fail(str(error), param, ctx)
+
+
+MEMORY_LIMIT = MemoryLimit()
 
 
 def history_option(help: str) -> Callable[[F], F]:
@@ -30,27 +57,18 @@ def model_option(help: str) -> Callable[[F], F]:
     return click.option("--model", type=click.Path(dir_okay=False, path_type=Path), help=help)
 
 
-def memory_option(help: str = MEMORY_HELP) -> Callable[[F], F]:
-    return click.option("--memory-limit", type=float, help=help)
+def memory_option(help: str = MEMORY_HELP, default: str | None = None) -> Callable[[F], F]:
+    """``--memory-limit`` in bytes (None when not given); ``--help`` shows ``default``."""
+    if default is None:
+        from aprender_shell.model.layout import DEFAULT_MEMORY_LIMIT
+
+        default = f"{megabytes(DEFAULT_MEMORY_LIMIT).replace('.0', '')} MB"
+    return click.option("--memory-limit", type=MEMORY_LIMIT, help=f"{help}  [default: {default}]")
 
 
 ngram_option = click.option(
     "--ngram", default=3, show_default=True, type=click.IntRange(2, 5), help="N-gram size, 2 to 5."
 )
-
-
-def memory_bytes(megabytes: float | None) -> int | None:
-    if megabytes is None:
-        return None
-    from aprender_shell.errors import UsageError
-    from aprender_shell.model.layout import check_memory_limit
-
-    if not megabytes * 1024 * 1024 < 2**53:  # infinity or NaN
-        raise click.BadParameter("must be a number of MB", param_hint="--memory-limit")
-    try:
-        return check_memory_limit(int(megabytes * 1024 * 1024))
-    except UsageError as error:
-        raise click.BadParameter(str(error), param_hint="--memory-limit") from error
 
 
 def model_path(model: Path | None) -> Path:
@@ -107,7 +125,16 @@ def progress_bar(label: str) -> Iterator[Callable[[str, int, int], None]]:
             state["bar"].render_finish()
 
 
-def load_history(paths: Sequence[Path]) -> tuple[list[Any], list[dict[str, Any]], list[str]]:
+class LoadedHistory(NamedTuple):
+    """What ``load_history`` read: entries oldest first, file marks, and where they came from."""
+
+    entries: list[Any]
+    marks: list[dict[str, Any]]
+    sources: list[str]  # as shown to the user
+    sample: bool  # True when the user has no history and the packaged sample was read
+
+
+def load_history(paths: Sequence[Path]) -> LoadedHistory:
     """Entries from the given or discovered history files, their marks, and what was read."""
     from aprender_shell.history.files import find_history_files, read_history, sample_history_path
     from aprender_shell.history.marks import mark_history
@@ -116,7 +143,7 @@ def load_history(paths: Sequence[Path]) -> tuple[list[Any], list[dict[str, Any]]
     if not files:
         sample = sample_history_path()
         click.echo(f"No shell history found; training on the packaged sample history ({sample}).")
-        return read_history(sample), [], [f"{sample} (sample)"]
+        return LoadedHistory(read_history(sample), [], [f"{sample} (sample)"], True)
     entries: list[Any] = []
     marks = []
     for path in files:
@@ -125,6 +152,6 @@ def load_history(paths: Sequence[Path]) -> tuple[list[Any], list[dict[str, Any]]
         marks.append(mark_history(path, found).to_dict())
     if len(files) > 1 and all(e.timestamp is not None for e in entries):
         entries.sort(key=lambda e: e.timestamp)  # merge several shells' histories in time order
-    return entries, marks, [display_path(path) for path in files]
+    return LoadedHistory(entries, marks, [display_path(path) for path in files], False)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from aprender_shell.cli import cli, reports_errors
-from aprender_shell.cli.options import MEMORY_HELP, human_bytes, memory_bytes, model_path
+from aprender_shell.cli.options import human_bytes, memory_option, model_path
 
 NOT_RUNNING_EXIT = 3
 
@@ -17,7 +17,7 @@ MODEL_OPTION = click.option(
     "--model", type=click.Path(dir_okay=False, path_type=Path),
     help="The model to serve (default: your trained model).",
 )
-MEMORY_OPTION = click.option("--memory-limit", type=float, help=MEMORY_HELP)
+MEMORY_OPTION = memory_option()
 IDLE_OPTION = click.option(
     "--idle-timeout", type=float, envvar="APRENDER_SHELL_SERVER_IDLE", show_envvar=True,
     help="Exit after this many seconds without a request (default: 3600).",
@@ -59,13 +59,13 @@ def server() -> None:
 @MEMORY_OPTION
 @IDLE_OPTION
 @reports_errors
-def start(model: Path | None, memory_limit: float | None, idle_timeout: float | None) -> None:
+def start(model: Path | None, memory_limit: int | None, idle_timeout: float | None) -> None:
     """Start the server in the background (nothing to do if it runs)."""
     from aprender_shell.service.client import same_file
     from aprender_shell.service.launcher import start_in_background
 
     path = _model_path(model)
-    started = start_in_background(path, memory_bytes(memory_limit), _idle(idle_timeout))
+    started = start_in_background(path, memory_limit, _idle(idle_timeout))
     served = started.status.get("model_path")
     if started.already_running:
         if not same_file(served, path):
@@ -83,12 +83,12 @@ def start(model: Path | None, memory_limit: float | None, idle_timeout: float | 
 @MEMORY_OPTION
 @IDLE_OPTION
 @reports_errors
-def run(model: Path | None, memory_limit: float | None, idle_timeout: float | None) -> None:
+def run(model: Path | None, memory_limit: int | None, idle_timeout: float | None) -> None:
     """Run the server in the foreground (until idle, or Ctrl-C)."""
     from aprender_shell.service.server import AlreadyRunningError, run_server
 
     try:
-        run_server(_model_path(model), memory_bytes(memory_limit), _idle(idle_timeout))
+        run_server(_model_path(model), memory_limit, _idle(idle_timeout))
     except AlreadyRunningError as error:
         # Not a failure: this is how the loser of two simultaneous starts ends.
         click.echo(f"{error}; nothing to do.", err=True)
@@ -158,7 +158,7 @@ def status() -> None:
 @MODEL_OPTION
 @MEMORY_OPTION
 @click.option("--no-start", is_flag=True, help="Do not start a server; answer in-process instead.")
-def connect(model: Path | None, memory_limit: float | None, no_start: bool) -> None:
+def connect(model: Path | None, memory_limit: int | None, no_start: bool) -> None:
     """Relay JSON-lines requests from stdin to the server and its answers to stdout.
 
     Starts the server if none runs; answers in-process if it cannot be reached. For shells
@@ -166,6 +166,6 @@ def connect(model: Path | None, memory_limit: float | None, no_start: bool) -> N
     """
     from aprender_shell.service.bridge import Bridge, relay
 
-    path, limit = _model_path(model), memory_bytes(memory_limit)
+    path, limit = _model_path(model), memory_limit
     with Bridge(path, limit, start_server=not no_start) as bridge:
         relay(bridge, sys.stdin, sys.stdout)

@@ -9,7 +9,6 @@ import click
 
 from aprender_shell.cli import cli, reports_errors
 from aprender_shell.cli.options import (
-    memory_bytes,
     memory_option,
     model_option,
     model_path,
@@ -42,7 +41,7 @@ def suggest(
     cwd: str | None,
     batch: bool,
     model: Path | None,
-    memory_limit: float | None,
+    memory_limit: int | None,
 ) -> None:
     """Suggest commands starting with PREFIX, one 'suggestion<TAB>score' line each.
 
@@ -51,14 +50,13 @@ def suggest(
     from aprender_shell.model.predictor import Predictor
 
     path = model_path(model)
-    limit = memory_bytes(memory_limit)
     if batch:
         from aprender_shell.service.protocol import Session, serve_stream
 
-        session = Session(lambda: Predictor.open(path, limit), model_path=path)
+        session = Session(lambda: Predictor.open(path, memory_limit), model_path=path)
         serve_stream(session, sys.stdin, sys.stdout)
         return
-    with Predictor.open(path, limit) as predictor:
+    with Predictor.open(path, memory_limit) as predictor:
         for suggestion in predictor.suggest(prefix, k=k, prev=list(prev), cwd=cwd):
             click.echo(f"{escape_suggestion(suggestion.text)}\t{suggestion.score:.4f}")
 

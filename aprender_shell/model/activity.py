@@ -25,15 +25,15 @@ def replayed_activity(model_path: Path, memory_limit: int | None) -> tuple[Model
 
 def replay_recent(predictor: Predictor, count: int) -> int:
     """Query ``predictor`` as a user typing their ``count`` most recent commands would."""
-    from aprender_shell.model.train import decode_corpus
+    from aprender_shell.model.corpus import decode_chunk
 
-    names = predictor.index.get("corpus", [])
+    source = f"model {predictor.model_path}"
     recent: list[str] = []
-    for name in reversed(names):
+    for chunk in reversed(predictor.index.corpus):
         if len(recent) >= count:
             break
-        entries = decode_corpus(predictor.bundle.get_model(name))
-        predictor.bundle.evict(name)
+        entries = decode_chunk(predictor.bundle.get_model(chunk.name), chunk, source)
+        predictor.bundle.evict(chunk.name)
         recent = [e.command for e in entries[-(count - len(recent)) :]] + recent
     previous: list[str] = []
     for command in recent:

@@ -91,10 +91,11 @@ def forget(
         train_model(
             kept,
             model_path,
-            ngram=int(index["ngram"]),
-            memory_limit=int(index.get("memory_limit", 0)) or None,
-            history_marks=list(index.get("history", [])),
-            generation=str(index["generation"]),
+            ngram=index.ngram,
+            memory_limit=index.memory_limit,
+            history_marks=index.history,
+            source=index.source,
+            generation=index.generation,
         )
         result.retrained = True
     if result.from_journal and journal:

@@ -10,7 +10,6 @@ memory held for the model is the paging cache, bounded by the limit, plus the in
 from __future__ import annotations
 
 import bisect
-import json
 import math
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -21,12 +20,11 @@ from aprender_shell.bundle import BundleError, EvictionStrategy, PagedBundle, Pa
 from aprender_shell.errors import AprenderError, ChecksumError, ModelNotFoundError, UsageError
 from aprender_shell.history.tokens import OPERATORS, split_prefix
 from aprender_shell.model import scoring
+from aprender_shell.model.index import ModelIndex, TableSpec
 from aprender_shell.model.journal import Journal, Overlay, remove_from_journal, replay
 from aprender_shell.model.layout import (
     DEFAULT_MEMORY_LIMIT,
     END,
-    MODEL_FORMAT,
-    MODEL_VERSION,
     SEP,
     START,
     check_memory_limit,
@@ -36,6 +34,10 @@ from aprender_shell.model.segments import CommandStats, SegmentView
 SCORE_WHOLE_RANGE = 256
 RANKED_SCAN_LIMIT = 20_000
 MAX_GENERATED_TOKENS = 8
+# A model trained on the packaged sample gives way to the user's own commands: once any are
+# recorded they rank above every suggestion of the sample, and after this many the sample's
+# suggestions are no longer shown at all.
+SAMPLE_GIVES_WAY_AFTER = 20
 
 
 class Suggestion(NamedTuple):
@@ -66,6 +68,7 @@ class ModelStats(NamedTuple):
     total_bytes_loaded: int
     learned_commands: int
     top_commands: Sequence[tuple[str, int]] = ()
+    trained_on: str = "history"  # or "sample": the packaged sample history, not the user's
 
     def to_dict(self) -> dict[str, Any]:
         data = self._asdict()
@@ -77,10 +80,10 @@ class ModelStats(NamedTuple):
 class _Table:
     """One of the model's sorted tables, split into segments named in the index."""
 
-    def __init__(self, bundle: PagedBundle, spec: dict[str, list[str]]) -> None:
+    def __init__(self, bundle: PagedBundle, spec: TableSpec) -> None:
         self._bundle = bundle
-        self.starts = list(spec["starts"])
-        self.names = list(spec["names"])
+        self.starts = spec.starts
+        self.names = spec.names
 
     def __len__(self) -> int:
         return len(self.names)
@@ -116,30 +119,27 @@ class Predictor:
     own predictor otherwise.
     """
 
-    def __init__(self, model_path: Path, bundle: PagedBundle, index: dict[str, Any]) -> None:
+    def __init__(self, model_path: Path, bundle: PagedBundle, index: ModelIndex) -> None:
         self.model_path = model_path
         self._bundle = bundle
         self._index = index
         self._identity = _file_identity(model_path)
-        tables = index["tables"]
+        tables = index.tables
         self._commands = _Table(bundle, tables["cmd"])
         self._hot = _Table(bundle, tables["hot"])
         self._ngrams = _Table(bundle, tables["ngram"])
-        self.ngram = int(index["ngram"])
-        self._trained_clock = int(index["total_commands"])
-        self._novelty = float(index["novelty"])
-        self._journal = Journal(model_path, str(index["generation"]))
+        self.ngram = index.ngram
+        self._trained_clock = index.total_commands
+        self._novelty = index.novelty
+        self._journal = Journal(model_path, index.generation)
         self._overlay = self._learned_overlay()
 
     def _learned_overlay(self, forgotten: Callable[[str], bool] | None = None) -> Overlay:
         """The trained model's recent commands and the journal replayed onto them."""
         overlay = Overlay(self._trained_clock)
-        recent = self._index.get("recent", [])
-        if isinstance(recent, list):
-            overlay.recent.extend(
-                text for text in recent
-                if isinstance(text, str) and not (forgotten and forgotten(text))
-            )
+        overlay.recent.extend(
+            text for text in self._index.recent if not (forgotten and forgotten(text))
+        )
         replay(overlay, self._journal.load())
         return overlay
 
@@ -171,6 +171,8 @@ class Predictor:
         if k <= 0 or len(prefix) > scoring.MAX_COMMAND_CHARS:
             return []
         try:
+            if self._index.trained_on_sample:
+                return self._give_way_to_own(self._suggest(prefix, k + 24, prev, cwd), k)
             return self._suggest(prefix, k, prev, cwd)
         except ChecksumError as error:
             raise BundleError(f"{error}: retrain with 'aprender-shell train'") from error
@@ -241,6 +243,21 @@ class Predictor:
                     results[text] = results.get(text, 0.0) + scale * share
         best = sorted(results.items(), key=lambda item: (-item[1], item[0]))[:k]
         return [Suggestion(text, min(1.0, score)) for text, score in best if score > 0]
+
+    def _give_way_to_own(self, found: list[Suggestion], k: int) -> list[Suggestion]:
+        """The sample's suggestions below the user's own, and gone after enough of them."""
+        recorded = self._overlay.clock - self._trained_clock
+        if not recorded:
+            return found[:k]
+        own = [s for s in found if self._overlay.stats(s.text) is not None]
+        if recorded >= SAMPLE_GIVES_WAY_AFTER:
+            return own[:k]
+        others = [s for s in found if self._overlay.stats(s.text) is None]
+        if own:
+            # Scaled, not dropped: their order among themselves stays, all below the user's.
+            floor = own[-1].score / 2
+            others = [Suggestion(s.text, s.score * floor) for s in others]
+        return (own + others)[:k]
 
     def _history_candidates(self, prefix: str) -> Iterator[tuple[str, CommandStats]]:
         table = self._commands
@@ -456,11 +473,10 @@ class Predictor:
             model_path=self.model_path,
             model_bytes=self._identity[2] if self._identity else 0,
             ngram=self.ngram,
-            total_commands=int(index["total_commands"])
-            + (self._overlay.clock - self._trained_clock),
-            unique_commands=int(index["unique_commands"]),
-            vocabulary=int(index["vocabulary"]),
-            families=int(index["families"]),
+            total_commands=index.total_commands + (self._overlay.clock - self._trained_clock),
+            unique_commands=index.unique_commands,
+            vocabulary=index.vocabulary,
+            families=index.families,
             segments=len(self._commands) + len(self._hot) + len(self._ngrams),
             loaded_segments=paging.cached_count,
             memory_limit=self._bundle.memory_limit,
@@ -471,11 +487,12 @@ class Predictor:
             hit_rate=paging.hit_rate,
             total_bytes_loaded=paging.total_bytes_loaded,
             learned_commands=len(self._overlay),
-            top_commands=[(str(t), int(n)) for t, n in index.get("top_commands", [])],
+            top_commands=list(index.top_commands),
+            trained_on=index.source,
         )
 
     @property
-    def index(self) -> dict[str, Any]:
+    def index(self) -> ModelIndex:
         return self._index
 
     @property
@@ -519,9 +536,9 @@ def open_model_bundle(path: Path, limit: int) -> PagedBundle:
         raise BundleError(f"{error} (retrain with 'aprender-shell train')") from error
 
 
-def read_index(bundle: PagedBundle, path: Path) -> dict[str, Any]:
+def read_index(bundle: PagedBundle, path: Path) -> ModelIndex:
     """The model's index, checked to be an aprender-shell model this version can read."""
-    if "index" not in bundle.model_names():
+    if "index" not in bundle:
         raise BundleError(
             f"{path} is a bundle but not an aprender-shell model: "
             "retrain with 'aprender-shell train'"
@@ -529,41 +546,7 @@ def read_index(bundle: PagedBundle, path: Path) -> dict[str, Any]:
     raw = bundle.get_model("index")
     # The index is kept decoded; its bytes need not stay in the paging cache.
     bundle.evict("index")
-    try:
-        index = json.loads(raw)
-    except ValueError as error:
-        raise BundleError(
-            f"model {path} has an unreadable index: retrain with 'aprender-shell train'"
-        ) from error
-    if not isinstance(index, dict) or index.get("format") != MODEL_FORMAT:
-        raise BundleError(
-            f"{path} is not an aprender-shell model: retrain with 'aprender-shell train'"
-        )
-    version = index.get("version")
-    if not isinstance(version, int) or version > MODEL_VERSION:
-        raise BundleError(
-            f"model {path} was written by a newer aprender-shell (model version {version}); "
-            "upgrade aprender-shell or retrain"
-        )
-    try:
-        for table in ("cmd", "hot", "ngram"):
-            spec = index["tables"][table]
-            if len(spec["starts"]) != len(spec["names"]):
-                raise ValueError(table)
-        for key in (
-            "ngram",
-            "total_commands",
-            "unique_commands",
-            "vocabulary",
-            "novelty",
-            "generation",
-        ):
-            index[key]  # noqa: B018 - presence check
-    except (KeyError, TypeError, ValueError) as error:
-        raise BundleError(
-            f"model {path} has a damaged index ({error}): retrain with 'aprender-shell train'"
-        ) from error
-    return index
+    return ModelIndex.from_json(raw, bundle, f"model {path}")
 
 
 __all__ = ["ModelStats", "Predictor", "Suggestion", "AprenderError"]

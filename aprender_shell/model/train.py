@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import bisect
 import heapq
-import json
 import math
 import time
 import uuid
-import zlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -35,11 +33,17 @@ from aprender_shell.history.formats import HistoryEntry
 from aprender_shell.history.privacy import SECRET, default_gate
 from aprender_shell.history.tokens import command_family, tokenize
 from aprender_shell.model import scoring
+from aprender_shell.model.corpus import encode_chunk
+from aprender_shell.model.index import (
+    SOURCES,
+    CorpusChunk,
+    ModelIndex,
+    TableSpec,
+    corpus_chunk_limit,
+)
 from aprender_shell.model.layout import (
     DEFAULT_MEMORY_LIMIT,
     END,
-    MODEL_FORMAT,
-    MODEL_VERSION,
     NGRAM_MAX_ORDER,
     NGRAM_MIN_ORDER,
     SEP,
@@ -115,10 +119,13 @@ def train_model(
     memory_limit: int | None = None,
     history_marks: Sequence[dict[str, Any]] = (),
     progress: Progress | None = None,
+    source: str = "history",
     generation: str | None = None,
 ) -> TrainReport:
     """Train on ``entries`` (oldest first) and write the bundle at ``model_path`` atomically.
 
+    ``source`` is recorded in the index: "history" for the user's own, "sample" for the
+    packaged sample history (such a model gives way to the user's commands as they come).
     ``generation`` keeps the journal of the model being replaced valid (``forget``); a new
     one is drawn otherwise.
     """
@@ -126,6 +133,8 @@ def train_model(
 
     if not NGRAM_MIN_ORDER + 1 <= ngram <= NGRAM_MAX_ORDER:
         raise UsageError(f"n-gram size must be between 2 and {NGRAM_MAX_ORDER}, not {ngram}")
+    if source not in SOURCES:
+        raise UsageError(f"a model's source is one of {', '.join(SOURCES)}, not {source!r}")
     limit = check_memory_limit(memory_limit or DEFAULT_MEMORY_LIMIT)
     budget = segment_budget(limit)
     report_progress = progress or (lambda stage, done, total: None)
@@ -160,7 +169,7 @@ def train_model(
     ngram_segments = _pack_table(ngram_records, budget)
 
     builder = BundleBuilder(model_path).with_config(BundleConfig())
-    tables: dict[str, dict[str, list[str]]] = {}
+    tables: dict[str, TableSpec] = {}
     for table, segments in (
         ("cmd", cmd_segments),
         ("hot", hot_segments),
@@ -173,33 +182,32 @@ def train_model(
             builder.add_model(name, data)
             starts.append(first_key)
             names.append(name)
-        tables[table] = {"starts": starts, "names": names}
-    corpus_names = _add_corpus(builder, kept, budget)
+        tables[table] = TableSpec(starts, names)
+    corpus = _add_corpus(builder, kept, budget)
 
     families = len({command_family(text) for text in ordered})
-    index = {
-        "format": MODEL_FORMAT,
-        "version": MODEL_VERSION,
-        "generation": generation or uuid.uuid4().hex,
-        "trained_at": int(time.time()),
-        "ngram": ngram,
-        "total_commands": clock,
-        "unique_commands": len(ordered),
-        "vocabulary": vocabulary,
-        "families": families,
-        "secrets_dropped": secrets,
-        "novelty": _novelty(commands),
-        "memory_limit": limit,
-        "segment_budget": budget,
-        "tau_short": scoring.TAU_SHORT,
-        "tau_long": scoring.TAU_LONG,
-        "tables": tables,
-        "corpus": corpus_names,
-        "top_commands": [[text, stats[text].count] for text in _most_used(stats, 10)],
-        "recent": _recent(commands),
-        "history": list(history_marks),
-    }
-    builder.add_model("index", json.dumps(index, separators=(",", ":")).encode("utf-8"))
+    index = ModelIndex(
+        generation=generation or uuid.uuid4().hex,
+        trained_at=int(time.time()),
+        ngram=ngram,
+        total_commands=clock,
+        unique_commands=len(ordered),
+        vocabulary=vocabulary,
+        families=families,
+        secrets_dropped=secrets,
+        novelty=_novelty(commands),
+        memory_limit=limit,
+        segment_budget=budget,
+        tau_short=scoring.TAU_SHORT,
+        tau_long=scoring.TAU_LONG,
+        tables=tables,
+        corpus=corpus,
+        top_commands=[(text, stats[text].count) for text in _most_used(stats, 10)],
+        recent=_recent(commands),
+        history=list(history_marks),
+        source=source,
+    )
+    builder.add_model("index", index.to_json())
     report_progress("writing", 0, 1)
     builder.build()
     segment_count = len(cmd_segments) + len(hot_segments) + len(ngram_segments)
@@ -412,36 +420,31 @@ def _most_used(stats: dict[str, _Counts], limit: int) -> list[str]:
     return heapq.nlargest(limit, stats, key=lambda text: (stats[text].count, stats[text].last))
 
 
-def _add_corpus(builder: Any, entries: Sequence[HistoryEntry], budget: int) -> list[str]:
+def _add_corpus(
+    builder: Any, entries: Sequence[HistoryEntry], budget: int
+) -> list[CorpusChunk]:
     """Store the command sequence in compressed chunks that each fit a segment budget."""
-    names: list[str] = []
+    chunks: list[CorpusChunk] = []
+    limit = corpus_chunk_limit(budget)
 
-    def store(rows: list[list[Any]]) -> None:
-        data = zlib.compress(
-            json.dumps(rows, separators=(",", ":")).encode("utf-8", "surrogatepass"), 6
-        )
-        if len(data) > budget and len(rows) > 1:
-            store(rows[: len(rows) // 2])
-            store(rows[len(rows) // 2 :])
+    def store(part: Sequence[HistoryEntry]) -> None:
+        data, raw_size = encode_chunk(part)
+        if (len(data) > budget or raw_size > limit) and len(part) > 1:
+            store(part[: len(part) // 2])
+            store(part[len(part) // 2 :])
             return
-        name = f"corpus/{len(names):04d}"
+        name = f"corpus/{len(chunks):04d}"
         builder.add_model(name, data)
-        names.append(name)
+        chunks.append(CorpusChunk(name, raw_size))
 
-    chunk: list[list[Any]] = []
+    chunk: list[HistoryEntry] = []
     size = 0
     for entry in entries:
-        chunk.append([entry.command, entry.timestamp])
+        chunk.append(entry)
         size += len(entry.command) + 16
         if size >= 4 * budget:
             store(chunk)
             chunk, size = [], 0
-    if chunk or not names:
+    if chunk or not chunks:
         store(chunk)
-    return names
-
-
-def decode_corpus(data: bytes) -> list[HistoryEntry]:
-    """The history entries stored in one ``corpus/NNNN`` entry."""
-    rows = json.loads(zlib.decompress(data).decode("utf-8", "surrogatepass"))
-    return [HistoryEntry(str(command), timestamp) for command, timestamp in rows]
+    return chunks

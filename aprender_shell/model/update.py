@@ -5,17 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from aprender_shell.bundle import BundleError, PagedBundle
 from aprender_shell.errors import UsageError
 from aprender_shell.history.files import find_history_files
 from aprender_shell.history.formats import HistoryEntry
 from aprender_shell.history.marks import HistoryMark, new_entries_since
+from aprender_shell.model.corpus import decode_chunk
+from aprender_shell.model.index import ModelIndex
 from aprender_shell.model.journal import journal_path
 from aprender_shell.model.layout import DEFAULT_MEMORY_LIMIT
 from aprender_shell.model.predictor import open_model_bundle, read_index
-from aprender_shell.model.train import Progress, TrainReport, decode_corpus, train_model
+from aprender_shell.model.train import Progress, TrainReport, train_model
 
 
 @dataclass
@@ -25,17 +26,12 @@ class UpdateResult:
     notes: list[str] = field(default_factory=list)
 
 
-def _read_corpus(bundle: PagedBundle, index: dict[str, Any], path: Path) -> list[HistoryEntry]:
+def _read_corpus(bundle: PagedBundle, index: ModelIndex, path: Path) -> list[HistoryEntry]:
     """The command sequence the model was trained on, one corpus entry in memory at a time."""
     corpus: list[HistoryEntry] = []
-    try:
-        for name in index["corpus"]:
-            corpus.extend(decode_corpus(bundle.get_model(name)))
-            bundle.evict(name)
-    except (KeyError, TypeError, ValueError) as error:
-        raise BundleError(
-            f"model {path} cannot be updated ({error}): retrain with 'aprender-shell train'"
-        ) from error
+    for chunk in index.corpus:
+        corpus.extend(decode_chunk(bundle.get_model(chunk.name), chunk, f"model {path}"))
+        bundle.evict(chunk.name)
     return corpus
 
 
@@ -58,13 +54,13 @@ def update_model(
 
 def _update(
     bundle: PagedBundle,
-    index: dict[str, Any],
+    index: ModelIndex,
     model_path: Path,
     histories: Sequence[Path],
     memory_limit: int | None,
     progress: Progress | None,
 ) -> UpdateResult:
-    marks = {str(m["path"]): HistoryMark.from_dict(m) for m in index.get("history", [])}
+    marks = _marks(index, model_path)
     paths = [Path(p) for p in histories] or [Path(p) for p in marks]
     if not paths:
         found = find_history_files([])
@@ -101,11 +97,12 @@ def _update(
     report = train_model(
         corpus + added,
         model_path,
-        ngram=int(index["ngram"]),
-        memory_limit=memory_limit or int(index.get("memory_limit", 0)) or None,
+        ngram=index.ngram,
+        memory_limit=memory_limit or index.memory_limit,
         history_marks=kept_marks + new_marks,
         progress=progress,
-        generation=None if added else str(index["generation"]),
+        source=index.source,
+        generation=None if added else index.generation,
     )
     if added:
         # What the shells recorded is in the history now, or will be when they write it.
@@ -117,5 +114,16 @@ def _update(
     )
 
 
-def index_commands(index: dict[str, Any]) -> int:
-    return int(index.get("total_commands", 0))
+def index_commands(index: ModelIndex) -> int:
+    return index.total_commands
+
+
+def _marks(index: ModelIndex, path: Path) -> dict[str, HistoryMark]:
+    """Where each history file ended at training, from the index."""
+    try:
+        return {str(m["path"]): HistoryMark.from_dict(m) for m in index.history}
+    except (KeyError, TypeError, ValueError) as error:
+        raise BundleError(
+            f"model {path} has a damaged index (history mark: {error}): "
+            "retrain with 'aprender-shell train'"
+        ) from None

@@ -47,7 +47,7 @@ def start_in_background(
     command = [sys.executable, "-m", "aprender_shell", "server", "run",
                "--model", str(Path(model_path).absolute())]
     if memory_limit is not None:
-        command += ["--memory-limit", repr(memory_limit / 2**20)]
+        command += ["--memory-limit", f"{memory_limit}B"]  # bytes, exactly as given
     if idle_timeout is not None:
         command += ["--idle-timeout", repr(idle_timeout)]
     environment = dict(os.environ)

@@ -1,4 +1,4 @@
-"""The bundle trace demo prints the documented figures, and paging is visible to strace."""
+"""The bundle trace demo prints the design document's walkthrough; paging is visible to strace."""
 
 from __future__ import annotations
 
@@ -10,7 +10,16 @@ from pathlib import Path
 
 import pytest
 
-DEMO = Path(__file__).resolve().parents[2] / "examples" / "bundle_trace_demo.py"
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "examples" / "bundle_trace_demo.py"
+DOCUMENT = ROOT / "docs" / "design" / "bundle-trace-demo.md"
+
+
+def documented_output() -> str:
+    """The "Example Output" block of the design document, exactly."""
+    section = DOCUMENT.read_text(encoding="utf-8").split("## Example Output", 1)[1]
+    block = section.split("```", 2)[1]
+    return block.split("\n", 1)[1]  # without the fence's own line
 
 EXPECTED_TAIL = """\
    Accessing classifier...
@@ -30,6 +39,15 @@ def run_demo(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*args, sys.executable, str(DEMO)], capture_output=True, text=True, timeout=120, check=True
     )
+
+
+def test_demo_prints_the_documented_walkthrough_line_for_line() -> None:
+    expected = documented_output().splitlines()
+    got = run_demo().stdout.splitlines()
+    assert len(expected) == 37
+    for number, (want, line) in enumerate(zip(expected, got), 1):
+        assert line == want, f"line {number}"
+    assert len(got) == len(expected)
 
 
 def test_demo_output_ends_with_the_documented_statistics() -> None:

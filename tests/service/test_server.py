@@ -492,3 +492,20 @@ def test_a_runtime_folder_of_another_user_is_refused(model: Path) -> None:
         "refusing to serve there\n"
     )
     assert not socket_path().exists()
+
+
+def test_a_hostile_model_gets_an_error_answer_and_the_server_lives(
+    tmp_path: Path, run_server: Start
+) -> None:
+    from tests.model.hostile import rewrite
+
+    model = train(tmp_path / "hostile.apbundle")
+    rewrite(model, {"index": b"[" * 100_000 + b"]" * 100_000})
+    server = run_server(model)
+    for request in ({"prefix": "git ", "id": 1}, {"stats": True, "id": 2}):
+        answer = server.request(request)
+        assert "nested too deeply" in answer["error"] and "\n" not in answer["error"]
+    assert server.request({"status": True})["status"]["pid"] == server.pid
+    train(model)  # retrained: the same server answers from the good model
+    assert server.request({"prefix": "git "})["suggestions"]
+    assert server.process.poll() is None

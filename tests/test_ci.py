@@ -1,0 +1,39 @@
+"""CI enforces what the README asks of every change: ruff, mypy (strict) and the whole suite."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CI = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def commands() -> list[str]:
+    return [line.strip() for line in CI.splitlines() if line.strip().startswith("python3 -m ")]
+
+
+def test_ci_installs_the_dev_tools_then_runs_ruff_mypy_and_the_suite_in_that_order() -> None:
+    found = commands()
+    assert any("pip install" in line and "'.[dev]'" in line for line in found)
+    checks = [line for line in found if "pip install" not in line]
+    assert checks == ["python3 -m ruff check .", "python3 -m mypy", "python3 -m pytest -q"]
+    assert "set -euo pipefail" in CI  # any failure, pytest's "no tests collected" (5) too, fails
+
+
+def test_mypy_is_strict_over_the_package() -> None:
+    config = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    section = config.split("[tool.mypy]", 1)[1].split("\n[", 1)[0]
+    assert "strict = true" in section and 'files = ["aprender_shell"]' in section
+
+
+@pytest.mark.skipif(importlib.util.find_spec("ruff") is None,
+                    reason="ruff is not installed (pip install -e '.[dev]')")
+def test_ruff_is_clean() -> None:
+    done = subprocess.run([sys.executable, "-m", "ruff", "check", "."], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr

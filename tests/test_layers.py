@@ -1,0 +1,106 @@
+"""The layers hold: no module imports a layer above its own, and only the CLI imports click.
+
+Every module of the package is parsed and every import in it is checked, at any depth
+(imports inside functions and under ``TYPE_CHECKING`` count too: a layer that needs one
+belongs elsewhere).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "aprender_shell"
+
+# For each layer: the packages of ours it must never import.
+FORBIDDEN = {
+    "bundle": ("history", "model", "evaluate", "service", "integration", "cli", "bench", "paths"),
+    "history": ("model", "evaluate", "service", "integration", "cli"),
+    "model": ("evaluate", "service", "integration", "cli"),
+    "evaluate": ("service", "integration", "cli"),
+    "service": ("integration", "cli"),
+    "integration": ("cli",),
+}
+# The bundle library is a library of its own: of ours it uses only these.
+BUNDLE_MAY_IMPORT = ("aprender_shell.bundle", "aprender_shell.errors", "aprender_shell.fileio")
+
+
+def modules() -> list[Path]:
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def imported(path: Path) -> list[str]:
+    """Every module name ``path`` imports, relative imports resolved."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    package = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts[:-1])
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            names.append(module)
+            # `from aprender_shell import cli` imports the package aprender_shell.cli
+            names.extend(f"{module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def layer_of(path: Path) -> str:
+    parts = path.relative_to(PACKAGE).parts
+    return parts[0] if len(parts) > 1 else ""
+
+
+def ours(name: str, package: str) -> bool:
+    return name == f"aprender_shell.{package}" or name.startswith(f"aprender_shell.{package}.")
+
+
+def test_the_package_has_the_layers_checked_here() -> None:
+    layers = {layer_of(path) for path in modules()}
+    assert set(FORBIDDEN) <= layers and "cli" in layers
+    assert len(modules()) > 50
+
+
+@pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_module_imports_a_layer_above_its_own(path: Path) -> None:
+    layer = layer_of(path)
+    names = imported(path)
+    upward = [name for name in names for above in FORBIDDEN.get(layer, ()) if ours(name, above)]
+    assert not upward, f"{path.relative_to(PACKAGE)} ({layer}) imports {sorted(set(upward))}"
+    if layer == "bundle":
+        foreign = [
+            name for name in names
+            if name.startswith("aprender_shell") and name != "aprender_shell"
+            and not any(name == allowed or name.startswith(allowed + ".")
+                        for allowed in BUNDLE_MAY_IMPORT)
+        ]
+        assert not foreign, f"the bundle library imports {sorted(set(foreign))}"
+
+
+@pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_only_the_cli_imports_click(path: Path) -> None:
+    if layer_of(path) == "cli":
+        return
+    clicks = [name for name in imported(path) if name == "click" or name.startswith("click.")]
+    assert not clicks, f"{path.relative_to(PACKAGE)} imports click"
+
+
+@pytest.mark.parametrize("name", ["errors", "fileio", "paths"])
+def test_the_shared_foundations_import_no_layer(name: str) -> None:
+    layers = ("bundle", "history", "model", "evaluate", "service", "integration", "cli")
+    upward = [found for found in imported(PACKAGE / f"{name}.py")
+              for layer in layers if ours(found, layer)]
+    assert not upward, f"{name}.py imports {upward}"
+
+
+def test_the_checker_sees_imports_inside_functions_and_relative_ones() -> None:
+    source = PACKAGE / "model" / "update.py"
+    names = imported(source)
+    assert "aprender_shell.model.train" in names
+    assert any(name.startswith("aprender_shell.history") for name in names)
+    assert "click" in imported(PACKAGE / "cli" / "options.py")
