@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from aprender_shell.bench import predictor, quality
@@ -29,3 +31,16 @@ def test_quality_benchmark_compares_with_both_strategies() -> None:
     name, ksr_ratio, hit_margin = rows[0]
     # what the product promises over zsh-autosuggestions on a developer's sessions
     assert ksr_ratio > 1.0 and hit_margin > 0.0
+
+
+def test_secrets_benchmark_reports_flagged_lines_and_cost(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from aprender_shell.bench import secrets
+
+    one_liners = tmp_path / "one-liners"
+    one_liners.write_text("ls -la\nmysql -uroot -phunter2 shop\ngit status\n")
+    assert secrets.main(["--nl2bash", str(one_liners), "--show"]) == 0
+    out = capsys.readouterr().out
+    assert "NL2Bash one-liners" in out and "generated sessions" in out
+    assert "mysql-password: mysql -uroot -phunter2 shop" in out
