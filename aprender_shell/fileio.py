@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -19,10 +21,16 @@ def atomic_writer(path: str | os.PathLike[str], mode: int = 0o600) -> Iterator[B
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # new folders: private
+    remove_stale_temps(target.parent)
     import tempfile  # only writers pay for it, not every query
 
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    # Named with our pid and locked while we live: a writer killed mid-way (kill -9 during
+    # 'train') leaves a file the next writer recognises as its dead predecessor's.
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=target.parent
+    )
     try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
             yield handle
@@ -40,6 +48,55 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, mode: int = 0o
     """Write ``data`` to ``path`` atomically with permission bits ``mode``."""
     with atomic_writer(path, mode) as handle:
         handle.write(data)
+
+
+# ".<target>.<pid>.<tag>.tmp": atomic_writer's files (tag from mkstemp) and the staging
+# model of a compacting 'update' (tag "compact").
+_TEMP_NAME = re.compile(r"^\..+\.(?P<pid>[0-9]+)\.[A-Za-z0-9_]+\.tmp$")
+
+
+def remove_stale_temps(folder: str | os.PathLike[str]) -> list[Path]:
+    """Remove the temporary files in ``folder`` whose writer is dead; returns them.
+
+    A file counts as dead when the pid in its name does not run and nobody holds its
+    ``flock`` (the lock also covers a writer whose pid we cannot see).
+    """
+    removed: list[Path] = []
+    try:
+        names = [entry.name for entry in os.scandir(folder) if _TEMP_NAME.match(entry.name)]
+    except OSError:
+        return removed
+    for name in names:
+        match = _TEMP_NAME.match(name)
+        if match is None or _pid_runs(int(match.group("pid"))):
+            continue
+        path = Path(folder) / name
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if os.path.samestat(os.fstat(fd), os.lstat(path)):
+                os.unlink(path)
+                removed.append(path)
+        except OSError:
+            pass  # locked: its writer lives (in another pid namespace)
+        finally:
+            os.close(fd)
+    return removed
+
+
+def _pid_runs(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _fsync_dir(folder: Path) -> None:

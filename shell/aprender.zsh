@@ -5,14 +5,25 @@
 # request goes out when the line changes and the answer is read by a `zle -F` handler, so typing
 # never waits. Every command run is sent back to the server to be learned.
 #
+# With zsh-autosuggestions loaded (before or after this file), aprender-shell becomes one of its
+# strategies, `aprender`, and draws nothing itself: its widgets, keys and settings stay as they
+# are. Without it, aprender-shell shows the suggestion with widgets of its own:
+#
 #   Right arrow, End        accept the whole suggestion (at the end of the line; else as usual)
 #   Alt-F, Ctrl-Right       accept the next word of it
+#   aprender-shell-execute  a widget that accepts the suggestion and runs the line; bind it with
+#                           bindkey '^[^M' aprender-shell-execute   (Alt-Enter, for example)
 #
 # Settings (read at every use, so they may be changed at any time):
-#   APRENDER_SHELL_HIGHLIGHT   region_highlight style of the suggestion (default: fg=8)
-#   APRENDER_SHELL_MAX_BUFFER  longest line that gets a suggestion (default: 300)
-#   APRENDER_SHELL_DISABLE     set to stop suggesting and recording in this shell
-#   APRENDER_SHELL_DEBUG       set to see why a suggestion could not be fetched
+#   APRENDER_SHELL_HIGHLIGHT     region_highlight style of the suggestion (default: fg=8)
+#   APRENDER_SHELL_MAX_BUFFER    longest line that gets a suggestion (default: 300)
+#   APRENDER_SHELL_EMPTY_LINE    set to 0 to show nothing on an empty line (default: the likely
+#                                next command is shown there)
+#   APRENDER_SHELL_RECORD_SPACE  set to 1 to learn commands typed with a leading space too
+#   APRENDER_SHELL_TIMEOUT       seconds the zsh-autosuggestions strategy waits for an answer
+#                                (default: 0.5 in its synchronous mode, 2 in its async worker)
+#   APRENDER_SHELL_DISABLE       set to stop suggesting and recording in this shell
+#   APRENDER_SHELL_DEBUG         set to see why a suggestion could not be fetched
 
 [[ -o interactive ]] || return 0
 
@@ -22,15 +33,17 @@ typeset -g _aprender_shell_socket=''  # @init
 
 # Connection and display state, kept across re-sourcing of this file.
 typeset -g _aprender_fd=${_aprender_fd-}          # socket fd, empty when not connected
-typeset -gi _aprender_pending=${_aprender_pending:-0}  # answers still to come on the socket
+typeset -gi _aprender_id=${_aprender_id:-0}       # id of the last suggest request sent
 typeset -gi _aprender_may_start=${_aprender_may_start:-1}  # whether we may start the server
+typeset -g _aprender_mode=${_aprender_mode-}      # own (our widgets) or autosuggest (strategy)
 typeset -g _aprender_seen=''      # BUFFER as of the last redraw
 typeset -g _aprender_full=''      # the whole suggested command currently shown
-typeset -g _aprender_hl=''        # the region_highlight entry painting it
+typeset -g _aprender_hl=''        # the region_highlight entry painting it, as we added it
 typeset -g _aprender_cmd='' _aprender_cwd=''  # the command now running, where it runs
 typeset -gi _aprender_running=0
 typeset -ga _aprender_prev=()     # the commands before it, most recent last
-typeset -gi _aprender_wrapped=0
+typeset -gi _aprender_wrapped=${_aprender_wrapped:-0}
+typeset -g _aprender_memo=memo=aprender-shell
 
 if [[ -z $_aprender_shell_socket ]]; then
   # The same rule as aprender_shell.paths.runtime_dir(), for a script sourced without `init`.
@@ -48,72 +61,69 @@ _aprender_debug() {
   return 0
 }
 
-# REPLY=$1 as a JSON string: backslash, quote and every control character escaped.
-_aprender_json() {
-  emulate -L zsh
-  setopt extended_glob
-  local s=${1//\\/\\\\}
-  s=${s//\"/\\\"}
-  if [[ $s == *[[:cntrl:]]* ]]; then
-    s=${s//$'\n'/\\n}
-    s=${s//$'\t'/\\t}
-    s=${s//$'\r'/\\r}
-    s=${s//(#m)[[:cntrl:]]/\\u${(l:4::0:)$(( [##16] #MATCH ))}}
+# REPLY=$1 as one field of the protocol's line form: backslash, tab, newline and CR escaped.
+_aprender_field() {
+  if [[ $1 != *[$'\\\t\n\r']* ]]; then
+    REPLY=$1
+    return
   fi
-  REPLY="\"$s\""
+  local s=${1//\\/\\\\}
+  s=${s//$'\t'/\\t}
+  s=${s//$'\n'/\\n}
+  REPLY=${s//$'\r'/\\r}
 }
 
-# REPLY=the first "text" value of the JSON answer $1, unescaped; fails if there is none.
-_aprender_first_text() {
-  emulate -L zsh
-  setopt extended_glob
-  local rest=${1#*\"text\"}
-  [[ $rest == "$1" ]] && return 1
-  rest=${rest##[[:space:]]#:[[:space:]]#}
-  [[ $rest == \"* ]] || return 1
-  rest=${rest:1}
-  local out='' chunk
-  local -i code low
-  while :; do
-    chunk=${rest%%[\"\\]*}
-    out+=$chunk
-    rest=${rest:${#chunk}}
-    case ${rest[1]} in
-      ('"') REPLY=$out; return 0 ;;
-      ('') return 1 ;;
-    esac
-    case ${rest[2]} in
-      (n) out+=$'\n' ;;
-      (t) out+=$'\t' ;;
-      (r) out+=$'\r' ;;
-      (b) out+=$'\b' ;;
-      (f) out+=$'\f' ;;
-      (u)
-        [[ ${rest[3,6]} == [[:xdigit:]](#c4) ]] || return 1
-        code=$(( 16#${rest[3,6]} ))
-        if (( code >= 0xD800 && code <= 0xDBFF )) && [[ ${rest[7,8]} == '\u' &&
-            ${rest[9,12]} == [[:xdigit:]](#c4) ]]; then
-          # A character beyond the BMP arrives as a UTF-16 surrogate pair.
-          low=$(( 16#${rest[9,12]} ))
-          if (( low >= 0xDC00 && low <= 0xDFFF )); then
-            code=$(( 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00) ))
-            rest=${rest:6}
-          fi
-        fi
-        out+=${(#)code}
-        rest=${rest:4}
-        ;;
-      ('') return 1 ;;
-      (*) out+=${rest[2]} ;;
-    esac
-    rest=${rest:2}
+# REPLY=the line-form fields $@, each escaped, joined by tabs.
+_aprender_fields() {
+  local joined='' item
+  for item in "$@"; do
+    _aprender_field "$item"
+    joined+=$'\t'$REPLY
   done
+  REPLY=${joined#$'\t'}
+}
+
+# The request line asking for the top suggestion for prefix $2 with id $1, in REPLY.
+_aprender_suggest_line() {
+  _aprender_fields "$PWD" "$2" "${_aprender_prev[@]}"
+  REPLY="suggest"$'\t'"$1"$'\t1\tzsh\t'"$REPLY"
+}
+
+# REPLY=the first suggestion of answer line $1 if it answers request $2; fails otherwise.
+_aprender_answer_text() {
+  local -a fields=("${(@ps:\t:)1}")
+  if [[ $fields[1] == error && $fields[2] == "$2" ]]; then
+    _aprender_debug "the server says: ${(g::)fields[3]}"
+    return 1
+  fi
+  [[ $fields[1] == suggestions && $fields[2] == "$2" ]] || return 1
+  # Answers escape \\, \t, \n, \r and \xHH only: echo's escapes, which (g::) undoes.
+  REPLY=${(g::)fields[3]-}
+}
+
+# Whether the socket $1 and its folder belong to us, so that no other account can listen there.
+_aprender_trusted() {
+  local socket=$1 folder=${1:h}
+  if [[ -L $socket || -L $folder || ! -O $folder || ! -d $folder ]] ||
+      [[ -e $socket && ! ( -S $socket && -O $socket ) ]]; then
+    _aprender_debug "not connecting: $socket or its folder is not yours, or is a link"
+    return 1
+  fi
+  # A folder others may write to would let them swap the socket after this check.
+  local -a private=($folder(N/f:go-w:))
+  if (( ! $#private )); then
+    _aprender_debug "not connecting: others may write to $folder"
+    return 1
+  fi
+  return 0
 }
 
 _aprender_start_server() {
   # Once per shell, and again only after a server we talked to went away (idle exit, kill).
   (( _aprender_may_start )) || return 0
   _aprender_may_start=0
+  # The server refuses a foreign folder itself; asking it to would only print an error.
+  [[ -e ${_aprender_shell_socket:h} ]] && ! _aprender_trusted $_aprender_shell_socket && return 0
   _aprender_debug "starting the server"
   # `server start` returns once the socket accepts; its end, seen by a zle -F handler, is the
   # moment to ask for the line being typed, without waiting for the next key.
@@ -128,7 +138,11 @@ _aprender-started() {
   local fd=$1
   zle -F $fd
   exec {fd}<&-
-  [[ -n $BUFFER && -z $POSTDISPLAY ]] && _aprender_request
+  if [[ $_aprender_mode == own && -z $POSTDISPLAY ]] && _aprender_wanted; then
+    _aprender_request
+  elif [[ $_aprender_mode == autosuggest && -z $BUFFER ]]; then
+    _aprender_request_empty
+  fi
   return 0
 }
 
@@ -138,6 +152,7 @@ _aprender_connect() {
     _aprender_start_server
     return 1
   fi
+  _aprender_trusted $_aprender_shell_socket || return 1
   zmodload zsh/net/socket 2>/dev/null || return 1
   if ! zsocket $_aprender_shell_socket 2>/dev/null; then
     _aprender_debug "cannot connect to $_aprender_shell_socket"
@@ -145,7 +160,6 @@ _aprender_connect() {
     return 1
   fi
   _aprender_fd=$REPLY
-  _aprender_pending=0
   _aprender_may_start=1
   zle -F -w $_aprender_fd _aprender-answer 2>/dev/null
   return 0
@@ -156,10 +170,9 @@ _aprender_disconnect() {
   zle -F $_aprender_fd 2>/dev/null
   { exec {_aprender_fd}>&- } 2>/dev/null  # braces: a bare exec would send our stderr away too
   _aprender_fd=''
-  _aprender_pending=0
 }
 
-# Send one JSON request line; the answer is read later by _aprender-answer.
+# Send one request line; its answer is read later by _aprender-answer.
 _aprender_send() {
   _aprender_connect || return 1
   setopt local_options local_traps
@@ -168,42 +181,50 @@ _aprender_send() {
     _aprender_disconnect
     return 1
   fi
-  (( _aprender_pending++ ))
   return 0
 }
 
-# REPLY=the commands run before, most recent last, as a JSON array.
-_aprender_prev_json() {
-  emulate -L zsh
-  local prev='' item
-  for item in $_aprender_prev; do
-    _aprender_json "$item"
-    prev+=${prev:+, }$REPLY
-  done
-  REPLY="[$prev]"
+# Whether the line as it is now should get a suggestion.
+_aprender_wanted() {
+  (( ${+APRENDER_SHELL_DISABLE} )) && return 1
+  [[ -z $PREBUFFER && $BUFFER != *$'\n'* ]] || return 1
+  (( $#BUFFER <= ${APRENDER_SHELL_MAX_BUFFER:-300} )) || return 1
+  # A line typed with a leading space is kept from the server altogether.
+  [[ $BUFFER != [[:space:]]* || ${APRENDER_SHELL_RECORD_SPACE:-0} == 1 ]] || return 1
+  [[ -n $BUFFER || ${APRENDER_SHELL_EMPTY_LINE:-1} != 0 ]]
 }
 
-# Ask for the top suggestion for the current BUFFER.
+# Ask for the top suggestion for the current BUFFER; only the answer to this id will be shown.
 _aprender_request() {
   emulate -L zsh
-  _aprender_prev_json
-  local prev=$REPLY
-  _aprender_json "$BUFFER"
-  local prefix=$REPLY
-  _aprender_json "$PWD"
-  _aprender_send "{\"prefix\": $prefix, \"k\": 1, \"prev\": $prev, \"cwd\": $REPLY}"
+  (( ++_aprender_id ))
+  _aprender_suggest_line $_aprender_id "$BUFFER"
+  _aprender_send "$REPLY"
 }
 
-# Paint POSTDISPLAY with the configured highlight, replacing our previous entry.
+# Paint POSTDISPLAY with the configured highlight, replacing the one entry we own.
 _aprender_paint() {
-  if [[ -n $_aprender_hl ]]; then
-    region_highlight=("${(@)region_highlight:#$_aprender_hl}")
-    _aprender_hl=''
-  fi
+  _aprender_unpaint
   if [[ -n $POSTDISPLAY ]]; then
     _aprender_hl="$#BUFFER $(( $#BUFFER + $#POSTDISPLAY )) ${APRENDER_SHELL_HIGHLIGHT:-fg=8}"
-    region_highlight+=("$_aprender_hl")
+    # zsh 5.9 keeps a memo with the entry wherever it moves it; older zsh drops unknown fields.
+    region_highlight+=("$_aprender_hl${_aprender_memo:+,$_aprender_memo}")
   fi
+}
+
+# Remove the one region_highlight entry we own, wherever zsh has moved it since we added it.
+_aprender_unpaint() {
+  if [[ -n $_aprender_memo ]]; then
+    (( ${region_highlight[(I)* $_aprender_memo]} )) &&
+      region_highlight=("${(@)region_highlight:#* $_aprender_memo}")
+  elif [[ -n $_aprender_hl ]]; then
+    # Every edit of the line happens before the suggestion, so zsh shifted our entry by
+    # exactly as much as the line grew or shrank.
+    local -a at=(${=_aprender_hl})
+    local -i moved=$(( $#BUFFER - at[1] ))
+    region_highlight=("${(@)region_highlight:#(${at[1]} ${at[2]}|$#BUFFER $(( at[2] + moved ))) *}")
+  fi
+  _aprender_hl=''
 }
 
 _aprender_clear() {
@@ -220,13 +241,13 @@ _aprender-answer() {
     _aprender_disconnect
     return 0
   fi
-  (( _aprender_pending > 0 )) && (( _aprender_pending-- ))
-  # Answers come back in order: only the last one is for the line as it is now.
-  (( _aprender_pending == 0 )) || return 0
-  [[ $line == '{"suggestions"'* ]] || return 0
-  _aprender_first_text "$line" || return 0
-  # Even so, an answer for an older line is dropped: it must extend what is typed now.
-  [[ -n $BUFFER && $REPLY == "$BUFFER"?* && $CURSOR -ge $#BUFFER ]] || return 0
+  # Only the answer to the latest request is for the line as it is now; records answer "ok".
+  _aprender_answer_text "$line" $_aprender_id || return 0
+  if [[ $_aprender_mode == autosuggest ]]; then
+    _aprender_show_empty "$REPLY"
+    return 0
+  fi
+  [[ $REPLY == "$BUFFER"?* && $CURSOR -ge $#BUFFER ]] && _aprender_wanted || return 0
   [[ $REPLY == "$_aprender_full" && -n $POSTDISPLAY ]] && return 0
   _aprender_full=$REPLY
   POSTDISPLAY=${REPLY:$#BUFFER}
@@ -238,16 +259,15 @@ _aprender-answer() {
 _aprender_pre_redraw() {
   if [[ $BUFFER == "$_aprender_seen" ]]; then
     # Unchanged line; but a highlighter may have rebuilt region_highlight without our entry.
-    [[ -n $POSTDISPLAY && -n $_aprender_hl && ${region_highlight[(Ie)$_aprender_hl]} == 0 ]] &&
-      region_highlight+=("$_aprender_hl")
+    [[ -n $POSTDISPLAY && -n $_aprender_hl && -n $_aprender_memo &&
+        ${region_highlight[(I)* $_aprender_memo]} == 0 ]] && _aprender_paint
     return 0
   fi
   emulate -L zsh
   local before=$_aprender_seen
   _aprender_seen=$BUFFER
-  if [[ -z $BUFFER || -n $PREBUFFER || $BUFFER == *$'\n'* || $LASTWIDGET == *(history|search)* ]] ||
-      (( $#BUFFER > ${APRENDER_SHELL_MAX_BUFFER:-300} || ${+APRENDER_SHELL_DISABLE} )); then
-    [[ -n $POSTDISPLAY ]] && _aprender_clear
+  if ! _aprender_wanted || [[ $LASTWIDGET == *(history|search)* ]]; then
+    [[ -n $POSTDISPLAY || -n $_aprender_hl ]] && _aprender_clear
     return 0
   fi
   if [[ -n $_aprender_full && $_aprender_full == "$BUFFER"?* && $CURSOR -ge $#BUFFER ]]; then
@@ -257,7 +277,7 @@ _aprender_pre_redraw() {
     # Typed along the suggestion: it still stands, no need to ask again.
     [[ $BUFFER == "$before"?* ]] && return 0
   else
-    [[ -n $POSTDISPLAY || -n $_aprender_full ]] && _aprender_clear
+    [[ -n $POSTDISPLAY || -n $_aprender_full || -n $_aprender_hl ]] && _aprender_clear
   fi
   (( PENDING )) && return 0  # more keys already typed (a paste, fast typing): ask after them
   _aprender_request
@@ -267,13 +287,19 @@ _aprender_line_init() {
   _aprender_seen=''
   _aprender_full=''
   _aprender_hl=''
+  if [[ $_aprender_mode == own ]]; then
+    # An empty line shows the likely next command.
+    _aprender_wanted && _aprender_request
+  elif [[ $_aprender_mode == autosuggest ]]; then
+    _aprender_request_empty
+  fi
 }
 
 _aprender_line_finish() {
   # The command line stays on screen; the suggestion after it must not.
-  if [[ -n $POSTDISPLAY ]]; then
+  if [[ $_aprender_mode == own && ( -n $POSTDISPLAY || -n $_aprender_hl ) ]]; then
     POSTDISPLAY=''
-    _aprender_paint
+    _aprender_unpaint
     zle -R
   fi
   _aprender_full=''
@@ -297,7 +323,7 @@ _aprender_accept() {
   shift
   local -i last=$#BUFFER
   [[ $KEYMAP == vicmd ]] && (( last-- ))
-  if [[ -z $POSTDISPLAY ]] || (( CURSOR < last )); then
+  if [[ $_aprender_mode != own || -z $POSTDISPLAY ]] || (( CURSOR < last )); then
     _aprender_call $widget "$@"
     return
   fi
@@ -305,7 +331,7 @@ _aprender_accept() {
   POSTDISPLAY=''
   _aprender_full=''
   _aprender_seen=$BUFFER
-  _aprender_paint
+  _aprender_unpaint
   _aprender_call $widget "$@"
   local -i ret=$?
   CURSOR=$#BUFFER
@@ -317,11 +343,12 @@ _aprender_accept() {
 _aprender_accept_word() {
   local widget=$1
   shift
-  if [[ -z $POSTDISPLAY ]]; then
+  if [[ $_aprender_mode != own || -z $POSTDISPLAY ]]; then
     _aprender_call $widget "$@"
     return
   fi
   local before=$BUFFER ghost=$POSTDISPLAY
+  _aprender_unpaint
   BUFFER+=$POSTDISPLAY
   POSTDISPLAY=''
   _aprender_call $widget "$@"
@@ -344,6 +371,19 @@ _aprender_accept_word() {
   _aprender_seen=$BUFFER
   _aprender_paint
   return ret
+}
+
+# The aprender-shell-execute widget: accept the whole suggestion and run the line.
+_aprender_execute() {
+  if [[ $_aprender_mode == own && -n $POSTDISPLAY ]]; then
+    BUFFER+=$POSTDISPLAY
+    POSTDISPLAY=''
+    _aprender_full=''
+    _aprender_seen=$BUFFER
+    _aprender_unpaint
+  fi
+  # The current accept-line, so that whatever wraps it (a highlighter) still runs.
+  zle accept-line
 }
 
 # Point the widget $1 at our function $2, keeping what it did before under _aprender_orig_$1.
@@ -371,6 +411,107 @@ _aprender_wrap_widgets() {
   done
 }
 
+# Our own ghost text: wrap the accept widgets and watch every redraw.
+_aprender_use_own() {
+  emulate -L zsh
+  _aprender_mode=own
+  if (( ! _aprender_wrapped )); then
+    _aprender_wrapped=1
+    _aprender_wrap_widgets
+  fi
+  add-zle-hook-widget line-pre-redraw _aprender_pre_redraw
+  add-zle-hook-widget line-finish _aprender_line_finish
+}
+
+# zsh-autosuggestions is loaded: become its `aprender` strategy and draw nothing ourselves.
+_aprender_use_autosuggest() {
+  emulate -L zsh
+  _aprender_mode=autosuggest
+  add-zle-hook-widget -d line-pre-redraw _aprender_pre_redraw
+  add-zle-hook-widget -d line-finish _aprender_line_finish
+  local -a chosen=(${=ZSH_AUTOSUGGEST_STRATEGY})
+  # Its own default is (history); a list that names us is the user's choice and stays.
+  if (( ! ${chosen[(Ie)aprender]} )); then
+    typeset -ga ZSH_AUTOSUGGEST_STRATEGY=(aprender ${chosen:#aprender})
+    (( $#chosen )) || ZSH_AUTOSUGGEST_STRATEGY+=(history)
+  fi
+  # It then wraps our accept-and-run widget the way it wraps its own autosuggest-execute.
+  (( ${ZSH_AUTOSUGGEST_EXECUTE_WIDGETS[(Ie)aprender-shell-execute]} )) ||
+    typeset -ga ZSH_AUTOSUGGEST_EXECUTE_WIDGETS=($ZSH_AUTOSUGGEST_EXECUTE_WIDGETS aprender-shell-execute)
+}
+
+# zsh-autosuggestions strategy: set `suggestion` to our top suggestion for the prefix $1.
+_zsh_autosuggest_strategy_aprender() {
+  emulate -L zsh
+  typeset -g suggestion
+  (( ${+APRENDER_SHELL_DISABLE} )) && return 0
+  [[ $1 != *$'\n'* ]] || return 0
+  [[ $1 != [[:space:]]* || ${APRENDER_SHELL_RECORD_SPACE:-0} == 1 ]] || return 0
+  _aprender_ask "$1" && suggestion=$REPLY
+  return 0
+}
+
+# REPLY=the top suggestion for prefix $1, asked and answered before returning (a round trip of
+# at most APRENDER_SHELL_TIMEOUT seconds); fails when there is none.
+_aprender_ask() {
+  local fd id timeout=${APRENDER_SHELL_TIMEOUT:-0.5}
+  if (( ZSH_SUBSHELL )); then
+    # Waiting costs the user nothing here, and a busy machine may answer late.
+    timeout=${APRENDER_SHELL_TIMEOUT:-2}
+    # zsh-autosuggestions' async worker, ended at the next key: a connection of its own, so
+    # that no answer meant for another request is read, or left unread, on the shell's socket.
+    [[ -S $_aprender_shell_socket ]] && _aprender_trusted $_aprender_shell_socket || return 1
+    zmodload zsh/net/socket 2>/dev/null || return 1
+    zsocket $_aprender_shell_socket 2>/dev/null || return 1
+    fd=$REPLY
+    id=worker
+  else
+    _aprender_connect || return 1
+    fd=$_aprender_fd
+    id=$(( ++_aprender_id ))
+  fi
+  setopt local_options local_traps
+  trap '' PIPE
+  _aprender_suggest_line $id "$1"
+  print -r -u $fd -- "$REPLY" 2>/dev/null || return 1
+  local line
+  # Skip what other requests left on a shared socket (records' "ok", older answers).
+  while IFS= read -t $timeout -r -u $fd line; do
+    _aprender_answer_text "$line" $id && return 0
+    [[ $line == (suggestions|error)$'\t'$id(|$'\t'*) ]] && return 1
+  done
+  _aprender_debug "no answer within $timeout s"
+  return 1
+}
+
+# Strategy mode: ask for the likely next command for the empty line just drawn.
+_aprender_request_empty() {
+  [[ -z $BUFFER && ${APRENDER_SHELL_EMPTY_LINE:-1} != 0 ]] && (( ! ${+APRENDER_SHELL_DISABLE} )) ||
+    return 0
+  (( ${+_ZSH_AUTOSUGGEST_DISABLED} )) && return 0
+  _aprender_request
+}
+
+# Strategy mode: show the answer for the empty line, with zsh-autosuggestions' own highlight.
+_aprender_show_empty() {
+  [[ -n $1 && -z $BUFFER && -z $POSTDISPLAY && -z $PREBUFFER ]] || return 0
+  (( ${+functions[_zsh_autosuggest_highlight_apply]} )) || return 0
+  # zsh-autosuggestions fetches nothing for an empty line, but accepts what is shown there.
+  _zsh_autosuggest_highlight_reset
+  POSTDISPLAY=$1
+  _zsh_autosuggest_highlight_apply
+  zle -R
+}
+
+# Pick the mode: zsh-autosuggestions' strategy when it is loaded (whenever it was), else ours.
+_aprender_choose_mode() {
+  if (( ${+functions[_zsh_autosuggest_start]} )); then
+    [[ $_aprender_mode == autosuggest ]] || _aprender_use_autosuggest
+  elif [[ -z $_aprender_mode ]]; then
+    _aprender_use_own
+  fi
+}
+
 _aprender_preexec() {
   # $1 is the line as typed; it is empty when history is off, $3 is the text run then.
   _aprender_cmd=${1:-$3}
@@ -380,40 +521,35 @@ _aprender_preexec() {
 
 _aprender_precmd() {
   local -i code=$?
-  # Plugins sourced after us may have replaced the widgets; wrap once more at the first prompt.
-  if (( ! _aprender_wrapped )); then
-    _aprender_wrapped=1
-    _aprender_wrap_widgets
-  fi
+  # Plugins sourced after us (zsh-autosuggestions among them) are loaded by now.
+  _aprender_choose_mode
   (( _aprender_running )) || return 0
   _aprender_running=0
   emulate -L zsh
   local cmd=$_aprender_cmd
   [[ -n ${cmd//[[:space:]]/} ]] || return 0
   (( ${+APRENDER_SHELL_DISABLE} )) && return 0
-  # A command hidden from history (HIST_IGNORE_SPACE) is not learned either.
-  [[ -o hist_ignore_space && $cmd == ' '* ]] && return 0
-  _aprender_prev_json
-  local prev=$REPLY
-  _aprender_json "$cmd"
-  local record=$REPLY
-  _aprender_json "$_aprender_cwd"
-  _aprender_send "{\"record\": $record, \"cwd\": $REPLY, \"exit\": $code, \"prev\": $prev}"
-  _aprender_prev=("${(@)_aprender_prev[-1,-1]}" "$cmd")
+  # A leading space keeps a command out, whatever HIST_IGNORE_SPACE says.
+  [[ $cmd == [[:space:]]* && ${APRENDER_SHELL_RECORD_SPACE:-0} != 1 ]] && return 0
+  _aprender_fields "$_aprender_cwd" "$code" "$cmd" "${_aprender_prev[@]}"
+  _aprender_send "record"$'\tzsh\t'"$REPLY"
+  _aprender_prev+=("$cmd")
+  (( $#_aprender_prev > 2 )) && shift _aprender_prev
   return 0
 }
 
 () {
   emulate -L zsh
-  autoload -Uz add-zsh-hook add-zle-hook-widget
+  autoload -Uz add-zsh-hook add-zle-hook-widget is-at-least
+  is-at-least 5.9 || _aprender_memo=''
   add-zsh-hook preexec _aprender_preexec
   add-zsh-hook precmd _aprender_precmd
-  add-zle-hook-widget line-pre-redraw _aprender_pre_redraw
   add-zle-hook-widget line-init _aprender_line_init
-  add-zle-hook-widget line-finish _aprender_line_finish
   zle -N _aprender-answer
   zle -N _aprender-started
-  _aprender_wrap_widgets
+  zle -N aprender-shell-execute _aprender_execute
+  # Loaded after zsh-autosuggestions: join it now, before its first prompt binds its widgets.
+  (( ${+functions[_zsh_autosuggest_start]} )) && _aprender_choose_mode
   # End and Ctrl-Right have no binding in zsh's own keymaps; give them their usual meaning.
   local keymap key
   for keymap in emacs viins; do

@@ -1,13 +1,21 @@
-"""Per-keystroke suggestion time inside a real zsh: aprender-shell against zsh-autosuggestions.
+"""Per-keystroke suggestion time inside a real shell: aprender-shell against zsh-autosuggestions.
 
-Both work from the same synthetic history (100,000 commands by default). zsh-autosuggestions
-(the Debian package's ``zsh-autosuggestions.zsh``, ``history`` strategy) searches the shell's
-history as loaded with ``fc -R``; aprender-shell asks its resident server over the Unix socket
-with the integration's own functions (build the JSON request, send it, read the answer, take
-out the text). Each keystroke is timed inside zsh with ``$EPOCHREALTIME``, from having the
-typed prefix to having the text to show: for aprender-shell that is the answer read
-synchronously, the moment the ``zle -F`` handler could paint it. The keystrokes are the
-prefixes of commands typed after the history, one character at a time.
+All work from the same synthetic history (100,000 commands by default), in one run:
+
+- ``aprender-shell (own widgets)``: the zsh integration's own functions build the line-form
+  request, send it on the shell's socket to the resident server, read the answer and take out
+  the text: what happens between a key and the ``zle -F`` handler painting the ghost text.
+- ``zsh-autosuggestions + aprender``: zsh-autosuggestions (the Debian package's
+  ``zsh-autosuggestions.zsh``) with our strategy first, ``ZSH_AUTOSUGGEST_STRATEGY=(aprender
+  history)``, timed around its ``_zsh_autosuggest_fetch_suggestion``; its ``history`` strategy
+  answers when ours has nothing.
+- ``zsh-autosuggestions (history)``: zsh-autosuggestions alone, searching the shell's history as
+  loaded with ``fc -R``.
+
+Each keystroke is timed inside the shell with ``$EPOCHREALTIME``, from having the typed prefix
+to having the text to show. The keystrokes are the prefixes of commands typed after the
+history, one character at a time. Each contender is one ``Contender`` (a label, the shell that
+runs it and its script), so another shell adds a row by adding one.
 
 Then shell start-up: ``zsh -i -c exit`` and ``bash -i -c exit`` without the integration, with
 the block ``aprender-shell install`` writes, with a plain ``eval "$(aprender-shell init ...)"``,
@@ -27,6 +35,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -34,7 +43,7 @@ from aprender_shell.integration import integration_for
 
 ZSH_AUTOSUGGESTIONS = Path("/usr/share/zsh-autosuggestions/zsh-autosuggestions.zsh")
 
-# Shared by both measurements: read the keystrokes (prefix NUL previous-command NUL ...).
+# Shared by the zsh measurements: read the keystrokes (prefix NUL previous-command NUL ...).
 _READ_KEYS = r"""
 zmodload zsh/datetime
 typeset -a prefixes prevs times answered
@@ -49,33 +58,30 @@ print -r -- ${#answered} >> "$BENCH_OUT.tmp"
 mv "$BENCH_OUT.tmp" "$BENCH_OUT"
 """
 
-APRENDER_ZSH = _READ_KEYS + r"""
+OWN_WIDGETS_ZSH = _READ_KEYS + r"""
 source "$BENCH_INIT"
 _aprender_connect 2>/dev/null || { print "cannot connect" >&2; exit 1 }
 # Take the socket out of zle's hands: this loop reads every answer itself.
 zle -F $_aprender_fd 2>/dev/null
 local i line t0 t1
 for (( i = 1; i <= ${#prefixes}; i++ )); do
+  _aprender_prev=("${prevs[i]}")
   t0=$EPOCHREALTIME
   BUFFER=${prefixes[i]}
-  _aprender_prev=("${prevs[i]}")
   _aprender_request
   IFS= read -r -u $_aprender_fd line
   REPLY=''
-  [[ $line == '{"suggestions"'* ]] && _aprender_first_text "$line"
+  _aprender_answer_text "$line" $_aprender_id
   t1=$EPOCHREALTIME
   times+=$(( (t1 - t0) * 1e6 ))
   [[ -n $REPLY ]] && answered+=($i)
 done
 """ + _WRITE_TIMES
 
-AUTOSUGGEST_ZSH = _READ_KEYS + r"""
-HISTSIZE=1000000
-fc -R "$BENCH_HISTORY"
-source "$BENCH_AUTOSUGGEST"
-ZSH_AUTOSUGGEST_STRATEGY=(history)
+_AUTOSUGGEST_LOOP = r"""
 local i suggestion t0 t1
 for (( i = 1; i <= ${#prefixes}; i++ )); do
+  _aprender_prev=("${prevs[i]}")
   t0=$EPOCHREALTIME
   suggestion=''
   _zsh_autosuggest_fetch_suggestion "${prefixes[i]}"
@@ -84,6 +90,43 @@ for (( i = 1; i <= ${#prefixes}; i++ )); do
   [[ -n $suggestion ]] && answered+=($i)
 done
 """ + _WRITE_TIMES
+
+AUTOSUGGEST_ZSH = _READ_KEYS + r"""
+HISTSIZE=1000000
+fc -R "$BENCH_HISTORY"
+source "$BENCH_AUTOSUGGEST"
+ZSH_AUTOSUGGEST_STRATEGY=(history)
+""" + _AUTOSUGGEST_LOOP
+
+STRATEGY_ZSH = _READ_KEYS + r"""
+HISTSIZE=1000000
+fc -R "$BENCH_HISTORY"
+source "$BENCH_AUTOSUGGEST"
+source "$BENCH_INIT"
+[[ $ZSH_AUTOSUGGEST_STRATEGY == "aprender history" ]] || { print "not a strategy" >&2; exit 1 }
+_aprender_connect 2>/dev/null || { print "cannot connect" >&2; exit 1 }
+""" + _AUTOSUGGEST_LOOP
+
+
+@dataclass(frozen=True)
+class Contender:
+    """One row of the keystroke table: a script run by an interactive shell on a terminal."""
+
+    label: str
+    shell: str
+    script: str
+    needs: tuple[Path, ...] = ()  # files it sources; without them the row is left out
+
+    def argv(self, executable: str) -> list[str]:
+        # No rc files, so the machine's own set-up cannot change what is measured.
+        return [executable, "-f", "-i"] if self.shell == "zsh" else [executable, "-i"]
+
+
+CONTENDERS = (
+    Contender("aprender-shell (own widgets)", "zsh", OWN_WIDGETS_ZSH),
+    Contender("zsh-autosuggestions + aprender", "zsh", STRATEGY_ZSH, (ZSH_AUTOSUGGESTIONS,)),
+    Contender("zsh-autosuggestions (history)", "zsh", AUTOSUGGEST_ZSH, (ZSH_AUTOSUGGESTIONS,)),
+)
 
 
 def percentile(samples: Sequence[float], share: float) -> float:
@@ -108,15 +151,15 @@ def _write_keys(path: Path, keys: Sequence[tuple[str, str]]) -> None:
 
 
 def run_in_terminal(
-    zsh: str, script: Path, env: dict[str, str], out: Path
+    argv: list[str], script: Path, env: dict[str, str], out: Path
 ) -> tuple[list[float], int]:
-    """Source ``script`` in an interactive zsh on a pseudo-terminal (so its history works).
+    """Source ``script`` in an interactive shell on a pseudo-terminal (so its history works).
 
     Returns the microseconds per keystroke and how many keystrokes got a suggestion.
     """
     master, slave = os.openpty()
     process = subprocess.Popen(
-        [zsh, "-f", "-i"], stdin=slave, stdout=slave, stderr=slave, env=env,
+        argv, stdin=slave, stdout=slave, stderr=slave, env=env,
         start_new_session=True,
     )
     os.close(slave)
@@ -134,7 +177,7 @@ def run_in_terminal(
         if process.poll() is None:
             process.kill()
     if not out.exists():
-        raise RuntimeError(f"the zsh benchmark script {script.name} did not finish")
+        raise RuntimeError(f"the benchmark script {script.name} did not finish")
     lines = out.read_text().split()
     return [float(value) for value in lines[:-1]], int(lines[-1])
 
@@ -158,13 +201,12 @@ def _start_server(model: Path, env: dict[str, str], socket: Path) -> subprocess.
 def keystroke_latency(
     commands: int, count: int, folder: Path, out: Callable[[str], None]
 ) -> dict[str, tuple[list[float], int]]:
-    """Train on ``commands`` synthetic commands and time ``count`` keystrokes both ways."""
+    """Train on ``commands`` synthetic commands and time ``count`` keystrokes per contender."""
     from aprender_shell.bench.sessions import generate_sessions, write_zsh_history
     from aprender_shell.history.formats import HistoryEntry
     from aprender_shell.model.train import train_model
 
-    zsh = shutil.which("zsh")
-    if zsh is None:
+    if shutil.which("zsh") is None:
         raise RuntimeError("zsh is not installed")
     session = generate_sessions(commands + 2_000, seed=0)
     history, later = session[:commands], [item.command for item in session[commands:]]
@@ -189,22 +231,21 @@ def keystroke_latency(
     results: dict[str, tuple[list[float], int]] = {}
     server = _start_server(model, env, socket)
     try:
-        (folder / "aprender.zsh").write_text(APRENDER_ZSH)
-        results["aprender-shell (socket)"] = run_in_terminal(
-            zsh, folder / "aprender.zsh", {**env, "BENCH_OUT": str(folder / "ours")},
-            folder / "ours",
-        )
+        for number, contender in enumerate(CONTENDERS):
+            missing = [str(path) for path in contender.needs if not path.exists()]
+            executable = shutil.which(contender.shell)
+            if missing or executable is None:
+                out(f"({contender.label}: {', '.join(missing) or contender.shell} not found)")
+                continue
+            script = folder / f"contender-{number}.{contender.shell}"
+            script.write_text(contender.script)
+            result = folder / f"times-{number}"
+            results[contender.label] = run_in_terminal(
+                contender.argv(executable), script, {**env, "BENCH_OUT": str(result)}, result,
+            )
     finally:
         server.terminate()
         server.wait(timeout=120)
-    if ZSH_AUTOSUGGESTIONS.exists():
-        (folder / "autosuggest.zsh").write_text(AUTOSUGGEST_ZSH)
-        results["zsh-autosuggestions (history)"] = run_in_terminal(
-            zsh, folder / "autosuggest.zsh", {**env, "BENCH_OUT": str(folder / "theirs")},
-            folder / "theirs",
-        )
-    else:
-        out(f"({ZSH_AUTOSUGGESTIONS} not found: install the zsh-autosuggestions package)")
     return results
 
 
@@ -266,11 +307,15 @@ def run(commands: int, count: int, starts: int, out: Callable[[str], None] = pri
         folder = Path(name)
         results = keystroke_latency(commands, count, folder, out)
         out("")
-        out(f"  {'per keystroke':<32}{'p50':>10}{'p90':>10}{'p99':>10}{'max':>10}  suggested")
+        out(f"  {'per keystroke':<34}{'p50':>10}{'p90':>10}{'p99':>10}{'max':>10}"
+            f"  suggested  p50 vs zsh-autosuggestions")
+        reference = results.get("zsh-autosuggestions (history)")
+        reference_p50 = percentile(reference[0], 0.5) if reference else None
         for label, (times, answered) in results.items():
             figures = [percentile(times, share) for share in (0.5, 0.9, 0.99)] + [max(times)]
             cells = "".join(f"{value / 1e3:>8.3f}ms" for value in figures)
-            out(f"  {label:<32}{cells}  {answered / len(times):>8.0%}")
+            ratio = f"{figures[0] / reference_p50:>8.2f}x" if reference_p50 else ""
+            out(f"  {label:<34}{cells}  {answered / len(times):>8.0%}  {ratio}")
         (folder / "startup").mkdir()
         startup = startup_times(starts, folder / "startup")
     out("")

@@ -84,6 +84,9 @@ def install(shell: str | None, dry_run: bool) -> None:
         click.echo(f"{edit.path} already loads aprender-shell; nothing to change.")
     else:
         _show(edit, "add")
+    note = integration.install_note(edit.before, Path.home())
+    if note:
+        click.echo(note)
     if dry_run:
         click.echo("Dry run: nothing written.")
         return

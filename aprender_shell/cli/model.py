@@ -40,22 +40,25 @@ def train(
 ) -> None:
     """Train the model on your shell history."""
     from aprender_shell.model.train import train_model
+    from aprender_shell.model.update import retrain
 
     entries, marks, sources, sample = load_history(histories)
     path = model_path(model)
+    read = [Path(str(mark["path"])) for mark in marks]
     with progress_bar("Training") as progress:
-        report = train_model(
-            entries,
+        report = retrain(
             path,
-            ngram=ngram,
-            memory_limit=memory_limit,
-            history_marks=marks,
-            progress=progress,
-            source="sample" if sample else "history",
+            read,
+            lambda target: train_model(
+                entries,
+                target,
+                ngram=ngram,
+                memory_limit=memory_limit,
+                history_marks=marks,
+                progress=progress,
+                source="sample" if sample else "history",
+            ),
         )
-    from aprender_shell.model.journal import journal_path
-
-    journal_path(path).unlink(missing_ok=True)
     _print_training(report, sources)
 
 
@@ -93,14 +96,19 @@ def update(histories: tuple[Path, ...], model: Path | None, memory_limit: int | 
         )
     for line in result.notes:
         click.echo(line)
-    if result.report is None:
+    if not result.changed:
         click.echo("No new commands since the last training; the model is unchanged.")
         return
     plural = "" if result.new_commands == 1 else "s"
     click.echo(
         f"Learned {result.new_commands} new command{plural}; the model now has "
-        f"{result.report.commands} commands ({human_bytes(result.report.model_bytes)})."
+        f"{result.total_commands} commands ({human_bytes(result.model_bytes)})."
     )
+    if result.already_recorded:
+        click.echo(f"({result.already_recorded} of them had already been learned as your "
+                   "shells recorded them; counted once.)")
+    if result.compacted is not None:
+        click.echo("Retrained the model on everything learned since training (compacted).")
 
 
 @cli.command()
@@ -139,8 +147,9 @@ def forget(pattern: str, mode: str | None, dry_run: bool, model: Path | None) ->
             server_note = f"The running server (pid {server}) forgot them too."
         except AprenderError as error:
             from aprender_shell.model.journal import remove_from_journal
+            from aprender_shell.model.update import journal_for
 
-            in_server = remove_from_journal(path, matches)
+            in_server = remove_from_journal(path, journal_for(path).generation, matches)
             server_note = (
                 f"The running server (pid {server}) could not be told ({error}): run "
                 "'aprender-shell server stop' so that it drops them from memory."

@@ -106,6 +106,13 @@ def stop() -> None:
         return
     if not stopped.answered:
         click.echo(f"aprender-shell server (pid {stopped.pid}) did not answer; stopped it.")
+    if stopped.unsaved or stopped.save_error:
+        lost = (f"{stopped.unsaved} recorded command{'' if stopped.unsaved == 1 else 's'} "
+                "could not be saved" if stopped.unsaved else "it could not save")
+        raise click.ClickException(
+            f"aprender-shell server stopped (pid {stopped.pid}), but {lost}: "
+            f"{stopped.save_error}; free space or fix the folder's permissions"
+        )
     click.echo(f"aprender-shell server stopped (pid {stopped.pid}).")
 
 
@@ -140,6 +147,11 @@ def status() -> None:
     rss = figures.get("rss_bytes")
     if isinstance(rss, int):
         click.echo(f"   Process memory:  {human_bytes(rss)} resident")
+    save_error = figures.get("save_error")
+    if save_error:
+        unsaved = int(figures.get("unsaved_records") or 0)
+        click.echo(f"   Last save error: {save_error} ({unsaved} recorded command"
+                   f"{'' if unsaved == 1 else 's'} not saved)")
     stats: Any = figures.get("stats")
     if not isinstance(stats, dict):
         click.echo(f"   Model status:    {figures.get('model_error', 'not loaded')}")

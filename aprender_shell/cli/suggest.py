@@ -55,6 +55,11 @@ def suggest(
 
         session = Session(lambda: Predictor.open(path, memory_limit), model_path=path)
         serve_stream(session, sys.stdin, sys.stdout)
+        if session.unsaved or session.save_error:
+            raise click.ClickException(
+                f"{session.unsaved} recorded command{'' if session.unsaved == 1 else 's'} "
+                f"could not be saved: {session.save_error}"
+            )
         return
     with Predictor.open(path, memory_limit) as predictor:
         for suggestion in predictor.suggest(prefix, k=k, prev=list(prev), cwd=cwd):

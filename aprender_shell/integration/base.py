@@ -56,6 +56,10 @@ class ShellIntegration:
         """The startup file interactive shells of this kind read."""
         raise NotImplementedError
 
+    def install_note(self, rc_text: str, home: Path) -> str | None:
+        """What ``install`` should tell about how the integration will work, if anything."""
+        return None
+
     def source_text(self) -> str:
         """The script exactly as shipped in ``shell/``."""
         return resources.files("aprender_shell.shell").joinpath(self.script_file).read_text(

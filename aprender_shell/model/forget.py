@@ -81,7 +81,7 @@ def forget(
             result.from_corpus += 1
         else:
             kept.append(entry)
-    for command in read_journal_commands(model_path):
+    for command in read_journal_commands(model_path, index.generation):
         if matches(command):
             result.commands[command] += 1
             result.from_journal += 1
@@ -99,5 +99,5 @@ def forget(
         )
         result.retrained = True
     if result.from_journal and journal:
-        remove_from_journal(model_path, matches)
+        remove_from_journal(model_path, index.generation, matches)
     return result

@@ -21,7 +21,7 @@ from aprender_shell.errors import AprenderError, ChecksumError, ModelNotFoundErr
 from aprender_shell.history.tokens import OPERATORS, split_prefix
 from aprender_shell.model import scoring
 from aprender_shell.model.index import ModelIndex, TableSpec
-from aprender_shell.model.journal import Journal, Overlay, remove_from_journal, replay
+from aprender_shell.model.journal import Journal, record_line, replay, without_commands
 from aprender_shell.model.layout import (
     DEFAULT_MEMORY_LIMIT,
     END,
@@ -29,6 +29,7 @@ from aprender_shell.model.layout import (
     START,
     check_memory_limit,
 )
+from aprender_shell.model.overlay import Overlay, overlay_budget
 from aprender_shell.model.segments import CommandStats, SegmentView
 
 SCORE_WHOLE_RANGE = 256
@@ -119,7 +120,13 @@ class Predictor:
     own predictor otherwise.
     """
 
-    def __init__(self, model_path: Path, bundle: PagedBundle, index: ModelIndex) -> None:
+    def __init__(
+        self,
+        model_path: Path,
+        bundle: PagedBundle,
+        index: ModelIndex,
+        overlay_bytes: int | None = None,
+    ) -> None:
         self.model_path = model_path
         self._bundle = bundle
         self._index = index
@@ -131,17 +138,14 @@ class Predictor:
         self.ngram = index.ngram
         self._trained_clock = index.total_commands
         self._novelty = index.novelty
-        self._journal = Journal(model_path, index.generation)
-        self._overlay = self._learned_overlay()
-
-    def _learned_overlay(self, forgotten: Callable[[str], bool] | None = None) -> Overlay:
-        """The trained model's recent commands and the journal replayed onto them."""
-        overlay = Overlay(self._trained_clock)
-        overlay.recent.extend(
-            text for text in self._index.recent if not (forgotten and forgotten(text))
+        budget = overlay_bytes if overlay_bytes is not None else overlay_budget(
+            DEFAULT_MEMORY_LIMIT
         )
-        replay(overlay, self._journal.load())
-        return overlay
+        self._overlay = Overlay(self._trained_clock, budget)
+        self._overlay.recent.extend(index.recent)
+        self._journal = Journal(model_path, index.generation, self.model_replaced)
+        # Streamed: the overlay, not the file, bounds what loading holds.
+        replay(self._overlay, self._journal.records())
 
     @classmethod
     def open(cls, model_path: Path | None = None, memory_limit: int | None = None) -> Predictor:
@@ -150,11 +154,13 @@ class Predictor:
 
         path = Path(model_path) if model_path is not None else default_model_path()
         limit = check_memory_limit(memory_limit or DEFAULT_MEMORY_LIMIT)
-        bundle = open_model_bundle(path, limit)
+        # Learned commands count against the limit like segments: the overlay gets its share.
+        learned = overlay_budget(limit)
+        bundle = open_model_bundle(path, limit - learned)
         try:
             index = read_index(bundle, path)
-            _check_fits(bundle, path, limit)
-            return cls(path, bundle, index)
+            _check_fits(bundle, path, limit - learned)
+            return cls(path, bundle, index, learned)
         except ChecksumError as error:
             bundle.close()
             raise BundleError(f"{error}: retrain with 'aprender-shell train'") from error
@@ -433,30 +439,56 @@ class Predictor:
         previous = prev[-1] if prev else None
         if previous is not None and not gate.allows(previous):
             previous = None
+        # Written before it is learned (and before the caller acknowledges it): a command the
+        # journal refused is neither learned nor acknowledged.
+        self._journal.append(record_line(command, cwd, exit_status, previous))
         self._overlay.learn(command, previous, cwd)
-        self._journal.add(command, cwd, exit_status, previous)
 
     def forget(self, matches: Callable[[str], bool]) -> int:
         """Drop the commands ``matches`` accepts from what was learned since training, in
         memory and in the journal; returns how many recorded commands went."""
-        self._journal.save()
-        removed = remove_from_journal(self.model_path, matches)
-        self._overlay = self._learned_overlay(matches)
+        removed = self._journal.rewrite(*without_commands(matches))
+        overlay = Overlay(self._trained_clock, self._overlay.budget)
+        overlay.recent.extend(text for text in self._index.recent if not matches(text))
+        replay(overlay, self._journal.records())
+        self._overlay = overlay
         return removed
 
     def save(self) -> None:
-        """Persist what ``record`` learned since the last save (atomically)."""
-        self._journal.save()
+        """Make what ``record`` appended durable (``fdatasync``); raises ``JournalError``."""
+        self._journal.sync()
+
+    def compact_journal(self) -> int:
+        """Rewrite the journal without foreign or torn lines (the server does it at start)."""
+        return self._journal.compact()
+
+    @property
+    def journal(self) -> Journal:
+        return self._journal
 
     @property
     def dirty(self) -> bool:
-        return self._journal.dirty
+        """True when records were appended but not yet synced to the disk."""
+        return self._journal.unsynced
 
-    def is_stale(self) -> bool:
+    def model_replaced(self) -> bool:
         """True when the model file was replaced (for example retrained) since it was opened."""
         return _file_identity(self.model_path) != self._identity
 
+    def is_stale(self) -> bool:
+        """True when the model file, or its journal, was replaced since they were read
+        (retrained, updated, or records removed by ``forget``)."""
+        if self.model_replaced():
+            return True
+        try:
+            st = os.stat(self._journal.path)
+            journal = (st.st_dev, st.st_ino)
+        except OSError:
+            journal = None
+        return journal != self._journal.identity and journal is not None
+
     def close(self) -> None:
+        self._journal.close()
         self._bundle.close()
 
     def __enter__(self) -> Predictor:
@@ -479,7 +511,7 @@ class Predictor:
             families=index.families,
             segments=len(self._commands) + len(self._hot) + len(self._ngrams),
             loaded_segments=paging.cached_count,
-            memory_limit=self._bundle.memory_limit,
+            memory_limit=self._bundle.memory_limit + self._overlay.budget,
             loaded_bytes=paging.memory_used,
             hits=paging.hits,
             misses=paging.misses,
@@ -487,9 +519,22 @@ class Predictor:
             hit_rate=paging.hit_rate,
             total_bytes_loaded=paging.total_bytes_loaded,
             learned_commands=len(self._overlay),
-            top_commands=list(index.top_commands),
+            top_commands=self._top_commands(len(index.top_commands) or 10),
             trained_on=index.source,
         )
+
+    def _top_commands(self, limit: int) -> list[tuple[str, int]]:
+        """The most used commands, trained and learned counts together."""
+        counts = dict(self._index.top_commands)
+        learned = self._overlay.most_used(limit)
+        for text in {text for text, _ in learned} - set(counts):
+            found = self._commands.find(text) if len(self._commands) else None
+            counts[text] = found[0].command_stats(found[1]).count if found else 0
+        for text in counts:
+            stats = self._overlay.stats(text)
+            if stats is not None:
+                counts[text] += stats.count
+        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
 
     @property
     def index(self) -> ModelIndex:

@@ -31,6 +31,9 @@ class Stopped:
 
     pid: int | None
     answered: bool = True
+    # The server's last failure to save, and how many recorded commands it could not save.
+    save_error: str | None = None
+    unsaved: int = 0
 
 
 def stop_server(wait: float = STOP_WAIT) -> Stopped:
@@ -53,7 +56,14 @@ def stop_server(wait: float = STOP_WAIT) -> Stopped:
         if time.monotonic() > deadline:
             raise AprenderError(f"the server (pid {pid}) did not stop within {wait:g} s")
         time.sleep(0.02)
-    return Stopped(pid, answered=status is not None)
+    error = status.get("save_error") if status else None
+    unsaved = status.get("unsaved_records") if status else 0
+    return Stopped(
+        pid,
+        answered=status is not None,
+        save_error=error if isinstance(error, str) else None,
+        unsaved=unsaved if isinstance(unsaved, int) and not isinstance(unsaved, bool) else 0,
+    )
 
 
 def is_alive(pid: int) -> bool:

@@ -43,7 +43,9 @@ DEFAULT_K = 5
 MAX_PREFIX_CHARS = 2000
 # Only the most recent commands matter as context; a client sending thousands is trimmed.
 MAX_PREV = 16
-SAVE_INTERVAL = 30.0
+# Records are appended before they are acknowledged; this is how often they are also
+# fdatasync'ed (journal.SYNC_INTERVAL): a power loss may lose the last second, a crash nothing.
+SAVE_INTERVAL = 1.0
 SHELLS = ("zsh", "bash", "fish")
 
 Answer = dict[str, Any]
@@ -82,6 +84,10 @@ class Session:
         self.requests = 0
         self.errors = 0
         self.reloads = 0
+        # The last failure to save (a record refused, a sync failed) and how many records
+        # were refused: 'server status' shows them, 'server stop' exits non-zero.
+        self.save_error: str | None = None
+        self.unsaved = 0
 
     # Lifecycle ---------------------------------------------------------------------------
 
@@ -120,9 +126,17 @@ class Session:
     def _retire(self, predictor: Predictor) -> None:
         self._predictor = None
         try:
-            _save(predictor)
+            self._saving(lambda: _save(predictor))
         finally:
             predictor.close()
+
+    def _saving(self, action: Callable[[], None]) -> None:
+        """Run a save, remembering its failure for 'status' before letting it propagate."""
+        try:
+            action()
+        except (AprenderError, OSError) as error:
+            self.save_error = str(error)
+            raise
 
     @property
     def dirty(self) -> bool:
@@ -137,8 +151,9 @@ class Session:
         """Persist what was learned (a no-op when nothing was)."""
         # Stamped first: a failing disk is retried at the next interval, not on every request.
         self._last_save = self._clock()
-        if self._predictor is not None:
-            _save(self._predictor)
+        predictor = self._predictor
+        if predictor is not None:
+            self._saving(lambda: _save(predictor))
 
     def save_due_in(self) -> float | None:
         """Seconds until the periodic save is due (0 if overdue), or None when nothing to save."""
@@ -290,7 +305,18 @@ class Session:
             raise RequestError("'exit' must be an integer")
         prev = _string_list(request, "prev")
         _shell(request)
-        self.predictor().record(command, cwd=cwd, exit_status=exit_status, prev=prev)
+        from aprender_shell.model.journal import JournalError, StaleJournalError
+
+        try:
+            try:
+                self.predictor().record(command, cwd=cwd, exit_status=exit_status, prev=prev)
+            except StaleJournalError:
+                # The model was retrained between our check and the write: reopen, retry once.
+                self.predictor().record(command, cwd=cwd, exit_status=exit_status, prev=prev)
+        except JournalError as error:
+            self.save_error = str(error)
+            self.unsaved += 1
+            raise
         return {"ok": True}
 
     def _forget(self, request: dict[str, Any]) -> Answer:
@@ -315,6 +341,8 @@ class Session:
             "reloads": self.reloads,
             "model_path": self._model_path,
             "rss_bytes": resident_bytes(),
+            "save_error": self.save_error,
+            "unsaved_records": self.unsaved,
         }
         try:
             stats = self.predictor().stats().to_dict()

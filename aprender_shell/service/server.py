@@ -36,7 +36,8 @@ LOCK_NAME = "server.lock"
 LOG_NAME = "server.log"
 IDLE_ENV = "APRENDER_SHELL_SERVER_IDLE"
 DEFAULT_IDLE_TIMEOUT = 3600.0
-SAVE_INTERVAL = 30.0
+# fdatasync the journal at most this often (records are appended before each answer).
+SAVE_INTERVAL = 1.0
 # A client that stops reading is not read from either once this much output waits for it.
 OUTPUT_HIGH_WATER = 256 * 1024
 MAX_CLIENTS = 512
@@ -215,7 +216,7 @@ class Server:
         try:
             self.session.save_if_due()
         except (AprenderError, OSError) as error:
-            self._log(f"could not save learned commands: {error}")
+            self._log(f"could not save recorded commands: {error}")
 
     def _accept(self) -> None:
         while True:
@@ -458,16 +459,23 @@ def run_server(
         log(f"serving {model_path} on {instance.socket_path} (idle timeout {timeout:g} s)")
         try:
             # Open the model now so the first keystroke does not pay for it.
-            session.predictor()
+            predictor = session.predictor()
         except Exception as error:  # noqa: BLE001 - reported per request; keep serving
             log(f"model not available yet: {error}")
+        else:
+            try:
+                # Foreign and torn lines out, an old version upgraded, while nobody waits.
+                predictor.compact_journal()
+            except (AprenderError, OSError) as error:
+                session.save_error = f"could not compact the journal: {error}"
+                log(session.save_error)
         try:
             reason = server.serve_forever()
         finally:
             try:
                 session.close()
             except Exception as error:  # noqa: BLE001 - still remove the socket and pid file
-                log(f"could not save learned commands: {error}")
+                log(f"could not save recorded commands: {error}")
             listener.close()
         log(f"exiting: {reason}; {session.requests} requests served")
         return reason

@@ -19,11 +19,14 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pexpect  # type: ignore[import-untyped]
 import pytest
+
+from aprender_shell.service import lines
 
 # Generous bounds on waits on a shared machine; nothing here measures time.
 TIMEOUT = 30
@@ -143,7 +146,9 @@ class FakeServer:
         class Handler(socketserver.StreamRequestHandler):
             def handle(self) -> None:
                 for raw in self.rfile:
-                    request = json.loads(raw)
+                    text = raw.decode("utf-8")
+                    line_form = lines.is_line_form(text)
+                    request = lines.parse(text) if line_form else json.loads(text)
                     with fake._lock:
                         fake.requests.append(request)
                     if "status" in request:
@@ -154,7 +159,11 @@ class FakeServer:
                         delay, text = fake.answers.get(request.get("prefix"), (0.0, ""))
                         time.sleep(delay)
                         answer = {"suggestions": [{"text": text, "score": 1.0}] if text else []}
-                    self.wfile.write(json.dumps(answer).encode() + b"\n")
+                    if line_form:
+                        reply = lines.encode(answer, request.get("id", ""))
+                    else:
+                        reply = json.dumps(answer)
+                    self.wfile.write(reply.encode() + b"\n")
                     self.wfile.flush()
 
         class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
@@ -185,6 +194,7 @@ class Session:
         self.child: pexpect.spawn | None = None
         self.seen = ""  # everything the shell printed, for the noise check
         self.prompts = 0  # prompts seen so far; redraws of one prompt do not count
+        self.install_output = ""
 
     def start(self) -> Session:
         path = require(self.shell)
@@ -192,6 +202,8 @@ class Session:
         rc.write_text("\n".join(self.rc_lines) + "\n")
         result = aprender("install", "--shell", self.shell, env=self.home.env)
         assert result.returncode == 0, result.stderr
+        self.install_output = result.stdout
+        self.after_install(rc)
         self.child = pexpect.spawn(
             path, self.argv(), env=self.home.env, cwd=str(self.home.home),
             encoding="utf-8", codec_errors="replace", timeout=TIMEOUT, dimensions=(24, 200),
@@ -201,6 +213,9 @@ class Session:
 
     def rc_file(self) -> Path:
         raise NotImplementedError
+
+    def after_install(self, rc: Path) -> None:
+        """Change the rc file after ``install`` wrote its block (nothing, unless overridden)."""
 
     def argv(self) -> list[str]:
         raise NotImplementedError
@@ -262,6 +277,20 @@ class Session:
         assert found is None, f"unexpected output {found.group(0)!r} in:\n{self.seen}"
 
 
+@dataclass(frozen=True)
+class Probe:
+    """What zle holds: region_highlight entries, the line, the ghost text, the strategies."""
+
+    highlights: list[str]
+    buffer: str
+    ghost: str
+    strategies: list[str]
+
+    def painted_over_the_line(self) -> list[str]:
+        """Highlight entries reaching into the typed line (only the ghost text may be painted)."""
+        return [entry for entry in self.highlights if int(entry.split()[0]) < len(self.buffer)]
+
+
 class ZshSession(Session):
     shell = "zsh"
     rc_lines = [
@@ -278,10 +307,45 @@ class ZshSession(Session):
         "bindkey -e",
         "HISTSIZE=1000 SAVEHIST=1000",
         'git() { print -r -- "MARKER git $*"; }',
+        # A key that shows the line editor's state: what is painted how, typed and suggested.
+        "_probe() { zle -M \"HL<${(j:;:)${region_highlight//memo=aprender-shell/memo=ours}}>"
+        "BUF<$BUFFER>GHOST<$POSTDISPLAY>"
+        "STRATEGY<${ZSH_AUTOSUGGEST_STRATEGY//aprender/OURS}>#\" }",
+        "zle -N _probe",
+        *[f"bindkey -M {keymap} '^Xh' _probe" for keymap in ("emacs", "viins", "vicmd")],
+        *[f"bindkey -M {keymap} '^Xe' aprender-shell-execute" for keymap in ("emacs", "viins")],
     ]
+    rc_after: list[str] = []  # lines the rc file runs after the block install wrote
+
+    def start(self) -> Session:
+        # Grey (fg=8) exists only on terminals of 16 colours or more.
+        self.home.env["TERM"] = "xterm-256color"
+        return super().start()
 
     def rc_file(self) -> Path:
         return self.home.home / ".zshrc"
+
+    def after_install(self, rc: Path) -> None:
+        if self.rc_after:
+            rc.write_text(rc.read_text() + "\n".join(self.rc_after) + "\n")
+
+    def type_slowly(self, text: str, pace: float = 0.15) -> None:
+        """Type ``text`` a key at a time, as a person does (the default: a key every 150 ms)."""
+        for key in text:
+            self.send(key)
+            time.sleep(pace)
+
+    def probe(self) -> Probe:
+        """The line editor's state now, as the probe key shows it."""
+        self.send("\x18h")
+        self.proc.expect(r"HL<([^>]*)>BUF<([^>]*)>GHOST<([^>]*)>STRATEGY<([^>]*)>#")
+        self.seen += str(self.proc.before) + str(self.proc.after)
+        found = self.proc.match
+        return Probe(
+            [entry for entry in found.group(1).split(";") if entry],
+            found.group(2), found.group(3),
+            [name.replace("OURS", "aprender") for name in found.group(4).split()],
+        )
 
     def argv(self) -> list[str]:
         # -d: no global rc files, so the machine's /etc/zsh cannot change what we test.
@@ -300,6 +364,29 @@ class ZshSession(Session):
             self.send(key)
             time.sleep(PACE)
         self.send("\x15")
+
+
+ZSH_AUTOSUGGESTIONS = "/usr/share/zsh-autosuggestions/zsh-autosuggestions.zsh"
+
+
+class ZshAutosuggestFirstSession(ZshSession):
+    """zsh-autosuggestions sourced in the rc file before the block install writes."""
+
+    rc_lines = [*ZshSession.rc_lines, f"source {ZSH_AUTOSUGGESTIONS}"]
+
+    def start(self) -> Session:
+        if not Path(ZSH_AUTOSUGGESTIONS).exists():
+            if os.environ.get("APRENDER_SHELL_REQUIRE_SHELLS") == "1":
+                pytest.fail(f"{ZSH_AUTOSUGGESTIONS} is missing (APRENDER_SHELL_REQUIRE_SHELLS=1)")
+            pytest.skip("zsh-autosuggestions is not installed")
+        return super().start()
+
+
+class ZshAutosuggestLaterSession(ZshAutosuggestFirstSession):
+    """zsh-autosuggestions sourced after our block."""
+
+    rc_lines = ZshSession.rc_lines
+    rc_after = [f"source {ZSH_AUTOSUGGESTIONS}"]
 
 
 class ZshViSession(ZshSession):

