@@ -3,7 +3,8 @@
 A command is kept out when it
 
 - starts with a space (zsh ``HIST_IGNORE_SPACE``, bash ``HISTCONTROL=ignorespace`` and atuin
-  all read that as "keep this out"), unless ``APRENDER_SHELL_IGNORE_SPACE=0``;
+  all read that as "keep this out"), unless ``APRENDER_SHELL_RECORD_SPACE=1`` (the setting
+  the zsh integration reads too);
 - holds a secret (``secrets.contains_secret``);
 - matches a regular expression of the user's ``history_filter`` file (one a line, ``#``
   comments, like atuin's ``history_filter``), which is reread whenever it changes.
@@ -17,8 +18,8 @@ from pathlib import Path
 
 from aprender_shell.errors import UsageError
 
-IGNORE_SPACE_ENV = "APRENDER_SHELL_IGNORE_SPACE"
-_OFF = {"0", "no", "off", "false"}
+RECORD_SPACE_ENV = "APRENDER_SHELL_RECORD_SPACE"
+_ON = {"1", "yes", "on", "true"}
 # A filter file is a handful of lines; a huge one is a mistake, not a setting.
 MAX_FILTER_BYTES = 1 << 20
 
@@ -33,8 +34,8 @@ USER_FILTER = "history_filter"
 
 
 def ignore_space() -> bool:
-    """Whether a leading space keeps a command out (the default; ``..._IGNORE_SPACE=0`` not)."""
-    return os.environ.get(IGNORE_SPACE_ENV, "").strip().lower() not in _OFF
+    """Whether a leading space keeps a command out (the default; ``..._RECORD_SPACE=1`` not)."""
+    return os.environ.get(RECORD_SPACE_ENV, "").strip().lower() not in _ON
 
 
 def read_filter(path: Path) -> re.Pattern[str] | None:

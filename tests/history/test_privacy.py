@@ -31,11 +31,11 @@ def test_a_leading_space_keeps_a_command_out(tmp_path: Path) -> None:
     assert gate.allows("ls -la") and gate.allows("ls  -la ")
 
 
-@pytest.mark.parametrize("value", ["0", "off", "no", "false", " OFF "])
+@pytest.mark.parametrize("value", ["1", "on", "yes", "true", " YES "])
 def test_the_leading_space_rule_can_be_turned_off(
     value: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("APRENDER_SHELL_IGNORE_SPACE", value)
+    monkeypatch.setenv("APRENDER_SHELL_RECORD_SPACE", value)
     gate = LearningGate(tmp_path / "none")
     assert gate.allows(" ls -la")
     assert gate.reason(f" mysql -uroot -p{PASSWORD}") == SECRET  # secrets stay out regardless

@@ -131,7 +131,7 @@ def test_a_leading_space_keeps_a_command_out_of_training_and_recording(
     journal = journal_path(model).read_bytes()
     assert b"echo kept" in journal and b"marker" not in journal
 
-    monkeypatch.setenv("APRENDER_SHELL_IGNORE_SPACE", "0")  # the setting that turns it off
+    monkeypatch.setenv("APRENDER_SHELL_RECORD_SPACE", "1")  # the setting that turns it off
     with Predictor.open(model) as predictor:
         predictor.record(" echo learned-with-space")
         assert " echo learned-with-space" in [s.text for s in predictor.suggest(" echo l")]
