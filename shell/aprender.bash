@@ -8,8 +8,8 @@
 #   Alt-;  (APRENDER_SHELL_BASH_KEY)       the same, anywhere on the line
 #   pressing either again                   cycles through the top 5, then back to what you typed
 #
-# Suggestions come from the per-user aprender-shell server through one `aprender-shell server
-# connect` coprocess per shell, started at the first use. Every command run is sent back to be
+# Suggestions come from the per-user aprender-shell server through one small relay coprocess
+# per shell (a bare Python that only relays lines: about 9 MB), started at the first use. Every command run is sent back to be
 # learned: through bash-preexec's hooks when it is loaded (load it before this), else through
 # PROMPT_COMMAND (set PROMPT_COMMAND before loading this, or add to it).
 #
@@ -21,8 +21,12 @@
 
 [[ $- == *i* ]] || return 0
 
-# The line marked "@init" is rewritten by `aprender-shell init` with this install's command.
-_aprender_shell_cmd=(aprender-shell)  # @init
+# The lines marked "@init" are rewritten by `aprender-shell init` with this install's values:
+# the relay (a bare Python with only what relaying needs), the server's socket, and the file
+# whose presence means the integration is installed (no server is started once it is gone).
+_aprender_shell_relay=()  # @init
+_aprender_shell_socket=''  # @init
+_aprender_shell_marker=''  # @init
 
 _aprender_unread=0       # answers still to come from the coprocess
 _aprender_typed=''       # what the user typed before the first press
@@ -35,95 +39,59 @@ _aprender_cmd=''         # the command now running (bash-preexec mode)
 _aprender_cwd=''
 _aprender_started=''      # $SECONDS when the coprocess was last started
 
-# REPLY=$1 as a JSON string: backslash, quote and every control character escaped.
-_aprender_json() {
+# REPLY=$1 as one field of the protocol's line form: backslash, tab, newline and CR escaped.
+_aprender_field() {
   local s=${1//\\/\\\\}
-  s=${s//\"/\\\"}
-  if [[ $s == *[[:cntrl:]]* ]]; then
-    s=${s//$'\n'/\\n}
-    s=${s//$'\t'/\\t}
-    s=${s//$'\r'/\\r}
-    local out='' char i
-    for (( i = 0; i < ${#s}; i++ )); do
-      char=${s:i:1}
-      if [[ $char == [[:cntrl:]] ]]; then
-        printf -v char '\\u%04x' "'$char"
-      fi
-      out+=$char
-    done
-    s=$out
-  fi
-  REPLY="\"$s\""
+  s=${s//$'\t'/\\t}
+  s=${s//$'\n'/\\n}
+  REPLY=${s//$'\r'/\\r}
 }
 
-# _aprender_suggestions=every "text" value of the JSON answer $1, unescaped.
+# REPLY=the fields of $@ joined by tabs, each escaped.
+_aprender_fields() {
+  local item out='' sep=''
+  for item in "$@"; do
+    _aprender_field "$item"
+    out+=$sep$REPLY
+    sep=$'\t'
+  done
+  REPLY=$out
+}
+
+# _aprender_suggestions=the suggestions of the answer line $1, unescaped.
 _aprender_parse() {
-  local rest=$1 out chunk hex low char
-  local -i code
+  local rest=$1 field
   _aprender_suggestions=()
-  while [[ $rest == *'"text"'* ]]; do
-    rest=${rest#*\"text\"}
-    rest=${rest#"${rest%%[![:space:]]*}"}
-    [[ $rest == :* ]] || return 0
-    rest=${rest#:}
-    rest=${rest#"${rest%%[![:space:]]*}"}
-    [[ $rest == \"* ]] || return 0
-    rest=${rest:1}
-    out=''
-    while :; do
-      chunk=${rest%%[\"\\]*}
-      out+=$chunk
-      rest=${rest:${#chunk}}
-      case ${rest:0:1} in
-        '"') break ;;
-        '') return 0 ;;
-      esac
-      case ${rest:1:1} in
-        n) out+=$'\n' ;;
-        t) out+=$'\t' ;;
-        r) out+=$'\r' ;;
-        b) out+=$'\b' ;;
-        f) out+=$'\f' ;;
-        u)
-          hex=${rest:2:4}
-          [[ $hex == [[:xdigit:]][[:xdigit:]][[:xdigit:]][[:xdigit:]] ]] || return 0
-          code=$(( 16#$hex ))
-          low=${rest:8:4}
-          if (( code >= 0xD800 && code <= 0xDBFF )) && [[ ${rest:6:2} == '\u' &&
-              $low == [[:xdigit:]][[:xdigit:]][[:xdigit:]][[:xdigit:]] ]] &&
-              (( 16#$low >= 0xDC00 && 16#$low <= 0xDFFF )); then
-            # A character beyond the BMP arrives as a UTF-16 surrogate pair.
-            code=$(( 0x10000 + ((code - 0xD800) << 10) + (16#$low - 0xDC00) ))
-            rest=${rest:6}
-          fi
-          printf -v char '\\U%08x' "$code"
-          printf -v char '%b' "$char"
-          out+=$char
-          rest=${rest:4}
-          ;;
-        '') return 0 ;;
-        *) out+=${rest:1:1} ;;
-      esac
-      rest=${rest:2}
-    done
-    rest=${rest:1}
-    _aprender_suggestions+=("$out")
+  [[ $rest == suggestions$'\t'* ]] || return 0
+  rest=${rest#suggestions$'\t'}
+  [[ $rest == *$'\t'* ]] || return 0
+  rest=${rest#*$'\t'}  # the id
+  while [[ -n $rest ]]; do
+    field=${rest%%$'\t'*}
+    if [[ $rest == *$'\t'* ]]; then rest=${rest#*$'\t'}; else rest=''; fi
+    # The answer escapes every backslash, so only \\, \t, \n, \r and \xHH occur: %b's own.
+    printf -v field '%b' "$field"
+    _aprender_suggestions+=("$field")
   done
 }
 
-# Start the `server connect` coprocess unless it runs (at most every 10 s if it keeps failing).
+# Start the relay coprocess unless it runs (at most every 10 s if it keeps failing).
 _aprender_connect() {
   [[ -n ${_APRENDER_CO[1]-} ]] && return 0
+  # Uninstalled (the marker is gone) or never initialised: start nothing.
+  [[ ${#_aprender_shell_relay[@]} -gt 0 && -e $_aprender_shell_marker ]] || return 1
   [[ -n $_aprender_started && $(( SECONDS - _aprender_started )) -lt 10 ]] && return 1
   _aprender_started=$SECONDS
   # Silenced and disowned: no job notice when it starts or ends.
-  { coproc _APRENDER_CO { "${_aprender_shell_cmd[@]}" server connect 2>/dev/null; }; } 2>/dev/null
+  # exec: the relay replaces the coprocess's subshell instead of running beside it (2 MB less).
+  { coproc _APRENDER_CO { exec "${_aprender_shell_relay[@]}" "$_aprender_shell_socket" \
+      "$_aprender_shell_marker" 2>/dev/null; }; } 2>/dev/null
   disown "$_APRENDER_CO_PID" 2>/dev/null
   _aprender_unread=0
   [[ -n ${_APRENDER_CO[1]-} ]]
 }
 
-# Send one JSON request line; its answer is read by _aprender_ask or skipped by the next one.
+# Send one request line; its answer is read by _aprender_ask or skipped by the next one.
 _aprender_send() {
   _aprender_connect || return 1
   local out=${_APRENDER_CO[1]-}
@@ -152,15 +120,6 @@ _aprender_ask() {
   REPLY=$line
 }
 
-_aprender_prev_json() {
-  local item list=''
-  for item in "${_aprender_prev[@]}"; do
-    _aprender_json "$item"
-    list+=${list:+, }$REPLY
-  done
-  REPLY="[$list]"
-}
-
 # Fill the line with the next suggestion for what was typed (the first one on a fresh line).
 _aprender_fill() {
   [[ -n ${APRENDER_SHELL_DISABLE+set} ]] && return 0
@@ -168,15 +127,8 @@ _aprender_fill() {
     _aprender_typed=$READLINE_LINE
     _aprender_suggestions=()
     _aprender_choice=0
-    local prefix cwd prev
-    _aprender_json "$READLINE_LINE"
-    prefix=$REPLY
-    _aprender_json "$PWD"
-    cwd=$REPLY
-    _aprender_prev_json
-    prev=$REPLY
-    _aprender_ask "{\"prefix\": $prefix, \"k\": 5, \"prev\": $prev, \"cwd\": $cwd}" || return 0
-    [[ $REPLY == '{"suggestions"'* ]] || return 0
+    _aprender_fields suggest 1 5 bash "$PWD" "$READLINE_LINE" "${_aprender_prev[@]}"
+    _aprender_ask "$REPLY" || return 0
     _aprender_parse "$REPLY"
     (( ${#_aprender_suggestions[@]} )) || return 0
   else
@@ -206,14 +158,10 @@ _aprender_record() {
   local cmd=$1 cwd=$2 code=$3
   [[ -n ${APRENDER_SHELL_DISABLE+set} ]] && return 0
   [[ -n ${cmd//[[:space:]]/} ]] || return 0
-  local record where prev
-  _aprender_json "$cmd"
-  record=$REPLY
-  _aprender_json "$cwd"
-  where=$REPLY
-  _aprender_prev_json
-  prev=$REPLY
-  _aprender_send "{\"record\": $record, \"cwd\": $where, \"exit\": $code, \"prev\": $prev}"
+  # A leading space keeps a command private, whatever HISTCONTROL says.
+  [[ $cmd == [[:space:]]* ]] && return 0
+  _aprender_fields record bash "$cwd" "$code" "$cmd" "${_aprender_prev[@]}"
+  _aprender_send "$REPLY"
   _aprender_prev=("${_aprender_prev[@]: -1}" "$cmd")
 }
 

@@ -30,6 +30,8 @@
 # The lines marked "@init" are rewritten by `aprender-shell init` with this install's values.
 typeset -ga _aprender_shell_cmd=(aprender-shell)  # @init
 typeset -g _aprender_shell_socket=''  # @init
+# uninstall deletes the marker file; from then on this shell starts no server.
+typeset -g _aprender_shell_marker=''  # @init
 
 # Connection and display state, kept across re-sourcing of this file.
 typeset -g _aprender_fd=${_aprender_fd-}          # socket fd, empty when not connected
@@ -121,6 +123,7 @@ _aprender_trusted() {
 _aprender_start_server() {
   # Once per shell, and again only after a server we talked to went away (idle exit, kill).
   (( _aprender_may_start )) || return 0
+  [[ -z $_aprender_shell_marker || -e $_aprender_shell_marker ]] || return 0
   _aprender_may_start=0
   # The server refuses a foreign folder itself; asking it to would only print an error.
   [[ -e ${_aprender_shell_socket:h} ]] && ! _aprender_trusted $_aprender_shell_socket && return 0

@@ -2,16 +2,17 @@
 
 Each prints its subject beside its reference, measured in the same run: the bundle's paging,
 the predictor's training and cold start, the server's per-query time, per-keystroke time in a
-real zsh against zsh-autosuggestions, and suggestion quality against its strategies.
+real zsh against zsh-autosuggestions, the fill key in bash and fish, and suggestion quality
+against its strategies.
 """
 
 from __future__ import annotations
 
 import sys
 
-from aprender_shell.bench import bundle, predictor, quality, server, shell
+from aprender_shell.bench import bundle, fill_key, predictor, quality, server, shell
 
-BENCHMARKS = (bundle, predictor, server, shell, quality)
+BENCHMARKS = (bundle, predictor, server, shell, fill_key, quality)
 
 
 def main(argv: list[str] | None = None) -> int:

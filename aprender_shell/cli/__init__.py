@@ -37,17 +37,60 @@ def reports_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class OneLineUsageError(click.UsageError):
+    """A usage error shown as one line, like every other error: what is wrong, where to look."""
+
+    def show(self, file: Any = None) -> None:
+        # click lists choices one per line; one line is the promise.
+        message = " ".join(self.format_message().split()).replace(": ,", ":").rstrip(".")
+        hint = f" (see '{self.ctx.command_path} --help')" if self.ctx is not None else ""
+        click.echo(f"Error: {message}{hint}", file=file, err=file is None)
+
+
+def _one_line(error: click.UsageError) -> click.UsageError:
+    # "No arguments: show the help" is a usage error in recent click; it must stay the help.
+    no_args_is_help = getattr(click.exceptions, "NoArgsIsHelpError", ())
+    if isinstance(error, (OneLineUsageError, no_args_is_help)):
+        return error
+    return OneLineUsageError(error.format_message(), error.ctx)
+
+
+class CommandLine(click.Group):
+    """The command group: click's usage errors (a bad option, a missing argument) come out as
+    one line with exit status 2, instead of click's four-line block."""
+
+    group_class = type  # subgroups (``server``) are CommandLines too
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as error:
+            raise _one_line(error) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as error:
+            raise _one_line(error) from None
+
+
+@click.group(
+    cls=CommandLine,
+    context_settings={"help_option_names": ["-h", "--help"], "show_default": True},
+)
 @click.version_option(__version__, prog_name="aprender-shell")
 def cli() -> None:
     """Shell autosuggestions learned from your own history.
 
-    Train a model on your history, then get suggestions as you type in zsh or bash:
+    Train a model on your history, try it, then set up your shell (zsh, bash or fish):
 
     \b
         aprender-shell train
         aprender-shell suggest "git "
-        eval "$(aprender-shell init zsh)"    # in ~/.zshrc
+        aprender-shell install       # shows the change to your rc file, then makes it
     """
 
 

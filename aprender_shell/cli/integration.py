@@ -16,35 +16,40 @@ from aprender_shell.integration import (
     ShellIntegration,
     detect_shell,
     integration_for,
-    plan_install,
-    plan_uninstall,
 )
 
 SHELL_CHOICE = click.Choice(sorted(SHELLS))
+SHELL_NAMES = "|".join(sorted(SHELLS))
+# What the server keeps in its runtime folder, and the stamp one-shot relays leave there.
+RUNTIME_FILES = ("server.sock", "server.pid", "server.lock", "server.log", "relay-start.stamp")
 
 
 def _chosen(shell: str | None) -> ShellIntegration:
     return integration_for(shell) if shell else detect_shell()
 
 
-def _show(edit: RcEdit, verb: str) -> None:
-    """Print the rc file's name and the lines the edit adds or removes."""
-    before = set(edit.before.splitlines())
-    after = set(edit.after.splitlines())
-    if verb == "add":
+def _show(edit: RcEdit) -> None:
+    """Print what the edit does: files and folders made or deleted, lines added or removed."""
+    for line in edit.describe():
+        click.echo(line)
+    if edit.after is None:
+        return  # the whole file goes: said above
+    before = (edit.before or "").splitlines()
+    after = edit.after.splitlines()
+    added = [line for line in after if line not in set(before)]
+    removed = [line for line in before if line not in set(after)]
+    if added:
         click.echo(f"Adding to {edit.path}:\n")
-        changed = [line for line in edit.after.splitlines() if line not in before]
-    else:
+    elif removed:
         click.echo(f"Removing from {edit.path}:\n")
-        changed = [line for line in edit.before.splitlines() if line not in after]
-    for line in changed:
+    for line in added or removed:
         if line.strip():
             click.echo(f"    {line}")
     click.echo("")
 
 
 @cli.command()
-@click.argument("shell", type=SHELL_CHOICE)
+@click.argument("shell", type=SHELL_CHOICE, metavar="SHELL")
 @click.option(
     "--cache",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -53,15 +58,17 @@ def _show(edit: RcEdit, verb: str) -> None:
 )
 @reports_errors
 def init(shell: str, cache: Path | None) -> None:
-    """Print the integration script for SHELL (zsh or bash).
+    """Print the integration script for SHELL (zsh, bash or fish).
 
     \b
-    Use it in your rc file:
+    'aprender-shell install' sets it up for you; by hand:
         eval "$(aprender-shell init zsh)"     # ~/.zshrc
         eval "$(aprender-shell init bash)"    # ~/.bashrc
-    or let 'aprender-shell install' add it for you.
+        aprender-shell init fish | source     # ~/.config/fish/config.fish
     """
-    text = integration_for(shell).script()
+    # A saved copy marks the integration as installed: once uninstall deletes it, open shells
+    # start no server.
+    text = integration_for(shell).script(marker=cache)
     if cache is not None:
         paths.ensure_private_dir(cache.parent)
         atomic_write_bytes(cache, text.encode("utf-8"))
@@ -69,72 +76,111 @@ def init(shell: str, cache: Path | None) -> None:
 
 
 @cli.command()
-@click.option("--shell", type=SHELL_CHOICE, help="The shell to set up (default: from $SHELL).")
+@click.option("--shell", type=SHELL_CHOICE,
+              help="The shell to set up.  [default: your login shell, from $SHELL]")
 @click.option("--dry-run", is_flag=True, help="Show the change without writing anything.")
 @reports_errors
 def install(shell: str | None, dry_run: bool) -> None:
-    """Add the shell integration to your rc file, as one marked block.
+    """Set up the shell integration (zsh, bash or fish), showing the change first.
 
-    Running it again updates the block in place; 'aprender-shell uninstall' removes it.
+    zsh and bash get one marked block in ~/.zshrc or ~/.bashrc; fish gets a snippet of its own
+    in ~/.config/fish/conf.d/, and config.fish is left alone. Running it again updates it in
+    place; 'aprender-shell uninstall' takes it out and leaves
+    your files as they were before.
     """
     integration = _chosen(shell)
     cache = integration.cache_path()
-    edit = plan_install(integration.rc_file(Path.home()), integration.init_line(cache=cache))
+    edit = integration.plan_install(Path.home(), integration.init_line(cache=cache))
     if not edit.changes:
         click.echo(f"{edit.path} already loads aprender-shell; nothing to change.")
     else:
-        _show(edit, "add")
-    note = integration.install_note(edit.before, Path.home())
+        _show(edit)
+    note = integration.install_note(edit.before or "", Path.home())
     if note:
         click.echo(note)
     if dry_run:
+        click.echo(f"Writing {cache}")
         click.echo("Dry run: nothing written.")
         return
     # A fresh copy of the script, so an upgrade or a moved install takes effect at once.
     paths.ensure_private_dir(cache.parent)
-    atomic_write_bytes(cache, integration.script().encode("utf-8"))
+    atomic_write_bytes(cache, integration.script(marker=cache).encode("utf-8"))
     if edit.changes:
         edit.apply()
-        click.echo(f"Done. Open a new {integration.name} or run: source {edit.path}")
+        again = "exec fish" if integration.name == "fish" else f"source {edit.path}"
+        click.echo(f"Done. Open a new {integration.name} or run: {again}")
 
 
 @cli.command()
-@click.option("--shell", type=SHELL_CHOICE, help="Only this shell's rc file (default: every one).")
+@click.option("--shell", type=SHELL_CHOICE,
+              help="Only this shell's setup.  [default: every shell's]")
 @click.option("--keep-model", is_flag=True, help="Keep the trained model and what it learned.")
-@click.option("--dry-run", is_flag=True, help="Show what would be removed without removing it.")
+@click.option("--dry-run", is_flag=True, help="List everything it would do, and do nothing.")
 @reports_errors
 def uninstall(shell: str | None, keep_model: bool, dry_run: bool) -> None:
-    """Remove the shell integration from your rc files and, unless --keep-model, the model."""
+    """Remove the shell integration and, unless --keep-model, the model.
+
+    Your rc files come back byte for byte as they were before 'install' (a file it created is
+    deleted); the saved scripts, the server's runtime files and, unless --keep-model, the
+    model and what it learned are deleted. Shells already open stay quiet and start no server.
+    """
     from aprender_shell.model.journal import journal_path
 
     chosen = [integration_for(shell)] if shell else [cls() for _, cls in sorted(SHELLS.items())]
     home = Path.home()
-    edits = [plan_uninstall(item.rc_file(home)) for item in chosen]
+    edits = [item.plan_uninstall(home) for item in chosen]
     for edit in edits:
         if edit.changes:
-            _show(edit, "remove")
+            _show(edit)
     if not any(edit.changes for edit in edits):
         names = ", ".join(str(edit.path) for edit in edits)
-        click.echo(f"No aprender-shell block found in {names}.")
-    files = [item.cache_path() for item in chosen]
+        click.echo(f"No aprender-shell setup found in {names}.")
+    # The saved scripts mark the integration as installed: gone first, so open shells start
+    # nothing from the moment the server stops.
+    markers = [item.cache_path() for item in chosen]
+    model = paths.default_model_path()
     if not keep_model:
-        model = paths.default_model_path()
-        files += [model, journal_path(model)]
-    present = [path for path in files if path.exists()]
+        markers.append(model)
+    later = [] if keep_model else [journal_path(model)]
+    runtime = paths.runtime_dir()
+    later += [runtime / name for name in RUNTIME_FILES]
+    present = [path for path in [*markers, *later] if path.exists()]
     for path in present:
         click.echo(f"Deleting {path}")
+    folders = [runtime, paths.data_dir()] if not keep_model else [runtime]
+    leftover = _leftover_temporaries(model) if not keep_model else []
+    for path in leftover:
+        click.echo(f"Deleting {path}")
+    for folder in folders:
+        if folder.is_dir():
+            click.echo(f"Removing the folder {folder} if empty")
     if dry_run:
+        click.echo("Stopping the server, if it runs")
         click.echo("Dry run: nothing changed.")
         return
-    if not keep_model:
-        _stop_server()
     for edit in edits:
         if edit.changes:
             edit.apply()
-    for path in present:
+    for path in markers:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
-    click.echo("Done. Shells already open keep the integration until they exit.")
+    _stop_server()
+    for path in [*later, *leftover]:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+    for folder in folders:
+        with contextlib.suppress(OSError):  # not empty (someone else's files), or gone
+            folder.rmdir()
+    click.echo("Done. Shells already open keep their key bindings until they exit, but do "
+               "nothing more.")
+
+
+def _leftover_temporaries(model: Path) -> list[Path]:
+    """Temporary files an interrupted write of the model or journal left beside it."""
+    try:
+        return sorted(model.parent.glob(f".{model.name}*.tmp"))
+    except OSError:
+        return []
 
 
 def _stop_server() -> None:

@@ -173,8 +173,8 @@ def status() -> None:
 def connect(model: Path | None, memory_limit: int | None, no_start: bool) -> None:
     """Relay JSON-lines requests from stdin to the server and its answers to stdout.
 
-    Starts the server if none runs; answers in-process if it cannot be reached. For shells
-    without socket support (bash's coprocess). Prints nothing else, ever.
+    Starts the server if none runs; answers in-process if it cannot be reached. For tools
+    that cannot open a Unix socket (the shells use a lighter relay). Prints nothing else, ever.
     """
     from aprender_shell.service.bridge import Bridge, relay
 

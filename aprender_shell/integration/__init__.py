@@ -1,4 +1,4 @@
-"""Shell integration: the zsh and bash scripts ``aprender-shell init`` prints, and rc-file blocks.
+"""Shell integration: the zsh, bash and fish scripts ``init`` prints, and what install writes.
 
 Never imports click, so ``init`` can be printed without the CLI's start-up cost.
 """
@@ -10,6 +10,7 @@ from aprender_shell.integration.rcfile import BEGIN, END, RcEdit, plan_install, 
 from aprender_shell.integration.shells import (
     SHELLS,
     BashIntegration,
+    FishIntegration,
     ZshIntegration,
     detect_shell,
     integration_for,
@@ -20,6 +21,7 @@ __all__ = [
     "END",
     "SHELLS",
     "BashIntegration",
+    "FishIntegration",
     "RcEdit",
     "ShellIntegration",
     "ZshIntegration",

@@ -1,20 +1,36 @@
-"""The marked block aprender-shell keeps in an rc file: added once, shown first, removed cleanly."""
+"""What install writes into a user's files, and how uninstall gives them back byte for byte.
+
+Two kinds of edit: a marked block in an rc file (zsh, bash), added once, shown first, removed
+cleanly; and a whole snippet file of our own (fish's ``conf.d``), deleted on uninstall. Whatever
+install had to change besides (a file it created, a final newline it added, folders it made) is
+written down in the block or snippet itself, so uninstall can undo exactly that, even after the
+data folder is gone.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from aprender_shell.errors import AprenderError
 from aprender_shell.fileio import atomic_write_bytes
 
 BEGIN = "# >>> aprender-shell >>>"
 END = "# <<< aprender-shell <<<"
+NOTE = "# Added by 'aprender-shell install'; remove with 'aprender-shell uninstall'."
+# Notes of what install changed besides the block, read back by uninstall.
+CREATED = "# (install created this file: uninstall deletes it if nothing else is left in it)"
+JOINED = "# (install ended the line above with a newline: uninstall takes it back)"
+MADE_FOLDER = "# (install made the folder: "
+MADE_FOLDER_END = ")"
 
 
-def make_block(init_line: str) -> str:
+def make_block(init_line: str, created: bool = False, joined: bool = False) -> str:
     """The whole marked block around ``init_line``, ending with a newline."""
-    note = "# Added by 'aprender-shell install'; remove with 'aprender-shell uninstall'."
-    return f"{BEGIN}\n{note}\n{init_line}\n{END}\n"
+    notes = [NOTE] + ([CREATED] if created else []) + ([JOINED] if joined else [])
+    return "\n".join([BEGIN, *notes, init_line, END]) + "\n"
 
 
 def _block_span(lines: list[str]) -> tuple[int, int] | None:
@@ -26,66 +42,188 @@ def _block_span(lines: list[str]) -> tuple[int, int] | None:
     return None if end is None else (start, end + 1)
 
 
-def remove_block(text: str) -> str:
-    """``text`` without its aprender-shell blocks (and the blank line install put before one)."""
+@dataclass(frozen=True)
+class Removed:
+    """A text with its blocks taken out, and what those blocks said install had done."""
+
+    text: str
+    created: bool = False
+    joined: bool = False
+
+
+def take_blocks(text: str) -> Removed:
+    """``text`` without its aprender-shell blocks, and the notes they carried.
+
+    The blank line install puts before a block goes with it; when a block noted that install
+    added the final newline of the line before it, and nothing follows the block, that newline
+    goes too.
+    """
     lines = text.splitlines(keepends=True)
+    created = joined = False
     span = _block_span(lines)
     while span is not None:
         start, end = span
+        notes = {line.strip() for line in lines[start:end]}
+        created = created or CREATED in notes
+        at_end = end == len(lines)
         if start > 0 and lines[start - 1].strip() == "":
             start -= 1
         del lines[start:end]
+        if JOINED in notes and at_end and lines and lines[-1].endswith("\n"):
+            lines[-1] = lines[-1][:-1]
+            joined = True
         span = _block_span(lines)
-    return "".join(lines)
+    return Removed("".join(lines), created, joined)
 
 
-def with_block(text: str, block: str) -> str:
-    """``text`` with one aprender-shell block, ``block``: replaced where it was, else appended."""
+def remove_block(text: str) -> str:
+    """``text`` without its aprender-shell blocks (see ``take_blocks``)."""
+    return take_blocks(text).text
+
+
+def with_block(text: str | None, init_line: str) -> str:
+    """``text`` (None: no file) with one up-to-date block running ``init_line``.
+
+    An existing block is replaced where it is, keeping its notes; a new one is appended after a
+    blank line, noting what else install had to change to put it there.
+    """
+    if text is None:
+        return make_block(init_line, created=True)
     lines = text.splitlines(keepends=True)
     span = _block_span(lines)
     if span is not None:
         start, end = span
+        notes = {line.strip() for line in lines[start:end]}
+        block = make_block(init_line, CREATED in notes, JOINED in notes)
         rest = remove_block("".join(lines[end:]))
         return "".join(lines[:start]) + block + rest
-    if not text.strip():
-        return block
-    return text + ("" if text.endswith("\n") else "\n") + "\n" + block
+    if not text:
+        return make_block(init_line)
+    joined = not text.endswith("\n")
+    return text + ("\n" if joined else "") + "\n" + make_block(init_line, joined=joined)
 
 
 @dataclass(frozen=True)
 class RcEdit:
-    """A planned change of one rc file: what it holds now and what it would hold after."""
+    """A planned change of one file: what it holds now and after (None: no such file).
+
+    ``folders`` are the folders to make before writing (install) or to remove once empty after
+    deleting the file (uninstall), innermost first.
+    """
 
     path: Path
-    before: str
-    after: str
+    before: str | None
+    after: str | None
+    folders: tuple[Path, ...] = field(default=())
 
     @property
     def changes(self) -> bool:
         return self.before != self.after
 
+    def describe(self) -> list[str]:
+        """One line for each thing ``apply`` would do beyond changing lines of the file."""
+        done: list[str] = []
+        if self.after is None and self.before is not None:
+            done.append(f"Deleting {self.path}")
+            done += [f"Removing the folder {folder} if empty" for folder in self.folders]
+        elif self.before is None and self.after is not None:
+            done += [f"Making the folder {folder}" for folder in reversed(self.folders)]
+            done.append(f"Creating {self.path}")
+        return done
+
     def apply(self) -> None:
-        """Write ``after`` atomically, keeping the file's permission bits (0644 for a new file)."""
+        """Make the change: write ``after`` atomically keeping the file's permission bits
+        (0644 for a new file), or delete the file and the empty folders install had made."""
+        if self.after is None:
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
+            for folder in self.folders:
+                with contextlib.suppress(OSError):  # not empty, or gone: leave it
+                    folder.rmdir()
+            return
+        for folder in reversed(self.folders):
+            folder.mkdir(exist_ok=True)
         mode = self.path.stat().st_mode & 0o777 if self.path.exists() else 0o644
         target = self.path.resolve() if self.path.is_symlink() else self.path
         atomic_write_bytes(target, self.after.encode("utf-8"), mode=mode)
 
 
-def read_rc(path: Path) -> str:
-    """The rc file's text, or an empty string when it does not exist yet."""
+def read_rc(path: Path) -> str | None:
+    """The file's text, or None when it does not exist."""
     try:
-        return path.read_text(encoding="utf-8")
+        data = path.read_bytes()  # not read_text: it would turn CRLF into LF
     except FileNotFoundError:
-        return ""
+        return None
+    return data.decode("utf-8")
 
 
 def plan_install(path: Path, init_line: str) -> RcEdit:
     """The edit that leaves ``path`` with one up-to-date block running ``init_line``."""
     before = read_rc(path)
-    return RcEdit(path, before, with_block(before, make_block(init_line)))
+    return RcEdit(path, before, with_block(before, init_line))
 
 
 def plan_uninstall(path: Path) -> RcEdit:
-    """The edit that removes the aprender-shell block from ``path``."""
+    """The edit that takes the block out of ``path``: the file as it was before install."""
     before = read_rc(path)
-    return RcEdit(path, before, remove_block(before))
+    if before is None:
+        return RcEdit(path, None, None)
+    removed = take_blocks(before)
+    after: str | None = removed.text
+    if removed.created and not removed.text:
+        after = None
+    return RcEdit(path, before, after)
+
+
+# --- a snippet file of our own (fish's conf.d) ------------------------------------------------
+
+
+def missing_folders(folder: Path) -> tuple[Path, ...]:
+    """``folder`` and those of its parents that do not exist, innermost first."""
+    missing: list[Path] = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return tuple(missing)
+
+
+def make_snippet(body: str, folders: tuple[Path, ...] = ()) -> str:
+    """A snippet file: our marks, a note per folder install made, then ``body``."""
+    made = [f"{MADE_FOLDER}{os.fspath(folder)}{MADE_FOLDER_END}" for folder in folders]
+    return "\n".join([BEGIN, NOTE, *made, END, body.rstrip("\n")]) + "\n"
+
+
+def is_ours(text: str) -> bool:
+    """Whether a snippet file was written by install (it starts with our mark)."""
+    return text.startswith(BEGIN + "\n")
+
+
+def snippet_folders(text: str) -> tuple[Path, ...]:
+    """The folders a snippet notes install made for it, innermost first."""
+    found = []
+    for line in text.splitlines():
+        if line == END:
+            break
+        if line.startswith(MADE_FOLDER) and line.endswith(MADE_FOLDER_END):
+            found.append(Path(line[len(MADE_FOLDER):-len(MADE_FOLDER_END)]))
+    return tuple(found)
+
+
+def plan_snippet_install(path: Path, body: str) -> RcEdit:
+    """The edit that leaves ``path`` holding our snippet running ``body``."""
+    before = read_rc(path)
+    if before is not None and not is_ours(before):
+        raise AprenderError(f"{path} exists and was not written by aprender-shell: "
+                            "move it away, then run 'aprender-shell install' again")
+    if before is None:
+        folders = missing_folders(path.parent)
+        return RcEdit(path, None, make_snippet(body, folders), folders)
+    return RcEdit(path, before, make_snippet(body, snippet_folders(before)))
+
+
+def plan_snippet_uninstall(path: Path) -> RcEdit:
+    """The edit that deletes our snippet and the folders install made for it (if empty)."""
+    before = read_rc(path)
+    if before is None or not is_ours(before):
+        return RcEdit(path, before, before)
+    return RcEdit(path, before, None, snippet_folders(before))

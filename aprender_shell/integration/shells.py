@@ -1,13 +1,25 @@
-"""The supported shells: zsh (ghost text while typing) and bash (a key that fills the line)."""
+"""The supported shells: zsh (ghost text as you type), bash and fish (a key fills the line)."""
 
 from __future__ import annotations
 
 import os
+import re
+import shlex
+from collections.abc import Sequence
 from pathlib import Path
 
 from aprender_shell.errors import UsageError
 from aprender_shell.integration.base import ShellIntegration
-from aprender_shell.integration.rcfile import remove_block
+from aprender_shell.integration.rcfile import (
+    RcEdit,
+    plan_snippet_install,
+    plan_snippet_uninstall,
+    remove_block,
+)
+
+# zsh and bash read the same loading line: eval what init prints, or source the saved copy.
+_POSIX_PLAIN = 'eval "$({invocation})"'
+_POSIX_CACHED = 'if [ {cache} -nt {shipped} ]; then . {cache}; else eval "$({invocation})"; fi'
 
 
 class ZshIntegration(ShellIntegration):
@@ -15,12 +27,21 @@ class ZshIntegration(ShellIntegration):
 
     name = "zsh"
     script_file = "aprender.zsh"
-    init_variables = ("_aprender_shell_cmd", "_aprender_shell_socket")
+    placeholders = ("_aprender_shell_cmd", "_aprender_shell_socket", "_aprender_shell_marker")
+    plain_template = _POSIX_PLAIN
+    cached_template = _POSIX_CACHED
 
     def rc_file(self, home: Path) -> Path:
         # zsh reads .zshrc from $ZDOTDIR when it is set, as zsh itself does.
         zdotdir = os.environ.get("ZDOTDIR")
         return Path(zdotdir).expanduser() / ".zshrc" if zdotdir else home / ".zshrc"
+
+    def quote(self, word: str) -> str:
+        return shlex.quote(word)
+
+    def assignment_pattern(self, variable: str) -> re.Pattern[str]:
+        # zsh's script declares its globals with typeset -g (-ga for arrays).
+        return re.compile(rf"^(\s*(?:typeset -g[a-z]* )?{variable}=).*(# @init)$", re.M)
 
     def install_note(self, rc_text: str, home: Path) -> str | None:
         """Which of the two modes the script will pick, judged from the rc file.
@@ -64,16 +85,66 @@ class BashIntegration(ShellIntegration):
 
     name = "bash"
     script_file = "aprender.bash"
+    placeholders = ("_aprender_shell_relay", "_aprender_shell_socket", "_aprender_shell_marker")
+    plain_template = _POSIX_PLAIN
+    cached_template = _POSIX_CACHED
 
     def rc_file(self, home: Path) -> Path:
         return home / ".bashrc"
 
+    def quote(self, word: str) -> str:
+        return shlex.quote(word)
 
-SHELLS: dict[str, type[ShellIntegration]] = {"zsh": ZshIntegration, "bash": BashIntegration}
+
+class FishIntegration(ShellIntegration):
+    """fish: a key that fills the line and cycles, beside fish's own autosuggestions.
+
+    Installed as a snippet of its own in ``conf.d`` (fish's convention), never by editing
+    ``config.fish``; deleting the snippet uninstalls.
+    """
+
+    name = "fish"
+    script_file = "aprender.fish"
+    placeholders = ("_aprender_shell_relay", "_aprender_shell_socket", "_aprender_shell_marker")
+    plain_template = "{invocation} | source"
+    cached_template = (
+        "if test {cache} -nt {shipped}\n    source {cache}\nelse\n    {invocation} | source\nend"
+    )
+
+    def rc_file(self, home: Path) -> Path:
+        # fish reads $XDG_CONFIG_HOME/fish, as fish itself does.
+        config = os.environ.get("XDG_CONFIG_HOME", "").strip()
+        base = Path(config).expanduser() if config else home / ".config"
+        return base / "fish" / "conf.d" / "aprender-shell.fish"
+
+    def quote(self, word: str) -> str:
+        # Inside fish's single quotes only \\ and \' are escapes.
+        if word and re.fullmatch(r"[A-Za-z0-9_@%+=:,./-]+", word):
+            return word
+        return "'" + word.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+    def assignment_pattern(self, variable: str) -> re.Pattern[str]:
+        return re.compile(rf"^(\s*set -g {variable} ).*(# @init)$", re.M)
+
+    def list_value(self, words: Sequence[str]) -> str:
+        return " ".join(self.quote(word) for word in words)
+
+    def plan_install(self, home: Path, line: str) -> RcEdit:
+        # conf.d snippets are read by every fish, scripts included: interactive ones only.
+        body = f"status is-interactive; or return 0\n{line}"
+        return plan_snippet_install(self.rc_file(home), body)
+
+    def plan_uninstall(self, home: Path) -> RcEdit:
+        return plan_snippet_uninstall(self.rc_file(home))
+
+
+SHELLS: dict[str, type[ShellIntegration]] = {
+    "zsh": ZshIntegration, "bash": BashIntegration, "fish": FishIntegration,
+}
 
 
 def integration_for(name: str) -> ShellIntegration:
-    """The integration of the shell called ``name`` (``zsh`` or ``bash``)."""
+    """The integration of the shell called ``name`` (``zsh``, ``bash`` or ``fish``)."""
     try:
         return SHELLS[name]()
     except KeyError:
@@ -87,6 +158,6 @@ def detect_shell() -> ShellIntegration:
     if login not in SHELLS:
         raise UsageError(
             f"cannot tell your shell from SHELL={login or '(unset)'}: "
-            "pass --shell zsh or --shell bash"
+            "pass --shell zsh, --shell bash or --shell fish"
         )
     return SHELLS[login]()

@@ -68,6 +68,15 @@ def aprender(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str
     )
 
 
+def tree(root: Path) -> dict[str, bytes | None]:
+    """Every file and folder under ``root``: its bytes, or None for a folder (or socket)."""
+    found: dict[str, bytes | None] = {}
+    for path in sorted(root.rglob("*")):
+        name = str(path.relative_to(root))
+        found[name] = path.read_bytes() if path.is_file() else None
+    return found
+
+
 class Home:
     """A private home: environment, history, model and server of one test."""
 
@@ -193,6 +202,7 @@ class Session:
         self.home = home
         self.child: pexpect.spawn | None = None
         self.seen = ""  # everything the shell printed, for the noise check
+        self.before_install: dict[str, bytes | None] = {}  # the home as it was
         self.prompts = 0  # prompts seen so far; redraws of one prompt do not count
         self.install_output = ""
 
@@ -200,6 +210,7 @@ class Session:
         path = require(self.shell)
         rc = self.rc_file()
         rc.write_text("\n".join(self.rc_lines) + "\n")
+        self.before_install = tree(self.home.home)
         result = aprender("install", "--shell", self.shell, env=self.home.env)
         assert result.returncode == 0, result.stderr
         self.install_output = result.stdout
@@ -422,6 +433,68 @@ class BashSession(Session):
 
     def poke(self, typed: str) -> None:
         self.send(typed + self.key + "\x15")
+
+
+_ESCAPES = re.compile(r"\x1b(?:\[[0-9;?]*[A-Za-z]|\([A-Z0-9]|\][^\x07]*\x07)")
+
+
+def _plain(output: str) -> str:
+    """``output`` without terminal control sequences, a lone CR read as a line break."""
+    return re.sub(r"\r(?!\n)", "\n", _ESCAPES.sub("", output))
+
+
+class FishSession(Session):
+    shell = "fish"
+    key = "\x1b;"
+    socat = True  # use socat where it is installed
+    rc_lines = [
+        "set -g fish_greeting",
+        "set -g N 0",
+        # The fish_prompt event comes once per prompt; the prompt function runs on every redraw.
+        "function count_prompts --on-event fish_prompt; set -g N (math $N + 1); end",
+        f"function fish_prompt; printf '<%d>{PROMPT}' $N; end",
+        "function fish_right_prompt; end",
+        "function fish_title; end",
+        "function fish_mode_prompt; end",
+        'function git; echo "MARKER git $argv"; end',
+    ]
+
+    def rc_file(self) -> Path:
+        folder = self.home.home / ".config" / "fish"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / "config.fish"
+
+    def argv(self) -> list[str]:
+        return ["-i"]
+
+    def start(self) -> Session:
+        if not self.socat:
+            self.home.env["APRENDER_SHELL_NO_SOCAT"] = "1"
+        return super().start()
+
+
+    def expect(self, pattern: str) -> str:
+        # fish repaints with colours and cursor moves around the text it shows; a test reads
+        # the text, one line per line the terminal shows.
+        return _plain(super().expect(pattern))
+
+    def show_suggestion(self, typed: str, rest: str) -> None:
+        # fish redraws each key with cursor moves, so the typed text never shows in one piece;
+        # it reads keys in order, so the key after them acts on what was typed.
+        self.send(typed + self.key)
+        self.expect(rest)
+
+    def accept(self) -> None:
+        return None  # the key already put the suggestion in the line
+
+    def poke(self, typed: str) -> None:
+        self.send(typed + self.key + "\x15")
+
+
+class FishRelaySession(FishSession):
+    """fish without socat: every use runs the relay."""
+
+    socat = False
 
 
 @contextlib.contextmanager

@@ -12,7 +12,13 @@ from click.testing import CliRunner, Result
 from aprender_shell import paths
 from aprender_shell.cli import cli
 from aprender_shell.integration import BEGIN, END, integration_for
-from aprender_shell.integration.rcfile import make_block, plan_install, remove_block, with_block
+from aprender_shell.integration.rcfile import (
+    make_block,
+    plan_install,
+    plan_uninstall,
+    remove_block,
+    with_block,
+)
 from aprender_shell.model.journal import journal_path
 from tests.integration.shells import require
 
@@ -28,23 +34,59 @@ def invoke(*args: str) -> Result:
 
 def test_the_block_is_appended_once_after_what_was_there() -> None:
     text = "alias ll='ls -l'\n"
-    once = with_block(text, make_block(LINE))
+    once = with_block(text, LINE)
     assert once.startswith(text)
     assert once.count(BEGIN) == 1 and once.count(END) == 1 and LINE in once
-    assert with_block(once, make_block(LINE)) == once
+    assert with_block(once, LINE) == once
 
 
 def test_a_changed_line_replaces_the_block_in_place() -> None:
     text = "before\n" + make_block("old line") + "after\n"
-    updated = with_block(text, make_block(LINE))
+    updated = with_block(text, LINE)
     assert updated == "before\n" + make_block(LINE) + "after\n"
 
 
-def test_removing_gives_back_the_file_as_it_was() -> None:
-    for original in ["", "alias ll='ls -l'\n", "no newline at the end"]:
-        installed = with_block(original, make_block(LINE))
-        expected = original if original.endswith("\n") or not original else original + "\n"
-        assert remove_block(installed) == expected
+ORIGINALS = [
+    None, "", "\n", "\n\n", "alias ll='ls -l'\n", "no newline at the end", "a\n\n\nb",
+    "  \t", "caf\u00e9\r\n",
+]
+
+
+@pytest.mark.parametrize("original", ORIGINALS)
+def test_install_then_uninstall_gives_back_the_file_byte_for_byte(
+    original: str | None, tmp_path: Path
+) -> None:
+    rc = tmp_path / "rc"
+    if original is not None:
+        rc.write_bytes(original.encode("utf-8"))
+    plan_install(rc, LINE).apply()
+    assert LINE in rc.read_text(encoding="utf-8")
+    plan_install(rc, LINE + " # changed").apply()  # an update keeps what install noted
+    plan_uninstall(rc).apply()
+    if original is None:
+        assert not rc.exists()
+    else:
+        assert rc.read_bytes() == original.encode("utf-8")
+
+
+def test_a_created_file_the_user_added_to_is_kept(tmp_path: Path) -> None:
+    rc = tmp_path / "rc"
+    plan_install(rc, LINE).apply()
+    with rc.open("a") as handle:
+        handle.write("export MINE=1\n")
+    plan_uninstall(rc).apply()
+    assert rc.read_text() == "export MINE=1\n"
+
+
+def test_a_line_added_after_the_block_keeps_the_newline(tmp_path: Path) -> None:
+    rc = tmp_path / "rc"
+    rc.write_text("no newline")
+    plan_install(rc, LINE).apply()
+    with rc.open("a") as handle:
+        handle.write("later\n")
+    plan_uninstall(rc).apply()
+    # The newline install added now ends a line that something follows: it stays.
+    assert rc.read_text() == "no newline\nlater\n"
 
 
 def test_an_unterminated_block_is_left_alone() -> None:
@@ -68,15 +110,23 @@ def test_apply_keeps_the_mode_and_writes_through_a_symlink(tmp_path: Path) -> No
 # --- init ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("shell", ["zsh", "bash"])
+@pytest.mark.parametrize("shell", ["zsh", "bash", "fish"])
 def test_init_prints_the_script_with_this_install_filled_in(shell: str) -> None:
     result = invoke("init", shell)
     assert result.exit_code == 0
-    assert "_aprender_shell_cmd=(" in result.output
-    assert "# @init" in result.output
     shipped = integration_for(shell).source_text()
-    assert "_aprender_shell_cmd=(aprender-shell)  # @init" in shipped
-    assert "_aprender_shell_cmd=(aprender-shell)  # @init" not in result.output
+    marked = [line for line in shipped.splitlines() if line.endswith("# @init")]
+    assert marked, "the shipped script has no '# @init' line"
+    for line in marked:
+        assert line not in result.output.splitlines()
+    assert str(paths.default_model_path()) in result.output  # the marker: the model
+    assert str(paths.runtime_dir() / "server.sock") in result.output
+
+
+@pytest.mark.parametrize("shell", ["bash", "fish"])
+def test_the_relay_filled_in_imports_nothing_but_the_standard_library(shell: str) -> None:
+    relay = integration_for(shell).values([], Path("/s"), Path("/m"))["_aprender_shell_relay"]
+    assert "-I" in relay and "-S" in relay and "relay.py" in relay
 
 
 def test_init_zsh_points_at_the_server_socket() -> None:
@@ -85,7 +135,7 @@ def test_init_zsh_points_at_the_server_socket() -> None:
     assert f"_aprender_shell_socket={socket}  # @init" in result.output
 
 
-@pytest.mark.parametrize("shell", ["zsh", "bash"])
+@pytest.mark.parametrize("shell", ["zsh", "bash", "fish"])
 def test_the_printed_script_parses(shell: str, tmp_path: Path) -> None:
     executable = require(shell)
     script = tmp_path / "init"
@@ -94,10 +144,13 @@ def test_the_printed_script_parses(shell: str, tmp_path: Path) -> None:
     assert checked.returncode == 0, checked.stderr
 
 
-def test_an_unknown_shell_is_refused() -> None:
-    result = CliRunner().invoke(cli, ["init", "fish"])
-    assert result.exit_code != 0
-    assert "fish" in result.output
+def test_an_unknown_shell_is_refused_in_one_line_naming_the_argument() -> None:
+    result = CliRunner().invoke(cli, ["init", "tcsh"])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    assert "SHELL" in lines[0] and "'tcsh'" in lines[0]
+    assert all(name in lines[0] for name in ("zsh", "bash", "fish"))
 
 
 # --- install ------------------------------------------------------------------------------
@@ -109,6 +162,30 @@ def test_dry_run_shows_the_block_and_writes_nothing(private_home: Path) -> None:
     assert BEGIN in result.output and str(private_home / ".zshrc") in result.output
     assert not (private_home / ".zshrc").exists()
     assert not integration_for("zsh").cache_path().exists()
+
+
+def test_fish_is_installed_as_a_snippet_of_its_own(private_home: Path) -> None:
+    config = private_home / ".config" / "fish"
+    config.mkdir(parents=True)
+    (config / "config.fish").write_text("set -g fish_greeting\n")
+    result = invoke("install", "--shell", "fish")
+    assert result.exit_code == 0, result.output
+    snippet = config / "conf.d" / "aprender-shell.fish"
+    assert "init fish" in snippet.read_text()
+    assert (config / "config.fish").read_text() == "set -g fish_greeting\n"
+    assert invoke("uninstall", "--shell", "fish").exit_code == 0
+    assert not snippet.exists() and not (config / "conf.d").exists()
+    assert (config / "config.fish").read_text() == "set -g fish_greeting\n"
+
+
+def test_a_snippet_someone_else_wrote_is_left_alone(private_home: Path) -> None:
+    snippet = integration_for("fish").rc_file(private_home)
+    snippet.parent.mkdir(parents=True)
+    snippet.write_text("# mine\n")
+    result = CliRunner().invoke(cli, ["install", "--shell", "fish"])
+    assert result.exit_code == 1 and "not written by aprender-shell" in result.output
+    assert invoke("uninstall", "--shell", "fish").exit_code == 0
+    assert snippet.read_text() == "# mine\n"
 
 
 def test_install_writes_one_block_and_is_idempotent(private_home: Path) -> None:
@@ -143,7 +220,7 @@ def test_install_without_a_known_shell_says_what_to_do(monkeypatch: pytest.Monke
     assert "--shell" in result.output
 
 
-@pytest.mark.parametrize("shell", ["zsh", "bash"])
+@pytest.mark.parametrize("shell", ["zsh", "bash", "fish"])
 def test_the_installed_block_loads_the_integration_and_remakes_its_copy(
     shell: str, private_home: Path
 ) -> None:
@@ -153,6 +230,9 @@ def test_the_installed_block_loads_the_integration_and_remakes_its_copy(
     cache = integration_for(shell).cache_path()
     check = f". {rc}; type _aprender_precmd >/dev/null && echo loaded"
     flags = ["-f", "-i"] if shell == "zsh" else ["--norc", "-i"]
+    if shell == "fish":
+        check = f"source {rc}; functions -q _aprender_postexec; and echo loaded"
+        flags = ["--no-config", "-i"]
     env = dict(os.environ)
     for present in (True, False):
         if not present:
@@ -193,7 +273,7 @@ def test_uninstall_keep_model_keeps_it(private_home: Path) -> None:
     invoke("install", "--shell", "bash")
     model, journal = _trained_files()
     assert invoke("uninstall", "--shell", "bash", "--keep-model").exit_code == 0
-    assert BEGIN not in (private_home / ".bashrc").read_text()
+    assert not (private_home / ".bashrc").exists()  # install created it
     assert model.exists() and journal.exists()
 
 
@@ -210,4 +290,4 @@ def test_uninstall_dry_run_changes_nothing(private_home: Path) -> None:
 def test_uninstall_with_nothing_installed_says_so(private_home: Path) -> None:
     result = invoke("uninstall", "--keep-model")
     assert result.exit_code == 0
-    assert "No aprender-shell block" in result.output
+    assert "No aprender-shell setup" in result.output

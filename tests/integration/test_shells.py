@@ -14,8 +14,11 @@ from pathlib import Path
 import pytest
 
 from tests.integration.shells import (
+    PACE,
     BashSession,
     FakeServer,
+    FishRelaySession,
+    FishSession,
     Home,
     Session,
     ZshSession,
@@ -45,6 +48,8 @@ def trained(home: Home) -> Home:
 
 class Scenarios:
     kind: type[Session]
+    failing = "(exit 3)"  # a command that exits with status 3
+    arithmetic = "echo done-$((1 + 1))"
 
     @pytest.fixture
     def shell(self, trained: Home) -> Iterator[Session]:
@@ -109,24 +114,23 @@ class Scenarios:
         home.train()
         with FakeServer(home) as server, session(self.kind, home) as started:
             started.run("mkdir -p sub && cd sub")
-            started.run("(exit 3)")
-            started.run("echo done-$((1 + 1))")
+            started.run(self.failing)
+            started.run(self.arithmetic)
             deadline = time.monotonic() + 30
             while len(server.records()) < 3 and time.monotonic() < deadline:
                 time.sleep(0.05)
             started.close()
             started.assert_quiet()
         records = server.records()
-        # Each shell names itself, so the model can prefer its own syntax (bash may not yet).
-        named = {record.pop("shell", None) for record in records}
-        assert named == ({"zsh"} if self.kind.shell == "zsh" else named)
+        # Each shell names itself, so the model can prefer its own syntax.
+        assert {record.pop("shell", None) for record in records} == {self.kind.shell}
         sub = str(home.home / "sub")
         assert records[1] == {
-            "record": "(exit 3)", "cwd": sub, "exit": 3, "prev": ["mkdir -p sub && cd sub"],
+            "record": self.failing, "cwd": sub, "exit": 3, "prev": ["mkdir -p sub && cd sub"],
         }
         assert records[2] == {
-            "record": "echo done-$((1 + 1))", "cwd": sub, "exit": 0,
-            "prev": ["mkdir -p sub && cd sub", "(exit 3)"],
+            "record": self.arithmetic, "cwd": sub, "exit": 0,
+            "prev": ["mkdir -p sub && cd sub", self.failing],
         }
         assert records[0]["record"] == "mkdir -p sub && cd sub"
 
@@ -284,3 +288,100 @@ class TestBash(Scenarios):
         assert ran(shell.enter()) == ["git commit -m x"]
         shell.close()
         shell.assert_quiet()
+
+
+class TestFish(Scenarios):
+    kind = FishSession
+    failing = "sh -c 'exit 3'"
+    arithmetic = "echo done-(math 1 + 1)"
+
+    def test_history_search_still_finds_commands(self, shell: Session) -> None:
+        pytest.skip("fish 3.6 has no incremental history search on Ctrl-R")
+
+    def test_multi_line_commands_still_work(self, shell: Session) -> None:
+        shell.send("for word in one two\r")
+        output = shell.run("echo loop-$word; end")
+        assert "loop-one" in output and "loop-two" in output
+        shell.close()
+        shell.assert_quiet()
+
+    def test_pressing_the_key_again_cycles_then_returns_to_what_was_typed(
+        self, shell: Session
+    ) -> None:
+        shell.show_suggestion("git c", "ommit -m fix")
+        shell.send(FishSession.key)
+        shell.expect("heckout main")
+        assert ran(shell.enter()) == ["git checkout main"]
+        shell.send("git c" + FishSession.key * 3)
+        assert ran(shell.enter()) == ["git c"]
+        shell.close()
+        shell.assert_quiet()
+
+    def test_cycling_at_human_speed_visits_the_top_suggestions_in_order(
+        self, shell: Session
+    ) -> None:
+        for key in "git c":
+            shell.send(key)
+            time.sleep(PACE)
+        for expected in ("ommit -m fix", "heckout main"):
+            shell.send(FishSession.key)
+            shell.expect(expected)
+            time.sleep(PACE)
+        shell.send(FishSession.key)  # past the last one: back to what was typed
+        time.sleep(PACE)
+        shell.send(FishSession.key)  # and round again
+        shell.expect("ommit -m fix")
+        assert ran(shell.enter()) == ["git commit -m fix"]
+        shell.close()
+        shell.assert_quiet()
+
+    def test_fish_autosuggestions_still_work_beside_ours(self, shell: Session) -> None:
+        assert "autosuggested-marker" in shell.run("echo autosuggested-marker")
+        # fish's own grey text, from its history, accepted with Right as always.
+        shell.send("echo autos")
+        shell.expect("uggested-marker")
+        shell.send("\x1b[C")
+        output = shell.enter()
+        assert re.search(r"^autosuggested-marker\s*$", output, re.M), output
+        shell.close()
+        shell.assert_quiet()
+
+    def test_a_command_with_a_leading_space_is_not_learned(self, home: Home) -> None:
+        home.train()
+        with FakeServer(home) as server, session(self.kind, home) as started:
+            started.run(" echo private-marker")
+            started.run("echo public-marker")
+            deadline = time.monotonic() + 30
+            while not server.records() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(1)  # a record of the private command would have come first
+            started.close()
+            started.assert_quiet()
+        assert [r["record"] for r in server.records()] == ["echo public-marker"]
+
+    def test_the_key_is_configurable(self, trained: Home) -> None:
+        class OtherKey(FishSession):
+            key = "\x1b,"
+            rc_lines = [*FishSession.rc_lines]
+
+        # Read when the integration loads, so it is set before: in the environment.
+        trained.env["APRENDER_SHELL_FISH_KEY"] = "\x1b,"
+        with session(OtherKey, trained) as started:
+            started.show_suggestion("git c", "ommit -m fix")
+            assert ran(started.enter()) == ["git commit -m fix"]
+            started.close()
+            started.assert_quiet()
+
+    def test_vi_key_bindings_keep_the_key(self, trained: Home) -> None:
+        class Vi(FishSession):
+            rc_lines = [*FishSession.rc_lines, "fish_vi_key_bindings"]
+
+        with session(Vi, trained) as started:
+            started.show_suggestion("git c", "ommit -m fix")
+            assert ran(started.enter()) == ["git commit -m fix"]
+            started.close()
+            started.assert_quiet()
+
+
+class TestFishThroughTheRelay(TestFish):
+    kind = FishRelaySession

@@ -1,0 +1,209 @@
+"""The relay between a shell that cannot open a Unix socket (bash, fish) and the server.
+
+Run as ``python3 -I -S relay.py [--once] SOCKET MARKER``. It imports only ``os``, ``sys``,
+``time`` and the C socket module ``_socket`` (not ``socket``, whose import of ``enum`` and
+``selectors`` takes longer than the rest of the relay; no click, nothing of this package), so
+it starts in a few milliseconds and holds about half the memory of a full ``aprender-shell``
+process: it is what each bash shell keeps running, and what fish runs once per use.
+
+It passes request lines from stdin to the server and answers to stdout, exactly one answer
+line per request line (``error TAB TAB message`` when no server can be had), flushed each.
+When no server answers it starts one, unless ``MARKER`` is gone: ``uninstall`` deletes that
+file, and from then on open shells start nothing. ``--once`` (fish, one process per use)
+answers what stdin holds and exits; without it (bash's coprocess) it serves until stdin ends.
+"""
+
+from __future__ import annotations
+
+import _socket
+import os
+import sys
+import time
+
+START_WAIT = 5.0  # seconds a relay waits for a server it started
+ONCE_START_WAIT = 2.0
+START_EVERY = 10.0  # seconds between two attempts to start a server
+ANSWER_TIMEOUT = 5.0
+MAX_ANSWER = 1 << 20
+STAMP = "relay-start.stamp"  # in the socket's folder: when a one-shot relay last started one
+NO_SERVER = b"error\t\tno aprender-shell server"
+PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+class Relay:
+    """One connection to the server, made (and the server started) when first needed."""
+
+    def __init__(self, socket_path: str, marker: str, once: bool) -> None:
+        self.socket_path = socket_path
+        self.marker = marker
+        self.once = once
+        self.sock: _socket.socket | None = None
+        self.buffer = b""
+        self.last_start = -START_EVERY
+        self.children: list[int] = []
+
+    def installed(self) -> bool:
+        """Whether the integration is still installed (uninstall removes the marker)."""
+        return os.path.exists(self.marker)
+
+    def connect(self) -> bool:
+        """Connect to a server of our own user; False when none answers."""
+        if self.sock is not None:
+            return True
+        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+        sock.settimeout(ANSWER_TIMEOUT)
+        try:
+            sock.connect(self.socket_path)
+            peer = getattr(_socket, "SO_PEERCRED", None)
+            if peer is not None:
+                # struct ucred: pid, uid, gid as native ints.
+                credentials = sock.getsockopt(_socket.SOL_SOCKET, peer, 12)
+                if int.from_bytes(credentials[4:8], sys.byteorder) != os.getuid():
+                    raise OSError("the server runs as another user")
+        except OSError:
+            sock.close()
+            return False
+        self.sock, self.buffer = sock, b""
+        return True
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+    def start_server(self) -> bool:
+        """Start a server in the background (if allowed now); True once one answers."""
+        now = time.monotonic()
+        if now - self.last_start < START_EVERY or not self.may_start_now():
+            return False
+        self.last_start = now
+        environment = dict(os.environ)
+        environment["PYTHONPATH"] = os.pathsep.join(
+            part for part in (PACKAGE_ROOT, environment.get("PYTHONPATH", "")) if part
+        )
+        devnull = os.open(os.devnull, os.O_RDWR)
+        try:
+            pid = os.posix_spawn(
+                sys.executable, [sys.executable, "-m", "aprender_shell", "server", "start"],
+                environment, setsid=True,
+                file_actions=[(os.POSIX_SPAWN_DUP2, devnull, fd) for fd in (0, 1, 2)],
+            )
+        except OSError:
+            return False
+        finally:
+            os.close(devnull)
+        self.children.append(pid)
+        deadline = now + (ONCE_START_WAIT if self.once else START_WAIT)
+        while time.monotonic() < deadline:
+            self.reap()
+            if self.connect():
+                return True
+            time.sleep(0.02)
+        return False
+
+    def may_start_now(self) -> bool:
+        """False when another one-shot relay started a server in the last few seconds.
+
+        One-shot relays keep no memory between runs, so they leave a stamp beside the socket.
+        """
+        if not self.once:
+            return True
+        stamp = os.path.join(os.path.dirname(self.socket_path), STAMP)
+        try:
+            if time.time() - os.stat(stamp).st_mtime < START_EVERY:
+                return False
+        except OSError:
+            pass
+        try:
+            fd = os.open(stamp, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+            os.close(fd)
+            os.utime(stamp)
+        except OSError:
+            pass  # no runtime folder yet: the server makes it
+        return True
+
+    def reap(self) -> None:
+        for pid in list(self.children):
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done = pid
+            if done:
+                self.children.remove(pid)
+
+    def ask(self, line: bytes) -> bytes | None:
+        """The server's answer to ``line``; None when no server can be had."""
+        for attempt in range(2):
+            if not self.connect() and (not self.installed() or not self.start_server()):
+                return None
+            assert self.sock is not None
+            try:
+                self.sock.sendall(line + b"\n")
+                answer = self.read_answer()
+            except OSError:
+                answer = None
+            if answer is not None:
+                return answer
+            # The server went away (idle exit, stopped, killed): one fresh try.
+            self.close()
+            if attempt == 0 and not self.installed():
+                return None
+        return None
+
+    def read_answer(self) -> bytes | None:
+        assert self.sock is not None
+        while b"\n" not in self.buffer:
+            chunk = self.sock.recv(65536)
+            if not chunk or len(self.buffer) > MAX_ANSWER:
+                return None
+            self.buffer += chunk
+        answer, self.buffer = self.buffer.split(b"\n", 1)
+        return answer
+
+
+def serve(relay: Relay, stdin: int, stdout: int) -> None:
+    """Answer every request line of ``stdin`` on ``stdout`` until it ends."""
+    pending = b""
+    while True:
+        try:
+            chunk = os.read(stdin, 65536)
+        except InterruptedError:
+            continue
+        if not chunk:
+            break
+        pending += chunk
+        while b"\n" in pending:
+            line, pending = pending.split(b"\n", 1)
+            answer = relay.ask(line)
+            if answer is None:
+                if not relay.installed():
+                    return  # uninstalled: the shell sees the relay gone and stays quiet
+                answer = NO_SERVER
+            _write_all(stdout, answer + b"\n")
+    if pending and relay.once:
+        _write_all(stdout, (relay.ask(pending) or NO_SERVER) + b"\n")
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    while data:
+        data = data[os.write(fd, data):]
+
+
+def main(argv: list[str]) -> int:
+    once = bool(argv) and argv[0] == "--once"
+    args = argv[1:] if once else argv
+    if len(args) != 2:
+        sys.stderr.write("usage: relay.py [--once] SOCKET MARKER\n")
+        return 2
+    relay = Relay(args[0], args[1], once)
+    try:
+        serve(relay, sys.stdin.fileno(), sys.stdout.fileno())
+    except (BrokenPipeError, KeyboardInterrupt):
+        pass
+    finally:
+        relay.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,146 @@
+# aprender-shell for fish: a key that fills the line with your likely command.
+#
+# Load it with   aprender-shell init fish | source   or run `aprender-shell install --shell fish`,
+# which puts a snippet in ~/.config/fish/conf.d/. fish's own autosuggestions stay as they are
+# (Right arrow still takes fish's grey text); this adds one key:
+#
+#   Alt-;  (APRENDER_SHELL_FISH_KEY)   fill the line with the top suggestion for what you typed;
+#                                      pressed again, the next of the top five, then what you typed
+#
+# fish cannot open a Unix socket, so each use runs a client once: socat when it is installed,
+# else the small relay (a bare Python that only relays lines, and starts the server when none
+# runs); no process stays behind per shell. Every command run is sent back to be
+# learned from fish_postexec, with its directory and exit status, in the background. A command
+# that starts with a space is neither kept by fish nor learned.
+#
+# Settings:
+#   APRENDER_SHELL_FISH_KEY   the key, as `bind` takes it (default: \e\; = Alt-;), read when
+#                             this file is loaded
+#   APRENDER_SHELL_NO_SOCAT   set to use the relay even where socat is installed
+#   APRENDER_SHELL_DISABLE    set to stop suggesting and recording in this shell
+
+status is-interactive; or return 0
+
+# The lines marked "@init" are rewritten by `aprender-shell init` with this install's values:
+# the relay, the server's socket, and the file whose presence means the integration is
+# installed (nothing is started once it is gone).
+set -g _aprender_shell_relay  # @init
+set -g _aprender_shell_socket ''  # @init
+set -g _aprender_shell_marker ''  # @init
+
+set -g _aprender_typed ''       # what the user typed before the first press
+set -g _aprender_shown ''       # the line we filled in last
+set -g _aprender_choice 0       # which suggestion it is (0: what was typed)
+set -g _aprender_suggestions
+set -g _aprender_prev           # the commands run before, most recent last
+set -g _aprender_cwd ''         # where the running command started
+# socat, when installed (and neither turned off nor unusable with the socket's path).
+set -g _aprender_socat
+if not set -q APRENDER_SHELL_NO_SOCAT; and not string match -qr '[:,!\\ ]' -- $_aprender_shell_socket
+    set _aprender_socat (command -s socat)
+end
+
+# The arguments as one line of the protocol's line form: each field escaped, tabs between.
+function _aprender_line
+    set -l fields
+    for item in $argv
+        # A newline splits the field into lines here; joining them with \n escapes it.
+        set -a fields (string replace -a -- \\ \\\\ "$item" | string replace -a -- \t '\t' \
+            | string replace -a -- \r '\r' | string join '\n')
+    end
+    string join -- \t $fields
+end
+
+# Send the request line built from the arguments; print the answer line.
+function _aprender_ask
+    set -q _aprender_shell_relay[1]; or return 1
+    # Uninstalled (the marker is gone): start nothing.
+    test -e "$_aprender_shell_marker"; or return 1
+    set -l request (_aprender_line $argv)
+    # socat starts in a tenth of the relay's time, but cannot start a server or check its
+    # owner: it is used only on the server's socket in our private folder, when it is there.
+    if set -q _aprender_socat[1]; and test -S "$_aprender_shell_socket"
+        set -l answer (printf '%s\n' $request \
+            | $_aprender_socat - UNIX-CONNECT:$_aprender_shell_socket 2>/dev/null)
+        and set -q answer[1]
+        and printf '%s\n' $answer[1]
+        and return 0
+    end
+    printf '%s\n' $request \
+        | $_aprender_shell_relay --once $_aprender_shell_socket $_aprender_shell_marker 2>/dev/null
+end
+
+# _aprender_suggestions=the suggestions of the answer line $argv[1], unescaped.
+function _aprender_parse
+    set -g _aprender_suggestions
+    # suggestions TAB id TAB suggestion...
+    set -l fields (string split -- \t $argv[1])
+    test "$fields[1]" = suggestions -a (count $fields) -gt 2; or return 0
+    for field in $fields[3..-1]
+        # Every backslash is escaped, so only \\, \t, \n, \r and \xHH occur: %b's own.
+        set -a _aprender_suggestions (printf '%b' $field | string collect -N -a)
+    end
+end
+
+function _aprender_fill
+    set -q APRENDER_SHELL_DISABLE; and return 0
+    set -l line (commandline | string collect)
+    if test "$line" != "$_aprender_shown"; or not set -q _aprender_suggestions[1]
+        set -g _aprender_typed "$line"
+        set -g _aprender_choice 0
+        set -g _aprender_suggestions
+        set -l answer (_aprender_ask suggest 1 5 fish "$PWD" "$line" $_aprender_prev)
+        or return 0
+        _aprender_parse "$answer[1]"
+        set -q _aprender_suggestions[1]; or return 0
+    end
+    # Each press: the next suggestion, and after the last one what was typed.
+    set -g _aprender_choice (math "($_aprender_choice + 1) % ("(count $_aprender_suggestions)" + 1)")
+    set -l text $_aprender_typed
+    test $_aprender_choice -gt 0; and set text $_aprender_suggestions[$_aprender_choice]
+    commandline -r -- $text
+    commandline -C (string length -- $text)
+    set -g _aprender_shown $text
+    commandline -f repaint
+end
+
+function _aprender_preexec --on-event fish_preexec
+    set -g _aprender_cwd $PWD
+end
+
+function _aprender_postexec --on-event fish_postexec
+    set -l code $status
+    set -g _aprender_shown ''
+    set -g _aprender_suggestions
+    set -q APRENDER_SHELL_DISABLE; and return 0
+    set -l cmd $argv[1]
+    string match -qr '\S' -- $cmd; or return 0
+    # A leading space keeps a command private, as it keeps it out of fish's history.
+    string match -q ' *' -- $cmd; and return 0
+    set -q _aprender_shell_relay[1]; or return 0
+    test -e "$_aprender_shell_marker"; or return 0
+    set -l where $_aprender_cwd
+    test -n "$where"; or set where $PWD
+    set -l request (_aprender_line record fish "$where" "$code" "$cmd" $_aprender_prev)
+    # In the background and disowned: the prompt never waits, and no job notice is printed.
+    if set -q _aprender_socat[1]; and test -S "$_aprender_shell_socket"
+        printf '%s\n' $request | $_aprender_socat - UNIX-CONNECT:$_aprender_shell_socket \
+            >/dev/null 2>&1 &
+    else
+        printf '%s\n' $request \
+            | $_aprender_shell_relay --once $_aprender_shell_socket $_aprender_shell_marker \
+            >/dev/null 2>&1 &
+    end
+    disown 2>/dev/null
+    set -g _aprender_prev $_aprender_prev[-1] "$cmd"
+end
+
+# Bound in every mode, and again whenever the key bindings are switched (which erases ours).
+function _aprender_bind --on-variable fish_key_bindings
+    set -l key \e\;
+    set -q APRENDER_SHELL_FISH_KEY; and set key $APRENDER_SHELL_FISH_KEY
+    for mode in default insert
+        bind -M $mode $key _aprender_fill
+    end
+end
+_aprender_bind
