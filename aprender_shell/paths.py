@@ -1,7 +1,8 @@
 """Where aprender-shell keeps its files.
 
 Defaults come from platformdirs; ``APRENDER_SHELL_HOME`` moves everything (model, journal,
-server socket) under one folder, which is how tests stay away from the real home.
+server socket, the ``history_filter`` setting) under one folder, which is how tests stay away
+from the real home.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from aprender_shell.errors import AprenderError
 HOME_ENV = "APRENDER_SHELL_HOME"
 APP_NAME = "aprender-shell"
 MODEL_FILENAME = "model.apbundle"
+HISTORY_FILTER_FILENAME = "history_filter"
 
 
 def data_dir() -> Path:
@@ -38,6 +40,25 @@ def data_dir() -> Path:
 def default_model_path() -> Path:
     """The model file used when ``--model`` is not given."""
     return data_dir() / MODEL_FILENAME
+
+
+def config_dir() -> Path:
+    """The folder holding what the user sets (the ``history_filter`` file)."""
+    override = os.environ.get(HOME_ENV)
+    if override:
+        return Path(override).expanduser()
+    if sys.platform == "linux":
+        # platformdirs' XDG rule, spelled out for the same reason as in data_dir.
+        xdg = os.environ.get("XDG_CONFIG_HOME", "").strip()
+        return Path(xdg or os.path.expanduser("~/.config")) / APP_NAME
+    from platformdirs import user_config_path
+
+    return user_config_path(APP_NAME, appauthor=False)
+
+
+def history_filter_path() -> Path:
+    """The file of regular expressions, one a line, matching commands never to learn."""
+    return config_dir() / HISTORY_FILTER_FILENAME
 
 
 def runtime_dir() -> Path:

@@ -1,4 +1,4 @@
-"""Commands that build and describe the model: train, update, stats."""
+"""Commands that build and describe the model: train, update, forget, stats."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from aprender_shell.cli.options import (
     ngram_option,
     progress_bar,
 )
+from aprender_shell.errors import AprenderError
 from aprender_shell.terminal import escape_field, printable
 
 
@@ -113,6 +114,69 @@ def update(histories: tuple[Path, ...], model: Path | None, memory_limit: int | 
     if result.compacted is not None:
         click.echo("Retrained the model on everything learned since training (compacted).")
 
+
+@cli.command()
+@click.argument("pattern")
+@click.option(
+    "--contains", "mode", flag_value="contains", help="Forget every command holding PATTERN."
+)
+@click.option(
+    "--regex", "mode", flag_value="regex",
+    help="PATTERN is a regular expression, found anywhere in the command.",
+)
+@click.option("--dry-run", is_flag=True, help="List what would be forgotten; change nothing.")
+@model_option("The model to forget commands from.")
+@reports_errors
+def forget(pattern: str, mode: str | None, dry_run: bool, model: Path | None) -> None:
+    """Forget commands: remove them from the model, its stored history and its journal.
+
+    PATTERN is a whole command (exact text) unless --contains or --regex says otherwise. A
+    running server forgets them too. Your history file keeps them: list a pattern in the
+    history_filter file so that 'train' does not learn them again.
+    """
+    from aprender_shell.model.forget import command_matcher
+    from aprender_shell.model.forget import forget as forget_commands
+    from aprender_shell.paths import history_filter_path
+    from aprender_shell.service.control import forget_in_server, serving
+
+    path = model_path(model)
+    matches = command_matcher(pattern, mode or "exact")
+    server = None if dry_run else serving(path)
+    result = forget_commands(path, matches, dry_run=dry_run, journal=server is None)
+    in_server = 0
+    server_note = ""
+    if server is not None:
+        try:
+            in_server = forget_in_server(pattern, mode or "exact")
+            server_note = f"The running server (pid {server}) forgot them too."
+        except AprenderError as error:
+            from aprender_shell.model.journal import remove_from_journal
+            from aprender_shell.model.update import journal_for
+
+            in_server = remove_from_journal(path, journal_for(path).generation, matches)
+            server_note = (
+                f"The running server (pid {server}) could not be told ({error}): run "
+                "'aprender-shell server stop' so that it drops them from memory."
+            )
+    removed = max(result.removed, result.from_corpus + in_server)
+    if not removed:
+        hint = "" if mode else " (whole commands only: try --contains)"
+        click.echo(f"No command matches{hint}; nothing was changed.")
+        return
+    distinct = len(result.commands)
+    plural = "" if removed == 1 else "s"
+    if dry_run:
+        click.echo(f"Would forget {removed} command{plural} ({distinct} distinct):")
+        for text, count in result.commands.most_common():
+            click.echo(f"   {count:>7}  {escape_field(text)}")
+        return
+    click.echo(f"Forgot {removed} command{plural} ({distinct} distinct).")
+    if server_note:
+        click.echo(server_note)
+    click.echo(
+        f"Your history file still holds them: add a line to {display_path(history_filter_path())} "
+        "to keep 'train' from learning them again."
+    )
 
 
 @cli.command()

@@ -1,11 +1,20 @@
-"""Where a history file ended when it was last read, and what was added to it since."""
+"""Where a history file ended when it was last read, and what was added to it since.
+
+A mark never holds a command: the last commands read are kept as salted SHA-256 digests, to
+find the old end in a file the shell rewrote, and a command that may not be learned (a secret,
+a leading space, a ``history_filter`` match) is not even hashed: its place holds ``""``, which
+matches any command kept out the same way. Marks written by older versions held the commands
+themselves (``tail_commands``); reading one converts it, and ``legacy`` says the model that
+stored it must be rewritten.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import stat
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +39,8 @@ class HistoryMark:
     """Where a history file ended when it was last read, to find what was added since.
 
     ``offset`` is the number of bytes consumed, ``tail`` a hash of the bytes just before it,
-    ``tail_commands`` the last few commands read (to find the old end in a rewritten file).
+    ``tail_hashes`` the digests of the last few commands read (to find the old end in a
+    rewritten file), salted with ``salt``.
     """
 
     path: str
@@ -41,8 +51,10 @@ class HistoryMark:
     count: int
     tail: str
     fmt: str
-    tail_commands: list[str] = field(default_factory=list)
+    tail_hashes: list[str] = field(default_factory=list)
     last_timestamp: int | None = None
+    salt: str = field(default_factory=lambda: secrets.token_hex(16))
+    legacy: bool = False  # read from a mark that stored commands in plain text
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -54,13 +66,20 @@ class HistoryMark:
             "count": self.count,
             "tail": self.tail,
             "fmt": self.fmt,
-            "tail_commands": list(self.tail_commands),
+            "salt": self.salt,
+            "tail_hashes": list(self.tail_hashes),
             "last_timestamp": self.last_timestamp,
         }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> HistoryMark:
         last = d.get("last_timestamp")
+        salt = d.get("salt")
+        salt = salt if isinstance(salt, str) and salt else secrets.token_hex(16)
+        hashes = [str(h) for h in d.get("tail_hashes", [])]
+        legacy = "tail_commands" in d
+        if legacy:
+            hashes = tail_keys([str(c) for c in d.get("tail_commands", [])], salt)
         return cls(
             path=str(d["path"]),
             size=int(d["size"]),
@@ -70,9 +89,33 @@ class HistoryMark:
             count=int(d["count"]),
             tail=str(d["tail"]),
             fmt=str(d.get("fmt", "plain")),
-            tail_commands=[str(c) for c in d.get("tail_commands", [])],
+            tail_hashes=hashes,
             last_timestamp=None if last is None else int(last),
+            salt=salt,
+            legacy=legacy,
         )
+
+
+def _allows() -> Callable[[str], bool]:
+    from aprender_shell.history.privacy import default_gate
+
+    return default_gate().allows
+
+
+def command_key(command: str, salt: str, allows: Callable[[str], bool] | None = None) -> str:
+    """What a mark keeps of ``command``: a salted digest, or "" for one never to be learned."""
+    if not (allows or _allows())(command):
+        return ""
+    return _digest(command, salt)
+
+
+def _digest(command: str, salt: str) -> str:
+    return hashlib.sha256(f"{salt}\0{command}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def tail_keys(commands: Sequence[str], salt: str) -> list[str]:
+    allows = _allows()
+    return [command_key(c, salt, allows) for c in commands]
 
 
 def _tail_hash(data: bytes, offset: int) -> str:
@@ -88,6 +131,7 @@ def _mark(path: Path, st: os.stat_result, data: bytes, fmt: str, records: _Recor
         offset = len(data)  # trailing blank lines or metadata are consumed too
     consumed = records.entries[:count]
     stamps = [e.timestamp for e in consumed if e.timestamp is not None]
+    salt = secrets.token_hex(16)
     return HistoryMark(
         path=str(path),
         size=st.st_size,
@@ -97,8 +141,9 @@ def _mark(path: Path, st: os.stat_result, data: bytes, fmt: str, records: _Recor
         count=count,
         tail=_tail_hash(data, offset),
         fmt=fmt,
-        tail_commands=[e.command for e in consumed[-_TAIL_COMMANDS:]],
+        tail_hashes=tail_keys([e.command for e in consumed[-_TAIL_COMMANDS:]], salt),
         last_timestamp=max(stamps) if stamps else None,
+        salt=salt,
     )
 
 
@@ -178,7 +223,8 @@ def new_entries_since(
 
 def _mark_after_append(path: Path, st: os.stat_result, data: bytes, mark: HistoryMark,
                        added: Sequence[HistoryEntry]) -> HistoryMark:
-    commands = (list(mark.tail_commands) + [e.command for e in added])[-_TAIL_COMMANDS:]
+    added_keys = tail_keys([e.command for e in added[-_TAIL_COMMANDS:]], mark.salt)
+    keys = (list(mark.tail_hashes) + added_keys)[-_TAIL_COMMANDS:]
     stamps = [e.timestamp for e in added if e.timestamp is not None]
     if mark.last_timestamp is not None:
         stamps.append(mark.last_timestamp)
@@ -191,20 +237,35 @@ def _mark_after_append(path: Path, st: os.stat_result, data: bytes, mark: Histor
         count=mark.count + len(added),
         tail=_tail_hash(data, len(data)),
         fmt=mark.fmt,
-        tail_commands=commands,
+        tail_hashes=keys,
         last_timestamp=max(stamps) if stamps else None,
+        salt=mark.salt,
     )
 
 
 def _new_by_content(entries: Sequence[HistoryEntry], mark: HistoryMark) -> list[HistoryEntry]:
     if mark.count == 0:
         return list(entries)
-    commands = [e.command for e in entries]
-    tail = list(mark.tail_commands)
+    allows = _allows()
+    digests: dict[int, str] = {}
+
+    def matches(position: int, wanted: str) -> bool:
+        command = entries[position].command
+        if not wanted:
+            return not allows(command)
+        # Hashed on demand: most windows fail on their first command.
+        digest = digests.get(position)
+        if digest is None:
+            digest = digests[position] = _digest(command, mark.salt)
+        return digest == wanted
+
+    tail = list(mark.tail_hashes)
     for length in range(len(tail), min(_MIN_TAIL_MATCH, len(tail)) - 1, -1):
         wanted = tail[len(tail) - length :]
-        for start in range(len(commands) - length, -1, -1):
-            if commands[start : start + length] == wanted:
+        if not any(wanted):
+            continue  # only kept-out commands: nothing to recognise the place by
+        for start in range(len(entries) - length, -1, -1):
+            if all(matches(start + i, wanted[i]) for i in range(length)):
                 return list(entries[start + length :])
     last = mark.last_timestamp
     if last is not None and entries and all(e.timestamp is not None for e in entries):

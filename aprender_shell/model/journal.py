@@ -497,3 +497,42 @@ def replay(overlay: Any, records: Iterable[Record]) -> int:
         )
         count += 1
     return count
+
+
+def without_commands(matches: Callable[[str], bool]) -> tuple[
+    Callable[[Record], bool], Callable[[Record], Record]
+]:
+    """``Journal.rewrite`` arguments that drop the commands ``matches`` accepts, as records
+    and as another record's previous command."""
+
+    def keep(record: Record) -> bool:
+        return not matches(record["c"])
+
+    def change(record: Record) -> Record:
+        previous = record.get("prev")
+        if isinstance(previous, str) and matches(previous):
+            record["prev"] = None
+        return record
+
+    return keep, change
+
+
+def read_journal_commands(model_path: Path, generation: str) -> list[str]:
+    """The commands recorded for model ``generation`` beside ``model_path``, oldest first."""
+    return [str(record["c"]) for record in Journal(model_path, generation).records()]
+
+
+def remove_from_journal(
+    model_path: Path, generation: str, matches: Callable[[str], bool]
+) -> int:
+    """Rewrite the journal beside ``model_path`` without the commands ``matches`` accepts (and
+    without them as another record's previous command); returns how many records went.
+
+    Under the journal's lock, so no record appended meanwhile is lost; a running server sees
+    the file replaced and reloads at its next request.
+    """
+    journal = Journal(model_path, generation)
+    try:
+        return journal.rewrite(*without_commands(matches))
+    finally:
+        journal.close()

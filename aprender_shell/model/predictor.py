@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -20,7 +20,7 @@ from aprender_shell.errors import AprenderError, ChecksumError, ModelNotFoundErr
 from aprender_shell.history.tokens import OPERATORS, split_prefix
 from aprender_shell.model import scoring
 from aprender_shell.model.index import ModelIndex, TableSpec
-from aprender_shell.model.journal import Journal, record_line, replay
+from aprender_shell.model.journal import Journal, record_line, replay, without_commands
 from aprender_shell.model.layout import (
     DEFAULT_MEMORY_LIMIT,
     END,
@@ -573,22 +573,34 @@ class Predictor:
         prev: Sequence[str] = (),
         shell: str | None = None,
     ) -> None:
-        """Learn ``command`` now (run in ``shell`` when given); commands holding secrets are
-        dropped, never stored."""
+        """Learn ``command`` now (run in ``shell`` when given). What the learning gate keeps out
+        (a secret, a leading space, a ``history_filter`` match) is dropped, never stored, and
+        never stored as context."""
         command = command.strip("\n")
         if not command.strip() or len(command) > scoring.MAX_COMMAND_CHARS:
             return
-        from aprender_shell.history.secrets import contains_secret
+        from aprender_shell.history.privacy import default_gate
 
-        if contains_secret(command):
+        gate = default_gate()
+        if not gate.allows(command):
             return
         previous = prev[-1] if prev else None
-        if previous is not None and contains_secret(previous):
+        if previous is not None and not gate.allows(previous):
             previous = None
         # Written before it is learned (and before the caller acknowledges it): a command the
         # journal refused is neither learned nor acknowledged.
         self._journal.append(record_line(command, cwd, exit_status, previous, shell))
         self._overlay.learn(command, previous, cwd, shell)
+
+    def forget(self, matches: Callable[[str], bool]) -> int:
+        """Drop the commands ``matches`` accepts from what was learned since training, in
+        memory and in the journal; returns how many recorded commands went."""
+        removed = self._journal.rewrite(*without_commands(matches))
+        overlay = Overlay(self._trained_clock, self._overlay.budget)
+        overlay.recent.extend(text for text in self._index.recent if not matches(text))
+        replay(overlay, self._journal.records())
+        self._overlay = overlay
+        return removed
 
     def save(self) -> None:
         """Make what ``record`` appended durable (``fdatasync``); raises ``JournalError``."""

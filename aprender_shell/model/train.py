@@ -30,7 +30,7 @@ from typing import Any, NamedTuple
 
 from aprender_shell.errors import UsageError
 from aprender_shell.history.formats import HistoryEntry
-from aprender_shell.history.secrets import contains_secret
+from aprender_shell.history.privacy import SECRET, default_gate
 from aprender_shell.history.tokens import command_family, tokenize
 from aprender_shell.model import scoring
 from aprender_shell.model.corpus import encode_chunk
@@ -92,11 +92,16 @@ class _Counts(NamedTuple):
 
 
 def clean_commands(entries: Iterable[HistoryEntry]) -> tuple[list[HistoryEntry], int]:
-    """The entries worth learning: secrets, blanks and oversized commands dropped."""
+    """The entries worth learning, and how many held secrets.
+
+    Blanks, oversized commands and whatever the learning gate keeps out (secrets, a leading
+    space, the user's ``history_filter``) are dropped.
+    """
     kept: list[HistoryEntry] = []
     secrets = 0
     # Each distinct command is judged once: a history repeats most of its lines, and the
-    # secret rules are the costliest step of training.
+    # learning gate's secret rules are the costliest step of training.
+    gate = default_gate()
     verdicts: dict[str, str | int] = {}
     for entry in entries:
         raw = entry.command
@@ -105,10 +110,10 @@ def clean_commands(entries: Iterable[HistoryEntry]) -> tuple[list[HistoryEntry],
             command = raw.strip("\n")
             if not command.strip() or len(command) > scoring.MAX_COMMAND_CHARS:
                 verdict = _DROPPED
-            elif contains_secret(command):
-                verdict = _SECRET
-            else:
+            elif (reason := gate.reason(command)) is None:
                 verdict = command
+            else:
+                verdict = _SECRET if reason == SECRET else _DROPPED
             verdicts[raw] = verdict
         if isinstance(verdict, str):
             kept.append(entry if verdict == raw else HistoryEntry(verdict, entry.timestamp))
@@ -125,11 +130,14 @@ def train_model(
     history_marks: Sequence[dict[str, Any]] = (),
     progress: Progress | None = None,
     source: str = "history",
+    generation: str | None = None,
 ) -> TrainReport:
     """Train on ``entries`` (oldest first) and write the bundle at ``model_path`` atomically.
 
     ``source`` is recorded in the index: "history" for the user's own, "sample" for the
     packaged sample history (such a model gives way to the user's commands as they come).
+    ``generation`` keeps the journal of the model being replaced valid (``forget``); a new
+    one is drawn otherwise.
     """
     from aprender_shell.bundle import BundleBuilder, BundleConfig
 
@@ -187,7 +195,7 @@ def train_model(
 
     families = len(set(family_of.values()))
     index = ModelIndex(
-        generation=uuid.uuid4().hex,
+        generation=generation or uuid.uuid4().hex,
         trained_at=int(time.time()),
         ngram=ngram,
         total_commands=clock,

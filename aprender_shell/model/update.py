@@ -66,7 +66,7 @@ class UpdateResult:
 
     @property
     def changed(self) -> bool:
-        return self.new_commands > 0
+        return self.new_commands > 0 or self.compacted is not None
 
 
 def _read_corpus(bundle: PagedBundle, index: ModelIndex, path: Path) -> list[HistoryEntry]:
@@ -204,9 +204,15 @@ def update_model(
             notes.append(f"{path} was rewritten or rotated since training; kept what is new in it.")
         added.extend(entries)
         new_marks.append(new_mark.to_dict())
-    if not added:
+    # Marks written by versions before hashing hold the last history lines as text: rewrite
+    # where they are (the journal's header now, and the model's index by compacting).
+    legacy = any(mark.legacy for mark in marks.values())
+    if not added and not legacy:
         # Nothing to learn: the model and the journal stay as they are.
         return UpdateResult(0, notes=notes)
+    if legacy:
+        notes.append("Rewrote the model: an older version kept the last lines of your history "
+                     "in it as text; it now keeps only salted hashes of them.")
     kept_marks = [m.to_dict() for p, m in marks.items() if Path(p) not in paths]
     cleaned, _ = clean_commands(added)
     with journal.exclusive() as state:
@@ -223,7 +229,8 @@ def update_model(
         already_recorded=matched,
         notes=notes,
     )
-    if needs_compaction(index, records, memory_limit):
+    legacy_index = legacy and before.marks is None
+    if legacy_index or needs_compaction(index, records, memory_limit):
         report = compact(model_path, index, journal, memory_limit, progress)
         if report is not None:
             result.compacted = report

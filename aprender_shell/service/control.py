@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 
 STOP_WAIT = 15.0
 
-__all__ = ["STOP_WAIT", "Started", "Stopped", "served_stats", "start_in_background",
-           "stop_server", "server_status"]
+__all__ = ["STOP_WAIT", "Started", "Stopped", "forget_in_server", "served_stats",
+           "serving", "start_in_background", "stop_server", "server_status"]
 
 
 @dataclass(frozen=True)
@@ -88,3 +88,29 @@ def served_stats(model_path: Path) -> ModelStats | None:
         return server_model_stats(model_path)
     except Exception:  # noqa: BLE001 - a sick server must not break 'stats'; callers fall back
         return None
+
+
+def serving(model_path: Path) -> int | None:
+    """The pid of the running server when it serves ``model_path``, else None."""
+    from aprender_shell.service.client import same_file
+
+    status = server_status()
+    if not status or not same_file(status.get("model_path"), model_path):
+        return None
+    pid = status.get("pid")
+    return pid if isinstance(pid, int) else None
+
+
+def forget_in_server(pattern: str, mode: str) -> int:
+    """Ask the running server to forget what it learned matching ``pattern``; how many went.
+
+    Raises AprenderError when it cannot (gone, or too old to know the request).
+    """
+    from aprender_shell.service.client import Client
+
+    with Client(timeout=30.0) as client:
+        answer = client.request({"forget": pattern, "match": mode})
+    forgotten = answer.get("forgotten")
+    if not isinstance(forgotten, int):
+        raise AprenderError(f"the server could not forget: {answer.get('error', answer)}")
+    return forgotten

@@ -8,6 +8,11 @@ One JSON object per line in, one per line out::
         -> {"ok": true}
     {"stats": true}  -> {"stats": {...ModelStats...}}
     {"status": true} -> {"status": {"pid": ..., "requests": ..., ...}}
+    {"forget": "git push -f", "match": "exact"} -> {"forgotten": 2}
+        (match: exact, contains or regex; sent by 'aprender-shell forget')
+
+A ``record`` whose command starts with a space, holds a secret or matches the user's
+``history_filter`` is acknowledged and never learned nor journaled.
 
 ``suggest`` and ``record`` requests may name the ``"shell"`` (``zsh``, ``bash`` or ``fish``)
 they come from. Shell scripts use the line form of the same two requests (``lines.py``).
@@ -269,10 +274,12 @@ class Session:
         return answer
 
     def _dispatch(self, request: dict[str, Any]) -> Answer:
-        kinds = [kind for kind in ("prefix", "record", "stats", "status") if kind in request]
+        kinds = [
+            kind for kind in ("prefix", "record", "stats", "status", "forget") if kind in request
+        ]
         if not kinds:
             raise RequestError(
-                "unknown request: expected a 'prefix', 'record', 'stats' or 'status' key"
+                "unknown request: expected a 'prefix', 'record', 'stats', 'status' or 'forget' key"
             )
         if len(kinds) > 1:
             together = " and ".join(repr(kind) for kind in kinds)
@@ -282,6 +289,8 @@ class Session:
             return self._suggest(request)
         if kind == "record":
             return self._record(request)
+        if kind == "forget":
+            return self._forget(request)
         if kind == "stats":
             _check_flag(request, "stats")
             return {"stats": self.predictor().stats().to_dict()}
@@ -335,6 +344,17 @@ class Session:
             self.unsaved += 1
             raise
         return {"ok": True}
+
+    def _forget(self, request: dict[str, Any]) -> Answer:
+        from aprender_shell.model.forget import command_matcher
+
+        pattern = request["forget"]
+        if not isinstance(pattern, str):
+            raise RequestError("'forget' must be a string")
+        _check_text("forget", pattern)
+        mode = _optional_string(request, "match") or "exact"
+        matches = command_matcher(pattern, mode)
+        return {"forgotten": self.predictor().forget(matches)}
 
     def status(self) -> dict[str, Any]:
         """This process and its model: what ``aprender-shell server status`` shows."""

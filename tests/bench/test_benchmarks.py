@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from aprender_shell.bench import predictor, quality
@@ -73,3 +75,16 @@ def test_the_ablation_table_replays_each_signal_off() -> None:
     without_sequence = results[0].metrics("no sequence")
     # the previous command is what an empty line is predicted from
     assert without_sequence.hit1[0] < full.hit1[0]
+
+
+def test_secrets_benchmark_reports_flagged_lines_and_cost(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from aprender_shell.bench import secrets
+
+    one_liners = tmp_path / "one-liners"
+    one_liners.write_text("ls -la\nmysql -uroot -phunter2 shop\ngit status\n")
+    assert secrets.main(["--nl2bash", str(one_liners), "--show"]) == 0
+    out = capsys.readouterr().out
+    assert "NL2Bash one-liners" in out and "generated sessions" in out
+    assert "mysql-password: mysql -uroot -phunter2 shop" in out

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import zlib
 from pathlib import Path
 
+import pytest
+
 from aprender_shell.bundle import ModelBundle
 from aprender_shell.history.files import read_history
+from aprender_shell.history.formats import HistoryEntry
+from aprender_shell.history.marks import mark_history
+from aprender_shell.model.journal import journal_path
 from aprender_shell.model.predictor import Predictor
 from aprender_shell.model.train import train_model
+from aprender_shell.model.update import update_model
+from aprender_shell.paths import history_filter_path
+from aprender_shell.service.protocol import Session
 from tests.history.secret_samples import CLEAN_COMMANDS, SECRET_COMMANDS
 from tests.model.sessions import WORKDAY, write_zsh_history
 
@@ -67,3 +76,79 @@ def test_recorded_secrets_never_reach_the_journal(tmp_path: Path) -> None:
     assert b"git status" in journal
     for command, secret in SECRET_COMMANDS:
         assert not leaked([journal], secret), command
+
+
+def test_a_history_ending_in_a_password_leaves_no_trace_in_the_model(tmp_path: Path) -> None:
+    """The index once kept the last raw lines of the history, for 'update' to find its place."""
+    password = "Xq7-createsuperuser-Pw"
+    history = tmp_path / "history"
+    last = f"python manage.py createsuperuser --password {password}"
+    write_zsh_history(history, [*WORKDAY, last])
+    entries = read_history(history)
+    model = tmp_path / "model.apbundle"
+    train_model(entries, model, history_marks=[mark_history(history, entries).to_dict()])
+    views = every_view(model)
+    assert not leaked(views, password)
+    assert not any(b"createsuperuser" in view for view in views)
+
+
+def test_an_older_model_holding_raw_lines_is_rewritten_by_update(tmp_path: Path) -> None:
+    password = "Old-Format-Pw-4411"
+    history = tmp_path / "history"
+    commands = [*WORKDAY[:8], f"mysql -uroot -p{password}"]
+    write_zsh_history(history, commands)
+    entries = read_history(history)
+    mark = mark_history(history, entries).to_dict()
+    del mark["tail_hashes"], mark["salt"]
+    mark["tail_commands"] = commands[-5:]  # what versions before hashing wrote
+    model = tmp_path / "model.apbundle"
+    train_model(entries, model, history_marks=[mark])
+    with Predictor.open(model) as predictor:
+        predictor.record("make lint")
+        predictor.save()
+    assert any(password.encode() in view for view in every_view(model))
+
+    result = update_model(model)
+    assert result.changed and any("salted hashes" in note for note in result.notes)
+    assert not leaked(every_view(model), password)
+    with Predictor.open(model) as predictor:  # the journal still counts: same generation
+        assert "make lint" in [s.text for s in predictor.suggest("make l")]
+
+
+def test_a_leading_space_keeps_a_command_out_of_training_and_recording(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = tmp_path / "model.apbundle"
+    train_model([HistoryEntry(c) for c in [*WORKDAY, " echo train-marker-5521"]], model)
+    assert not any(b"train-marker" in view for view in every_view(model))
+    session = Session(lambda: Predictor.open(model), model_path=model)
+    assert json.loads(session.handle_line('{"record": " echo json-marker-5521"}')) == {"ok": True}
+    assert session.handle_line("record\tzsh\t/src\t0\t echo line-marker-5521") == "ok"
+    assert json.loads(session.handle_line('{"record": "echo kept", "prev": [" echo prev-marker"]}'))
+    answer = json.loads(session.handle_line('{"prefix": " echo", "k": 20}'))
+    assert not any("marker" in s["text"] for s in answer["suggestions"])
+    session.close()
+    journal = journal_path(model).read_bytes()
+    assert b"echo kept" in journal and b"marker" not in journal
+
+    monkeypatch.setenv("APRENDER_SHELL_RECORD_SPACE", "1")  # the setting that turns it off
+    with Predictor.open(model) as predictor:
+        predictor.record(" echo learned-with-space")
+        assert " echo learned-with-space" in [s.text for s in predictor.suggest(" echo l")]
+
+
+def test_a_broken_history_filter_keeps_records_out_with_one_clear_error(tmp_path: Path) -> None:
+    model = tmp_path / "model.apbundle"
+    train_model([HistoryEntry(c) for c in WORKDAY], model)
+    filter_file = history_filter_path()
+    filter_file.parent.mkdir(parents=True, exist_ok=True)
+    filter_file.write_text("ok\n[broken\n")
+    with Session(lambda: Predictor.open(model), model_path=model) as session:
+        answer = json.loads(session.handle_line('{"record": "echo while-broken"}'))
+        assert "line 2" in answer["error"] and str(filter_file) in answer["error"]
+        filter_file.write_text("while-fixed\n")
+        assert json.loads(session.handle_line('{"record": "echo while-fixed"}')) == {"ok": True}
+        assert json.loads(session.handle_line('{"record": "echo after"}')) == {"ok": True}
+    journal = journal_path(model).read_bytes()
+    assert b"while-broken" not in journal and b"while-fixed" not in journal
+    assert b"echo after" in journal

@@ -167,7 +167,7 @@ def test_the_model_is_opened_on_the_first_request_only(opener: Opener) -> None:
         ({"stats": 1}, "'stats' must be true"),
         ({"prefix": "a", "record": "b"}, "ambiguous request: 'prefix' and 'record' together"),
         ({"command": "ls"},
-         "unknown request: expected a 'prefix', 'record', 'stats' or 'status' key"),
+         "unknown request: expected a 'prefix', 'record', 'stats', 'status' or 'forget' key"),
         ({"prefix": "a", "id": [1]}, "'id' must be a string or an integer"),
         ([1, 2], "request must be a JSON object"),
         ("ls", "request must be a JSON object"),
@@ -345,6 +345,31 @@ def test_record_then_suggest_without_retraining(model: Path) -> None:
     session.close()
     reopened = Session(lambda: Predictor.open(model), model_path=model)
     assert texts(ask(reopened, {"prefix": "kubectl g"}))[0] == "kubectl get pods -n web"
+
+
+def test_forget_drops_learned_commands_in_memory_and_in_the_journal(model: Path) -> None:
+    session = Session(lambda: Predictor.open(model), model_path=model)
+    for command in ("kubectl get pods -n web", "kubectl get pods -n web", "kubectl get nodes"):
+        assert ask(session, {"record": command}) == {"ok": True}
+    session.save()
+    assert ask(session, {"forget": "pods -n web", "match": "contains"}) == {"forgotten": 2}
+    assert texts(ask(session, {"prefix": "kubectl g"})) == ["kubectl get nodes"]
+    session.close()
+    assert b"pods" not in journal_path(model).read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("request_", "message"),
+    [({"forget": 5}, "'forget' must be a string"),
+     ({"forget": "(x", "match": "regex"}, "not a regular expression"),
+     ({"forget": "x", "match": "fuzzy"}, "match mode"),
+     ({"forget": "", "match": "exact"}, "empty")],
+)
+def test_bad_forget_requests_get_one_clear_error(
+    model: Path, request_: dict[str, Any], message: str
+) -> None:
+    session = Session(lambda: Predictor.open(model), model_path=model)
+    assert message in ask(session, request_)["error"]
 
 
 def test_missing_model_in_serve_stream_gives_one_error_line_each(tmp_path: Path) -> None:
