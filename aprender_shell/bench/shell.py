@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from aprender_shell.bench import fill_key
 from aprender_shell.integration import integration_for
 
 ZSH_AUTOSUGGESTIONS = Path("/usr/share/zsh-autosuggestions/zsh-autosuggestions.zsh")
@@ -300,7 +301,14 @@ def startup_times(starts: int, folder: Path) -> dict[str, dict[str, float]]:
     return table
 
 
-def run(commands: int, count: int, starts: int, out: Callable[[str], None] = print) -> None:
+def run(
+    commands: int, count: int, starts: int, out: Callable[[str], None] = print, presses: int = 30
+) -> None:
+    """zsh per keystroke beside zsh-autosuggestions, start-up, then bash's and fish's fill key.
+
+    bash and fish cannot draw text while you type, so their figure is the key that fills the
+    line: measured in the same run (``fill_key``), ``presses`` times each.
+    """
     zsh_version = subprocess.run(["zsh", "--version"], capture_output=True, text=True).stdout
     out(f"aprender-shell in zsh against zsh-autosuggestions ({zsh_version.strip()})")
     with tempfile.TemporaryDirectory(prefix="aprender-shell-bench-") as name:
@@ -331,6 +339,8 @@ def run(commands: int, count: int, starts: int, out: Callable[[str], None] = pri
             added = medians[shell] - base.get(shell, medians[shell])
             cells += f"{medians[shell] * 1e3:>8.1f}ms{added * 1e3:>+8.1f}ms"
         out(f"  {name:<38}{cells}")
+    out("")
+    fill_key.run(presses, out)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -342,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.commands, args.keystrokes, args.starts = 5_000, 300, 5
-    run(args.commands, args.keystrokes, args.starts)
+    run(args.commands, args.keystrokes, args.starts, presses=10 if args.quick else 30)
     return 0
 
 

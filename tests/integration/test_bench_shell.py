@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from aprender_shell.bench.shell import ZSH_AUTOSUGGESTIONS, keystrokes, run
@@ -27,7 +29,7 @@ def suggested(row: str) -> int:
 def test_a_small_run_prints_both_sides_and_the_start_up_table() -> None:
     require("zsh")
     lines: list[str] = []
-    run(commands=2_000, count=60, starts=2, out=lines.append)
+    run(commands=2_000, count=60, starts=2, out=lines.append, presses=3)
     text = "\n".join(lines)
     assert "aprender-shell (own widgets)" in text
     if ZSH_AUTOSUGGESTIONS.exists():
@@ -40,3 +42,9 @@ def test_a_small_run_prints_both_sides_and_the_start_up_table() -> None:
     row = next(line for line in lines if "aprender-shell (own widgets)" in line)
     # The trained model answered some of the keystrokes with a suggestion.
     assert suggested(row) > 0
+    # bash and fish, which fill the line on a key instead, are measured in the same run.
+    assert "fill key" in text
+    bash_row = next(line for line in lines if line.strip().startswith("bash"))
+    assert "p50" in bash_row and "beside the shell" in bash_row
+    if shutil.which("fish"):
+        assert any(line.strip().startswith("fish") and "p50" in line for line in lines)
