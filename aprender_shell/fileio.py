@@ -151,7 +151,7 @@ def remove_stale_temps(folder: str | os.PathLike[str]) -> list[Path]:
         return removed
     for name in names:
         match = _TEMP_NAME.match(name)
-        if match is None or _pid_runs(int(match.group("pid"))):
+        if match is None or process_alive(int(match.group("pid"))):
             continue
         path = Path(folder) / name
         try:
@@ -170,16 +170,20 @@ def remove_stale_temps(folder: str | os.PathLike[str]) -> list[Path]:
     return removed
 
 
-def _pid_runs(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie has exited; another user's counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            # A zombie has exited; only its parent has yet to collect it.
+            return handle.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aprender_shell.errors import AprenderError
+from aprender_shell.fileio import process_alive
 from aprender_shell.service.client import server_model_stats, server_status
 from aprender_shell.service.launcher import Started, start_in_background
 
@@ -52,7 +53,7 @@ def stop_server(wait: float = STOP_WAIT) -> Stopped:
     except ProcessLookupError:
         return Stopped(None)
     deadline = time.monotonic() + wait
-    while is_alive(pid):
+    while process_alive(pid):
         if time.monotonic() > deadline:
             raise AprenderError(f"the server (pid {pid}) did not stop within {wait:g} s")
         time.sleep(0.02)
@@ -64,22 +65,6 @@ def stop_server(wait: float = STOP_WAIT) -> Stopped:
         save_error=error if isinstance(error, str) else None,
         unsaved=unsaved if isinstance(unsaved, int) and not isinstance(unsaved, bool) else 0,
     )
-
-
-def is_alive(pid: int) -> bool:
-    """Whether process ``pid`` still runs (a zombie has exited)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            # A zombie has exited; only its parent has yet to collect it.
-            return handle.read().rsplit(b")", 1)[1].split()[0] != b"Z"
-    except (OSError, IndexError):
-        return True
 
 
 def served_stats(model_path: Path) -> ModelStats | None:
