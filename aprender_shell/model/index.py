@@ -17,6 +17,7 @@ from collections.abc import Container, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from aprender_shell.errors import BundleError
+from aprender_shell.model.arguments import COUNTS, MAX_HEAD_CHARS, MAX_HEADS, MAX_KIND_COUNT
 from aprender_shell.model.layout import (
     MAX_SEGMENT_BYTES,
     MIN_MEMORY_LIMIT,
@@ -32,9 +33,12 @@ MODEL_FORMAT = "aprender-shell-model"
 #   2 - each corpus entry is listed with its inflated size, so reading one is bounded by what
 #       the index declares; "source" says what the model was trained on ("history" or the
 #       packaged "sample"); an optional "tuning" of named weights.
+#   3 - an optional "arguments": for the most used command heads, how often each argument
+#       position took a path, a host, a name or a word (``arguments.py``). A version 2 model
+#       has none: its predictor uses the built-in prior until it is retrained.
 # Older versions are upgraded as they are read; newer ones are refused (a newer release wrote
 # them): upgrade aprender-shell or retrain.
-MODEL_VERSION = 2
+MODEL_VERSION = 3
 
 TABLES = ("cmd", "hot", "ngram")
 SOURCES = ("history", "sample")
@@ -99,6 +103,7 @@ class ModelIndex:
         "history",
         "source",
         "tuning",
+        "arguments",
     )
 
     def __init__(
@@ -124,6 +129,7 @@ class ModelIndex:
         history: Sequence[Mapping[str, Any]] = (),
         source: str = "history",
         tuning: Mapping[str, float] | None = None,
+        arguments: Mapping[str, Sequence[int]] | None = None,
     ) -> None:
         self.generation = generation
         self.trained_at = trained_at
@@ -145,6 +151,10 @@ class ModelIndex:
         self.history: list[dict[str, Any]] = [dict(mark) for mark in history]
         self.source = source
         self.tuning: dict[str, float] | None = None if tuning is None else dict(tuning)
+        # Kept as bytes (a count is at most a byte): the index stays small in memory.
+        self.arguments: dict[str, bytes] | None = (
+            None if arguments is None else {head: bytes(c) for head, c in arguments.items()}
+        )
 
     @property
     def trained_on_sample(self) -> bool:
@@ -166,6 +176,10 @@ class ModelIndex:
         document["top_commands"] = [[text, count] for text, count in self.top_commands]
         if self.tuning is None:
             del document["tuning"]
+        if self.arguments is None:
+            del document["arguments"]
+        else:
+            document["arguments"] = {head: list(c) for head, c in self.arguments.items()}
         return document
 
     def to_json(self) -> bytes:
@@ -244,6 +258,7 @@ class ModelIndex:
                 raise _Invalid(f"'source' must be one of {', '.join(SOURCES)}, not {_show(given)}")
             source = given
             tuning = _tuning(doc)
+        arguments = _arguments(doc) if version >= 3 else None
         return cls(
             generation=_text(doc, "generation", MAX_GENERATION_CHARS),
             trained_at=_int(doc, "trained_at"),
@@ -265,6 +280,7 @@ class ModelIndex:
             history=_marks(doc),
             source=source,
             tuning=tuning,
+            arguments=arguments,
         )
 
     def __eq__(self, other: object) -> bool:
@@ -428,6 +444,30 @@ def _tuning(doc: Mapping[str, Any]) -> dict[str, float] | None:
         ):
             raise _Invalid(f"'tuning.{name[:40]}' must be a finite number, not {_show(value)}")
         found[name] = float(value)
+    return found
+
+
+def _arguments(doc: Mapping[str, Any]) -> dict[str, bytes] | None:
+    arguments = doc.get("arguments")
+    if arguments is None:
+        return None
+    if not isinstance(arguments, dict):
+        raise _Invalid(f"'arguments' must be an object, not {_show(arguments)}")
+    if len(arguments) > MAX_HEADS:
+        raise _Invalid(f"'arguments' has {len(arguments)} heads, more than {MAX_HEADS}")
+    found = {}
+    for head, counts in arguments.items():
+        if not 0 < len(head) <= MAX_HEAD_CHARS:
+            raise _Invalid(f"'arguments' names a head of {len(head)} characters")
+        if (
+            not isinstance(counts, list)
+            or len(counts) != COUNTS
+            or not all(_as_int(n) is not None and 0 <= n <= MAX_KIND_COUNT for n in counts)
+        ):
+            raise _Invalid(
+                f"'arguments.{head[:40]}' must be {COUNTS} counts of 0 to {MAX_KIND_COUNT}"
+            )
+        found[head] = bytes(counts)
     return found
 
 

@@ -19,6 +19,7 @@ from aprender_shell.bundle import BundleError, EvictionStrategy, PagedBundle, Pa
 from aprender_shell.errors import AprenderError, ChecksumError, ModelNotFoundError, UsageError
 from aprender_shell.history.tokens import OPERATORS, split_prefix
 from aprender_shell.model import scoring
+from aprender_shell.model.arguments import WORD, ArgumentKinds
 from aprender_shell.model.index import ModelIndex, TableSpec
 from aprender_shell.model.journal import Journal, record_line, replay, without_commands
 from aprender_shell.model.layout import (
@@ -166,22 +167,19 @@ class _Sequence:
             f.evidence = self.count
 
 
-# Where a command takes a path: the word(s) before it. Like fish, a suggestion whose path there
-# names nothing in the shell's working directory is not offered.
-_PATH_TAKERS = {
-    ("cd",), ("pushd",), ("vim",), ("vi",), ("nvim",), ("nano",), ("emacs",), ("code",),
-    ("less",), ("cat",), ("source",), ("git", "add"),
-}
-
-
 class _PathCheck:
-    """Checks path arguments against one working directory, a stat per path at most."""
+    """Checks path arguments against one working directory, a stat per path at most.
+
+    Like fish, a suggestion whose path argument names nothing there is not offered; which
+    argument of which command takes an existing path is learned (``ArgumentKinds``).
+    """
 
     # Past this many stats in one query, the rest are offered unchecked: a keystroke stays cheap.
     MAX_CHECKS = 12
 
-    def __init__(self, cwd: str) -> None:
+    def __init__(self, cwd: str, kinds: ArgumentKinds) -> None:
         self.cwd = cwd if os.path.isabs(cwd) and os.path.isdir(cwd) else None
+        self.kinds = kinds
         self.seen: dict[str, bool] = {}
 
     def plausible(self, text: str) -> bool:
@@ -189,14 +187,10 @@ class _PathCheck:
         if self.cwd is None or len(self.seen) >= self.MAX_CHECKS:
             return True
         words = text.split()
-        if len(words) < 2:
+        at = self.kinds.checked_argument(words)
+        if at < 0:
             return True
-        if (words[0],) in _PATH_TAKERS:
-            argument = words[1]
-        elif tuple(words[:2]) in _PATH_TAKERS and len(words) > 2:
-            argument = words[2]
-        else:
-            return True
+        argument = words[at]
         if argument.startswith("-") or argument[0] in "'\"$" or any(c in argument for c in "*?["):
             return True  # an option, a quoted or expanded word, a glob: not ours to judge
         found = self.seen.get(argument)
@@ -261,8 +255,9 @@ class Predictor:
         self._overlay = Overlay(self._trained_clock, budget)
         self._overlay.recent.extend(index.recent)
         self._journal = Journal(model_path, index.generation, self.model_replaced)
+        self._arguments = ArgumentKinds(index.arguments)
         # Streamed: the overlay, not the file, bounds what loading holds.
-        replay(self._overlay, self._journal.records())
+        replay(self._overlay, self._arguments.learning(self._journal.records()))
 
     @classmethod
     def open(cls, model_path: Path | None = None, memory_limit: int | None = None) -> Predictor:
@@ -367,7 +362,7 @@ class Predictor:
             recycled = self._recycled(prefix, weights)
         results = scoring.combine(scored, continuations, recycled, self._novelty, weights)
         ranked = sorted(results.items(), key=lambda item: (-item[1], item[0]))
-        paths = _PathCheck(cwd) if cwd else None
+        paths = _PathCheck(cwd, self._arguments) if cwd else None
         best: list[Suggestion] = []
         for text, value in ranked:
             if value <= 0 or len(best) == k:
@@ -517,17 +512,26 @@ class Predictor:
         are skipped, and options unless they followed the same word: they are mostly
         subcommands, flags and counts (``status``, ``-m``, ``3``), which the history and the
         n-grams know in their place. Quoted strings (messages, code) and operators are never
-        reused, and what is reused stops at the end of its simple command.
+        reused, and what is reused stops at the end of its simple command. An argument is
+        reused only where the typed words take its kind (``ArgumentKinds``): a pod name is no
+        file for ``vim``, a path no host for ``ssh``.
         """
         words, partial = split_prefix(prefix)
         if not words or partial.startswith(("'", '"')):
             return {}
+        kinds = self._arguments
+        wanted = kinds.target(words)
         found: dict[str, float] = {}
-        for age, tokens in enumerate(self._overlay.recent_tokens()):
+        # recent_tokens() follows the recent commands, most recent first.
+        recent = zip(reversed(self._overlay.recent), self._overlay.recent_tokens())
+        for age, (text, tokens) in enumerate(recent):
             weight = scoring.decay(age, weights.recycle_tau)
+            used_as = kinds.argument_kinds(text, tokens) if wanted[0] else None
             for position in range(1, len(tokens)):
                 token = tokens[position]
                 if not token.startswith(partial) or not _reusable(token):
+                    continue
+                if used_as is not None and not kinds.fits(wanted, used_as[position]):
                     continue
                 if token[0] != "-" or tokens[position - 1] == words[-1]:
                     end = position
@@ -539,16 +543,23 @@ class Predictor:
         if not found:
             return {}
         # As much as this context takes arguments at all: "vim " does, "git " takes subcommands.
-        share = self._argument_share(words)
+        share = self._argument_share(words, wanted[0])
         total = sum(found.values())
         return {text: share * w / total for text, w in found.items()}
 
-    def _argument_share(self, words: list[str]) -> float:
-        """How often, after these words, the next token was an argument worth reusing."""
+    def _argument_share(self, words: list[str], wanted: int) -> float:
+        """How often, after these words, the next token was an argument worth reusing.
+
+        Where the history shows only paths, hosts or names (``wanted``), every word that
+        came next was one (``cd src``, ``git push origin main``); elsewhere a plain word is
+        mostly a subcommand.
+        """
         options = self._next_tokens([START] * (self.ngram - 1) + words) if len(self._ngrams) else []
         total = sum(p for _, p in options)
         if total <= 0:
             return 1.0  # never seen: nothing speaks against it
+        if wanted and not wanted & WORD:
+            return sum(p for token, p in options if token != END and token[0] not in "-'\"") / total
         return sum(p for token, p in options if token != END and _reusable(token)) / total
 
     def _next_tokens(self, context: list[str]) -> list[tuple[str, float]]:
@@ -591,6 +602,7 @@ class Predictor:
         # journal refused is neither learned nor acknowledged.
         self._journal.append(record_line(command, cwd, exit_status, previous, shell))
         self._overlay.learn(command, previous, cwd, shell)
+        self._arguments.learn(command)
 
     def forget(self, matches: Callable[[str], bool]) -> int:
         """Drop the commands ``matches`` accepts from what was learned since training, in
@@ -598,7 +610,8 @@ class Predictor:
         removed = self._journal.rewrite(*without_commands(matches))
         overlay = Overlay(self._trained_clock, self._overlay.budget)
         overlay.recent.extend(text for text in self._index.recent if not matches(text))
-        replay(overlay, self._journal.records())
+        self._arguments = ArgumentKinds(self._index.arguments)
+        replay(overlay, self._arguments.learning(self._journal.records()))
         self._overlay = overlay
         return removed
 

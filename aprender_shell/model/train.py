@@ -32,7 +32,7 @@ from aprender_shell.errors import UsageError
 from aprender_shell.history.formats import HistoryEntry
 from aprender_shell.history.privacy import SECRET, default_gate
 from aprender_shell.history.tokens import command_family, tokenize
-from aprender_shell.model import scoring
+from aprender_shell.model import arguments, scoring
 from aprender_shell.model.corpus import encode_chunk
 from aprender_shell.model.index import (
     SOURCES,
@@ -215,6 +215,7 @@ def train_model(
         history=list(history_marks),
         source=source,
         tuning=_tuned_weights(commands),
+        arguments=arguments.learn((text, counts.count) for text, counts in stats.items()),
     )
     builder.add_model("index", index.to_json())
     report_progress("writing", 0, 1)

@@ -254,8 +254,11 @@ def test_quoted_strings_numbers_and_pipelines_are_not_reused(model: Path) -> Non
         predictor.record("ping -c 3 staging.example.com | tee ping.log")
         suggested = " ".join(texts(predictor, "vim ", k=10))
         assert "print(" not in suggested and "vim 3" not in suggested
-        assert "vim staging.example.com" in suggested  # the host is still offered
-        assert "vim staging.example.com |" not in suggested
+        assert "vim ping.log" in suggested
+        assert "staging.example.com" not in suggested  # a host is no file to edit
+        hosts = texts(predictor, "ping ", k=10)
+        assert "ping staging.example.com" in hosts  # where hosts go, it is offered
+        assert "ping staging.example.com |" not in " ".join(hosts)
 
 
 def test_arguments_are_reused_only_where_the_command_takes_them(model: Path) -> None:
