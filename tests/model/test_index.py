@@ -28,8 +28,9 @@ def copy(document: dict[str, Any], **changes: Any) -> dict[str, Any]:
 def test_training_writes_the_current_version_with_sizes_and_source(
     document: dict[str, Any],
 ) -> None:
-    assert document["version"] == MODEL_VERSION == 2
+    assert document["version"] == MODEL_VERSION == 3
     assert document["source"] == "history"
+    assert isinstance(document["arguments"], dict)
     assert all(set(chunk) == {"name", "raw_size"} for chunk in document["corpus"])
     index = ModelIndex.from_dict(document)
     assert not index.trained_on_sample
@@ -37,6 +38,16 @@ def test_training_writes_the_current_version_with_sizes_and_source(
     from aprender_shell.model.tuning import MIN_COMMANDS
 
     assert (index.tuning is not None) == (index.total_commands >= MIN_COMMANDS)
+
+
+def test_a_version_2_index_is_read_without_argument_kinds(document: dict[str, Any]) -> None:
+    older = copy(document, version=2)
+    del older["arguments"]
+    index = ModelIndex.from_dict(older)
+    assert index.arguments is None
+    assert json.loads(index.to_json())["version"] == MODEL_VERSION
+    # version 2 had no such field: one there is ignored, not trusted
+    assert ModelIndex.from_dict(copy(document, version=2)).arguments is None
 
 
 def test_tuning_weights_round_trip_and_are_checked(document: dict[str, Any]) -> None:
