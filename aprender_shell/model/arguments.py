@@ -310,6 +310,7 @@ class ArgumentKinds:
     def learn(self, command: str) -> None:
         """Count the arguments of ``command``, run after training (bounded: new heads stop
         being added past ``MAX_LEARNED_HEADS``)."""
+        changed = False
         tokens = tokenize(command)
         for start, end in _simple_commands(tokens):
             head, first = self._head(tokens, start, end)
@@ -339,8 +340,11 @@ class ArgumentKinds:
                         kind == WORD and kinds == _BARE
                     ):
                         _add(counts, base + offset, 1)
-            self._masks.pop(head, None)
-        self._arguments.clear()
+            before = self._masks.pop(head, None)
+            changed = changed or before != self.masks(head)
+        if changed:
+            # What the recent commands' arguments were taken for may read differently now.
+            self._arguments.clear()
 
     def learning(self, commands: Iterable[_Record]) -> Iterator[_Record]:
         """Journal records passed through unchanged, each command learned on the way."""
@@ -376,6 +380,8 @@ def learn(commands: Iterable[tuple[str, int]]) -> dict[str, list[int]]:
     with_word: dict[str, int] = {}
     # slot -> value -> weight, for the values whose kind the shared positions decide
     values: dict[tuple[str, int], dict[str, int]] = {}
+    # Most words recur: each is judged once (bounded by the vocabulary, only while training).
+    shapes: dict[str, int] = {}
     for text, weight in commands:
         tokens = tokenize(text)
         for start, end in _simple_commands(tokens):
@@ -396,7 +402,9 @@ def learn(commands: Iterable[tuple[str, int]]) -> dict[str, list[int]]:
                 position = 0
                 for index in range(first, end):
                     token = tokens[index]
-                    kinds = shape(token)
+                    kinds = shapes.get(token, -1)
+                    if kinds < 0:
+                        kinds = shapes[token] = shape(token)
                     if not kinds:
                         continue
                     position += 1
@@ -440,7 +448,7 @@ def learn(commands: Iterable[tuple[str, int]]) -> dict[str, list[int]]:
             shared = places.get((program, value)) == -1
             if shared:
                 slots[base + 2] += weight
-            elif shape(value) == _SLASHED:
+            elif shapes[value] == _SLASHED:
                 slots[base] += weight
             else:
                 slots[base + 3] += weight
