@@ -9,11 +9,14 @@ from pathlib import Path
 import pytest
 
 from aprender_shell.bundle import BundleError
+from aprender_shell.history.files import read_history
+from aprender_shell.history.marks import mark_history
 from aprender_shell.model import arguments
 from aprender_shell.model.arguments import HOST, NAME, PATH, WORD, ArgumentKinds, shape
 from aprender_shell.model.index import ModelIndex
 from aprender_shell.model.predictor import Predictor
 from aprender_shell.model.train import train_model
+from aprender_shell.model.update import compact, journal_for, update_model
 from tests.model.hostile import edit_index
 from tests.model.sessions import WORKDAY, entries
 
@@ -160,11 +163,42 @@ def test_what_is_recorded_after_training_is_learned_and_kept_in_the_journal(
             predictor.record(f"frob data/day{day}.csv")
         predictor.record("frob present.csv")
         predictor.save()
+        # learned as recorded
+        assert not any("data/day" in text for text in texts(predictor, "frob ", cwd=str(project)))
     # a new process learns the kinds again from the journal
     with Predictor.open(path) as predictor:
         here = texts(predictor, "frob ", cwd=str(project))
         assert "frob present.csv" in here
         assert not any("data/day" in text for text in here)
+
+
+def test_update_folds_in_what_the_history_gained(tmp_path: Path, project: Path) -> None:
+    (project / "present.csv").write_text("a,b\n")
+    history = tmp_path / ".bash_history"
+    history.write_text("".join(line + "\n" for line in WORKDAY))
+    path = tmp_path / "model.apbundle"
+    trained = read_history(history)
+    train_model(trained, path, history_marks=[mark_history(history, trained).to_dict()])
+    gained = [f"frob data/day{n % 3}.csv" for n in range(6)] + ["frob present.csv"]
+    with open(history, "a") as handle:
+        handle.write("".join(line + "\n" for line in gained))
+    assert update_model(path, [history]).new_commands == len(gained)
+
+    def checked() -> list[str]:
+        with Predictor.open(path) as predictor:
+            return texts(predictor, "frob ", cwd=str(project))
+
+    # learned from the journal update appended to ...
+    assert "frob present.csv" in checked()
+    assert not any("data/day" in text for text in checked())
+    # ... and stored in the index once update compacts it into the model
+    with Predictor.open(path) as predictor:
+        index = predictor.index
+    assert compact(path, index, journal_for(path), None, None) is not None
+    with Predictor.open(path) as predictor:
+        assert predictor.index.arguments is not None and "frob" in predictor.index.arguments
+    assert "frob present.csv" in checked()
+    assert not any("data/day" in text for text in checked())
 
 
 def test_the_kinds_are_stored_bounded_in_the_index(tmp_path: Path) -> None:
