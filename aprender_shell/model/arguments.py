@@ -2,8 +2,10 @@
 
 A command's *head* is its program (``vim``, ``ssh``) or, for a program that takes
 subcommands, the program and its subcommand (``git add``, ``kubectl logs``); its arguments
-are the words after the head that are not options, numbered 1, 2 and 3 (later ones count as
-the third). Each argument is one of four kinds:
+are the words after the head that are not options, numbered 1, 2 and 3; later ones, and
+every one after an option (whose value it may be: ``ssh -i key.pem host``), count as the
+third, so that the first two stay what the command itself takes. Each argument is one of
+four kinds:
 
 - ``PATH``: a file or folder (``app.py``, ``src/``, ``~/notes``, ``.``, ``../x``); a bare word
   in a position that mostly takes paths (``cd src``) is one too;
@@ -35,7 +37,7 @@ from aprender_shell.history.tokens import OPERATORS, tokenize
 PATH, HOST, NAME, WORD = 1, 2, 4, 8
 KINDS = (PATH, HOST, NAME, WORD)
 KIND_NAMES = {PATH: "path", HOST: "host", NAME: "name", WORD: "word"}
-# Arguments numbered past this share its slot.
+# Arguments numbered past this, or after an option, share its slot.
 POSITIONS = 3
 SLOT_SIZE = len(KINDS)
 COUNTS = POSITIONS * SLOT_SIZE
@@ -113,6 +115,13 @@ def shape(token: str) -> int:
         # db.example.com is a host; example.com may be either
         return HOST if last.count(".") >= 2 else PATH | HOST
     return _SLASHED if slash >= 0 else _BARE
+
+
+def _next_position(position: int, token: str) -> int:
+    """The argument number ``token`` ends at (see ``POSITIONS``)."""
+    if shape(token):
+        return position + 1
+    return max(position, POSITIONS - 1) if token[0] == "-" else position
 
 
 def _head_start(tokens: Sequence[str], start: int, end: int) -> int:
@@ -242,8 +251,10 @@ class ArgumentKinds:
         head, first = self._head(words, start, len(words))
         if not head:
             return 0, ""
-        position = 1 + sum(1 for token in words[first:] if shape(token))
-        return self.masks(head)[min(position, POSITIONS) - 1], head.split(" ", 1)[0]
+        position = 0
+        for token in words[first:]:
+            position = _next_position(position, token)
+        return self.masks(head)[min(position + 1, POSITIONS) - 1], head.split(" ", 1)[0]
 
     @staticmethod
     def fits(wanted: tuple[int, str], used: tuple[int, str]) -> bool:
@@ -273,6 +284,8 @@ class ArgumentKinds:
             for index in range(first, end):
                 kinds = shape(tokens[index])
                 if not kinds:
+                    if tokens[index][0] == "-":
+                        position = max(position, POSITIONS - 1)
                     continue
                 position += 1
                 taken = masks[min(position, POSITIONS) - 1]
@@ -332,6 +345,8 @@ class ArgumentKinds:
             for index in range(first, end):
                 kinds = shape(tokens[index])
                 if not kinds:
+                    if tokens[index][0] == "-":
+                        position = max(position, POSITIONS - 1)
                     continue
                 position += 1
                 base = (min(position, POSITIONS) - 1) * SLOT_SIZE
@@ -369,9 +384,10 @@ def learn(commands: Iterable[tuple[str, int]]) -> dict[str, list[int]]:
     """The argument kinds of the most used heads, from distinct commands and their counts.
 
     A program takes subcommands when most of its uses go on with a lowercase word and its
-    first argument is not mostly a path; its heads are then the program and each subcommand.
-    Slashed and bare words seen in two positions or more of one program are names; the other
-    slashed words are paths, the other bare ones words (or paths, where paths go: at query).
+    first argument is not often a path or a host; its heads are then the program and each
+    subcommand. Slashed and bare words seen in two positions or more of one program are
+    names; the other slashed words are paths, the other bare ones words (or paths, where
+    paths go: at query).
     """
     uses: dict[str, int] = {}
     counts: dict[str, list[int]] = {}
@@ -406,6 +422,8 @@ def learn(commands: Iterable[tuple[str, int]]) -> dict[str, list[int]]:
                     if kinds < 0:
                         kinds = shapes[token] = shape(token)
                     if not kinds:
+                        if token[0] == "-":
+                            position = max(position, POSITIONS - 1)
                         continue
                     position += 1
                     slot = min(position, POSITIONS) - 1
@@ -424,7 +442,7 @@ def learn(commands: Iterable[tuple[str, int]]) -> dict[str, list[int]]:
     subcommands = {
         program
         for program, n in with_word.items()
-        if n * 2 >= uses.get(program, 0) and not _mostly_paths(counts[program])
+        if n * 2 >= uses.get(program, 0) and not _mostly_places(counts[program])
     }
 
     def kept(head: str) -> bool:
@@ -457,9 +475,11 @@ def learn(commands: Iterable[tuple[str, int]]) -> dict[str, list[int]]:
     return {head: _scaled(counts[head]) for head in best}
 
 
-def _mostly_paths(slots: Sequence[int]) -> bool:
+def _mostly_places(slots: Sequence[int]) -> bool:
+    """Whether a program's first argument is a path or a host often enough that its bare
+    words there are folders or host aliases (``cd src``, ``ssh db1``), not subcommands."""
     path, host, name, word = slots[:SLOT_SIZE]
-    return path * 4 >= path + host + name + word > 0
+    return (path + host) * 4 >= path + host + name + word > 0
 
 
 def _scaled(slots: Sequence[int]) -> list[int]:

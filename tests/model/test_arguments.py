@@ -125,6 +125,21 @@ def test_a_command_learned_from_the_history_alone_has_its_paths_checked(
         assert "frob missing.csv" in texts(predictor, "frob ")
 
 
+def test_an_option_value_does_not_make_a_host_position_a_path_one(
+    tmp_path: Path, project: Path
+) -> None:
+    history = ["ssh -i ~/.ssh/ops.pem deploy@bastion.example.com", "ssh db1", "ssh db2",
+               "ssh deploy@web1.example.com"] * 4
+    kinds = kinds_of(history)
+    assert kinds.slot(["ssh"]) & HOST and not kinds.slot(["ssh"]) & PATH
+    assert kinds.slot(["ssh", "-i"]) & PATH  # what follows an option has a slot of its own
+    path = tmp_path / "model.apbundle"
+    train_model(entries(WORKDAY + history), path)
+    with Predictor.open(path) as predictor:
+        # host aliases are no files: nothing to look for in the folder
+        assert {"ssh db1", "ssh db2"} <= set(texts(predictor, "ssh ", cwd=str(project)))
+
+
 def test_a_host_is_reused_after_ssh_and_a_path_is_not(tmp_path: Path) -> None:
     path = tmp_path / "model.apbundle"
     train_model(entries(WORKDAY + OPS_DAY * 2), path)
