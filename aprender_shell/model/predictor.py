@@ -535,6 +535,8 @@ class Predictor:
         kinds = self._arguments
         wanted = kinds.target(words)
         found: dict[str, float] = {}
+        # What a wrong kind kept out still counts in the total: it lends its share to no other.
+        dropped = 0.0
         # recent_tokens() follows the recent commands, most recent first.
         recent = zip(reversed(self._overlay.recent), self._overlay.recent_tokens())
         for age, (text, tokens) in enumerate(recent):
@@ -544,9 +546,10 @@ class Predictor:
                 token = tokens[position]
                 if not token.startswith(partial) or not _reusable(token):
                     continue
-                if used_as is not None and not kinds.fits(wanted, used_as[position]):
-                    continue
                 if token[0] != "-" or tokens[position - 1] == words[-1]:
+                    if used_as is not None and not kinds.fits(wanted, used_as[position]):
+                        dropped += weight
+                        continue
                     end = position
                     while end < len(tokens) and tokens[end] not in OPERATORS:
                         end += 1
@@ -557,7 +560,7 @@ class Predictor:
             return {}
         # As much as this context takes arguments at all: "vim " does, "git " takes subcommands.
         share = self._argument_share(words, wanted[0])
-        total = sum(found.values())
+        total = sum(found.values()) + dropped
         return {text: share * w / total for text, w in found.items()}
 
     def _argument_share(self, words: list[str], wanted: int) -> float:
