@@ -354,7 +354,11 @@ def template_among(
         same = decided[0]
         return lambda text: same
 
+    every_head = tuple(head for head, _ in heads)
+
     def template_of(text: str) -> tuple[str, ...] | None:
+        if not text.startswith(every_head):
+            return None  # most candidates: one test in C
         for head, key in heads:
             if not text.startswith(head):
                 continue
