@@ -198,6 +198,7 @@ class ArgumentKinds:
         self._masks: dict[str, tuple[int, ...]] = {}
         # The kinds of the arguments of the recent commands, by command text.
         self._arguments: dict[str, list[tuple[int, str]]] = {}
+        self._last_target: tuple[tuple[str, ...], tuple[int, str]] = ((), (0, ""))
 
     def __len__(self) -> int:
         return len(self._counts)
@@ -243,6 +244,15 @@ class ArgumentKinds:
 
     def target(self, words: Sequence[str]) -> tuple[int, str]:
         """The kinds the word after ``words`` takes (0: anything), and the program."""
+        # Typing a word asks the same question at each keystroke.
+        key = tuple(words)
+        if key == self._last_target[0]:
+            return self._last_target[1]
+        found = self._target(words)
+        self._last_target = (key, found)
+        return found
+
+    def _target(self, words: Sequence[str]) -> tuple[int, str]:
         start = 0
         for position in range(len(words) - 1, -1, -1):
             if words[position] in OPERATORS:
@@ -360,6 +370,7 @@ class ArgumentKinds:
         if changed:
             # What the recent commands' arguments were taken for may read differently now.
             self._arguments.clear()
+            self._last_target = ((), (0, ""))
 
     def learning(self, commands: Iterable[_Record]) -> Iterator[_Record]:
         """Journal records passed through unchanged, each command learned on the way."""

@@ -569,13 +569,14 @@ class Predictor:
         recent = zip(reversed(self._overlay.recent), self._overlay.recent_tokens())
         for age, (text, tokens) in enumerate(recent):
             weight = scoring.decay(age, weights.recycle_tau)
-            used_as = kinds.argument_kinds(text, tokens) if wanted[0] else None
             for position in range(1, len(tokens)):
                 token = tokens[position]
                 if not token.startswith(partial) or not _reusable(token):
                     continue
                 if token[0] != "-" or tokens[position - 1] == words[-1]:
-                    if used_as is not None and not kinds.fits(wanted, used_as[position]):
+                    if wanted[0] and not kinds.fits(
+                        wanted, kinds.argument_kinds(text, tokens)[position]
+                    ):
                         dropped += weight
                         continue
                     end = position
