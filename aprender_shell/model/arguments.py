@@ -21,9 +21,9 @@ kind; the counts (scaled to a byte each, ``MAX_HEADS`` heads) are stored in the 
 and the predictor adds what is recorded later (``ArgumentKinds.learn``): what the journal holds
 when a model is opened, then each recorded command. A query then asks, in a dict lookup or
 two, whether a recent command's argument is of a kind the typed position takes
-(``ArgumentKinds.accepts``), and which argument of a suggestion must name an existing path
-(``ArgumentKinds.checked_argument``). Heads the history has not shown use a prior: the
-editors, pagers and file tools take paths, ``ssh``/``ping``/``dig``... take hosts.
+(``ArgumentKinds.target`` and ``fits``), and which argument of a suggestion must name an
+existing path (``ArgumentKinds.checked_argument``). Heads the history has not shown use a
+prior: the editors, pagers and file tools take paths, ``ssh``/``ping``/``dig``... hosts.
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ from aprender_shell.history.tokens import OPERATORS, tokenize
 
 PATH, HOST, NAME, WORD = 1, 2, 4, 8
 KINDS = (PATH, HOST, NAME, WORD)
-KIND_NAMES = {PATH: "path", HOST: "host", NAME: "name", WORD: "word"}
 # Arguments numbered past this, or after an option, share its slot.
 POSITIONS = 3
 SLOT_SIZE = len(KINDS)
@@ -78,6 +77,7 @@ _FILE_SUFFIXES = frozenset(
     "env bak tmp xml proto tf tfvars lua vim el ipynb".split()
 )
 _NOT_AN_ARGUMENT = (0, "")
+_UNKNOWN = (0,) * POSITIONS
 _Record = TypeVar("_Record", bound=Mapping[str, object])
 
 # A word's shape when it alone cannot say: slashed (``feature/login``, ``src/lib``) may be a
@@ -88,6 +88,8 @@ _SLASHED, _BARE = 16, 32
 def shape(token: str) -> int:
     """The kinds ``token`` may be by its spelling alone (0: an option, number, quote,
     expansion or operator, which no kind describes)."""
+    if not token:
+        return 0
     first = token[0]
     if first in "-'\"$`<>|&;()" or token.isdigit() or token in OPERATORS:
         return 0
@@ -121,7 +123,7 @@ def _next_position(position: int, token: str) -> int:
     """The argument number ``token`` ends at (see ``POSITIONS``)."""
     if shape(token):
         return position + 1
-    return max(position, POSITIONS - 1) if token[0] == "-" else position
+    return max(position, POSITIONS - 1) if token.startswith("-") else position
 
 
 def _head_start(tokens: Sequence[str], start: int, end: int) -> int:
@@ -203,10 +205,6 @@ class ArgumentKinds:
     def __len__(self) -> int:
         return len(self._counts)
 
-    def to_index(self) -> dict[str, list[int]]:
-        """The counts as the index stores them."""
-        return {head: list(counts) for head, counts in self._counts.items()}
-
     # Queries ---------------------------------------------------------------------------
 
     def masks(self, head: str) -> tuple[int, ...]:
@@ -216,14 +214,9 @@ class ArgumentKinds:
             counts = self._counts.get(head)
             prior = _PRIOR.get(head)
             if counts is None and prior is None:
-                found = (0,) * POSITIONS
-            else:
-                found = _slot_masks(counts or bytes(COUNTS), prior)
-            self._masks[head] = found
+                return _UNKNOWN  # not kept: what is typed must not grow this cache
+            found = self._masks[head] = _slot_masks(counts or bytes(COUNTS), prior)
         return found
-
-    def knows(self, head: str) -> bool:
-        return head in self._counts or head in _PRIOR
 
     def _head(self, tokens: Sequence[str], start: int, end: int) -> tuple[str, int]:
         """The head of the simple command ``tokens[start:end]`` and where its arguments start
@@ -501,11 +494,6 @@ def _scaled(slots: Sequence[int]) -> list[int]:
     return [max(1, round(n * MAX_KIND_COUNT / top)) if n else 0 for n in slots]
 
 
-def describe(masks: Sequence[int]) -> str:
-    """``path|host`` ... for each position, for messages and tests."""
-    return " ".join("|".join(KIND_NAMES[k] for k in KINDS if m & k) or "-" for m in masks)
-
-
 __all__ = [
     "HOST",
     "KINDS",
@@ -518,7 +506,6 @@ __all__ = [
     "POSITIONS",
     "WORD",
     "ArgumentKinds",
-    "describe",
     "learn",
     "shape",
 ]

@@ -216,6 +216,22 @@ def test_update_folds_in_what_the_history_gained(tmp_path: Path, project: Path) 
     assert not any("data/day" in text for text in checked())
 
 
+def test_what_is_typed_never_grows_the_kinds_held_in_memory(tmp_path: Path) -> None:
+    path = tmp_path / "model.apbundle"
+    train_model(entries(WORKDAY + OPS_DAY), path)
+    with Predictor.open(path) as predictor:
+        kinds = predictor._arguments
+        predictor.suggest("vim ", cwd=str(tmp_path))
+        held = (len(kinds), len(kinds._masks))
+        for number in range(500):
+            predictor.suggest(f"tool{number} arg{number} ", cwd=str(tmp_path))
+        assert (len(kinds), len(kinds._masks)) == held
+        # recorded commands are learned, up to a bound
+        for number in range(500):
+            predictor.record(f"tool{number} file{number}.txt")
+        assert len(kinds) <= held[0] + arguments.MAX_LEARNED_HEADS
+
+
 def test_the_kinds_are_stored_bounded_in_the_index(tmp_path: Path) -> None:
     history = [f"tool{n} sub{n % 3} file{n}.txt" for n in range(400)] * 2
     path = tmp_path / "model.apbundle"
