@@ -257,7 +257,10 @@ class ArgumentKinds:
         position = 0
         for token in words[first:]:
             position = _next_position(position, token)
-        return self.masks(head)[min(position + 1, POSITIONS) - 1], head.split(" ", 1)[0]
+        masks = self.masks(head)
+        # A later position the history never filled takes what the first one does.
+        taken = masks[min(position + 1, POSITIONS) - 1] or masks[0]
+        return taken, head.split(" ", 1)[0]
 
     @staticmethod
     def fits(wanted: tuple[int, str], used: tuple[int, str]) -> bool:
@@ -274,7 +277,7 @@ class ArgumentKinds:
         judged by its spelling and by what its position took in the history, and the
         program it was given to."""
         found = self._arguments.get(text)
-        if found is not None:
+        if found is not None and len(found) == len(tokens):
             return found
         found = [_NOT_AN_ARGUMENT] * len(tokens)
         for start, end in _simple_commands(tokens):
@@ -291,7 +294,7 @@ class ArgumentKinds:
                         position = max(position, POSITIONS - 1)
                     continue
                 position += 1
-                taken = masks[min(position, POSITIONS) - 1]
+                taken = masks[min(position, POSITIONS) - 1] or masks[0]
                 if kinds == _SLASHED:
                     # Its position cannot tell: a path there today, a branch there tomorrow
                     # (the mistyped "igt checkout -b fix/x" is run again as git's).

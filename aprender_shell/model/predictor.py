@@ -570,7 +570,7 @@ class Predictor:
         dropped = 0.0
         # recent_tokens() follows the recent commands, most recent first.
         recent = zip(reversed(self._overlay.recent), self._overlay.recent_tokens())
-        for age, (text, tokens) in enumerate(recent):
+        for age, (command, tokens) in enumerate(recent):
             weight = scoring.decay(age, weights.recycle_tau)
             for position in range(1, len(tokens)):
                 token = tokens[position]
@@ -578,7 +578,7 @@ class Predictor:
                     continue
                 if token[0] != "-" or tokens[position - 1] == words[-1]:
                     if wanted[0] and not kinds.fits(
-                        wanted, kinds.argument_kinds(text, tokens)[position]
+                        wanted, kinds.argument_kinds(command, tokens)[position]
                     ):
                         dropped += weight
                         continue

@@ -74,6 +74,8 @@ def test_each_position_learns_the_kind_it_took_from_the_history() -> None:
     assert kinds.slot(["kubectl", "logs"]) == NAME
     # a head the history never showed takes anything
     assert kinds.slot(["frob"]) == 0
+    # a later position never filled takes what the first one does
+    assert kinds.slot(["git", "add", "-f"]) == kinds.slot(["vim", "app.py"]) == PATH
 
 
 def test_the_spelling_of_a_word_says_what_it_can_be() -> None:
@@ -283,3 +285,19 @@ def test_damaged_kinds_are_refused_with_one_line(
     edit_index(path, damaged)
     with pytest.raises(BundleError, match=message):
         Predictor.open(path)
+
+
+def test_each_recent_command_is_judged_as_itself(tmp_path: Path) -> None:
+    path = tmp_path / "model.apbundle"
+    forced = [f"git add -f build/out{n}.txt" for n in range(4)]
+    train_model(entries(WORKDAY + OPS_DAY + forced), path)
+    with Predictor.open(path) as predictor:
+        # two arguments of one command reused where paths go: each is judged as an argument
+        # of that command, not of the suggestion the first one made
+        predictor.record("frob notes.txt other.txt")
+        assert {"git add -f notes.txt other.txt", "git add -f other.txt"} <= set(
+            texts(predictor, "git add -f ")
+        )
+        # that suggestion, run, is a recent command of its own, with its own arguments
+        predictor.record("git add -f notes.txt other.txt")
+        assert "git add -f other.txt" in texts(predictor, "git add -f o")
