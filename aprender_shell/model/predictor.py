@@ -598,16 +598,18 @@ class Predictor:
     def _argument_share(self, words: list[str], wanted: int) -> float:
         """How often, after these words, the next token was an argument worth reusing.
 
-        Where the history shows only paths, hosts or names (``wanted``), every word that
-        came next was one (``cd src``, ``git push origin main``); elsewhere a plain word is
-        mostly a subcommand.
+        Where the history shows only paths, hosts or names (``wanted``), a plain word that
+        came next was one too (``cd src``, ``git push origin main``); elsewhere it is mostly
+        a subcommand.
         """
         options = self._next_tokens([START] * (self.ngram - 1) + words) if len(self._ngrams) else []
         total = sum(p for _, p in options)
         if total <= 0:
             return 1.0  # never seen: nothing speaks against it
         if wanted and not wanted & WORD:
-            return sum(p for token, p in options if token != END and token[0] not in "-'\"") / total
+            return sum(
+                p for token, p in options if token != END and (token.isalpha() or _reusable(token))
+            ) / total
         return sum(p for token, p in options if token != END and _reusable(token)) / total
 
     def _next_tokens(self, context: list[str]) -> list[tuple[str, float]]:
