@@ -17,8 +17,8 @@ from typing import Any, NamedTuple
 
 from aprender_shell.bundle import BundleError, EvictionStrategy, PagedBundle, PagingConfig
 from aprender_shell.errors import AprenderError, ChecksumError, ModelNotFoundError, UsageError
-from aprender_shell.history.tokens import OPERATORS, split_prefix
-from aprender_shell.model import scoring
+from aprender_shell.history.tokens import split_prefix
+from aprender_shell.model import recycle, scoring
 from aprender_shell.model.index import ModelIndex, TableSpec
 from aprender_shell.model.journal import Journal, record_line, replay, without_commands
 from aprender_shell.model.layout import (
@@ -507,49 +507,25 @@ class Predictor:
         return results
 
     def _recycled(self, prefix: str, weights: scoring.Weights) -> dict[str, float]:
-        """Commands made of the typed words and the arguments of a command run just before.
-
-        New commands often reuse what the last few used: the file just edited is added to
-        git, the branch just created is pushed, a mistyped command is run again corrected.
-        Once a word is typed, the word being typed is completed with an argument of a recent
-        command (and whatever followed it there); these share ``Weights.recycle``, each in
-        proportion to how recently its command ran. Arguments made of letters or digits only
-        are skipped, and options unless they followed the same word: they are mostly
-        subcommands, flags and counts (``status``, ``-m``, ``3``), which the history and the
-        n-grams know in their place. Quoted strings (messages, code) and operators are never
-        reused, and what is reused stops at the end of its simple command.
-        """
-        words, partial = split_prefix(prefix)
-        if not words or partial.startswith(("'", '"')):
-            return {}
-        found: dict[str, float] = {}
-        for age, tokens in enumerate(self._overlay.recent_tokens()):
-            weight = scoring.decay(age, weights.recycle_tau)
-            for position in range(1, len(tokens)):
-                token = tokens[position]
-                if not token.startswith(partial) or not _reusable(token):
-                    continue
-                if token[0] != "-" or tokens[position - 1] == words[-1]:
-                    end = position
-                    while end < len(tokens) and tokens[end] not in OPERATORS:
-                        end += 1
-                    rest = " ".join(tokens[position:end])
-                    text = prefix + rest[len(partial) :]
-                    found[text] = found.get(text, 0.0) + weight
+        """Commands made of the typed words and the arguments of a command run just before
+        (``recycle.reused_arguments``); these share ``Weights.recycle``, each in proportion to
+        how recently its commands ran, as far as the typed words take arguments at all."""
+        found = recycle.reused_arguments(prefix, self._overlay.recent_tokens())
         if not found:
             return {}
+        weights_of = {
+            text: sum(scoring.decay(age, weights.recycle_tau) for age in ages)
+            for text, ages in found.items()
+        }
         # As much as this context takes arguments at all: "vim " does, "git " takes subcommands.
-        share = self._argument_share(words)
-        total = sum(found.values())
-        return {text: share * w / total for text, w in found.items()}
+        share = self._argument_share(split_prefix(prefix)[0])
+        total = sum(weights_of.values())
+        return {text: share * w / total for text, w in weights_of.items()}
 
     def _argument_share(self, words: list[str]) -> float:
         """How often, after these words, the next token was an argument worth reusing."""
         options = self._next_tokens([START] * (self.ngram - 1) + words) if len(self._ngrams) else []
-        total = sum(p for _, p in options)
-        if total <= 0:
-            return 1.0  # never seen: nothing speaks against it
-        return sum(p for token, p in options if token != END and _reusable(token)) / total
+        return recycle.argument_share(options)
 
     def _next_tokens(self, context: list[str]) -> list[tuple[str, float]]:
         """Next-token probabilities after ``context``, backing off to shorter contexts."""
@@ -713,11 +689,6 @@ def _file_identity(path: Path) -> tuple[int, int, int, int] | None:
     except OSError:
         return None
     return (st.st_ino, st.st_mtime_ns, st.st_size, st.st_dev)
-
-
-def _reusable(token: str) -> bool:
-    """Whether an argument of a recent command may be proposed again in a new one."""
-    return not (token.isalpha() or token.isdigit() or token[0] in "'\"" or token in OPERATORS)
 
 
 def open_model_bundle(path: Path, limit: int) -> PagedBundle:

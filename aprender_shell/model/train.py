@@ -194,6 +194,7 @@ def train_model(
     corpus = _add_corpus(builder, kept, budget)
 
     families = len(set(family_of.values()))
+    novelty = _novelty(commands)
     index = ModelIndex(
         generation=generation or uuid.uuid4().hex,
         trained_at=int(time.time()),
@@ -203,7 +204,7 @@ def train_model(
         vocabulary=vocabulary,
         families=families,
         secrets_dropped=secrets,
-        novelty=_novelty(commands),
+        novelty=novelty,
         memory_limit=limit,
         segment_budget=budget,
         tau_short=scoring.TAU_SHORT,
@@ -214,7 +215,7 @@ def train_model(
         recent=_recent(commands),
         history=list(history_marks),
         source=source,
-        tuning=_tuned_weights(commands),
+        tuning=_tuned_weights(commands, novelty),
     )
     builder.add_model("index", index.to_json())
     report_progress("writing", 0, 1)
@@ -234,11 +235,11 @@ def train_model(
     )
 
 
-def _tuned_weights(commands: Sequence[str]) -> dict[str, float] | None:
+def _tuned_weights(commands: Sequence[str], novelty: float) -> dict[str, float] | None:
     """The score's weights chosen on this history's end (None: too short, defaults apply)."""
     from aprender_shell.model.tuning import tune
 
-    weights = tune(commands)
+    weights = tune(commands, novelty=novelty)
     return weights.to_dict() if weights is not None else None
 
 
