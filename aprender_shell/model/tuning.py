@@ -220,7 +220,8 @@ class _Query:
 
     __slots__ = (
         "short", "long", "age", "successor", "followed", "evidence", "group", "group_weight",
-        "grouped", "before", "reused", "argument_share", "shares_by_tau",
+        "grouped", "before", "reused", "argument_share", "shares_by_tau", "base_id",
+        "base_values", "history_id", "history_values",
     )
 
     def __init__(self) -> None:
@@ -238,6 +239,10 @@ class _Query:
         self.reused: list[tuple[int, list[int]]] | None = None
         self.argument_share = 0.0
         self.shares_by_tau: dict[float, list[tuple[int, float]]] = {}
+        # the last values computed, and for which weights (``_Setting`` ids)
+        self.base_id = self.history_id = -1
+        self.base_values: list[float] = []
+        self.history_values: list[float] = []
 
     def reused_shares(self, tau: float, decay: list[float]) -> list[tuple[int, float]]:
         """Each reused candidate's share before ``Weights.recycle`` (``combine``'s
@@ -359,7 +364,14 @@ def _prune(query: _Query) -> _Query | None:
 class _Setting:
     """One set of weights, turned into the constants the judging loop needs."""
 
-    def __init__(self, weights: Weights, longest: int, novelty: float) -> None:
+    def __init__(
+        self, weights: Weights, longest: int, novelty: float, ids: dict[tuple[float, ...], int]
+    ) -> None:
+        # Weight sets sharing these get the same ids, so queries can keep what they share.
+        base = (weights.mu, weights.recency, weights.tau_recent)
+        self.base_id = ids.setdefault(base, len(ids))
+        context = (weights.context_max, weights.kappa, weights.template, weights.last_follower)
+        self.history_id = ids.setdefault(base + context, len(ids))
         self.a = (1.0 - weights.recency) * weights.mu
         self.b = (1.0 - weights.recency) * (1.0 - weights.mu)
         self.recency = weights.recency
@@ -384,44 +396,49 @@ def _decay_table(longest: int, tau: float) -> list[float]:
     return table
 
 
+def _history_values(query: _Query, s: _Setting, c_recent: float) -> list[float]:
+    """Each candidate's ``scoring.score`` under ``s`` (its history part, before reuse); the
+    parts that only some weights change are kept for the next set that shares them."""
+    if query.history_id == s.history_id:
+        return query.history_values
+    if query.base_id == s.base_id:
+        values = query.base_values
+    else:
+        table = s.recent_decay
+        a, b, c = s.a, s.b, c_recent
+        values = [
+            a * x + b * y + c * table[g] for x, y, g in zip(query.short, query.long, query.age)
+        ]
+        query.base_id, query.base_values = s.base_id, values
+    evidence = query.evidence
+    lam = s.context_max * evidence / (evidence + s.kappa) if evidence else 0.0
+    if lam:
+        keep, direct, last = 1.0 - lam, lam * s.direct, lam * s.last_follower
+        base = values
+        values = [
+            keep * v + direct * x + last * y
+            for v, x, y in zip(base, query.successor, query.followed)
+        ]
+        if query.group_weight:
+            # the template shares, as the predictor computes them (scores before context)
+            totals = [0.0] * len(query.group_weight)
+            for i, g in query.grouped:
+                totals[g] += base[i]
+            factors = [
+                lam * s.template * w / t if t > 0 else 0.0
+                for w, t in zip(query.group_weight, totals)
+            ]
+            for i, g in query.grouped:
+                values[i] += factors[g] * base[i]
+    query.history_id, query.history_values = s.history_id, values
+    return values
+
+
 def _wins(query: _Query, s: _Setting, c_recent: float) -> bool:
     """Whether the command is the top suggestion of ``query`` under ``s``."""
     if query is _ALWAYS:
         return True
-    table = s.recent_decay
-    a, b, c = s.a, s.b, c_recent
-    evidence = query.evidence
-    lam = s.context_max * evidence / (evidence + s.kappa) if evidence else 0.0
-    if not lam:
-        values = [
-            a * x + b * y + c * table[g] for x, y, g in zip(query.short, query.long, query.age)
-        ]
-    else:
-        keep, direct, last = 1.0 - lam, lam * s.direct, lam * s.last_follower
-        if query.group_weight:
-            values = [
-                a * x + b * y + c * table[g] for x, y, g in zip(query.short, query.long, query.age)
-            ]
-            # the template shares, as the predictor computes them (scores before context)
-            totals = [0.0] * len(query.group_weight)
-            for i, g in query.grouped:
-                totals[g] += values[i]
-            shares = [
-                keep + lam * s.template * w / t if t > 0 else keep
-                for w, t in zip(query.group_weight, totals)
-            ]
-            shares.append(keep)
-            values = [
-                shares[k] * v + direct * x + last * y
-                for v, k, x, y in zip(values, query.group, query.successor, query.followed)
-            ]
-        else:
-            values = [
-                keep * (a * x + b * y + c * table[g]) + direct * u + last * f
-                for x, y, g, u, f in zip(
-                    query.short, query.long, query.age, query.successor, query.followed
-                )
-            ]
+    values = _history_values(query, s, c_recent)
     if query.reused is not None:
         shares = query.reused_shares(s.recycle_tau, s.recycle_decay)
         if shares:
@@ -429,6 +446,7 @@ def _wins(query: _Query, s: _Setting, c_recent: float) -> bool:
             total = sum(values)
             if total > 0 and s.history_share > 0:
                 factor = s.recycle * total / s.history_share
+                values = values.copy()
             else:
                 values = [0.0] * len(values)
                 factor = s.recycle
@@ -448,6 +466,7 @@ class _Sample:
 
     def __init__(self, commands: Sequence[str], novelty: float) -> None:
         self.novelty = novelty
+        self.ids: dict[tuple[float, ...], int] = {}
         replay = _Replay()
         start = max(0, len(commands) - SAMPLE)
         previous: str | None = None
@@ -481,7 +500,7 @@ class _Sample:
         """Share of keystrokes saved with these weights (accepting at the query points)."""
         if not self.typed:
             return 0.0
-        setting = _Setting(weights, self.longest, self.novelty)
+        setting = _Setting(weights, self.longest, self.novelty, self.ids)
         keys = self.fixed
         recency, tau = setting.recency, setting.tau_recent
         for length, clock, queries in self.commands:
