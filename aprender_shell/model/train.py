@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import math
 import time
 import uuid
 from collections import Counter
@@ -62,6 +63,8 @@ from aprender_shell.model.segments import (
 )
 
 MAX_SUCCESSOR_CHARS = 200
+# exp(-x) is exactly 0.0 in double precision beyond this x.
+_UNDERFLOW = 746.0
 # clean_commands' verdicts on a command it does not keep.
 _DROPPED, _SECRET = 0, 1
 
@@ -103,6 +106,7 @@ def clean_commands(entries: Iterable[HistoryEntry]) -> tuple[list[HistoryEntry],
     # Each distinct command is judged once: a history repeats most of its lines, and the
     # learning gate's secret rules are the costliest step of training.
     gate = default_gate()
+    gate.check()  # the user's filter, read once for the whole history
     verdicts: dict[str, str | int] = {}
     for entry in entries:
         raw = entry.command
@@ -111,7 +115,7 @@ def clean_commands(entries: Iterable[HistoryEntry]) -> tuple[list[HistoryEntry],
             command = raw.strip("\n")
             if not command.strip() or len(command) > scoring.MAX_COMMAND_CHARS:
                 verdict = _DROPPED
-            elif (reason := gate.reason(command)) is None:
+            elif (reason := gate.reason(command, reread=False)) is None:
                 verdict = command
             else:
                 verdict = _SECRET if reason == SECRET else _DROPPED
@@ -259,13 +263,15 @@ def _count_commands(
     progress("counting", 0, len(commands))
     last = {command: position for position, command in enumerate(commands)}
     newest = len(commands) - 1
-    decay = scoring.decay
+    exp = math.exp  # scoring.decay, spelled out: it runs twice per command
     weights = []
     for tau in (scoring.TAU_SHORT, scoring.TAU_LONG):
         # Summed in position order, as the weights accrue: the order fixes the rounding.
         sums = dict.fromkeys(uses, 0.0)
-        for position, command in enumerate(commands):
-            sums[command] += decay(newest - position, tau)
+        # Older uses decay to exactly 0.0 (exp underflows), which adds nothing: skipped.
+        first = max(0, newest - int(_UNDERFLOW * tau))
+        for position in range(first, newest + 1):
+            sums[commands[position]] += exp(-(newest - position) / tau)
         weights.append(sums)
     short, long_ = weights
     # Pairs are counted as one integer each (the two commands' numbers), not as tuples of
