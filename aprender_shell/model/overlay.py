@@ -262,12 +262,15 @@ class Overlay:
     def in_directory(self, cwd: str) -> Counter[str]:
         return self._cwds.get(cwd)
 
-    def shells(self, command: str) -> Counter[str]:
-        """How often each shell ran ``command`` since training (empty: no shell recorded)."""
+    def shell_share(self, command: str, shell: str) -> float | None:
+        """The share of ``command``'s recorded uses that ran in ``shell`` (None: no shell was
+        recorded for it, or ``shell`` is not one this model tells apart)."""
         learned = self._learned.get(command)
-        if learned is None or learned.shells is None:
-            return Counter()
-        return Counter({name: n for name, n in zip(SHELLS, learned.shells) if n})
+        if learned is None or learned.shells is None or shell not in SHELLS:
+            return None
+        uses = learned.shells
+        total = uses[0] + uses[1] + uses[2]
+        return uses[SHELLS.index(shell)] / total if total else None
 
     def last_follower(self, previous: str) -> str | None:
         """The command run right after ``previous`` the last time it ran, if recorded."""

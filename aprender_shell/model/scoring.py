@@ -38,7 +38,8 @@ The weights have defaults below; ``train`` chooses them per user (``tuning.py``)
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
@@ -177,34 +178,51 @@ def total_weight(clock: float, tau: float) -> float:
     return (1.0 - math.exp(-clock / tau)) / (1.0 - math.exp(-1.0 / tau))
 
 
-def context_weight(evidence: int, weights: Weights = DEFAULT_WEIGHTS) -> float:
-    """How much the previous command's successors count against the rest (``lam``)."""
-    if evidence <= 0:
-        return 0.0
-    return weights.context_max * evidence / (evidence + weights.kappa)
+def scorer(weights: Weights, w_recent: float) -> Callable[[Features], float]:
+    """The module's formula as a function of a candidate's features, for one query.
+
+    ``w_recent`` is ``total_weight(clock, weights.tau_recent)``, the same for every candidate of
+    a query; what depends only on the weights is worked out once here, so scoring the dozens
+    of candidates of a keystroke costs a few float operations each.
+    """
+    mu = weights.mu
+    keep_static = 1.0 - weights.recency
+    recent_scale = weights.recency / w_recent if w_recent > 0 else 0.0
+    tau_recent = weights.tau_recent
+    context_max = weights.context_max
+    kappa = weights.kappa
+    template = weights.template
+    last_follower = weights.last_follower
+    direct = max(0.0, 1.0 - template - last_follower)
+    cwd = weights.cwd
+    shell = weights.shell
+    exp = math.exp
+
+    def score_of(features: Features) -> float:
+        value = keep_static * (mu * features.short + (1.0 - mu) * features.long)
+        if features.age >= 0 and recent_scale:
+            value += recent_scale * exp(-features.age / tau_recent)
+        evidence = features.evidence
+        if evidence > 0 and context_max:
+            lam = context_max * evidence / (evidence + kappa)
+            sequence = (
+                direct * features.successor
+                + template * features.template_share
+                + last_follower * features.followed_last
+            )
+            value = lam * sequence + (1.0 - lam) * value
+        if features.cwd_share is not None:
+            value = (1.0 - cwd) * value + cwd * features.cwd_share
+        if features.shell_share is not None:
+            value *= 1.0 - shell * (1.0 - features.shell_share)
+        return value
+
+    return score_of
 
 
 def score(features: Features, weights: Weights, w_recent: float) -> float:
-    """The candidate's score (the module's formula); ``w_recent`` is
-    ``total_weight(clock, weights.tau_recent)``, the same for every candidate of a query."""
-    static = weights.mu * features.short + (1.0 - weights.mu) * features.long
-    value = (1.0 - weights.recency) * static
-    if features.age >= 0 and w_recent > 0:
-        value += weights.recency * decay(features.age, weights.tau_recent) / w_recent
-    lam = context_weight(features.evidence, weights)
-    if lam:
-        direct = max(0.0, 1.0 - weights.template - weights.last_follower)
-        sequence = (
-            direct * features.successor
-            + weights.template * features.template_share
-            + weights.last_follower * features.followed_last
-        )
-        value = lam * sequence + (1.0 - lam) * value
-    if features.cwd_share is not None:
-        value = (1.0 - weights.cwd) * value + weights.cwd * features.cwd_share
-    if features.shell_share is not None:
-        value *= 1.0 - weights.shell * (1.0 - features.shell_share)
-    return value
+    """One candidate's score (``scorer`` for a single call)."""
+    return scorer(weights, w_recent)(features)
 
 
 def combine(
@@ -264,11 +282,98 @@ def template(tokens: list[str]) -> tuple[str, ...]:
         if not found:
             found.append(token)
             continue
-        word = token.lstrip("-")
-        if not word or not (word.replace("-", "").isalpha()) or len(found) >= TEMPLATE_WORDS:
+        if not _extends_template(token) or len(found) >= TEMPLATE_WORDS:
             break
         found.append(token)
     return tuple(found)
+
+
+def _extends_template(token: str) -> bool:
+    """Whether a word after the first is still part of the template: a word or an option."""
+    word = token.lstrip("-")
+    return bool(word) and word.replace("-", "").isalpha()
+
+
+_NEXT_WORD = re.compile(r"\s+(\S+)")
+
+
+def _decided_by(
+    heads: list[tuple[str, tuple[str, ...]]], prefix: str
+) -> tuple[tuple[str, ...] | None] | None:
+    """The template every command starting with ``prefix`` has among ``heads`` (longest
+    first), when the prefix alone decides it: it goes past the longest head's words and far
+    enough into the next word to tell whether that word extends the template. None: it does
+    not, and each command has to be looked at."""
+    if not heads:
+        return (None,)
+    head, key = heads[0]
+    end = len(head)
+    if len(prefix) <= end or not prefix.startswith(head) or not prefix[end].isspace():
+        return None
+    if len(key) >= TEMPLATE_WORDS:
+        return (key,)
+    after = _NEXT_WORD.match(prefix, end)
+    if after is None:
+        return None
+    word = after.group(1)
+    if after.end() < len(prefix):  # the word is whole: a blank follows it
+        return (None,) if _extends_template(word) else (key,)
+    if any(not (c == "-" or c.isalpha()) for c in word):
+        return (key,)  # it already holds a character no template word has
+    return None
+
+
+def _may_begin(head: str, prefix: str) -> bool:
+    """Whether a command starting with ``prefix`` can begin with the words ``head``."""
+    if head.startswith(prefix):
+        return True
+    return prefix.startswith(head) and (len(prefix) == len(head) or prefix[len(head)].isspace())
+
+
+def template_among(
+    keys: Iterable[tuple[str, ...]], prefix: str = ""
+) -> Callable[[str], tuple[str, ...] | None]:
+    """A function telling which of ``keys`` is a command's template (None: none of them).
+
+    For a query's candidates, which all start with ``prefix``, against its previous command's
+    successor templates: rather than splitting every candidate, it finds the longest key whose
+    words, single-spaced, begin the command and looks at the one word after it. A command whose
+    leading words are separated by other runs of blanks matches no key.
+    """
+    heads = sorted(
+        (
+            (head, key)
+            for head, key in ((" ".join(key), key) for key in keys if key)
+            if _may_begin(head, prefix)
+        ),
+        key=lambda item: -len(item[0]),
+    )
+
+    decided = _decided_by(heads, prefix)
+    if decided is not None:
+        same = decided[0]
+        return lambda text: same
+
+    every_head = tuple(head for head, _ in heads)
+
+    def template_of(text: str) -> tuple[str, ...] | None:
+        if not text.startswith(every_head):
+            return None  # most candidates: one test in C
+        for head, key in heads:
+            if not text.startswith(head):
+                continue
+            end = len(head)
+            if end < len(text) and not text[end].isspace():
+                continue
+            if len(key) >= TEMPLATE_WORDS:
+                return key
+            after = _NEXT_WORD.match(text, end)
+            if after is not None and _extends_template(after.group(1)):
+                return None  # its template is longer than any key that begins it
+            return key
+        return None
+
+    return template_of
 
 
 def describe(weights: Weights) -> list[tuple[str, float]]:

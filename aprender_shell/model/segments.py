@@ -175,31 +175,49 @@ class SegmentView:
         length: int = _U16.unpack_from(self.data, start)[0]
         return start + 2 + length
 
-    def lower_bound(self, key: str) -> int:
-        """Index of the first record whose key is >= ``key``."""
+    def _lower_bound(self, target: bytes) -> int:
+        """Index of the first record whose key's UTF-8 bytes are >= ``target``.
+
+        UTF-8 (with surrogates passed through) orders bytes as the code points they encode,
+        so comparing the stored bytes finds what comparing decoded keys would, without
+        decoding a key at every step of the search.
+        """
+        data = self.data
+        offsets_at = self._offsets_at
+        records_at = self._records_at
+        u32 = _U32.unpack_from
+        u16 = _U16.unpack_from
         lo, hi = 0, self.count
         while lo < hi:
             mid = (lo + hi) // 2
-            if self.key(mid) < key:
+            start = records_at + u32(data, offsets_at + 4 * mid)[0] + 2
+            if data[start : start + u16(data, start - 2)[0]] < target:
                 lo = mid + 1
             else:
                 hi = mid
         return lo
 
+    def lower_bound(self, key: str) -> int:
+        """Index of the first record whose key is >= ``key``."""
+        return self._lower_bound(key.encode("utf-8", "surrogatepass"))
+
     def prefix_range(self, prefix: str) -> tuple[int, int]:
         """Indices ``[lo, hi)`` of the records whose key starts with ``prefix``."""
-        lo = self.lower_bound(prefix)
-        hi = self.lower_bound(prefix + "\U0010ffff") if prefix else self.count
-        # Keys may contain U+10FFFF themselves; step over any that still match.
-        while hi < self.count and self.key(hi).startswith(prefix):
-            hi += 1
-        return lo, hi
+        if not prefix:
+            return 0, self.count
+        target = prefix.encode("utf-8", "surrogatepass")
+        # No UTF-8 sequence holds the byte 0xFF: every key starting with ``prefix`` sorts
+        # below ``prefix + 0xFF`` and every later key that does not start with it, above.
+        return self._lower_bound(target), self._lower_bound(target + b"\xff")
 
     def find(self, key: str) -> int:
         """Index of the record with exactly ``key``, or -1."""
-        index = self.lower_bound(key)
-        if index < self.count and self.key(index) == key:
-            return index
+        target = key.encode("utf-8", "surrogatepass")
+        index = self._lower_bound(target)
+        if index < self.count:
+            start = self._record_start(index)
+            if self.data[start + 2 : start + 2 + _U16.unpack_from(self.data, start)[0]] == target:
+                return index
         return -1
 
     def ranked(self) -> Iterator[int]:
@@ -223,6 +241,16 @@ class SegmentView:
 
     def command_stats(self, index: int) -> CommandStats:
         return self._stats_at(self.payload_start(index))[0]
+
+    def entry(self, index: int) -> tuple[str, CommandStats]:
+        """A command record's key and statistics, read in one pass."""
+        data = self.data
+        start = self._records_at + _U32.unpack_from(data, self._offsets_at + 4 * index)[0]
+        end = start + 2 + _U16.unpack_from(data, start)[0]
+        count, last, short, long_ = _STATS.unpack_from(data, end)
+        return data[start + 2 : end].decode("utf-8", "surrogatepass"), CommandStats(
+            count, last, short, long_
+        )
 
     def command(self, index: int) -> CommandRecord:
         offset = self.payload_start(index)
