@@ -220,7 +220,7 @@ class _Query:
 
     __slots__ = (
         "short", "long", "age", "successor", "followed", "evidence", "group", "group_weight",
-        "grouped", "before", "reused", "argument_share", "shares_by_tau", "base_id",
+        "grouped", "sequence", "before", "reused", "argument_share", "shares_by_tau", "base_id",
         "base_values", "history_id", "history_values",
     )
 
@@ -234,6 +234,8 @@ class _Query:
         self.group: list[int] = []  # the candidate's template among the successors', or -1
         self.group_weight: list[float] = []  # each template's share of the successors
         self.grouped: list[tuple[int, int]] = []  # (candidate, its template) when it has one
+        # (candidate, successor, followed) when either is not 0
+        self.sequence: list[tuple[int, float, float]] = []
         self.before = 0
         # (candidate, ages of the recent commands it reuses), or None without argument reuse
         self.reused: list[tuple[int, list[int]]] | None = None
@@ -337,11 +339,19 @@ def _gather(replay: _Replay, command: str, previous: str | None, n: int) -> _Que
                         query.group_weight.append(by_template[key] / kept)
         query.group.append(group)
     if reused:
-        query.grouped = [(i, g) for i, g in enumerate(query.group) if g >= 0]
+        _index_sparse(query)
         query.reused = [(i, reused[text]) for i, text in enumerate(texts) if text in reused]
         query.argument_share = replay.argument_share(words)
         return query
     return _prune(query)
+
+
+def _index_sparse(query: _Query) -> None:
+    """List the candidates with a template or a sequence term (a few of each query's)."""
+    query.grouped = [(i, g) for i, g in enumerate(query.group) if g >= 0]
+    query.sequence = [
+        (i, x, y) for i, (x, y) in enumerate(zip(query.successor, query.followed)) if x or y
+    ]
 
 
 def _prune(query: _Query) -> _Query | None:
@@ -350,14 +360,14 @@ def _prune(query: _Query) -> _Query | None:
     keep = [0, *range(1, query.before + 1)]
     keep += [j for j in range(query.before + 1, len(query.age)) if not _dominated(query, j)]
     if len(keep) == len(query.age):
-        query.grouped = [(i, g) for i, g in enumerate(query.group) if g >= 0]
+        _index_sparse(query)
         return query
     if len(keep) == 1:
         return _ALWAYS if query.age[0] >= 0 else None
     for name in ("short", "long", "age", "successor", "followed", "group"):
         values = getattr(query, name)
         setattr(query, name, [values[j] for j in keep])
-    query.grouped = [(i, g) for i, g in enumerate(query.group) if g >= 0]
+    _index_sparse(query)
     return query
 
 
@@ -413,19 +423,21 @@ def _history_values(query: _Query, s: _Setting, c_recent: float) -> list[float]:
     evidence = query.evidence
     lam = s.context_max * evidence / (evidence + s.kappa) if evidence else 0.0
     if lam:
-        keep, direct, last = 1.0 - lam, lam * s.direct, lam * s.last_follower
+        # Every score divided by 1 - lam (the same for all candidates: the order stays), so
+        # only the few candidates with a sequence term change.
+        keep = 1.0 - lam
+        direct, last = lam * s.direct / keep, lam * s.last_follower / keep
         base = values
-        values = [
-            keep * v + direct * x + last * y
-            for v, x, y in zip(base, query.successor, query.followed)
-        ]
+        values = base.copy()
+        for i, x, y in query.sequence:
+            values[i] += direct * x + last * y
         if query.group_weight:
             # the template shares, as the predictor computes them (scores before context)
             totals = [0.0] * len(query.group_weight)
             for i, g in query.grouped:
                 totals[g] += base[i]
             factors = [
-                lam * s.template * w / t if t > 0 else 0.0
+                lam * s.template * w / (t * keep) if t > 0 else 0.0
                 for w, t in zip(query.group_weight, totals)
             ]
             for i, g in query.grouped:
