@@ -18,12 +18,14 @@ The bundle holds these entries (see ``segments.py`` for their byte layout):
 from __future__ import annotations
 
 import bisect
+import gc
 import heapq
 import math
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
 from operator import itemgetter
@@ -144,6 +146,35 @@ def train_model(
     ``generation`` keeps the journal of the model being replaced valid (``forget``); a new
     one is drawn otherwise.
     """
+    with _without_cycle_collection():
+        return _train(
+            entries, model_path, ngram, memory_limit, history_marks, progress, source, generation
+        )
+
+
+@contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """Training allocates millions of small tuples, lists and dicts and makes no reference
+    cycles: the cycle collector would only walk them over and over (about 8% of the time)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _train(
+    entries: Sequence[HistoryEntry],
+    model_path: Path,
+    ngram: int,
+    memory_limit: int | None,
+    history_marks: Sequence[dict[str, Any]],
+    progress: Progress | None,
+    source: str,
+    generation: str | None,
+) -> TrainReport:
     from aprender_shell.bundle import BundleBuilder, BundleConfig
 
     if not NGRAM_MIN_ORDER + 1 <= ngram <= NGRAM_MAX_ORDER:
