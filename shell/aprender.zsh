@@ -177,14 +177,17 @@ _aprender_disconnect() {
 
 # Send one request line; its answer is read later by _aprender-answer.
 _aprender_send() {
-  _aprender_connect || return 1
   setopt local_options local_traps
   trap '' PIPE  # a server that went away must not take the shell with it
-  if ! print -r -u $_aprender_fd -- "$1" 2>/dev/null; then
+  local try
+  for try in 1 2; do
+    _aprender_connect || return 1
+    print -r -u $_aprender_fd -- "$1" 2>/dev/null && return 0
+    # The server closes connections left silent (a long command, a shell left alone): the
+    # first write after it is refused; the line goes again on a new connection.
     _aprender_disconnect
-    return 1
-  fi
-  return 0
+  done
+  return 1
 }
 
 # Whether the line as it is now should get a suggestion.
@@ -273,8 +276,10 @@ _aprender_pre_redraw() {
     [[ -n $POSTDISPLAY || -n $_aprender_hl ]] && _aprender_clear
     return 0
   fi
-  if [[ -n $_aprender_full && $_aprender_full == "$BUFFER"?* && $CURSOR -ge $#BUFFER ]]; then
-    # Still a prefix of the suggestion: keep showing the rest of it.
+  if [[ -n $BUFFER && -n $_aprender_full && $_aprender_full == "$BUFFER"?* &&
+        $CURSOR -ge $#BUFFER ]]; then
+    # Still a prefix of the suggestion: keep showing the rest of it. (An emptied line is not:
+    # what it shows is the next command, asked for afresh.)
     POSTDISPLAY=${_aprender_full:$#BUFFER}
     _aprender_paint
     # Typed along the suggestion: it still stands, no need to ask again.

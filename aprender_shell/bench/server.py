@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -70,6 +71,26 @@ def in_process(model: Path, queries: Sequence[Query]) -> list[float]:
     from aprender_shell.model.predictor import Predictor
 
     with Predictor.open(model) as predictor:
+        return time_each(queries, lambda prefix, prev: predictor.suggest(prefix, 5, prev))
+
+
+LEARNED = 3_000
+
+
+def in_process_after_learning(
+    model: Path, queries: Sequence[Query], learned: Sequence[str]
+) -> list[float]:
+    """``in_process`` once ``learned`` distinct commands were recorded since training (days of
+    use without ``update``): a query must not cost what was learned."""
+    from aprender_shell.model.predictor import Predictor
+
+    copy = model.with_name("learned.apbundle")
+    shutil.copyfile(model, copy)
+    with Predictor.open(copy) as predictor:
+        previous: list[str] = []
+        for command in learned:
+            predictor.record(command, cwd="/tmp", prev=previous, shell="zsh")
+            previous = [command]
         return time_each(queries, lambda prefix, prev: predictor.suggest(prefix, 5, prev))
 
 
@@ -139,6 +160,10 @@ def run(commands: int, queries: int, out: Callable[[str], None] = print) -> dict
             f"({report.segments} segments) trained in {trained:.1f} s; {len(asked)} typed queries")
         results = {
             "in-process Predictor.suggest": in_process(model, asked),
+            f"in-process, {LEARNED:,} learned since": in_process_after_learning(
+                model, asked, [f"{command} --learned-{n}" for n, command in
+                               enumerate(synthetic_commands(LEARNED, seed=2))]
+            ),
             "server socket round trip": over_socket(model, Path(folder) / "home", asked),
             "suggest --batch pipe round trip": over_batch_pipe(model, asked),
         }

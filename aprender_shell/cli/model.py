@@ -117,23 +117,26 @@ def update(histories: tuple[Path, ...], model: Path | None, memory_limit: int | 
 
 @cli.command()
 @click.argument("pattern")
+@click.option("--contains", is_flag=True, help="Forget every command holding PATTERN.")
 @click.option(
-    "--contains", "mode", flag_value="contains", help="Forget every command holding PATTERN."
-)
-@click.option(
-    "--regex", "mode", flag_value="regex",
-    help="PATTERN is a regular expression, found anywhere in the command.",
+    "--regex", is_flag=True, help="PATTERN is a regular expression, found anywhere in the command."
 )
 @click.option("--dry-run", is_flag=True, help="List what would be forgotten; change nothing.")
 @model_option("The model to forget commands from.")
 @reports_errors
-def forget(pattern: str, mode: str | None, dry_run: bool, model: Path | None) -> None:
+def forget(
+    pattern: str, contains: bool, regex: bool, dry_run: bool, model: Path | None
+) -> None:
     """Forget commands: remove them from the model, its stored history and its journal.
 
     PATTERN is a whole command (exact text) unless --contains or --regex says otherwise. A
     running server forgets them too. Your history file keeps them: list a pattern in the
     history_filter file so that 'train' does not learn them again.
     """
+    if contains and regex:
+        # Which one was meant decides what is removed for good: ask rather than guess.
+        raise click.UsageError("--contains and --regex exclude each other: give one of them")
+    mode = "contains" if contains else "regex" if regex else None
     from aprender_shell.model.forget import command_matcher
     from aprender_shell.model.forget import forget as forget_commands
     from aprender_shell.paths import history_filter_path

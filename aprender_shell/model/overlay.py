@@ -253,8 +253,24 @@ class Overlay:
         best = heapq.nlargest(limit, self._learned.items(), key=lambda item: item[1].count)
         return [(text, learned.count) for text, learned in best]
 
-    def matching(self, prefix: str) -> Iterator[str]:
-        return self._sorted.starting_with(prefix)
+    def matching(self, prefix: str, limit: int) -> list[str]:
+        """The learned commands starting with ``prefix``; when more than ``limit`` do, the
+        ``limit`` most recently used of them (a keystroke must not score every command learned
+        in weeks of use)."""
+        found: list[str] = []
+        for text in self._sorted.starting_with(prefix):
+            found.append(text)
+            if len(found) > limit:
+                break
+        else:
+            return found
+        found = []
+        for text in reversed(self._learned):
+            if text.startswith(prefix):
+                found.append(text)
+                if len(found) == limit:
+                    break
+        return found
 
     def transitions(self, previous: str) -> Counter[str]:
         return self._transitions.get(previous)

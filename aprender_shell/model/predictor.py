@@ -38,6 +38,9 @@ from aprender_shell.model.segments import CommandStats, SegmentView
 # On the tuning half of the generated histories 96 keeps the keystroke saving of 256 (39.7%)
 # and cuts the slowest keystrokes by a third.
 SCORE_WHOLE_RANGE = 96
+# At most this many of the commands learned since training join a query's candidates: the
+# most recently used of those matching.
+LEARNED_CANDIDATES = 48
 RANKED_SCAN_LIMIT = 20_000
 MAX_GENERATED_TOKENS = 8
 # Next-token answers kept between queries (each a dozen tokens at most).
@@ -349,7 +352,7 @@ class Predictor:
         sequence = _Sequence()
         if previous is not None:
             sequence = self._successors_of(previous, prefix, candidates)
-        for text in self._overlay.matching(prefix):
+        for text in self._overlay.matching(prefix, LEARNED_CANDIDATES):
             candidates.setdefault(text, None)
         local = self._overlay.in_directory(cwd) if cwd else None
         local_total = sum(local.values()) if local else 0

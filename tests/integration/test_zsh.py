@@ -431,3 +431,61 @@ def test_zsh_autosuggestions_loaded_after_the_first_prompt_takes_over(trained: H
         shell.close()
         assert "maximum nested" not in shell.seen
         shell.assert_quiet()
+
+
+class TestClearedLine:
+    """Ctrl-U (or any edit) back to an empty line drops the old line's suggestion."""
+
+    @pytest.mark.parametrize("pace", [0.15, 0.0], ids=["human-speed", "burst"])
+    def test_an_emptied_line_shows_nothing_of_the_old_suggestion(
+        self, tmp_path: Path, pace: float
+    ) -> None:
+        home = Home(tmp_path)
+        home.train()
+        # The fake server has no next command for the empty line and one answer for "git c".
+        answers = {TYPED: (0.0, TYPED + GHOST)}
+        with FakeServer(home, answers) as server, session(ZshSession, home) as shell:
+            assert isinstance(shell, ZshSession)
+            shell.type_slowly(TYPED, pace)
+            wait_for_ghost(shell, GHOST)
+            shell.send("\x15")
+            time.sleep(0.5)
+            probe = shell.probe()
+            assert (probe.buffer, probe.ghost, probe.highlights) == ("", "", []), probe
+            asked_before = sum(1 for r in server.requests if r.get("prefix") == "g")
+            shell.type_slowly("g", pace)
+            time.sleep(0.5)
+            # Retyped, the line is asked about afresh, not answered from the old suggestion.
+            asked = sum(1 for r in server.requests if r.get("prefix") == "g")
+            assert asked == asked_before + 1
+            assert shell.probe().ghost == ""
+            shell.send("\x15")
+            shell.close()
+            shell.assert_quiet()
+
+
+class TestClosedConnection:
+    """The server closes connections left silent; the shell notices only when it next writes."""
+
+    def test_a_command_longer_than_the_connection_timeout_is_still_learned(
+        self, tmp_path: Path
+    ) -> None:
+        home = Home(tmp_path)
+        home.train()
+        home.env["APRENDER_SHELL_CONNECTION_IDLE"] = "1"
+        home.start_server()
+        with session(ZshSession, home) as shell:
+            assert isinstance(shell, ZshSession)
+            shell.run("echo first-one")
+            # Two seconds without a keystroke or a record: the server closes our connection,
+            # while the command runs and zle is not there to see it.
+            shell.run("sleep 2.5; echo waited-long")
+            shell.type_slowly("echo waited-l")
+            time.sleep(0.5)
+            ghost = shell.probe().ghost
+            shell.send("\x15")
+            shell.close()
+            shell.assert_quiet()
+        assert ghost == "ong", "the keystrokes after the long command got no suggestion"
+        journal = (home.data / "model.apbundle.journal").read_bytes()
+        assert b"waited-long" in journal, "the long command was not recorded"

@@ -117,3 +117,14 @@ def test_the_command_line_lists_forgets_and_reports(tmp_path: Path) -> None:
     bad = run_cli("forget", "--regex", "(x", "--model", str(model))
     assert bad.returncode == 1 and "not a regular expression" in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_contains_and_regex_together_are_refused_and_nothing_is_forgotten(
+    tmp_path: Path,
+) -> None:
+    model = trained(tmp_path)
+    before = model.read_bytes()
+    both = run_cli("forget", "--contains", "--regex", "zulu", "--model", str(model))
+    assert both.returncode == 2
+    assert "--contains and --regex exclude each other" in both.stderr
+    assert model.read_bytes() == before

@@ -120,8 +120,25 @@ def test_prefix_matching_across_blocks_finds_every_match_in_order() -> None:
     commands = [f"git checkout branch-{n:05d}" for n in range(3000)] + ["git status", "ls"]
     for command in reversed(commands):
         overlay.learn(command, None, None)
-    found = list(overlay.matching("git checkout branch-01"))
+    everything = len(commands)
+    found = overlay.matching("git checkout branch-01", everything)
     assert found == [f"git checkout branch-{n:05d}" for n in range(1000, 2000)]
-    assert list(overlay.matching("git s")) == ["git status"]
-    assert list(overlay.matching("zzz")) == []
-    assert len(list(overlay.matching(""))) == len(commands)
+    assert overlay.matching("git s", everything) == ["git status"]
+    assert overlay.matching("zzz", everything) == []
+    assert len(overlay.matching("", everything)) == len(commands)
+
+
+def test_past_the_limit_the_most_recently_used_matches_are_taken() -> None:
+    overlay = Overlay(0, budget=64 * MIB)
+    for n in range(3000):
+        overlay.learn(f"git checkout branch-{n:05d}", None, None)
+    overlay.learn("git checkout branch-00007", None, None)  # used again: now the latest
+    overlay.learn("ls", None, None)
+    assert overlay.matching("git checkout branch-0299", 10) == [
+        f"git checkout branch-{n:05d}" for n in range(2990, 3000)
+    ]
+    latest = overlay.matching("git checkout", 3)
+    assert latest == [
+        "git checkout branch-00007", "git checkout branch-02999", "git checkout branch-02998",
+    ]
+    assert overlay.matching("", 2) == ["ls", "git checkout branch-00007"]
