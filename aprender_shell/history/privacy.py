@@ -110,9 +110,10 @@ class LearningGate:
         """Raise ``UsageError`` now if the ``history_filter`` file is broken."""
         self._user_pattern()
 
-    def reason(self, command: str) -> str | None:
+    def reason(self, command: str, reread: bool = True) -> str | None:
         """Why ``command`` is kept out (``LEADING_SPACE``, ``SECRET``, ``USER_FILTER``,
-        ``OVERSIZED``), or None."""
+        ``OVERSIZED``), or None. ``reread=False`` uses the filter as the last ``check`` or
+        ``reason`` read it (a batch of commands judged at one moment needs one look)."""
         if len(command) > MAX_COMMAND_CHARS:
             return OVERSIZED
         if command.startswith(" ") and ignore_space():
@@ -121,7 +122,7 @@ class LearningGate:
 
         if contains_secret(command):
             return SECRET
-        pattern = self._user_pattern()
+        pattern = self._user_pattern() if reread or not self._loaded else self._pattern
         if pattern is not None and pattern.search(command):
             return USER_FILTER
         return None

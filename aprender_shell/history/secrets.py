@@ -44,8 +44,10 @@ The rules are classes of shapes, not lists of commands:
   with frequent switches between them and few word-like runs. Lower-case hex (git SHAs,
   checksums) and UUIDs never match; random ids (a Google Drive file id) may.
 
-Speed: every rule but the last two has literal anchors; a command holding none of a rule's
-anchors skips it without running its expression (``contains_secret`` runs on every record).
+Speed: every rule but the last two has literal anchors, found in one pass over the distinct
+anchors; a command holding none of a rule's anchors skips it without running its expression.
+The token rules also need one long run of token characters, which most commands lack
+(``contains_secret`` runs on every record; ``unscreened_rules`` runs every rule, for tests).
 """
 
 from __future__ import annotations
@@ -392,16 +394,30 @@ def _prefixed_token(command: str) -> bool:
     return any(_random_body(m.group("body"), 20, mixed_case=True) for m in matches)
 
 
+# Every token shape above is one run of at least this many characters of these classes
+# (the vendor tokens' bodies and fixed shapes; the prefixed tokens' bodies): a command without
+# such a run cannot match, and most commands have none.
+_RUN_16 = re.compile(r"[A-Za-z0-9_=+/.-]{16}")
+_RUN_20 = re.compile(r"[A-Za-z0-9_=+/-]{20}")
+
 _RULES: list[tuple[str, tuple[str, ...], Check]] = []
+# Each rule's gate: a search its expression cannot match without (None: its anchors suffice).
+_GATES: list[re.Pattern[str] | None] = []
 
 
-def _rule(name: str, anchors: tuple[str, ...], pattern: str | Check) -> None:
+def _rule(
+    name: str,
+    anchors: tuple[str, ...],
+    pattern: str | Check,
+    gate: re.Pattern[str] | None = None,
+) -> None:
     check: Check = re.compile(pattern).search if isinstance(pattern, str) else pattern  # type: ignore[assignment]
     _RULES.append((name, tuple(a.lower() for a in anchors), check))
+    _GATES.append(gate)
 
 
 _rule("vendor-token", ("_", "-", ".", "akia", "asia", "aiza", "ag", "ai", "ab", "ac", "an", "sk"),
-      _vendor_token)
+      _vendor_token, _RUN_16)
 _rule("jwt", ("eyj",), r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
 _rule("slack-webhook", ("hooks.slack",),
       r"hooks\.slack\.com/services/T[A-Za-z0-9]+/B[A-Za-z0-9]+/[A-Za-z0-9]+")
@@ -551,21 +567,50 @@ def _random_string(command: str) -> bool:
     return any(_looks_random(m.group(0)) for m in _RANDOM_CANDIDATE.finditer(command))
 
 
-_LAST_CHECKS: tuple[tuple[str, Check], ...] = (
-    ("secret-variable", _secret_assignment),
-    ("prefixed-token", _prefixed_token),
-    ("random-string", _random_string),
+_LAST_CHECKS: tuple[tuple[str, re.Pattern[str] | None, Check], ...] = (
+    ("secret-variable", None, _secret_assignment),
+    ("prefixed-token", _RUN_20, _prefixed_token),
+    ("random-string", None, _random_string),
 )
 
 
+def _anchor_masks() -> tuple[tuple[str, int], ...]:
+    """Each distinct anchor with the rules (bits, in rule order) that list it."""
+    masks: dict[str, int] = {}
+    for number, (_, anchors, _) in enumerate(_RULES):
+        for anchor in anchors:
+            masks[anchor] = masks.get(anchor, 0) | 1 << number
+    return tuple(masks.items())
+
+
+_ANCHOR_MASKS = _anchor_masks()
+
+
 def _matches(command: str) -> Iterable[str]:
+    # One pass over the distinct anchors finds every rule worth running, in rule order.
     lowered = command.lower()
-    for name, anchors, check in _RULES:
-        if any(anchor in lowered for anchor in anchors) and check(command):
+    wanted = 0
+    for anchor, mask in _ANCHOR_MASKS:
+        if anchor in lowered:
+            wanted |= mask
+    while wanted:
+        bit = wanted & -wanted
+        wanted ^= bit
+        number = bit.bit_length() - 1
+        name, _, check = _RULES[number]
+        gate = _GATES[number]
+        if (gate is None or gate.search(command)) and check(command):
             yield name
-    for name, check in _LAST_CHECKS:
-        if check(command):
+    for name, gate, check in _LAST_CHECKS:
+        if (gate is None or gate.search(command)) and check(command):
             yield name
+
+
+def unscreened_rules(command: str) -> list[str]:
+    """``matching_rules`` without the anchors and gates: every rule's check runs (to test that
+    screening never lets a secret through)."""
+    found = [name for name, _, check in _RULES if check(command)]
+    return found + [name for name, _, check in _LAST_CHECKS if check(command)]
 
 
 def matching_rules(command: str) -> list[str]:

@@ -14,7 +14,9 @@ from aprender_shell.errors import BundleError
 from aprender_shell.history.formats import HistoryEntry
 from aprender_shell.model.index import CorpusChunk
 
-ZLIB_LEVEL = 6
+# Level 3 compresses the corpus about 20% less than 6 in under half the time; only
+# `update` reads it back.
+ZLIB_LEVEL = 3
 
 
 def encode_chunk(entries: Sequence[HistoryEntry]) -> tuple[bytes, int]:

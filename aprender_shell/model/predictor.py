@@ -19,8 +19,8 @@ from typing import Any, NamedTuple
 
 from aprender_shell.bundle import BundleError, EvictionStrategy, PagedBundle, PagingConfig
 from aprender_shell.errors import AprenderError, ChecksumError, ModelNotFoundError, UsageError
-from aprender_shell.history.tokens import OPERATORS, split_prefix
-from aprender_shell.model import scoring
+from aprender_shell.history.tokens import split_prefix
+from aprender_shell.model import recycle, scoring
 from aprender_shell.model.arguments import WORD, ArgumentKinds
 from aprender_shell.model.index import ModelIndex, TableSpec
 from aprender_shell.model.journal import Journal, record_line, replay, without_commands
@@ -283,8 +283,8 @@ class Predictor:
         self._overlay = Overlay(self._trained_clock, budget)
         self._overlay.recent.extend(index.recent)
         self._journal = Journal(model_path, index.generation, self.model_replaced)
-        self._arguments = ArgumentKinds(index.arguments)
         # Streamed: the overlay, not the file, bounds what loading holds.
+        self._arguments = ArgumentKinds(index.arguments)
         replay(self._overlay, self._arguments.learning(self._journal.records()))
 
     @classmethod
@@ -546,71 +546,45 @@ class Predictor:
         return results
 
     def _recycled(self, prefix: str, weights: scoring.Weights) -> dict[str, float]:
-        """Commands made of the typed words and the arguments of a command run just before.
-
-        New commands often reuse what the last few used: the file just edited is added to
-        git, the branch just created is pushed, a mistyped command is run again corrected.
-        Once a word is typed, the word being typed is completed with an argument of a recent
-        command (and whatever followed it there); these share ``Weights.recycle``, each in
-        proportion to how recently its command ran. Arguments made of letters or digits only
-        are skipped, and options unless they followed the same word: they are mostly
-        subcommands, flags and counts (``status``, ``-m``, ``3``), which the history and the
-        n-grams know in their place. Quoted strings (messages, code) and operators are never
-        reused, and what is reused stops at the end of its simple command. An argument is
-        reused only where the typed words take its kind (``ArgumentKinds``): a pod name is no
-        file for ``vim``, a path no host for ``ssh``.
-        """
-        words, partial = split_prefix(prefix)
-        if not words or partial.startswith(("'", '"')):
-            return {}
+        """Commands made of the typed words and the arguments of a command run just before
+        (``recycle.reused_arguments``); these share ``Weights.recycle``, each in proportion to
+        how recently its commands ran, as far as the typed words take arguments at all, and
+        only where they take an argument of that kind (``ArgumentKinds``): a pod name is no
+        file for ``vim``, a path no host for ``ssh``."""
+        words = split_prefix(prefix)[0]
         kinds = self._arguments
-        wanted = kinds.target(words)
-        found: dict[str, float] = {}
-        # What a wrong kind kept out still counts in the total: it lends its share to no other.
-        dropped = 0.0
-        # recent_tokens() follows the recent commands, most recent first.
-        recent = zip(reversed(self._overlay.recent), self._overlay.recent_tokens())
-        for age, (command, tokens) in enumerate(recent):
-            weight = scoring.decay(age, weights.recycle_tau)
-            for position in range(1, len(tokens)):
-                token = tokens[position]
-                if not token.startswith(partial) or not _reusable(token):
-                    continue
-                if token[0] != "-" or tokens[position - 1] == words[-1]:
-                    if wanted[0] and not kinds.fits(
-                        wanted, kinds.argument_kinds(command, tokens)[position]
-                    ):
-                        dropped += weight
-                        continue
-                    end = position
-                    while end < len(tokens) and tokens[end] not in OPERATORS:
-                        end += 1
-                    rest = " ".join(tokens[position:end])
-                    text = prefix + rest[len(partial) :]
-                    found[text] = found.get(text, 0.0) + weight
+        wanted = kinds.target(words) if words else (0, "")
+        recent_tokens = self._overlay.recent_tokens()
+        fits: Callable[[int, int], bool] | None = None
+        kept_out: list[int] = []
+        if wanted[0]:
+            # recent_tokens() follows the recent commands, most recent first.
+            commands = list(reversed(self._overlay.recent))
+
+            def fits(age: int, position: int) -> bool:
+                used = kinds.argument_kinds(commands[age], recent_tokens[age])[position]
+                return kinds.fits(wanted, used)
+
+        found = recycle.reused_arguments(prefix, recent_tokens, fits, kept_out)
         if not found:
             return {}
+        decay = scoring.decay
+        weights_of = {
+            text: sum(decay(age, weights.recycle_tau) for age in ages)
+            for text, ages in found.items()
+        }
         # As much as this context takes arguments at all: "vim " does, "git " takes subcommands.
         share = self._argument_share(words, wanted[0])
-        total = sum(found.values()) + dropped
-        return {text: share * w / total for text, w in found.items()}
+        # What a wrong kind kept out still counts in the total: it lends its share to no other.
+        total = sum(weights_of.values()) + sum(decay(age, weights.recycle_tau) for age in kept_out)
+        return {text: share * w / total for text, w in weights_of.items()}
 
     def _argument_share(self, words: list[str], wanted: int) -> float:
-        """How often, after these words, the next token was an argument worth reusing.
-
-        Where the history shows only paths, hosts or names (``wanted``), a plain word that
-        came next was one too (``cd src``, ``git push origin main``); elsewhere it is mostly
-        a subcommand.
-        """
+        """How often, after these words, the next token was an argument worth reusing; where
+        the history shows only paths, hosts or names (``wanted``), a plain word that came next
+        was one too (``cd src``, ``git push origin main``), elsewhere mostly a subcommand."""
         options = self._next_tokens([START] * (self.ngram - 1) + words) if len(self._ngrams) else []
-        total = sum(p for _, p in options)
-        if total <= 0:
-            return 1.0  # never seen: nothing speaks against it
-        if wanted and not wanted & WORD:
-            return sum(
-                p for token, p in options if token != END and (token.isalpha() or _reusable(token))
-            ) / total
-        return sum(p for token, p in options if token != END and _reusable(token)) / total
+        return recycle.argument_share(options, plain_words=bool(wanted) and not wanted & WORD)
 
     def _next_tokens(self, context: list[str]) -> list[tuple[str, float]]:
         """Next-token probabilities after ``context``, backing off to shorter contexts."""
@@ -808,11 +782,6 @@ def _file_identity(path: Path) -> tuple[int, int, int, int] | None:
     except OSError:
         return None
     return (st.st_ino, st.st_mtime_ns, st.st_size, st.st_dev)
-
-
-def _reusable(token: str) -> bool:
-    """Whether an argument of a recent command may be proposed again in a new one."""
-    return not (token.isalpha() or token.isdigit() or token[0] in "'\"" or token in OPERATORS)
 
 
 def open_model_bundle(path: Path, limit: int) -> PagedBundle:

@@ -96,7 +96,9 @@ class CommandPayloads:
 
     def encode(self, text: str, successors: Sequence[tuple[str, int]]) -> bytes:
         """The payload of ``text`` followed by ``successors`` (text, transitions), best first."""
-        parts = [self._pieces(text)[1], bytes((len(successors),))]
+        # Only successors are kept packed: a command's own statistics are packed once anyway.
+        own = self._packed.get(text)
+        parts = [own[1] if own else _pack_stats(self._stats[text]), bytes((len(successors),))]
         for successor, transitions in successors:
             packed_text, packed_stats = self._pieces(successor)
             parts += (packed_text, _U32.pack(transitions), packed_stats)

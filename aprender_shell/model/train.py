@@ -18,12 +18,16 @@ The bundle holds these entries (see ``segments.py`` for their byte layout):
 from __future__ import annotations
 
 import bisect
+import gc
 import heapq
+import math
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import islice
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -61,6 +65,8 @@ from aprender_shell.model.segments import (
 )
 
 MAX_SUCCESSOR_CHARS = 200
+# exp(-x) is exactly 0.0 in double precision beyond this x.
+_UNDERFLOW = 746.0
 # clean_commands' verdicts on a command it does not keep.
 _DROPPED, _SECRET = 0, 1
 
@@ -88,7 +94,7 @@ class _Counts(NamedTuple):
     last: int
     short: float
     long: float
-    successors: list[tuple[str, int]]  # every command seen right after, with how often
+    successors: list[tuple[str, int]]  # the best commands seen right after, with how often
 
 
 def clean_commands(entries: Iterable[HistoryEntry]) -> tuple[list[HistoryEntry], int]:
@@ -102,6 +108,7 @@ def clean_commands(entries: Iterable[HistoryEntry]) -> tuple[list[HistoryEntry],
     # Each distinct command is judged once: a history repeats most of its lines, and the
     # learning gate's secret rules are the costliest step of training.
     gate = default_gate()
+    gate.check()  # the user's filter, read once for the whole history
     verdicts: dict[str, str | int] = {}
     for entry in entries:
         raw = entry.command
@@ -110,7 +117,7 @@ def clean_commands(entries: Iterable[HistoryEntry]) -> tuple[list[HistoryEntry],
             command = raw.strip("\n")
             if not command.strip() or len(command) > scoring.MAX_COMMAND_CHARS:
                 verdict = _DROPPED
-            elif (reason := gate.reason(command)) is None:
+            elif (reason := gate.reason(command, reread=False)) is None:
                 verdict = command
             else:
                 verdict = _SECRET if reason == SECRET else _DROPPED
@@ -139,6 +146,35 @@ def train_model(
     ``generation`` keeps the journal of the model being replaced valid (``forget``); a new
     one is drawn otherwise.
     """
+    with _without_cycle_collection():
+        return _train(
+            entries, model_path, ngram, memory_limit, history_marks, progress, source, generation
+        )
+
+
+@contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """Training allocates millions of small tuples, lists and dicts and makes no reference
+    cycles: the cycle collector would only walk them over and over (about 8% of the time)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _train(
+    entries: Sequence[HistoryEntry],
+    model_path: Path,
+    ngram: int,
+    memory_limit: int | None,
+    history_marks: Sequence[dict[str, Any]],
+    progress: Progress | None,
+    source: str,
+    generation: str | None,
+) -> TrainReport:
     from aprender_shell.bundle import BundleBuilder, BundleConfig
 
     if not NGRAM_MIN_ORDER + 1 <= ngram <= NGRAM_MAX_ORDER:
@@ -151,19 +187,23 @@ def train_model(
 
     kept, secrets = clean_commands(entries)
     commands = [entry.command for entry in kept]
-    stats = _count_commands(commands, report_progress)
     clock = len(commands)
+    # The transient structures come one after another, smallest baseline first: tuning and
+    # the n-gram tables need only the commands and their counts, not the full statistics.
+    novelty = _novelty(commands)
+    tuning = _tuned_weights(commands, novelty)
+    uses = Counter(commands)
+    report_progress("n-grams", 0, len(uses))
+    ngram_records, vocabulary = _ngram_table(uses, ngram)
+    ngram_segments = _pack_table(ngram_records, budget)
+    del ngram_records
+    argument_kinds = arguments.learn(uses.items())
+    stats = _count_commands(commands, uses, report_progress)
+    del uses
 
     def static(counts: _Counts) -> float:
         # exactly the score a query gives without context, so ranked lists agree with it
         return scoring.rank_score(counts.short, counts.long, clock - 1 - counts.last, clock)
-
-    # n-grams first: their tables are the largest transient structure, and they are packed
-    # and dropped before the command records exist.
-    report_progress("n-grams", 0, len(stats))
-    ngram_records, vocabulary = _ngram_table(stats, ngram)
-    ngram_segments = _pack_table(ngram_records, budget)
-    del ngram_records
 
     frozen = {text: _freeze(counts) for text, counts in stats.items()}
     ordered = sorted(stats)
@@ -175,6 +215,12 @@ def train_model(
 
     hot_records = _hot_prefixes(ordered, cmd_segments, ranks, frozen)
     hot_segments = _pack_table(hot_records, budget)
+    del hot_records
+    # What the index needs of the statistics; the rest goes before the corpus is encoded.
+    families = len(set(family_of.values()))
+    unique = len(ordered)
+    top_commands = [(text, stats[text].count) for text in _most_used(stats, 10)]
+    del frozen, ranks, family_of, ordered, stats
 
     builder = BundleBuilder(model_path).with_config(BundleConfig())
     tables: dict[str, TableSpec] = {}
@@ -193,29 +239,28 @@ def train_model(
         tables[table] = TableSpec(starts, names)
     corpus = _add_corpus(builder, kept, budget)
 
-    families = len(set(family_of.values()))
     index = ModelIndex(
         generation=generation or uuid.uuid4().hex,
         trained_at=int(time.time()),
         ngram=ngram,
         total_commands=clock,
-        unique_commands=len(ordered),
+        unique_commands=unique,
         vocabulary=vocabulary,
         families=families,
         secrets_dropped=secrets,
-        novelty=_novelty(commands),
+        novelty=novelty,
         memory_limit=limit,
         segment_budget=budget,
         tau_short=scoring.TAU_SHORT,
         tau_long=scoring.TAU_LONG,
         tables=tables,
         corpus=corpus,
-        top_commands=[(text, stats[text].count) for text in _most_used(stats, 10)],
+        top_commands=top_commands,
         recent=_recent(commands),
         history=list(history_marks),
         source=source,
-        tuning=_tuned_weights(commands),
-        arguments=arguments.learn((text, counts.count) for text, counts in stats.items()),
+        tuning=tuning,
+        arguments=argument_kinds,
     )
     builder.add_model("index", index.to_json())
     report_progress("writing", 0, 1)
@@ -225,7 +270,7 @@ def train_model(
         model_path=Path(model_path),
         commands=clock,
         secrets_dropped=secrets,
-        unique_commands=len(ordered),
+        unique_commands=unique,
         vocabulary=vocabulary,
         ngram=ngram,
         segments=segment_count,
@@ -235,36 +280,54 @@ def train_model(
     )
 
 
-def _tuned_weights(commands: Sequence[str]) -> dict[str, float] | None:
+def _tuned_weights(commands: Sequence[str], novelty: float) -> dict[str, float] | None:
     """The score's weights chosen on this history's end (None: too short, defaults apply)."""
     from aprender_shell.model.tuning import tune
 
-    weights = tune(commands)
+    weights = tune(commands, novelty=novelty)
     return weights.to_dict() if weights is not None else None
 
 
-def _count_commands(commands: Sequence[str], progress: Progress) -> dict[str, _Counts]:
-    """Each distinct command's counts, in the order of first use."""
+def _count_commands(
+    commands: Sequence[str], uses: Counter[str], progress: Progress
+) -> dict[str, _Counts]:
+    """Each distinct command's counts (``uses`` is ``Counter(commands)``), in the order of
+    first use."""
     progress("counting", 0, len(commands))
-    uses = Counter(commands)
     last = {command: position for position, command in enumerate(commands)}
     newest = len(commands) - 1
-    decay = scoring.decay
+    exp = math.exp  # scoring.decay, spelled out: it runs twice per command
     weights = []
     for tau in (scoring.TAU_SHORT, scoring.TAU_LONG):
         # Summed in position order, as the weights accrue: the order fixes the rounding.
         sums = dict.fromkeys(uses, 0.0)
-        for position, command in enumerate(commands):
-            sums[command] += decay(newest - position, tau)
+        # Older uses decay to exactly 0.0 (exp underflows), which adds nothing: skipped.
+        first = max(0, newest - int(_UNDERFLOW * tau))
+        for position in range(first, newest + 1):
+            sums[commands[position]] += exp(-(newest - position) / tau)
         weights.append(sums)
     short, long_ = weights
+    # Pairs are counted as one integer each (the two commands' numbers), not as tuples of
+    # strings: a history holds hundreds of thousands of distinct pairs.
+    number = {command: position for position, command in enumerate(uses)}
+    texts = list(uses)
+    width = len(texts)
+    pairs = Counter(
+        number[previous] * width + number[command]
+        for previous, command in zip(commands, islice(commands, 1, None))
+    )
     successors: dict[str, list[tuple[str, int]]] = {}
-    for (previous, command), transitions in Counter(zip(commands, commands[1:])).items():
+    for pair, transitions in pairs.items():
+        previous, command = texts[pair // width], texts[pair % width]
         following = successors.get(previous)
         if following is None:
             successors[previous] = [(command, transitions)]
         else:
             following.append((command, transitions))
+    del pairs
+    # Only the successors a record keeps are kept: a common command follows thousands.
+    for previous, following in successors.items():
+        successors[previous] = _successors(following, last)
     progress("counting", len(commands), len(commands))
     return {
         text: _Counts(count, last[text], short[text], long_[text], successors.get(text, []))
@@ -282,17 +345,19 @@ def _command_records(
     """Each command's record, in ``ordered`` order: its statistics and best successors."""
     payloads = CommandPayloads(frozen)
     for text in ordered:
-        yield text, payloads.encode(text, _successors(stats[text], frozen))
+        yield text, payloads.encode(text, stats[text].successors)
 
 
-def _successors(counts: _Counts, frozen: dict[str, CommandStats]) -> list[tuple[str, int]]:
+def _successors(
+    following: list[tuple[str, int]], last: dict[str, int]
+) -> list[tuple[str, int]]:
     """The successors a record keeps: most frequent first; among equals the most recent."""
-    eligible = [(text, n) for text, n in counts.successors if len(text) <= MAX_SUCCESSOR_CHARS]
+    eligible = [(text, n) for text, n in following if len(text) <= MAX_SUCCESSOR_CHARS]
     if len(eligible) < 2:
         return eligible
     # The keys are distinct (no two commands share a last position), so order is total.
     return heapq.nlargest(
-        scoring.SUCCESSORS_KEPT, eligible, key=lambda item: (item[1], frozen[item[0]].last_position)
+        scoring.SUCCESSORS_KEPT, eligible, key=lambda item: (item[1], last[item[0]])
     )
 
 
@@ -405,18 +470,18 @@ def _first_matching(by_rank: list[str], prefix: str, limit: int) -> list[str]:
     return found
 
 
-def _ngram_table(stats: dict[str, _Counts], order: int) -> tuple[list[tuple[str, bytes]], int]:
-    """Continuation counts for every context of 1 to ``order - 1`` tokens."""
+def _ngram_table(uses: Mapping[str, int], order: int) -> tuple[list[tuple[str, bytes]], int]:
+    """Continuation counts for every context of 1 to ``order - 1`` tokens (``uses``: each
+    distinct command's count, in the order of first use)."""
     # Plain dicts, filled in the order Counter would be: most_common breaks ties by it.
     continuations: dict[str, dict[str, int]] = {}
     vocabulary: set[str] = set()
     padding = [START] * (order - 1)
-    for text, counts in stats.items():
+    for text, weight in uses.items():
         tokens = tokenize(text)
         vocabulary.update(tokens)
         padded = padding + tokens
         padded.append(END)
-        weight = counts.count
         for position in range(order - 1, len(padded)):
             following = padded[position]
             context = padded[position - 1]

@@ -18,6 +18,7 @@ from aprender_shell.history.secrets import (
     filter_secrets,
     matching_rule,
     matching_rules,
+    unscreened_rules,
 )
 from tests.history.secret_samples import CLEAN_COMMANDS, SECRET_COMMANDS
 
@@ -114,3 +115,28 @@ def test_few_real_commands_are_flagged() -> None:
     assert len(flagged) * 500 < len(lines)  # under 0.2%
     hints = ("pass", "pwd", "PASS", "-p", "Authorization", "user:")
     assert all(any(hint in line for hint in hints) for line in flagged), flagged
+
+
+def _screening_samples() -> list[str]:
+    from aprender_shell.bench.sessions import generate_sessions
+
+    commands = [command for command, _ in SECRET_COMMANDS] + list(CLEAN_COMMANDS)
+    # each secret inside an ordinary command, and cut short (a gate must not need the whole)
+    commands += [f"cd /srv && {command} | tee out.log" for command, _ in SECRET_COMMANDS]
+    commands += [command[: len(command) * 2 // 3] for command, _ in SECRET_COMMANDS]
+    commands += [session.command for session in generate_sessions(3000, seed=11)]
+    if NL2BASH.exists():
+        commands += NL2BASH.read_text(encoding="utf-8", errors="replace").splitlines()
+    return commands
+
+
+def test_screening_never_skips_a_rule_that_matches() -> None:
+    """The anchors and gates that spare most commands the rules' expressions are only a
+    shortcut: every rule run on every command finds exactly the same secrets."""
+    for command in _screening_samples():
+        assert matching_rules(command) == unscreened_rules(command), command
+
+
+@given(st.text(alphabet=string.ascii_letters + string.digits + "_-.=+/:@ '\"$|&;<>", max_size=120))
+def test_screening_agrees_with_every_rule_on_token_like_text(command: str) -> None:
+    assert matching_rules(command) == unscreened_rules(command)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -13,6 +14,7 @@ from aprender_shell.history.formats import HistoryEntry
 from aprender_shell.model import scoring
 from aprender_shell.model.predictor import Predictor
 from aprender_shell.model.train import train_model
+from aprender_shell.model.tuning import _Sample, tune
 from tests.model.sessions import WORKDAY, entries
 
 
@@ -52,3 +54,36 @@ def test_bad_tuning_in_an_index_falls_back_to_defaults() -> None:
     index = SimpleNamespace(tuning={"recency": 1.5, "mu": 7.0, "kappa": 2.0, "nonsense": 1.0})
     assert scoring.weights_from_index(index) == scoring.DEFAULT_WEIGHTS.replace(kappa=2.0)
     assert scoring.weights_from_index(SimpleNamespace(tuning=None)) == scoring.DEFAULT_WEIGHTS
+
+
+def _habits(reuses_arguments: bool, seed: int) -> list[str]:
+    """A user who works on a new file every few commands, in one of two habits: one opens,
+    adds and runs the file just created (the last command's argument is the next one's);
+    the other reads a new pod's logs, then goes back to one of the same notes files."""
+    rng = random.Random(seed)
+    commands: list[str] = []
+    while len(commands) < 1500:
+        n = rng.randrange(10**6)
+        if reuses_arguments:
+            name = f"draft_{n}.py"
+            commands += [f"touch {name}", f"vim {name}", f"python3 {name}", f"git add {name}"]
+        else:
+            notes = rng.choice(["todo", "notes", "plan", "ideas", "log", "review"])
+            commands += [f"kubectl logs web-{n}", f"vim {notes}.md"]
+        commands.append(rng.choice(["git status", "ls", "make test"]))
+    return commands
+
+
+def test_the_argument_reuse_share_follows_the_user_habit() -> None:
+    """Reusing the last command's argument is the only way to the next command for one user;
+    for the other it mostly proposes a pod's name where a notes file comes."""
+    reuser = tune(_habits(True, seed=1), novelty=0.3)
+    other = tune(_habits(False, seed=2), novelty=0.3)
+    assert reuser is not None and other is not None
+    assert reuser.recycle > other.recycle
+    # and for the reuser the choice saves keystrokes on a new stretch of the same habit
+    sample = _Sample(_habits(True, seed=3), 0.3)
+    default_share = reuser.replace(recycle=scoring.DEFAULT_WEIGHTS.recycle)
+    assert sample.saving(reuser) >= sample.saving(default_share)
+    assert sample.saving(reuser) > sample.saving(scoring.DEFAULT_WEIGHTS)
+    assert sample.saving(reuser) > 2 * sample.saving(reuser.replace(recycle=0.0))
