@@ -32,7 +32,6 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -63,17 +62,34 @@ def journal_path(model_path: Path) -> Path:
     return model_path.with_name(model_path.name + ".journal")
 
 
-@dataclass
 class JournalState:
-    """What a journal file holds for one model generation."""
+    """What a journal file holds for one model generation.
 
-    generation: str | None = None
-    version: int = JOURNAL_VERSION
-    marks: list[dict[str, Any]] | None = None
-    records: list[Record] = field(default_factory=list)
-    # Bytes read (up to the last complete line), and the file identity they were read from.
-    size: int = 0
-    identity: tuple[int, int] | None = None
+    A plain class rather than a dataclass: a cold ``suggest`` imports this module.
+    """
+
+    __slots__ = ("generation", "version", "marks", "records", "size", "identity")
+
+    def __init__(
+        self,
+        generation: str | None = None,
+        version: int = JOURNAL_VERSION,
+        marks: list[dict[str, Any]] | None = None,
+        records: list[Record] | None = None,
+        size: int = 0,
+        identity: tuple[int, int] | None = None,
+    ) -> None:
+        self.generation = generation
+        self.version = version
+        self.marks = marks
+        self.records: list[Record] = records if records is not None else []
+        # Bytes read (up to the last complete line), and the file identity they were read from.
+        self.size = size
+        self.identity = identity
+
+    def __repr__(self) -> str:
+        return (f"JournalState(generation={self.generation!r}, version={self.version}, "
+                f"{len(self.records)} records, size={self.size})")
 
 
 def _encode(line: dict[str, Any]) -> bytes:

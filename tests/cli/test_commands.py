@@ -113,6 +113,22 @@ def test_fast_path_and_click_path_answer_alike(model: Path) -> None:
     assert slow.exit_code == 0 and fast.stdout == slow.output
 
 
+def test_a_cold_suggest_imports_none_of_the_heavy_modules(model: Path) -> None:
+    # Each of these costs a cold suggest milliseconds (click about 20, dataclasses with
+    # inspect about 7): the one-shot query path must not pull them in.
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "aprender_shell", "suggest", "git ",
+         "--prev", "git pull", "--model", str(model)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0 and result.stdout
+    imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert "aprender_shell.model.predictor" in imported
+    heavy = {"click", "dataclasses", "inspect", "argparse"}
+    assert imported.isdisjoint(heavy), sorted(imported & heavy)
+
+
 @pytest.mark.parametrize(
     "prefix", ["$(rm -rf ~)", "\x1b[31mred", "a" * 100_000, "'unclosed \"quote", "-k"]
 )
