@@ -52,11 +52,18 @@ The token rules also need one long run of token characters, which most commands 
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
+
+from aprender_shell.history.token_shapes import (
+    RUN_16,
+    RUN_20,
+    prefixed_token,
+    random_body,
+    random_string,
+    vendor_token,
+)
 
 if TYPE_CHECKING:
     from aprender_shell.history.formats import HistoryEntry
@@ -197,7 +204,7 @@ def _bare_key(command: str) -> bool:
     """``--key X`` / ``-K X`` hold a secret only when X looks random (not ``2`` or a path)."""
     for match in _BARE_KEY.finditer(command):
         value = match.group(1).strip("'\"")
-        if not _PATH_LIKE.search(value) and _random_body(value, 16, mixed_case=False):
+        if not _PATH_LIKE.search(value) and random_body(value, 16, mixed_case=False):
             return True
     return False
 
@@ -358,48 +365,6 @@ def _credentials_file(command: str) -> bool:
     return False
 
 
-_TOKEN_PREFIXES = (
-    r"gh[pousr]_|github_pat_|gl(?:pat|ptt|dt|rt|soat|cbt|ffct|imt|agent)-|npm_|pypi-|dckr_pat_"
-    r"|hf_|api_org_|do[opr]_v1_|dos_v1_|shp(?:at|ss|ca|pa)_|sk-(?:ant|proj|svcacct|admin)-"
-    r"|(?:sk|rk|pk)_(?:live|test)_|whsec_|xox[abposre]-|xapp-|hv[sbr]\.|lin_api_|PMAK-|NRAK-"
-    r"|sntry[su]_|figd_|ntn_|gl[cs]a?_|ATATT|ATCTT|dapi|pul-|tfp_|glsa_|ya29\.|sq0(?:atp|csp)-"
-    r"|EAAA|key-|SG\.|AGE-SECRET-KEY-1|s\.|b\.|hf_oauth_|rubygems_|oauth2:|FlyV1 "
-)
-_VENDOR_TOKEN = re.compile(
-    r"(?<![A-Za-z0-9_])(?:" + _TOKEN_PREFIXES + r")(?P<body>[A-Za-z0-9_=+/.-]{16,})"
-)
-_FIXED_TOKEN = re.compile(
-    r"\b(?:(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)[A-Z0-9]{16}"
-    r"|AIza[0-9A-Za-z_-]{35}|(?:SK|AC)[0-9a-f]{32}|[0-9a-f]{32}-us[0-9]{1,2})\b"
-)
-_PREFIXED_TOKEN = re.compile(
-    r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]{0,11}(?:[_.-][A-Za-z0-9]{1,8}){0,2}[_.-]"
-    r"(?P<body>[A-Za-z0-9][A-Za-z0-9_=+/-]{19,})"
-)
-
-
-def _vendor_token(command: str) -> bool:
-    if _FIXED_TOKEN.search(command):
-        return True
-    for match in _VENDOR_TOKEN.finditer(command):
-        body = match.group("body")
-        # A digit, and not a word: "npm_install_package_name" and "key-value-store" are not.
-        if any(c.isdigit() for c in body) and _random_body(body, 16, mixed_case=False):
-            return True
-    return False
-
-
-def _prefixed_token(command: str) -> bool:
-    matches = _PREFIXED_TOKEN.finditer(command)
-    return any(_random_body(m.group("body"), 20, mixed_case=True) for m in matches)
-
-
-# Every token shape above is one run of at least this many characters of these classes
-# (the vendor tokens' bodies and fixed shapes; the prefixed tokens' bodies): a command without
-# such a run cannot match, and most commands have none.
-_RUN_16 = re.compile(r"[A-Za-z0-9_=+/.-]{16}")
-_RUN_20 = re.compile(r"[A-Za-z0-9_=+/-]{20}")
-
 _RULES: list[tuple[str, tuple[str, ...], Check]] = []
 # Each rule's gate: a search its expression cannot match without (None: its anchors suffice).
 _GATES: list[re.Pattern[str] | None] = []
@@ -417,7 +382,7 @@ def _rule(
 
 
 _rule("vendor-token", ("_", "-", ".", "akia", "asia", "aiza", "ag", "ai", "ab", "ac", "an", "sk"),
-      _vendor_token, _RUN_16)
+      vendor_token, RUN_16)
 _rule("jwt", ("eyj",), r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
 _rule("slack-webhook", ("hooks.slack",),
       r"hooks\.slack\.com/services/T[A-Za-z0-9]+/B[A-Za-z0-9]+/[A-Za-z0-9]+")
@@ -496,16 +461,6 @@ _SECRET_NAME_PARTS = (
 )
 _POINTER_SUFFIXES = ("_FILE", "_PATH", "_DIR", "_CMD", "_COMMAND", "_HELPER", "_ID_FILE")
 
-_RANDOM_CANDIDATE = re.compile(r"[A-Za-z0-9+/=_-]{32,}")
-_MIN_RANDOM_ALNUM = 28
-_MIN_RANDOM_ENTROPY = 4.0
-_MIN_CLASS_SWITCHES = 0.3
-# Random strings of 32+ characters rarely have more than 2/3 of them in runs like "Word"/"word";
-# CamelCase names and paths have more than that.
-_WORD_RUN = re.compile(r"[A-Z]?[a-z]{3,}")
-_MAX_WORD_SHARE = 0.7
-
-
 def secret_name(name: str) -> bool:
     """Whether an environment variable called ``name`` holds a secret by its name."""
     upper = name.upper()
@@ -528,49 +483,10 @@ def _secret_assignment(command: str) -> bool:
     return False
 
 
-def _entropy(text: str) -> float:
-    counts = Counter(text)
-    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
-
-
-def _random_body(body: str, min_alnum: int, mixed_case: bool) -> bool:
-    """Whether a token body after a known or likely prefix looks generated, not written."""
-    text = "".join(c for c in body if c.isalnum())
-    if len(text) < min_alnum or not any(c.isdigit() for c in text):
-        return False
-    if mixed_case and not (any(c.isupper() for c in text) and any(c.islower() for c in text)):
-        return False
-    if sum(len(w) for w in _WORD_RUN.findall(text)) > _MAX_WORD_SHARE * len(text):
-        return False
-    return _entropy(text) >= 3.0
-
-
-def _looks_random(candidate: str) -> bool:
-    # Judged on letters and digits only: "/", "_" and "-" separate the words of paths and names.
-    text = "".join(c for c in candidate if c.isalnum())
-    if len(text) < _MIN_RANDOM_ALNUM or not (
-        any(c.isupper() for c in text)
-        and any(c.islower() for c in text)
-        and any(c.isdigit() for c in text)
-    ):
-        return False
-    if _entropy(text) < _MIN_RANDOM_ENTROPY:
-        return False
-    if sum(len(w) for w in _WORD_RUN.findall(text)) > _MAX_WORD_SHARE * len(text):
-        return False
-    classes = [0 if c.isupper() else 1 if c.islower() else 2 for c in text]
-    switches = sum(1 for a, b in zip(classes, classes[1:]) if a != b)
-    return switches >= _MIN_CLASS_SWITCHES * (len(text) - 1)
-
-
-def _random_string(command: str) -> bool:
-    return any(_looks_random(m.group(0)) for m in _RANDOM_CANDIDATE.finditer(command))
-
-
 _LAST_CHECKS: tuple[tuple[str, re.Pattern[str] | None, Check], ...] = (
     ("secret-variable", None, _secret_assignment),
-    ("prefixed-token", _RUN_20, _prefixed_token),
-    ("random-string", None, _random_string),
+    ("prefixed-token", RUN_20, prefixed_token),
+    ("random-string", None, random_string),
 )
 
 

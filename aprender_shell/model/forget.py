@@ -17,7 +17,7 @@ from pathlib import Path
 from aprender_shell.errors import UsageError
 from aprender_shell.model.journal import read_journal_commands, remove_from_journal
 from aprender_shell.model.layout import DEFAULT_MEMORY_LIMIT
-from aprender_shell.model.predictor import open_model_bundle, read_index
+from aprender_shell.model.tables import open_model_bundle, read_index
 from aprender_shell.model.train import train_model
 from aprender_shell.model.update import _read_corpus
 

@@ -9,7 +9,6 @@ memory held for the model is the paging cache, bounded by the limit, plus the in
 
 from __future__ import annotations
 
-import bisect
 import heapq
 import os
 import re
@@ -17,22 +16,23 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from aprender_shell.bundle import BundleError, EvictionStrategy, PagedBundle, PagingConfig
-from aprender_shell.errors import AprenderError, ChecksumError, ModelNotFoundError, UsageError
+from aprender_shell.bundle import BundleError, PagedBundle
+from aprender_shell.errors import AprenderError, ChecksumError
 from aprender_shell.history.tokens import split_prefix
 from aprender_shell.model import recycle, scoring
 from aprender_shell.model.arguments import WORD, ArgumentKinds
-from aprender_shell.model.index import ModelIndex, TableSpec
+from aprender_shell.model.continuations import NgramModel
+from aprender_shell.model.index import ModelIndex
 from aprender_shell.model.journal import Journal, record_line, replay, without_commands
 from aprender_shell.model.layout import (
     DEFAULT_MEMORY_LIMIT,
-    END,
-    SEP,
-    START,
     check_memory_limit,
 )
 from aprender_shell.model.overlay import Overlay, overlay_budget
-from aprender_shell.model.segments import CommandStats, SegmentView
+from aprender_shell.model.pathcheck import PathCheck
+from aprender_shell.model.segments import CommandStats
+from aprender_shell.model.successors import Successors, read_successors
+from aprender_shell.model.tables import Table, check_fits, open_model_bundle, read_index
 
 # A prefix matching at most this many commands has all of them scored; past it, the best
 # ranked (RETRIEVED_CANDIDATES) are, with the successors and what was learned since training.
@@ -43,9 +43,6 @@ SCORE_WHOLE_RANGE = 96
 # most recently used of those matching.
 LEARNED_CANDIDATES = 48
 RANKED_SCAN_LIMIT = 20_000
-MAX_GENERATED_TOKENS = 8
-# Next-token answers kept between queries (each a dozen tokens at most).
-NEXT_TOKENS_KEPT = 16
 # A model trained on the packaged sample gives way to the user's own commands: once any are
 # recorded they rank above every suggestion of the sample, and after this many the sample's
 # suggestions are no longer shown at all.
@@ -93,145 +90,6 @@ class ModelStats(NamedTuple):
         return data
 
 
-class _Table:
-    """One of the model's sorted tables, split into segments named in the index."""
-
-    def __init__(self, bundle: PagedBundle, spec: TableSpec) -> None:
-        self._bundle = bundle
-        self.starts = spec.starts
-        self.names = spec.names
-
-    def __len__(self) -> int:
-        return len(self.names)
-
-    def view(self, number: int) -> SegmentView:
-        return SegmentView(self._bundle.get_model(self.names[number]))
-
-    def segment_of(self, key: str) -> int:
-        """The segment whose key range would hold ``key`` (-1 if the table is empty)."""
-        return bisect.bisect_right(self.starts, key) - 1 if self.names else -1
-
-    def segments_of_prefix(self, prefix: str) -> tuple[int, int]:
-        """First and last segment that may hold keys starting with ``prefix``."""
-        first = max(0, self.segment_of(prefix))
-        last = bisect.bisect_left(self.starts, prefix)
-        while last < len(self.starts) and self.starts[last].startswith(prefix):
-            last += 1
-        return first, max(first, last - 1)
-
-    def find(self, key: str) -> tuple[SegmentView, int] | None:
-        number = self.segment_of(key)
-        if number < 0:
-            return None
-        view = self.view(number)
-        index = view.find(key)
-        return (view, index) if index >= 0 else None
-
-
-class _Sequence:
-    """What followed the previous command: its count, kept successors, and the last one.
-
-    It does not depend on what is typed, so the keystrokes of one command share it.
-    """
-
-    __slots__ = ("count", "transitions", "last", "successors", "_by_template")
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.transitions: dict[str, int] = {}
-        self.last: str | None = None
-        # Every successor with its trained statistics (None: learned since training only).
-        self.successors: list[tuple[str, CommandStats | None]] = []
-        self._by_template: dict[tuple[str, ...], int] | None = None
-
-    def by_template(self) -> dict[tuple[str, ...], int]:
-        """How often each template followed."""
-        if self._by_template is None:
-            found: dict[tuple[str, ...], int] = {}
-            for text, n in self.transitions.items():
-                key = _template_of(text)
-                found[key] = found.get(key, 0) + n
-            self._by_template = found
-        return self._by_template
-
-    def add_to(
-        self,
-        features: dict[str, scoring.Features],
-        prefix: str,
-        weights: scoring.Weights,
-        w_recent: float,
-    ) -> None:
-        """Fill in the sequence signals of ``features``.
-
-        A candidate's template share is how often the previous command was followed by its
-        template, times its share (by score without context) of the candidates of that
-        template: the family is predicted from the sequence, the line from use.
-        """
-        kept = sum(self.transitions.values())
-        own: dict[str, float] = {}
-        templates: dict[str, tuple[str, ...]] = {}
-        if kept and weights.template:
-            by_template = self.by_template()
-            template_of = scoring.template_among(by_template, prefix)
-            score_of = scoring.scorer(weights, w_recent)
-            base: dict[tuple[str, ...], float] = {}
-            for text, f in features.items():
-                found = template_of(text)
-                if found is not None:
-                    templates[text] = found
-                    own[text] = score_of(f)
-                    base[found] = base.get(found, 0.0) + own[text]
-            for text, value in own.items():
-                key = templates[text]
-                if base[key] > 0:
-                    features[text].template_share = by_template[key] / kept * value / base[key]
-        transitions = self.transitions
-        last = self.last
-        count = self.count
-        for text, f in features.items():
-            f.successor = transitions.get(text, 0) / count
-            f.followed_last = 1.0 if text == last else 0.0
-            f.evidence = count
-
-
-class _PathCheck:
-    """Checks path arguments against one working directory, a stat per path at most.
-
-    Like fish, a suggestion whose path argument names nothing there is not offered; which
-    argument of which command takes an existing path is learned (``ArgumentKinds``).
-    """
-
-    # Past this many stats in one query, the rest are offered unchecked: a keystroke stays cheap.
-    MAX_CHECKS = 12
-
-    def __init__(self, cwd: str, kinds: ArgumentKinds) -> None:
-        self.cwd = cwd if os.path.isabs(cwd) and os.path.isdir(cwd) else None
-        self.kinds = kinds
-        self.seen: dict[str, bool] = {}
-
-    def plausible(self, text: str) -> bool:
-        """False only for a path-taking command whose path argument does not exist."""
-        if self.cwd is None or len(self.seen) >= self.MAX_CHECKS:
-            return True
-        words = text.split()
-        at = self.kinds.checked_argument(words)
-        if at < 0:
-            return True
-        argument = words[at]
-        if argument.startswith("-") or argument[0] in "'\"$" or any(c in argument for c in "*?["):
-            return True  # an option, a quoted or expanded word, a glob: not ours to judge
-        found = self.seen.get(argument)
-        if found is None:
-            target = os.path.join(self.cwd, os.path.expanduser(argument))
-            found = self.seen[argument] = os.path.lexists(target)
-        return found
-
-
-def _template_of(text: str) -> tuple[str, ...]:
-    """``scoring.template`` of a command (split on blanks: cheap enough for every query)."""
-    return scoring.template(text.split(None, scoring.TEMPLATE_WORDS + 1))
-
-
 # Syntax one shell has and another lacks: a command using it is not offered in the other.
 _ZSH_ONLY = ("${(", "**/", "setopt ", "autoload ", "bindkey ", "zle ", "print -P")
 _BASH_ONLY = ("shopt ", "declare -", "complete -F", "bind -x")
@@ -266,15 +124,14 @@ class Predictor:
         self._index = index
         self._identity = _file_identity(model_path)
         tables = index.tables
-        self._commands = _Table(bundle, tables["cmd"])
-        self._hot = _Table(bundle, tables["hot"])
-        self._ngrams = _Table(bundle, tables["ngram"])
+        self._commands = Table(bundle, tables["cmd"])
+        self._hot = Table(bundle, tables["hot"])
+        self._ngrams = NgramModel(Table(bundle, tables["ngram"]), index.ngram)
         self.ngram = index.ngram
         self._trained_clock = index.total_commands
         self._novelty = index.novelty
-        self._next_cache: dict[tuple[str, ...], list[tuple[str, float]]] = {}
         # The last previous command's successors, with the learning clock they were read at.
-        self._sequence: tuple[str, int, _Sequence] | None = None
+        self._sequence: tuple[str, int, Successors] | None = None
         # The mixture this user's history chose at training (defaults when it had too little).
         self.weights = scoring.weights_from_index(index)
         budget = overlay_bytes if overlay_bytes is not None else overlay_budget(
@@ -299,7 +156,7 @@ class Predictor:
         bundle = open_model_bundle(path, limit - learned)
         try:
             index = read_index(bundle, path)
-            _check_fits(bundle, path, limit - learned)
+            check_fits(bundle, path, limit - learned)
             return cls(path, bundle, index, learned)
         except ChecksumError as error:
             bundle.close()
@@ -344,7 +201,7 @@ class Predictor:
         weights = self.weights
         candidates: dict[str, CommandStats | None] = dict(self._history_candidates(prefix))
         previous = prev[-1] if prev else None
-        sequence = _Sequence()
+        sequence = Successors()
         if previous is not None:
             sequence = self._successors_of(previous, prefix, candidates)
         for text in self._overlay.matching(prefix, LEARNED_CANDIDATES):
@@ -401,13 +258,13 @@ class Predictor:
         continuations: list[tuple[str, float]] = []
         recycled: dict[str, float] = {}
         if prefix.strip():
-            continuations = self._continuations(prefix, k)
+            continuations = self._ngrams.continuations(prefix, k)
             recycled = self._recycled(prefix, weights)
         results = scoring.combine(scored, continuations, recycled, self._novelty, weights)
-        paths = _PathCheck(cwd, self._arguments) if cwd else None
+        paths = PathCheck(cwd, self._arguments) if cwd else None
         # Most queries need only the best few: a path check stats MAX_CHECKS arguments at most,
         # so only repeated rejected arguments can make the rest of the ranking matter.
-        wanted = k + _PathCheck.MAX_CHECKS
+        wanted = k + PathCheck.MAX_CHECKS
         best = _best(heapq.nsmallest(wanted, results.items(), key=_ranking), k, paths)
         if len(best) < k and len(results) > wanted:
             best = _best(sorted(results.items(), key=_ranking), k, paths)
@@ -459,7 +316,7 @@ class Predictor:
 
     def _successors_of(
         self, previous: str, prefix: str, candidates: dict[str, CommandStats | None]
-    ) -> _Sequence:
+    ) -> Successors:
         """What followed ``previous`` (every kept successor, matching or not, for the
         template shares); those starting with ``prefix`` join the candidates."""
         clock = self._overlay.clock
@@ -467,83 +324,12 @@ class Predictor:
         if cached is not None and cached[0] == previous and cached[1] == clock:
             sequence = cached[2]
         else:
-            sequence = self._read_successors(previous)
+            sequence = read_successors(self._commands, self._overlay, previous)
             self._sequence = (previous, clock, sequence)
         for text, stats in sequence.successors:
             if text.startswith(prefix):
                 candidates.setdefault(text, stats)
         return sequence
-
-    def _read_successors(self, previous: str) -> _Sequence:
-        sequence = _Sequence()
-        found = self._commands.find(previous) if len(self._commands) else None
-        latest = -1
-        if found is not None:
-            view, index = found
-            record = view.command(index)
-            sequence.count = record.stats.count
-            for successor in record.successors:
-                sequence.transitions[successor.text] = successor.transitions
-                sequence.successors.append((successor.text, successor.stats))
-                # The trained successors do not say which came last; the most recently used
-                # one mostly did.
-                if successor.stats.last_position > latest:
-                    latest = successor.stats.last_position
-                    sequence.last = successor.text
-        learned_stats = self._overlay.stats(previous)
-        if learned_stats is not None:
-            sequence.count += learned_stats.count
-        learned = self._overlay.transitions(previous)
-        if learned:
-            # The previous command may be known only as a predecessor (it was run, but not
-            # recorded): its learned transitions still count as evidence.
-            sequence.count = max(sequence.count, sum(learned.values()))
-            for text, n in learned.items():
-                if text not in sequence.transitions:
-                    sequence.successors.append((text, None))
-                sequence.transitions[text] = sequence.transitions.get(text, 0) + n
-        follower = self._overlay.last_follower(previous)
-        if follower is not None:
-            sequence.last = follower
-        return sequence
-
-    def _continuations(self, prefix: str, k: int) -> list[tuple[str, float]]:
-        """Commands never seen whole: extend the prefix token by token with the n-gram model."""
-        if not len(self._ngrams):
-            return []
-        words, partial = split_prefix(prefix)
-        context = [START] * (self.ngram - 1) + words
-        first: list[tuple[str, float]] = []
-        # When nothing the longest known context saw starts with the word being typed, what
-        # shorter contexts saw may (backed off as usual).
-        for width in range(self.ngram - 1, 0, -1):
-            factor = scoring.NGRAM_BACKOFF ** (self.ngram - 1 - width)
-            first = [
-                (token, factor * p)
-                for token, p in self._next_tokens(context[-width:])
-                if token.startswith(partial) and not (partial and token == END)
-            ]
-            if first or not partial:
-                break
-        results = []
-        for token, probability in first[:k]:
-            if token == END:
-                continue
-            text = prefix + token[len(partial) :]
-            tokens = context + [token]
-            for _ in range(MAX_GENERATED_TOKENS):
-                following = self._next_tokens(tokens)
-                if not following:
-                    break
-                nxt, p = following[0]
-                if nxt == END:
-                    probability *= p
-                    break
-                probability *= p
-                text += " " + nxt
-                tokens.append(nxt)
-            results.append((text, probability))
-        return results
 
     def _recycled(self, prefix: str, weights: scoring.Weights) -> dict[str, float]:
         """Commands made of the typed words and the arguments of a command run just before
@@ -583,33 +369,8 @@ class Predictor:
         """How often, after these words, the next token was an argument worth reusing; where
         the history shows only paths, hosts or names (``wanted``), a plain word that came next
         was one too (``cd src``, ``git push origin main``), elsewhere mostly a subcommand."""
-        options = self._next_tokens([START] * (self.ngram - 1) + words) if len(self._ngrams) else []
+        options = self._ngrams.after_words(words)
         return recycle.argument_share(options, plain_words=bool(wanted) and not wanted & WORD)
-
-    def _next_tokens(self, context: list[str]) -> list[tuple[str, float]]:
-        """Next-token probabilities after ``context``, backing off to shorter contexts."""
-        key = tuple(context[-(self.ngram - 1) :]) if self.ngram > 1 else ()
-        cached = self._next_cache.get(key)
-        if cached is not None:
-            return cached
-        found = self._read_next_tokens(context)
-        # The n-gram segments never change under a predictor, and successive keystrokes of a
-        # word ask for the same contexts; a few answers are kept (the oldest goes first).
-        if len(self._next_cache) >= NEXT_TOKENS_KEPT:
-            del self._next_cache[next(iter(self._next_cache))]
-        self._next_cache[key] = found
-        return found
-
-    def _read_next_tokens(self, context: list[str]) -> list[tuple[str, float]]:
-        factor = 1.0
-        for width in range(min(self.ngram - 1, len(context)), 0, -1):
-            found = self._ngrams.find(SEP.join(context[-width:]))
-            if found is not None:
-                view, index = found
-                total, options = view.ngram(index)
-                return [(token, factor * count / total) for token, count in options]
-            factor *= scoring.NGRAM_BACKOFF
-        return []
 
     # Learning ----------------------------------------------------------------------------
 
@@ -752,7 +513,7 @@ def _ranking(item: tuple[str, float]) -> tuple[float, str]:
 
 
 def _best(
-    ranked: Iterable[tuple[str, float]], k: int, paths: _PathCheck | None
+    ranked: Iterable[tuple[str, float]], k: int, paths: PathCheck | None
 ) -> list[Suggestion]:
     """The first ``k`` positive suggestions of ``ranked`` whose paths are plausible."""
     best: list[Suggestion] = []
@@ -764,48 +525,12 @@ def _best(
     return best
 
 
-def _check_fits(bundle: PagedBundle, path: Path, limit: int) -> None:
-    """Refuse, before any query, a limit smaller than the model's largest segment."""
-    largest = max((bundle.model_size(name) for name in bundle.model_names()), default=0)
-    if largest > limit:
-        megabytes = f"{limit / 2**20:.3g}"
-        raise UsageError(
-            f"{path} was trained for more memory: its largest segment is {largest // 1024} KB, "
-            f"over the {megabytes} MB limit; retrain with 'aprender-shell train --memory-limit "
-            f"{megabytes}' or raise --memory-limit"
-        )
-
-
 def _file_identity(path: Path) -> tuple[int, int, int, int] | None:
     try:
         st = os.stat(path)
     except OSError:
         return None
     return (st.st_ino, st.st_mtime_ns, st.st_size, st.st_dev)
-
-
-def open_model_bundle(path: Path, limit: int) -> PagedBundle:
-    """The model file paged within ``limit`` bytes; a missing or damaged one says what to do."""
-    if not path.exists():
-        raise ModelNotFoundError(f"no model at {path}: run 'aprender-shell train' first")
-    config = PagingConfig(max_memory=limit, eviction=EvictionStrategy.LRU, prefetch=False)
-    try:
-        return PagedBundle.open(path, config)
-    except BundleError as error:
-        raise BundleError(f"{error} (retrain with 'aprender-shell train')") from error
-
-
-def read_index(bundle: PagedBundle, path: Path) -> ModelIndex:
-    """The model's index, checked to be an aprender-shell model this version can read."""
-    if "index" not in bundle:
-        raise BundleError(
-            f"{path} is a bundle but not an aprender-shell model: "
-            "retrain with 'aprender-shell train'"
-        )
-    raw = bundle.get_model("index")
-    # The index is kept decoded; its bytes need not stay in the paging cache.
-    bundle.evict("index")
-    return ModelIndex.from_json(raw, bundle, f"model {path}")
 
 
 __all__ = ["ModelStats", "Predictor", "Suggestion", "AprenderError"]

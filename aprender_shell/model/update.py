@@ -40,7 +40,7 @@ from aprender_shell.model.index import ModelIndex
 from aprender_shell.model.journal import Journal, JournalState, Record
 from aprender_shell.model.layout import DEFAULT_MEMORY_LIMIT
 from aprender_shell.model.overlay import COMMAND_COST, COMMAND_SHARE, overlay_budget
-from aprender_shell.model.predictor import open_model_bundle, read_index
+from aprender_shell.model.tables import open_model_bundle, read_index
 from aprender_shell.model.train import Progress, TrainReport, clean_commands
 
 # A live record and the history line of the same command are one command run when their
