@@ -42,6 +42,9 @@ SLOT_SIZE = len(KINDS)
 COUNTS = POSITIONS * SLOT_SIZE
 # What the index stores: the most used heads, a byte per kind and position each.
 MAX_HEADS = 128
+# Training learns the kinds from this many most recent commands, whatever the history's size:
+# habits change, and the cost stays bounded (what the shells record later is added live).
+LEARNED_FROM = 100_000
 MAX_HEAD_CHARS = 64
 MAX_KIND_COUNT = 255
 # Heads first seen after training that the predictor learns, beyond the trained ones.

@@ -197,7 +197,10 @@ def _train(
     ngram_records, vocabulary = _ngram_table(uses, ngram)
     ngram_segments = _pack_table(ngram_records, budget)
     del ngram_records
-    argument_kinds = arguments.learn(uses.items())
+    learned_from = commands[-arguments.LEARNED_FROM :]
+    recent = uses if len(learned_from) == clock else Counter(learned_from)
+    argument_kinds = arguments.learn(recent.items())
+    del recent, learned_from
     stats = _count_commands(commands, uses, report_progress)
     del uses
 

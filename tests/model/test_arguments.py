@@ -301,3 +301,20 @@ def test_each_recent_command_is_judged_as_itself(tmp_path: Path) -> None:
         # that suggestion, run, is a recent command of its own, with its own arguments
         predictor.record("git add -f notes.txt other.txt")
         assert "git add -f other.txt" in texts(predictor, "git add -f o")
+
+
+def test_training_learns_the_kinds_from_the_most_recent_commands_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = ["frobold data/a.txt", "frobold data/b.txt"] * 40
+    new = ["frobnew host1.example.com", "frobnew host2.example.com"] * 20
+    model = tmp_path / "model.apbundle"
+    train_model(entries(old + new), model)
+    with Predictor.open(model) as predictor:
+        assert {"frobold", "frobnew"} <= set(predictor.index.arguments)
+    # Bounded, whatever the history's size: only the last LEARNED_FROM commands teach kinds.
+    monkeypatch.setattr(arguments, "LEARNED_FROM", len(new))
+    train_model(entries(old + new), model)
+    with Predictor.open(model) as predictor:
+        learned = predictor.index.arguments
+        assert "frobnew" in learned and "frobold" not in learned
