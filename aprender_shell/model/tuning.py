@@ -9,10 +9,10 @@ more: where argument reuse (``recycle.reused_arguments``) joins in. Every query'
 and features are gathered once, into flat per-candidate lists; a set of weights is then judged
 by the keystrokes it saves when the top suggestion is accepted as soon as it is right, with a
 few float operations per candidate (the arithmetic of ``scoring.score`` and
-``scoring.combine``, spelled out over the lists). A candidate that no set of weights can put
-above the command typed is dropped while gathering. A coordinate search over a few values per
-weight, starting from the defaults, keeps what saves more. Histories shorter than
-``MIN_COMMANDS`` keep the defaults.
+``scoring.combine``, spelled out over the lists; a test holds it to ranking exactly as they
+do). A candidate that no set of weights can put above the command typed is dropped while
+gathering. A coordinate search over a few values per weight, starting from the defaults,
+keeps what saves more. Histories shorter than ``MIN_COMMANDS`` keep the defaults.
 
 Tuned: the last use's share and time constant, short against long frequency, the sequence's
 share and evidence constant, the template and last-follower shares, and the argument-reuse
