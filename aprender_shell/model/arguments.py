@@ -29,7 +29,7 @@ prior: the editors, pagers and file tools take paths, ``ssh``/``ping``/``dig``..
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TypeVar
 
 from aprender_shell.history.tokens import OPERATORS, tokenize
@@ -122,11 +122,21 @@ def shape(token: str) -> int:
     return _SLASHED if slash >= 0 else _BARE
 
 
-def _next_position(position: int, token: str) -> int:
-    """The argument number ``token`` ends at (see ``POSITIONS``)."""
-    if shape(token):
-        return position + 1
-    return max(position, POSITIONS - 1) if token.startswith("-") else position
+def _arguments(
+    tokens: Sequence[str], first: int, end: int, shape_of: Callable[[str], int] = shape
+) -> Iterator[tuple[int, int, int]]:
+    """Each token of ``tokens[first:end]``: its index, the argument number it ends at (see
+    ``POSITIONS``: an option moves what follows to the later slot, as it may be its value) and
+    its shape (0: not an argument)."""
+    position = 0
+    for index in range(first, end):
+        token = tokens[index]
+        kinds = shape_of(token)
+        if kinds:
+            position += 1
+        elif token.startswith("-"):
+            position = max(position, POSITIONS - 1)
+        yield index, position, kinds
 
 
 def _head_start(tokens: Sequence[str], start: int, end: int) -> int:
@@ -257,9 +267,8 @@ class ArgumentKinds:
         head, first = self._head(words, start, len(words))
         if not head:
             return 0, ""
-        position = 0
-        for token in words[first:]:
-            position = _next_position(position, token)
+        # The argument number the typed words end at (it never decreases: the last is the most).
+        position = max((at for _, at, _ in _arguments(words, first, len(words))), default=0)
         masks = self.masks(head)
         # A later position the history never filled takes what the first one does.
         taken = masks[min(position + 1, POSITIONS) - 1] or masks[0]
@@ -289,14 +298,9 @@ class ArgumentKinds:
                 continue
             masks = self.masks(head)
             program = head.split(" ", 1)[0]
-            position = 0
-            for index in range(first, end):
-                kinds = shape(tokens[index])
+            for index, position, kinds in _arguments(tokens, first, end):
                 if not kinds:
-                    if tokens[index][0] == "-":
-                        position = max(position, POSITIONS - 1)
                     continue
-                position += 1
                 taken = masks[min(position, POSITIONS) - 1] or masks[0]
                 if kinds == _SLASHED:
                     # Its position cannot tell: a path there today, a branch there tomorrow
@@ -350,14 +354,9 @@ class ArgumentKinds:
                 if len(self._counts) >= self._trained + MAX_LEARNED_HEADS:
                     continue
                 counts = self._counts[head] = bytearray(COUNTS)
-            position = 0
-            for index in range(first, end):
-                kinds = shape(tokens[index])
+            for _, position, kinds in _arguments(tokens, first, end):
                 if not kinds:
-                    if tokens[index][0] == "-":
-                        position = max(position, POSITIONS - 1)
                     continue
-                position += 1
                 base = (min(position, POSITIONS) - 1) * SLOT_SIZE
                 for offset, kind in enumerate(KINDS):
                     if kinds & kind or (kind == PATH and kinds == _SLASHED) or (
@@ -408,6 +407,13 @@ def learn(commands: Iterable[tuple[str, int]]) -> dict[str, list[int]]:
     values: dict[tuple[str, int], dict[str, int]] = {}
     # Most words recur: each is judged once (bounded by the vocabulary, only while training).
     shapes: dict[str, int] = {}
+
+    def shape_of(token: str) -> int:
+        kinds = shapes.get(token, -1)
+        if kinds < 0:
+            kinds = shapes[token] = shape(token)
+        return kinds
+
     for text, weight in commands:
         tokens = tokenize(text)
         for start, end in _simple_commands(tokens):
@@ -425,19 +431,12 @@ def learn(commands: Iterable[tuple[str, int]]) -> dict[str, list[int]]:
                 slots = counts.get(head)
                 if slots is None:
                     slots = counts[head] = [0] * COUNTS
-                position = 0
-                for index in range(first, end):
-                    token = tokens[index]
-                    kinds = shapes.get(token, -1)
-                    if kinds < 0:
-                        kinds = shapes[token] = shape(token)
+                for index, position, kinds in _arguments(tokens, first, end, shape_of):
                     if not kinds:
-                        if token[0] == "-":
-                            position = max(position, POSITIONS - 1)
                         continue
-                    position += 1
                     slot = min(position, POSITIONS) - 1
                     if kinds in (_SLASHED, _BARE):
+                        token = tokens[index]
                         seen = values.get((head, slot))
                         if seen is None:
                             seen = values[(head, slot)] = {}

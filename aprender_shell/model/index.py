@@ -429,12 +429,17 @@ def _marks(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
     return marks
 
 
+def _optional_object(doc: Mapping[str, Any], key: str) -> dict[str, Any] | None:
+    value = doc.get(key)
+    if value is not None and not isinstance(value, dict):
+        raise _Invalid(f"'{key}' must be an object, not {_show(value)}")
+    return value
+
+
 def _tuning(doc: Mapping[str, Any]) -> dict[str, float] | None:
-    tuning = doc.get("tuning")
+    tuning = _optional_object(doc, "tuning")
     if tuning is None:
         return None
-    if not isinstance(tuning, dict):
-        raise _Invalid(f"'tuning' must be an object, not {_show(tuning)}")
     found = {}
     for name, value in tuning.items():
         if (
@@ -448,11 +453,9 @@ def _tuning(doc: Mapping[str, Any]) -> dict[str, float] | None:
 
 
 def _arguments(doc: Mapping[str, Any]) -> dict[str, bytes] | None:
-    arguments = doc.get("arguments")
+    arguments = _optional_object(doc, "arguments")
     if arguments is None:
         return None
-    if not isinstance(arguments, dict):
-        raise _Invalid(f"'arguments' must be an object, not {_show(arguments)}")
     if len(arguments) > MAX_HEADS:
         raise _Invalid(f"'arguments' has {len(arguments)} heads, more than {MAX_HEADS}")
     found = {}

@@ -94,15 +94,17 @@ class ModelStats(NamedTuple):
 _ZSH_ONLY = ("${(", "**/", "setopt ", "autoload ", "bindkey ", "zle ", "print -P")
 _BASH_ONLY = ("shopt ", "declare -", "complete -F", "bind -x")
 _POSIX_ONLY = ("; then", "; do", "; fi", "$((", "[[ ", "${", "=(")
-# The syntax a shell lacks, one search per candidate and keystroke.
-_FOREIGN = {
-    shell: re.compile("|".join(re.escape(mark) for mark in marks))
-    for shell, marks in (
-        ("zsh", _BASH_ONLY),
-        ("bash", _ZSH_ONLY),
-        ("fish", _ZSH_ONLY + _BASH_ONLY + _POSIX_ONLY),
-    )
-}
+_LACKS = {"zsh": _BASH_ONLY, "bash": _ZSH_ONLY, "fish": _ZSH_ONLY + _BASH_ONLY + _POSIX_ONLY}
+_foreign: dict[str, re.Pattern[str]] = {}
+
+
+def _foreign_syntax(shell: str) -> re.Pattern[str] | None:
+    """The syntax ``shell`` lacks as one search per candidate and keystroke; compiled when a
+    shell first asks, not at import (a cold ``suggest`` names no shell)."""
+    pattern = _foreign.get(shell)
+    if pattern is None and shell in _LACKS:
+        pattern = _foreign[shell] = re.compile("|".join(map(re.escape, _LACKS[shell])))
+    return pattern
 
 
 class Predictor:
@@ -127,7 +129,6 @@ class Predictor:
         self._commands = Table(bundle, tables["cmd"])
         self._hot = Table(bundle, tables["hot"])
         self._ngrams = NgramModel(Table(bundle, tables["ngram"]), index.ngram)
-        self.ngram = index.ngram
         self._trained_clock = index.total_commands
         self._novelty = index.novelty
         # The last previous command's successors, with the learning clock they were read at.
@@ -223,7 +224,7 @@ class Predictor:
         in_local = local if local is not None and local_total else None
         learned_stats = overlay.stats
         recorded_share = overlay.shell_share
-        foreign = _FOREIGN.get(shell) if shell else None
+        foreign = _foreign_syntax(shell) if shell else None
         Features = scoring.Features
         features: dict[str, scoring.Features] = {}
         for text, stats in candidates.items():
@@ -464,7 +465,7 @@ class Predictor:
         return ModelStats(
             model_path=self.model_path,
             model_bytes=self._identity[2] if self._identity else 0,
-            ngram=self.ngram,
+            ngram=self._ngrams.order,
             total_commands=index.total_commands + (self._overlay.clock - self._trained_clock),
             unique_commands=index.unique_commands,
             vocabulary=index.vocabulary,

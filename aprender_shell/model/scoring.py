@@ -40,7 +40,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 # Fixed at training (the decayed counts in the segments are computed with them).
 TAU_SHORT = 8.0
@@ -61,76 +61,36 @@ MAX_COMMAND_CHARS = 2000
 TEMPLATE_WORDS = 3
 
 
-class Weights:
+class Weights(NamedTuple):
     """How the score mixes the signals; defaults are the fallback of short histories.
 
-    Immutable, compared and hashed by value. A plain class rather than a dataclass: importing
+    A NamedTuple (immutable, compared and hashed by value) rather than a dataclass: importing
     dataclasses would add about 7 ms to every cold ``suggest``.
     """
 
-    __slots__ = (
-        "mu", "recency", "tau_recent", "context_max", "kappa", "template", "last_follower",
-        "cwd", "shell", "ngram", "recycle", "recycle_tau",
-    )
-    mu: float
-    recency: float
-    tau_recent: float
-    context_max: float
-    kappa: float
-    template: float
-    last_follower: float
-    cwd: float
-    shell: float
-    ngram: float
-    recycle: float
-    recycle_tau: float
-
-    def __init__(
-        self,
-        mu: float = 0.5,
-        # The most recently used match is a strong guess on its own (zsh-autosuggestions'
-        # whole strategy): the decayed weight of the last use alone takes this share.
-        recency: float = 0.35,
-        tau_recent: float = 5.0,
-        # Even a well-known previous command leaves room for what was used recently.
-        context_max: float = 0.5,
-        kappa: float = 1.0,
-        template: float = 0.5,
-        last_follower: float = 0.2,
-        cwd: float = 0.3,
-        shell: float = 0.5,
-        # Multiplies the share the n-gram continuations get (the history's novelty rate).
-        ngram: float = 1.0,
-        recycle: float = 0.5,
-        recycle_tau: float = 3.0,
-    ) -> None:
-        values = (mu, recency, tau_recent, context_max, kappa, template, last_follower, cwd,
-                  shell, ngram, recycle, recycle_tau)
-        for name, value in zip(self.__slots__, values):
-            object.__setattr__(self, name, value)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"Weights are immutable: use replace({name}=...)")
-
-    def _values(self) -> tuple[float, ...]:
-        return tuple(getattr(self, name) for name in self.__slots__)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Weights) and self._values() == other._values()
-
-    def __hash__(self) -> int:
-        return hash(self._values())
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
-        return f"Weights({shown})"
+    mu: float = 0.5
+    # The most recently used match is a strong guess on its own (zsh-autosuggestions' whole
+    # strategy): the decayed weight of the last use alone takes this share of the score.
+    recency: float = 0.35
+    tau_recent: float = 5.0
+    # Even a well-known previous command leaves room for what was used recently.
+    context_max: float = 0.5
+    kappa: float = 1.0
+    template: float = 0.5
+    last_follower: float = 0.2
+    cwd: float = 0.3
+    shell: float = 0.5
+    # Multiplies the share the n-gram continuations get (the history's novelty rate).
+    ngram: float = 1.0
+    recycle: float = 0.5
+    recycle_tau: float = 3.0
 
     def replace(self, **changes: float) -> Weights:
-        """These weights with ``changes``; unknown names are a TypeError."""
-        return Weights(**{**self.to_dict(), **changes})
+        """These weights with ``changes``; unknown names are a ValueError."""
+        return self._replace(**changes)
 
     def to_dict(self) -> dict[str, float]:
-        return {name: getattr(self, name) for name in self.__slots__}
+        return self._asdict()
 
     @classmethod
     def from_mapping(cls, data: object) -> Weights:
@@ -138,7 +98,7 @@ class Weights:
         if not isinstance(data, Mapping):
             return cls()
         taken: dict[str, float] = {}
-        for name in cls.__slots__:
+        for name in cls._fields:
             value = data.get(name)
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 number = float(value)
@@ -328,6 +288,11 @@ def template(tokens: list[str]) -> tuple[str, ...]:
             break
         found.append(token)
     return tuple(found)
+
+
+def template_of(text: str) -> tuple[str, ...]:
+    """``template`` of a command line (split on blanks: cheap enough for every query)."""
+    return template(text.split(None, TEMPLATE_WORDS + 1))
 
 
 def _extends_template(token: str) -> bool:

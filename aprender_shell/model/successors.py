@@ -33,7 +33,7 @@ class Successors:
         if self._by_template is None:
             found: dict[tuple[str, ...], int] = {}
             for text, n in self.transitions.items():
-                key = template_of(text)
+                key = scoring.template_of(text)
                 found[key] = found.get(key, 0) + n
             self._by_template = found
         return self._by_template
@@ -111,8 +111,3 @@ def read_successors(commands: Table, overlay: Overlay, previous: str) -> Success
     if follower is not None:
         sequence.last = follower
     return sequence
-
-
-def template_of(text: str) -> tuple[str, ...]:
-    """``scoring.template`` of a command (split on blanks: cheap enough for every query)."""
-    return scoring.template(text.split(None, scoring.TEMPLATE_WORDS + 1))

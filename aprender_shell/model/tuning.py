@@ -132,9 +132,7 @@ class _Replay:
     def template_of(self, command: str) -> tuple[str, ...]:
         found = self.templates.get(command)
         if found is None:
-            found = self.templates[command] = scoring.template(
-                command.split(None, scoring.TEMPLATE_WORDS + 1)
-            )
+            found = self.templates[command] = scoring.template_of(command)
         return found
 
     def learn(self, command: str, previous: str | None) -> None:

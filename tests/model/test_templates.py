@@ -15,6 +15,14 @@ WORDS = ["git", "commit", "-m", "--amend", "-", "--", "add", "-A", "x1", "a-b", 
 BLANKS = [" ", " ", " ", "  ", "\t", "\xa0", "\u2003", "\x1c"]
 
 
+def _oddly_blanked(rng: random.Random) -> list[str]:
+    """3,000 commands of 1 to 6 words, with tabs and Unicode blanks between some of them."""
+    return [
+        "".join(rng.choice(WORDS) + rng.choice(BLANKS) for _ in range(rng.randint(1, 6))).rstrip()
+        for _ in range(3000)
+    ]
+
+
 def _agrees(commands: list[str], successors: list[str]) -> None:
     keys = {scoring.template(text.split(None, scoring.TEMPLATE_WORDS + 1)) for text in successors}
     find = scoring.template_among(keys)
@@ -30,10 +38,7 @@ def _agrees(commands: list[str], successors: list[str]) -> None:
 
 def test_generated_commands_with_odd_blanks() -> None:
     rng = random.Random(5)
-    commands = [
-        "".join(rng.choice(WORDS) + rng.choice(BLANKS) for _ in range(rng.randint(1, 6))).rstrip()
-        for _ in range(3000)
-    ]
+    commands = _oddly_blanked(rng)
     for _ in range(30):
         _agrees(commands, rng.sample(commands, 12))
 
@@ -57,10 +62,7 @@ def test_real_one_liners() -> None:
 
 def test_the_typed_prefix_narrows_the_keys_without_changing_answers() -> None:
     rng = random.Random(8)
-    commands = [
-        "".join(rng.choice(WORDS) + rng.choice(BLANKS) for _ in range(rng.randint(1, 6))).rstrip()
-        for _ in range(3000)
-    ]
+    commands = _oddly_blanked(rng)
     for _ in range(40):
         keys = {scoring.template(text.split()) for text in rng.sample(commands, 12)}
         everything = scoring.template_among(keys)
