@@ -17,6 +17,7 @@ from aprender_shell.history.secret_words import (
     VALUE,
     Rule,
     literal_text,
+    name_segments,
     rule,
     secret_option_name,
     secret_value,
@@ -154,6 +155,13 @@ _HTTP_BASIC = re.compile(
 )
 
 
+def _secret_key_at_the_end(name: str) -> bool:
+    """A configuration key that names a secret in its last words ("user.password",
+    "npmAuthToken"), not in a namespace ("credential.https://host.username")."""
+    segments = name_segments(name)
+    return secret_option_name(name) and secret_option_name("-".join(segments[-2:]))
+
+
 def _config_pair(command: str) -> bool:
     for match in _HTTP_BASIC.finditer(command):
         value = match.group("sq") or match.group("dq") or match.group("bare")
@@ -166,8 +174,11 @@ def _config_pair(command: str) -> bool:
         if simple[0] != "nmcli" and "config" not in simple:
             continue
         for key, value in zip(simple, simple[1:]):
-            if key.startswith("-") or "=" in key or not secret_option_name(key.strip("'\"")):
+            name = key.strip("'\"")
+            if key.startswith("-") or "=" in key or not _secret_key_at_the_end(name):
                 continue
+            if simple[0] == "nmcli" and "." not in name:
+                continue  # nmcli's keys are "setting.property"; "wpa-psk" is a value
             text_value = literal_text(value)
             if text_value and not value.startswith("-") and secret_value(text_value):
                 return True

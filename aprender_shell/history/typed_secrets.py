@@ -132,7 +132,7 @@ def _decoded_blob(command: str) -> bool:
     for value, reader in piped_literals(command):
         tools = set(reader)
         if not tools & {"base64", "base32", "basenc"} and not (
-            "openssl" in tools and tools & {"base64", "-base64", "-a", "enc"}
+            "openssl" in tools and tools & {"base64", "-base64", "-a"}
         ):
             continue
         if tools & _DECODE_FLAGS:

@@ -478,6 +478,9 @@ TYPED_NEAR_MISSES: dict[str, list[str]] = {
         "curl --cert C:\\certs\\client.pem https://example.com",
         "git config --global user.name 'Alice Example'",
         "git config --global credential.helper cache",
+        "git config --global credential.https://github.com.username bob",
+        "nmcli con add type wifi con-name Home ssid Home wifi-sec.key-mgmt wpa-psk ipv4.method "
+        "auto",
         "gh secret set DEPLOY_KEY < key.pem",
         "gh secret list",
         "iwconfig wlan0 key off",
