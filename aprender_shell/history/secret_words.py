@@ -49,7 +49,10 @@ _SECRET_SEGMENT = re.compile(
     r"(?:[a-z]*pass(?:wd|word|words|phrase|code)?|pwd|pw|passwd|secrets?|[a-z]*tokens?|psk"
     r"|credentials?|creds?|apikey|accesskey|secretkey|privatekey|masterkey|authkey|licensekey)"
 )
-_NOT_SECRET_SEGMENTS = {"bypass", "compass", "surpass", "passthrough", "tokenizer", "tokenizers"}
+# ("tokens", plural, counts them: "--max-tokens", "--output-tokens 200".)
+_NOT_SECRET_SEGMENTS = {
+    "bypass", "compass", "surpass", "passthrough", "tokenizer", "tokenizers", "tokens",
+}
 # Words before "key" that make it a secret key ("--api-key", "access_key", "clientKey").
 _KEY_QUALIFIERS = {
     "api", "access", "secret", "private", "master", "client", "auth", "license", "encryption",
@@ -79,6 +82,7 @@ _PREFIX_POINTERS = {
     "no", "min", "max", "existing", "from", "reset", "require", "required", "prompt", "ask",
     "generate", "random", "show", "print", "skip", "disable", "disabled", "enable", "enabled",
     "allow", "hash", "hashed", "use", "mount", "length", "len", "count", "alias", "file", "env",
+    "output", "out", "num", "total",
 }
 _HARMLESS_VALUES = {
     "true", "false", "yes", "no", "on", "off", "none", "null", "nil", "''", '""', "-", "stdin",

@@ -427,6 +427,8 @@ TYPED_NEAR_MISSES: dict[str, list[str]] = {
         "psql --no-password -h db app",
         "helm install pg bitnami/postgresql --set auth.passwordLength=24",
         "git config --global alias.pass '!pass show'",
+        "llm -m gpt-4o --num-tokens 50 'hello'",
+        "./generate --output-tokens 200 --temperature 0.2",
     ],
     "sql-password": [
         "psql -c \"ALTER USER app PASSWORD NULL\"",
