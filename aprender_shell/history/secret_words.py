@@ -94,10 +94,11 @@ PATH_LIKE = re.compile(
     re.IGNORECASE,
 )
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_SEPARATORS = re.compile(r"[-_.]+")
 
 
 def name_segments(name: str) -> list[str]:
-    return [s for s in re.split(r"[-_.]+", _CAMEL.sub("_", name).lower()) if s]
+    return [s for s in _SEPARATORS.split(_CAMEL.sub("_", name).lower()) if s]
 
 
 def secret_option_name(name: str) -> bool:

@@ -388,7 +388,7 @@ TYPED_SECRETS: dict[str, list[tuple[str, str]]] = {
     "cookie": [
         ("curl -H 'Cookie: sessionid=8f2k3j4h5g6f7d8s' https://app.example.com/admin",
          "8f2k3j4h5g6f7d8s"),
-        ("curl -b 'session=abc' https://app.example.com/me", "abc"),
+        ("curl -b 'session=Sess10nVal' https://app.example.com/me", "Sess10nVal"),
         ("curl --cookie 'csrftoken=$CSRF; PHPSESSID=Php5essVal53' https://shop.example.com",
          "Php5essVal53"),
         ("wget --header='Cookie: auth=AuthCookie54' https://intranet/report.pdf",
