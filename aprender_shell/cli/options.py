@@ -72,9 +72,15 @@ ngram_option = click.option(
 
 
 def model_path(model: Path | None) -> Path:
-    from aprender_shell.paths import default_model_path
+    """``--model``, else the default model once its folder is found to be the user's own
+    (``UnsafeFolderError`` before anything in it is read, when another account controls it)."""
+    from aprender_shell.paths import check_private_dir, default_model_path
 
-    return model if model is not None else default_model_path()
+    if model is not None:
+        return model
+    path = default_model_path()
+    check_private_dir(path.parent)
+    return path
 
 
 def human_bytes(size: float) -> str:

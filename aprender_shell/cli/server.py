@@ -140,11 +140,13 @@ def status() -> None:
     Exits with status 3 when no server runs.
     """
     from aprender_shell.service.client import server_status
-    from aprender_shell.service.server import lock_holder, socket_path
+    from aprender_shell.service.control import checked_runtime_dir, held_lock_pid
+    from aprender_shell.service.server import socket_path
 
+    checked_runtime_dir()  # a folder another account controls is refused, not read
     figures = server_status()
     if figures is None:
-        hung = lock_holder()
+        hung = held_lock_pid()
         if hung is not None:
             raise click.ClickException(
                 f"the server (pid {hung}) runs but does not answer: "

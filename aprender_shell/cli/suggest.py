@@ -52,7 +52,10 @@ def suggest(
 
     path = model_path(model)
     if batch:
+        from aprender_shell.paths import check_private_dir, config_dir
         from aprender_shell.service.protocol import Session, serve_stream
+
+        check_private_dir(config_dir())  # records are judged by its history_filter file
 
         session = Session(lambda: Predictor.open(path, memory_limit), model_path=path)
         serve_stream(session, sys.stdin, sys.stdout)

@@ -22,6 +22,10 @@ class ServerUnavailableError(AprenderError):
     """No server answers on the socket, or it hung up mid-request."""
 
 
+class FolderRefusedError(ServerUnavailableError):
+    """The socket's folder could be controlled by another account: not connected."""
+
+
 def default_socket_path() -> Path:
     from aprender_shell.paths import runtime_dir
 
@@ -43,6 +47,13 @@ class Client:
         """Connect now (``request`` connects on first use otherwise)."""
         if self._sock is not None:
             return self
+        from aprender_shell.paths import UnsafeFolderError, check_private_dir
+
+        try:
+            # Whoever controls the folder could swap in a socket of ours they got hold of.
+            check_private_dir(self.socket_path.parent)
+        except UnsafeFolderError as error:
+            raise FolderRefusedError(str(error)) from None
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.settimeout(self.timeout)
         try:
