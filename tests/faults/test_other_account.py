@@ -335,3 +335,29 @@ def test_cold_suggest_stats_and_batch_refuse_a_squatted_data_folder(
     refused_folder(one_error_line(batch), home, stranger)
     assert batch.stdout == ""
     assert journal.read_bytes() == b""  # nothing recorded where that account reads
+
+
+@pytest.mark.skipif(shutil.which("fish") is None or shutil.which("socat") is None,
+                    reason="needs fish and socat")
+def test_fish_sends_nothing_to_a_socket_in_a_folder_another_account_owns(
+    their_server: tuple[Path, Path], tmp_path: Path
+) -> None:
+    home, received = their_server
+    marker = tmp_path / "installed"
+    marker.write_text("")
+    script = tmp_path / "aprender.fish"
+    script.write_text(integration_for("fish").script(socket=home / "run" / "server.sock",
+                                                     marker=marker))
+    env = {key: value for key, value in os.environ.items() if key != "APRENDER_SHELL_NO_SOCAT"}
+    env["APRENDER_SHELL_HOME"] = str(home)
+    done = subprocess.run(
+        ["fish", "--no-config", "--interactive", "-c",
+         f"source {script}; set -q _aprender_socat[1]; and echo SOCAT; "
+         "_aprender_ask suggest 1 1 fish '' 'git p'"],
+        capture_output=True, text=True, timeout=WAIT, env=env)
+    assert done.stdout.startswith("SOCAT\n"), done  # socat would have been used before
+    assert "curl" not in done.stdout
+    assert done.stdout.splitlines()[1:] == ["error\t\tno aprender-shell server"]
+    # Not one byte of the typed line reached their process, nor a start stamp their folder.
+    assert not received.exists() or received.read_bytes() == b""
+    assert sorted(p.name for p in (home / "run").iterdir()) == ["server.sock"]
