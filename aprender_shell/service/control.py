@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from aprender_shell.errors import AprenderError
 from aprender_shell.fileio import process_alive
 from aprender_shell.paths import check_private_dir, runtime_dir
-from aprender_shell.service.client import server_model_stats, server_status
+from aprender_shell.service.client import answering_server, server_model_stats, server_status
 from aprender_shell.service.launcher import Started, start_in_background
 from aprender_shell.service.server import PID_NAME
 
@@ -50,12 +50,18 @@ def stop_server(wait: float = STOP_WAIT) -> Stopped:
     from aprender_shell.service.pidfile import is_our_server, read_record
 
     folder = checked_runtime_dir()
-    status = server_status()
-    pid = status.get("pid") if status else held_lock_pid()
+    answered = answering_server()
+    status = answered[0] if answered is not None else None
+    if answered is not None and answered[1] is not None:
+        pid: object = answered[1]  # the kernel's word, for a process of our own uid
+    else:
+        pid = status.get("pid") if status else held_lock_pid()
     if not isinstance(pid, int) or isinstance(pid, bool):
         return Stopped(None)
     pid_file = folder / PID_NAME
-    if not is_our_server(pid, read_record(pid_file)):
+    if (answered is None or answered[1] is None) and not is_our_server(
+        pid, read_record(pid_file)
+    ):
         raise AprenderError(
             f"pid {pid} is not the server that wrote {pid_file} (another process runs under "
             f"that pid now): not signalling it; if no server runs, delete {pid_file}"

@@ -88,3 +88,15 @@ def test_a_server_records_who_it_is_and_is_recognised(
     assert is_our_server(server.pid, record)
     # The same pid with another start time is a different process: not ours to signal.
     assert not is_our_server(server.pid, dataclasses.replace(record, start=record.start + 1))
+
+
+def test_stop_signals_the_process_that_answers_whatever_the_pid_file_says(
+    model: Path, run_server: Start, victim: subprocess.Popen[bytes]
+) -> None:
+    server = run_server(model)
+    pid_path().write_text(f"{victim.pid}\n")  # edited by hand, or left by another server
+    stopped = aprender("server", "stop")
+    assert stopped.returncode == 0, stopped.stderr
+    assert stopped.stdout == f"aprender-shell server stopped (pid {server.pid}).\n"
+    assert server.process.wait(timeout=60) == 0
+    assert victim.poll() is None
