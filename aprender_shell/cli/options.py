@@ -83,6 +83,14 @@ def model_path(model: Path | None) -> Path:
     return path
 
 
+def check_config_folder() -> None:
+    """``UnsafeFolderError`` when another account controls the config folder, whose
+    ``history_filter`` judges every command learned: checked before anything is learned."""
+    from aprender_shell.paths import check_private_dir, config_dir
+
+    check_private_dir(config_dir())
+
+
 def human_bytes(size: float) -> str:
     for unit in ("bytes", "KB", "MB", "GB"):
         if size < 1024 or unit == "GB":
@@ -148,6 +156,7 @@ def load_history(paths: Sequence[Path]) -> LoadedHistory:
     from aprender_shell.history.files import find_history_files, read_history, sample_history_path
     from aprender_shell.history.marks import read_and_mark
 
+    check_config_folder()
     files = find_history_files(list(paths))
     if not files:
         sample = sample_history_path()

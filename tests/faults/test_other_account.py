@@ -361,3 +361,24 @@ def test_fish_sends_nothing_to_a_socket_in_a_folder_another_account_owns(
     # Not one byte of the typed line reached their process, nor a start stamp their folder.
     assert not received.exists() or received.read_bytes() == b""
     assert sorted(p.name for p in (home / "run").iterdir()) == ["server.sock"]
+
+
+def test_a_squatted_config_folder_is_refused_by_whatever_learns(
+    stranger: pwd.struct_passwd, tmp_path: Path
+) -> None:
+    """Its ``history_filter`` judges every command learned: another account's is never read."""
+    config = owned_by(stranger, tmp_path / "their-config" / paths.APP_NAME, 0o777)
+    os.chown(config.parent, stranger.pw_uid, stranger.pw_gid)
+    (config / paths.HISTORY_FILTER_FILENAME).write_text("^ls\n")
+    env = {key: value for key, value in os.environ.items() if key != "APRENDER_SHELL_HOME"}
+    env |= {"XDG_CONFIG_HOME": str(config.parent), "XDG_DATA_HOME": str(tmp_path / "ours")}
+    history = tmp_path / "history"
+    history.write_text("git status\nls -la\n" * 20)
+    for command in (["train", "--history", str(history)], ["update"], ["server", "run"]):
+        refused_folder(one_error_line(aprender(*command, env=env)), config.parent, stranger)
+    batch = subprocess.run(
+        [sys.executable, "-m", "aprender_shell", "suggest", "--batch"],
+        input='{"record":"ls -la"}\n', capture_output=True, text=True, timeout=WAIT, env=env)
+    refused_folder(one_error_line(batch), config.parent, stranger)
+    assert batch.stdout == ""
+    assert not (tmp_path / "ours" / paths.APP_NAME / paths.MODEL_FILENAME).exists()
