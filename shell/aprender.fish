@@ -45,7 +45,7 @@ end
 # which checks the folder as aprender-shell does, is used.
 function _aprender_socat_usable
     set -q _aprender_socat[1]; or return 1
-    set -l folder (path dirname -- $_aprender_shell_socket)
+    set -l folder (string replace -r -- '/[^/]*$' '' $_aprender_shell_socket)
     test -S "$_aprender_shell_socket" -a -O "$_aprender_shell_socket"
     and not test -L "$_aprender_shell_socket" -o -L "$folder"
     and test -d "$folder" -a -O "$folder"
