@@ -247,14 +247,16 @@ def squatted_runtime(
     shared = Path(tempfile.mkdtemp(prefix="apr-shared-", dir="/tmp"))
     os.chmod(shared, 0o1777)
     folder = shared / "aprender-shell"
-    holder = squat(stranger, folder, victim.pid)
     try:
-        env = {**os.environ, "XDG_RUNTIME_DIR": str(shared)}
-        del env["APRENDER_SHELL_HOME"]
-        yield env, folder
+        holder = squat(stranger, folder, victim.pid)
+        try:
+            env = {**os.environ, "XDG_RUNTIME_DIR": str(shared)}
+            del env["APRENDER_SHELL_HOME"]
+            yield env, folder
+        finally:
+            os.kill(holder, signal.SIGKILL)
+            os.waitpid(holder, 0)
     finally:
-        os.kill(holder, signal.SIGKILL)
-        os.waitpid(holder, 0)
         shutil.rmtree(shared)
 
 
