@@ -214,3 +214,5 @@ _aprender_setup() {
 }
 _aprender_setup
 unset -f _aprender_setup
+# For `aprender-shell doctor`, run from this shell: which shell loaded us, how, and its pid.
+export APRENDER_SHELL_INTEGRATION=bash:fill-key:$$

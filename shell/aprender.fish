@@ -155,3 +155,5 @@ function _aprender_bind --on-variable fish_key_bindings
     end
 end
 _aprender_bind
+# For `aprender-shell doctor`, run from this shell: which shell loaded us, how, and its pid.
+set -gx APRENDER_SHELL_INTEGRATION fish:fill-key:$fish_pid

@@ -81,6 +81,7 @@ class ModelStats(NamedTuple):
     weights: Sequence[tuple[str, float]] = ()
     tuned: bool = False
     trained_on: str = "history"  # or "sample": the packaged sample history, not the user's
+    generation: str = ""  # which training made the model: a retrained model has a new one
 
     def to_dict(self) -> dict[str, Any]:
         data = self._asdict()
@@ -484,6 +485,7 @@ class Predictor:
             trained_on=index.source,
             weights=scoring.describe(self.weights),
             tuned=index.tuning is not None,
+            generation=index.generation,
         )
 
     def _top_commands(self, limit: int) -> list[tuple[str, int]]:
