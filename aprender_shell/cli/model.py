@@ -124,16 +124,23 @@ def update(histories: tuple[Path, ...], model: Path | None, memory_limit: int | 
     "--regex", is_flag=True, help="PATTERN is a regular expression, found anywhere in the command."
 )
 @click.option("--dry-run", is_flag=True, help="List what would be forgotten; change nothing.")
+@click.option(
+    "--history-file", "history_file", is_flag=True,
+    help="Take them out of your shell history files too (zsh, bash, fish), each backed up first.",
+)
 @model_option("The model to forget commands from.")
 @reports_errors
 def forget(
-    pattern: str, contains: bool, regex: bool, dry_run: bool, model: Path | None
+    pattern: str, contains: bool, regex: bool, dry_run: bool, history_file: bool,
+    model: Path | None,
 ) -> None:
     """Forget commands: remove them from the model, its stored history and its journal.
 
     PATTERN is a whole command (exact text) unless --contains or --regex says otherwise. A
-    running server forgets them too. Your history file keeps them: list a pattern in the
-    history_filter file so that 'train' does not learn them again.
+    running server forgets them too. Your shell's history files keep them unless
+    --history-file takes them out there too (the lines that hold them, as 'train' reads
+    them; a private backup of each file first, in the data folder). A line in the
+    history_filter file keeps 'train' from learning them again.
     """
     if contains and regex:
         # Which one was meant decides what is removed for good: ask rather than guess.
@@ -164,24 +171,58 @@ def forget(
                 "'aprender-shell server stop' so that it drops them from memory."
             )
     removed = max(result.removed, result.from_corpus + in_server)
-    if not removed:
+    histories = _forget_in_history_files(matches, dry_run) if history_file else []
+    if not removed and not any(done.removed for done in histories):
         hint = "" if mode else " (whole commands only: try --contains)"
         click.echo(f"No command matches{hint}; nothing was changed.")
         return
     distinct = len(result.commands)
     plural = "" if removed == 1 else "s"
     if dry_run:
-        click.echo(f"Would forget {removed} command{plural} ({distinct} distinct):")
-        for text, count in result.commands.most_common():
-            click.echo(f"   {count:>7}  {escape_field(text)}")
+        if removed:
+            click.echo(f"Would forget {removed} command{plural} ({distinct} distinct):")
+            for text, count in result.commands.most_common():
+                click.echo(f"   {count:>7}  {escape_field(text)}")
+        _report_history_files(histories, dry_run)
         return
-    click.echo(f"Forgot {removed} command{plural} ({distinct} distinct).")
+    if removed:
+        click.echo(f"Forgot {removed} command{plural} ({distinct} distinct).")
     if server_note:
         click.echo(server_note)
+    if history_file:
+        _report_history_files(histories, dry_run)
+        return
     click.echo(
         f"Your history file still holds them: add a line to {display_path(history_filter_path())} "
         "to keep 'train' from learning them again."
     )
+
+
+def _forget_in_history_files(matches: Any, dry_run: bool) -> list[Any]:
+    from aprender_shell.history.rewrite import BACKUP_FOLDER, forget_in_files, shell_history_files
+    from aprender_shell.paths import data_dir
+
+    return forget_in_files(shell_history_files(), matches, data_dir() / BACKUP_FOLDER, dry_run)
+
+
+def _report_history_files(histories: Sequence[Any], dry_run: bool) -> None:
+    if not histories:
+        click.echo("No shell history file of yours was found; nothing to take out there.")
+    for done in histories:
+        shown = display_path(done.path)
+        plural = "" if done.removed == 1 else "s"
+        if done.error:
+            click.echo(f"Could not take them out of {shown}: {printable(done.error)}")
+        elif not done.removed:
+            click.echo(f"{shown} does not hold them.")
+        elif dry_run:
+            click.echo(f"Would take {done.removed} command{plural} out of {shown}.")
+        else:
+            click.echo(f"Took {done.removed} command{plural} out of {shown} (as it was before: "
+                       f"{display_path(done.backup)}).")
+    if not dry_run and any(done.removed for done in histories):
+        click.echo("Shells open now still hold them in memory and may write them back when "
+                   "they exit: close them.")
 
 
 @cli.command()
