@@ -25,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,9 +153,9 @@ def _retrain(
                 if now.identity == snapshot.identity and now.generation == snapshot.generation:
                     appended = now.records[len(snapshot.records) :]
                 elif now.generation == snapshot.generation:
-                    # Rewritten meanwhile (update, forget): carry only what it still holds.
-                    still = {(r["c"], r.get("t")) for r in now.records}
-                    carried = [r for r in carried if (r["c"], r.get("t")) in still]
+                    # Rewritten meanwhile (a server's forget or start-up compaction): carry
+                    # what it still holds, and what was appended since the snapshot.
+                    carried, appended = _after_rewrite(snapshot.records, now.records, carried)
             os.replace(staging, model_path)
             if state.generation != generation:
                 Journal(model_path, generation).write(carried + appended, None)
@@ -163,6 +163,30 @@ def _retrain(
     finally:
         with contextlib.suppress(FileNotFoundError):
             staging.unlink()
+
+
+def _after_rewrite(
+    snapshot: Sequence[Record], now: Sequence[Record], carried: Sequence[Record]
+) -> tuple[list[Record], list[Record]]:
+    """Of a journal rewritten since ``snapshot``: the ``carried`` records it still holds, and
+    the records it gained since (each record is one run: counted, not deduplicated)."""
+    def key(record: Record) -> tuple[str, object]:
+        return (record["c"], record.get("t"))
+
+    before = Counter(key(record) for record in snapshot)
+    still = Counter(key(record) for record in now)
+    appended = []
+    for record in now:
+        if before[key(record)] > 0:
+            before[key(record)] -= 1
+        else:
+            appended.append(record)
+    kept = []
+    for record in carried:
+        if still[key(record)] > 0:
+            still[key(record)] -= 1
+            kept.append(record)
+    return kept, appended
 
 
 def _gained_since(

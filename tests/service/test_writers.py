@@ -4,7 +4,9 @@ nothing acknowledged is lost and every forget holds."""
 
 from __future__ import annotations
 
+import fcntl
 import itertools
+import os
 import random
 import subprocess
 import sys
@@ -18,9 +20,10 @@ import pytest
 from aprender_shell.model.journal import Journal
 from aprender_shell.model.tables import open_model_bundle, read_index
 from aprender_shell.model.update import _read_corpus
+from aprender_shell.model.writer import lock_path
 from aprender_shell.service.client import Client
 from tests.service import test_durability
-from tests.service.conftest import WAIT, ServerProcess, aprender, texts
+from tests.service.conftest import WAIT, ServerProcess, aprender, texts, wait_for
 
 Start = Callable[..., ServerProcess]
 
@@ -200,3 +203,48 @@ def test_the_next_writer_of_any_kind_removes_what_a_killed_one_left(
     result = aprender(*args, "--model", str(model))
     assert result.returncode == 0, result.stderr
     assert [path.name for path in tmp_path.glob(".*.tmp")] == []
+
+
+def writer_lock_held(model: Path) -> bool:
+    """Whether some process holds the writer lock of ``model`` now."""
+    try:
+        fd = os.open(lock_path(model), os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def test_records_and_a_server_forget_while_train_runs_all_hold(
+    tmp_path: Path, run_server: Start
+) -> None:
+    history = tmp_path / "history"
+    rng = random.Random(5)
+    history.write_text("".join(f"make target{rng.randrange(3000)} -j{rng.randrange(9)}\n"
+                               for _ in range(40_000)))
+    model = tmp_path / "model.apbundle"
+    seed = tmp_path / "seed"
+    seed.write_text("".join(BASE))
+    seeded = aprender("train", "--history", str(seed), "--model", str(model))
+    assert seeded.returncode == 0, seeded.stderr
+    server = run_server(model)
+    assert server.request({"record": "ssh old-host"}) == {"ok": True}
+    training = subprocess.Popen(
+        [sys.executable, "-m", "aprender_shell", "train", "--history", str(history),
+         "--model", str(model)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: writer_lock_held(model), what="train to hold the writer lock")
+    time.sleep(0.3)  # it has read the journal it will carry over
+    assert server.request({"record": "ssh before-forget"}) == {"ok": True}
+    assert server.request({"forget": "ssh old-host"}) == {"forgotten": 1}  # journal rewritten
+    assert server.request({"record": "ssh after-forget"}) == {"ok": True}
+    assert training.poll() is None, "train finished too soon to race"
+    _, err = training.communicate(timeout=300)
+    assert training.returncode == 0, err
+    held = known(model)
+    assert {"ssh before-forget", "ssh after-forget"} <= held
+    assert "ssh old-host" not in held
