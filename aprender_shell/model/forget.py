@@ -137,7 +137,7 @@ def forget_recorded(model_path: Path, matches: Matcher) -> int:
     """Remove the commands ``matches`` accepts from the journal alone (for a server that could
     not be told); returns how many records went."""
     with writer(model_path) as w:
-        generation = read_journal_generation(model_path)
+        generation = _generation_of(model_path)
         with w.replacing(generation, "forgetting") as state:
             keep, change = without_commands(matches)
             records = [change(dict(record)) for record in state.records if keep(record)]
@@ -146,6 +146,7 @@ def forget_recorded(model_path: Path, matches: Matcher) -> int:
             return len(state.records) - len(records)
 
 
-def read_journal_generation(model_path: Path) -> str:
+def _generation_of(model_path: Path) -> str:
+    """The generation of the model at ``model_path`` (its journal is that generation's)."""
     with open_model_bundle(model_path, DEFAULT_MEMORY_LIMIT) as bundle:
         return read_index(bundle, model_path).generation
