@@ -248,3 +248,29 @@ def test_records_and_a_server_forget_while_train_runs_all_hold(
     held = known(model)
     assert {"ssh before-forget", "ssh after-forget"} <= held
     assert "ssh old-host" not in held
+
+
+@pytest.mark.slow
+def test_two_forgets_at_once_both_hold(tmp_path: Path, run_server: Start) -> None:
+    history = tmp_path / "history"
+    model = tmp_path / "model.apbundle"
+    server: ServerProcess | None = None
+    rng = random.Random(9)
+    # Large enough that each forget retrains for a while, so the two overlap.
+    lines = "".join(f"make target{rng.randrange(3000)} -j{rng.randrange(9)}\n"
+                    for _ in range(15_000))
+    for attempt in range(2):
+        history.write_text(lines + f"ssh alpha-{attempt}\nssh beta-{attempt}\n")
+        trained = aprender("train", "--history", str(history), "--model", str(model))
+        assert trained.returncode == 0, trained.stderr
+        server = server or run_server(model)
+        forgets = [subprocess.Popen(
+            [sys.executable, "-m", "aprender_shell", "forget", f"ssh {name}-{attempt}",
+             "--model", str(model)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for name in ("alpha", "beta")]
+        for forget in forgets:
+            out, err = forget.communicate(timeout=300)
+            assert forget.returncode == 0 and out.startswith("Forgot 1 command"), (out, err)
+        assert not [text for text in known(model) if text.startswith("ssh ")], attempt
+        suggested = texts(server.request({"prefix": "ssh ", "k": 10}))
+        assert not [text for text in suggested if "alpha" in text or "beta" in text], suggested
