@@ -88,8 +88,14 @@ def writer(model_path: Path) -> Iterator[ModelWriter]:
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = lock_path(model_path)
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+        fd = _open_lock(path)
     except OSError as error:
+        if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOENT):
+            # No lock file, and a folder we cannot write to: no writer can replace anything
+            # in it either, and one that finds nothing to do (an update with nothing new)
+            # still succeeds.
+            yield ModelWriter(model_path)
+            return
         raise AprenderError(
             f"cannot open the model's lock {path}: {error.strerror or error}"
             + (": free some space there and run it again"
@@ -102,3 +108,13 @@ def writer(model_path: Path) -> Iterator[ModelWriter]:
         yield ModelWriter(model_path)
     finally:
         os.close(fd)  # releases the lock
+
+
+def _open_lock(path: Path) -> int:
+    flags = os.O_CLOEXEC | os.O_NOFOLLOW
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT | flags, 0o600)
+    except OSError as error:
+        if error.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+            raise
+        return os.open(path, os.O_RDONLY | flags)  # flock works on a read-only descriptor

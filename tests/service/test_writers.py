@@ -274,3 +274,24 @@ def test_two_forgets_at_once_both_hold(tmp_path: Path, run_server: Start) -> Non
         assert not [text for text in known(model) if text.startswith("ssh ")], attempt
         suggested = texts(server.request({"prefix": "ssh ", "k": 10}))
         assert not [text for text in suggested if "alpha" in text or "beta" in text], suggested
+
+
+def test_an_update_with_nothing_new_in_a_read_only_folder_still_succeeds(tmp_path: Path) -> None:
+    folder = tmp_path / "models"
+    folder.mkdir()
+    history = tmp_path / "history"
+    history.write_text("".join(BASE))
+    model = folder / "model.apbundle"
+    assert aprender("train", "--history", str(history), "--model", str(model)).returncode == 0
+    lock_path(model).unlink()  # as a model trained by an older version has none
+    mounted = subprocess.run(["mount", "--bind", "-o", "ro", str(folder), str(folder)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot bind-mount read-only here ({mounted.stderr.strip()})")
+    try:
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(folder)], capture_output=True)
+        result = aprender("update", "--history", str(history), "--model", str(model))
+        assert result.returncode == 0, result.stderr
+        assert "No new commands" in result.stdout
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
