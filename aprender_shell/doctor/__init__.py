@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from aprender_shell.errors import AprenderError
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -32,17 +34,21 @@ def run_checks(
     from aprender_shell.doctor import live, local
 
     shell_pid = os.getppid() if parent_pid is None else parent_pid
-    checks: list[Callable[[], list[Finding]]] = [
-        lambda: local.check_folders(),
-        lambda: local.check_model(model_path),
-        lambda: local.check_journal(model_path),
-        lambda: local.check_history_filter(),
-        lambda: local.check_disk_space(model_path),
-        lambda: live.check_server(model_path),
-        lambda: live.check_integration(environ, shell_pid),
-        lambda: live.check_installed(environ, shell_pid),
+    checks: list[tuple[str, Callable[[], list[Finding]]]] = [
+        ("folders", local.check_folders),
+        ("model", lambda: local.check_model(model_path)),
+        ("journal", lambda: local.check_journal(model_path)),
+        ("history_filter", local.check_history_filter),
+        ("disk space", lambda: local.check_disk_space(model_path)),
+        ("server", lambda: live.check_server(model_path)),
+        ("integration", lambda: live.check_integration(environ, shell_pid)),
+        ("rc file", lambda: live.check_installed(environ, shell_pid)),
     ]
     findings: list[Finding] = []
-    for check in checks:
-        findings.extend(check())
+    for name, check in checks:
+        try:
+            findings.extend(check())
+        except (AprenderError, OSError) as error:
+            # One check that cannot finish must not hide the others' findings.
+            findings.append(Finding(name, False, str(error)))
     return findings

@@ -46,6 +46,18 @@ def model_index(model_path: Path) -> ModelIndex:
         return read_index(bundle, model_path)
 
 
+def _refused(folder: Path, check: str) -> list[Finding]:
+    """A finding saying ``check`` was not made, when ``folder`` could be another account's
+    (nothing in such a folder is read, as no other command reads it); else none."""
+    from aprender_shell.paths import check_private_dir
+
+    try:
+        check_private_dir(folder)
+    except AprenderError as error:
+        return [Finding(check, False, f"not read: {error}")]
+    return []
+
+
 def check_folders() -> list[Finding]:
     """The data, config and runtime folders: each the user's own, or not made yet."""
     from aprender_shell.paths import check_private_dir, config_dir, data_dir, runtime_dir
@@ -67,6 +79,9 @@ def check_model(model_path: Path) -> list[Finding]:
     """The model is there, readable, and every entry of it matches its checksum."""
     from aprender_shell.model.tables import open_model_bundle, read_index
 
+    refused = _refused(Path(os.path.abspath(model_path)).parent, "model")
+    if refused:
+        return refused
     if not os.path.lexists(model_path):
         return [Finding("model", False, f"no model at {model_path}",
                         f"run {_train_command(model_path)}: it learns from your shell history "
@@ -97,6 +112,9 @@ def check_journal(model_path: Path) -> list[Finding]:
     from aprender_shell.model.journal import Journal, journal_path
 
     path = journal_path(model_path)
+    refused = _refused(Path(os.path.abspath(path)).parent, "journal")
+    if refused:
+        return refused
     try:
         info = os.lstat(path)
     except FileNotFoundError:
@@ -140,6 +158,9 @@ def check_history_filter() -> list[Finding]:
     from aprender_shell.paths import history_filter_path
 
     path = history_filter_path()
+    refused = _refused(path.parent, "history_filter")
+    if refused:
+        return refused
     try:
         result = privacy.read_filter(path)
     except UsageError as error:

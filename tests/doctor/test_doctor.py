@@ -159,12 +159,16 @@ def test_a_folder_that_is_a_link_is_refused(
 ) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir(mode=0o700)
+    train(elsewhere / MODEL_NAME)  # planted where the link points: never read
     env = {**in_shell, "APRENDER_SHELL_HOME": str(tmp_path / "linked")}
     (tmp_path / "linked").symlink_to(elsewhere)
     result = doctor(env=env)
     assert result.returncode == 1
     found = line(result.stdout, "data folder")
     assert found.startswith("✗") and "is a symbolic link" in found
+    for check in ("model", "journal", "history_filter"):
+        found = line(result.stdout, check)
+        assert found.startswith("✗") and "not read: " in found, result.stdout
 
 
 def test_disk_space_below_what_retraining_needs(model: Path) -> None:

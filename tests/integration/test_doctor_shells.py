@@ -15,6 +15,7 @@ from tests.integration.shells import (
     Home,
     Session,
     ZshAutosuggestFirstSession,
+    ZshAutosuggestLaterSession,
     ZshSession,
     session,
 )
@@ -22,6 +23,8 @@ from tests.integration.shells import (
 CASES = [
     (ZshSession, "loaded in this zsh (pid {pid}) on its own"),
     (ZshAutosuggestFirstSession,
+     "loaded in this zsh (pid {pid}) as zsh-autosuggestions' 'aprender' strategy"),
+    (ZshAutosuggestLaterSession,
      "loaded in this zsh (pid {pid}) as zsh-autosuggestions' 'aprender' strategy"),
     (BashSession, "loaded in this bash (pid {pid}) with its fill key"),
     (FishSession, "loaded in this fish (pid {pid}) with its fill key"),
