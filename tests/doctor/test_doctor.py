@@ -258,3 +258,20 @@ def test_an_rc_file_without_the_integration_is_wrong(
     found = line(result.stdout, "rc file")
     assert found.startswith("✗") and str(private_home / ".zshrc") in found
     assert "aprender-shell install --shell zsh" in found
+
+
+def test_a_server_that_runs_but_does_not_answer_is_wrong(
+    model: Path, in_shell: dict[str, str], run_server: Callable[..., ServerProcess]
+) -> None:
+    import signal
+
+    server = run_server(model)
+    os.kill(server.pid, signal.SIGSTOP)  # it holds its lock and socket, and answers nothing
+    try:
+        result = doctor(env=in_shell)
+    finally:
+        os.kill(server.pid, signal.SIGCONT)
+    assert result.returncode == 1
+    found = line(result.stdout, "server")
+    assert found.startswith("✗") and f"pid {server.pid} runs but does not answer" in found
+    assert "aprender-shell server stop" in found
