@@ -369,6 +369,7 @@ class Session:
             "rss_bytes": resident_bytes(),
             "save_error": self.save_error,
             "unsaved_records": self.unsaved,
+            "filter_problems": _filter_problems(),
         }
         for extra in self.status_extras:
             figures.update(extra())
@@ -382,6 +383,13 @@ class Session:
             figures["model_path"] = stats["model_path"]
             figures["stats"] = stats
         return figures
+
+
+def _filter_problems() -> list[str]:
+    """The ``history_filter`` lines the learning gate leaves out, and why (reread if changed)."""
+    from aprender_shell.history.privacy import default_gate
+
+    return list(default_gate().current_problems())
 
 
 def serve_stream(session: Session, infile: IO[Any], outfile: IO[Any]) -> None:
