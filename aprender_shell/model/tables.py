@@ -10,6 +10,7 @@ import bisect
 from pathlib import Path
 
 from aprender_shell.bundle import BundleError, EvictionStrategy, PagedBundle, PagingConfig
+from aprender_shell.bundle.format import ManifestTooLargeError
 from aprender_shell.errors import ModelNotFoundError, UsageError
 from aprender_shell.model.index import ModelIndex, TableSpec
 from aprender_shell.model.segments import SegmentView
@@ -69,6 +70,15 @@ def open_model_bundle(path: Path, limit: int) -> PagedBundle:
     config = PagingConfig(max_memory=limit, eviction=EvictionStrategy.LRU, prefetch=False)
     try:
         return PagedBundle.open(path, config)
+    except ManifestTooLargeError as error:
+        # No model we write is refused at the limit it was trained for (train checks): this
+        # one was trained for more memory, or crafted.
+        raise UsageError(
+            f"{path} lists more segments than a model paged within this memory limit may "
+            f"(its manifest is {error.length // 1024} KB, the limit allows "
+            f"{error.allowance // 1024} KB): raise --memory-limit, or retrain with "
+            "'aprender-shell train'"
+        ) from None
     except BundleError as error:
         raise BundleError(f"{error} (retrain with 'aprender-shell train')") from error
 
