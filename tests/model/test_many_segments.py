@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -76,3 +78,23 @@ def test_the_manifest_bound_train_checks_covers_what_it_writes(tmp_path: Path) -
     names = ModelBundle.load(model).model_names()
     assert len(names) > 5
     assert manifest_length <= manifest_bound(names) <= 2 * manifest_length
+
+
+def test_train_refuses_a_model_its_own_limit_could_not_open(tmp_path: Path) -> None:
+    """Long distinct commands at the smallest limit make thousands of small segments."""
+    words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"]
+    history = tmp_path / "history"
+    with open(history, "w") as handle:
+        for i in range(14000):
+            handle.write(f"cmd{i % 500} id{i} "
+                         + " ".join(f"{words[(i + j) % 8]}{j}" for j in range(200)) + "\n")
+    model = tmp_path / "model.apbundle"
+    done = subprocess.run(
+        [sys.executable, "-m", "aprender_shell", "train", "--history", str(history),
+         "--model", str(model), "--memory-limit", "0.125"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 1
+    (line,) = done.stderr.strip().splitlines()
+    assert "too many to index" in line and "--memory-limit" in line
+    assert not model.exists()
