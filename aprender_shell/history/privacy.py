@@ -189,3 +189,11 @@ def default_gate() -> LearningGate:
     if _DEFAULT is None or _DEFAULT.filter_path != path:
         _DEFAULT = LearningGate(path)
     return _DEFAULT
+
+
+def report_filter_problems(report: Callable[[str], None]) -> None:
+    """Read the user's ``history_filter`` now and pass each problem line to ``report``, now and
+    whenever the file is read again after an edit (a server's log)."""
+    gate = default_gate()
+    gate.report = report
+    gate.current_problems()

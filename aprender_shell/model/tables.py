@@ -7,6 +7,7 @@ first keys the index lists; a look-up reads the one segment that may hold its ke
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 from pathlib import Path
 
 from aprender_shell.bundle import BundleError, EvictionStrategy, PagedBundle, PagingConfig
@@ -60,6 +61,22 @@ def check_fits(bundle: PagedBundle, path: Path, limit: int) -> None:
             f"{path} was trained for more memory: its largest segment is {largest // 1024} KB, "
             f"over the {megabytes} MB limit; retrain with 'aprender-shell train --memory-limit "
             f"{megabytes}' or raise --memory-limit"
+        )
+
+
+def check_manifest_fits(names: Sequence[str], limit: int) -> None:
+    """Refuse to write a model that would be refused when read at the limit it is trained for:
+    its manifest, held while it is open, must fit that limit's allowance."""
+    from aprender_shell.bundle.format import MANIFEST_SHARE, manifest_allowance, manifest_bound
+    from aprender_shell.model.overlay import overlay_budget
+
+    needed = manifest_bound(names)
+    # A query pages the bundle within the limit less the overlay's share (Predictor.open).
+    if needed > manifest_allowance(limit - overlay_budget(limit)):
+        raise UsageError(
+            f"this history makes {len(names)} model entries, too many to index within a "
+            f"{limit / 2**20:.3g} MB memory limit: train with --memory-limit "
+            f"{needed * MANIFEST_SHARE * 4 / 3 / 2**20:.3g} or more"
         )
 
 

@@ -97,22 +97,6 @@ class _Counts(NamedTuple):
     successors: list[tuple[str, int]]  # the best commands seen right after, with how often
 
 
-def _check_manifest_fits(names: Sequence[str], limit: int) -> None:
-    """Refuse to write a model that would be refused when read at the limit it is trained for:
-    its manifest, held while it is open, must fit that limit's allowance."""
-    from aprender_shell.bundle.format import MANIFEST_SHARE, manifest_allowance, manifest_bound
-    from aprender_shell.model.overlay import overlay_budget
-
-    needed = manifest_bound(names)
-    # A query pages the bundle within the limit less the overlay's share (Predictor.open).
-    if needed > manifest_allowance(limit - overlay_budget(limit)):
-        raise UsageError(
-            f"this history makes {len(names)} model entries, too many to index within a "
-            f"{limit / 2**20:.3g} MB memory limit: train with --memory-limit "
-            f"{needed * MANIFEST_SHARE * 4 / 3 / 2**20:.3g} or more"
-        )
-
-
 def clean_commands(entries: Iterable[HistoryEntry]) -> tuple[list[HistoryEntry], int]:
     """The entries worth learning, and how many held secrets.
 
@@ -192,6 +176,7 @@ def _train(
     generation: str | None,
 ) -> TrainReport:
     from aprender_shell.bundle import BundleBuilder, BundleConfig
+    from aprender_shell.model.tables import check_manifest_fits
 
     if not NGRAM_MIN_ORDER + 1 <= ngram <= NGRAM_MAX_ORDER:
         raise UsageError(f"n-gram size must be between 2 and {NGRAM_MAX_ORDER}, not {ngram}")
@@ -282,7 +267,7 @@ def _train(
         arguments=argument_kinds,
     )
     builder.add_model("index", index.to_json())
-    _check_manifest_fits(builder.model_names(), limit)
+    check_manifest_fits(builder.model_names(), limit)
     report_progress("writing", 0, 1)
     builder.build()
     segment_count = len(cmd_segments) + len(hot_segments) + len(ngram_segments)

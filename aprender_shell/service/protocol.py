@@ -358,6 +358,8 @@ class Session:
 
     def status(self) -> dict[str, Any]:
         """This process and its model: what ``aprender-shell server status`` shows."""
+        from aprender_shell.history.privacy import default_gate
+
         figures: dict[str, Any] = {
             "pid": os.getpid(),
             "started": self.started,
@@ -369,7 +371,7 @@ class Session:
             "rss_bytes": resident_bytes(),
             "save_error": self.save_error,
             "unsaved_records": self.unsaved,
-            "filter_problems": _filter_problems(),
+            "filter_problems": list(default_gate().current_problems()),
         }
         for extra in self.status_extras:
             figures.update(extra())
@@ -383,13 +385,6 @@ class Session:
             figures["model_path"] = stats["model_path"]
             figures["stats"] = stats
         return figures
-
-
-def _filter_problems() -> list[str]:
-    """The ``history_filter`` lines the learning gate leaves out, and why (reread if changed)."""
-    from aprender_shell.history.privacy import default_gate
-
-    return list(default_gate().current_problems())
 
 
 def serve_stream(session: Session, infile: IO[Any], outfile: IO[Any]) -> None:

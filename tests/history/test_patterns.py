@@ -128,3 +128,21 @@ def test_the_default_gate_follows_the_user_filter_file() -> None:
     filter_file.write_text("(?=x)\n")
     assert default_gate().allows("x")
     assert "look-around" in default_gate().current_problems()[0]
+
+
+def test_update_names_a_bad_line_and_still_learns(tmp_path: Path) -> None:
+    history = tmp_path / "history"
+    history.write_text("git status\ngit push\n" * 3)
+    model = tmp_path / "model.apbundle"
+    assert run_cli("train", "--history", str(history), "--model", str(model)).returncode == 0
+    filter_file = history_filter_path()
+    filter_file.parent.mkdir(parents=True, exist_ok=True)
+    filter_file.write_text("secret-host\n(?<=x)y\n")
+    with open(history, "a") as handle:
+        handle.write("kubectl get pods\nssh secret-host\n")
+    done = run_cli("update", "--history", str(history), "--model", str(model))
+    assert done.returncode == 0, done.stderr
+    (warning,) = done.stderr.strip().splitlines()
+    assert "line 2" in warning and "look-around" in warning
+    assert "kubectl get pods" in run_cli("suggest", "kub", "--model", str(model)).stdout
+    assert "secret-host" not in run_cli("suggest", "ssh", "--model", str(model)).stdout
