@@ -48,6 +48,7 @@ def train(
         from aprender_shell.paths import check_private_dir
 
         check_private_dir(path.parent)  # before reading the history: nothing lands in theirs
+    warn_filter_problems()
     entries, marks, sources, sample = load_history(histories)
     read = [Path(str(mark["path"])) for mark in marks]
     with progress_bar("Training") as progress:
@@ -66,6 +67,15 @@ def train(
             trained_marks=marks,
         )
     _print_training(report, sources)
+
+
+def warn_filter_problems() -> None:
+    """Name each bad ``history_filter`` line (left out, the others apply) on stderr; an
+    unreadable file is the command's error."""
+    from aprender_shell.history.privacy import default_gate
+
+    for problem in default_gate().check():
+        click.echo(f"warning: {printable(problem)}", err=True)
 
 
 def _print_training(report: Any, sources: Sequence[str]) -> None:
@@ -97,6 +107,7 @@ def update(histories: tuple[Path, ...], model: Path | None, memory_limit: int | 
 
     path = model_path(model)
     check_config_folder()
+    warn_filter_problems()
     with progress_bar("Updating") as progress:
         result = update_model(
             path, list(histories), memory_limit=memory_limit, progress=progress

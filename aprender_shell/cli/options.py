@@ -165,10 +165,18 @@ def load_history(paths: Sequence[Path]) -> LoadedHistory:
         return LoadedHistory(read_history(sample), [], [f"{shown} (sample)"], True)
     entries: list[Any] = []
     marks = []
+    skipped = 0
     for path in files:
         found, mark = read_and_mark(path)
         entries.extend(found)
         marks.append(mark.to_dict())
+        skipped += mark.skipped_lines
+    if skipped:
+        from aprender_shell.history.formats import MAX_LINE_BYTES
+
+        plural = "line" if skipped == 1 else "lines"
+        click.echo(f"Skipped {skipped} history {plural} over {MAX_LINE_BYTES // 1024} KB "
+                   "(longer than any command the model learns).")
     if len(files) > 1 and all(e.timestamp is not None for e in entries):
         entries.sort(key=lambda e: e.timestamp)  # merge several shells' histories in time order
     return LoadedHistory(entries, marks, [display_path(path) for path in files], False)

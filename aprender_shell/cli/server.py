@@ -180,6 +180,9 @@ def status() -> None:
         unsaved = int(figures.get("unsaved_records") or 0)
         click.echo(f"   Last save error: {save_error} ({unsaved} recorded command"
                    f"{'' if unsaved == 1 else 's'} not saved)")
+    problems = figures.get("filter_problems")
+    for problem in problems if isinstance(problems, list) else ():
+        click.echo(f"   Filter problem:  {printable(str(problem))}")
     stats: Any = figures.get("stats")
     if not isinstance(stats, dict):
         problem = str(figures.get("model_error", "not loaded"))
