@@ -9,6 +9,12 @@ import click
 
 from aprender_shell import paths
 from aprender_shell.cli import cli, reports_errors
+from aprender_shell.cli.options import (
+    MADE_FOLDERS_FILE,
+    display_path,
+    made_folders,
+    make_private_folders,
+)
 from aprender_shell.fileio import atomic_write_bytes
 from aprender_shell.integration import (
     SHELLS,
@@ -48,7 +54,7 @@ def _show(edit: RcEdit) -> None:
     click.echo("")
 
 
-@cli.command()
+@cli.command(short_help="Print the shell script for zsh, bash or fish.")
 @click.argument("shell", type=SHELL_CHOICE, metavar="SHELL")
 @click.option(
     "--cache",
@@ -76,7 +82,7 @@ def init(shell: str, cache: Path | None) -> None:
     click.echo(text, nl=False)
 
 
-@cli.command()
+@cli.command(short_help="Set up your shell, showing the change first.")
 @click.option("--shell", type=SHELL_CHOICE,
               help="The shell to set up.  [default: your login shell, from $SHELL]")
 @click.option("--dry-run", is_flag=True, help="Show the change without writing anything.")
@@ -102,20 +108,53 @@ def install(shell: str | None, dry_run: bool) -> None:
     note = integration.install_note(edit.before or "", Path.home())
     if note:
         click.echo(note)
+    history = _history_to_train_on()
     if dry_run:
         click.echo(f"Writing {cache}")
+        if history:
+            click.echo(f"No trained model yet: would train one on {', '.join(history)}")
         click.echo("Dry run: nothing written.")
         return
     # A fresh copy of the script, so an upgrade or a moved install takes effect at once.
+    make_private_folders(cache.parent, record=True)
     paths.ensure_private_dir(cache.parent)
     atomic_write_bytes(cache, integration.script(marker=cache).encode("utf-8"))
     if edit.changes:
         edit.apply()
+    if history:
+        # Without a model the new shell would suggest nothing and learn nothing, silently.
+        click.echo(f"No trained model yet: training one on {', '.join(history)}")
+        _train_default_model()
+    elif history is not None:
+        click.echo("No trained model yet, and no shell history to train one on: once you have "
+                   "run some commands, run 'aprender-shell train' (until then your shell "
+                   "suggests nothing)")
+    if edit.changes:
         again = "exec fish" if integration.name == "fish" else f"source {edit.path}"
         click.echo(f"Done. Open a new {integration.name} or run: {again}")
 
 
-@cli.command()
+def _history_to_train_on() -> list[str] | None:
+    """None when the default model exists; else the history files a training would read
+    (as shown to the user), empty when there are none."""
+    from aprender_shell.history.files import find_history_files
+
+    if paths.default_model_path().exists():
+        return None
+    return [display_path(path) for path in find_history_files([])]
+
+
+def _train_default_model() -> None:
+    from aprender_shell.cli.model import train
+
+    try:
+        click.get_current_context().invoke(train)
+    except click.ClickException as error:
+        click.echo(f"No model trained ({error.format_message()}); your shell suggests nothing "
+                   "until 'aprender-shell train' succeeds")
+
+
+@cli.command(short_help="Remove the shell setup (and the model).")
 @click.option("--shell", type=SHELL_CHOICE,
               help="Only this shell's setup.  [default: every shell's]")
 @click.option("--keep-model", is_flag=True, help="Keep the trained model and what it learned.")
@@ -152,6 +191,11 @@ def uninstall(shell: str | None, keep_model: bool, dry_run: bool) -> None:
     for path in present:
         click.echo(f"Deleting {path}")
     folders = [runtime, paths.data_dir()] if not keep_model else [runtime]
+    if not keep_model:
+        # The folders train or install made for the data folder, innermost first; only those.
+        made = [folder for folder in made_folders() if folder not in folders]
+        folders += made
+        later.append(paths.data_dir() / MADE_FOLDERS_FILE)
     leftover = _leftover_temporaries(model) if not keep_model else []
     for path in leftover:
         click.echo(f"Deleting {path}")
