@@ -30,6 +30,46 @@ SHELL_NAMES = "|".join(sorted(SHELLS))
 RUNTIME_FILES = ("server.sock", "server.pid", "server.lock", "server.log", "relay-start.stamp")
 
 
+# zsh's compdef exists only once compinit has run, which .zshrc may do after our block, or never.
+_ZSH_COMPDEF = "    compdef _aprender_shell_completion aprender-shell\n"
+_ZSH_COMPDEF_LATER = """\
+    if (( $+functions[compdef] )); then
+        compdef _aprender_shell_completion aprender-shell
+    else
+        # compinit comes later in .zshrc (or never): register at the first prompt, if it came.
+        _aprender_shell_compdef() {
+            add-zsh-hook -d precmd _aprender_shell_compdef
+            (( $+functions[compdef] )) && compdef _aprender_shell_completion aprender-shell
+        }
+        autoload -Uz add-zsh-hook && add-zsh-hook precmd _aprender_shell_compdef
+    fi
+"""
+
+
+def completion_script(shell: str) -> str:
+    """click's completion of our own command line for ``shell``, as shell code.
+
+    Made here, when ``init`` or ``install`` writes the script, so that a shell's start sources
+    it with the rest instead of running Python to print it (a Tab then runs the command line).
+    """
+    from click.shell_completion import get_completion_class
+
+    found = get_completion_class(shell)
+    if found is None:
+        return ""
+    text = found(cli, {}, "aprender-shell", "_APRENDER_SHELL_COMPLETE").source()
+    if shell == "zsh":
+        text = text.replace(_ZSH_COMPDEF, _ZSH_COMPDEF_LATER)
+    return text.rstrip("\n") + "\n"
+
+
+def _script(integration: ShellIntegration, cache: Path | None) -> str:
+    """The integration script, with the completion of our own command line after it."""
+    text = integration.script(marker=cache)
+    return (f"{text.rstrip(chr(10))}\n\n# Tab completion of aprender-shell's own command line "
+            f"(click's).\n{completion_script(integration.name)}")
+
+
 def _chosen(shell: str | None) -> ShellIntegration:
     return integration_for(shell) if shell else detect_shell()
 
@@ -74,7 +114,7 @@ def init(shell: str, cache: Path | None) -> None:
     """
     # A saved copy marks the integration as installed: once uninstall deletes it, open shells
     # start no server.
-    text = integration_for(shell).script(marker=cache)
+    text = _script(integration_for(shell), cache)
     if cache is not None:
         # Shells source this file at start: a folder another account controls must not hold it.
         paths.ensure_private_dir(cache.parent)
@@ -118,7 +158,7 @@ def install(shell: str | None, dry_run: bool) -> None:
     # A fresh copy of the script, so an upgrade or a moved install takes effect at once.
     make_private_folders(cache.parent, record=True)
     paths.ensure_private_dir(cache.parent)
-    atomic_write_bytes(cache, integration.script(marker=cache).encode("utf-8"))
+    atomic_write_bytes(cache, _script(integration, cache).encode("utf-8"))
     if edit.changes:
         edit.apply()
     if history:
