@@ -42,6 +42,9 @@ def test_tab_completes_our_subcommand(tmp_path: Path, kind: type[Session]) -> No
     home = Home(tmp_path)
     # The user's PATH has aprender-shell on it: the completion runs it by name.
     home.env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{home.env['PATH']}"
+    # A server already running: the shell starts none of its own, which could outlive the test.
+    home.train()
+    home.start_server()
     with session(kind, home) as shell:
         shell.send("aprender-shell ser")
         shell.expect("ser")
