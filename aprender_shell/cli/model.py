@@ -16,6 +16,7 @@ from aprender_shell.cli.options import (
     history_option,
     human_bytes,
     load_history,
+    make_private_folders,
     megabytes,
     memory_option,
     model_option,
@@ -27,7 +28,7 @@ from aprender_shell.errors import AprenderError
 from aprender_shell.terminal import escape_field, printable
 
 
-@cli.command()
+@cli.command(short_help="Train the model on your shell history.")
 @history_option(
     "History file to learn from (repeatable). Default: $HISTFILE, then ~/.zsh_history, "
     "~/.bash_history, fish's history; the packaged sample if none."
@@ -48,7 +49,14 @@ def train(
         from aprender_shell.paths import check_private_dir
 
         check_private_dir(path.parent)  # before reading the history: nothing lands in theirs
+    warn_filter_problems()
     entries, marks, sources, sample = load_history(histories)
+    if not entries:
+        raise click.ClickException(
+            f"{', '.join(sources)} holds no commands, so there is nothing to learn: run some "
+            "commands in your shell first, or pass a history file with --history FILE"
+        )
+    make_private_folders(path.parent, record=model is None)
     read = [Path(str(mark["path"])) for mark in marks]
     with progress_bar("Training") as progress:
         report = retrain(
@@ -66,6 +74,15 @@ def train(
             trained_marks=marks,
         )
     _print_training(report, sources)
+
+
+def warn_filter_problems() -> None:
+    """Name each bad ``history_filter`` line (left out, the others apply) on stderr; an
+    unreadable file is the command's error."""
+    from aprender_shell.history.privacy import default_gate
+
+    for problem in default_gate().check():
+        click.echo(f"warning: {printable(problem)}", err=True)
 
 
 def _print_training(report: Any, sources: Sequence[str]) -> None:
@@ -86,7 +103,7 @@ def _print_training(report: Any, sources: Sequence[str]) -> None:
     )
 
 
-@cli.command()
+@cli.command(short_help="Learn what your history gained since training.")
 @history_option("History file to read new commands from (default: those used at training).")
 @model_option("The model to update.")
 @memory_option(MEMORY_HELP + " Segments are sized to fit it.", default="the model's own")
@@ -97,6 +114,7 @@ def update(histories: tuple[Path, ...], model: Path | None, memory_limit: int | 
 
     path = model_path(model)
     check_config_folder()
+    warn_filter_problems()
     with progress_bar("Updating") as progress:
         result = update_model(
             path, list(histories), memory_limit=memory_limit, progress=progress
@@ -128,7 +146,7 @@ def update(histories: tuple[Path, ...], model: Path | None, memory_limit: int | 
         click.echo("Retrained the model on everything learned since training (compacted).")
 
 
-@cli.command()
+@cli.command(short_help="Remove commands from the model for good.")
 @click.argument("pattern")
 @click.option("--contains", is_flag=True, help="Forget every command holding PATTERN.")
 @click.option(
@@ -202,13 +220,21 @@ def forget(
     if history_file:
         _report_history_files(histories, dry_run)
         return
-    click.echo(
-        f"Your history file still holds them: add a line to {display_path(history_filter_path())} "
-        "to keep 'train' from learning them again."
-    )
+    histories = _forget_in_history_files(matches, dry_run=True)
+    holding = [f"{display_path(done.path)} ({done.removed})" for done in histories if done.removed]
+    keep_out = (f"add a line to {display_path(history_filter_path())} to keep 'train' from "
+                "learning them again")
+    if holding:
+        click.echo(f"Your shell history still holds them, in {', '.join(holding)}: "
+                   "'--history-file' takes them out there too (your shell may suggest them "
+                   f"from it), and {keep_out}.")
+    else:
+        click.echo(f"No shell history file of yours holds them; {keep_out}.")
 
 
 def _forget_in_history_files(matches: Any, dry_run: bool) -> list[Any]:
+    """Each history file of the user's with how many of its commands match: counted
+    (``dry_run``), or taken out after a backup in the data folder."""
     from aprender_shell.history.rewrite import BACKUP_FOLDER, forget_in_files, shell_history_files
     from aprender_shell.paths import data_dir
 
@@ -235,7 +261,7 @@ def _report_history_files(histories: Sequence[Any], dry_run: bool) -> None:
                    "they exit: close them.")
 
 
-@cli.command()
+@cli.command(short_help="Show the model and its paging figures.")
 @model_option("The model to describe.")
 @memory_option()
 @reports_errors

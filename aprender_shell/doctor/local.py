@@ -163,12 +163,10 @@ def check_history_filter() -> list[Finding]:
         return refused
     try:
         result = privacy.read_filter(path)
-    except UsageError as error:
+    except UsageError as error:  # unreadable, or too large: nothing is learned until fixed
         problems: tuple[str, ...] = (str(error),)
     else:
-        # Each bad line, when the reader names them all; a reader that stops at the first
-        # bad line raised above instead.
-        problems = tuple(str(p) for p in getattr(result, "problems", ()))
+        problems = result.problems  # one line each, naming the file and line and why
     if problems:
         return [Finding("history_filter", False, problem) for problem in problems]
     try:

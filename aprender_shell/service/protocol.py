@@ -358,6 +358,8 @@ class Session:
 
     def status(self) -> dict[str, Any]:
         """This process and its model: what ``aprender-shell server status`` shows."""
+        from aprender_shell.history.privacy import default_gate
+
         figures: dict[str, Any] = {
             "pid": os.getpid(),
             "started": self.started,
@@ -369,6 +371,7 @@ class Session:
             "rss_bytes": resident_bytes(),
             "save_error": self.save_error,
             "unsaved_records": self.unsaved,
+            "filter_problems": list(default_gate().current_problems()),
         }
         for extra in self.status_extras:
             figures.update(extra())

@@ -518,6 +518,9 @@ def run_server(
                         connection_timeout=connection_timeout)
         server.install_signal_handlers()
         log(f"serving {model_path} on {instance.socket_path} (idle timeout {timeout:g} s)")
+        from aprender_shell.history.privacy import report_filter_problems
+
+        report_filter_problems(log)  # each bad history_filter line, now and after each edit
         try:
             # Open the model now so the first keystroke does not pay for it.
             predictor = session.predictor()

@@ -141,12 +141,13 @@ def test_a_bad_history_filter_line_is_named_by_file_and_line(
     model: Path, in_shell: dict[str, str], data: Path
 ) -> None:
     filter_file = data / "history_filter"
-    filter_file.write_text("# keep these out\n^ssh \n[bad\n")
+    filter_file.write_text("# keep these out\n^ssh \n[bad\n(a)\\1\n")
     result = doctor(env=in_shell)
     assert result.returncode == 1
     found = lines(result.stdout, "history_filter")
-    assert found and all(text.startswith("✗") for text in found)
+    assert len(found) == 2 and all(text.startswith("✗") for text in found)
     assert f"{filter_file}, line 3: '[bad'" in found[0]
+    assert f"{filter_file}, line 4: '(a)\\\\1'" in found[1]  # a backreference: not in RE2
     filter_file.write_text("# keep these out\n^ssh \npassword\n")
     result = doctor(env=in_shell)
     assert line(result.stdout, "history_filter").startswith("✓")
