@@ -441,10 +441,12 @@ def run_server(
         )
         server = Server(session, listener, idle_timeout=timeout, log=log,
                         connection_timeout=connection_timeout)
+        # Before anyone can learn our pid: 'server stop' (SIGTERM) must always be a clean exit
+        # that saves, never the default action that kills.
+        server.install_signal_handlers()
         instance.write_pid()
         # Listening last: whoever can connect also finds the pid file.
         listener.listen(128)
-        server.install_signal_handlers()
         log(f"serving {model_path} on {instance.socket_path} (idle timeout {timeout:g} s)")
         try:
             # Open the model now so the first keystroke does not pay for it.
