@@ -38,6 +38,7 @@ from aprender_shell.service.descriptors import (
     client_limit,
     out_of_descriptors_message,
 )
+from aprender_shell.service.orphan import CHECK_INTERVAL
 from aprender_shell.service.protocol import Session
 
 SOCKET_NAME = "server.sock"
@@ -150,6 +151,8 @@ class Server(Connections):
         log: Callable[[str], None] | None = None,
         max_clients: int = MAX_CLIENTS,
         connection_timeout: float = DEFAULT_CONNECTION_TIMEOUT,
+        orphaned: Callable[[], str | None] | None = None,
+        check_interval: float = CHECK_INTERVAL,
     ) -> None:
         super().__init__(session, log)
         self.idle_timeout = idle_timeout
@@ -163,6 +166,9 @@ class Server(Connections):
         self._reserve = Reserve()
         self._accept_backoff = Backoff()
         self._listening = True
+        self._orphaned = orphaned
+        self._check_interval = check_interval
+        self._next_check = time.monotonic() + check_interval
         self._uid = os.getuid()
         self._stop_reason: str | None = None
         self._evictions = 0
@@ -209,6 +215,7 @@ class Server(Connections):
                         self._service_safely(key.data, mask)
                 self._save_if_due()
                 self._close_idle_connections()
+                self._check_orphaned()
                 idle = time.monotonic() - self._last_activity
                 if self._stop_reason is None and idle >= self.idle_timeout:
                     self._stop_reason = f"idle for {self.idle_timeout:g} s"
@@ -225,9 +232,20 @@ class Server(Connections):
         oldest = next(iter(self._connections.values()), None)
         if oldest is not None:
             timeout = min(timeout, oldest.last_active + self.connection_timeout - now)
+        if self._orphaned is not None:
+            timeout = min(timeout, self._next_check - now)
         if not self._listening and self._accept_backoff.until is not None:
             timeout = min(timeout, self._accept_backoff.until - now)
         return max(0.0, timeout)
+
+    def _check_orphaned(self) -> None:
+        now = time.monotonic()
+        if self._orphaned is None or now < self._next_check:
+            return
+        self._next_check = now + self._check_interval
+        reason = self._orphaned()
+        if reason is not None:
+            self._stop_reason = f"orphaned: {reason}"
 
     def _save_if_due(self) -> None:
         try:
@@ -329,8 +347,8 @@ class _Instance:
         self.socket_path = folder / SOCKET_NAME
         self.pid_path = folder / PID_NAME
         self.lock_fd: int | None = None
-        self.socket_identity: tuple[int, int] | None = None
-        self.pid_identity: tuple[int, int] | None = None
+        self.socket_identity: tuple[int, int, int] | None = None
+        self.pid_identity: tuple[int, int, int] | None = None
 
     def acquire(self, wait: float = LOCK_WAIT) -> None:
         """Take the lock held for the server's life, or raise ``AlreadyRunningError``."""
@@ -398,12 +416,14 @@ class _Instance:
             self.lock_fd = None
 
 
-def _identity(path: Path) -> tuple[int, int] | None:
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    # With the change time: ext4 hands a freed inode number to the next file created, so a
+    # successor's pid file or socket may well have the number ours had.
     try:
         st = os.lstat(path)
     except OSError:
         return None
-    return (st.st_dev, st.st_ino)
+    return (st.st_dev, st.st_ino, st.st_ctime_ns)
 
 
 def run_server(
@@ -419,6 +439,7 @@ def run_server(
     Raises ``AlreadyRunningError`` when another server of this user runs.
     """
     from aprender_shell.model.predictor import Predictor
+    from aprender_shell.service.orphan import OrphanWatch
 
     stream = log_stream if log_stream is not None else sys.stderr
 
@@ -439,8 +460,9 @@ def run_server(
             model_path=model_path,
             save_interval=save_interval,
         )
+        watch = OrphanWatch(model_path, instance.socket_path)
         server = Server(session, listener, idle_timeout=timeout, log=log,
-                        connection_timeout=connection_timeout)
+                        connection_timeout=connection_timeout, orphaned=watch.check)
         # Before anyone can learn our pid: 'server stop' (SIGTERM) must always be a clean exit
         # that saves, never the default action that kills.
         server.install_signal_handlers()
@@ -463,6 +485,7 @@ def run_server(
         try:
             reason = server.serve_forever()
         finally:
+            watch.close()
             try:
                 session.close()
             except Exception as error:  # noqa: BLE001 - still remove the socket and pid file
