@@ -205,10 +205,17 @@ def connect(model: Path | None, memory_limit: int | None, no_start: bool) -> Non
     """Relay JSON-lines requests from stdin to the server and its answers to stdout.
 
     Starts the server if none runs; answers in-process if it cannot be reached. For tools
-    that cannot open a Unix socket (the shells use a lighter relay). Prints nothing else, ever.
+    that cannot open a Unix socket (the shells use a lighter relay). Prints nothing else on
+    stdout; exits 1 when a recorded command could not be saved (a full disk, say).
     """
     from aprender_shell.service.bridge import Bridge, relay
 
     path, limit = _model_path(model), memory_limit
     with Bridge(path, limit, start_server=not no_start) as bridge:
         relay(bridge, sys.stdin, sys.stdout)
+    if bridge.unsaved or bridge.save_error:
+        # As 'suggest --batch': a tool must learn that what it recorded was not kept.
+        raise click.ClickException(
+            f"{bridge.unsaved} recorded command{'' if bridge.unsaved == 1 else 's'} "
+            f"could not be saved: {bridge.save_error}; free space or fix the folder's permissions"
+        )
