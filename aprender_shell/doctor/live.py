@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -16,6 +17,9 @@ MODES = {
     "autosuggest": "as zsh-autosuggestions' 'aprender' strategy",
     "fill-key": "with its fill key",
 }
+# How long a busy server may take to answer, and one being started to begin answering.
+ANSWER_WAIT = 3.0
+START_WAIT = 5.0
 STOP = "'aprender-shell server stop' (your shells start a new one when they need it)"
 
 
@@ -27,8 +31,14 @@ def check_server(model_path: Path) -> list[Finding]:
 
     try:
         checked_runtime_dir()
-        answered = answering_server()
+        answered = answering_server(timeout=ANSWER_WAIT)
         hung = held_lock_pid() if answered is None else None
+        deadline = time.monotonic() + START_WAIT
+        while answered is None and hung is not None and time.monotonic() < deadline:
+            # A server a shell is starting holds its lock before its socket answers.
+            time.sleep(0.1)
+            answered = answering_server(timeout=ANSWER_WAIT)
+            hung = held_lock_pid() if answered is None else None
     except AprenderError as error:
         return [Finding("server", False, f"not asked: {error}")]
     if answered is None:
