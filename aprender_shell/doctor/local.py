@@ -39,10 +39,9 @@ def _train_command(model_path: Path) -> str:
 
 def model_index(model_path: Path) -> ModelIndex:
     """The index of the model at ``model_path``, read with the checks every query makes."""
-    from aprender_shell.model.layout import DEFAULT_MEMORY_LIMIT
     from aprender_shell.model.tables import open_model_bundle, read_index
 
-    with open_model_bundle(model_path, DEFAULT_MEMORY_LIMIT) as bundle:
+    with open_model_bundle(model_path, _CHECK_LIMIT) as bundle:
         return read_index(bundle, model_path)
 
 
