@@ -53,7 +53,7 @@ def _parse(args: list[str]) -> _Query | None:
                 query.model = value
             else:
                 from aprender_shell.errors import UsageError
-                from aprender_shell.model.layout import parse_memory_limit
+                from aprender_shell.model.store.layout import parse_memory_limit
 
                 try:
                     query.memory_limit = parse_memory_limit(value)
@@ -75,7 +75,7 @@ def run_suggest(args: list[str]) -> int | None:
     from pathlib import Path
 
     from aprender_shell.errors import AprenderError
-    from aprender_shell.model.predictor import Predictor
+    from aprender_shell.model.query.predictor import Predictor
 
     model = Path(query.model) if query.model else None
     try:

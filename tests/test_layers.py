@@ -99,8 +99,8 @@ def test_the_shared_foundations_import_no_layer(name: str) -> None:
 
 
 def test_the_checker_sees_imports_inside_functions_and_relative_ones() -> None:
-    source = PACKAGE / "model" / "update.py"
+    source = PACKAGE / "model" / "training" / "update.py"
     names = imported(source)
-    assert "aprender_shell.model.train" in names
+    assert "aprender_shell.model.training.train" in names
     assert any(name.startswith("aprender_shell.history") for name in names)
     assert "click" in imported(PACKAGE / "cli" / "options.py")

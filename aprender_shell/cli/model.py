@@ -39,8 +39,8 @@ def train(
     histories: tuple[Path, ...], model: Path | None, ngram: int, memory_limit: int | None
 ) -> None:
     """Train the model on your shell history."""
-    from aprender_shell.model.train import train_model
-    from aprender_shell.model.update import retrain
+    from aprender_shell.model.training.train import train_model
+    from aprender_shell.model.training.update import retrain
 
     path = model_path(model)
     if model is None:
@@ -67,7 +67,7 @@ def train(
 
 
 def _print_training(report: Any, sources: Sequence[str]) -> None:
-    from aprender_shell.model.layout import segment_budget
+    from aprender_shell.model.store.layout import segment_budget
 
     click.echo(f"📚 History:         {', '.join(sources)}")
     dropped = f" ({report.secrets_dropped} with secrets dropped)" if report.secrets_dropped else ""
@@ -91,7 +91,7 @@ def _print_training(report: Any, sources: Sequence[str]) -> None:
 @reports_errors
 def update(histories: tuple[Path, ...], model: Path | None, memory_limit: int | None) -> None:
     """Learn what was added to the history since the last training."""
-    from aprender_shell.model.update import update_model
+    from aprender_shell.model.training.update import update_model
 
     path = model_path(model)
     with progress_bar("Updating") as progress:
@@ -137,8 +137,8 @@ def forget(
         # Which one was meant decides what is removed for good: ask rather than guess.
         raise click.UsageError("--contains and --regex exclude each other: give one of them")
     mode = "contains" if contains else "regex" if regex else None
-    from aprender_shell.model.forget import command_matcher
-    from aprender_shell.model.forget import forget as forget_commands
+    from aprender_shell.model.training.forget import command_matcher
+    from aprender_shell.model.training.forget import forget as forget_commands
     from aprender_shell.paths import history_filter_path
     from aprender_shell.service.control import forget_in_server, serving
 
@@ -153,8 +153,8 @@ def forget(
             in_server = forget_in_server(pattern, mode or "exact")
             server_note = f"The running server (pid {server}) forgot them too."
         except AprenderError as error:
-            from aprender_shell.model.journal import remove_from_journal
-            from aprender_shell.model.update import journal_for
+            from aprender_shell.model.learned.journal import remove_from_journal
+            from aprender_shell.model.training.update import journal_for
 
             in_server = remove_from_journal(path, journal_for(path).generation, matches)
             server_note = (
@@ -193,7 +193,7 @@ def stats(model: Path | None, memory_limit: int | None) -> None:
     serves this model; otherwise from replaying your 200 most recent commands as typed
     queries in this process, just now.
     """
-    from aprender_shell.model.activity import replayed_activity
+    from aprender_shell.model.query.activity import replayed_activity
     from aprender_shell.service.control import served_stats
 
     path = model_path(model)

@@ -34,7 +34,7 @@ class MemoryLimit(click.ParamType):  # type: ignore[type-arg,unused-ignore]
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
         from aprender_shell.errors import UsageError
-        from aprender_shell.model.layout import check_memory_limit, parse_memory_limit
+        from aprender_shell.model.store.layout import check_memory_limit, parse_memory_limit
 
         try:
             if isinstance(value, int) and not isinstance(value, bool):
@@ -60,7 +60,7 @@ def model_option(help: str) -> Callable[[F], F]:
 def memory_option(help: str = MEMORY_HELP, default: str | None = None) -> Callable[[F], F]:
     """``--memory-limit`` in bytes (None when not given); ``--help`` shows ``default``."""
     if default is None:
-        from aprender_shell.model.layout import DEFAULT_MEMORY_LIMIT
+        from aprender_shell.model.store.layout import DEFAULT_MEMORY_LIMIT
 
         default = f"{megabytes(DEFAULT_MEMORY_LIMIT).replace('.0', '')} MB"
     return click.option("--memory-limit", type=MEMORY_LIMIT, help=f"{help}  [default: {default}]")

@@ -48,7 +48,7 @@ def suggest(
     Newlines, tabs and backslashes inside a suggestion are written as \\n, \\t and \\\\, other
     control characters as \\xHH: nothing printed can drive your terminal.
     """
-    from aprender_shell.model.predictor import Predictor
+    from aprender_shell.model.query.predictor import Predictor
 
     path = model_path(model)
     if batch:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from aprender_shell.history.formats import HistoryEntry
-from aprender_shell.model.train import clean_commands, train_model
+from aprender_shell.model.training.train import clean_commands, train_model
 
 
 def evaluate_history(
@@ -26,7 +26,7 @@ def evaluate_history(
     """
     from aprender_shell.evaluate.baselines import HistoryStrategy, MatchPrevCmdStrategy
     from aprender_shell.evaluate.replay import Strategy, evaluate, split_history
-    from aprender_shell.model.predictor import Predictor
+    from aprender_shell.model.query.predictor import Predictor
 
     cleaned, _ = clean_commands(entries)
     train, test = split_history(cleaned, split)

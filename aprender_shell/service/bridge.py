@@ -100,7 +100,7 @@ class Bridge:
 
     def _go_local(self) -> None:
         if self._local is None:
-            from aprender_shell.model.predictor import Predictor
+            from aprender_shell.model.query.predictor import Predictor
 
             path, limit = self.model_path, self.memory_limit
             self._local = Session(lambda: Predictor.open(path, limit), model_path=path)

@@ -36,7 +36,7 @@ from aprender_shell.errors import AprenderError
 from aprender_shell.service import lines
 
 if TYPE_CHECKING:
-    from aprender_shell.model.predictor import Predictor
+    from aprender_shell.model.query.predictor import Predictor
 
 MAX_LINE_BYTES = 64 * 1024
 MAX_K = 100
@@ -327,7 +327,7 @@ class Session:
             raise RequestError("'exit' must be an integer")
         prev = _string_list(request, "prev")
         shell = _shell(request)
-        from aprender_shell.model.journal import JournalError, StaleJournalError
+        from aprender_shell.model.learned.journal import JournalError, StaleJournalError
 
         try:
             try:
@@ -346,7 +346,7 @@ class Session:
         return {"ok": True}
 
     def _forget(self, request: dict[str, Any]) -> Answer:
-        from aprender_shell.model.forget import command_matcher
+        from aprender_shell.model.training.forget import command_matcher
 
         pattern = request["forget"]
         if not isinstance(pattern, str):

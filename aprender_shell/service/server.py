@@ -491,7 +491,7 @@ def run_server(
 
     Raises ``AlreadyRunningError`` when another server of this user runs.
     """
-    from aprender_shell.model.predictor import Predictor
+    from aprender_shell.model.query.predictor import Predictor
 
     stream = log_stream if log_stream is not None else sys.stderr
 

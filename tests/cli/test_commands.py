@@ -124,7 +124,7 @@ def test_a_cold_suggest_imports_none_of_the_heavy_modules(model: Path) -> None:
     assert result.returncode == 0 and result.stdout
     imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()
                 if line.startswith("import time:")}
-    assert "aprender_shell.model.predictor" in imported
+    assert "aprender_shell.model.query.predictor" in imported
     heavy = {"click", "dataclasses", "inspect", "argparse"}
     assert imported.isdisjoint(heavy), sorted(imported & heavy)
 
@@ -359,7 +359,7 @@ def test_the_default_model_folder_and_file_are_private(
 
 
 def test_batch_suggests_a_commit_on_an_empty_line_after_git_add(tmp_path: Path) -> None:
-    from tests.model.test_predictor import _commit_habit
+    from tests.model.query.test_predictor import _commit_habit
 
     history = tmp_path / "history"
     write_zsh_history(history, _commit_habit())

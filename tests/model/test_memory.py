@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from aprender_shell.history.formats import HistoryEntry
-from aprender_shell.model.predictor import Predictor
-from aprender_shell.model.train import train_model
+from aprender_shell.model.query.predictor import Predictor
+from aprender_shell.model.training.train import train_model
 
 MIB = 1 << 20
 # What the model may hold beyond the limit: the index of segment boundaries (about 80 KiB

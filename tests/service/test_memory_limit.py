@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from aprender_shell.errors import UsageError
-from aprender_shell.model.layout import (
+from aprender_shell.model.store.layout import (
     DEFAULT_MEMORY_LIMIT,
     MIN_MEMORY_LIMIT,
     parse_memory_limit,

@@ -1,0 +1,103 @@
+"""``aprender-shell forget``: take commands back from everything the tool keeps.
+
+A forgotten command leaves the model (commands, successors, hot lists, n-grams, the recent and
+most-used lists: the model is retrained from its stored corpus without it, keeping the history
+marks, the n-gram size, the memory limit and the generation, so the journal stays valid), the
+stored corpus and the journal; a running server drops it from what it learned in memory.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aprender_shell.errors import UsageError
+from aprender_shell.model.learned.journal import read_journal_commands, remove_from_journal
+from aprender_shell.model.store.layout import DEFAULT_MEMORY_LIMIT
+from aprender_shell.model.store.tables import open_model_bundle, read_index
+from aprender_shell.model.training.train import train_model
+from aprender_shell.model.training.update import _read_corpus
+
+MATCH_MODES = ("exact", "contains", "regex")
+MAX_PATTERN_CHARS = 4096
+
+Matcher = Callable[[str], bool]
+
+
+def command_matcher(pattern: str, mode: str = "exact") -> Matcher:
+    """A test for the commands ``pattern`` names: the whole command (``exact``), a piece of it
+    (``contains``) or a regular expression found anywhere in it (``regex``)."""
+    if not pattern:
+        raise UsageError("the pattern is empty: name the command (or part of it) to forget")
+    if len(pattern) > MAX_PATTERN_CHARS:
+        raise UsageError(f"the pattern is longer than {MAX_PATTERN_CHARS} characters")
+    if mode == "exact":
+        return pattern.__eq__
+    if mode == "contains":
+        return lambda command: pattern in command
+    if mode == "regex":
+        try:
+            compiled = re.compile(pattern)
+        except (re.error, RecursionError, OverflowError) as error:
+            raise UsageError(f"{pattern[:60]!r} is not a regular expression ({error})") from None
+        return lambda command: compiled.search(command) is not None
+    raise UsageError(f"match mode must be one of {', '.join(MATCH_MODES)}, not {mode[:20]!r}")
+
+
+@dataclass
+class ForgetResult:
+    """What ``forget`` found (and, unless a dry run, removed)."""
+
+    commands: Counter[str] = field(default_factory=Counter)  # each matching command: how often
+    from_corpus: int = 0
+    from_journal: int = 0
+    retrained: bool = False
+
+    @property
+    def removed(self) -> int:
+        return self.from_corpus + self.from_journal
+
+
+def forget(
+    model_path: Path, matches: Matcher, dry_run: bool = False, journal: bool = True
+) -> ForgetResult:
+    """Remove every command ``matches`` accepts from the model at ``model_path``, its corpus
+    and (with ``journal``) its journal; a dry run only counts them.
+
+    A running server owns the journal while it runs: the caller passes ``journal=False`` and
+    asks the server to forget, after this, so nothing it holds in memory is written back.
+    """
+    result = ForgetResult()
+    with open_model_bundle(model_path, DEFAULT_MEMORY_LIMIT) as bundle:
+        index = read_index(bundle, model_path)
+        corpus = _read_corpus(bundle, index, model_path)
+    kept = []
+    for entry in corpus:
+        if matches(entry.command):
+            result.commands[entry.command] += 1
+            result.from_corpus += 1
+        else:
+            kept.append(entry)
+    for command in read_journal_commands(model_path, index.generation):
+        if matches(command):
+            result.commands[command] += 1
+            result.from_journal += 1
+    if dry_run:
+        return result
+    if result.from_corpus:
+        train_model(
+            kept,
+            model_path,
+            ngram=index.ngram,
+            memory_limit=index.memory_limit,
+            history_marks=index.history,
+            source=index.source,
+            generation=index.generation,
+        )
+        result.retrained = True
+    if result.from_journal and journal:
+        remove_from_journal(model_path, index.generation, matches)
+    return result
