@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -25,6 +25,9 @@ from aprender_shell.cli.options import (
 from aprender_shell.errors import AprenderError
 from aprender_shell.terminal import escape_field, printable
 
+if TYPE_CHECKING:
+    from aprender_shell.model.memory import MemoryLimit
+
 
 @cli.command()
 @history_option(
@@ -33,10 +36,10 @@ from aprender_shell.terminal import escape_field, printable
 )
 @model_option("Where to write the model.")
 @ngram_option
-@memory_option(MEMORY_HELP + " Segments are sized to fit it.")
+@memory_option(MEMORY_HELP + " Segments are sized to fit it.", trains=True)
 @reports_errors
 def train(
-    histories: tuple[Path, ...], model: Path | None, ngram: int, memory_limit: int | None
+    histories: tuple[Path, ...], model: Path | None, ngram: int, memory_limit: MemoryLimit | None
 ) -> None:
     """Train the model on your shell history."""
     from aprender_shell.model.training.train import train_model
@@ -67,17 +70,15 @@ def train(
 
 
 def _print_training(report: Any, sources: Sequence[str]) -> None:
-    from aprender_shell.model.store.layout import segment_budget
-
     click.echo(f"📚 History:         {', '.join(sources)}")
     dropped = f" ({report.secrets_dropped} with secrets dropped)" if report.secrets_dropped else ""
     click.echo(f"   Commands loaded: {report.commands}{dropped}")
     click.echo(f"   Unique commands: {report.unique_commands}")
     click.echo(f"   N-gram size:     {report.ngram}")
-    budget = human_bytes(segment_budget(report.memory_limit))
+    segment = human_bytes(report.memory_limit.segment_bytes)
     click.echo(
         f"   Segments:        {report.segments} across {report.families} command families "
-        f"(each at most {budget}, for a {megabytes(report.memory_limit)} MB memory limit)"
+        f"(each at most {segment}, for a {report.memory_limit} memory limit)"
     )
     click.echo(
         f"🧠 Model:           {display_path(report.model_path)} ({human_bytes(report.model_bytes)})"
@@ -87,9 +88,11 @@ def _print_training(report: Any, sources: Sequence[str]) -> None:
 @cli.command()
 @history_option("History file to read new commands from (default: those used at training).")
 @model_option("The model to update.")
-@memory_option(MEMORY_HELP + " Segments are sized to fit it.", default="the model's own")
+@memory_option(MEMORY_HELP + " Segments are sized to fit it.")
 @reports_errors
-def update(histories: tuple[Path, ...], model: Path | None, memory_limit: int | None) -> None:
+def update(
+    histories: tuple[Path, ...], model: Path | None, memory_limit: MemoryLimit | None
+) -> None:
     """Learn what was added to the history since the last training."""
     from aprender_shell.model.training.update import update_model
 
@@ -186,7 +189,7 @@ def forget(
 @model_option("The model to describe.")
 @memory_option()
 @reports_errors
-def stats(model: Path | None, memory_limit: int | None) -> None:
+def stats(model: Path | None, memory_limit: MemoryLimit | None) -> None:
     """Show the model and its paging figures.
 
     The paging figures come from the running server (your shells' real queries) when it

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,6 +15,9 @@ from aprender_shell.cli.options import (
     model_path,
 )
 from aprender_shell.terminal import escape_field
+
+if TYPE_CHECKING:
+    from aprender_shell.model.memory import MemoryLimit
 
 
 @cli.command()
@@ -41,7 +45,7 @@ def suggest(
     cwd: str | None,
     batch: bool,
     model: Path | None,
-    memory_limit: int | None,
+    memory_limit: MemoryLimit | None,
 ) -> None:
     """Suggest commands starting with PREFIX, one 'suggestion<TAB>score' line each.
 

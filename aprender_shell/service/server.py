@@ -24,12 +24,15 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import IO, Callable
+from typing import IO, TYPE_CHECKING, Callable
 
 from aprender_shell.errors import AprenderError, UsageError
 from aprender_shell.paths import ensure_private_dir, runtime_dir
 from aprender_shell.service.client import peer_uid
 from aprender_shell.service.protocol import MAX_LINE_BYTES, Session
+
+if TYPE_CHECKING:
+    from aprender_shell.model.memory import MemoryLimit
 
 SOCKET_NAME = "server.sock"
 PID_NAME = "server.pid"
@@ -481,7 +484,7 @@ def _identity(path: Path) -> tuple[int, int] | None:
 
 def run_server(
     model_path: Path,
-    memory_limit: int | None = None,
+    memory_limit: MemoryLimit | None = None,
     idle_timeout: float | None = None,
     save_interval: float = SAVE_INTERVAL,
     log_stream: IO[str] | None = None,

@@ -2,9 +2,11 @@
 
 Every operation is O(1) or O(log n) in the number of learned commands: recency is an ordered
 dict (the least recently used first), prefix matching a blocked sorted list whose inserts and
-deletes move at most one block. The overlay lives within a byte budget (a share of the model's
-memory limit, see ``overlay_budget``): past it, the least recently used command, predecessor
-or folder is forgotten. The journal keeps every record, so the next compaction (a full
+deletes move at most one block. The overlay holds at most ``max_bytes`` (the learned share of
+the memory limit, ``MemoryLimit.learned``): past it, the least recently used command,
+predecessor or folder is forgotten. The order of forgetting is the bundle cache's contract
+(``aprender_shell.bundle.cache``: a policy orders the keys, the holder counts the bytes), as the
+paging cache does for segments. The journal keeps every record, so the next compaction (a full
 retrain) learns what the overlay forgot.
 """
 
@@ -12,34 +14,29 @@ from __future__ import annotations
 
 import sys
 from bisect import bisect_left, insort
-from collections import Counter, OrderedDict, deque
+from collections import Counter, deque
 from collections.abc import Iterator
 
+from aprender_shell.bundle.cache import LRUPolicy
 from aprender_shell.history.tokens import tokenize
 from aprender_shell.model import scoring
 from aprender_shell.model.store.segments import CommandStats
 
-# The overlay's share of the memory limit; the paging cache gets the rest.
-OVERLAY_SHARE = 4
-# Of the overlay's budget, what learned commands, transitions and folders may each hold.
+# Of the overlay's bytes, what learned commands, transitions and folders may each hold.
 COMMAND_SHARE, TRANSITION_SHARE, FOLDER_SHARE = 0.6, 0.25, 0.15
-# Per-entry costs beyond the text itself, measured with tracemalloc on CPython 3.11 (257,
-# about 270 and 50 bytes) and rounded up (tests/model/learned/test_overlay.py checks the budget
-# holds): an ordered-dict entry with its link, the _Learned record with two floats and its
-# ints, a sorted-list slot; a predecessor's (or folder's) Counter and ordered-dict entry;
-# one item in such a Counter.
-COMMAND_COST = 300
-COUNTER_COST = 320
+# Per-entry costs beyond the text itself, measured with tracemalloc on CPython 3.11 at the
+# worst point of the containers' growth (350, about 400 and 50 bytes) and rounded up
+# (tests/model/learned/test_overlay.py checks the limit holds): a dict entry and the recency
+# policy's entry with its link, the _Learned record with two floats and its ints, a
+# sorted-list slot; a predecessor's (or folder's) Counter, dict and policy entries; one item in
+# such a Counter.
+COMMAND_COST = 360
+COUNTER_COST = 420
 ITEM_COST = 80
 # Successors kept per predecessor and commands per folder: the rarest give way.
 MAX_SUCCESSORS = 32
 MAX_PER_FOLDER = 64
 _BLOCK = 256
-
-
-def overlay_budget(memory_limit: int) -> int:
-    """The bytes learned commands may hold for a model opened within ``memory_limit``."""
-    return memory_limit // OVERLAY_SHARE
 
 
 class _SortedTexts:
@@ -104,7 +101,7 @@ class _Learned:
         self.long = 0.0
         self.at = 0
         # Uses per shell (zsh, bash, fish), and what ran right after it the last time: kept in
-        # the learned record, so within the command budget.
+        # the learned record, so within the commands' bytes.
         self.shells: list[int] | None = None
         self.follower: str | None = None
 
@@ -112,11 +109,12 @@ class _Learned:
 class _Counters:
     """Counters per key (predecessor or folder), least recently used first, within bytes."""
 
-    def __init__(self, budget: int, per_key: int) -> None:
-        self.budget = budget
+    def __init__(self, max_bytes: int, per_key: int) -> None:
+        self.max_bytes = max_bytes
         self.per_key = per_key
         self.bytes = 0
-        self._counters: OrderedDict[str, Counter[str]] = OrderedDict()
+        self._counters: dict[str, Counter[str]] = {}
+        self._recency = LRUPolicy()
 
     def __len__(self) -> int:
         return len(self._counters)
@@ -125,9 +123,10 @@ class _Counters:
         counter = self._counters.get(key)
         if counter is None:
             counter = self._counters[key] = Counter()
+            self._recency.admit(key)
             self.bytes += COUNTER_COST + sys.getsizeof(key)
         else:
-            self._counters.move_to_end(key)
+            self._recency.touch(key)
         if text not in counter:
             if len(counter) >= self.per_key:
                 rarest = min(counter, key=counter.__getitem__)  # at most per_key items
@@ -135,11 +134,12 @@ class _Counters:
                 self.bytes -= ITEM_COST + sys.getsizeof(rarest)
             self.bytes += ITEM_COST + sys.getsizeof(text)
         counter[text] += 1
-        while self.bytes > self.budget and len(self._counters) > 1:
+        while self.bytes > self.max_bytes and len(self._counters) > 1:
             self._forget_oldest()
 
     def _forget_oldest(self) -> None:
-        key, counter = self._counters.popitem(last=False)
+        key = self._recency.pop_victim()
+        counter = self._counters.pop(key)
         self.bytes -= COUNTER_COST + sys.getsizeof(key)
         self.bytes -= sum(ITEM_COST + sys.getsizeof(text) for text in counter)
 
@@ -150,17 +150,17 @@ class _Counters:
 class Overlay:
     """Commands learned since training, with decayed weights on the model's clock."""
 
-    def __init__(self, clock: int, budget: int = overlay_budget(16 * 1024 * 1024)) -> None:
+    def __init__(self, clock: int, max_bytes: int) -> None:
         self.clock = clock
-        self.budget = budget
-        self._command_budget = int(budget * COMMAND_SHARE)
+        self.max_bytes = max_bytes
+        self._max_command_bytes = int(max_bytes * COMMAND_SHARE)
         self._command_bytes = 0
         self.forgotten = 0
-        # Least recently used first: forgetting the oldest is popitem(last=False).
-        self._learned: OrderedDict[str, _Learned] = OrderedDict()
+        self._learned: dict[str, _Learned] = {}
+        self._recency = LRUPolicy()
         self._sorted = _SortedTexts()
-        self._transitions = _Counters(int(budget * TRANSITION_SHARE), MAX_SUCCESSORS)
-        self._cwds = _Counters(int(budget * FOLDER_SHARE), MAX_PER_FOLDER)
+        self._transitions = _Counters(int(max_bytes * TRANSITION_SHARE), MAX_SUCCESSORS)
+        self._cwds = _Counters(int(max_bytes * FOLDER_SHARE), MAX_PER_FOLDER)
         # The last commands run, most recent last, and the tokens of those recently asked for.
         self.recent: deque[str] = deque(maxlen=scoring.RECENT_COMMANDS)
         self._recent_tokens: dict[str, list[str]] = {}
@@ -170,7 +170,7 @@ class Overlay:
 
     @property
     def bytes(self) -> int:
-        """The overlay's estimated size, kept within ``budget``."""
+        """The overlay's estimated size, kept within ``max_bytes``."""
         return self._command_bytes + self._transitions.bytes + self._cwds.bytes
 
     def learn(
@@ -180,12 +180,13 @@ class Overlay:
         learned = self._learned.get(command)
         if learned is None:
             learned = self._learned[command] = _Learned()
+            self._recency.admit(command)
             self._sorted.add(command)
             self._command_bytes += COMMAND_COST + sys.getsizeof(command)
-            while self._command_bytes > self._command_budget and len(self._learned) > 1:
+            while self._command_bytes > self._max_command_bytes and len(self._learned) > 1:
                 self._forget_oldest()
         else:
-            self._learned.move_to_end(command)
+            self._recency.touch(command)
         self._decay_to_now(learned)
         learned.count += 1
         learned.last = self.clock - 1
@@ -206,7 +207,8 @@ class Overlay:
             self.recent.append(command)
 
     def _forget_oldest(self) -> None:
-        oldest, _ = self._learned.popitem(last=False)
+        oldest = self._recency.pop_victim()
+        del self._learned[oldest]
         self._sorted.remove(oldest)
         self._command_bytes -= COMMAND_COST + sys.getsizeof(oldest)
         self.forgotten += 1
@@ -265,7 +267,7 @@ class Overlay:
         else:
             return found
         found = []
-        for text in reversed(self._learned):
+        for text in self._recency.newest_first():
             if text.startswith(prefix):
                 found.append(text)
                 if len(found) == limit:

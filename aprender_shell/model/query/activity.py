@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from aprender_shell.model.memory import MemoryLimit
 from aprender_shell.model.query.predictor import ModelStats, Predictor
 
 REPLAYED_COMMANDS = 200
 
 
-def replayed_activity(model_path: Path, memory_limit: int | None) -> tuple[ModelStats, str]:
+def replayed_activity(model_path: Path, memory_limit: MemoryLimit | None) -> tuple[ModelStats, str]:
     """The model's figures with paging statistics from replaying the most recent commands.
 
     For when no server serves the model (the server's own figures are better: they are the

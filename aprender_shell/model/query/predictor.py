@@ -21,17 +21,14 @@ from aprender_shell.errors import AprenderError, ChecksumError
 from aprender_shell.history.tokens import split_prefix
 from aprender_shell.model import scoring
 from aprender_shell.model.learned.journal import Journal, record_line, replay, without_commands
-from aprender_shell.model.learned.overlay import Overlay, overlay_budget
+from aprender_shell.model.learned.overlay import Overlay
+from aprender_shell.model.memory import MemoryLimit
 from aprender_shell.model.query import reuse
 from aprender_shell.model.query.arguments import WORD, ArgumentKinds
 from aprender_shell.model.query.continuations import NgramModel
 from aprender_shell.model.query.pathcheck import PathCheck
 from aprender_shell.model.query.successors import Successors, read_successors
 from aprender_shell.model.store.index import ModelIndex
-from aprender_shell.model.store.layout import (
-    DEFAULT_MEMORY_LIMIT,
-    check_memory_limit,
-)
 from aprender_shell.model.store.segments import CommandStats
 from aprender_shell.model.store.tables import Table, check_fits, open_model_bundle, read_index
 
@@ -120,7 +117,7 @@ class Predictor:
         model_path: Path,
         bundle: PagedBundle,
         index: ModelIndex,
-        overlay_bytes: int | None = None,
+        memory_limit: MemoryLimit | None = None,
     ) -> None:
         self.model_path = model_path
         self._bundle = bundle
@@ -136,10 +133,8 @@ class Predictor:
         self._sequence: tuple[str, int, Successors] | None = None
         # The mixture this user's history chose at training (defaults when it had too little).
         self.weights = scoring.weights_from_index(index)
-        budget = overlay_bytes if overlay_bytes is not None else overlay_budget(
-            DEFAULT_MEMORY_LIMIT
-        )
-        self._overlay = Overlay(self._trained_clock, budget)
+        self.memory_limit = MemoryLimit.choose(memory_limit, index.memory_limit)
+        self._overlay = Overlay(self._trained_clock, self.memory_limit.learned)
         self._overlay.recent.extend(index.recent)
         self._journal = Journal(model_path, index.generation, self.model_replaced)
         # Streamed: the overlay, not the file, bounds what loading holds.
@@ -147,19 +142,22 @@ class Predictor:
         replay(self._overlay, self._arguments.learning(self._journal.records()))
 
     @classmethod
-    def open(cls, model_path: Path | None = None, memory_limit: int | None = None) -> Predictor:
-        """Open the model at ``model_path`` (default: the user's) within ``memory_limit`` bytes."""
+    def open(
+        cls, model_path: Path | None = None, memory_limit: MemoryLimit | None = None
+    ) -> Predictor:
+        """Open the model at ``model_path`` (default: the user's) within ``memory_limit``, else
+        the limit it was trained for (``MemoryLimit.choose``)."""
         from aprender_shell.paths import default_model_path
 
         path = Path(model_path) if model_path is not None else default_model_path()
-        limit = check_memory_limit(memory_limit or DEFAULT_MEMORY_LIMIT)
-        # Learned commands count against the limit like segments: the overlay gets its share.
-        learned = overlay_budget(limit)
-        bundle = open_model_bundle(path, limit - learned)
+        # Learned commands count against the limit like segments: paging gets the rest.
+        bundle = open_model_bundle(path, MemoryLimit.choose(memory_limit).paging)
         try:
-            index = read_index(bundle, path)
-            check_fits(bundle, path, limit - learned)
-            return cls(path, bundle, index, learned)
+            index = read_index(bundle, path)  # read, then evicted: the cache is empty again
+            limit = MemoryLimit.choose(memory_limit, index.memory_limit)
+            bundle.config = bundle.config.with_max_memory(limit.paging)
+            check_fits(bundle, path, limit)
+            return cls(path, bundle, index, limit)
         except ChecksumError as error:
             bundle.close()
             raise BundleError(f"{error}: retrain with 'aprender-shell train'") from error
@@ -408,7 +406,7 @@ class Predictor:
         """Drop the commands ``matches`` accepts from what was learned since training, in
         memory and in the journal; returns how many recorded commands went."""
         removed = self._journal.rewrite(*without_commands(matches))
-        overlay = Overlay(self._trained_clock, self._overlay.budget)
+        overlay = Overlay(self._trained_clock, self.memory_limit.learned)
         overlay.recent.extend(text for text in self._index.recent if not matches(text))
         self._arguments = ArgumentKinds(self._index.arguments)
         replay(overlay, self._arguments.learning(self._journal.records()))
@@ -473,7 +471,7 @@ class Predictor:
             families=index.families,
             segments=len(self._commands) + len(self._hot) + len(self._ngrams),
             loaded_segments=paging.cached_count,
-            memory_limit=self._bundle.memory_limit + self._overlay.budget,
+            memory_limit=self.memory_limit.size,
             loaded_bytes=paging.memory_used,
             hits=paging.hits,
             misses=paging.misses,

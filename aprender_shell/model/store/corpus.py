@@ -9,10 +9,16 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from aprender_shell.errors import BundleError
 from aprender_shell.history.formats import HistoryEntry
-from aprender_shell.model.store.index import CorpusChunk
+from aprender_shell.model.store.index import CorpusChunk, ModelIndex
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from aprender_shell.bundle import PagedBundle
 
 # Level 3 compresses the corpus about 20% less than 6 in under half the time; only
 # `update` reads it back.
@@ -67,3 +73,12 @@ def _damaged(chunk: CorpusChunk, source: str, why: str) -> BundleError:
         f"{source} has a damaged corpus entry {chunk.name!r} ({why}): "
         "retrain with 'aprender-shell train'"
     )
+
+
+def read_corpus(bundle: PagedBundle, index: ModelIndex, path: Path) -> list[HistoryEntry]:
+    """The command sequence the model was trained on, one corpus entry in memory at a time."""
+    corpus: list[HistoryEntry] = []
+    for chunk in index.corpus:
+        corpus.extend(decode_chunk(bundle.get_model(chunk.name), chunk, f"model {path}"))
+        bundle.evict(chunk.name)
+    return corpus

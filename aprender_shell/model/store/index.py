@@ -17,13 +17,13 @@ from collections.abc import Container, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from aprender_shell.errors import BundleError
+from aprender_shell.model.memory import MemoryLimit
 from aprender_shell.model.query.arguments import COUNTS, MAX_HEAD_CHARS, MAX_HEADS, MAX_KIND_COUNT
 from aprender_shell.model.store.layout import (
+    MAX_NGRAM_ORDER,
     MAX_SEGMENT_BYTES,
-    MIN_MEMORY_LIMIT,
+    MIN_NGRAM_ORDER,
     MIN_SEGMENT_BYTES,
-    NGRAM_MAX_ORDER,
-    NGRAM_MIN_ORDER,
 )
 
 MODEL_FORMAT = "aprender-shell-model"
@@ -49,6 +49,8 @@ CORPUS_CHUNK_BUDGETS = 16
 # escaping can blow up at most 12-fold (a surrogate pair as two \uXXXX), plus one command.
 _V1_CHUNK_BUDGETS = 48
 _V1_CHUNK_SLACK = 64 * 1024
+# Attributes stored under another key: the key every version so far has written.
+_STORED_AS = {"segment_bytes": "segment_budget"}
 MAX_TOP_COMMANDS = 100
 MAX_RECENT = 256
 MAX_GENERATION_CHARS = 128
@@ -93,7 +95,7 @@ class ModelIndex:
         "secrets_dropped",
         "novelty",
         "memory_limit",
-        "segment_budget",
+        "segment_bytes",
         "tau_short",
         "tau_long",
         "tables",
@@ -119,7 +121,7 @@ class ModelIndex:
         secrets_dropped: int,
         novelty: float,
         memory_limit: int,
-        segment_budget: int,
+        segment_bytes: int,
         tau_short: float,
         tau_long: float,
         tables: Mapping[str, TableSpec],
@@ -141,7 +143,7 @@ class ModelIndex:
         self.secrets_dropped = secrets_dropped
         self.novelty = novelty
         self.memory_limit = memory_limit
-        self.segment_budget = segment_budget
+        self.segment_bytes = segment_bytes
         self.tau_short = tau_short
         self.tau_long = tau_long
         self.tables: dict[str, TableSpec] = dict(tables)
@@ -167,7 +169,7 @@ class ModelIndex:
         """The index as the JSON document of the current ``MODEL_VERSION``."""
         document: dict[str, Any] = {"format": MODEL_FORMAT, "version": MODEL_VERSION}
         for name in self.__slots__:
-            document[name] = getattr(self, name)
+            document[_STORED_AS.get(name, name)] = getattr(self, name)
         document["tables"] = {
             table: {"starts": list(spec.starts), "names": list(spec.names)}
             for table, spec in self.tables.items()
@@ -243,16 +245,16 @@ class ModelIndex:
     def _checked(
         cls, doc: dict[str, Any], version: int, names: Container[str] | None
     ) -> ModelIndex:
-        budget = _int(doc, "segment_budget", MIN_SEGMENT_BYTES, MAX_SEGMENT_BYTES)
+        segment_bytes = _int(doc, _STORED_AS["segment_bytes"], MIN_SEGMENT_BYTES, MAX_SEGMENT_BYTES)
         total = _int(doc, "total_commands")
         tables = {table: _table(doc, table, names) for table in TABLES}
         if version == 1:
-            corpus = _corpus_v1(doc, names, budget)
+            corpus = _corpus_v1(doc, names, segment_bytes)
             # Version 1 recorded the history files read; with none it was the packaged sample.
             source = "history" if doc.get("history") else "sample"
             tuning = None
         else:
-            corpus = _corpus(doc, names, budget)
+            corpus = _corpus(doc, names, segment_bytes)
             given = doc.get("source")
             if not isinstance(given, str) or given not in SOURCES:
                 raise _Invalid(f"'source' must be one of {', '.join(SOURCES)}, not {_show(given)}")
@@ -262,15 +264,15 @@ class ModelIndex:
         return cls(
             generation=_text(doc, "generation", MAX_GENERATION_CHARS),
             trained_at=_int(doc, "trained_at"),
-            ngram=_int(doc, "ngram", NGRAM_MIN_ORDER + 1, NGRAM_MAX_ORDER),
+            ngram=_int(doc, "ngram", MIN_NGRAM_ORDER, MAX_NGRAM_ORDER),
             total_commands=total,
             unique_commands=_int(doc, "unique_commands", 0, total),
             vocabulary=_int(doc, "vocabulary"),
             families=_int(doc, "families"),
             secrets_dropped=_int(doc, "secrets_dropped"),
             novelty=_number(doc, "novelty", 0.0, 1.0),
-            memory_limit=_int(doc, "memory_limit", MIN_MEMORY_LIMIT),
-            segment_budget=budget,
+            memory_limit=_int(doc, "memory_limit", MemoryLimit.MIN, MemoryLimit.MAX),
+            segment_bytes=segment_bytes,
             tau_short=_number(doc, "tau_short", 1e-9, 1e12),
             tau_long=_number(doc, "tau_long", 1e-9, 1e12),
             tables=tables,
@@ -297,9 +299,9 @@ class ModelIndex:
         )
 
 
-def corpus_chunk_limit(segment_budget: int) -> int:
+def corpus_chunk_limit(segment_bytes: int) -> int:
     """The most bytes one corpus chunk of a model with this segment budget may inflate to."""
-    return CORPUS_CHUNK_BUDGETS * segment_budget
+    return CORPUS_CHUNK_BUDGETS * segment_bytes
 
 
 # Field checks: each raises _Invalid naming the field ------------------------------------------

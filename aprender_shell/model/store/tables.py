@@ -11,6 +11,7 @@ from pathlib import Path
 
 from aprender_shell.bundle import BundleError, EvictionStrategy, PagedBundle, PagingConfig
 from aprender_shell.errors import ModelNotFoundError, UsageError
+from aprender_shell.model.memory import MemoryLimit
 from aprender_shell.model.store.index import ModelIndex, TableSpec
 from aprender_shell.model.store.segments import SegmentView
 
@@ -50,11 +51,11 @@ class Table:
         return (view, index) if index >= 0 else None
 
 
-def check_fits(bundle: PagedBundle, path: Path, limit: int) -> None:
-    """Refuse, before any query, a limit smaller than the model's largest segment."""
+def check_fits(bundle: PagedBundle, path: Path, memory_limit: MemoryLimit) -> None:
+    """Refuse, before any query, a limit whose paging share is below the largest segment."""
     largest = max((bundle.model_size(name) for name in bundle.model_names()), default=0)
-    if largest > limit:
-        megabytes = f"{limit / 2**20:.3g}"
+    if largest > memory_limit.paging:
+        megabytes = f"{memory_limit.paging / 2**20:.3g}"
         raise UsageError(
             f"{path} was trained for more memory: its largest segment is {largest // 1024} KB, "
             f"over the {megabytes} MB limit; retrain with 'aprender-shell train --memory-limit "
@@ -62,11 +63,12 @@ def check_fits(bundle: PagedBundle, path: Path, limit: int) -> None:
         )
 
 
-def open_model_bundle(path: Path, limit: int) -> PagedBundle:
-    """The model file paged within ``limit`` bytes; a missing or damaged one says what to do."""
+def open_model_bundle(path: Path, max_memory: int) -> PagedBundle:
+    """The model file paged within ``max_memory`` bytes; a missing or damaged one says what
+    to do."""
     if not path.exists():
         raise ModelNotFoundError(f"no model at {path}: run 'aprender-shell train' first")
-    config = PagingConfig(max_memory=limit, eviction=EvictionStrategy.LRU, prefetch=False)
+    config = PagingConfig(max_memory=max_memory, eviction=EvictionStrategy.LRU, prefetch=False)
     try:
         return PagedBundle.open(path, config)
     except BundleError as error:

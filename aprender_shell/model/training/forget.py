@@ -16,10 +16,10 @@ from pathlib import Path
 
 from aprender_shell.errors import UsageError
 from aprender_shell.model.learned.journal import read_journal_commands, remove_from_journal
-from aprender_shell.model.store.layout import DEFAULT_MEMORY_LIMIT
+from aprender_shell.model.memory import MemoryLimit
+from aprender_shell.model.store.corpus import read_corpus
 from aprender_shell.model.store.tables import open_model_bundle, read_index
 from aprender_shell.model.training.train import train_model
-from aprender_shell.model.training.update import _read_corpus
 
 MATCH_MODES = ("exact", "contains", "regex")
 MAX_PATTERN_CHARS = 4096
@@ -71,9 +71,9 @@ def forget(
     asks the server to forget, after this, so nothing it holds in memory is written back.
     """
     result = ForgetResult()
-    with open_model_bundle(model_path, DEFAULT_MEMORY_LIMIT) as bundle:
+    with open_model_bundle(model_path, MemoryLimit.default().paging) as bundle:
         index = read_index(bundle, model_path)
-        corpus = _read_corpus(bundle, index, model_path)
+        corpus = read_corpus(bundle, index, model_path)
     kept = []
     for entry in corpus:
         if matches(entry.command):
@@ -92,7 +92,7 @@ def forget(
             kept,
             model_path,
             ngram=index.ngram,
-            memory_limit=index.memory_limit,
+            memory_limit=MemoryLimit.choose(None, index.memory_limit),
             history_marks=index.history,
             source=index.source,
             generation=index.generation,

@@ -37,6 +37,7 @@ from aprender_shell.history.formats import HistoryEntry
 from aprender_shell.history.privacy import SECRET, default_gate
 from aprender_shell.history.tokens import command_family, tokenize
 from aprender_shell.model import scoring
+from aprender_shell.model.memory import MemoryLimit
 from aprender_shell.model.query import arguments
 from aprender_shell.model.store.corpus import encode_chunk
 from aprender_shell.model.store.index import (
@@ -47,14 +48,11 @@ from aprender_shell.model.store.index import (
     corpus_chunk_limit,
 )
 from aprender_shell.model.store.layout import (
-    DEFAULT_MEMORY_LIMIT,
+    DEFAULT_NGRAM_ORDER,
     END,
-    NGRAM_MAX_ORDER,
-    NGRAM_MIN_ORDER,
     SEP,
     START,
-    check_memory_limit,
-    segment_budget,
+    check_ngram_order,
 )
 from aprender_shell.model.store.segments import (
     CommandPayloads,
@@ -86,7 +84,7 @@ class TrainReport:
     ngram: int
     segments: int
     model_bytes: int
-    memory_limit: int
+    memory_limit: MemoryLimit
     families: int
 
 
@@ -133,8 +131,8 @@ def clean_commands(entries: Iterable[HistoryEntry]) -> tuple[list[HistoryEntry],
 def train_model(
     entries: Sequence[HistoryEntry],
     model_path: Path,
-    ngram: int = 3,
-    memory_limit: int | None = None,
+    ngram: int = DEFAULT_NGRAM_ORDER,
+    memory_limit: MemoryLimit | None = None,
     history_marks: Sequence[dict[str, Any]] = (),
     progress: Progress | None = None,
     source: str = "history",
@@ -170,7 +168,7 @@ def _train(
     entries: Sequence[HistoryEntry],
     model_path: Path,
     ngram: int,
-    memory_limit: int | None,
+    memory_limit: MemoryLimit | None,
     history_marks: Sequence[dict[str, Any]],
     progress: Progress | None,
     source: str,
@@ -178,12 +176,11 @@ def _train(
 ) -> TrainReport:
     from aprender_shell.bundle import BundleBuilder, BundleConfig
 
-    if not NGRAM_MIN_ORDER + 1 <= ngram <= NGRAM_MAX_ORDER:
-        raise UsageError(f"n-gram size must be between 2 and {NGRAM_MAX_ORDER}, not {ngram}")
+    check_ngram_order(ngram)
     if source not in SOURCES:
         raise UsageError(f"a model's source is one of {', '.join(SOURCES)}, not {source!r}")
-    limit = check_memory_limit(memory_limit or DEFAULT_MEMORY_LIMIT)
-    budget = segment_budget(limit)
+    limit = MemoryLimit.choose(memory_limit)
+    segment_bytes = limit.segment_bytes
     report_progress = progress or (lambda stage, done, total: None)
 
     kept, secrets = clean_commands(entries)
@@ -196,7 +193,7 @@ def _train(
     uses = Counter(commands)
     report_progress("n-grams", 0, len(uses))
     ngram_records, vocabulary = _ngram_table(uses, ngram)
-    ngram_segments = _pack_table(ngram_records, budget)
+    ngram_segments = _pack_table(ngram_records, segment_bytes)
     del ngram_records
     learned_from = commands[-arguments.LEARNED_FROM :]
     recent = uses if len(learned_from) == clock else Counter(learned_from)
@@ -215,10 +212,10 @@ def _train(
     ranks = {text: static(stats[text]) for text in ordered}
     family_of = {text: command_family(text) for text in ordered}
     records = _command_records(ordered, stats, frozen)
-    cmd_segments = _pack_commands(records, ranks, budget, family_of)
+    cmd_segments = _pack_commands(records, ranks, segment_bytes, family_of)
 
     hot_records = _hot_prefixes(ordered, cmd_segments, ranks, frozen)
-    hot_segments = _pack_table(hot_records, budget)
+    hot_segments = _pack_table(hot_records, segment_bytes)
     del hot_records
     # What the index needs of the statistics; the rest goes before the corpus is encoded.
     families = len(set(family_of.values()))
@@ -241,7 +238,7 @@ def _train(
             starts.append(first_key)
             names.append(name)
         tables[table] = TableSpec(starts, names)
-    corpus = _add_corpus(builder, kept, budget)
+    corpus = _add_corpus(builder, kept, segment_bytes)
 
     index = ModelIndex(
         generation=generation or uuid.uuid4().hex,
@@ -253,8 +250,8 @@ def _train(
         families=families,
         secrets_dropped=secrets,
         novelty=novelty,
-        memory_limit=limit,
-        segment_budget=budget,
+        memory_limit=limit.size,
+        segment_bytes=segment_bytes,
         tau_short=scoring.TAU_SHORT,
         tau_long=scoring.TAU_LONG,
         tables=tables,
@@ -368,7 +365,7 @@ def _successors(
 def _pack_commands(
     records: Iterable[tuple[str, bytes]],
     ranks: dict[str, float],
-    budget: int,
+    segment_bytes: int,
     family_of: dict[str, str],
 ) -> list[tuple[str, bytes]]:
     """Group sorted command records into segments, cutting at family boundaries when possible."""
@@ -388,7 +385,7 @@ def _pack_commands(
         this_family = family_of[key]
         cost = record_size(key, payload) + 4
         new_family = this_family != family
-        if current and (size + cost > budget or (new_family and size >= budget // 4)):
+        if current and (size + cost > segment_bytes or (new_family and size >= segment_bytes // 4)):
             flush()
         current.append((key, payload))
         size += cost
@@ -399,13 +396,13 @@ def _pack_commands(
     return segments
 
 
-def _pack_table(records: list[tuple[str, bytes]], budget: int) -> list[tuple[str, bytes]]:
+def _pack_table(records: list[tuple[str, bytes]], segment_bytes: int) -> list[tuple[str, bytes]]:
     segments: list[tuple[str, bytes]] = []
     current: list[tuple[str, bytes]] = []
     size = 0
     for key, payload in records:
         cost = record_size(key, payload)
-        if current and size + cost > budget:
+        if current and size + cost > segment_bytes:
             segments.append((current[0][0], encode_segment(current)))
             current, size = [], 0
         current.append((key, payload))
@@ -543,15 +540,15 @@ def _most_used(stats: dict[str, _Counts], limit: int) -> list[str]:
 
 
 def _add_corpus(
-    builder: Any, entries: Sequence[HistoryEntry], budget: int
+    builder: Any, entries: Sequence[HistoryEntry], segment_bytes: int
 ) -> list[CorpusChunk]:
-    """Store the command sequence in compressed chunks that each fit a segment budget."""
+    """Store the command sequence in compressed chunks that each fit in a segment."""
     chunks: list[CorpusChunk] = []
-    limit = corpus_chunk_limit(budget)
+    limit = corpus_chunk_limit(segment_bytes)
 
     def store(part: Sequence[HistoryEntry]) -> None:
         data, raw_size = encode_chunk(part)
-        if (len(data) > budget or raw_size > limit) and len(part) > 1:
+        if (len(data) > segment_bytes or raw_size > limit) and len(part) > 1:
             store(part[: len(part) // 2])
             store(part[len(part) // 2 :])
             return
@@ -564,7 +561,7 @@ def _add_corpus(
     for entry in entries:
         chunk.append(entry)
         size += len(entry.command) + 16
-        if size >= 4 * budget:
+        if size >= 4 * segment_bytes:
             store(chunk)
             chunk, size = [], 0
     if chunk or not chunks:

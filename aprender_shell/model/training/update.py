@@ -30,16 +30,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aprender_shell.bundle import BundleError, PagedBundle
+from aprender_shell.bundle import BundleError
 from aprender_shell.errors import AprenderError, UsageError
 from aprender_shell.history.files import find_history_files
 from aprender_shell.history.formats import HistoryEntry
 from aprender_shell.history.marks import HistoryMark, new_entries_since
 from aprender_shell.model.learned.journal import Journal, JournalState, Record
-from aprender_shell.model.learned.overlay import COMMAND_COST, COMMAND_SHARE, overlay_budget
-from aprender_shell.model.store.corpus import decode_chunk
+from aprender_shell.model.learned.overlay import COMMAND_COST, COMMAND_SHARE
+from aprender_shell.model.memory import MemoryLimit
+from aprender_shell.model.store.corpus import read_corpus
 from aprender_shell.model.store.index import ModelIndex
-from aprender_shell.model.store.layout import DEFAULT_MEMORY_LIMIT
 from aprender_shell.model.store.tables import open_model_bundle, read_index
 from aprender_shell.model.training.train import Progress, TrainReport, clean_commands
 
@@ -69,17 +69,8 @@ class UpdateResult:
         return self.new_commands > 0 or self.compacted is not None
 
 
-def _read_corpus(bundle: PagedBundle, index: ModelIndex, path: Path) -> list[HistoryEntry]:
-    """The command sequence the model was trained on, one corpus entry in memory at a time."""
-    corpus: list[HistoryEntry] = []
-    for chunk in index.corpus:
-        corpus.extend(decode_chunk(bundle.get_model(chunk.name), chunk, f"model {path}"))
-        bundle.evict(chunk.name)
-    return corpus
-
-
 def _index_of(model_path: Path) -> ModelIndex:
-    with open_model_bundle(model_path, DEFAULT_MEMORY_LIMIT) as bundle:
+    with open_model_bundle(model_path, MemoryLimit.default().paging) as bundle:
         return read_index(bundle, model_path)  # the same checks as every query
 
 
@@ -164,7 +155,7 @@ def _gained_since(
 def update_model(
     model_path: Path,
     histories: Sequence[Path] = (),
-    memory_limit: int | None = None,
+    memory_limit: MemoryLimit | None = None,
     progress: Progress | None = None,
 ) -> UpdateResult:
     """Learn the history entries added since the marks, through the journal.
@@ -230,8 +221,10 @@ def update_model(
         notes=notes,
     )
     legacy_index = legacy and before.marks is None
-    if legacy_index or needs_compaction(index, records, memory_limit):
-        report = compact(model_path, index, journal, memory_limit, progress)
+    # One limit decides whether to compact and what the compacted model is trained for.
+    limit = MemoryLimit.choose(memory_limit, index.memory_limit)
+    if legacy_index or needs_compaction(records, limit):
+        report = compact(model_path, index, journal, limit, progress)
         if report is not None:
             result.compacted = report
             result.total_commands = report.commands
@@ -271,23 +264,21 @@ def _recorded_at(record: Record) -> int:
     return stamp if isinstance(stamp, int) and not isinstance(stamp, bool) else 0
 
 
-def needs_compaction(
-    index: ModelIndex, records: Sequence[Record], memory_limit: int | None
-) -> bool:
-    """Whether the journal outgrew what the overlay holds, or ``COMPACT_MAX_RECORDS``."""
+def needs_compaction(records: Sequence[Record], memory_limit: MemoryLimit) -> bool:
+    """Whether the journal outgrew what the overlay holds within ``memory_limit``, or
+    ``COMPACT_MAX_RECORDS``."""
     if len(records) > COMPACT_MAX_RECORDS:
         return True
-    limit = memory_limit or DEFAULT_MEMORY_LIMIT
-    budget = overlay_budget(limit) * COMMAND_SHARE * COMPACT_OVERLAY_SHARE
+    learned_commands = memory_limit.learned * COMMAND_SHARE * COMPACT_OVERLAY_SHARE
     distinct = {record["c"] for record in records}
-    return sum(COMMAND_COST + sys.getsizeof(text) for text in distinct) > budget
+    return sum(COMMAND_COST + sys.getsizeof(text) for text in distinct) > learned_commands
 
 
 def compact(
     model_path: Path,
     index: ModelIndex,
     journal: Journal,
-    memory_limit: int | None,
+    memory_limit: MemoryLimit,
     progress: Progress | None,
 ) -> TrainReport | None:
     """Retrain on the corpus plus the journal; None when another writer rewrote the journal
@@ -295,8 +286,8 @@ def compact(
     from aprender_shell.model.training.train import train_model
 
     snapshot = journal.read()
-    with open_model_bundle(model_path, DEFAULT_MEMORY_LIMIT) as bundle:
-        corpus = _read_corpus(bundle, index, model_path)
+    with open_model_bundle(model_path, MemoryLimit.default().paging) as bundle:
+        corpus = read_corpus(bundle, index, model_path)
     corpus.extend(HistoryEntry(r["c"], _stamp(r)) for r in snapshot.records)
     marks = snapshot.marks if snapshot.marks is not None else list(index.history)
     staging = model_path.with_name(f".{model_path.name}.{os.getpid()}.compact.tmp")
@@ -305,7 +296,7 @@ def compact(
             corpus,
             staging,
             ngram=index.ngram,
-            memory_limit=memory_limit or index.memory_limit,
+            memory_limit=memory_limit,
             source=index.source,
             history_marks=marks,
             progress=progress,

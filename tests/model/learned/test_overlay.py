@@ -11,7 +11,8 @@ from pathlib import Path
 
 from aprender_shell.history.formats import HistoryEntry
 from aprender_shell.model.learned.journal import journal_path
-from aprender_shell.model.learned.overlay import Overlay, overlay_budget
+from aprender_shell.model.learned.overlay import Overlay
+from aprender_shell.model.memory import MemoryLimit
 from aprender_shell.model.query.predictor import Predictor
 from aprender_shell.model.training.train import train_model
 
@@ -50,7 +51,7 @@ def write_journal(model: Path, commands: list[str]) -> None:
 def test_forgetting_does_not_scan_what_is_learned() -> None:
     """Past the budget each new command forgets one: the work per command stays flat."""
     def learn(count: int) -> int:
-        overlay = Overlay(0, budget=256 * 1024)
+        overlay = Overlay(0, max_bytes=256 * 1024)
         return calls(lambda: [overlay.learn(c, "ls", "/src") for c in distinct(count)])
 
     small, large = learn(4_000), learn(40_000)
@@ -76,19 +77,19 @@ def test_a_cold_open_with_40000_learned_commands_costs_what_it_reads(tmp_path: P
 
 
 def test_the_overlay_stays_within_its_share_of_the_memory_limit() -> None:
-    budget = overlay_budget(4 * MIB)
+    max_bytes = MemoryLimit(4 * MIB).learned
     gc.collect()
     tracemalloc.start()
     try:
-        overlay = Overlay(0, budget)
+        overlay = Overlay(0, max_bytes)
         for number, command in enumerate(distinct(40_000)):
             overlay.learn(command, f"cd /project{number % 3000}", f"/home/me/src/p{number % 3000}")
         gc.collect()
         held, _ = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert overlay.bytes <= budget
-    assert held <= budget, f"{held} bytes held for a {budget}-byte budget"
+    assert overlay.bytes <= max_bytes
+    assert held <= max_bytes, f"{held} bytes held for {max_bytes} bytes allowed"
     assert overlay.forgotten > 0 and len(overlay) > 1000
     # The most recent survive, the oldest went first.
     assert overlay.stats("ssh host039999 uptime") is not None
@@ -102,7 +103,7 @@ def test_the_model_opened_with_a_large_journal_stays_within_the_limit(tmp_path: 
     gc.collect()
     tracemalloc.start()
     try:
-        predictor = Predictor.open(model, MIB)
+        predictor = Predictor.open(model, MemoryLimit(MIB))
         predictor.suggest("ssh host03", k=5)
         gc.collect()
         _, peak = tracemalloc.get_traced_memory()
@@ -116,7 +117,7 @@ def test_the_model_opened_with_a_large_journal_stays_within_the_limit(tmp_path: 
 
 
 def test_prefix_matching_across_blocks_finds_every_match_in_order() -> None:
-    overlay = Overlay(0, budget=64 * MIB)
+    overlay = Overlay(0, max_bytes=64 * MIB)
     commands = [f"git checkout branch-{n:05d}" for n in range(3000)] + ["git status", "ls"]
     for command in reversed(commands):
         overlay.learn(command, None, None)
@@ -129,7 +130,7 @@ def test_prefix_matching_across_blocks_finds_every_match_in_order() -> None:
 
 
 def test_past_the_limit_the_most_recently_used_matches_are_taken() -> None:
-    overlay = Overlay(0, budget=64 * MIB)
+    overlay = Overlay(0, max_bytes=64 * MIB)
     for n in range(3000):
         overlay.learn(f"git checkout branch-{n:05d}", None, None)
     overlay.learn("git checkout branch-00007", None, None)  # used again: now the latest

@@ -9,8 +9,8 @@ import pytest
 
 from aprender_shell.bundle import ModelBundle
 from aprender_shell.errors import BundleError, ModelNotFoundError, UsageError
+from aprender_shell.model.memory import MemoryLimit
 from aprender_shell.model.query.predictor import Predictor
-from aprender_shell.model.store.layout import segment_budget
 from aprender_shell.model.training.train import train_model
 from tests.model.sessions import WORKDAY, entries
 
@@ -182,10 +182,10 @@ def _synthetic(count: int, seed: int) -> list[str]:
 def test_answers_do_not_depend_on_how_finely_the_model_is_segmented(tmp_path: Path) -> None:
     history = entries(_synthetic(6000, seed=3))
     whole, split = tmp_path / "whole.apbundle", tmp_path / "split.apbundle"
-    train_model(history, whole, memory_limit=64 * 2**20)
-    train_model(history, split, memory_limit=128 * 1024)
+    train_model(history, whole, memory_limit=MemoryLimit(64 * 2**20))
+    train_model(history, split, memory_limit=MemoryLimit(128 * 1024))
     split_bundle = ModelBundle.load(split)
-    budget = segment_budget(128 * 1024)
+    budget = MemoryLimit(128 * 1024).segment_bytes
     segments = [n for n in split_bundle.model_names() if n.startswith("cmd/")]
     assert len(segments) > 3, "the small limit must split the commands into several segments"
     assert all(
@@ -196,7 +196,7 @@ def test_answers_do_not_depend_on_how_finely_the_model_is_segmented(tmp_path: Pa
     prefixes = sorted({c[:n] for c in commands for n in (0, 1, 2)} | {
         c.split(" ")[0] + " " for c in commands
     } | {"git arg1", "docker arg2", "vim arg39", "zz"})
-    with Predictor.open(whole) as a, Predictor.open(split, 128 * 1024) as b:
+    with Predictor.open(whole) as a, Predictor.open(split, MemoryLimit(128 * 1024)) as b:
         for prefix in prefixes:
             assert texts(a, prefix, k=3) == texts(b, prefix, k=3), prefix
             assert b.stats().loaded_bytes <= 128 * 1024
@@ -206,9 +206,9 @@ def test_a_limit_below_the_largest_segment_is_refused_with_advice(tmp_path: Path
     path = tmp_path / "m.apbundle"
     train_model(entries(_synthetic(20_000, seed=5)), path)  # segments sized for 16 MB
     with pytest.raises(UsageError, match="retrain with 'aprender-shell train --memory-limit"):
-        Predictor.open(path, 128 * 1024)
-    train_model(entries(_synthetic(20_000, seed=5)), path, memory_limit=128 * 1024)
-    with Predictor.open(path, 128 * 1024) as predictor:
+        Predictor.open(path, MemoryLimit(128 * 1024))
+    train_model(entries(_synthetic(20_000, seed=5)), path, memory_limit=MemoryLimit(128 * 1024))
+    with Predictor.open(path, MemoryLimit(128 * 1024)) as predictor:
         assert predictor.suggest("git")
 
 

@@ -14,6 +14,7 @@ from aprender_shell.history.files import read_history
 from aprender_shell.history.formats import HistoryEntry
 from aprender_shell.history.marks import mark_history
 from aprender_shell.model.learned.journal import journal_path
+from aprender_shell.model.memory import MemoryLimit
 from aprender_shell.model.query.predictor import Predictor
 from aprender_shell.model.training.train import train_model
 from aprender_shell.model.training.update import update_model
@@ -50,7 +51,7 @@ def test_training_on_a_history_full_of_secrets_stores_none(tmp_path: Path) -> No
     history = tmp_path / "history"
     write_zsh_history(history, commands)
     model = tmp_path / "model.apbundle"
-    report = train_model(read_history(history), model, memory_limit=256 * 1024)
+    report = train_model(read_history(history), model, memory_limit=MemoryLimit(256 * 1024))
     assert report.secrets_dropped == 2 * len(SECRET_COMMANDS)
 
     views = every_view(model)

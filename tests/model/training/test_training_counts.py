@@ -21,6 +21,7 @@ from aprender_shell.bundle import PagedBundle, PagingConfig
 from aprender_shell.history.formats import HistoryEntry
 from aprender_shell.history.tokens import tokenize
 from aprender_shell.model import scoring
+from aprender_shell.model.memory import MemoryLimit
 from aprender_shell.model.store.layout import END, SEP, START
 from aprender_shell.model.store.segments import (
     CommandPayloads,
@@ -59,7 +60,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], Path]:
     commands = _history()
     path = tmp_path_factory.mktemp("counts") / "model.apbundle"
     entries = [HistoryEntry(c, 1_700_000_000 + i) for i, c in enumerate(commands)]
-    train_model(entries, path, ngram=3, memory_limit=256 * 1024)
+    train_model(entries, path, ngram=3, memory_limit=MemoryLimit(256 * 1024))
     return commands, path
 
 
