@@ -1,9 +1,10 @@
 """The one score that ranks every suggestion: a candidate's features and the weights mixing them.
 
 The predictor gathers, for every whole command ``c`` that starts with the typed prefix, its
-``Features``; ``score(features, weights)`` turns them into a number, and ``combine`` mixes the
-history candidates with the n-gram continuations and the reused arguments. With ``p`` the
-previous command and ``w`` a ``Weights``::
+``Features`` (built in one place, ``query.features``); ``history_scores(features, weights)``
+turns them into numbers, and ``combine`` mixes the history candidates with the n-gram
+continuations and the reused arguments. This module is the only arithmetic of the score.
+With ``p`` the previous command and ``w`` a ``Weights``::
 
     static(c)   = w.mu * short(c) + (1 - w.mu) * long(c)
     recent(c)   = (1 - w.recency) * static(c)
@@ -138,34 +139,33 @@ ABLATIONS: dict[str, dict[str, float]] = {
 
 
 class Features:
-    """What the predictor knows about one candidate command, ready for ``score``.
+    """What the score reads about one query's candidates: one list per signal, candidate ``i``
+    at index ``i`` in every list. ``query.features.FeatureBuilder`` fills it, the one place
+    that does (for the predictor and the tuning replay alike); ``history_scores`` combines it.
 
-    A plain slotted class rather than a tuple: a query builds dozens, and freed tuples linger
-    in the interpreter's free lists, which the memory limit would have to count.
+    Flat lists rather than an object per candidate: a query has dozens of candidates and the
+    replay tens of thousands of queries, and freed objects linger in the interpreter's free
+    lists, which the memory limit would have to count.
     """
 
     __slots__ = (
-        "short", "long", "age", "successor", "template_share", "followed_last", "evidence",
+        "short", "long", "age", "successor", "followed", "evidence", "group", "group_weight",
         "cwd_share", "shell_share",
     )
 
-    def __init__(
-        self,
-        short: float = 0.0,
-        long: float = 0.0,
-        age: int = -1,
-        cwd_share: float | None = None,
-        shell_share: float | None = None,
-    ) -> None:
-        self.short = short  # decayed count (TAU_SHORT) over the total weight, in [0, 1]
-        self.long = long  # decayed count (TAU_LONG) over the total weight, in [0, 1]
-        self.age = age  # commands run since its last use; -1 when never used
-        self.successor = 0.0  # transitions(p -> c) / count(p)
-        self.template_share = 0.0
-        self.followed_last = 0.0
+    def __init__(self) -> None:
+        self.short: list[float] = []  # decayed count (TAU_SHORT) over the total weight, in [0, 1]
+        self.long: list[float] = []  # decayed count (TAU_LONG) over the total weight, in [0, 1]
+        self.age: list[int] = []  # commands run since its last use; -1 when never used
+        self.successor: list[float] = []  # transitions(p -> c) / count(p)
+        self.followed: list[float] = []  # 1 for what followed p the last time it ran
         self.evidence = 0  # count(p): how often the previous command was seen
-        self.cwd_share = cwd_share  # None: the working directory is unknown
-        self.shell_share = shell_share  # None: the shell is unknown
+        # The candidate's template among those that followed p (an index into
+        # group_weight), or -1; group_weight: how often p was followed by each, a share.
+        self.group: list[int] = []
+        self.group_weight: list[float] = []
+        self.cwd_share: list[float] | None = None  # None: the working directory is unknown
+        self.shell_share: list[float | None] | None = None  # None: the shell is unknown
 
 
 def decay(steps: float, tau: float) -> float:
@@ -180,51 +180,70 @@ def total_weight(clock: float, tau: float) -> float:
     return (1.0 - math.exp(-clock / tau)) / (1.0 - math.exp(-1.0 / tau))
 
 
-def scorer(weights: Weights, w_recent: float) -> Callable[[Features], float]:
-    """The module's formula as a function of a candidate's features, for one query.
+def _recent(
+    weights: Weights, w_recent: float, short: float, long: float, age: int
+) -> float:
+    """``recent(c)``: frequency and last use, before any context."""
+    value = (1.0 - weights.recency) * (weights.mu * short + (1.0 - weights.mu) * long)
+    if age >= 0 and w_recent > 0 and weights.recency:
+        value += weights.recency / w_recent * math.exp(-age / weights.tau_recent)
+    return value
 
-    ``w_recent`` is ``total_weight(clock, weights.tau_recent)``, the same for every candidate of
-    a query; what depends only on the weights is worked out once here, so scoring the dozens
-    of candidates of a keystroke costs a few float operations each.
+
+def history_scores(features: Features, weights: Weights, w_recent: float) -> list[float]:
+    """Each candidate's score (the module's formula), in the order of ``features``.
+
+    ``w_recent`` is ``total_weight(clock, weights.tau_recent)``, the same for every candidate
+    of a query. A template share is computed from the scores without context (``local`` and
+    the shell factor applied, the sequence not): the family is predicted from the sequence,
+    the line from use.
     """
-    mu = weights.mu
-    keep_static = 1.0 - weights.recency
+    mu, keep_static = weights.mu, 1.0 - weights.recency
     recent_scale = weights.recency / w_recent if w_recent > 0 else 0.0
     tau_recent = weights.tau_recent
-    context_max = weights.context_max
-    kappa = weights.kappa
-    template = weights.template
-    last_follower = weights.last_follower
-    direct = max(0.0, 1.0 - template - last_follower)
-    cwd = weights.cwd
-    shell = weights.shell
     exp = math.exp
-
-    def score_of(features: Features) -> float:
-        value = keep_static * (mu * features.short + (1.0 - mu) * features.long)
-        if features.age >= 0 and recent_scale:
-            value += recent_scale * exp(-features.age / tau_recent)
-        evidence = features.evidence
-        if evidence > 0 and context_max:
-            lam = context_max * evidence / (evidence + kappa)
-            sequence = (
-                direct * features.successor
-                + template * features.template_share
-                + last_follower * features.followed_last
+    values = [
+        keep_static * (mu * short + (1.0 - mu) * long)
+        + (recent_scale * exp(-age / tau_recent) if age >= 0 and recent_scale else 0.0)
+        for short, long, age in zip(features.short, features.long, features.age)
+    ]
+    evidence = features.evidence
+    if evidence > 0 and weights.context_max:
+        lam = weights.context_max * evidence / (evidence + weights.kappa)
+        template = weights.template
+        shares = [0.0] * len(values)
+        if template and features.group_weight:
+            own = _in_context(values, features, weights)
+            totals = [0.0] * len(features.group_weight)
+            for value, group in zip(own, features.group):
+                if group >= 0:
+                    totals[group] += value
+            for i, group in enumerate(features.group):
+                if group >= 0 and totals[group] > 0:
+                    shares[i] = features.group_weight[group] * own[i] / totals[group]
+        direct = max(0.0, 1.0 - template - weights.last_follower)
+        last = weights.last_follower
+        values = [
+            lam * (direct * successor + template * share + last * followed) + (1.0 - lam) * v
+            for v, successor, share, followed in zip(
+                values, features.successor, shares, features.followed
             )
-            value = lam * sequence + (1.0 - lam) * value
-        if features.cwd_share is not None:
-            value = (1.0 - cwd) * value + cwd * features.cwd_share
-        if features.shell_share is not None:
-            value *= 1.0 - shell * (1.0 - features.shell_share)
-        return value
-
-    return score_of
+        ]
+    return _in_context(values, features, weights)
 
 
-def score(features: Features, weights: Weights, w_recent: float) -> float:
-    """One candidate's score (``scorer`` for a single call)."""
-    return scorer(weights, w_recent)(features)
+def _in_context(values: list[float], features: Features, weights: Weights) -> list[float]:
+    """``values`` mixed with the working directory's shares and scaled by the shell's."""
+    if features.cwd_share is not None:
+        cwd = weights.cwd
+        values = [(1.0 - cwd) * v + cwd * share for v, share in zip(values, features.cwd_share)]
+    if features.shell_share is not None:
+        shell = weights.shell
+        values = [
+            v if share is None else v * (1.0 - shell * (1.0 - share))
+            for v, share in zip(values, features.shell_share)
+        ]
+    return values
 
 
 def combine(
@@ -264,12 +283,13 @@ def rank_score(short: float, long_: float, age: int, clock: int) -> float:
     without context scores.
     """
     w = DEFAULT_WEIGHTS
-    features = Features(
-        short=short / total_weight(clock, TAU_SHORT) if clock > 0 else 0.0,
-        long=long_ / total_weight(clock, TAU_LONG) if clock > 0 else 0.0,
-        age=age,
+    return _recent(
+        w,
+        total_weight(clock, w.tau_recent),
+        short / total_weight(clock, TAU_SHORT) if clock > 0 else 0.0,
+        long_ / total_weight(clock, TAU_LONG) if clock > 0 else 0.0,
+        age,
     )
-    return score(features, w, total_weight(clock, w.tau_recent))
 
 
 def template(tokens: list[str]) -> tuple[str, ...]:

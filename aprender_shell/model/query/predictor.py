@@ -26,6 +26,7 @@ from aprender_shell.model.memory import MemoryLimit
 from aprender_shell.model.query import reuse
 from aprender_shell.model.query.arguments import WORD, ArgumentKinds
 from aprender_shell.model.query.continuations import NgramModel
+from aprender_shell.model.query.features import FeatureBuilder
 from aprender_shell.model.query.pathcheck import PathCheck
 from aprender_shell.model.query.successors import Successors, read_successors
 from aprender_shell.model.store.index import ModelIndex
@@ -206,26 +207,23 @@ class Predictor:
             sequence = self._successors_of(previous, prefix, candidates)
         for text in self._overlay.matching(prefix, LEARNED_CANDIDATES):
             candidates.setdefault(text, None)
-        local = self._overlay.in_directory(cwd) if cwd else None
-        local_total = sum(local.values()) if local else 0
-
         overlay = self._overlay
         clock = overlay.clock
-        w_short = scoring.total_weight(clock, scoring.TAU_SHORT)
-        w_long = scoring.total_weight(clock, scoring.TAU_LONG)
-        w_recent = scoring.total_weight(clock, weights.tau_recent)
         age = clock - self._trained_clock
         keep_short = scoring.decay(age, scoring.TAU_SHORT)
         keep_long = scoring.decay(age, scoring.TAU_LONG)
-
-        inv_short = 1.0 / w_short if w_short > 0 else 0.0
-        inv_long = 1.0 / w_long if w_long > 0 else 0.0
-        in_local = local if local is not None and local_total else None
+        templates = sequence.by_template() if sequence.count and weights.template else None
+        builder = FeatureBuilder(
+            clock,
+            sequence.count,
+            sequence.transitions,
+            sequence.last,
+            templates,
+            scoring.template_among(templates, prefix) if templates else None,
+            overlay.in_directory(cwd) if cwd else None,
+            self._shell_share(shell) if shell else None,
+        )
         learned_stats = overlay.stats
-        recorded_share = overlay.shell_share
-        foreign = _foreign_syntax(shell) if shell else None
-        Features = scoring.Features
-        features: dict[str, scoring.Features] = {}
         for text, stats in candidates.items():
             short = long_ = 0.0
             last = -1
@@ -236,25 +234,10 @@ class Predictor:
             if learned is not None:
                 short, long_ = short + learned.short_weight, long_ + learned.long_weight
                 last = max(last, learned.last_position)
-            # The share of its recorded uses run in this shell; else 0 for syntax this shell
-            # lacks, None (unknown) for the rest.
-            share = None
-            if shell:
-                share = recorded_share(text, shell)
-                if share is None and foreign is not None and foreign.search(text):
-                    share = 0.0
-            features[text] = Features(
-                short * inv_short,
-                long_ * inv_long,
-                clock - 1 - last if last >= 0 else -1,
-                in_local[text] / local_total if in_local is not None else None,
-                share,
-            )
-        if sequence.count:
-            sequence.add_to(features, prefix, weights, w_recent)
-
-        score_of = scoring.scorer(weights, w_recent)
-        scored = {text: score_of(f) for text, f in features.items()}
+            builder.add(text, short, long_, last)
+        w_recent = scoring.total_weight(clock, weights.tau_recent)
+        values = scoring.history_scores(builder.features, weights, w_recent)
+        scored = dict(zip(candidates, values))
         continuations: list[tuple[str, float]] = []
         recycled: dict[str, float] = {}
         if prefix.strip():
@@ -269,6 +252,20 @@ class Predictor:
         if len(best) < k and len(results) > wanted:
             best = _best(sorted(results.items(), key=_ranking), k, paths)
         return best
+
+    def _shell_share(self, shell: str) -> Callable[[str], float | None]:
+        """A command's share of its recorded uses run in ``shell``; else 0 for syntax that
+        shell lacks, None (unknown) for the rest."""
+        recorded_share = self._overlay.shell_share
+        foreign = _foreign_syntax(shell)
+
+        def share(text: str) -> float | None:
+            found = recorded_share(text, shell)
+            if found is None and foreign is not None and foreign.search(text):
+                return 0.0
+            return found
+
+        return share
 
     def _give_way_to_own(self, found: list[Suggestion], k: int) -> list[Suggestion]:
         """The sample's suggestions below the user's own, and gone after enough of them."""

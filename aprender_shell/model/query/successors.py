@@ -38,45 +38,6 @@ class Successors:
             self._by_template = found
         return self._by_template
 
-    def add_to(
-        self,
-        features: dict[str, scoring.Features],
-        prefix: str,
-        weights: scoring.Weights,
-        w_recent: float,
-    ) -> None:
-        """Fill in the sequence signals of ``features``.
-
-        A candidate's template share is how often the previous command was followed by its
-        template, times its share (by score without context) of the candidates of that
-        template: the family is predicted from the sequence, the line from use.
-        """
-        kept = sum(self.transitions.values())
-        own: dict[str, float] = {}
-        templates: dict[str, tuple[str, ...]] = {}
-        if kept and weights.template:
-            by_template = self.by_template()
-            template_of = scoring.template_among(by_template, prefix)
-            score_of = scoring.scorer(weights, w_recent)
-            base: dict[tuple[str, ...], float] = {}
-            for text, f in features.items():
-                found = template_of(text)
-                if found is not None:
-                    templates[text] = found
-                    own[text] = score_of(f)
-                    base[found] = base.get(found, 0.0) + own[text]
-            for text, value in own.items():
-                key = templates[text]
-                if base[key] > 0:
-                    features[text].template_share = by_template[key] / kept * value / base[key]
-        transitions = self.transitions
-        last = self.last
-        count = self.count
-        for text, f in features.items():
-            f.successor = transitions.get(text, 0) / count
-            f.followed_last = 1.0 if text == last else 0.0
-            f.evidence = count
-
 
 def read_successors(commands: Table, overlay: Overlay, previous: str) -> Successors:
     """What followed ``previous``: its trained successors and what was learned since."""

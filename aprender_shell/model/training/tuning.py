@@ -39,6 +39,7 @@ from collections.abc import Sequence
 from aprender_shell.history.tokens import split_prefix, tokenize
 from aprender_shell.model import scoring
 from aprender_shell.model.query import reuse
+from aprender_shell.model.query.features import FeatureBuilder
 from aprender_shell.model.scoring import Weights
 from aprender_shell.model.store.layout import END
 
@@ -210,28 +211,21 @@ class _Replay:
         return reuse.argument_share(counts.items() if counts else ())
 
 
-class _Query:
-    """One typed prefix, its candidates in flat lists; the command typed is candidate 0.
+class _ReplayedQuery:
+    """One typed prefix of the replay, its candidates' ``features`` (built as the predictor
+    builds them, ``FeatureBuilder``); the command typed is candidate 0.
 
     The others follow in text order; the first ``before`` of them sort before the command,
     so they win a tie (the predictor breaks ties by text).
     """
 
     __slots__ = (
-        "short", "long", "age", "successor", "followed", "evidence", "group", "group_weight",
-        "grouped", "sequence", "before", "reused", "argument_share", "shares_by_tau", "base_id",
-        "base_values", "history_id", "history_values",
+        "features", "grouped", "sequence", "before", "reused", "argument_share",
+        "shares_by_tau", "base_id", "base_values", "history_id", "history_values",
     )
 
-    def __init__(self) -> None:
-        self.short: list[float] = []
-        self.long: list[float] = []
-        self.age: list[int] = []  # -1: never run (its last-use term is 0)
-        self.successor: list[float] = []
-        self.followed: list[float] = []
-        self.evidence = 0
-        self.group: list[int] = []  # the candidate's template among the successors', or -1
-        self.group_weight: list[float] = []  # each template's share of the successors
+    def __init__(self, features: scoring.Features | None = None) -> None:
+        self.features = features if features is not None else scoring.Features()
         self.grouped: list[tuple[int, int]] = []  # (candidate, its template) when it has one
         # (candidate, successor, followed) when either is not 0
         self.sequence: list[tuple[int, float, float]] = []
@@ -258,24 +252,24 @@ class _Query:
 
 
 # A query the command wins whatever the weights (no other candidate can beat it).
-_ALWAYS = _Query()
+_ALWAYS = _ReplayedQuery()
 
 
-def _dominated(query: _Query, j: int) -> bool:
+def _dominated(f: scoring.Features, j: int) -> bool:
     """Whether candidate ``j`` can never score above the command (candidate 0)."""
-    age, target_age = query.age[j], query.age[0]
+    age, target_age = f.age[j], f.age[0]
     return (
-        query.group[j] < 0
-        and query.short[j] <= query.short[0]
-        and query.long[j] <= query.long[0]
+        f.group[j] < 0
+        and f.short[j] <= f.short[0]
+        and f.long[j] <= f.long[0]
         and target_age >= 0
         and (age < 0 or age >= target_age)
-        and query.successor[j] <= query.successor[0]
-        and query.followed[j] <= query.followed[0]
+        and f.successor[j] <= f.successor[0]
+        and f.followed[j] <= f.followed[0]
     )
 
 
-def _gather(replay: _Replay, command: str, previous: str | None, n: int) -> _Query | None:
+def _gather(replay: _Replay, command: str, previous: str | None, n: int) -> _ReplayedQuery | None:
     """The query after ``command[:n]`` is typed, or None when the command cannot win it."""
     prefix = command[:n]
     uses = replay.uses
@@ -295,48 +289,40 @@ def _gather(replay: _Replay, command: str, previous: str | None, n: int) -> _Que
     if not chosen:
         return None
     others = sorted(chosen)
-    query = _Query()
-    query.before = bisect.bisect_left(others, command)
     texts = [command, *others]
 
-    clock = replay.clock
-    w_short = scoring.total_weight(clock, scoring.TAU_SHORT)
-    w_long = scoring.total_weight(clock, scoring.TAU_LONG)
     evidence = uses[previous].count if previous in uses else 0
     kept = sum(followers.values()) if followers else 0
-    evidence = max(evidence, kept)
-    last = replay.last_follower.get(previous) if previous is not None else None
-    groups: dict[tuple[str, ...], int] = {}
-    by_template = replay.templates_after(previous) if followers and previous else {}
-    query.evidence = evidence
+    templates = replay.templates_after(previous) if followers and previous else None
+
+    def template_of(text: str) -> tuple[str, ...] | None:
+        key = replay.template_of(text)
+        return key if templates is not None and key in templates else None
+
+    clock = replay.clock
+    builder = FeatureBuilder(
+        clock,
+        max(evidence, kept),
+        followers,
+        replay.last_follower.get(previous) if previous is not None else None,
+        templates,
+        template_of,
+    )
+    short_decay, long_decay = scoring.TAU_SHORT, scoring.TAU_LONG
     for text in texts:
         use = uses.get(text)
-        group = -1
         if use is None:  # only a reused argument proposes it
-            query.short.append(0.0)
-            query.long.append(0.0)
-            query.age.append(-1)
-            query.successor.append(0.0)
-            query.followed.append(0.0)
+            builder.add_never_run(text)
         else:
             steps = clock - use.at
-            query.short.append(use.short * scoring.decay(steps, scoring.TAU_SHORT) / w_short)
-            query.long.append(use.long * scoring.decay(steps, scoring.TAU_LONG) / w_long)
-            query.age.append(clock - 1 - use.last)
-            if evidence and followers is not None:
-                query.successor.append(followers.get(text, 0) / evidence)
-                query.followed.append(1.0 if text == last else 0.0)
-            else:
-                query.successor.append(0.0)
-                query.followed.append(0.0)
-            if kept:
-                key = replay.template_of(text)
-                if key in by_template:
-                    group = groups.get(key, -1)
-                    if group < 0:
-                        group = groups[key] = len(groups)
-                        query.group_weight.append(by_template[key] / kept)
-        query.group.append(group)
+            builder.add(
+                text,
+                use.short * scoring.decay(steps, short_decay),
+                use.long * scoring.decay(steps, long_decay),
+                use.last,
+            )
+    query = _ReplayedQuery(builder.features)
+    query.before = bisect.bisect_left(others, command)
     if reused:
         _index_sparse(query)
         query.reused = [(i, reused[text]) for i, text in enumerate(texts) if text in reused]
@@ -345,27 +331,27 @@ def _gather(replay: _Replay, command: str, previous: str | None, n: int) -> _Que
     return _prune(query)
 
 
-def _index_sparse(query: _Query) -> None:
+def _index_sparse(query: _ReplayedQuery) -> None:
     """List the candidates with a template or a sequence term (a few of each query's)."""
-    query.grouped = [(i, g) for i, g in enumerate(query.group) if g >= 0]
-    query.sequence = [
-        (i, x, y) for i, (x, y) in enumerate(zip(query.successor, query.followed)) if x or y
-    ]
+    f = query.features
+    query.grouped = [(i, g) for i, g in enumerate(f.group) if g >= 0]
+    query.sequence = [(i, x, y) for i, (x, y) in enumerate(zip(f.successor, f.followed)) if x or y]
 
 
-def _prune(query: _Query) -> _Query | None:
+def _prune(query: _ReplayedQuery) -> _ReplayedQuery | None:
     """The query without the candidates that cannot beat the command; ``_ALWAYS`` when none
     can. Only those after the command in text order go: the others win ties."""
+    f = query.features
     keep = [0, *range(1, query.before + 1)]
-    keep += [j for j in range(query.before + 1, len(query.age)) if not _dominated(query, j)]
-    if len(keep) == len(query.age):
+    keep += [j for j in range(query.before + 1, len(f.age)) if not _dominated(f, j)]
+    if len(keep) == len(f.age):
         _index_sparse(query)
         return query
     if len(keep) == 1:
-        return _ALWAYS if query.age[0] >= 0 else None
+        return _ALWAYS if f.age[0] >= 0 else None
     for name in ("short", "long", "age", "successor", "followed", "group"):
-        values = getattr(query, name)
-        setattr(query, name, [values[j] for j in keep])
+        values = getattr(f, name)
+        setattr(f, name, [values[j] for j in keep])
     _index_sparse(query)
     return query
 
@@ -405,7 +391,7 @@ def _decay_table(longest: int, tau: float) -> list[float]:
     return table
 
 
-def _history_values(query: _Query, s: _Setting, c_recent: float) -> list[float]:
+def _history_values(query: _ReplayedQuery, s: _Setting, c_recent: float) -> list[float]:
     """Each candidate's ``scoring.score`` under ``s`` (its history part, before reuse); the
     parts that only some weights change are kept for the next set that shares them."""
     if query.history_id == s.history_id:
@@ -415,11 +401,10 @@ def _history_values(query: _Query, s: _Setting, c_recent: float) -> list[float]:
     else:
         table = s.recent_decay
         a, b, c = s.a, s.b, c_recent
-        values = [
-            a * x + b * y + c * table[g] for x, y, g in zip(query.short, query.long, query.age)
-        ]
+        f = query.features
+        values = [a * x + b * y + c * table[g] for x, y, g in zip(f.short, f.long, f.age)]
         query.base_id, query.base_values = s.base_id, values
-    evidence = query.evidence
+    evidence = query.features.evidence
     lam = s.context_max * evidence / (evidence + s.kappa) if evidence else 0.0
     if lam:
         # Every score divided by 1 - lam (the same for all candidates: the order stays), so
@@ -430,14 +415,15 @@ def _history_values(query: _Query, s: _Setting, c_recent: float) -> list[float]:
         values = base.copy()
         for i, x, y in query.sequence:
             values[i] += direct * x + last * y
-        if query.group_weight:
+        group_weight = query.features.group_weight
+        if group_weight:
             # the template shares, as the predictor computes them (scores before context)
-            totals = [0.0] * len(query.group_weight)
+            totals = [0.0] * len(group_weight)
             for i, g in query.grouped:
                 totals[g] += base[i]
             factors = [
                 lam * s.template * w / (t * keep) if t > 0 else 0.0
-                for w, t in zip(query.group_weight, totals)
+                for w, t in zip(group_weight, totals)
             ]
             for i, g in query.grouped:
                 values[i] += factors[g] * base[i]
@@ -445,7 +431,7 @@ def _history_values(query: _Query, s: _Setting, c_recent: float) -> list[float]:
     return values
 
 
-def _wins(query: _Query, s: _Setting, c_recent: float) -> bool:
+def _wins(query: _ReplayedQuery, s: _Setting, c_recent: float) -> bool:
     """Whether the command is the top suggestion of ``query`` under ``s``."""
     if query is _ALWAYS:
         return True
@@ -487,10 +473,10 @@ class _Sample:
         self.typed = 0
         self.fixed = 0  # keystrokes of the commands no weights change
         # per command: its length, its clock and its queries in typing order
-        self.commands: list[tuple[int, int, list[tuple[int, _Query]]]] = []
+        self.commands: list[tuple[int, int, list[tuple[int, _ReplayedQuery]]]] = []
         for command in commands[start:]:
             self.typed += len(command)
-            queries: list[tuple[int, _Query]] = []
+            queries: list[tuple[int, _ReplayedQuery]] = []
             for n in _query_points(command, previous is None):
                 query = _gather(replay, command, previous, n)
                 if query is not None:

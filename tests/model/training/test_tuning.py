@@ -94,27 +94,12 @@ def test_the_argument_reuse_share_follows_the_user_habit() -> None:
 
 def _reference_wins(query: Any, weights: scoring.Weights, clock: int, novelty: float) -> float:
     """How far the command (candidate 0) is ahead of the best other candidate, scored the way
-    the predictor scores: ``scoring.scorer`` over ``Features``, the template shares as
-    ``Successors.add_to`` computes them, ``scoring.combine`` for the reused arguments.
+    the predictor scores: ``scoring.history_scores`` over the features the replay built with
+    the predictor's ``FeatureBuilder``, ``scoring.combine`` for the reused arguments.
     Negative: it does not win (the candidates before it in text order win ties)."""
     w_recent = scoring.total_weight(clock, weights.tau_recent)
-    score_of = scoring.scorer(weights, w_recent)
-    features = [
-        scoring.Features(query.short[i], query.long[i], query.age[i])
-        for i in range(len(query.age))
-    ]
-    own = [score_of(f) for f in features]  # before the context: what the template shares use
-    base: dict[int, float] = {}
-    for i, group in enumerate(query.group):
-        if group >= 0:
-            base[group] = base.get(group, 0.0) + own[i]
-    for i, f in enumerate(features):
-        f.successor, f.followed_last = query.successor[i], query.followed[i]
-        f.evidence = query.evidence
-        group = query.group[i]
-        if group >= 0 and weights.template and base[group] > 0:
-            f.template_share = query.group_weight[group] * own[i] / base[group]
-    history = {str(i): score_of(f) for i, f in enumerate(features)}
+    scores = scoring.history_scores(query.features, weights, w_recent)
+    history = {str(i): value for i, value in enumerate(scores)}
     recycled: dict[str, float] = {}
     if query.reused:
         decay = [math.exp(-age / weights.recycle_tau) for age in range(64)]
@@ -123,7 +108,8 @@ def _reference_wins(query: Any, weights: scoring.Weights, clock: int, novelty: f
     top = results.get("0", 0.0)
     if top <= 0:
         return -1.0
-    others = [(results.get(str(i), 0.0), i) for i in range(1, len(query.age))]
+    count = len(query.features.age)
+    others = [(results.get(str(i), 0.0), i) for i in range(1, count)]
     if not others:
         return 1.0
     return min(top - value if i > query.before else top - value - 1e-300 for value, i in others)
