@@ -17,7 +17,6 @@ The bundle holds these entries (see ``segments.py`` for their byte layout):
 
 from __future__ import annotations
 
-import bisect
 import gc
 import heapq
 import math
@@ -39,13 +38,10 @@ from aprender_shell.history.tokens import command_family, tokenize
 from aprender_shell.model import scoring
 from aprender_shell.model.memory import MemoryLimit
 from aprender_shell.model.query import arguments
-from aprender_shell.model.store.corpus import encode_chunk
 from aprender_shell.model.store.index import (
     SOURCES,
-    CorpusChunk,
     ModelIndex,
     TableSpec,
-    corpus_chunk_limit,
 )
 from aprender_shell.model.store.layout import (
     DEFAULT_NGRAM_ORDER,
@@ -57,10 +53,13 @@ from aprender_shell.model.store.layout import (
 from aprender_shell.model.store.segments import (
     CommandPayloads,
     CommandStats,
-    encode_candidates_payload,
     encode_ngram_payload,
-    encode_segment,
-    record_size,
+)
+from aprender_shell.model.training.packing import (
+    add_corpus,
+    hot_prefixes,
+    pack_commands,
+    pack_table,
 )
 
 MAX_SUCCESSOR_CHARS = 200
@@ -193,7 +192,7 @@ def _train(
     uses = Counter(commands)
     report_progress("n-grams", 0, len(uses))
     ngram_records, vocabulary = _ngram_table(uses, ngram)
-    ngram_segments = _pack_table(ngram_records, segment_bytes)
+    ngram_segments = pack_table(ngram_records, segment_bytes)
     del ngram_records
     learned_from = commands[-arguments.LEARNED_FROM :]
     recent = uses if len(learned_from) == clock else Counter(learned_from)
@@ -212,10 +211,10 @@ def _train(
     ranks = {text: static(stats[text]) for text in ordered}
     family_of = {text: command_family(text) for text in ordered}
     records = _command_records(ordered, stats, frozen)
-    cmd_segments = _pack_commands(records, ranks, segment_bytes, family_of)
+    cmd_segments = pack_commands(records, ranks, segment_bytes, family_of)
 
-    hot_records = _hot_prefixes(ordered, cmd_segments, ranks, frozen)
-    hot_segments = _pack_table(hot_records, segment_bytes)
+    hot_records = hot_prefixes(ordered, cmd_segments, ranks, frozen)
+    hot_segments = pack_table(hot_records, segment_bytes)
     del hot_records
     # What the index needs of the statistics; the rest goes before the corpus is encoded.
     families = len(set(family_of.values()))
@@ -238,7 +237,7 @@ def _train(
             starts.append(first_key)
             names.append(name)
         tables[table] = TableSpec(starts, names)
-    corpus = _add_corpus(builder, kept, segment_bytes)
+    corpus = add_corpus(builder, kept, segment_bytes)
 
     index = ModelIndex(
         generation=generation or uuid.uuid4().hex,
@@ -362,115 +361,6 @@ def _successors(
     )
 
 
-def _pack_commands(
-    records: Iterable[tuple[str, bytes]],
-    ranks: dict[str, float],
-    segment_bytes: int,
-    family_of: dict[str, str],
-) -> list[tuple[str, bytes]]:
-    """Group sorted command records into segments, cutting at family boundaries when possible."""
-    segments: list[tuple[str, bytes]] = []
-    current: list[tuple[str, bytes]] = []
-    size = 0
-    family = None
-
-    def flush() -> None:
-        nonlocal current, size
-        if current:
-            ranked = sorted(range(len(current)), key=lambda i: -ranks[current[i][0]])
-            segments.append((current[0][0], encode_segment(current, ranked)))
-        current, size = [], 0
-
-    for key, payload in records:
-        this_family = family_of[key]
-        cost = record_size(key, payload) + 4
-        new_family = this_family != family
-        if current and (size + cost > segment_bytes or (new_family and size >= segment_bytes // 4)):
-            flush()
-        current.append((key, payload))
-        size += cost
-        family = this_family
-    flush()
-    if not segments:
-        segments.append(("", encode_segment([], [])))
-    return segments
-
-
-def _pack_table(records: list[tuple[str, bytes]], segment_bytes: int) -> list[tuple[str, bytes]]:
-    segments: list[tuple[str, bytes]] = []
-    current: list[tuple[str, bytes]] = []
-    size = 0
-    for key, payload in records:
-        cost = record_size(key, payload)
-        if current and size + cost > segment_bytes:
-            segments.append((current[0][0], encode_segment(current)))
-            current, size = [], 0
-        current.append((key, payload))
-        size += cost
-    if current:
-        segments.append((current[0][0], encode_segment(current)))
-    return segments
-
-
-def _common_prefix(a: str, b: str) -> str:
-    length = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        length += 1
-    return a[:length]
-
-
-def _hot_prefixes(
-    ordered: list[str],
-    segments: list[tuple[str, bytes]],
-    ranks: dict[str, float],
-    frozen: dict[str, CommandStats],
-) -> list[tuple[str, bytes]]:
-    """Best matches for each prefix whose matches span several command segments.
-
-    A prefix spans segments ``i`` and ``i + 1`` exactly when it is a prefix of both the last
-    key of ``i`` and the first key of ``i + 1``; every such prefix is listed.
-    """
-    if len(segments) < 2:
-        return []
-    prefixes: set[str] = set()
-    for number in range(1, len(segments)):
-        first = segments[number][0]
-        last = ordered[bisect.bisect_left(ordered, first) - 1]
-        common = _common_prefix(last, first)
-        prefixes.update(common[:length] for length in range(len(common) + 1))
-    by_rank = sorted(ordered, key=lambda text: -ranks[text])
-    records = []
-    for prefix in sorted(prefixes):
-        lo = bisect.bisect_left(ordered, prefix)
-        hi = lo
-        # Widen by galloping, then binary search, to find the end of the prefix's range.
-        step = 1
-        while hi + step <= len(ordered) and ordered[hi + step - 1].startswith(prefix):
-            hi += step
-            step *= 2
-        while hi < len(ordered) and ordered[hi].startswith(prefix):
-            hi += 1
-        wanted = scoring.RETRIEVED_CANDIDATES
-        if hi - lo > 4096:
-            best = _first_matching(by_rank, prefix, wanted)
-        else:
-            best = heapq.nlargest(wanted, ordered[lo:hi], key=ranks.__getitem__)
-        records.append((prefix, encode_candidates_payload([(t, frozen[t]) for t in best])))
-    return records
-
-
-def _first_matching(by_rank: list[str], prefix: str, limit: int) -> list[str]:
-    found = []
-    for text in by_rank:
-        if text.startswith(prefix):
-            found.append(text)
-            if len(found) == limit:
-                break
-    return found
-
-
 def _ngram_table(uses: Mapping[str, int], order: int) -> tuple[list[tuple[str, bytes]], int]:
     """Continuation counts for every context of 1 to ``order - 1`` tokens (``uses``: each
     distinct command's count, in the order of first use)."""
@@ -539,31 +429,3 @@ def _most_used(stats: dict[str, _Counts], limit: int) -> list[str]:
     return heapq.nlargest(limit, stats, key=lambda text: (stats[text].count, stats[text].last))
 
 
-def _add_corpus(
-    builder: Any, entries: Sequence[HistoryEntry], segment_bytes: int
-) -> list[CorpusChunk]:
-    """Store the command sequence in compressed chunks that each fit in a segment."""
-    chunks: list[CorpusChunk] = []
-    limit = corpus_chunk_limit(segment_bytes)
-
-    def store(part: Sequence[HistoryEntry]) -> None:
-        data, raw_size = encode_chunk(part)
-        if (len(data) > segment_bytes or raw_size > limit) and len(part) > 1:
-            store(part[: len(part) // 2])
-            store(part[len(part) // 2 :])
-            return
-        name = f"corpus/{len(chunks):04d}"
-        builder.add_model(name, data)
-        chunks.append(CorpusChunk(name, raw_size))
-
-    chunk: list[HistoryEntry] = []
-    size = 0
-    for entry in entries:
-        chunk.append(entry)
-        size += len(entry.command) + 16
-        if size >= 4 * segment_bytes:
-            store(chunk)
-            chunk, size = [], 0
-    if chunk or not chunks:
-        store(chunk)
-    return chunks

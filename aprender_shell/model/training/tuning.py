@@ -1,9 +1,10 @@
 """Self-tuning: choose the score's weights that save this user the most keystrokes.
 
 At training the most recent part of the history (``SAMPLE`` commands, whatever the history's
-size) is replayed online, as ``evaluate --online`` does, through a small in-memory model that
-gathers the same features the predictor does (decayed counts, last use, successors,
-templates, what followed last time, arguments of the last commands). Queries are the command's
+size) is replayed online, as ``evaluate --online`` does, through a small in-memory model
+(``online.OnlineModel``) whose candidates get their features as the predictor's do
+(``FeatureBuilder``: decayed counts, last use, successors, templates, what followed last
+time), with the arguments of the last commands. Queries are the command's
 first 0, 1 and 2 characters, then its first word and the space after it, and one character
 more: where argument reuse (``reuse.reused_arguments``) joins in. Every query's candidates
 and features are gathered once, into flat per-candidate lists; a set of weights is then judged
@@ -31,17 +32,15 @@ replay uses to weigh history candidates against reused arguments as ``combine`` 
 from __future__ import annotations
 
 import bisect
-import heapq
 import math
-from collections import Counter, deque
 from collections.abc import Sequence
 
-from aprender_shell.history.tokens import split_prefix, tokenize
+from aprender_shell.history.tokens import split_prefix
 from aprender_shell.model import scoring
 from aprender_shell.model.query import reuse
 from aprender_shell.model.query.features import FeatureBuilder
 from aprender_shell.model.scoring import Weights
-from aprender_shell.model.store.layout import END
+from aprender_shell.model.training.online import OnlineModel
 
 MIN_COMMANDS = 600
 SAMPLE = 1000
@@ -49,9 +48,6 @@ SAMPLE = 1000
 # whatever the history's size).
 WARM_UP = 4000
 PREFIXES = (0, 1, 2)
-CANDIDATES = 12
-# Prefixes up to this long keep their best commands up to date as the replay learns.
-TOP_PREFIX = 2
 GRID: dict[str, tuple[float, ...]] = {
     "recency": (0.1, 0.2, 0.35, 0.5, 0.7),
     "tau_recent": (2.0, 5.0, 15.0, 50.0),
@@ -64,151 +60,6 @@ GRID: dict[str, tuple[float, ...]] = {
     "recycle_tau": (1.0, 3.0, 8.0),
 }
 ROUNDS = 1
-
-
-class _Use:
-    __slots__ = ("count", "last", "short", "long", "at")
-
-    def __init__(self, at: int) -> None:
-        self.count = 0
-        self.last = -1
-        self.short = 0.0
-        self.long = 0.0
-        self.at = at
-
-
-class _Top:
-    """The most recent and the most used commands that start with one prefix."""
-
-    __slots__ = ("size", "recent", "frequent")
-
-    def __init__(self) -> None:
-        self.size = 0  # how many distinct commands start with it
-        # the CANDIDATES // 2 most recent, least recent first (a use moves one to the end)
-        self.recent: dict[str, None] = {}
-        # the CANDIDATES // 2 most used, most used first (counts only grow)
-        self.frequent: list[str] = []
-
-    def use(self, command: str, count: int, new: bool, uses: dict[str, _Use]) -> None:
-        self.size += new
-        recent = self.recent
-        recent.pop(command, None)
-        recent[command] = None
-        if len(recent) > CANDIDATES // 2:
-            del recent[next(iter(recent))]
-        frequent = self.frequent
-        if command not in frequent:
-            if len(frequent) == CANDIDATES // 2:
-                if uses[frequent[-1]].count >= count:
-                    return
-                frequent.pop()
-            frequent.append(command)
-        frequent.sort(key=lambda text: -uses[text].count)
-
-
-class _Replay:
-    """The in-memory online model the replay learns into."""
-
-    def __init__(self) -> None:
-        self.clock = 0
-        self.uses: dict[str, _Use] = {}
-        self.ordered: list[str] = []
-        # for every prefix of up to TOP_PREFIX characters, its most recent and most used
-        self.tops: dict[str, _Top] = {}
-        self.followers: dict[str, Counter[str]] = {}
-        # how often each command was followed by each template (filled as queries ask)
-        self.by_template: dict[str, dict[tuple[str, ...], int]] = {}
-        self.last_follower: dict[str, str] = {}
-        self.recent: deque[str] = deque(maxlen=scoring.RECENT_COMMANDS)
-        # what came after each first word: the context argument reuse asks about
-        self.second: dict[str, Counter[str]] = {}
-        self.tokens: dict[str, list[str]] = {}
-        self.templates: dict[str, tuple[str, ...]] = {}
-
-    def tokens_of(self, command: str) -> list[str]:
-        found = self.tokens.get(command)
-        if found is None:
-            found = self.tokens[command] = tokenize(command)
-        return found
-
-    def template_of(self, command: str) -> tuple[str, ...]:
-        found = self.templates.get(command)
-        if found is None:
-            found = self.templates[command] = scoring.template_of(command)
-        return found
-
-    def learn(self, command: str, previous: str | None) -> None:
-        use = self.uses.get(command)
-        new = use is None
-        if use is None:
-            use = self.uses[command] = _Use(self.clock)
-            bisect.insort(self.ordered, command)
-        tokens = self.tokens_of(command)
-        if tokens:
-            following = tokens[1] if len(tokens) > 1 else END
-            self.second.setdefault(tokens[0], Counter())[following] += 1
-        steps = self.clock - use.at
-        use.short = use.short * scoring.decay(steps, scoring.TAU_SHORT) + 1.0
-        use.long = use.long * scoring.decay(steps, scoring.TAU_LONG) + 1.0
-        use.at = self.clock
-        use.count += 1
-        use.last = self.clock
-        for length in range(min(TOP_PREFIX, len(command)) + 1):
-            top = self.tops.get(command[:length])
-            if top is None:
-                top = self.tops[command[:length]] = _Top()
-            top.use(command, use.count, new, self.uses)
-        if previous is not None:
-            self.followers.setdefault(previous, Counter())[command] += 1
-            self.by_template.pop(previous, None)
-            self.last_follower[previous] = command
-        if len(command) <= scoring.RECENT_COMMAND_CHARS:
-            self.recent.append(command)
-        self.clock += 1
-
-    def matching(self, prefix: str) -> list[str]:
-        low = bisect.bisect_left(self.ordered, prefix)
-        high = bisect.bisect_left(self.ordered, prefix + "\U0010ffff")
-        return self.ordered[low:high]
-
-    def best_matches(self, prefix: str, followers: Counter[str] | None) -> list[str]:
-        """The prefix's matches; when there are many, the most recent, the most used and the
-        previous command's successors among them."""
-        top = self.tops.get(prefix) if len(prefix) <= TOP_PREFIX else None
-        if top is not None and top.size > CANDIDATES:
-            best = [*top.recent, *top.frequent]
-        else:
-            matches = self.matching(prefix)
-            if len(matches) <= CANDIDATES:
-                return matches
-            uses = self.uses
-            best = heapq.nlargest(CANDIDATES // 2, matches, key=lambda t: uses[t].last)
-            best += heapq.nlargest(CANDIDATES // 2, matches, key=lambda t: uses[t].count)
-        if followers:
-            following = [text for text in followers if text.startswith(prefix)]
-            if len(following) > scoring.SUCCESSORS_KEPT:  # what a record keeps
-                following = heapq.nlargest(
-                    scoring.SUCCESSORS_KEPT, following, key=followers.__getitem__
-                )
-            best += following
-        return best
-
-    def templates_after(self, previous: str) -> dict[tuple[str, ...], int]:
-        """How often ``previous`` was followed by a command of each template."""
-        found = self.by_template.get(previous)
-        if found is None:
-            found = self.by_template[previous] = {}
-            for text, count in self.followers[previous].items():
-                key = self.template_of(text)
-                found[key] = found.get(key, 0) + count
-        return found
-
-    def argument_share(self, words: list[str]) -> float:
-        """How much the first word took reusable arguments so far (``reuse.argument_share``)."""
-        if len(words) != 1:
-            return 1.0  # the replay learns first words only; nothing speaks against it
-        counts = self.second.get(words[0])
-        return reuse.argument_share(counts.items() if counts else ())
 
 
 class _ReplayedQuery:
@@ -269,7 +120,9 @@ def _dominated(f: scoring.Features, j: int) -> bool:
     )
 
 
-def _gather(replay: _Replay, command: str, previous: str | None, n: int) -> _ReplayedQuery | None:
+def _gather(
+    replay: OnlineModel, command: str, previous: str | None, n: int
+) -> _ReplayedQuery | None:
     """The query after ``command[:n]`` is typed, or None when the command cannot win it."""
     prefix = command[:n]
     uses = replay.uses
@@ -464,7 +317,7 @@ class _Sample:
     def __init__(self, commands: Sequence[str], novelty: float) -> None:
         self.novelty = novelty
         self.ids: dict[tuple[float, ...], int] = {}
-        replay = _Replay()
+        replay = OnlineModel()
         start = max(0, len(commands) - SAMPLE)
         previous: str | None = None
         for command in commands[max(0, start - WARM_UP) : start]:
