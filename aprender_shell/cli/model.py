@@ -156,7 +156,7 @@ def forget(
             in_server = forget_in_server(pattern, mode or "exact")
             server_note = f"The running server (pid {server}) forgot them too."
         except AprenderError as error:
-            from aprender_shell.model.learned.journal import remove_from_journal
+            from aprender_shell.model.learned.records import remove_from_journal
             from aprender_shell.model.training.update import journal_for
 
             in_server = remove_from_journal(path, journal_for(path).generation, matches)

@@ -18,7 +18,7 @@ from aprender_shell.service.client import server_model_stats, server_status
 from aprender_shell.service.launcher import Started, start_in_background
 
 if TYPE_CHECKING:
-    from aprender_shell.model.query.predictor import ModelStats
+    from aprender_shell.model.query.stats import ModelStats
 
 STOP_WAIT = 15.0
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from aprender_shell.model.memory import MemoryLimit
-from aprender_shell.model.query.predictor import ModelStats, Predictor
+from aprender_shell.model.query.predictor import Predictor
+from aprender_shell.model.query.stats import ModelStats
 
 REPLAYED_COMMANDS = 200
 

@@ -10,6 +10,7 @@ its share of the folder's commands and of its uses in this shell.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 
 from aprender_shell.model import scoring
@@ -106,3 +107,36 @@ class FeatureBuilder:
             features.cwd_share.append(self._folder.get(text, 0) / self._folder_total)
         if features.shell_share is not None and self._shell_share is not None:
             features.shell_share.append(self._shell_share(text))
+
+
+# Syntax one shell has and another lacks: a command using it is not offered in the other.
+_ZSH_ONLY = ("${(", "**/", "setopt ", "autoload ", "bindkey ", "zle ", "print -P")
+_BASH_ONLY = ("shopt ", "declare -", "complete -F", "bind -x")
+_POSIX_ONLY = ("; then", "; do", "; fi", "$((", "[[ ", "${", "=(")
+_LACKS = {"zsh": _BASH_ONLY, "bash": _ZSH_ONLY, "fish": _ZSH_ONLY + _BASH_ONLY + _POSIX_ONLY}
+_foreign: dict[str, re.Pattern[str]] = {}
+
+
+def _foreign_syntax(shell: str) -> re.Pattern[str] | None:
+    """The syntax ``shell`` lacks as one search per candidate and keystroke; compiled when a
+    shell first asks, not at import (a cold ``suggest`` names no shell)."""
+    pattern = _foreign.get(shell)
+    if pattern is None and shell in _LACKS:
+        pattern = _foreign[shell] = re.compile("|".join(map(re.escape, _LACKS[shell])))
+    return pattern
+
+
+def shell_share(
+    recorded_share: Callable[[str, str], float | None], shell: str
+) -> Callable[[str], float | None]:
+    """A command's share of its recorded uses run in ``shell`` (``recorded_share``); else 0
+    for syntax that shell lacks, None (unknown) for the rest."""
+    foreign = _foreign_syntax(shell)
+
+    def share(text: str) -> float | None:
+        found = recorded_share(text, shell)
+        if found is None and foreign is not None and foreign.search(text):
+            return 0.0
+        return found
+
+    return share

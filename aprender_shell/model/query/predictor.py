@@ -11,23 +11,24 @@ from __future__ import annotations
 
 import heapq
 import os
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from aprender_shell.bundle import BundleError, PagedBundle
 from aprender_shell.errors import AprenderError, ChecksumError
 from aprender_shell.history.tokens import split_prefix
 from aprender_shell.model import scoring
-from aprender_shell.model.learned.journal import Journal, record_line, replay, without_commands
+from aprender_shell.model.learned.journal import Journal
 from aprender_shell.model.learned.overlay import Overlay
+from aprender_shell.model.learned.records import record_line, replay, without_commands
 from aprender_shell.model.memory import MemoryLimit
 from aprender_shell.model.query import reuse
 from aprender_shell.model.query.arguments import WORD, ArgumentKinds
 from aprender_shell.model.query.continuations import NgramModel
-from aprender_shell.model.query.features import FeatureBuilder
+from aprender_shell.model.query.features import FeatureBuilder, shell_share
 from aprender_shell.model.query.pathcheck import PathCheck
+from aprender_shell.model.query.stats import ModelStats
 from aprender_shell.model.query.successors import Successors, read_successors
 from aprender_shell.model.store.index import ModelIndex
 from aprender_shell.model.store.segments import CommandStats
@@ -53,57 +54,6 @@ class Suggestion(NamedTuple):
 
     text: str
     score: float
-
-
-class ModelStats(NamedTuple):
-    """Figures about a model and the paging activity of this predictor."""
-
-    model_path: Path
-    model_bytes: int
-    ngram: int
-    total_commands: int
-    unique_commands: int
-    vocabulary: int
-    families: int
-    segments: int
-    loaded_segments: int
-    memory_limit: int
-    loaded_bytes: int
-    hits: int
-    misses: int
-    evictions: int
-    hit_rate: float
-    total_bytes_loaded: int
-    learned_commands: int
-    top_commands: Sequence[tuple[str, int]] = ()
-    # The score's weights, and whether training tuned them on this history (else defaults).
-    weights: Sequence[tuple[str, float]] = ()
-    tuned: bool = False
-    trained_on: str = "history"  # or "sample": the packaged sample history, not the user's
-
-    def to_dict(self) -> dict[str, Any]:
-        data = self._asdict()
-        data["model_path"] = str(self.model_path)
-        data["top_commands"] = [list(item) for item in self.top_commands]
-        data["weights"] = [list(item) for item in self.weights]
-        return data
-
-
-# Syntax one shell has and another lacks: a command using it is not offered in the other.
-_ZSH_ONLY = ("${(", "**/", "setopt ", "autoload ", "bindkey ", "zle ", "print -P")
-_BASH_ONLY = ("shopt ", "declare -", "complete -F", "bind -x")
-_POSIX_ONLY = ("; then", "; do", "; fi", "$((", "[[ ", "${", "=(")
-_LACKS = {"zsh": _BASH_ONLY, "bash": _ZSH_ONLY, "fish": _ZSH_ONLY + _BASH_ONLY + _POSIX_ONLY}
-_foreign: dict[str, re.Pattern[str]] = {}
-
-
-def _foreign_syntax(shell: str) -> re.Pattern[str] | None:
-    """The syntax ``shell`` lacks as one search per candidate and keystroke; compiled when a
-    shell first asks, not at import (a cold ``suggest`` names no shell)."""
-    pattern = _foreign.get(shell)
-    if pattern is None and shell in _LACKS:
-        pattern = _foreign[shell] = re.compile("|".join(map(re.escape, _LACKS[shell])))
-    return pattern
 
 
 class Predictor:
@@ -221,7 +171,7 @@ class Predictor:
             templates,
             scoring.template_among(templates, prefix) if templates else None,
             overlay.in_directory(cwd) if cwd else None,
-            self._shell_share(shell) if shell else None,
+            shell_share(overlay.shell_share, shell) if shell else None,
         )
         learned_stats = overlay.stats
         for text, stats in candidates.items():
@@ -252,20 +202,6 @@ class Predictor:
         if len(best) < k and len(results) > wanted:
             best = _best(sorted(results.items(), key=_ranking), k, paths)
         return best
-
-    def _shell_share(self, shell: str) -> Callable[[str], float | None]:
-        """A command's share of its recorded uses run in ``shell``; else 0 for syntax that
-        shell lacks, None (unknown) for the rest."""
-        recorded_share = self._overlay.shell_share
-        foreign = _foreign_syntax(shell)
-
-        def share(text: str) -> float | None:
-            found = recorded_share(text, shell)
-            if found is None and foreign is not None and foreign.search(text):
-                return 0.0
-            return found
-
-        return share
 
     def _give_way_to_own(self, found: list[Suggestion], k: int) -> list[Suggestion]:
         """The sample's suggestions below the user's own, and gone after enough of them."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aprender_shell.errors import UsageError
-from aprender_shell.model.learned.journal import read_journal_commands, remove_from_journal
+from aprender_shell.model.learned.records import read_journal_commands, remove_from_journal
 from aprender_shell.model.memory import MemoryLimit
 from aprender_shell.model.store.corpus import read_corpus
 from aprender_shell.model.store.tables import open_model_bundle, read_index

@@ -14,8 +14,8 @@ from aprender_shell.model.learned.journal import (
     Journal,
     JournalError,
     journal_path,
-    record_line,
 )
+from aprender_shell.model.learned.records import record_line
 from aprender_shell.model.query.predictor import Predictor
 from aprender_shell.model.training.train import train_model
 
