@@ -16,14 +16,15 @@ four kinds:
   by ``git push origin``; a pod both described and logged);
 - ``WORD``: any other bare word (``use-context``, ``redis-0`` seen only after ``kubectl logs``).
 
-``learn`` counts, at ``train``, how often each position of the most used heads took each
-kind; the counts (scaled to a byte each, ``MAX_HEADS`` heads) are stored in the model's index,
-and the predictor adds what is recorded later (``ArgumentKinds.learn``): what the journal holds
-when a model is opened, then each recorded command. A query then asks, in a dict lookup or
-two, whether a recent command's argument is of a kind the typed position takes
-(``ArgumentKinds.target`` and ``fits``), and which argument of a suggestion must name an
-existing path (``ArgumentKinds.checked_argument``). Heads the history has not shown use a
-prior: the editors, pagers and file tools take paths, ``ssh``/``ping``/``dig``... hosts.
+``training.argument_kinds.learn`` counts, at ``train``, how often each position of the most
+used heads took each kind; the counts (scaled to a byte each, ``MAX_HEADS`` heads) are stored
+in the model's index, and the predictor adds what is recorded later (``ArgumentKinds.learn``):
+what the journal holds when a model is opened, then each recorded command. A query then
+asks, in a dict lookup or two, whether a recent command's argument is of a kind the typed
+position takes (``ArgumentKinds.target`` and ``fits``), and which argument of a suggestion
+must name an existing path (``ArgumentKinds.checked_argument``). Heads the history has not
+shown use a prior: the editors, pagers and file tools take paths, ``ssh``/``ping``/``dig``...
+hosts.
 """
 
 from __future__ import annotations
@@ -42,9 +43,6 @@ SLOT_SIZE = len(KINDS)
 COUNTS = POSITIONS * SLOT_SIZE
 # What the index stores: the most used heads, a byte per kind and position each.
 MAX_HEADS = 128
-# Training learns the kinds from this many most recent commands, whatever the history's size:
-# habits change, and the cost stays bounded (what the shells record later is added live).
-LEARNED_FROM = 100_000
 MAX_HEAD_CHARS = 64
 MAX_KIND_COUNT = 255
 # Heads first seen after training that the predictor learns, beyond the trained ones.
@@ -54,7 +52,7 @@ KIND_SHARE = 0.15
 # Prior sightings given to a head of the built-in lists: a few of the user's own outweigh them.
 PRIOR_COUNT = 2
 # Values followed per position while training, to find the names shared across positions.
-_VALUES_PER_SLOT = 1024
+VALUES_PER_SLOT = 1024
 
 _PRIOR_PATHS = (
     "cd", "pushd", "vim", "vi", "nvim", "nano", "emacs", "code", "less", "more", "cat",
@@ -69,7 +67,7 @@ _CREATES = frozenset({"mkdir", "touch", "git clone", "git init", "ln"})
 # Words before the program that do not make the head.
 _PREFIX_WORDS = frozenset({"sudo", "command", "builtin", "exec", "nohup", "time"})
 
-_SUBCOMMAND = re.compile(r"[a-z][a-z0-9-]{0,23}")
+SUBCOMMAND = re.compile(r"[a-z][a-z0-9-]{0,23}")
 _EXTENSION = re.compile(r"[^/]*[^./]\.[A-Za-z0-9_]{1,8}")
 _IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?")
 # Last labels that make a dotted word a file, not a domain.
@@ -85,7 +83,7 @@ _Record = TypeVar("_Record", bound=Mapping[str, object])
 
 # A word's shape when it alone cannot say: slashed (``feature/login``, ``src/lib``) may be a
 # path or a name; bare (``redis-0``, ``src``) a word, a name or, where paths go, a path.
-_SLASHED, _BARE = 16, 32
+SLASHED, BARE = 16, 32
 
 
 def shape(token: str) -> int:
@@ -114,15 +112,15 @@ def shape(token: str) -> int:
     if "." in last and _EXTENSION.fullmatch(last):
         suffix = last.rsplit(".", 1)[1].lower()
         if suffix.isdigit():
-            return _SLASHED if slash >= 0 else _BARE  # a version, not a file
+            return SLASHED if slash >= 0 else BARE  # a version, not a file
         if slash >= 0 or suffix in _FILE_SUFFIXES:
             return PATH
         # db.example.com is a host; example.com may be either
         return HOST if last.count(".") >= 2 else PATH | HOST
-    return _SLASHED if slash >= 0 else _BARE
+    return SLASHED if slash >= 0 else BARE
 
 
-def _arguments(
+def arguments_in(
     tokens: Sequence[str], first: int, end: int, shape_of: Callable[[str], int] = shape
 ) -> Iterator[tuple[int, int, int]]:
     """Each token of ``tokens[first:end]``: its index, the argument number it ends at (see
@@ -139,7 +137,7 @@ def _arguments(
         yield index, position, kinds
 
 
-def _head_start(tokens: Sequence[str], start: int, end: int) -> int:
+def head_start(tokens: Sequence[str], start: int, end: int) -> int:
     """Where the program of the simple command ``tokens[start:end]`` is (``end``: none)."""
     while start < end:
         token = tokens[start]
@@ -150,7 +148,7 @@ def _head_start(tokens: Sequence[str], start: int, end: int) -> int:
     return end
 
 
-def _simple_commands(tokens: Sequence[str]) -> Iterable[tuple[int, int]]:
+def simple_commands(tokens: Sequence[str]) -> Iterable[tuple[int, int]]:
     """``(start, end)`` of each simple command in ``tokens`` (operators separate them)."""
     start = 0
     for position, token in enumerate(tokens):
@@ -162,7 +160,7 @@ def _simple_commands(tokens: Sequence[str]) -> Iterable[tuple[int, int]]:
         yield start, len(tokens)
 
 
-def _program_ok(program: str) -> bool:
+def program_ok(program: str) -> bool:
     return bool(program) and program[0] not in "'\"$`<>(" and len(program) <= MAX_HEAD_CHARS
 
 
@@ -234,8 +232,8 @@ class ArgumentKinds:
     def _head(self, tokens: Sequence[str], start: int, end: int) -> tuple[str, int]:
         """The head of the simple command ``tokens[start:end]`` and where its arguments start
         (``""`` when it has none): program and subcommand when that pair is known."""
-        start = _head_start(tokens, start, end)
-        if start >= end or not _program_ok(tokens[start]):
+        start = head_start(tokens, start, end)
+        if start >= end or not program_ok(tokens[start]):
             return "", end
         program = tokens[start]
         if start + 1 < end:
@@ -268,7 +266,7 @@ class ArgumentKinds:
         if not head:
             return 0, ""
         # The argument number the typed words end at (it never decreases: the last is the most).
-        position = max((at for _, at, _ in _arguments(words, first, len(words))), default=0)
+        position = max((at for _, at, _ in arguments_in(words, first, len(words))), default=0)
         masks = self.masks(head)
         # A later position the history never filled takes what the first one does.
         taken = masks[min(position + 1, POSITIONS) - 1] or masks[0]
@@ -292,21 +290,21 @@ class ArgumentKinds:
         if found is not None and len(found) == len(tokens):
             return found
         found = [_NOT_AN_ARGUMENT] * len(tokens)
-        for start, end in _simple_commands(tokens):
+        for start, end in simple_commands(tokens):
             head, first = self._head(tokens, start, end)
             if not head:
                 continue
             masks = self.masks(head)
             program = head.split(" ", 1)[0]
-            for index, position, kinds in _arguments(tokens, first, end):
+            for index, position, kinds in arguments_in(tokens, first, end):
                 if not kinds:
                     continue
                 taken = masks[min(position, POSITIONS) - 1] or masks[0]
-                if kinds == _SLASHED:
+                if kinds == SLASHED:
                     # Its position cannot tell: a path there today, a branch there tomorrow
                     # (the mistyped "igt checkout -b fix/x" is run again as git's).
                     kinds = PATH | NAME
-                elif kinds == _BARE:
+                elif kinds == BARE:
                     # From a position never seen: a word or a name, nothing that speaks
                     # for a path or a host.
                     kinds = taken or NAME | WORD
@@ -338,7 +336,7 @@ class ArgumentKinds:
         being added past ``MAX_LEARNED_HEADS``)."""
         changed = False
         tokens = tokenize(command)
-        for start, end in _simple_commands(tokens):
+        for start, end in simple_commands(tokens):
             head, first = self._head(tokens, start, end)
             if not head:
                 continue
@@ -346,7 +344,7 @@ class ArgumentKinds:
                 " " not in head
                 and head in self._with_subcommands
                 and first < end
-                and _SUBCOMMAND.fullmatch(tokens[first])
+                and SUBCOMMAND.fullmatch(tokens[first])
             ):
                 head, first = head + " " + tokens[first], first + 1
             counts = self._counts.get(head)
@@ -354,13 +352,13 @@ class ArgumentKinds:
                 if len(self._counts) >= self._trained + MAX_LEARNED_HEADS:
                     continue
                 counts = self._counts[head] = bytearray(COUNTS)
-            for _, position, kinds in _arguments(tokens, first, end):
+            for _, position, kinds in arguments_in(tokens, first, end):
                 if not kinds:
                     continue
                 base = (min(position, POSITIONS) - 1) * SLOT_SIZE
                 for offset, kind in enumerate(KINDS):
-                    if kinds & kind or (kind == PATH and kinds == _SLASHED) or (
-                        kind == WORD and kinds == _BARE
+                    if kinds & kind or (kind == PATH and kinds == SLASHED) or (
+                        kind == WORD and kinds == BARE
                     ):
                         _add(counts, base + offset, 1)
             before = self._masks.pop(head, None)
@@ -389,116 +387,6 @@ def _add(counts: bytearray, at: int, amount: int) -> None:
     counts[at] = min(value, MAX_KIND_COUNT)
 
 
-def learn(commands: Iterable[tuple[str, int]]) -> dict[str, list[int]]:
-    """The argument kinds of the most used heads, from distinct commands and their counts.
-
-    A program takes subcommands when most of its uses go on with a lowercase word and its
-    first argument is not often a path or a host; its heads are then the program and each
-    subcommand. Slashed and bare words seen in two positions or more of one program are
-    names; the other slashed words are paths, the other bare ones words (or paths, where
-    paths go: at query).
-    """
-    uses: dict[str, int] = {}
-    counts: dict[str, list[int]] = {}
-    program_of: dict[str, str] = {}
-    # per program: uses, uses going on with a lowercase word, and their distinct words
-    with_word: dict[str, int] = {}
-    # slot -> value -> weight, for the values whose kind the shared positions decide
-    values: dict[tuple[str, int], dict[str, int]] = {}
-    # Most words recur: each is judged once (bounded by the vocabulary, only while training).
-    shapes: dict[str, int] = {}
-
-    def shape_of(token: str) -> int:
-        kinds = shapes.get(token, -1)
-        if kinds < 0:
-            kinds = shapes[token] = shape(token)
-        return kinds
-
-    for text, weight in commands:
-        tokens = tokenize(text)
-        for start, end in _simple_commands(tokens):
-            start = _head_start(tokens, start, end)
-            if start >= end or not _program_ok(tokens[start]):
-                continue
-            program = tokens[start]
-            heads = [(program, start + 1)]
-            if start + 1 < end and _SUBCOMMAND.fullmatch(tokens[start + 1]):
-                with_word[program] = with_word.get(program, 0) + weight
-                heads.append((program + " " + tokens[start + 1], start + 2))
-            for head, first in heads:
-                uses[head] = uses.get(head, 0) + weight
-                program_of[head] = program
-                slots = counts.get(head)
-                if slots is None:
-                    slots = counts[head] = [0] * COUNTS
-                for index, position, kinds in _arguments(tokens, first, end, shape_of):
-                    if not kinds:
-                        continue
-                    slot = min(position, POSITIONS) - 1
-                    if kinds in (_SLASHED, _BARE):
-                        token = tokens[index]
-                        seen = values.get((head, slot))
-                        if seen is None:
-                            seen = values[(head, slot)] = {}
-                        if token in seen or len(seen) < _VALUES_PER_SLOT:
-                            seen[token] = seen.get(token, 0) + weight
-                            continue
-                        kinds = PATH if kinds == _SLASHED else WORD
-                    base = slot * SLOT_SIZE
-                    for offset, kind in enumerate(KINDS):
-                        if kinds & kind:
-                            slots[base + offset] += weight
-    subcommands = {
-        program
-        for program, n in with_word.items()
-        if n * 2 >= uses.get(program, 0) and not _mostly_places(counts[program])
-    }
-
-    def kept(head: str) -> bool:
-        return " " not in head or program_of[head] in subcommands
-
-    # Where a value shows up, in the positions of the heads that speak for its program.
-    places: dict[tuple[str, str], int] = {}
-    for place, ((head, _slot), seen) in enumerate(values.items()):
-        if not kept(head) or (" " not in head and head in subcommands):
-            continue
-        program = program_of[head]
-        for value in seen:
-            key = (program, value)
-            before = places.get(key)
-            places[key] = place if before is None or before == place else -1
-    for (head, slot), seen in values.items():
-        slots = counts[head]
-        program = program_of[head]
-        base = slot * SLOT_SIZE
-        for value, weight in seen.items():
-            shared = places.get((program, value)) == -1
-            if shared:
-                slots[base + 2] += weight
-            elif shapes[value] == _SLASHED:
-                slots[base] += weight
-            else:
-                slots[base + 3] += weight
-    best = sorted((head for head in uses if kept(head) and len(head) <= MAX_HEAD_CHARS),
-                  key=lambda head: (-uses[head], head))[:MAX_HEADS]
-    return {head: _scaled(counts[head]) for head in best}
-
-
-def _mostly_places(slots: Sequence[int]) -> bool:
-    """Whether a program's first argument is a path or a host often enough that its bare
-    words there are folders or host aliases (``cd src``, ``ssh db1``), not subcommands."""
-    path, host, name, word = slots[:SLOT_SIZE]
-    return (path + host) * 4 >= path + host + name + word > 0
-
-
-def _scaled(slots: Sequence[int]) -> list[int]:
-    """Counts within a byte each, in the same ratios (a count above 0 stays above 0)."""
-    top = max(slots)
-    if top <= MAX_KIND_COUNT:
-        return list(slots)
-    return [max(1, round(n * MAX_KIND_COUNT / top)) if n else 0 for n in slots]
-
-
 __all__ = [
     "HOST",
     "KINDS",
@@ -511,6 +399,5 @@ __all__ = [
     "POSITIONS",
     "WORD",
     "ArgumentKinds",
-    "learn",
     "shape",
 ]

@@ -37,7 +37,6 @@ from aprender_shell.history.privacy import SECRET, default_gate
 from aprender_shell.history.tokens import command_family, tokenize
 from aprender_shell.model import scoring
 from aprender_shell.model.memory import MemoryLimit
-from aprender_shell.model.query import arguments
 from aprender_shell.model.store.index import (
     SOURCES,
     ModelIndex,
@@ -55,6 +54,7 @@ from aprender_shell.model.store.segments import (
     CommandStats,
     encode_ngram_payload,
 )
+from aprender_shell.model.training import argument_kinds
 from aprender_shell.model.training.packing import (
     add_corpus,
     hot_prefixes,
@@ -194,9 +194,9 @@ def _train(
     ngram_records, vocabulary = _ngram_table(uses, ngram)
     ngram_segments = pack_table(ngram_records, segment_bytes)
     del ngram_records
-    learned_from = commands[-arguments.LEARNED_FROM :]
+    learned_from = commands[-argument_kinds.LEARNED_FROM :]
     recent = uses if len(learned_from) == clock else Counter(learned_from)
-    argument_kinds = arguments.learn(recent.items())
+    kinds = argument_kinds.learn(recent.items())
     del recent, learned_from
     stats = _count_commands(commands, uses, report_progress)
     del uses
@@ -260,7 +260,7 @@ def _train(
         history=list(history_marks),
         source=source,
         tuning=tuning,
-        arguments=argument_kinds,
+        arguments=kinds,
     )
     builder.add_model("index", index.to_json())
     report_progress("writing", 0, 1)

@@ -15,6 +15,7 @@ from aprender_shell.model.query import arguments
 from aprender_shell.model.query.arguments import HOST, NAME, PATH, WORD, ArgumentKinds, shape
 from aprender_shell.model.query.predictor import Predictor
 from aprender_shell.model.store.index import ModelIndex
+from aprender_shell.model.training import argument_kinds
 from aprender_shell.model.training.train import train_model
 from aprender_shell.model.training.update import compact, journal_for, update_model
 from tests.model.hostile import edit_index
@@ -46,7 +47,7 @@ def texts(predictor: Predictor, prefix: str, **context: object) -> list[str]:
 
 
 def kinds_of(history: list[str]) -> ArgumentKinds:
-    return ArgumentKinds(arguments.learn(Counter(history).items()))
+    return ArgumentKinds(argument_kinds.learn(Counter(history).items()))
 
 
 @pytest.fixture
@@ -313,7 +314,7 @@ def test_training_learns_the_kinds_from_the_most_recent_commands_only(
     with Predictor.open(model) as predictor:
         assert {"frobold", "frobnew"} <= set(predictor.index.arguments)
     # Bounded, whatever the history's size: only the last LEARNED_FROM commands teach kinds.
-    monkeypatch.setattr(arguments, "LEARNED_FROM", len(new))
+    monkeypatch.setattr(argument_kinds, "LEARNED_FROM", len(new))
     train_model(entries(old + new), model)
     with Predictor.open(model) as predictor:
         learned = predictor.index.arguments
