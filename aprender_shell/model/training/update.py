@@ -332,7 +332,3 @@ def _size(path: Path) -> int:
 def journal_for(model_path: Path) -> Journal:
     """The journal of the model now at ``model_path`` (``forget`` calls its ``rewrite``)."""
     return Journal(model_path, _index_of(model_path).generation)
-
-
-def index_commands(index: ModelIndex) -> int:
-    return index.total_commands
