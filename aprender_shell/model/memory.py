@@ -16,7 +16,6 @@ Kept apart from the model's other modules so that parsing it imports nothing els
 from __future__ import annotations
 
 from aprender_shell.errors import UsageError
-from aprender_shell.model.store.layout import MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES
 
 _MB = 2**20
 _UNITS = {
@@ -26,6 +25,9 @@ _UNITS = {
     "m": _MB, "mb": _MB, "mib": _MB,
     "g": 2**30, "gb": 2**30, "gib": 2**30,
 }
+# Segment sizes a model may be trained with: a quarter of its limit, within these bounds.
+MIN_SEGMENT_BYTES = 32 * 1024
+MAX_SEGMENT_BYTES = 256 * 1024
 # What is learned live gets this fraction (1/LEARNED_SHARE) of the limit; paging the rest.
 LEARNED_SHARE = 4
 
@@ -111,7 +113,7 @@ class MemoryLimit:
     @property
     def segment_bytes(self) -> int:
         """The largest segment a model trained for this limit may hold: a quarter of it, within
-        the sizes the format allows."""
+        ``MIN_SEGMENT_BYTES`` and ``MAX_SEGMENT_BYTES``."""
         return max(MIN_SEGMENT_BYTES, min(MAX_SEGMENT_BYTES, self.size // 4))
 
     def argument(self) -> str:

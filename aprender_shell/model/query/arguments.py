@@ -34,17 +34,20 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TypeVar
 
 from aprender_shell.history.tokens import OPERATORS, tokenize
+from aprender_shell.model.store.layout import (
+    COUNTS,
+    HOST,
+    KINDS,
+    MAX_HEAD_CHARS,
+    MAX_HEADS,
+    MAX_KIND_COUNT,
+    NAME,
+    PATH,
+    POSITIONS,
+    SLOT_SIZE,
+    WORD,
+)
 
-PATH, HOST, NAME, WORD = 1, 2, 4, 8
-KINDS = (PATH, HOST, NAME, WORD)
-# Arguments numbered past this, or after an option, share its slot.
-POSITIONS = 3
-SLOT_SIZE = len(KINDS)
-COUNTS = POSITIONS * SLOT_SIZE
-# What the index stores: the most used heads, a byte per kind and position each.
-MAX_HEADS = 128
-MAX_HEAD_CHARS = 64
-MAX_KIND_COUNT = 255
 # Heads first seen after training that the predictor learns, beyond the trained ones.
 MAX_LEARNED_HEADS = 64
 # A kind is taken by a position when at least this share of its arguments had it.

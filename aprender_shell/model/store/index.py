@@ -17,13 +17,14 @@ from collections.abc import Container, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from aprender_shell.errors import BundleError
-from aprender_shell.model.memory import MemoryLimit
-from aprender_shell.model.query.arguments import COUNTS, MAX_HEAD_CHARS, MAX_HEADS, MAX_KIND_COUNT
+from aprender_shell.model.memory import MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES, MemoryLimit
 from aprender_shell.model.store.layout import (
+    COUNTS,
+    MAX_HEAD_CHARS,
+    MAX_HEADS,
+    MAX_KIND_COUNT,
     MAX_NGRAM_ORDER,
-    MAX_SEGMENT_BYTES,
     MIN_NGRAM_ORDER,
-    MIN_SEGMENT_BYTES,
 )
 
 MODEL_FORMAT = "aprender-shell-model"

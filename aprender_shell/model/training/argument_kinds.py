@@ -9,6 +9,16 @@ from collections.abc import Iterable, Sequence
 from aprender_shell.history.tokens import tokenize
 from aprender_shell.model.query.arguments import (
     BARE,
+    SLASHED,
+    SUBCOMMAND,
+    VALUES_PER_SLOT,
+    arguments_in,
+    head_start,
+    program_ok,
+    shape,
+    simple_commands,
+)
+from aprender_shell.model.store.layout import (
     COUNTS,
     KINDS,
     MAX_HEAD_CHARS,
@@ -16,16 +26,8 @@ from aprender_shell.model.query.arguments import (
     MAX_KIND_COUNT,
     PATH,
     POSITIONS,
-    SLASHED,
     SLOT_SIZE,
-    SUBCOMMAND,
-    VALUES_PER_SLOT,
     WORD,
-    arguments_in,
-    head_start,
-    program_ok,
-    shape,
-    simple_commands,
 )
 
 # Training learns the kinds from this many most recent commands, whatever the history's size:
