@@ -6,12 +6,12 @@ turns them into numbers, and ``combine`` mixes the history candidates with the n
 continuations and the reused arguments. This module is the only arithmetic of the score.
 With ``p`` the previous command and ``w`` a ``Weights``::
 
-    static(c)   = w.mu * short(c) + (1 - w.mu) * long(c)
+    static(c)   = w.short_share * short(c) + (1 - w.short_share) * long(c)
     recent(c)   = (1 - w.recency) * static(c)
                   + w.recency * decay(age(c), w.tau_recent) / total_weight(clock, w.tau_recent)
     sequence(c) = max(0, 1 - w.template - w.last_follower) * transitions(p -> c) / count(p)
                   + w.template * template_share(c) + w.last_follower * followed_last(c)
-    lam         = w.context_max * count(p) / (count(p) + w.kappa)
+    lam         = w.context_max * count(p) / (count(p) + w.half_evidence)
     context(c)  = lam * sequence(c) + (1 - lam) * recent(c)
     local(c)    = (1 - w.cwd) * context(c) + w.cwd * cwd_share(c)      (when the cwd is known)
     score(c)    = local(c) * (1 - w.shell * (1 - shell_share(c)))      (when the shell is known)
@@ -31,7 +31,7 @@ its share of uses in the current shell (1 when unknown, so unknown costs nothing
 proportion to ``score``; n-gram continuations (commands never seen whole) share
 ``novelty * w.ngram``, where ``novelty`` is the rate at which the history brings new commands;
 once a word is typed, completions from the arguments of the last commands add up to
-``w.recycle`` more, and the three are scaled back to one distribution.
+``w.argument_reuse`` more, and the three are scaled back to one distribution.
 
 The weights have defaults below; ``train`` chooses them per user (``tuning.py``).
 """
@@ -69,29 +69,34 @@ class Weights(NamedTuple):
     dataclasses would add about 7 ms to every cold ``suggest``.
     """
 
-    mu: float = 0.5
+    # Short-term against long-term frequency: the short one's share of ``static``.
+    short_share: float = 0.5
     # The most recently used match is a strong guess on its own (zsh-autosuggestions' whole
     # strategy): the decayed weight of the last use alone takes this share of the score.
     recency: float = 0.35
     tau_recent: float = 5.0
     # Even a well-known previous command leaves room for what was used recently.
     context_max: float = 0.5
-    kappa: float = 1.0
+    # How often the previous command must have been seen for the sequence to get half of
+    # ``context_max`` (``lam``).
+    half_evidence: float = 1.0
     template: float = 0.5
     last_follower: float = 0.2
     cwd: float = 0.3
     shell: float = 0.5
     # Multiplies the share the n-gram continuations get (the history's novelty rate).
     ngram: float = 1.0
-    recycle: float = 0.5
-    recycle_tau: float = 3.0
+    # What the arguments of the last commands add, and how fast an older command's count less.
+    argument_reuse: float = 0.5
+    argument_reuse_tau: float = 3.0
 
     def replace(self, **changes: float) -> Weights:
         """These weights with ``changes``; unknown names are a ValueError."""
         return self._replace(**changes)
 
     def to_dict(self) -> dict[str, float]:
-        return self._asdict()
+        """The weights as the index's ``tuning`` stores them (their first names kept)."""
+        return {STORED_AS.get(name, name): value for name, value in self._asdict().items()}
 
     @classmethod
     def from_mapping(cls, data: object) -> Weights:
@@ -100,7 +105,7 @@ class Weights(NamedTuple):
             return cls()
         taken: dict[str, float] = {}
         for name in cls._fields:
-            value = data.get(name)
+            value = data.get(STORED_AS.get(name, name))
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 number = float(value)
                 low, high = BOUNDS[name]
@@ -110,31 +115,39 @@ class Weights(NamedTuple):
 
 
 DEFAULT_WEIGHTS = Weights()
+# Weights stored under the names they first had: the index's ``tuning`` keeps them, so models
+# trained before and after the rename read alike (FORMAT.md).
+STORED_AS = {
+    "short_share": "mu",
+    "half_evidence": "kappa",
+    "argument_reuse": "recycle",
+    "argument_reuse_tau": "recycle_tau",
+}
 # What a weight may be: shares stay shares, time constants stay positive.
 BOUNDS: dict[str, tuple[float, float]] = {
-    "mu": (0.0, 1.0),
+    "short_share": (0.0, 1.0),
     "recency": (0.0, 1.0),
     "tau_recent": (0.5, 1000.0),
     "context_max": (0.0, 1.0),
-    "kappa": (0.0, 100.0),
+    "half_evidence": (0.0, 100.0),
     "template": (0.0, 1.0),
     "last_follower": (0.0, 1.0),
     "cwd": (0.0, 1.0),
     "shell": (0.0, 1.0),
     "ngram": (0.0, 1.0 / 0.02),
-    "recycle": (0.0, 10.0),
-    "recycle_tau": (0.5, 1000.0),
+    "argument_reuse": (0.0, 10.0),
+    "argument_reuse_tau": (0.5, 1000.0),
 }
 # Each signal turned off, for the quality benchmark's ablation table.
 ABLATIONS: dict[str, dict[str, float]] = {
-    "no frequency (mu=1)": {"mu": 1.0},
-    "no short-term weight (mu=0)": {"mu": 0.0},
+    "no frequency (short_share=1)": {"short_share": 1.0},
+    "no short-term weight (short_share=0)": {"short_share": 0.0},
     "no last use": {"recency": 0.0},
     "no sequence": {"context_max": 0.0},
     "no template": {"template": 0.0},
     "no last follower": {"last_follower": 0.0},
     "no n-grams": {"ngram": 0.0},
-    "no argument reuse": {"recycle": 0.0},
+    "no argument reuse": {"argument_reuse": 0.0},
 }
 
 
@@ -184,7 +197,8 @@ def _recent(
     weights: Weights, w_recent: float, short: float, long: float, age: int
 ) -> float:
     """``recent(c)``: frequency and last use, before any context."""
-    value = (1.0 - weights.recency) * (weights.mu * short + (1.0 - weights.mu) * long)
+    share = weights.short_share
+    value = (1.0 - weights.recency) * (share * short + (1.0 - share) * long)
     if age >= 0 and w_recent > 0 and weights.recency:
         value += weights.recency / w_recent * math.exp(-age / weights.tau_recent)
     return value
@@ -198,7 +212,7 @@ def history_scores(features: Features, weights: Weights, w_recent: float) -> lis
     the shell factor applied, the sequence not): the family is predicted from the sequence,
     the line from use.
     """
-    mu, keep_static = weights.mu, 1.0 - weights.recency
+    mu, keep_static = weights.short_share, 1.0 - weights.recency
     recent_scale = weights.recency / w_recent if w_recent > 0 else 0.0
     tau_recent = weights.tau_recent
     exp = math.exp
@@ -209,7 +223,7 @@ def history_scores(features: Features, weights: Weights, w_recent: float) -> lis
     ]
     evidence = features.evidence
     if evidence > 0 and weights.context_max:
-        lam = weights.context_max * evidence / (evidence + weights.kappa)
+        lam = weights.context_max * evidence / (evidence + weights.half_evidence)
         template = weights.template
         shares = [0.0] * len(values)
         if template and features.group_weight:
@@ -249,14 +263,14 @@ def _in_context(values: list[float], features: Features, weights: Weights) -> li
 def combine(
     history: Mapping[str, float],
     continuations: Iterable[tuple[str, float]],
-    recycled: Mapping[str, float],
+    reused: Mapping[str, float],
     novelty: float,
     weights: Weights,
 ) -> dict[str, float]:
     """One distribution over suggestions from the three sources (the module's ``combine``).
 
-    ``recycled`` shares are already scaled by how much the typed words take arguments; they
-    are multiplied by ``weights.recycle`` here.
+    ``reused`` shares are already scaled by how much the typed words take arguments; they
+    are multiplied by ``weights.argument_reuse`` here.
     """
     ngram_share = min(1.0, max(0.0, novelty * weights.ngram))
     total = sum(history.values())
@@ -267,7 +281,7 @@ def combine(
             results[text] = history_share * value / total
     for text, probability in continuations:
         results[text] = results.get(text, 0.0) + ngram_share * probability
-    extra = {text: weights.recycle * share for text, share in recycled.items() if share > 0}
+    extra = {text: weights.argument_reuse * share for text, share in reused.items() if share > 0}
     if extra:
         scale = 1.0 / (1.0 + sum(extra.values()))
         results = {text: scale * value for text, value in results.items()}
@@ -405,7 +419,7 @@ def template_among(
 
 def describe(weights: Weights) -> list[tuple[str, float]]:
     """The weights as (name, value) pairs, in declaration order (for ``stats``)."""
-    return [(name, float(value)) for name, value in weights.to_dict().items()]
+    return [(name, float(value)) for name, value in weights._asdict().items()]
 
 
 def weights_from_index(index: Any) -> Weights:

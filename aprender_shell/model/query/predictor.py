@@ -189,11 +189,11 @@ class Predictor:
         values = scoring.history_scores(builder.features, weights, w_recent)
         scored = dict(zip(candidates, values))
         continuations: list[tuple[str, float]] = []
-        recycled: dict[str, float] = {}
+        reused: dict[str, float] = {}
         if prefix.strip():
             continuations = self._ngrams.continuations(prefix, k)
-            recycled = self._recycled(prefix, weights)
-        results = scoring.combine(scored, continuations, recycled, self._novelty, weights)
+            reused = self._reused(prefix, weights)
+        results = scoring.combine(scored, continuations, reused, self._novelty, weights)
         paths = PathCheck(cwd, self._arguments) if cwd else None
         # Most queries need only the best few: a path check stats MAX_CHECKS arguments at most,
         # so only repeated rejected arguments can make the rest of the ranking matter.
@@ -264,9 +264,9 @@ class Predictor:
                 candidates.setdefault(text, stats)
         return sequence
 
-    def _recycled(self, prefix: str, weights: scoring.Weights) -> dict[str, float]:
+    def _reused(self, prefix: str, weights: scoring.Weights) -> dict[str, float]:
         """Commands made of the typed words and the arguments of a command run just before
-        (``reuse.reused_arguments``); these share ``Weights.recycle``, each in proportion to
+        (``reuse.reused_arguments``); these share ``Weights.argument_reuse``, each in proportion to
         how recently its commands ran, as far as the typed words take arguments at all, and
         only where they take an argument of that kind (``ArgumentKinds``): a pod name is no
         file for ``vim``, a path no host for ``ssh``."""
@@ -289,13 +289,14 @@ class Predictor:
             return {}
         decay = scoring.decay
         weights_of = {
-            text: sum(decay(age, weights.recycle_tau) for age in ages)
+            text: sum(decay(age, weights.argument_reuse_tau) for age in ages)
             for text, ages in found.items()
         }
         # As much as this context takes arguments at all: "vim " does, "git " takes subcommands.
         share = self._argument_share(words, wanted[0])
         # What a wrong kind kept out still counts in the total: it lends its share to no other.
-        total = sum(weights_of.values()) + sum(decay(age, weights.recycle_tau) for age in kept_out)
+        tau = weights.argument_reuse_tau
+        total = sum(weights_of.values()) + sum(decay(age, tau) for age in kept_out)
         return {text: share * w / total for text, w in weights_of.items()}
 
     def _argument_share(self, words: list[str], wanted: int) -> float:

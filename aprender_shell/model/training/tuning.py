@@ -51,13 +51,13 @@ PREFIXES = (0, 1, 2)
 GRID: dict[str, tuple[float, ...]] = {
     "recency": (0.1, 0.2, 0.35, 0.5, 0.7),
     "tau_recent": (2.0, 5.0, 15.0, 50.0),
-    "mu": (0.2, 0.5, 0.8),
+    "short_share": (0.2, 0.5, 0.8),
     "context_max": (0.2, 0.35, 0.5, 0.7),
     "template": (0.0, 0.25, 0.5, 0.7),
     "last_follower": (0.0, 0.2, 0.4),
-    "kappa": (0.5, 1.0, 4.0),
-    "recycle": (0.0, 0.25, 0.5, 1.0, 2.0),
-    "recycle_tau": (1.0, 3.0, 8.0),
+    "half_evidence": (0.5, 1.0, 4.0),
+    "argument_reuse": (0.0, 0.25, 0.5, 1.0, 2.0),
+    "argument_reuse_tau": (1.0, 3.0, 8.0),
 }
 ROUNDS = 1
 
@@ -91,8 +91,8 @@ class _ReplayedQuery:
         self.history_values: list[float] = []
 
     def reused_shares(self, tau: float, decay: list[float]) -> list[tuple[int, float]]:
-        """Each reused candidate's share before ``Weights.recycle`` (``combine``'s
-        ``recycled``), with time constant ``tau`` (``decay`` is its table)."""
+        """Each reused candidate's share before ``Weights.argument_reuse`` (``combine``'s
+        ``reused``), with time constant ``tau`` (``decay`` is its table)."""
         found = self.shares_by_tau.get(tau)
         if found is None:
             weights = [(i, sum(decay[age] for age in ages)) for i, ages in self.reused or ()]
@@ -216,25 +216,27 @@ class _Setting:
         self, weights: Weights, longest: int, novelty: float, ids: dict[tuple[float, ...], int]
     ) -> None:
         # Weight sets sharing these get the same ids, so queries can keep what they share.
-        base = (weights.mu, weights.recency, weights.tau_recent)
+        base = (weights.short_share, weights.recency, weights.tau_recent)
         self.base_id = ids.setdefault(base, len(ids))
-        context = (weights.context_max, weights.kappa, weights.template, weights.last_follower)
+        context = (
+            weights.context_max, weights.half_evidence, weights.template, weights.last_follower
+        )
         self.history_id = ids.setdefault(base + context, len(ids))
-        self.a = (1.0 - weights.recency) * weights.mu
-        self.b = (1.0 - weights.recency) * (1.0 - weights.mu)
+        self.a = (1.0 - weights.recency) * weights.short_share
+        self.b = (1.0 - weights.recency) * (1.0 - weights.short_share)
         self.recency = weights.recency
         self.tau_recent = weights.tau_recent
         # decay by age; index -1 (never run) is 0
         self.recent_decay = _decay_table(longest, weights.tau_recent)
         self.context_max = weights.context_max
-        self.kappa = weights.kappa
+        self.half_evidence = weights.half_evidence
         self.template = weights.template
         self.direct = max(0.0, 1.0 - weights.template - weights.last_follower)
         self.last_follower = weights.last_follower
         self.history_share = 1.0 - min(1.0, max(0.0, novelty * weights.ngram))
-        self.recycle = weights.recycle
-        self.recycle_tau = weights.recycle_tau
-        self.recycle_decay = _decay_table(scoring.RECENT_COMMANDS, weights.recycle_tau)
+        self.argument_reuse = weights.argument_reuse
+        self.argument_reuse_tau = weights.argument_reuse_tau
+        self.reuse_decay = _decay_table(scoring.RECENT_COMMANDS, weights.argument_reuse_tau)
 
 
 def _decay_table(longest: int, tau: float) -> list[float]:
@@ -258,7 +260,7 @@ def _history_values(query: _ReplayedQuery, s: _Setting, c_recent: float) -> list
         values = [a * x + b * y + c * table[g] for x, y, g in zip(f.short, f.long, f.age)]
         query.base_id, query.base_values = s.base_id, values
     evidence = query.features.evidence
-    lam = s.context_max * evidence / (evidence + s.kappa) if evidence else 0.0
+    lam = s.context_max * evidence / (evidence + s.half_evidence) if evidence else 0.0
     if lam:
         # Every score divided by 1 - lam (the same for all candidates: the order stays), so
         # only the few candidates with a sequence term change.
@@ -290,16 +292,16 @@ def _wins(query: _ReplayedQuery, s: _Setting, c_recent: float) -> bool:
         return True
     values = _history_values(query, s, c_recent)
     if query.reused is not None:
-        shares = query.reused_shares(s.recycle_tau, s.recycle_decay)
+        shares = query.reused_shares(s.argument_reuse_tau, s.reuse_decay)
         if shares:
             # combine's mixture, scaled by total / history_share (the order stays the same)
             total = sum(values)
             if total > 0 and s.history_share > 0:
-                factor = s.recycle * total / s.history_share
+                factor = s.argument_reuse * total / s.history_share
                 values = values.copy()
             else:
                 values = [0.0] * len(values)
-                factor = s.recycle
+                factor = s.argument_reuse
             for i, share in shares:
                 values[i] += factor * share
     top = values[0]

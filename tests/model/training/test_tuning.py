@@ -55,8 +55,17 @@ def test_a_short_history_keeps_the_defaults(tmp_path: Path) -> None:
 def test_bad_tuning_in_an_index_falls_back_to_defaults() -> None:
     # The index checks the tuning's types; the score keeps only names and ranges it knows.
     index = SimpleNamespace(tuning={"recency": 1.5, "mu": 7.0, "kappa": 2.0, "nonsense": 1.0})
-    assert scoring.weights_from_index(index) == scoring.DEFAULT_WEIGHTS.replace(kappa=2.0)
+    assert scoring.weights_from_index(index) == scoring.DEFAULT_WEIGHTS.replace(half_evidence=2.0)
     assert scoring.weights_from_index(SimpleNamespace(tuning=None)) == scoring.DEFAULT_WEIGHTS
+
+
+def test_tuned_weights_keep_the_names_models_store_them_under() -> None:
+    # Renamed in the code (mu, kappa, recycle), the weights keep their stored keys: a model
+    # tuned by an older version reads the same weights, and an older version reads ours.
+    tuned = scoring.DEFAULT_WEIGHTS.replace(short_share=0.8, half_evidence=4.0, argument_reuse=2.0)
+    stored = tuned.to_dict()
+    assert stored["mu"] == 0.8 and stored["kappa"] == 4.0 and stored["recycle"] == 2.0
+    assert scoring.Weights.from_mapping(stored) == tuned
 
 
 def _habits(reuses_arguments: bool, seed: int) -> list[str]:
@@ -83,13 +92,13 @@ def test_the_argument_reuse_share_follows_the_user_habit() -> None:
     reuser = tune(_habits(True, seed=1), novelty=0.3)
     other = tune(_habits(False, seed=2), novelty=0.3)
     assert reuser is not None and other is not None
-    assert reuser.recycle > other.recycle
+    assert reuser.argument_reuse > other.argument_reuse
     # and for the reuser the choice saves keystrokes on a new stretch of the same habit
     sample = _Sample(_habits(True, seed=3), 0.3)
-    default_share = reuser.replace(recycle=scoring.DEFAULT_WEIGHTS.recycle)
+    default_share = reuser.replace(argument_reuse=scoring.DEFAULT_WEIGHTS.argument_reuse)
     assert sample.saving(reuser) >= sample.saving(default_share)
     assert sample.saving(reuser) > sample.saving(scoring.DEFAULT_WEIGHTS)
-    assert sample.saving(reuser) > 2 * sample.saving(reuser.replace(recycle=0.0))
+    assert sample.saving(reuser) > 2 * sample.saving(reuser.replace(argument_reuse=0.0))
 
 
 def _reference_wins(query: Any, weights: scoring.Weights, clock: int, novelty: float) -> float:
@@ -100,11 +109,12 @@ def _reference_wins(query: Any, weights: scoring.Weights, clock: int, novelty: f
     w_recent = scoring.total_weight(clock, weights.tau_recent)
     scores = scoring.history_scores(query.features, weights, w_recent)
     history = {str(i): value for i, value in enumerate(scores)}
-    recycled: dict[str, float] = {}
+    reused: dict[str, float] = {}
     if query.reused:
-        decay = [math.exp(-age / weights.recycle_tau) for age in range(64)]
-        recycled = {str(i): share for i, share in query.reused_shares(weights.recycle_tau, decay)}
-    results = scoring.combine(history, [], recycled, novelty, weights)
+        decay = [math.exp(-age / weights.argument_reuse_tau) for age in range(64)]
+        tau = weights.argument_reuse_tau
+        reused = {str(i): share for i, share in query.reused_shares(tau, decay)}
+    results = scoring.combine(history, [], reused, novelty, weights)
     top = results.get("0", 0.0)
     if top <= 0:
         return -1.0
