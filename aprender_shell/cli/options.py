@@ -88,9 +88,23 @@ def ngram_option(function: F) -> F:
 
 
 def model_path(model: Path | None) -> Path:
-    from aprender_shell.paths import default_model_path
+    """``--model``, else the default model once its folder is found to be the user's own
+    (``UnsafeFolderError`` before anything in it is read, when another account controls it)."""
+    from aprender_shell.paths import check_private_dir, default_model_path
 
-    return model if model is not None else default_model_path()
+    if model is not None:
+        return model
+    path = default_model_path()
+    check_private_dir(path.parent)
+    return path
+
+
+def check_config_folder() -> None:
+    """``UnsafeFolderError`` when another account controls the config folder, whose
+    ``history_filter`` judges every command learned: checked before anything is learned."""
+    from aprender_shell.paths import check_private_dir, config_dir
+
+    check_private_dir(config_dir())
 
 
 def human_bytes(size: float) -> str:
@@ -158,6 +172,7 @@ def load_history(paths: Sequence[Path]) -> LoadedHistory:
     from aprender_shell.history.files import find_history_files, read_history, sample_history_path
     from aprender_shell.history.marks import read_and_mark
 
+    check_config_folder()
     files = find_history_files(list(paths))
     if not files:
         sample = sample_history_path()

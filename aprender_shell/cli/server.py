@@ -9,7 +9,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from aprender_shell.cli import cli, reports_errors
-from aprender_shell.cli.options import human_bytes, memory_option, model_path
+from aprender_shell.cli.options import (
+    check_config_folder,
+    human_bytes,
+    memory_option,
+    model_path,
+)
 from aprender_shell.terminal import printable
 
 if TYPE_CHECKING:
@@ -37,6 +42,11 @@ def _idle(seconds: float | None) -> float | None:
 
 def _model_path(model: Path | None) -> Path:
     return model_path(model).absolute()
+
+
+def _served_model_path(model: Path | None) -> Path:
+    check_config_folder()  # the server learns what the shells record, by its history_filter
+    return _model_path(model)
 
 
 def _duration(seconds: float) -> str:
@@ -68,7 +78,7 @@ def start(model: Path | None, memory_limit: MemoryLimit | None, idle_timeout: fl
     from aprender_shell.service.client import same_file
     from aprender_shell.service.launcher import start_in_background
 
-    path = _model_path(model)
+    path = _served_model_path(model)
     started = start_in_background(path, memory_limit, _idle(idle_timeout))
     served = started.status.get("model_path")
     if started.already_running:
@@ -106,7 +116,7 @@ def run(model: Path | None, memory_limit: MemoryLimit | None, idle_timeout: floa
         raise click.BadParameter("must be a positive number of seconds",
                                  param_hint="--connection-timeout")
     try:
-        run_server(_model_path(model), memory_limit, _idle(idle_timeout),
+        run_server(_served_model_path(model), memory_limit, _idle(idle_timeout),
                    connection_timeout=connection_timeout or DEFAULT_CONNECTION_TIMEOUT)
     except AlreadyRunningError as error:
         # Not a failure: this is how the loser of two simultaneous starts ends.
@@ -143,11 +153,13 @@ def status() -> None:
     Exits with status 3 when no server runs.
     """
     from aprender_shell.service.client import server_status
-    from aprender_shell.service.server import lock_holder, socket_path
+    from aprender_shell.service.control import checked_runtime_dir, held_lock_pid
+    from aprender_shell.service.server import socket_path
 
+    checked_runtime_dir()  # a folder another account controls is refused, not read
     figures = server_status()
     if figures is None:
-        hung = lock_holder()
+        hung = held_lock_pid()
         if hung is not None:
             raise click.ClickException(
                 f"the server (pid {hung}) runs but does not answer: "
