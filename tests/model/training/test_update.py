@@ -171,3 +171,25 @@ def test_train_keeps_live_records_its_histories_do_not_hold_yet(
         assert predictor.stats().total_commands == len(TRAINED) + 2
         assert [s.text for s in predictor.suggest("vim")] == ["vim notes.txt"]
     assert not list(model.parent.glob(".*.tmp"))
+
+
+def test_update_compacts_by_the_limit_the_model_was_trained_for(tmp_path: Path) -> None:
+    # One rule for which limit applies: the model's own when none is given. update used to
+    # decide by the 16 MB default (a small model's journal then outgrew what its server holds
+    # long before compacting) while rebuilding with the model's own.
+    from aprender_shell.model.memory import MemoryLimit
+
+    history = tmp_path / ".bash_history"
+    write_history(history, TRAINED)
+    model = tmp_path / "model.apbundle"
+    entries = read_history(history)
+    small = MemoryLimit(MemoryLimit.MIN)
+    marks = [mark_history(history, entries).to_dict()]
+    train_model(entries, model, memory_limit=small, history_marks=marks)
+    append_history(history, [f"ssh host{n:04d}.example.com uptime" for n in range(300)])
+    result = update_model(model)
+    assert result.compacted is not None
+    assert result.compacted.memory_limit == small
+    with Predictor.open(model) as predictor:
+        assert predictor.stats().memory_limit == small.size
+        assert predictor.stats().total_commands == len(TRAINED) + 300
