@@ -129,6 +129,7 @@ def uninstall(shell: str | None, keep_model: bool, dry_run: bool) -> None:
     model and what it learned are deleted. Shells already open stay quiet and start no server.
     """
     from aprender_shell.model.learned.journal import journal_path
+    from aprender_shell.model.training.writer import lock_path
 
     chosen = [integration_for(shell)] if shell else [cls() for _, cls in sorted(SHELLS.items())]
     home = Path.home()
@@ -149,7 +150,7 @@ def uninstall(shell: str | None, keep_model: bool, dry_run: bool) -> None:
     model = paths.default_model_path()
     if not keep_model and data_ours:
         markers.append(model)
-    later = [] if keep_model or not data_ours else [journal_path(model)]
+    later = [] if keep_model or not data_ours else [journal_path(model), lock_path(model)]
     if runtime_ours:
         later += [runtime / name for name in RUNTIME_FILES]
     present = [path for path in [*markers, *later] if path.exists()]

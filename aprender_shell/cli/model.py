@@ -66,6 +66,7 @@ def train(
                 progress=progress,
                 source="sample" if sample else "history",
             ),
+            trained_marks=marks,
         )
     _print_training(report, sources)
 
@@ -108,14 +109,24 @@ def update(
     if not result.changed:
         click.echo("No new commands since the last training; the model is unchanged.")
         return
-    plural = "" if result.new_commands == 1 else "s"
-    click.echo(
-        f"Learned {result.new_commands} new command{plural}; the model now has "
-        f"{result.total_commands} commands ({human_bytes(result.model_bytes)})."
-    )
+    size = human_bytes(result.model_bytes)
+    if result.learned:
+        plural = "" if result.learned == 1 else "s"
+        click.echo(f"Learned {result.learned} new command{plural} from your history; the model "
+                   f"now has {result.total_commands} commands ({size}).")
+    else:
+        click.echo(f"No new commands to learn; the model has {result.total_commands} commands "
+                   f"({size}).")
     if result.already_recorded:
-        click.echo(f"({result.already_recorded} of them had already been learned as your "
-                   "shells recorded them; counted once.)")
+        count = result.already_recorded
+        were = "was" if count == 1 else "were"
+        click.echo(f"{count} command{'' if count == 1 else 's'} your history gained {were} "
+                   "already learned as your shells recorded them (counted once).")
+    if result.left_out:
+        count = result.left_out
+        were = "was" if count == 1 else "were"
+        click.echo(f"{count} line{'' if count == 1 else 's'} {were} left out (a secret, a "
+                   "leading space, a history_filter match or a blank line).")
     if result.compacted is not None:
         click.echo("Retrained the model on everything learned since training (compacted).")
 
@@ -158,10 +169,9 @@ def forget(
             in_server = forget_in_server(pattern, mode or "exact")
             server_note = f"The running server (pid {server}) forgot them too."
         except AprenderError as error:
-            from aprender_shell.model.learned.records import remove_from_journal
-            from aprender_shell.model.training.update import journal_for
+            from aprender_shell.model.training.forget import forget_recorded
 
-            in_server = remove_from_journal(path, journal_for(path).generation, matches)
+            in_server = forget_recorded(path, matches)
             server_note = (
                 f"The running server (pid {server}) could not be told ({error}): run "
                 "'aprender-shell server stop' so that it drops them from memory."

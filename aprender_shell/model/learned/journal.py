@@ -321,9 +321,11 @@ class Journal:
         Returns how many records it keeps; does nothing when the model was replaced since
         it was opened.
         """
-        if self._is_stale():
-            return 0
         with self.exclusive() as state:
+            # Checked under the lock: a model (and journal) put in place since belongs to
+            # someone else, and this generation's read of it would be empty.
+            if self._is_stale() or state.generation not in (None, self.generation):
+                return 0
             records = state.records[-MAX_JOURNAL_RECORDS:]
             self.write(records, state.marks)
         return len(records)
@@ -475,5 +477,3 @@ def _parse(handle: Any, generation: str, path: Path, state: JournalState) -> Ite
                 continue
             del line["g"]
         yield line
-
-

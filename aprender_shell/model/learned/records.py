@@ -1,7 +1,7 @@
 """A journal record: what a shell recorded about one command, and what it does to the model.
 
 ``record_line`` makes one; ``replay`` learns records into the overlay in the order they were
-recorded; ``without_commands`` and ``remove_from_journal`` take commands back out.
+recorded; ``without_commands`` takes commands back out.
 """
 
 from __future__ import annotations
@@ -76,19 +76,3 @@ def without_commands(matches: Callable[[str], bool]) -> tuple[
 def read_journal_commands(model_path: Path, generation: str) -> list[str]:
     """The commands recorded for model ``generation`` beside ``model_path``, oldest first."""
     return [str(record["c"]) for record in Journal(model_path, generation).records()]
-
-
-def remove_from_journal(
-    model_path: Path, generation: str, matches: Callable[[str], bool]
-) -> int:
-    """Rewrite the journal beside ``model_path`` without the commands ``matches`` accepts (and
-    without them as another record's previous command); returns how many records went.
-
-    Under the journal's lock, so no record appended meanwhile is lost; a running server sees
-    the file replaced and reloads at its next request.
-    """
-    journal = Journal(model_path, generation)
-    try:
-        return journal.rewrite(*without_commands(matches))
-    finally:
-        journal.close()

@@ -69,11 +69,14 @@ class Predictor:
         bundle: PagedBundle,
         index: ModelIndex,
         memory_limit: MemoryLimit | None = None,
+        identity: tuple[int, int, int, int] | None = None,
     ) -> None:
         self.model_path = model_path
         self._bundle = bundle
         self._index = index
-        self._identity = _file_identity(model_path)
+        # Taken before the bundle was opened (``open``): a model put in place in between then
+        # reads as replaced and is reopened, never taken for the one open here.
+        self._identity = identity if identity is not None else _file_identity(model_path)
         tables = index.tables
         self._commands = Table(bundle, tables["cmd"])
         self._hot = Table(bundle, tables["hot"])
@@ -101,6 +104,7 @@ class Predictor:
         from aprender_shell.paths import default_model_path
 
         path = Path(model_path) if model_path is not None else default_model_path()
+        identity = _file_identity(path)
         # Learned commands count against the limit like segments: paging gets the rest.
         bundle = open_model_bundle(path, MemoryLimit.choose(memory_limit).paging)
         try:
@@ -108,7 +112,7 @@ class Predictor:
             limit = MemoryLimit.choose(memory_limit, index.memory_limit)
             bundle.config = bundle.config.with_max_memory(limit.paging)
             check_fits(bundle, path, limit)
-            return cls(path, bundle, index, limit)
+            return cls(path, bundle, index, limit, identity)
         except ChecksumError as error:
             bundle.close()
             raise BundleError(f"{error}: retrain with 'aprender-shell train'") from error

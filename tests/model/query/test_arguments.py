@@ -11,6 +11,7 @@ import pytest
 from aprender_shell.bundle import BundleError
 from aprender_shell.history.files import read_history
 from aprender_shell.history.marks import mark_history
+from aprender_shell.model.memory import MemoryLimit
 from aprender_shell.model.query import arguments
 from aprender_shell.model.query.arguments import HOST, NAME, PATH, WORD, ArgumentKinds, shape
 from aprender_shell.model.query.predictor import Predictor
@@ -18,6 +19,7 @@ from aprender_shell.model.store.index import ModelIndex
 from aprender_shell.model.training import argument_kinds
 from aprender_shell.model.training.train import train_model
 from aprender_shell.model.training.update import compact, journal_for, update_model
+from aprender_shell.model.training.writer import writer
 from tests.model.hostile import edit_index
 from tests.model.sessions import WORKDAY, entries
 
@@ -212,7 +214,9 @@ def test_update_folds_in_what_the_history_gained(tmp_path: Path, project: Path) 
     # ... and stored in the index once update compacts it into the model
     with Predictor.open(path) as predictor:
         index = predictor.index
-    assert compact(path, index, journal_for(path), None, None) is not None
+    with writer(path) as w:
+        limit = MemoryLimit.choose(None, index.memory_limit)
+        assert compact(w, index, journal_for(path), limit, None) is not None
     with Predictor.open(path) as predictor:
         assert predictor.index.arguments is not None and "frob" in predictor.index.arguments
     assert "frob present.csv" in checked()
