@@ -43,7 +43,7 @@ MODEL_VERSION = 3
 
 TABLES = ("cmd", "hot", "ngram")
 SOURCES = ("history", "sample")
-# A corpus chunk inflates to at most this many segment budgets: training splits bigger ones,
+# A corpus chunk inflates to at most this many times the segment size: training splits bigger ones,
 # so an index declaring more is not one we wrote.
 CORPUS_CHUNK_BUDGETS = 16
 # Version 1 did not record chunk sizes; its writer cut chunks at 4 budgets of text, which JSON
@@ -301,7 +301,7 @@ class ModelIndex:
 
 
 def corpus_chunk_limit(segment_bytes: int) -> int:
-    """The most bytes one corpus chunk of a model with this segment budget may inflate to."""
+    """The most bytes one corpus chunk of a model with this segment size may inflate to."""
     return CORPUS_CHUNK_BUDGETS * segment_bytes
 
 

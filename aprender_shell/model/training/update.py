@@ -48,7 +48,7 @@ from aprender_shell.model.training.writer import ModelWriter, writer
 # A live record and the history line of the same command are one command run when their
 # times are this close (history files without timestamps match by order alone).
 RECONCILE_WINDOW = 24 * 3600
-# Compact once the journal's distinct commands fill this share of the overlay's budget, or
+# Compact once the journal's distinct commands fill this share of what the overlay may hold, or
 # once it holds this many records: every query process that opens the model (a cold
 # 'suggest') reads the whole journal.
 COMPACT_OVERLAY_SHARE = 0.75
