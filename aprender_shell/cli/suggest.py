@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from aprender_shell.model.memory import MemoryLimit
 
 
-@cli.command()
+@cli.command(short_help="Suggest commands for what was typed.")
 @click.argument("prefix", required=False, default="")
 @click.option(
     "-k",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,11 +42,17 @@ def command_matcher(pattern: str, mode: str = "exact") -> Matcher:
     if mode == "contains":
         return lambda command: pattern in command
     if mode == "regex":
+        from aprender_shell.history.patterns import PatternError, compile_pattern
+
+        # RE2, not ``re``: a pattern such as (a+)+$ must not hang forget nor the server.
         try:
-            compiled = re.compile(pattern)
-        except (re.error, RecursionError, OverflowError) as error:
-            raise UsageError(f"{pattern[:60]!r} is not a regular expression ({error})") from None
-        return lambda command: compiled.search(command) is not None
+            compiled = compile_pattern(pattern)
+        except PatternError as error:
+            raise UsageError(
+                f"{pattern[:60]!r} is not a regular expression RE2 can match ({error}): "
+                "fix the pattern"
+            ) from None
+        return compiled.found_in
     raise UsageError(f"match mode must be one of {', '.join(MATCH_MODES)}, not {mode[:20]!r}")
 
 

@@ -174,6 +174,7 @@ def _train(
     generation: str | None,
 ) -> TrainReport:
     from aprender_shell.bundle import BundleBuilder, BundleConfig
+    from aprender_shell.model.store.tables import check_manifest_fits
 
     check_ngram_order(ngram)
     if source not in SOURCES:
@@ -263,6 +264,7 @@ def _train(
         arguments=kinds,
     )
     builder.add_model("index", index.to_json())
+    check_manifest_fits(builder.model_names(), limit)
     report_progress("writing", 0, 1)
     builder.build()
     segment_count = len(cmd_segments) + len(hot_segments) + len(ngram_segments)
