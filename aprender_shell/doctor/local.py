@@ -12,7 +12,7 @@ from aprender_shell.doctor import Finding
 from aprender_shell.errors import AprenderError, UsageError
 
 if TYPE_CHECKING:
-    from aprender_shell.model.index import ModelIndex
+    from aprender_shell.model.store.index import ModelIndex
 
 # Below this much free space on the data folder's disk, training and the journal may fail.
 MIN_FREE_BYTES = 64 * 1024 * 1024
@@ -39,7 +39,7 @@ def _train_command(model_path: Path) -> str:
 
 def model_index(model_path: Path) -> ModelIndex:
     """The index of the model at ``model_path``, read with the checks every query makes."""
-    from aprender_shell.model.tables import open_model_bundle, read_index
+    from aprender_shell.model.store.tables import open_model_bundle, read_index
 
     with open_model_bundle(model_path, _CHECK_LIMIT) as bundle:
         return read_index(bundle, model_path)
@@ -76,7 +76,7 @@ def check_folders() -> list[Finding]:
 
 def check_model(model_path: Path) -> list[Finding]:
     """The model is there, readable, and every entry of it matches its checksum."""
-    from aprender_shell.model.tables import open_model_bundle, read_index
+    from aprender_shell.model.store.tables import open_model_bundle, read_index
 
     refused = _refused(Path(os.path.abspath(model_path)).parent, "model")
     if refused:
@@ -108,7 +108,7 @@ def check_model(model_path: Path) -> list[Finding]:
 def check_journal(model_path: Path) -> list[Finding]:
     """The journal of what the shells recorded since training: readable, private, its size
     and how many records wait to be folded into the model."""
-    from aprender_shell.model.journal import Journal, journal_path
+    from aprender_shell.model.learned.journal import Journal, journal_path
 
     path = journal_path(model_path)
     refused = _refused(Path(os.path.abspath(path)).parent, "journal")

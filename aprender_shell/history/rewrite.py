@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aprender_shell.errors import AprenderError, HistoryError
-from aprender_shell.history.files import _read_bytes, find_history_files
+from aprender_shell.history.files import find_history_files, read_bytes
 from aprender_shell.history.formats import _parse_records, format_for_name, sniff_format
 
 Matcher = Callable[[str], bool]
@@ -79,7 +79,7 @@ def without_spans(data: bytes, spans: Iterable[tuple[int, int]]) -> bytes:
 
 def count_matching(path: Path, matches: Matcher) -> int:
     """How many commands of the history file at ``path`` ``matches`` accepts."""
-    data = _read_bytes(path)
+    data = read_bytes(path)
     return len(matching_spans(data, format_for_name(path) or sniff_format(data), matches))
 
 
@@ -94,7 +94,7 @@ def remove_commands(path: Path, matches: Matcher, backup_folder: Path) -> Remova
     target = Path(os.path.realpath(path))
     for _ in range(_ATTEMPTS):
         before = _identity(target)
-        data = _read_bytes(target)
+        data = read_bytes(target)
         fmt = format_for_name(Path(path)) or sniff_format(data)
         spans = matching_spans(data, fmt, matches)
         if not spans:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from aprender_shell.doctor import local
-from aprender_shell.model.journal import Journal, journal_path
+from aprender_shell.model.learned.journal import Journal, journal_path
 from tests.service.conftest import ServerProcess, train
 
 MODEL_NAME = "model.apbundle"
