@@ -253,6 +253,7 @@ def stats(model: Path | None, memory_limit: int | None) -> None:
     queries in this process, just now.
     """
     from aprender_shell.model.activity import replayed_activity
+    from aprender_shell.model.fold import FOLD_RECORDS
     from aprender_shell.service.control import served_stats
 
     path = model_path(model)
@@ -269,6 +270,8 @@ def stats(model: Path | None, memory_limit: int | None) -> None:
         )
     click.echo(f"   N-gram size:     {figures.ngram}")
     click.echo(f"   Total commands:  {figures.total_commands}")
+    click.echo(f"   Journal read:    the newest {figures.replayed_records} records (at most "
+               f"{FOLD_RECORDS}: past them the server folds the journal into the model)")
     click.echo(f"   Vocabulary size: {figures.vocabulary}")
     click.echo(f"   Total segments:  {figures.segments}")
     click.echo(f"   Loaded segments: {figures.loaded_segments}")

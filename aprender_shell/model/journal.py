@@ -41,9 +41,6 @@ from aprender_shell.fileio import open_regular, open_regular_fd
 JOURNAL_VERSION = 1
 # fdatasync at most this often while records arrive (and once they stop).
 SYNC_INTERVAL = 1.0
-# A journal holds at most this many records; older ones are dropped when it is compacted
-# (``update`` retrains long before, see update.py).
-MAX_JOURNAL_RECORDS = 200_000
 # Reading stops at a line this long: no record the protocol accepts is near it.
 MAX_LINE_BYTES = 256 * 1024
 
@@ -98,11 +95,26 @@ def _encode(line: dict[str, Any]) -> bytes:
     )
 
 
-def _header(generation: str, marks: list[dict[str, Any]] | None) -> dict[str, Any]:
+def _header(
+    generation: str, marks: list[dict[str, Any]] | None, folding: tuple[str, int] | None = None
+) -> dict[str, Any]:
     header: dict[str, Any] = {"journal": JOURNAL_VERSION, "generation": generation}
     if marks is not None:
         header["marks"] = marks
+    if folding is not None:
+        # A fold's mark (model/fold.py): the first ``folded`` records are in the model
+        # ``folded_into``, which owns the records after them, should the fold die before it
+        # cuts this file.
+        header["folded_into"], header["folded"] = folding
     return header
+
+
+def _folded_into(header: dict[str, Any], generation: str) -> int | None:
+    """How many records lead a journal whose fold into ``generation`` was cut short."""
+    folded = header.get("folded")
+    if header.get("folded_into") != generation or not isinstance(folded, int):
+        return None
+    return max(0, folded)
 
 
 def _is_record(line: object) -> bool:
@@ -231,7 +243,10 @@ class Journal:
         """Under the lock: make the file this generation's, or refuse if a newer model owns it."""
         first = _first_line(fd)
         header = _parse_header(first, self.path)
-        if header is not None and header.get("generation") == self.generation:
+        if header is not None and (
+            header.get("generation") == self.generation
+            or _folded_into(header, self.generation) is not None
+        ):
             _cut_torn_tail(fd, size)
             return
         if header is None and first is not None and _is_version0(first, self.generation):
@@ -301,23 +316,31 @@ class Journal:
         finally:
             os.close(fd)  # releases the lock
 
-    def write(self, records: Iterable[Record], marks: list[dict[str, Any]] | None) -> None:
-        """Replace the file atomically with a fresh header and ``records``; hold ``exclusive``."""
+    def write(
+        self,
+        records: Iterable[Record],
+        marks: list[dict[str, Any]] | None,
+        folding: tuple[str, int] | None = None,
+    ) -> None:
+        """Replace the file atomically with a fresh header and ``records``; hold ``exclusive``.
+
+        ``folding`` (the new model's generation, how many records it holds) marks the file
+        for a fold about to put that model in place.
+        """
         from aprender_shell.fileio import atomic_writer
 
         with atomic_writer(self.path, 0o600) as handle:
-            handle.write(_encode(_header(self.generation, marks)))
+            handle.write(_encode(_header(self.generation, marks, folding)))
             for record in records:
                 handle.write(_encode(record))
         with contextlib.suppress(OSError):
             self.identity = _identity(os.stat(self.path))
 
     def compact(self) -> int:
-        """Rewrite the journal as this generation's records only, upgraded, within bounds.
+        """Rewrite the journal as this generation's records only, upgraded.
 
-        Drops torn lines and other generations' lines, upgrades a version 0 file, keeps the
-        newest ``MAX_JOURNAL_RECORDS`` (records are never duplicated: each is one command run,
-        and ``update`` reconciles what the shells recorded with what their history gained).
+        Drops torn lines and other generations' lines and upgrades a version 0 file; keeps
+        every record (a fold, model/fold.py, bounds the file by putting them in the model).
         Returns how many records it keeps; does nothing when the model was replaced since
         it was opened.
         """
@@ -326,9 +349,8 @@ class Journal:
             # someone else, and this generation's read of it would be empty.
             if self._is_stale() or state.generation not in (None, self.generation):
                 return 0
-            records = state.records[-MAX_JOURNAL_RECORDS:]
-            self.write(records, state.marks)
-        return len(records)
+            self.write(state.records, state.marks)
+        return len(state.records)
 
     def rewrite(
         self,
@@ -445,38 +467,65 @@ def _is_version0(line: bytes, generation: str) -> bool:
 
 
 def _parse(handle: Any, generation: str, path: Path, state: JournalState) -> Iterator[Record]:
-    first = True
-    version0 = False
+    raw = handle.readline()
+    if not raw.endswith(b"\n"):
+        return  # empty, or a torn first line
+    state.size += len(raw)
+    header = _parse_header(raw, path)
+    if header is None:
+        state.version = 0
+        state.generation = generation
+        line = _record(raw, generation, True)
+        if line is not None:
+            yield line
+        yield from _parse_records(handle, generation, state, True)
+        return
+    state.version = int(header["journal"])
+    state.generation = str(header.get("generation"))
+    if state.generation != generation:
+        skip = _folded_into(header, generation)
+        if skip is None:
+            return  # an older model's journal: nothing of it applies
+        state.generation = generation
+        yield from _skipping(skip, _parse_records(handle, generation, state, False))
+        return
+    marks = header.get("marks")
+    if isinstance(marks, list) and all(isinstance(m, dict) for m in marks):
+        state.marks = marks
+    yield from _parse_records(handle, generation, state, False)
+
+
+def _parse_records(
+    handle: Any, generation: str, state: JournalState, version0: bool
+) -> Iterator[Record]:
     for raw in handle:
         if not raw.endswith(b"\n"):
             break  # torn last line
         state.size += len(raw)
-        if first:
-            first = False
-            header = _parse_header(raw, path)
-            if header is not None:
-                state.version = int(header["journal"])
-                state.generation = str(header.get("generation"))
-                if state.generation != generation:
-                    return  # an older model's journal: nothing of it applies
-                marks = header.get("marks")
-                if isinstance(marks, list) and all(isinstance(m, dict) for m in marks):
-                    state.marks = marks
-                continue
-            version0 = True
-            state.version = 0
-            state.generation = generation
-        try:
-            line = json.loads(raw)
-        except ValueError:
-            continue
-        if not _is_record(line):
-            continue
-        if version0 or "g" in line:
-            if line.get("g") != generation:
-                continue
-            del line["g"]
-        yield line
+        line = _record(raw, generation, version0)
+        if line is not None:
+            yield line
+
+
+def _skipping(count: int, records: Iterator[Record]) -> Iterator[Record]:
+    for number, record in enumerate(records):
+        if number >= count:
+            yield record
+
+
+def _record(raw: bytes, generation: str, version0: bool) -> Record | None:
+    """The record on line ``raw`` of ``generation``'s journal, or None (torn, foreign)."""
+    try:
+        line = json.loads(raw)
+    except ValueError:
+        return None
+    if not _is_record(line):
+        return None
+    if version0 or "g" in line:
+        if line.get("g") != generation:
+            return None
+        del line["g"]
+    return line  # type: ignore[no-any-return]
 
 
 def record_line(

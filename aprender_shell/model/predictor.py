@@ -22,6 +22,7 @@ from aprender_shell.history.tokens import split_prefix
 from aprender_shell.model import recycle, scoring
 from aprender_shell.model.arguments import WORD, ArgumentKinds
 from aprender_shell.model.continuations import NgramModel
+from aprender_shell.model.fold import FOLD_RECORDS, newest_records
 from aprender_shell.model.index import ModelIndex
 from aprender_shell.model.journal import Journal, record_line, replay, without_commands
 from aprender_shell.model.layout import (
@@ -76,6 +77,7 @@ class ModelStats(NamedTuple):
     hit_rate: float
     total_bytes_loaded: int
     learned_commands: int
+    replayed_records: int = 0  # of the journal, at open: at most FOLD_RECORDS (model/fold.py)
     top_commands: Sequence[tuple[str, int]] = ()
     # The score's weights, and whether training tuned them on this history (else defaults).
     weights: Sequence[tuple[str, float]] = ()
@@ -144,9 +146,9 @@ class Predictor:
         self._overlay = Overlay(self._trained_clock, budget)
         self._overlay.recent.extend(index.recent)
         self._journal = Journal(model_path, index.generation, self.model_replaced)
-        # Streamed: the overlay, not the file, bounds what loading holds.
         self._arguments = ArgumentKinds(index.arguments)
-        replay(self._overlay, self._arguments.learning(self._journal.records()))
+        self.replayed = 0
+        self._replay(self._overlay)
 
     @classmethod
     def open(cls, model_path: Path | None = None, memory_limit: int | None = None) -> Predictor:
@@ -406,6 +408,7 @@ class Predictor:
         self._journal.append(record_line(command, cwd, exit_status, previous, shell))
         self._overlay.learn(command, previous, cwd, shell)
         self._arguments.learn(command)
+        self.recorded += 1
 
     def forget(self, matches: Callable[[str], bool]) -> int:
         """Drop the commands ``matches`` accepts from what was learned since training, in
@@ -414,10 +417,22 @@ class Predictor:
         overlay = Overlay(self._trained_clock, self._overlay.budget)
         overlay.recent.extend(text for text in self._index.recent if not matches(text))
         self._arguments = ArgumentKinds(self._index.arguments)
-        replay(overlay, self._arguments.learning(self._journal.records()))
+        self._replay(overlay)
         self._overlay = overlay
         self._sequence = None
         return removed
+
+    def _replay(self, overlay: Overlay) -> None:
+        """Learn the newest ``FOLD_RECORDS`` of the journal (model/fold.py: the server folds
+        what is past them into the model, so any open costs at most that bound)."""
+        records, self.more_unfolded = newest_records(self._journal, FOLD_RECORDS)
+        self.replayed = replay(overlay, self._arguments.learning(records))
+        self.recorded = 0
+
+    @property
+    def unfolded(self) -> int:
+        """Records in the journal (at least: past the bound only the newest were read)."""
+        return self.replayed + self.recorded + (1 if self.more_unfolded else 0)
 
     def save(self) -> None:
         """Make what ``record`` appended durable (``fdatasync``); raises ``JournalError``."""
@@ -484,6 +499,7 @@ class Predictor:
             hit_rate=paging.hit_rate,
             total_bytes_loaded=paging.total_bytes_loaded,
             learned_commands=len(self._overlay),
+            replayed_records=self.replayed,
             top_commands=self._top_commands(len(index.top_commands) or 10),
             trained_on=index.source,
             weights=scoring.describe(self.weights),

@@ -37,6 +37,7 @@ from aprender_shell.history.files import find_history_files
 from aprender_shell.history.formats import HistoryEntry
 from aprender_shell.history.marks import HistoryMark, new_entries_since
 from aprender_shell.model.corpus import decode_chunk
+from aprender_shell.model.fold import FOLD_RECORDS, step
 from aprender_shell.model.index import ModelIndex
 from aprender_shell.model.journal import Journal, JournalState, Record
 from aprender_shell.model.layout import DEFAULT_MEMORY_LIMIT
@@ -52,7 +53,7 @@ RECONCILE_WINDOW = 24 * 3600
 # once it holds this many records: every query process that opens the model (a cold
 # 'suggest') reads the whole journal.
 COMPACT_OVERLAY_SHARE = 0.75
-COMPACT_MAX_RECORDS = 5_000
+COMPACT_MAX_RECORDS = FOLD_RECORDS
 
 
 @dataclass
@@ -385,14 +386,21 @@ def compact(
         )
         report.model_path = model_path
         generation = _index_of(staging).generation
+        step("staged")
         with w.replacing(journal.generation, "compacting") as state:
             if state.identity != snapshot.identity or state.generation != snapshot.generation:
                 return None
-            appended = state.records[len(snapshot.records) :]
+            folded = len(snapshot.records)
+            # Under the lock, in three steps a kill may cut short (see model/fold.py): the
+            # journal marked with what the new model holds, the model, the journal cut. The
+            # server's next append finds the new model's journal, holding what was appended
+            # while this retrained.
+            journal.write(state.records, state.marks, (generation, folded))
+            step("marked")
             os.replace(staging, model_path)
-            # Under the lock: the server's next append finds the new model's journal, holding
-            # what was appended while this retrained.
-            Journal(model_path, generation).write(appended, None)
+            step("swapped")
+            Journal(model_path, generation).write(state.records[folded:], None)
+            step("cut")
         return report
     finally:
         with contextlib.suppress(FileNotFoundError):
