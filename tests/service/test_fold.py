@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections import Counter
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from aprender_shell.model.predictor import Predictor
 from aprender_shell.model.tables import open_model_bundle, read_index
 from aprender_shell.model.update import _read_corpus
 from tests.service.conftest import WAIT, ServerProcess, aprender, texts, wait_for
+from tests.service.test_durability import record_until_killed
 
 
 def kept(model: Path) -> list[str]:
@@ -78,26 +80,37 @@ def test_kill_9_at_every_step_of_a_fold_loses_nothing(
     model: Path, run_server, monkeypatch: pytest.MonkeyPatch, at: str
 ) -> None:
     before = kept(model)
-    commands = [f"ssh host{n} uptime" for n in range(FOLD_RECORDS + 50)]
-    write_journal(model, commands[:FOLD_RECORDS + 10])
+    commands = [f"ssh host{n} uptime" for n in range(FOLD_RECORDS + 10)]
+    write_journal(model, commands)
     monkeypatch.setenv(KILL_AT_ENV, at)
     server = run_server(model)
-    # The server starts a fold at once (its journal is past the bound), which dies at ``at``.
-    wait_for(lambda: f"fold ended with status {-signal.SIGKILL}" in server.log(),
-             what=f"the fold to die at {at}")
-    record_many(server, commands[FOLD_RECORDS + 10:])  # acknowledged after the kill
+    # The server starts a fold at once (its journal is past the bound), which dies at ``at``,
+    # while a client records: before it, while it retrains, and after it died.
+    stop = threading.Event()
+    acknowledged: list[str] = []
+    client = threading.Thread(target=record_until_killed,
+                              args=(server, "make target", stop, acknowledged))
+    client.start()
+    try:
+        wait_for(lambda: f"fold ended with status {-signal.SIGKILL}" in server.log(),
+                 what=f"the fold to die at {at}")
+        count = len(acknowledged)
+        wait_for(lambda: len(acknowledged) > count + 20, what="records after the kill")
+    finally:
+        stop.set()
+        client.join(WAIT)
     assert server.request({"status": True})["status"]["folds"] == 0
-    newest = commands[-1]
+    newest = acknowledged[-1]
     assert newest in texts(server.request({"prefix": newest}))
     server.process.kill()
     server.process.wait(WAIT)
-    expected = before + commands
-    assert sorted(kept(model)) == sorted(expected), at  # nothing lost, nothing twice
+    expected = sorted(before + commands + acknowledged)
+    assert sorted(kept(model)) == expected, at  # nothing lost, nothing twice
     # The next fold (no hook now) starts from what the killed one left.
     monkeypatch.delenv(KILL_AT_ENV)
     assert subprocess.run([sys.executable, "-m", "aprender_shell.model.fold", str(model)],
                           capture_output=True, timeout=WAIT).returncode == 0
-    assert sorted(kept(model)) == sorted(expected)
+    assert sorted(kept(model)) == expected
     assert journal_records(model) == 0
     assert [p.name for p in model.parent.glob(".*.tmp")] == []
 
