@@ -17,21 +17,9 @@ import pytest
 
 from aprender_shell.model.fold import FOLD_RECORDS, KILL_AT_ENV, STEPS
 from aprender_shell.model.journal import journal_path
-from aprender_shell.model.layout import DEFAULT_MEMORY_LIMIT
 from aprender_shell.model.predictor import Predictor
-from aprender_shell.model.tables import open_model_bundle, read_index
-from aprender_shell.model.update import _read_corpus
 from tests.service.conftest import WAIT, ServerProcess, aprender, texts, wait_for
-from tests.service.test_durability import record_until_killed
-
-
-def kept(model: Path) -> list[str]:
-    """Every command the model holds: its corpus (what folds put in it), then its journal."""
-    with open_model_bundle(model, DEFAULT_MEMORY_LIMIT) as bundle:
-        index = read_index(bundle, model)
-        corpus = [entry.command for entry in _read_corpus(bundle, index, model)]
-    with Predictor.open(model) as predictor:
-        return corpus + [record["c"] for record in predictor.journal.records()]
+from tests.service.test_durability import kept, record_until_killed
 
 
 def journal_records(model: Path) -> int:
