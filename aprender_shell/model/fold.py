@@ -37,10 +37,10 @@ from aprender_shell.model.journal import (
 )
 
 # Unfolded records past which the server folds, and the most any process replays. Measured
-# (README, "Live learning folds by itself"): a cold 'suggest' pays about 16 us per replayed
-# record, so 1,000 cost about as much as starting the interpreter again, while a fold retrains
-# (a second or two for a typical history) at most every few days of a busy user's commands.
-FOLD_RECORDS = 1_000
+# (README, "Live learning folds by itself"): opening a model pays 12 to 35 us per replayed
+# record, so 500 cost at most about one interpreter start more, while a fold retrains (seconds
+# for a typical history, in a child process) about once a day of a busy user's commands.
+FOLD_RECORDS = 500
 # A test names a step here to have the fold kill itself (SIGKILL) there: see ``step``.
 KILL_AT_ENV = "APRENDER_SHELL_FOLD_KILL_AT"
 STEPS = ("locked", "staged", "marked", "swapped", "cut")
