@@ -18,8 +18,10 @@ from aprender_shell.errors import AprenderError
 from aprender_shell.model.fold import FOLD_RECORDS
 from aprender_shell.service.protocol import Session
 
-# After a failed fold, wait this long before the next try (a full disk, a broken corpus).
+# After a failed fold, wait this long before the next try (a full disk, a broken corpus);
+# after one that found the journal rewritten meanwhile (a forget), this long.
 RETRY_AFTER = 300.0
+RETRY_CHANGED = 30.0
 
 
 class Folder:
@@ -81,8 +83,11 @@ class Folder:
         if child.stdout:
             child.stdout.close()
         if child.returncode == 0:
-            self.folds += 1
             self._log(output or "folded")
+            if output.startswith("folded 0 "):
+                self._retry_at = time.monotonic() + RETRY_CHANGED
+            else:
+                self.folds += 1
             # Opened now, so the next keystroke does not pay for it.
             with contextlib.suppress(AprenderError):
                 self._session.predictor()
