@@ -439,8 +439,9 @@ class Predictor:
         self._journal.sync()
 
     def compact_journal(self) -> int:
-        """Rewrite the journal without foreign or torn lines (the server does it at start)."""
-        return self._journal.compact()
+        """Rewrite the journal without foreign or torn lines (the server does it at start);
+        past the fold bound, the fold rewrites it instead (without reading it all here)."""
+        return 0 if self.more_unfolded else self._journal.compact()
 
     @property
     def journal(self) -> Journal:

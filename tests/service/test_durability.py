@@ -23,6 +23,7 @@ from aprender_shell.model.layout import DEFAULT_MEMORY_LIMIT
 from aprender_shell.model.predictor import Predictor
 from aprender_shell.model.tables import open_model_bundle, read_index
 from aprender_shell.model.update import _read_corpus
+from aprender_shell.model.writer import writer
 from aprender_shell.service.client import Client
 from tests.service.conftest import COMMANDS, WAIT, ServerProcess, aprender, train, wait_for
 
@@ -31,12 +32,14 @@ Start = Callable[..., ServerProcess]
 
 def kept(model: Path) -> list[str]:
     """Every command the model at ``model`` holds: its corpus (where a fold puts what the
-    shells recorded), then its journal."""
-    with open_model_bundle(model, DEFAULT_MEMORY_LIMIT) as bundle:
-        index = read_index(bundle, model)
-        corpus = [entry.command for entry in _read_corpus(bundle, index, model)]
-    with Predictor.open(model) as predictor:
-        return corpus + [record["c"] for record in predictor.journal.records()]
+    shells recorded), then its journal: read as one writer, so a fold still running (its
+    server killed) cannot swap the pair between the two reads."""
+    with writer(model):
+        with open_model_bundle(model, DEFAULT_MEMORY_LIMIT) as bundle:
+            index = read_index(bundle, model)
+            corpus = [entry.command for entry in _read_corpus(bundle, index, model)]
+        with Predictor.open(model) as predictor:
+            return corpus + [record["c"] for record in predictor.journal.records()]
 
 
 def learned(model: Path) -> set[str]:
