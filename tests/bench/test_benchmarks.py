@@ -9,6 +9,7 @@ import pytest
 from aprender_shell.bench import fold, predictor, quality
 from aprender_shell.bench.sessions import generate_sessions
 from aprender_shell.history.formats import HistoryEntry
+from aprender_shell.model.fold import FOLD_RECORDS
 
 
 def test_predictor_benchmark_reports_training_update_and_cold_start(
@@ -97,4 +98,4 @@ def test_fold_benchmark_reports_cold_suggest_and_a_real_servers_fold(
     out = capsys.readouterr().out
     assert "Cold 'suggest' by records in the journal" in out and "20,000" in out
     assert "during the fold" in out and ", 1 fold)" in out
-    assert "A fold against training the same corpus" in out
+    assert f"A fold of {FOLD_RECORDS:,} records against training" in out
