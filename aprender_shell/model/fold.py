@@ -19,6 +19,7 @@ records past the mark, so no acknowledged record is lost or counted twice at any
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections import deque
 from pathlib import Path
@@ -123,6 +124,8 @@ def main(argv: list[str]) -> int:
     if len(argv) not in (1, 2):
         print("usage: python -m aprender_shell.model.fold MODEL [MEMORY_LIMIT]")
         return 2
+    with contextlib.suppress(OSError):
+        os.nice(10)  # background work: the server answering the shells comes first
     try:
         folded = fold(Path(argv[0]), int(argv[1]) if len(argv) == 2 else None)
     except (AprenderError, OSError) as error:
