@@ -16,7 +16,9 @@ so the record is answered with an error instead of being acknowledged.
 Loading skips torn or foreign lines (a power loss can tear the last one; opening for append
 cuts such a tail off first). Whoever rewrites the file (compaction, ``rewrite``, ``update``)
 holds an exclusive ``flock`` on it and replaces it atomically; appenders take the same lock
-and reopen when the file was replaced under them.
+and reopen when the file was replaced under them. A fold (model/fold.py) may leave the header
+marked ``"folded_into"``/``"folded"``: the first ``folded`` records are in that newer model,
+which owns the records after them.
 
 Version history (``JOURNAL_VERSION``): 0 = no header, every line carries the generation
 (``"g"``) and the file was rewritten whole at each save; 1 = a header line, records appended.

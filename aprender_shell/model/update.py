@@ -13,11 +13,12 @@ marked ``"seen"``; only history commands without such a record are appended (``"
 "history"``). Live records never seen in a history (typed with a leading space, or in a shell
 without a history file) stay learned.
 
-When the journal outgrows what the learned overlay holds (``needs_compaction``), ``update``
-compacts: it retrains on the stored corpus plus the journal (in a staging file named with its
-pid), then, holding the journal's lock, puts the new model in place and starts its journal
-with the records appended meanwhile. ``train`` retrains from the history files and starts the
-journal afresh (``reset_journal``).
+When the journal outgrows what the learned overlay holds or passes ``FOLD_RECORDS``
+(``needs_compaction``), ``update`` folds it (``compact``, the fold the server starts by itself:
+model/fold.py): it retrains on the stored corpus plus the journal (in a staging file named
+with its pid), then, holding the journal's lock, puts the new model in place and starts its
+journal with the records appended meanwhile. ``train`` retrains from the history files and
+starts the journal afresh (``reset_journal``).
 """
 
 from __future__ import annotations
