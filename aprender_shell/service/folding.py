@@ -54,8 +54,8 @@ class Folder:
         elif self._session.loaded and time.monotonic() >= self._retry_at:
             try:
                 unfolded = self._session.predictor().unfolded
-            except AprenderError:
-                return
+            except (AprenderError, OSError):
+                return  # each request reports it
             if unfolded > FOLD_RECORDS:
                 self._start(unfolded)
 
@@ -89,7 +89,7 @@ class Folder:
             else:
                 self.folds += 1
             # Opened now, so the next keystroke does not pay for it.
-            with contextlib.suppress(AprenderError):
+            with contextlib.suppress(AprenderError, OSError):
                 self._session.predictor()
         else:
             self._retry_at = time.monotonic() + RETRY_AFTER
