@@ -32,8 +32,8 @@ Out = Callable[[str], None]
 
 def write_journal(model: Path, records: int) -> None:
     """``records`` journal lines with every field a shell sends, as the server writes them."""
-    from aprender_shell.model.journal import journal_path
-    from aprender_shell.model.predictor import Predictor
+    from aprender_shell.model.learned.journal import journal_path
+    from aprender_shell.model.query.predictor import Predictor
 
     with Predictor.open(model) as predictor:
         generation = predictor.index.generation
@@ -48,7 +48,7 @@ def write_journal(model: Path, records: int) -> None:
 
 
 def cold_suggest(model: Path, rounds: int, out: Out) -> None:
-    from aprender_shell.model.fold import FOLD_RECORDS
+    from aprender_shell.model.learned.newest import FOLD_RECORDS
 
     out(f"Cold 'suggest' by records in the journal (at most {FOLD_RECORDS:,} are read), "
         f"median of {rounds}, against python -c pass in the same rounds:")
@@ -67,7 +67,7 @@ def cold_suggest(model: Path, rounds: int, out: Out) -> None:
 
 def during_a_fold(model: Path, home: Path, commands: Sequence[str], out: Out) -> float:
     """Query a real server idle, then while it folds; returns the fold's wall time."""
-    from aprender_shell.model.fold import FOLD_RECORDS
+    from aprender_shell.model.learned.newest import FOLD_RECORDS
     from aprender_shell.service.client import Client
     from aprender_shell.service.server import accepts
 
@@ -122,8 +122,9 @@ def during_a_fold(model: Path, home: Path, commands: Sequence[str], out: Out) ->
 
 def run(commands: int, rounds: int, out: Out = print) -> None:
     from aprender_shell.history.formats import HistoryEntry
-    from aprender_shell.model.fold import FOLD_RECORDS, fold
-    from aprender_shell.model.train import train_model
+    from aprender_shell.model.learned.newest import FOLD_RECORDS
+    from aprender_shell.model.training.fold import fold
+    from aprender_shell.model.training.train import train_model
 
     history = synthetic_commands(commands)
     with tempfile.TemporaryDirectory(prefix="aprender-fold-bench-") as name:

@@ -1,4 +1,4 @@
-"""The server's side of folding (model/fold.py): start a fold in a child process once the
+"""The server's side of folding (model/training/fold.py): start a fold in a child process once the
 journal passes the bound, reap it, and open the folded model before the next keystroke.
 
 A child process rather than a thread: retraining holds the GIL for seconds and allocates the
@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Callable
 
 from aprender_shell.errors import AprenderError
-from aprender_shell.model.fold import FOLD_RECORDS
+from aprender_shell.model.learned.newest import FOLD_RECORDS
+from aprender_shell.model.memory import MemoryLimit
 from aprender_shell.service.protocol import Session
 
 # After a failed fold, wait this long before the next try (a full disk, a broken corpus);
@@ -31,7 +32,7 @@ class Folder:
         self,
         session: Session,
         model_path: Path,
-        memory_limit: int | None,
+        memory_limit: MemoryLimit | None,
         log: Callable[[str], None],
     ) -> None:
         self._session = session
@@ -60,9 +61,10 @@ class Folder:
                 self._start(unfolded)
 
     def _start(self, unfolded: int) -> None:
-        command = [sys.executable, "-m", "aprender_shell.model.fold", str(self._model_path)]
+        command = [sys.executable, "-m", "aprender_shell.model.training.fold",
+                   str(self._model_path)]
         if self._memory_limit is not None:
-            command.append(str(self._memory_limit))
+            command.append(self._memory_limit.argument())
         try:
             self._child = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,

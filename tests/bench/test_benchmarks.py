@@ -9,7 +9,7 @@ import pytest
 from aprender_shell.bench import fold, predictor, quality
 from aprender_shell.bench.sessions import generate_sessions
 from aprender_shell.history.formats import HistoryEntry
-from aprender_shell.model.fold import FOLD_RECORDS
+from aprender_shell.model.learned.newest import FOLD_RECORDS
 
 
 def test_predictor_benchmark_reports_training_update_and_cold_start(

@@ -18,12 +18,12 @@ from typing import Any, Callable
 
 import pytest
 
-from aprender_shell.model.journal import journal_path
-from aprender_shell.model.layout import DEFAULT_MEMORY_LIMIT
-from aprender_shell.model.predictor import Predictor
-from aprender_shell.model.tables import open_model_bundle, read_index
-from aprender_shell.model.update import _read_corpus
-from aprender_shell.model.writer import writer
+from aprender_shell.model.learned.journal import journal_path
+from aprender_shell.model.memory import MemoryLimit
+from aprender_shell.model.query.predictor import Predictor
+from aprender_shell.model.store.corpus import read_corpus
+from aprender_shell.model.store.tables import open_model_bundle, read_index
+from aprender_shell.model.training.writer import writer
 from aprender_shell.service.client import Client
 from tests.service.conftest import COMMANDS, WAIT, ServerProcess, aprender, train, wait_for
 
@@ -35,9 +35,9 @@ def kept(model: Path) -> list[str]:
     shells recorded), then its journal: read as one writer, so a fold still running (its
     server killed) cannot swap the pair between the two reads."""
     with writer(model):
-        with open_model_bundle(model, DEFAULT_MEMORY_LIMIT) as bundle:
+        with open_model_bundle(model, MemoryLimit.default().paging) as bundle:
             index = read_index(bundle, model)
-            corpus = [entry.command for entry in _read_corpus(bundle, index, model)]
+            corpus = [entry.command for entry in read_corpus(bundle, index, model)]
         with Predictor.open(model) as predictor:
             return corpus + [record["c"] for record in predictor.journal.records()]
 

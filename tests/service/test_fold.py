@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from aprender_shell.model.fold import FOLD_RECORDS, KILL_AT_ENV, STEPS
-from aprender_shell.model.journal import journal_path
-from aprender_shell.model.predictor import Predictor
+from aprender_shell.model.learned.journal import journal_path
+from aprender_shell.model.learned.newest import FOLD_RECORDS
+from aprender_shell.model.query.predictor import Predictor
+from aprender_shell.model.training.fold import KILL_AT_ENV, STEPS
 from tests.service.conftest import WAIT, ServerProcess, aprender, texts, wait_for
 from tests.service.test_durability import kept, record_until_killed
 
@@ -97,7 +98,7 @@ def test_kill_9_at_every_step_of_a_fold_loses_nothing(
     assert sorted(kept(model)) == expected, at  # nothing lost, nothing twice
     # The next fold (no hook now) starts from what the killed one left.
     monkeypatch.delenv(KILL_AT_ENV)
-    assert subprocess.run([sys.executable, "-m", "aprender_shell.model.fold", str(model)],
+    assert subprocess.run([sys.executable, "-m", "aprender_shell.model.training.fold", str(model)],
                           capture_output=True, timeout=WAIT).returncode == 0
     assert sorted(kept(model)) == expected
     assert journal_records(model) == 0
