@@ -28,7 +28,8 @@ def test_ci_installs_the_dev_tools_then_runs_ruff_mypy_and_the_suite_in_that_ord
 def test_mypy_is_strict_over_the_package() -> None:
     config = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     section = config.split("[tool.mypy]", 1)[1].split("\n[", 1)[0]
-    assert "strict = true" in section and 'files = ["aprender_shell"]' in section
+    assert "strict = true" in section
+    assert 'files = ["aprender_shell", "benchmarks"]' in section
 
 
 @pytest.mark.skipif(importlib.util.find_spec("ruff") is None,

@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "aprender_shell"
 
 # For each layer: the packages of ours it must never import.
 FORBIDDEN = {
-    "bundle": ("history", "model", "evaluate", "service", "integration", "cli", "bench", "paths"),
+    "bundle": ("history", "model", "evaluate", "service", "integration", "cli", "paths"),
     "history": ("model", "evaluate", "service", "integration", "cli"),
     "model": ("evaluate", "service", "integration", "cli"),
     "evaluate": ("service", "integration", "cli"),

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from aprender_shell.bench import predictor, quality
-from aprender_shell.bench.sessions import generate_sessions
 from aprender_shell.history.formats import HistoryEntry
+from benchmarks import predictor, quality
+from benchmarks.sessions import generate_sessions
 
 
 def test_predictor_benchmark_reports_training_update_and_cold_start(
@@ -80,7 +80,7 @@ def test_the_ablation_table_replays_each_signal_off() -> None:
 def test_secrets_benchmark_reports_flagged_lines_and_cost(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from aprender_shell.bench import secrets
+    from benchmarks import secrets
 
     one_liners = tmp_path / "one-liners"
     one_liners.write_text("ls -la\nmysql -uroot -phunter2 shop\ngit status\n")

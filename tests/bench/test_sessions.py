@@ -8,8 +8,11 @@ from typing import Callable
 
 import pytest
 
-from aprender_shell.bench import sessions
-from aprender_shell.bench.sessions import (
+from aprender_shell.history.files import read_history
+from aprender_shell.history.formats import HistoryEntry, parse_history
+from aprender_shell.history.secrets import contains_secret
+from benchmarks import sessions
+from benchmarks.sessions import (
     PERSONAS,
     SessionCommand,
     generate_sessions,
@@ -18,9 +21,6 @@ from aprender_shell.bench.sessions import (
     write_sample_history,
     write_zsh_history,
 )
-from aprender_shell.history.files import read_history
-from aprender_shell.history.formats import HistoryEntry, parse_history
-from aprender_shell.history.secrets import contains_secret
 
 
 def novelty(commands: list[SessionCommand]) -> float:

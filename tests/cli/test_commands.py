@@ -279,8 +279,8 @@ def test_multi_line_commands_are_one_escaped_line_each(tmp_path: Path) -> None:
 def test_a_terminal_sees_a_progress_bar_and_a_pipe_does_not(tmp_path: Path) -> None:
     import pexpect
 
-    from aprender_shell.bench.sessions import generate_sessions
-    from aprender_shell.bench.sessions import write_zsh_history as write_sessions
+    from benchmarks.sessions import generate_sessions
+    from benchmarks.sessions import write_zsh_history as write_sessions
 
     history = tmp_path / "big_history"
     write_sessions(history, generate_sessions(30_000, seed=4))

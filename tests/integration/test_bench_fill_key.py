@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aprender_shell.bench.fill_key import run
+from benchmarks.fill_key import run
 from tests.integration.shells import require
 
 

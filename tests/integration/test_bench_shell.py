@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from aprender_shell.bench.shell import ZSH_AUTOSUGGESTIONS, keystrokes, run
+from benchmarks.shell import ZSH_AUTOSUGGESTIONS, keystrokes, run
 from tests.integration.shells import require
 
 

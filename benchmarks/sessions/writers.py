@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from aprender_shell.bench.sessions.personas import generate_sessions
-from aprender_shell.bench.sessions.simulator import (
+from benchmarks.sessions.personas import generate_sessions
+from benchmarks.sessions.simulator import (
     SAMPLE_SEED,
     SAMPLE_SIZE,
     START,

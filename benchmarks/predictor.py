@@ -11,9 +11,9 @@
   server) beside ``python3 -c pass`` on the same interpreter, alternated round by round so
   that machine noise hits both alike. Goal: at most 1.5 times it.
 
-``python -m aprender_shell.bench.predictor [--commands N] [--train-rounds N] [--rounds N]
+``python -m benchmarks.predictor [--commands N] [--train-rounds N] [--rounds N]
 [--quick]``. Per-query time in ``--batch`` mode is measured by
-``python -m aprender_shell.bench.server``.
+``python -m benchmarks.server``.
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def _cli(*args: str) -> list[str]:
 
 def write_histories(commands: int, folder: Path) -> tuple[Path, Path]:
     """A zsh history of ``commands`` generated commands, and the same with 100 more after it."""
-    from aprender_shell.bench.sessions import generate_sessions, write_zsh_history
+    from benchmarks.sessions import generate_sessions, write_zsh_history
 
     sessions = generate_sessions(commands + NEW_COMMANDS, seed=3)
     history, longer = folder / "zsh_history", folder / "zsh_history_longer"
@@ -129,7 +129,7 @@ def write_histories(commands: int, folder: Path) -> tuple[Path, Path]:
 def training_cost(history: Path, commands: int, folder: Path, rounds: int,
                   out: Out = print) -> tuple[float, float, float]:
     """``train`` against the Counter floor, printed; returns the wall, CPU and memory ratios."""
-    from aprender_shell.bench import counter_floor
+    from benchmarks import counter_floor
 
     model = folder / "model.apbundle"
     ways = {

@@ -21,7 +21,7 @@ Then shell start-up: ``zsh -i -c exit`` and ``bash -i -c exit`` without the inte
 the block ``aprender-shell install`` writes, with a plain ``eval "$(aprender-shell init ...)"``,
 and (zsh) with zsh-autosuggestions; the median of interleaved runs.
 
-``python -m aprender_shell.bench.shell [--commands N] [--keystrokes N] [--starts N] [--quick]``
+``python -m benchmarks.shell [--commands N] [--keystrokes N] [--starts N] [--quick]``
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from aprender_shell.bench import fill_key
 from aprender_shell.integration import integration_for
+from benchmarks import fill_key
 
 ZSH_AUTOSUGGESTIONS = Path("/usr/share/zsh-autosuggestions/zsh-autosuggestions.zsh")
 
@@ -203,9 +203,9 @@ def keystroke_latency(
     commands: int, count: int, folder: Path, out: Callable[[str], None]
 ) -> dict[str, tuple[list[float], int]]:
     """Train on ``commands`` synthetic commands and time ``count`` keystrokes per contender."""
-    from aprender_shell.bench.sessions import generate_sessions, write_zsh_history
     from aprender_shell.history.formats import HistoryEntry
     from aprender_shell.model.train import train_model
+    from benchmarks.sessions import generate_sessions, write_zsh_history
 
     if shutil.which("zsh") is None:
         raise RuntimeError("zsh is not installed")

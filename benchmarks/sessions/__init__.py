@@ -6,15 +6,15 @@ some optional. The vocabulary drifts (new branches, files, tickets, projects, po
 long tail of one-off commands keeps a fifth or so of the lines new, typos are followed by the
 corrected command, and time runs in bursts within sessions, with breaks and nights between.
 
-``python -m aprender_shell.bench.sessions`` rewrites the shipped sample history.
+``python -m benchmarks.sessions`` rewrites the shipped sample history.
 """
 
 
 from __future__ import annotations
 
-from aprender_shell.bench.sessions.personas import generate_sessions
-from aprender_shell.bench.sessions.simulator import PERSONAS, CommandLike, SessionCommand
-from aprender_shell.bench.sessions.writers import (
+from benchmarks.sessions.personas import generate_sessions
+from benchmarks.sessions.simulator import PERSONAS, CommandLike, SessionCommand
+from benchmarks.sessions.writers import (
     sample_history_file,
     sample_sessions,
     write_bash_history,

@@ -7,7 +7,7 @@ same trained model and server answer both, side by side in one run. A press is t
 writing the key to reading the filled line's text from the terminal. Then the resident memory
 (RSS, from ``ps``) of every process the shell keeps running beside it.
 
-``python -m aprender_shell.bench.fill_key [--presses N]``
+``python -m benchmarks.fill_key [--presses N]``
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ import random
 from bisect import bisect
 from typing import Callable
 
-from aprender_shell.bench.sessions.simulator import (
+from benchmarks.sessions.simulator import (
     HOME,
     HOSTS,
     NOUNS,

@@ -5,7 +5,7 @@ one to several characters, with the previous command as context) three ways, sid
 ``Predictor.suggest`` in this process, a round trip over the server's Unix socket (what zsh
 does), and a round trip through a ``suggest --batch`` pipe.
 
-``python -m aprender_shell.bench.server [--commands N] [--queries N] [--quick]``.
+``python -m benchmarks.server [--commands N] [--queries N] [--quick]``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ Query = tuple[str, list[str]]
 
 def synthetic_commands(n: int, seed: int = 0) -> list[str]:
     """``n`` realistic commands from the session generator."""
-    from aprender_shell.bench.sessions import generate_sessions
+    from benchmarks.sessions import generate_sessions
 
     return [item.command for item in generate_sessions(n, seed=seed)]
 

@@ -12,7 +12,7 @@ keystroke saving (KSR), Hit@1 and Hit@5 after 0 to 3 characters and MRR@5 for th
 both zsh-autosuggestions strategies, and with ``--ablation`` the same replay with each of the
 model's signals turned off in turn (a signal earns its place when turning it off costs).
 
-``python -m aprender_shell.bench.quality [--tuning] [--ablation] [--commands N] [--quick]``.
+``python -m benchmarks.quality [--tuning] [--ablation] [--commands N] [--quick]``.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ TUNING_SEEDS = (1, 2)
 HELD_OUT_SEEDS = (3, 4)
 # The second seed of each half is a messy user.
 MESSY_SEEDS = (2, 4)
-NL2BASH = Path(__file__).resolve().parents[3] / "shared" / "data" / "nl2bash" / "all.cm"
+NL2BASH = Path(__file__).resolve().parents[2] / "shared" / "data" / "nl2bash" / "all.cm"
 OURS = "aprender-shell"
 BASELINES = ("history", "match_prev_cmd")
 
@@ -55,8 +55,8 @@ def histories(
     commands: int, nl2bash: Path | None, held_out: bool = True
 ) -> dict[str, list[HistoryEntry]]:
     """The histories of one half, by name (see the module for which go where)."""
-    from aprender_shell.bench.sessions import generate_sessions
     from aprender_shell.history.files import read_history, sample_history_path
+    from benchmarks.sessions import generate_sessions
 
     found = {}
     for persona in PERSONAS:

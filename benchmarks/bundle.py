@@ -1,7 +1,7 @@
 """Bundle paging costs, measured side by side: a cached hit against a dict lookup, and a miss
 (evict, then ``get_model`` with its CRC-32 check) against a plain ``read()`` of the same bytes.
 
-``python -m aprender_shell.bench.bundle [--quick]``. Ratios above 1.0 mean the bundle is slower.
+``python -m benchmarks.bundle [--quick]``. Ratios above 1.0 mean the bundle is slower.
 """
 
 from __future__ import annotations

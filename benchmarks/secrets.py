@@ -5,7 +5,7 @@ and its cost per command beside the tokenizer's on the same commands, measured i
 run (both run on every recorded command). The target: the filter costs no more than a few
 tokenizations, and flags well under 0.2% of the NL2Bash one-liners, each holding a secret.
 
-``python -m aprender_shell.bench.secrets [--nl2bash FILE] [--show]``.
+``python -m benchmarks.secrets [--nl2bash FILE] [--show]``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from aprender_shell.bench.quality import NL2BASH
+from benchmarks.quality import NL2BASH
 
 REPEATS = 5
 
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     from aprender_shell.history.secrets import contains_secret, matching_rules
     from aprender_shell.history.tokens import tokenize
 
-    parser = argparse.ArgumentParser(prog="python -m aprender_shell.bench.secrets")
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.secrets")
     parser.add_argument("--nl2bash", type=Path, default=NL2BASH)
     parser.add_argument("--show", action="store_true", help="print every flagged line")
     parser.add_argument("--quick", action="store_true", help="(accepted; the run is short)")

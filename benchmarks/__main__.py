@@ -1,4 +1,4 @@
-"""``python -m aprender_shell.bench [--quick]``: every benchmark, one after the other.
+"""``python -m benchmarks [--quick]``: every benchmark, one after the other.
 
 Each prints its subject beside its reference, measured in the same run: the bundle's paging,
 the predictor's training and cold start, the server's per-query time, per-keystroke time in a
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from aprender_shell.bench import bundle, predictor, quality, server, shell
+from benchmarks import bundle, predictor, quality, server, shell
 
 # shell runs fill_key (bash and fish) in the same run as zsh.
 BENCHMARKS = (bundle, predictor, server, shell, quality)
@@ -19,7 +19,7 @@ BENCHMARKS = (bundle, predictor, server, shell, quality)
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args not in ([], ["--quick"]):
-        print("usage: python -m aprender_shell.bench [--quick]", file=sys.stderr)
+        print("usage: python -m benchmarks [--quick]", file=sys.stderr)
         return 2
     for number, benchmark in enumerate(BENCHMARKS):
         if number:
