@@ -96,16 +96,18 @@ def cli() -> None:
     """
 
 
+# Every module that adds commands, in the order their commands were written.
+COMMAND_MODULES = ("model", "suggest", "evaluate", "server", "integration")
+
+
 def _register() -> None:
     # Imported here so each topic module can import ``cli`` and ``reports_errors`` from us.
+    # Named one by one: a command module renamed or missing is an ImportError at start, never
+    # a command line that silently lacks its commands.
     import importlib
 
-    for name in ("model", "suggest", "evaluate", "server", "integration"):
-        try:
-            importlib.import_module(f"aprender_shell.cli.{name}")
-        except ModuleNotFoundError as error:
-            if error.name != f"aprender_shell.cli.{name}":
-                raise
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"aprender_shell.cli.{name}")
 
 
 _register()
