@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 
+from aprender_shell.limits import DEFAULT_K, MAX_K
 from aprender_shell.terminal import escape_field, printable
 
 _VALUED = {"-k", "--prev", "--cwd", "--model", "--memory-limit"}
@@ -20,7 +21,7 @@ class _Query:
 
     def __init__(self) -> None:
         self.prefix: str | None = None
-        self.k = 5
+        self.k = DEFAULT_K
         self.prev: list[str] = []
         self.cwd: str | None = None
         self.model: str | None = None
@@ -42,7 +43,7 @@ def _parse(args: list[str]) -> _Query | None:
                     return None
                 value = args[position]
             if name == "-k":
-                if not value.isdigit() or not 1 <= int(value) <= 100:
+                if not value.isdigit() or not 1 <= int(value) <= MAX_K:
                     return None
                 query.k = int(value)
             elif name == "--prev":

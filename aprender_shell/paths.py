@@ -72,6 +72,48 @@ def runtime_dir() -> Path:
     return data_dir() / "run"
 
 
+# The files of the runtime folder, by what they are for. Only this module names them: the
+# server, its clients, the launcher, 'uninstall' and (through 'init') the shell scripts ask here.
+SOCKET_NAME = "server.sock"
+PID_NAME = "server.pid"
+LOCK_NAME = "server.lock"  # held by a running server for its whole life
+LOG_NAME = "server.log"
+# When a one-shot relay (fish) last started a server: they keep no memory between runs.
+RELAY_STAMP_NAME = "relay-start.stamp"
+RUNTIME_NAMES = (SOCKET_NAME, PID_NAME, LOCK_NAME, LOG_NAME, RELAY_STAMP_NAME)
+
+
+def socket_path() -> Path:
+    """The Unix socket the resident server listens on."""
+    return runtime_dir() / SOCKET_NAME
+
+
+def pid_path() -> Path:
+    """The file holding the running server's pid."""
+    return runtime_dir() / PID_NAME
+
+
+def lock_path() -> Path:
+    """The file a running server holds an ``flock`` on (two starts give one server)."""
+    return runtime_dir() / LOCK_NAME
+
+
+def log_path() -> Path:
+    """Where a server started in the background writes what it logs."""
+    return runtime_dir() / LOG_NAME
+
+
+def relay_stamp_path() -> Path:
+    """The stamp one-shot relays leave when they start a server, so the next waits."""
+    return runtime_dir() / RELAY_STAMP_NAME
+
+
+def runtime_files() -> list[Path]:
+    """Every file the server and the relays may leave in the runtime folder."""
+    folder = runtime_dir()
+    return [folder / name for name in RUNTIME_NAMES]
+
+
 class UnsafeFolderError(AprenderError):
     """A folder we would keep private files in can be controlled by another account."""
 

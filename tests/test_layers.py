@@ -90,7 +90,7 @@ def test_only_the_cli_imports_click(path: Path) -> None:
     assert not clicks, f"{path.relative_to(PACKAGE)} imports click"
 
 
-@pytest.mark.parametrize("name", ["errors", "fileio", "paths"])
+@pytest.mark.parametrize("name", ["errors", "fileio", "paths", "limits", "terminal"])
 def test_the_shared_foundations_import_no_layer(name: str) -> None:
     layers = ("bundle", "history", "model", "evaluate", "service", "integration", "cli")
     upward = [found for found in imported(PACKAGE / f"{name}.py")

@@ -20,8 +20,6 @@ from aprender_shell.integration import (
 
 SHELL_CHOICE = click.Choice(sorted(SHELLS))
 SHELL_NAMES = "|".join(sorted(SHELLS))
-# What the server keeps in its runtime folder, and the stamp one-shot relays leave there.
-RUNTIME_FILES = ("server.sock", "server.pid", "server.lock", "server.log", "relay-start.stamp")
 
 
 def _chosen(shell: str | None) -> ShellIntegration:
@@ -147,7 +145,7 @@ def uninstall(shell: str | None, keep_model: bool, dry_run: bool) -> None:
         markers.append(model)
     later = [] if keep_model else [journal_path(model)]
     runtime = paths.runtime_dir()
-    later += [runtime / name for name in RUNTIME_FILES]
+    later += paths.runtime_files()
     present = [path for path in [*markers, *later] if path.exists()]
     for path in present:
         click.echo(f"Deleting {path}")

@@ -139,8 +139,9 @@ def status() -> None:
 
     Exits with status 3 when no server runs.
     """
+    from aprender_shell.paths import socket_path
     from aprender_shell.service.client import server_status
-    from aprender_shell.service.server import lock_holder, socket_path
+    from aprender_shell.service.server import lock_holder
 
     figures = server_status()
     if figures is None:

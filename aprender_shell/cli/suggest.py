@@ -13,6 +13,7 @@ from aprender_shell.cli.options import (
     model_option,
     model_path,
 )
+from aprender_shell.limits import DEFAULT_K, MAX_K
 from aprender_shell.terminal import escape_field
 
 
@@ -21,9 +22,9 @@ from aprender_shell.terminal import escape_field
 @click.option(
     "-k",
     "k",
-    default=5,
+    default=DEFAULT_K,
     show_default=True,
-    type=click.IntRange(1, 100),
+    type=click.IntRange(1, MAX_K),
     help="How many suggestions.",
 )
 @click.option(

@@ -16,6 +16,7 @@ import os
 import re
 from pathlib import Path
 
+from aprender_shell import limits
 from aprender_shell.errors import UsageError
 
 RECORD_SPACE_ENV = "APRENDER_SHELL_RECORD_SPACE"
@@ -23,9 +24,9 @@ _ON = {"1", "yes", "on", "true"}
 # A filter file is a handful of lines; a huge one is a mistake, not a setting.
 MAX_FILTER_BYTES = 1 << 20
 
-# The model never learns a longer command (scoring.MAX_COMMAND_CHARS); not checking one bounds
+# The model never learns a longer command (limits.MAX_COMMAND_CHARS); not checking one bounds
 # what a hostile history line can cost the rules.
-MAX_COMMAND_CHARS = 2000
+MAX_COMMAND_CHARS = limits.MAX_COMMAND_CHARS
 
 OVERSIZED = "oversized"
 LEADING_SPACE = "leading-space"

@@ -31,7 +31,10 @@ class ZshIntegration(ShellIntegration):
 
     name = "zsh"
     script_file = "aprender.zsh"
-    placeholders = ("_aprender_shell_cmd", "_aprender_shell_socket", "_aprender_shell_marker")
+    placeholders = (
+        "_aprender_shell_cmd", "_aprender_shell_socket", "_aprender_shell_marker",
+        "_aprender_shell_max_command",
+    )
     plain_template = _POSIX_PLAIN
     cached_template = _POSIX_CACHED
 

@@ -23,9 +23,9 @@ class ServerUnavailableError(AprenderError):
 
 
 def default_socket_path() -> Path:
-    from aprender_shell.paths import runtime_dir
+    from aprender_shell.paths import socket_path
 
-    return runtime_dir() / "server.sock"
+    return socket_path()
 
 
 class Client:

@@ -33,21 +33,18 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any, Union
 
 from aprender_shell.errors import AprenderError
+from aprender_shell.limits import DEFAULT_K, MAX_COMMAND_CHARS, MAX_K, SHELLS
 from aprender_shell.service import lines
 
 if TYPE_CHECKING:
     from aprender_shell.model.predictor import Predictor
 
 MAX_LINE_BYTES = 64 * 1024
-MAX_K = 100
-DEFAULT_K = 5
-MAX_PREFIX_CHARS = 2000
 # Only the most recent commands matter as context; a client sending thousands is trimmed.
 MAX_PREV = 16
 # Records are appended before they are acknowledged; this is how often they are also
 # fdatasync'ed (journal.SYNC_INTERVAL): a power loss may lose the last second, a crash nothing.
 SAVE_INTERVAL = 1.0
-SHELLS = ("zsh", "bash", "fish")
 MAX_ID_CHARS = 256
 MAX_ID_INT = 2**63 - 1
 # Enough of a line to read a line-form id from, when the rest of the line is not trusted.
@@ -311,7 +308,7 @@ class Session:
         prev = _string_list(request, "prev")
         cwd = _optional_string(request, "cwd")
         shell = _shell(request)
-        if k == 0 or len(prefix) > MAX_PREFIX_CHARS:
+        if k == 0 or len(prefix) > MAX_COMMAND_CHARS:
             return {"suggestions": []}
         suggestions = self.predictor().suggest(prefix, k=k, prev=prev, cwd=cwd, shell=shell)
         return {"suggestions": [{"text": s.text, "score": round(s.score, 6)} for s in suggestions]}

@@ -1,10 +1,11 @@
 """The relay between a shell that cannot open a Unix socket (bash, fish) and the server.
 
-Run as ``python3 -I -S relay.py [--once] SOCKET MARKER``. It imports only ``os``, ``sys``,
-``time`` and the C socket module ``_socket`` (not ``socket``, whose import of ``enum`` and
-``selectors`` takes longer than the rest of the relay; no click, nothing of this package), so
-it starts in a few milliseconds and holds about half the memory of a full ``aprender-shell``
-process: it is what each bash shell keeps running, and what fish runs once per use.
+Run as ``python3 -I -S relay.py --stamp STAMP [--once] SOCKET MARKER`` (all three paths given
+by ``init``, from ``paths``). It imports only ``os``, ``sys``, ``time`` and the C socket module
+``_socket`` (not ``socket``, whose import of ``enum`` and ``selectors`` takes longer than the
+rest of the relay; no click, nothing of this package), so it starts in a few milliseconds and
+holds about half the memory of a full ``aprender-shell`` process: it is what each bash shell
+keeps running, and what fish runs once per use.
 
 It passes request lines from stdin to the server and answers to stdout, exactly one answer
 line per request line (``error TAB TAB message`` when no server can be had), flushed each.
@@ -25,7 +26,6 @@ ONCE_START_WAIT = 2.0
 START_EVERY = 10.0  # seconds between two attempts to start a server
 ANSWER_TIMEOUT = 5.0
 MAX_ANSWER = 1 << 20
-STAMP = "relay-start.stamp"  # in the socket's folder: when a one-shot relay last started one
 NO_SERVER = b"error\t\tno aprender-shell server"
 PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -33,10 +33,12 @@ PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(_
 class Relay:
     """One connection to the server, made (and the server started) when first needed."""
 
-    def __init__(self, socket_path: str, marker: str, once: bool) -> None:
+    def __init__(self, socket_path: str, marker: str, once: bool, stamp: str = "") -> None:
         self.socket_path = socket_path
         self.marker = marker
         self.once = once
+        # When a one-shot relay last started a server (paths.relay_stamp_path(), given by init).
+        self.stamp = stamp
         self.sock: _socket.socket | None = None
         self.buffer = b""
         self.last_start = -START_EVERY
@@ -106,9 +108,9 @@ class Relay:
 
         One-shot relays keep no memory between runs, so they leave a stamp beside the socket.
         """
-        if not self.once:
+        if not self.once or not self.stamp:
             return True
-        stamp = os.path.join(os.path.dirname(self.socket_path), STAMP)
+        stamp = self.stamp
         try:
             if time.time() - os.stat(stamp).st_mtime < START_EVERY:
                 return False
@@ -190,12 +192,17 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def main(argv: list[str]) -> int:
-    once = bool(argv) and argv[0] == "--once"
-    args = argv[1:] if once else argv
+    args = list(argv)
+    stamp = ""
+    if args[:1] == ["--stamp"] and len(args) > 1:
+        stamp, args = args[1], args[2:]
+    once = args[:1] == ["--once"]
+    if once:
+        args = args[1:]
     if len(args) != 2:
-        sys.stderr.write("usage: relay.py [--once] SOCKET MARKER\n")
+        sys.stderr.write("usage: relay.py [--stamp STAMP] [--once] SOCKET MARKER\n")
         return 2
-    relay = Relay(args[0], args[1], once)
+    relay = Relay(args[0], args[1], once, stamp)
     try:
         serve(relay, sys.stdin.fileno(), sys.stdout.fileno())
     except (BrokenPipeError, KeyboardInterrupt):

@@ -27,14 +27,18 @@ from types import FrameType
 from typing import IO, Callable
 
 from aprender_shell.errors import AprenderError, UsageError
-from aprender_shell.paths import ensure_private_dir, runtime_dir
+from aprender_shell.paths import (
+    LOCK_NAME,
+    PID_NAME,
+    SOCKET_NAME,
+    ensure_private_dir,
+    lock_path,
+    pid_path,
+    runtime_dir,
+)
 from aprender_shell.service.client import peer_uid
 from aprender_shell.service.protocol import MAX_LINE_BYTES, Session
 
-SOCKET_NAME = "server.sock"
-PID_NAME = "server.pid"
-LOCK_NAME = "server.lock"
-LOG_NAME = "server.log"
 IDLE_ENV = "APRENDER_SHELL_SERVER_IDLE"
 DEFAULT_IDLE_TIMEOUT = 3600.0
 # fdatasync the journal at most this often (records are appended before each answer).
@@ -55,22 +59,6 @@ MAX_SOCKET_PATH = 103 if sys.platform == "darwin" or "bsd" in sys.platform else 
 
 class AlreadyRunningError(AprenderError):
     """Another server of this user is running (or starting) on the same socket."""
-
-
-def socket_path() -> Path:
-    return runtime_dir() / SOCKET_NAME
-
-
-def pid_path() -> Path:
-    return runtime_dir() / PID_NAME
-
-
-def lock_path() -> Path:
-    return runtime_dir() / LOCK_NAME
-
-
-def log_path() -> Path:
-    return runtime_dir() / LOG_NAME
 
 
 def idle_timeout_from_env(default: float = DEFAULT_IDLE_TIMEOUT) -> float:

@@ -8,8 +8,9 @@ import threading
 from pathlib import Path
 from typing import Callable
 
+from aprender_shell.paths import socket_path
 from aprender_shell.service.client import Client
-from aprender_shell.service.server import MAX_CLIENTS, OUTPUT_HIGH_WATER, socket_path
+from aprender_shell.service.server import MAX_CLIENTS, OUTPUT_HIGH_WATER
 from tests.service.conftest import WAIT, ServerProcess, texts, train, wait_for
 
 Start = Callable[..., ServerProcess]

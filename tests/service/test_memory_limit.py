@@ -12,9 +12,9 @@ from aprender_shell.model.layout import (
     MIN_MEMORY_LIMIT,
     parse_memory_limit,
 )
+from aprender_shell.paths import socket_path
 from aprender_shell.service.client import Client, server_status
 from aprender_shell.service.launcher import start_in_background
-from aprender_shell.service.server import socket_path
 from tests.service.conftest import WAIT, aprender, texts
 
 PARSED = {
