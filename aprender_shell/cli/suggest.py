@@ -53,7 +53,7 @@ def suggest(
 
     path = model_path(model)
     if batch:
-        from aprender_shell.service.protocol import Session, serve_stream
+        from aprender_shell.service.session import Session, serve_stream
 
         session = Session(lambda: Predictor.open(path, memory_limit), model_path=path)
         serve_stream(session, sys.stdin, sys.stdout)

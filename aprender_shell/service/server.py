@@ -37,7 +37,7 @@ from aprender_shell.paths import (
     runtime_dir,
 )
 from aprender_shell.service.client import peer_uid
-from aprender_shell.service.protocol import MAX_LINE_BYTES, Session
+from aprender_shell.service.session import MAX_LINE_BYTES, Session
 
 IDLE_ENV = "APRENDER_SHELL_SERVER_IDLE"
 DEFAULT_IDLE_TIMEOUT = 3600.0

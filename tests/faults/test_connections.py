@@ -178,8 +178,8 @@ def test_an_internal_error_in_one_connection_drops_it_and_the_server_goes_on(
     """In-process, with a session that fails on one request in a way no real request can
     (``handle_bytes`` itself never raises): the server must still outlive it."""
     from aprender_shell.model.predictor import Predictor
-    from aprender_shell.service.protocol import Session
     from aprender_shell.service.server import Server
+    from aprender_shell.service.session import Session
 
     class Exploding(Session):
         def handle_bytes(self, line: bytes) -> bytes:

@@ -34,7 +34,7 @@ from typing import IO, TYPE_CHECKING, Any, Union
 
 from aprender_shell.errors import AprenderError
 from aprender_shell.limits import DEFAULT_K, MAX_COMMAND_CHARS, MAX_K, SHELLS
-from aprender_shell.service import lines
+from aprender_shell.service.protocol import line_form as lines
 
 if TYPE_CHECKING:
     from aprender_shell.model.predictor import Predictor
