@@ -13,7 +13,8 @@ from typing import IO, Any
 
 from aprender_shell.errors import AprenderError
 from aprender_shell.service.client import Client, ServerUnavailableError, same_file
-from aprender_shell.service.session import Session, error_line, read_lines
+from aprender_shell.service.protocol.json_form import error_line
+from aprender_shell.service.session import Session, read_lines
 
 START_WAIT = 5.0
 

@@ -37,12 +37,11 @@ from aprender_shell.paths import (
     runtime_dir,
 )
 from aprender_shell.service.client import peer_uid
-from aprender_shell.service.session import MAX_LINE_BYTES, Session
+from aprender_shell.service.protocol.schema import MAX_LINE_BYTES
+from aprender_shell.service.session import SAVE_INTERVAL, Session
 
 IDLE_ENV = "APRENDER_SHELL_SERVER_IDLE"
 DEFAULT_IDLE_TIMEOUT = 3600.0
-# fdatasync the journal at most this often (records are appended before each answer).
-SAVE_INTERVAL = 1.0
 # A client that stops reading is not read from either once this much output waits for it,
 # so what one client can make the server hold is bounded by this plus one read.
 OUTPUT_HIGH_WATER = 256 * 1024

@@ -1,63 +1,39 @@
-"""The JSON-lines protocol shared by ``suggest --batch`` and the resident server.
+"""A session: one predictor answering protocol requests, for the server and ``suggest --batch``.
 
-One JSON object per line in, one per line out::
-
-    {"prefix": "git c", "k": 5, "prev": ["git add ."], "cwd": "/src"}
-        -> {"suggestions": [{"text": "git commit -m fix", "score": 0.41}]}
-    {"record": "git status", "cwd": "/src", "exit": 0, "prev": ["git add ."]}
-        -> {"ok": true}
-    {"stats": true}  -> {"stats": {...ModelStats...}}
-    {"status": true} -> {"status": {"pid": ..., "requests": ..., ...}}
-    {"forget": "git push -f", "match": "exact"} -> {"forgotten": 2}
-        (match: exact, contains or regex; sent by 'aprender-shell forget')
-
-A ``record`` whose command starts with a space, holds a secret or matches the user's
-``history_filter`` is acknowledged and never learned nor journaled.
-
-``suggest`` and ``record`` requests may name the ``"shell"`` (``zsh``, ``bash`` or ``fish``)
-they come from. Shell scripts use the line form of the same two requests (``lines.py``).
-
-Anything else answers ``{"error": "..."}`` and the conversation goes on. A request may carry an
-``"id"`` (string or integer), echoed in its answer so a client can drop stale answers.
+The session opens the model on the first request that needs it, reopens it when it changes on
+disk, saves what it learned, and answers every request line (either form, PROTOCOL.md) with
+one answer line. What a request may hold is the protocol's (``service/protocol/``); what the
+answer is, the session's.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
-import re
 import time
-from collections.abc import Callable, Iterator, Sequence
-from typing import IO, TYPE_CHECKING, Any, Union
+from collections.abc import Callable, Iterator
+from typing import IO, TYPE_CHECKING, Any
 
 from aprender_shell.errors import AprenderError
-from aprender_shell.limits import DEFAULT_K, MAX_COMMAND_CHARS, MAX_K, SHELLS
-from aprender_shell.service.protocol import line_form as lines
+from aprender_shell.limits import MAX_COMMAND_CHARS
+from aprender_shell.service.protocol import json_form, line_form, schema
+from aprender_shell.service.protocol.json_form import Answer, error_line
+from aprender_shell.service.protocol.schema import (
+    MAX_LINE_BYTES,
+    PROTOCOL_VERSION,
+    RequestError,
+    RequestId,
+)
 
 if TYPE_CHECKING:
     from aprender_shell.model.predictor import Predictor
 
-MAX_LINE_BYTES = 64 * 1024
-# Only the most recent commands matter as context; a client sending thousands is trimmed.
-MAX_PREV = 16
 # Records are appended before they are acknowledged; this is how often they are also
 # fdatasync'ed (journal.SYNC_INTERVAL): a power loss may lose the last second, a crash nothing.
 SAVE_INTERVAL = 1.0
-MAX_ID_CHARS = 256
-MAX_ID_INT = 2**63 - 1
-# Enough of a line to read a line-form id from, when the rest of the line is not trusted.
-_ID_PROBE = 2 * MAX_ID_CHARS + 16
-_SURROGATE = re.compile("[\ud800-\udfff]")
-_TERMINAL_CONTROL = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
-Answer = dict[str, Any]
-RequestId = Union[str, int]
-
-
-class RequestError(ValueError):
-    """A request that is not what the protocol allows; its message is sent back."""
+__all__ = ["SAVE_INTERVAL", "Session", "read_lines", "resident_bytes", "serve_stream"]
 
 
 class Session:
@@ -214,30 +190,26 @@ class Session:
                 line = line.decode("utf-8")
             except UnicodeDecodeError:
                 return error_line(line, self._count_error("request is not valid UTF-8")["error"])
-        elif _SURROGATE.search(line):
+        elif schema.has_invalid_text(line):
             return error_line(line, self._count_error("request is not valid UTF-8")["error"])
-        if lines.is_line_form(line):
+        if line_form.is_line_form(line):
             return self._answer_line_form(line)
-        return _encode(self._answer_json(line))
+        return json_form.encode(self._answer_json(line))
 
     def _answer_line_form(self, line: str) -> str:
-        request_id = lines.request_id_of(line)
+        request_id = line_form.request_id_of(line)
         try:
-            request = lines.parse(line)
-        except lines.LineFormError as error:
-            return lines.encode(self._count_error(str(error)), request_id)
+            request = line_form.parse(line)
+        except line_form.LineFormError as error:
+            return line_form.encode(self._count_error(str(error)), request_id)
         answer = self.handle(request)
-        return lines.encode(answer, request_id)
+        return line_form.encode(answer, request_id)
 
     def _answer_json(self, line: str) -> Answer:
         try:
-            if not line.strip():
-                return self._count_error("empty request: expected a JSON object")
-            request = json.loads(line)
-        except RecursionError:
-            return self._count_error("request is nested too deeply")
-        except ValueError as error:
-            return self._count_error(f"request is not valid JSON ({_quote(str(error))})")
+            request = json_form.decode(line)
+        except RequestError as error:
+            return self._count_error(str(error))
         return self.handle(request)
 
     def _count_error(self, message: str) -> Answer:
@@ -248,14 +220,13 @@ class Session:
     def handle(self, request: Any) -> Answer:
         """Answer one decoded request; never raises for anything a client can send."""
         # Status probes (from 'server status', 'start', 'connect') are not the shells' requests.
-        if not (isinstance(request, dict) and "status" in request):
+        if not schema.is_status(request):
             self.requests += 1
         request_id: RequestId | None = None
         try:
-            if not isinstance(request, dict):
-                raise RequestError("request must be a JSON object")
-            request_id = _request_id(request)
-            answer = self._dispatch(request)
+            if isinstance(request, dict):
+                request_id = schema.request_id(request)
+            answer = self._dispatch(schema.parse(request))
         except RequestError as error:
             answer = {"error": str(error)}
         except AprenderError as error:
@@ -270,92 +241,56 @@ class Session:
             answer["id"] = request_id
         return answer
 
-    def _dispatch(self, request: dict[str, Any]) -> Answer:
-        kinds = [
-            kind for kind in ("prefix", "record", "stats", "status", "forget") if kind in request
-        ]
-        if not kinds:
-            raise RequestError(
-                "unknown request: expected a 'prefix', 'record', 'stats', 'status' or 'forget' key"
-            )
-        if len(kinds) > 1:
-            together = " and ".join(repr(kind) for kind in kinds)
-            raise RequestError(f"ambiguous request: {together} together")
-        kind = kinds[0]
-        if kind == "prefix":
+    def _dispatch(self, request: schema.Request) -> Answer:
+        if isinstance(request, schema.Suggest):
             return self._suggest(request)
-        if kind == "record":
+        if isinstance(request, schema.Record):
             return self._record(request)
-        if kind == "forget":
+        if isinstance(request, schema.Forget):
             return self._forget(request)
-        if kind == "stats":
-            _check_flag(request, "stats")
+        if isinstance(request, schema.Stats):
             return {"stats": self.predictor().stats().to_dict()}
-        _check_flag(request, "status")
         return {"status": self.status()}
 
-    def _suggest(self, request: dict[str, Any]) -> Answer:
-        prefix = request["prefix"]
-        if not isinstance(prefix, str):
-            raise RequestError("'prefix' must be a string")
-        _check_text("prefix", prefix)
-        k = request.get("k", DEFAULT_K)
-        if k is None:
-            k = DEFAULT_K
-        if not _is_int(k) or k < 0:
-            raise RequestError("'k' must be a non-negative integer")
-        k = min(k, MAX_K)
-        prev = _string_list(request, "prev")
-        cwd = _optional_string(request, "cwd")
-        shell = _shell(request)
-        if k == 0 or len(prefix) > MAX_COMMAND_CHARS:
+    def _suggest(self, request: schema.Suggest) -> Answer:
+        if request.k == 0 or len(request.prefix) > MAX_COMMAND_CHARS:
             return {"suggestions": []}
-        suggestions = self.predictor().suggest(prefix, k=k, prev=prev, cwd=cwd, shell=shell)
+        suggestions = self.predictor().suggest(
+            request.prefix, k=request.k, prev=request.prev, cwd=request.cwd, shell=request.shell
+        )
         return {"suggestions": [{"text": s.text, "score": round(s.score, 6)} for s in suggestions]}
 
-    def _record(self, request: dict[str, Any]) -> Answer:
-        command = request["record"]
-        if not isinstance(command, str):
-            raise RequestError("'record' must be a string")
-        _check_text("record", command)
-        cwd = _optional_string(request, "cwd")
-        exit_status = request.get("exit")
-        if exit_status is not None and not (_is_int(exit_status) and abs(exit_status) < 2**31):
-            raise RequestError("'exit' must be an integer")
-        prev = _string_list(request, "prev")
-        shell = _shell(request)
+    def _record(self, request: schema.Record) -> Answer:
         from aprender_shell.model.journal import JournalError, StaleJournalError
+
+        def record() -> None:
+            self.predictor().record(
+                request.command, cwd=request.cwd, exit_status=request.exit_status,
+                prev=request.prev, shell=request.shell,
+            )
 
         try:
             try:
-                self.predictor().record(
-                    command, cwd=cwd, exit_status=exit_status, prev=prev, shell=shell
-                )
+                record()
             except StaleJournalError:
                 # The model was retrained between our check and the write: reopen, retry once.
-                self.predictor().record(
-                    command, cwd=cwd, exit_status=exit_status, prev=prev, shell=shell
-                )
+                record()
         except JournalError as error:
             self.save_error = str(error)
             self.unsaved += 1
             raise
         return {"ok": True}
 
-    def _forget(self, request: dict[str, Any]) -> Answer:
+    def _forget(self, request: schema.Forget) -> Answer:
         from aprender_shell.model.forget import command_matcher
 
-        pattern = request["forget"]
-        if not isinstance(pattern, str):
-            raise RequestError("'forget' must be a string")
-        _check_text("forget", pattern)
-        mode = _optional_string(request, "match") or "exact"
-        matches = command_matcher(pattern, mode)
+        matches = command_matcher(request.pattern, request.match)
         return {"forgotten": self.predictor().forget(matches)}
 
     def status(self) -> dict[str, Any]:
         """This process and its model: what ``aprender-shell server status`` shows."""
         figures: dict[str, Any] = {
+            "protocol": PROTOCOL_VERSION,
             "pid": os.getpid(),
             "started": self.started,
             "uptime": max(0.0, time.time() - self.started),
@@ -440,96 +375,6 @@ def resident_bytes() -> int | None:
         return int(peak if sys.platform == "darwin" else peak * 1024)
     except (ImportError, OSError):
         return None
-
-
-def _encode(answer: Answer) -> str:
-    """``answer`` as one JSON line that encodes to UTF-8: text holding a lone surrogate (from a
-    request, or a model that stores one) falls back to ``\\uXXXX`` escapes, which JSON allows."""
-    text = json.dumps(answer, ensure_ascii=False, separators=(",", ":"))
-    if _SURROGATE.search(text):
-        return json.dumps(answer, separators=(",", ":"))
-    if _TERMINAL_CONTROL.search(text):
-        # JSON escapes C0 only; DEL, C1 and bidi controls could still drive a terminal that
-        # shows the line. They only ever occur inside strings, where \uXXXX means the same.
-        return _TERMINAL_CONTROL.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
-    return text
-
-
-def error_line(line: str | bytes, message: str) -> str:
-    """An error answer to ``line`` in its own form (line form or JSON), with its id when one can
-    be read without trusting the rest of the line; for requests that could not be handled."""
-    raw = line if isinstance(line, bytes) else line.encode("utf-8", "surrogatepass")
-    if raw.startswith(lines.VERB_PREFIXES):
-        request_id = lines.request_id_of(raw[:_ID_PROBE].decode("utf-8", "replace"))
-        return lines.encode({"error": message}, request_id)
-    return _encode({"error": message})
-
-
-def _quote(text: str) -> str:
-    # json's messages quote the input; a control character must not reach a terminal raw.
-    return lines.escape(text)
-
-
-def _request_id(request: dict[str, Any]) -> RequestId | None:
-    value = request.get("id")
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise RequestError("'id' must be a string or an integer")
-    if isinstance(value, str):
-        if len(value) > MAX_ID_CHARS:
-            raise RequestError(f"'id' is longer than {MAX_ID_CHARS} characters")
-        _check_text("id", value)
-    elif not -MAX_ID_INT <= value <= MAX_ID_INT:
-        raise RequestError("'id' must be an integer that fits in 64 bits")
-    return value
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _check_flag(request: dict[str, Any], key: str) -> None:
-    if request[key] is not True:
-        raise RequestError(f"'{key}' must be true")
-
-
-def _check_text(key: str, value: str) -> None:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise RequestError(f"'{key}' holds an invalid character (lone surrogate)") from None
-
-
-def _optional_string(request: dict[str, Any], key: str) -> str | None:
-    value = request.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise RequestError(f"'{key}' must be a string")
-    _check_text(key, value)
-    return value
-
-
-def _shell(request: dict[str, Any]) -> str | None:
-    shell = _optional_string(request, "shell")
-    if shell is not None and shell not in SHELLS:
-        raise RequestError(f"'shell' must be one of {', '.join(SHELLS)}, not {shell[:20]!r}")
-    return shell
-
-
-def _string_list(request: dict[str, Any], key: str) -> Sequence[str]:
-    value = request.get(key)
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        raise RequestError(f"'{key}' must be a list of strings (most recent last)")
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise RequestError(f"'{key}' must be a list of strings (most recent last)")
-    recent = value[-MAX_PREV:]
-    for item in recent:
-        _check_text(key, item)
-    return recent
 
 
 def _save(predictor: Predictor) -> None:

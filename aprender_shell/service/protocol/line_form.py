@@ -22,6 +22,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from aprender_shell.terminal import SHORT_ESCAPES
+
 SUGGEST, RECORD = "suggest", "record"
 VERBS = (SUGGEST, RECORD)
 _PREFIXES = tuple(verb + "\t" for verb in VERBS)
@@ -32,7 +34,6 @@ _ESCAPE = re.compile(r"\\(.|$)", re.DOTALL)
 # Lone surrogates (from a hostile model) cannot be written as UTF-8: they become U+FFFD.
 _NEEDS_ESCAPE = re.compile("[\\\\\x00-\x1f\x7f\ud800-\udfff]")
 _WHOLE_NUMBER = re.compile(r"-?[0-9]{1,12}")
-_SHORT = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 
 class LineFormError(ValueError):
@@ -69,7 +70,7 @@ def _escaped(match: re.Match[str]) -> str:
     char = match.group(0)
     if "\ud800" <= char <= "\udfff":
         return "\ufffd"
-    return _SHORT.get(char, f"\\x{ord(char):02x}")
+    return SHORT_ESCAPES.get(char, f"\\x{ord(char):02x}")
 
 
 def parse(line: str) -> dict[str, Any]:
