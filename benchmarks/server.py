@@ -97,7 +97,7 @@ def in_process_after_learning(
 def over_socket(model: Path, home: Path, queries: Sequence[Query]) -> list[float]:
     """Round trips to a real ``server run`` process under a private ``APRENDER_SHELL_HOME``."""
     from aprender_shell.service.client import Client
-    from aprender_shell.service.server import accepts
+    from aprender_shell.service.instance import accepts
 
     environment = dict(os.environ, APRENDER_SHELL_HOME=str(home))
     server = subprocess.Popen(

@@ -184,7 +184,7 @@ def run_in_terminal(
 
 
 def _start_server(model: Path, env: dict[str, str], socket: Path) -> subprocess.Popen[bytes]:
-    from aprender_shell.service.server import accepts
+    from aprender_shell.service.instance import accepts
 
     server = subprocess.Popen(
         [sys.executable, "-m", "aprender_shell", "server", "run", "--model", str(model)],

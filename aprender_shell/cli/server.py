@@ -19,17 +19,24 @@ MODEL_OPTION = click.option(
     help="The model to serve (default: your trained model).",
 )
 MEMORY_OPTION = memory_option()
+
+
+def _seconds(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    """The server's own rule for a timeout, whether it came from the option or the variable."""
+    if value is None:
+        return None
+    from aprender_shell.service.server import parse_seconds
+
+    try:
+        return parse_seconds(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
 IDLE_OPTION = click.option(
-    "--idle-timeout", type=float, envvar="APRENDER_SHELL_SERVER_IDLE", show_envvar=True,
-    help="Exit after this many seconds without a request (default: 3600).",
+    "--idle-timeout", metavar="SECONDS", callback=_seconds, envvar="APRENDER_SHELL_SERVER_IDLE",
+    show_envvar=True, help="Exit after this many seconds without a request (default: 3600).",
 )
-
-
-def _idle(seconds: float | None) -> float | None:
-    if seconds is not None and not seconds > 0:
-        raise click.BadParameter("must be a positive number of seconds",
-                                 param_hint="--idle-timeout")
-    return seconds
 
 
 def _model_path(model: Path | None) -> Path:
@@ -66,7 +73,7 @@ def start(model: Path | None, memory_limit: int | None, idle_timeout: float | No
     from aprender_shell.service.launcher import start_in_background
 
     path = _model_path(model)
-    started = start_in_background(path, memory_limit, _idle(idle_timeout))
+    started = start_in_background(path, memory_limit, idle_timeout)
     served = started.status.get("model_path")
     if started.already_running:
         if not same_file(served, path):
@@ -85,25 +92,19 @@ def start(model: Path | None, memory_limit: int | None, idle_timeout: float | No
 @MEMORY_OPTION
 @IDLE_OPTION
 @click.option(
-    "--connection-timeout", type=float, envvar="APRENDER_SHELL_CONNECTION_IDLE",
-    show_envvar=True,
+    "--connection-timeout", metavar="SECONDS", callback=_seconds,
+    envvar="APRENDER_SHELL_CONNECTION_IDLE", show_envvar=True,
     help="Close a client connection silent this many seconds (default: 600; shells reconnect).",
 )
 @reports_errors
 def run(model: Path | None, memory_limit: int | None, idle_timeout: float | None,
         connection_timeout: float | None) -> None:
     """Run the server in the foreground (until idle, or Ctrl-C)."""
-    from aprender_shell.service.server import (
-        DEFAULT_CONNECTION_TIMEOUT,
-        AlreadyRunningError,
-        run_server,
-    )
+    from aprender_shell.service.instance import AlreadyRunningError
+    from aprender_shell.service.server import DEFAULT_CONNECTION_TIMEOUT, run_server
 
-    if connection_timeout is not None and not connection_timeout > 0:
-        raise click.BadParameter("must be a positive number of seconds",
-                                 param_hint="--connection-timeout")
     try:
-        run_server(_model_path(model), memory_limit, _idle(idle_timeout),
+        run_server(_model_path(model), memory_limit, idle_timeout,
                    connection_timeout=connection_timeout or DEFAULT_CONNECTION_TIMEOUT)
     except AlreadyRunningError as error:
         # Not a failure: this is how the loser of two simultaneous starts ends.
@@ -141,7 +142,7 @@ def status() -> None:
     """
     from aprender_shell.paths import socket_path
     from aprender_shell.service.client import server_status
-    from aprender_shell.service.server import lock_holder
+    from aprender_shell.service.instance import lock_holder
 
     figures = server_status()
     if figures is None:

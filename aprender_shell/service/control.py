@@ -42,7 +42,7 @@ def stop_server(wait: float = STOP_WAIT) -> Stopped:
 
     Raises AprenderError when it is still running after ``wait`` seconds.
     """
-    from aprender_shell.service.server import lock_holder
+    from aprender_shell.service.instance import lock_holder
 
     status = server_status()
     pid = status.get("pid") if status else lock_holder()

@@ -13,7 +13,7 @@ from pathlib import Path
 from aprender_shell.errors import AprenderError
 from aprender_shell.fileio import file_kind, open_regular
 from aprender_shell.paths import ensure_private_dir, log_path, runtime_dir, socket_path
-from aprender_shell.service.server import check_socket_path
+from aprender_shell.service.instance import check_socket_path
 
 
 @dataclass

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from aprender_shell.model.journal import journal_path
 from aprender_shell.paths import socket_path
-from aprender_shell.service.server import accepts
+from aprender_shell.service.instance import accepts
 from tests.service.conftest import WAIT, ServerProcess, aprender, texts
 
 Start = Callable[..., ServerProcess]

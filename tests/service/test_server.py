@@ -19,8 +19,9 @@ from aprender_shell.model.journal import journal_path
 from aprender_shell.model.predictor import Predictor
 from aprender_shell.paths import lock_path, pid_path, runtime_dir, socket_path
 from aprender_shell.service.client import Client, ServerUnavailableError, server_model_stats
+from aprender_shell.service.instance import accepts
 from aprender_shell.service.protocol.schema import MAX_LINE_BYTES
-from aprender_shell.service.server import Server, accepts
+from aprender_shell.service.server import Server
 from aprender_shell.service.session import Session
 from tests.service.conftest import WAIT, ServerProcess, alive, aprender, texts, train, wait_for
 
