@@ -195,8 +195,6 @@ def connect(model: Path | None, memory_limit: int | None, no_start: bool) -> Non
     Starts the server if none runs; answers in-process if it cannot be reached. For tools
     that cannot open a Unix socket (the shells use a lighter relay). Prints nothing else, ever.
     """
-    from aprender_shell.service.bridge import Bridge, relay
+    from aprender_shell.service.control import relay_stream
 
-    path, limit = _model_path(model), memory_limit
-    with Bridge(path, limit, start_server=not no_start) as bridge:
-        relay(bridge, sys.stdin, sys.stdout)
+    relay_stream(_model_path(model), memory_limit, not no_start, sys.stdin, sys.stdout)

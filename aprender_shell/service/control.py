@@ -10,7 +10,7 @@ import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from aprender_shell.errors import AprenderError
 from aprender_shell.fileio import process_alive
@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 
 STOP_WAIT = 15.0
 
-__all__ = ["STOP_WAIT", "Started", "Stopped", "forget_in_server", "served_stats",
-           "serving", "start_in_background", "stop_server", "server_status"]
+__all__ = ["STOP_WAIT", "Started", "Stopped", "forget_in_server", "relay_stream",
+           "served_stats", "serving", "start_in_background", "stop_server", "server_status"]
 
 
 @dataclass(frozen=True)
@@ -99,3 +99,42 @@ def forget_in_server(pattern: str, mode: str) -> int:
     if not isinstance(forgotten, int):
         raise AprenderError(f"the server could not forget: {answer.get('error', answer)}")
     return forgotten
+
+
+def relay_stream(
+    model_path: Path, memory_limit: int | None, start: bool, infile: IO[Any], outfile: IO[Any]
+) -> int:
+    """Relay request lines from ``infile`` to the server and its answers to ``outfile`` until
+    ``infile`` ends; returns how many answers were errors.
+
+    The relay the shells run, in this process: it starts a server for ``model_path`` when none
+    runs (unless not ``start``, or the model is gone), reconnects once when the server goes
+    away, and answers in-process whenever no server can be had. While a server runs for
+    another model, every answer is this process's own.
+    """
+    from aprender_shell.model.predictor import Predictor
+    from aprender_shell.paths import socket_path
+    from aprender_shell.service import relay
+    from aprender_shell.service.client import same_file
+    from aprender_shell.service.session import Session, serve_stream
+
+    session = Session(lambda: Predictor.open(model_path, memory_limit), model_path=model_path)
+    with session:
+        status = server_status()
+        if status is not None and not same_file(status.get("model_path"), model_path):
+            serve_stream(session, infile, outfile)
+            return session.errors
+        args = ["--model", str(model_path)]
+        if memory_limit is not None:
+            args += ["--memory-limit", f"{memory_limit}B"]  # bytes, exactly as given
+        # The model is the marker: no server is started for a model that is not there.
+        connection = relay.Relay(str(socket_path()), str(model_path), once=False,
+                                 start_args=tuple(args) if start else None)
+        try:
+            outfile.flush()
+            return relay.serve(connection, infile.fileno(), outfile.fileno(),
+                               fallback=session.handle_bytes)
+        except BrokenPipeError:
+            return 0
+        finally:
+            connection.close()

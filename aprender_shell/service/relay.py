@@ -12,6 +12,10 @@ line per request line (``error TAB TAB message`` when no server can be had), flu
 When no server answers it starts one, unless ``MARKER`` is gone: ``uninstall`` deletes that
 file, and from then on open shells start nothing. ``--once`` (fish, one process per use)
 answers what stdin holds and exits; without it (bash's coprocess) it serves until stdin ends.
+
+``aprender-shell server connect`` runs the same relay in its own process, for tools: it names
+the model the server it starts should serve, and answers in-process (``fallback``) whenever no
+server can be had.
 """
 
 from __future__ import annotations
@@ -20,6 +24,10 @@ import _socket
 import os
 import sys
 import time
+
+TYPE_CHECKING = False  # not typing's: importing typing would slow every relay's start
+if TYPE_CHECKING:
+    from typing import Callable
 
 START_WAIT = 5.0  # seconds a relay waits for a server it started
 ONCE_START_WAIT = 2.0
@@ -33,12 +41,17 @@ PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(_
 class Relay:
     """One connection to the server, made (and the server started) when first needed."""
 
-    def __init__(self, socket_path: str, marker: str, once: bool, stamp: str = "") -> None:
+    def __init__(
+        self, socket_path: str, marker: str, once: bool, stamp: str = "",
+        start_args: tuple[str, ...] | None = (),
+    ) -> None:
         self.socket_path = socket_path
         self.marker = marker
         self.once = once
         # When a one-shot relay last started a server (paths.relay_stamp_path(), given by init).
         self.stamp = stamp
+        # What 'server start' is told (the model to serve); None: never start a server.
+        self.start_args = start_args
         self.sock: _socket.socket | None = None
         self.buffer = b""
         self.last_start = -START_EVERY
@@ -76,6 +89,8 @@ class Relay:
     def start_server(self) -> bool:
         """Start a server in the background (if allowed now); True once one answers."""
         now = time.monotonic()
+        if self.start_args is None:
+            return False
         if now - self.last_start < START_EVERY or not self.may_start_now():
             return False
         self.last_start = now
@@ -86,7 +101,8 @@ class Relay:
         devnull = os.open(os.devnull, os.O_RDWR)
         try:
             pid = os.posix_spawn(
-                sys.executable, [sys.executable, "-m", "aprender_shell", "server", "start"],
+                sys.executable,
+                [sys.executable, "-m", "aprender_shell", "server", "start", *self.start_args],
                 environment, setsid=True,
                 file_actions=[(os.POSIX_SPAWN_DUP2, devnull, fd) for fd in (0, 1, 2)],
             )
@@ -163,27 +179,40 @@ class Relay:
         return answer
 
 
-def serve(relay: Relay, stdin: int, stdout: int) -> None:
-    """Answer every request line of ``stdin`` on ``stdout`` until it ends."""
+def serve(
+    relay: Relay, stdin: int, stdout: int,
+    fallback: Callable[[bytes], bytes] | None = None,
+) -> int:
+    """Answer every request line of ``stdin`` on ``stdout`` until it ends (a last line without
+    its newline too); returns how many answers were errors.
+
+    When no server can be had, ``fallback`` answers the line if given; otherwise the answer is
+    an error, or nothing at all once the integration is uninstalled.
+    """
     pending = b""
+    errors = 0
     while True:
         try:
             chunk = os.read(stdin, 65536)
         except InterruptedError:
             continue
-        if not chunk:
-            break
-        pending += chunk
-        while b"\n" in pending:
-            line, pending = pending.split(b"\n", 1)
+        if chunk:
+            lines = (pending + chunk).split(b"\n")
+            pending = lines.pop()
+        else:
+            lines = [pending] if pending else []
+        for line in lines:
             answer = relay.ask(line)
-            if answer is None:
+            if answer is None and fallback is not None:
+                answer = fallback(line)
+            elif answer is None:
                 if not relay.installed():
-                    return  # uninstalled: the shell sees the relay gone and stays quiet
+                    return errors  # uninstalled: the shell sees the relay gone, stays quiet
                 answer = NO_SERVER
+            errors += answer.startswith((b"error\t", b'{"error"'))
             _write_all(stdout, answer + b"\n")
-    if pending and relay.once:
-        _write_all(stdout, (relay.ask(pending) or NO_SERVER) + b"\n")
+        if not chunk:
+            return errors
 
 
 def _write_all(fd: int, data: bytes) -> None:
