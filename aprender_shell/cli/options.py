@@ -138,24 +138,13 @@ class LoadedHistory(NamedTuple):
 
 
 def load_history(paths: Sequence[Path]) -> LoadedHistory:
-    """Entries from the given or discovered history files, their marks, and what was read."""
-    from aprender_shell.history.files import find_history_files, read_history, sample_history_path
-    from aprender_shell.history.marks import read_and_mark
+    """Entries from the given or discovered history files, their marks, and what was read,
+    saying so when the packaged sample stands in for a history the user does not have."""
+    from aprender_shell.history.loading import read_histories
 
-    files = find_history_files(list(paths))
-    if not files:
-        sample = sample_history_path()
-        shown = display_path(sample)
-        click.echo(f"No shell history found; training on the packaged sample history ({shown}).")
-        return LoadedHistory(read_history(sample), [], [f"{shown} (sample)"], True)
-    entries: list[Any] = []
-    marks = []
-    for path in files:
-        found, mark = read_and_mark(path)
-        entries.extend(found)
-        marks.append(mark.to_dict())
-    if len(files) > 1 and all(e.timestamp is not None for e in entries):
-        entries.sort(key=lambda e: e.timestamp)  # merge several shells' histories in time order
-    return LoadedHistory(entries, marks, [display_path(path) for path in files], False)
-
-
+    read = read_histories(paths)
+    shown = [display_path(path) for path in read.files]
+    if read.sample:
+        click.echo(f"No shell history found; training on the packaged sample history ({shown[0]}).")
+        shown = [f"{shown[0]} (sample)"]
+    return LoadedHistory(read.entries, read.marks, shown, read.sample)
