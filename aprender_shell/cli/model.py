@@ -22,7 +22,6 @@ from aprender_shell.cli.options import (
     ngram_option,
     progress_bar,
 )
-from aprender_shell.errors import AprenderError
 from aprender_shell.terminal import escape_field, printable
 
 
@@ -137,40 +136,29 @@ def forget(
         # Which one was meant decides what is removed for good: ask rather than guess.
         raise click.UsageError("--contains and --regex exclude each other: give one of them")
     mode = "contains" if contains else "regex" if regex else None
-    from aprender_shell.model.forget import command_matcher
-    from aprender_shell.model.forget import forget as forget_commands
     from aprender_shell.paths import history_filter_path
-    from aprender_shell.service.control import forget_in_server, serving
+    from aprender_shell.service.control import forget_everywhere
 
-    path = model_path(model)
-    matches = command_matcher(pattern, mode or "exact")
-    server = None if dry_run else serving(path)
-    result = forget_commands(path, matches, dry_run=dry_run, journal=server is None)
-    in_server = 0
+    forgotten = forget_everywhere(model_path(model), pattern, mode or "exact", dry_run)
+    removed = forgotten.removed
     server_note = ""
-    if server is not None:
-        try:
-            in_server = forget_in_server(pattern, mode or "exact")
-            server_note = f"The running server (pid {server}) forgot them too."
-        except AprenderError as error:
-            from aprender_shell.model.journal import remove_from_journal
-            from aprender_shell.model.update import journal_for
-
-            in_server = remove_from_journal(path, journal_for(path).generation, matches)
-            server_note = (
-                f"The running server (pid {server}) could not be told ({error}): run "
-                "'aprender-shell server stop' so that it drops them from memory."
-            )
-    removed = max(result.removed, result.from_corpus + in_server)
+    if forgotten.server_error is not None:
+        server_note = (
+            f"The running server (pid {forgotten.server_pid}) could not be told "
+            f"({forgotten.server_error}): run 'aprender-shell server stop' so that it drops "
+            "them from memory."
+        )
+    elif forgotten.server_pid is not None:
+        server_note = f"The running server (pid {forgotten.server_pid}) forgot them too."
     if not removed:
         hint = "" if mode else " (whole commands only: try --contains)"
         click.echo(f"No command matches{hint}; nothing was changed.")
         return
-    distinct = len(result.commands)
+    distinct = len(forgotten.commands)
     plural = "" if removed == 1 else "s"
     if dry_run:
         click.echo(f"Would forget {removed} command{plural} ({distinct} distinct):")
-        for text, count in result.commands.most_common():
+        for text, count in forgotten.commands.most_common():
             click.echo(f"   {count:>7}  {escape_field(text)}")
         return
     click.echo(f"Forgot {removed} command{plural} ({distinct} distinct).")

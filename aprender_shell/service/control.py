@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -22,7 +23,8 @@ if TYPE_CHECKING:
 
 STOP_WAIT = 15.0
 
-__all__ = ["STOP_WAIT", "Started", "Stopped", "forget_in_server", "relay_stream",
+__all__ = ["STOP_WAIT", "Forgotten", "Started", "Stopped", "forget_everywhere",
+           "forget_in_server", "relay_stream",
            "served_stats", "serving", "start_in_background", "stop_server", "server_status"]
 
 
@@ -138,3 +140,43 @@ def relay_stream(
             return 0
         finally:
             connection.close()
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    """What ``forget_everywhere`` found and removed."""
+
+    commands: Counter[str]  # each matching command of the model files, and how often
+    removed: int  # how many commands went, from the files and the running server together
+    server_pid: int | None = None  # the server serving the model, when one did
+    # Why that server could not be told: it still holds the commands in memory.
+    server_error: str | None = None
+
+
+def forget_everywhere(
+    model_path: Path, pattern: str, mode: str = "exact", dry_run: bool = False
+) -> Forgotten:
+    """Forget the commands ``pattern`` matches (``mode``: exact, contains, regex) in the model,
+    its corpus and journal, and in the server serving it; a dry run only counts them.
+
+    A running server owns the journal: it is asked to forget what it learned, and when it
+    cannot be (gone, or too old to know the request) the journal is cleaned here instead and
+    ``server_error`` says why, since the server still holds them in memory.
+    """
+    from aprender_shell.model.forget import command_matcher, forget
+    from aprender_shell.model.journal import remove_from_journal
+    from aprender_shell.model.update import journal_for
+
+    matches = command_matcher(pattern, mode)
+    server = None if dry_run else serving(model_path)
+    result = forget(model_path, matches, dry_run=dry_run, journal=server is None)
+    in_server, server_error = 0, None
+    if server is not None:
+        try:
+            in_server = forget_in_server(pattern, mode)
+        except AprenderError as error:
+            in_server = remove_from_journal(model_path, journal_for(model_path).generation,
+                                            matches)
+            server_error = str(error)
+    removed = max(result.removed, result.from_corpus + in_server)
+    return Forgotten(result.commands, removed, server, server_error)
