@@ -18,6 +18,7 @@ from pathlib import Path
 
 from aprender_shell import limits
 from aprender_shell.errors import UsageError
+from aprender_shell.fileio import FileVersion, version
 
 RECORD_SPACE_ENV = "APRENDER_SHELL_RECORD_SPACE"
 _ON = {"1", "yes", "on", "true"}
@@ -86,17 +87,13 @@ class LearningGate:
 
             filter_path = history_filter_path()
         self.filter_path = Path(filter_path)
-        self._identity: tuple[int, ...] | None = None
+        self._identity: FileVersion | None = None
         self._pattern: re.Pattern[str] | None = None
         self._error: UsageError | None = None
         self._loaded = False
 
     def _user_pattern(self) -> re.Pattern[str] | None:
-        try:
-            st = os.stat(self.filter_path)
-            identity: tuple[int, ...] | None = (st.st_ino, st.st_mtime_ns, st.st_size, st.st_dev)
-        except OSError:
-            identity = None
+        identity = version(self.filter_path)
         if not self._loaded or identity != self._identity:
             self._identity, self._loaded = identity, True
             try:

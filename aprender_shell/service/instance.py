@@ -16,7 +16,9 @@ import sys
 import time
 from pathlib import Path
 
+from aprender_shell import fileio
 from aprender_shell.errors import AprenderError, UsageError
+from aprender_shell.fileio import FileIdentity
 from aprender_shell.paths import LOCK_NAME, PID_NAME, SOCKET_NAME, lock_path, pid_path
 
 LOCK_WAIT = 5.0
@@ -83,8 +85,8 @@ class Instance:
         self.socket_path = folder / SOCKET_NAME
         self.pid_path = folder / PID_NAME
         self.lock_fd: int | None = None
-        self.socket_identity: tuple[int, int] | None = None
-        self.pid_identity: tuple[int, int] | None = None
+        self.socket_identity: FileIdentity | None = None
+        self.pid_identity: FileIdentity | None = None
 
     def acquire(self, wait: float = LOCK_WAIT) -> None:
         """Take the lock held for the server's life, or raise ``AlreadyRunningError``."""
@@ -152,9 +154,5 @@ class Instance:
             self.lock_fd = None
 
 
-def _identity(path: Path) -> tuple[int, int] | None:
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return None
-    return (st.st_dev, st.st_ino)
+def _identity(path: Path) -> FileIdentity | None:
+    return fileio.identity(path, follow=False)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import IO, TYPE_CHECKING, Any
 
 from aprender_shell.errors import AprenderError
+from aprender_shell.fileio import FileVersion, version
 from aprender_shell.limits import MAX_COMMAND_CHARS
 from aprender_shell.service.protocol import json_form, line_form, schema
 from aprender_shell.service.protocol.json_form import Answer, error_line
@@ -58,7 +59,7 @@ class Session:
         self._clock = clock
         self._predictor: Predictor | None = None
         self._open_error: str | None = None
-        self._failed_identity: tuple[int, ...] | None = None
+        self._failed_identity: FileVersion | None = None
         self._last_save = clock()
         self.started = time.time()
         self.requests = 0
@@ -385,11 +386,5 @@ def _save(predictor: Predictor) -> None:
         predictor.save()
 
 
-def _identity(path: str | None) -> tuple[int, ...] | None:
-    if path is None:
-        return None
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_ino, st.st_mtime_ns, st.st_size, st.st_dev)
+def _identity(path: str | None) -> FileVersion | None:
+    return version(path) if path is not None else None
