@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "aprender_shell"
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 # For each layer: the packages of ours it must never import.
 FORBIDDEN = {
@@ -104,3 +105,29 @@ def test_the_checker_sees_imports_inside_functions_and_relative_ones() -> None:
     assert "aprender_shell.model.train" in names
     assert any(name.startswith("aprender_shell.history") for name in names)
     assert "click" in imported(PACKAGE / "cli" / "options.py")
+
+
+def benchmark_modules() -> list[Path]:
+    return sorted(BENCHMARKS.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_the_package_never_imports_the_benchmarks(path: Path) -> None:
+    # They are not in the wheel: an import of them would fail in every installed copy.
+    found = [name for name in imported(path)
+             if name == "benchmarks" or name.startswith("benchmarks.")]
+    assert not found, f"{path.relative_to(PACKAGE)} imports {found}"
+
+
+@pytest.mark.parametrize("path", benchmark_modules(),
+                         ids=lambda p: str(p.relative_to(BENCHMARKS)))
+def test_the_benchmarks_import_the_package_and_themselves_only(path: Path) -> None:
+    ours = [name for name in imported(path) if name.split(".")[0] in ("tests", "shell")]
+    assert not ours, f"benchmarks/{path.relative_to(BENCHMARKS)} imports {ours}"
+
+
+def test_the_benchmarks_are_not_in_the_wheel() -> None:
+    config = (PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8")
+    packages = config.split("packages = [", 1)[1].split("]", 1)[0]
+    assert "bench" not in packages and '"aprender_shell"' in packages
+    assert benchmark_modules() and not (PACKAGE / "bench").exists()
