@@ -38,3 +38,15 @@ class HistoryError(AprenderError):
 
 class UsageError(AprenderError):
     """A request or argument is malformed."""
+
+
+def error_message(error: BaseException) -> str:
+    """The one line a user is shown for ``error`` (after ``Error: ``), by the command line and
+    its click-free fast path alike: an ``AprenderError``'s message, an OS error's reason and
+    file, nothing in it able to drive the terminal."""
+    from aprender_shell.terminal import printable
+
+    if isinstance(error, OSError) and not isinstance(error, AprenderError):
+        where = f" ({error.filename})" if getattr(error, "filename", None) else ""
+        return printable(f"{error.strerror or error}{where}")
+    return printable(str(error))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 
 from aprender_shell.limits import DEFAULT_K, MAX_K
-from aprender_shell.terminal import escape_field, printable
+from aprender_shell.terminal import escape_field
 
 _VALUED = {"-k", "--prev", "--cwd", "--model", "--memory-limit"}
 
@@ -75,7 +75,7 @@ def run_suggest(args: list[str]) -> int | None:
         return None
     from pathlib import Path
 
-    from aprender_shell.errors import AprenderError
+    from aprender_shell.errors import AprenderError, error_message
     from aprender_shell.model.predictor import Predictor
 
     model = Path(query.model) if query.model else None
@@ -84,11 +84,8 @@ def run_suggest(args: list[str]) -> int | None:
             suggestions = predictor.suggest(
                 query.prefix or "", k=query.k, prev=query.prev, cwd=query.cwd
             )
-    except AprenderError as error:
-        sys.stderr.write(f"Error: {printable(str(error))}\n")
-        return 1
-    except OSError as error:
-        sys.stderr.write(f"Error: {printable(str(error.strerror or error))}\n")
+    except (AprenderError, OSError) as error:
+        sys.stderr.write(f"Error: {error_message(error)}\n")  # as the command line says it
         return 1
     out = sys.stdout
     try:

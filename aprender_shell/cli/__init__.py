@@ -14,8 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from aprender_shell import __version__
-from aprender_shell.errors import AprenderError
-from aprender_shell.terminal import printable
+from aprender_shell.errors import AprenderError, error_message
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -27,14 +26,11 @@ def reports_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except AprenderError as error:
-            # Messages quote paths and input: nothing in them may drive the terminal.
-            raise click.ClickException(printable(str(error))) from error
         except BrokenPipeError:
             raise  # the reader went away (`| head`): click exits quietly
-        except OSError as error:
-            where = f" ({error.filename})" if getattr(error, "filename", None) else ""
-            raise click.ClickException(printable(f"{error.strerror or error}{where}")) from error
+        except (AprenderError, OSError) as error:
+            # Messages quote paths and input: nothing in them may drive the terminal.
+            raise click.ClickException(error_message(error)) from error
 
     return wrapper  # type: ignore[return-value]
 
