@@ -8,6 +8,7 @@ import shlex
 from collections.abc import Sequence
 from pathlib import Path
 
+from aprender_shell import limits
 from aprender_shell.errors import UsageError
 from aprender_shell.integration.base import ShellIntegration
 from aprender_shell.integration.rcfile import (
@@ -146,9 +147,9 @@ class FishIntegration(ShellIntegration):
         return plan_snippet_uninstall(self.rc_file(home))
 
 
-SHELLS: dict[str, type[ShellIntegration]] = {
-    "zsh": ZshIntegration, "bash": BashIntegration, "fish": FishIntegration,
-}
+_INTEGRATIONS = {cls.name: cls for cls in (ZshIntegration, BashIntegration, FishIntegration)}
+# Each shell of limits.SHELLS, in its order: one without an integration fails at import.
+SHELLS: dict[str, type[ShellIntegration]] = {name: _INTEGRATIONS[name] for name in limits.SHELLS}
 
 
 def integration_for(name: str) -> ShellIntegration:

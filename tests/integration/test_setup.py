@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from aprender_shell import paths
+from aprender_shell import limits, paths
 from aprender_shell.cli import cli
 from aprender_shell.integration import BEGIN, END, integration_for
 from aprender_shell.integration.rcfile import (
@@ -313,3 +313,11 @@ def test_uninstall_with_nothing_installed_says_so(private_home: Path) -> None:
     result = invoke("uninstall", "--keep-model")
     assert result.exit_code == 0
     assert "No aprender-shell setup" in result.output
+
+
+def test_the_shells_with_an_integration_are_the_ones_every_layer_names() -> None:
+    from aprender_shell.integration import SHELLS
+    from aprender_shell.service.protocol import schema
+
+    assert tuple(SHELLS) == limits.SHELLS == schema.SHELLS
+    assert all(SHELLS[name]().name == name for name in SHELLS)
