@@ -80,6 +80,10 @@ def run_suggest(args: list[str]) -> int | None:
 
     model = Path(query.model) if query.model else None
     try:
+        if model is None:
+            from aprender_shell.paths import check_private_dir, data_dir
+
+            check_private_dir(data_dir())  # another account's folder: refused before reading
         with Predictor.open(model, query.memory_limit) as predictor:
             suggestions = predictor.suggest(
                 query.prefix or "", k=query.k, prev=query.prev, cwd=query.cwd

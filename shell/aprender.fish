@@ -40,6 +40,17 @@ if not set -q APRENDER_SHELL_NO_SOCAT; and not string match -qr '[:,!\\ ]' -- $_
     set _aprender_socat (command -s socat)
 end
 
+# Whether socat may talk to the socket: installed, and the socket and its folder are ours and
+# no link (as zsh's _aprender_trusted), so no other account listens there. Otherwise the relay,
+# which checks the folder as aprender-shell does, is used.
+function _aprender_socat_usable
+    set -q _aprender_socat[1]; or return 1
+    set -l folder (string replace -r -- '/[^/]*$' '' $_aprender_shell_socket)
+    test -S "$_aprender_shell_socket" -a -O "$_aprender_shell_socket"
+    and not test -L "$_aprender_shell_socket" -o -L "$folder"
+    and test -d "$folder" -a -O "$folder"
+end
+
 # The arguments as one line of the protocol's line form: each field escaped, tabs between.
 function _aprender_line
     set -l fields
@@ -59,7 +70,7 @@ function _aprender_ask
     set -l request (_aprender_line $argv)
     # socat starts in a tenth of the relay's time, but cannot start a server or check its
     # owner: it is used only on the server's socket in our private folder, when it is there.
-    if set -q _aprender_socat[1]; and test -S "$_aprender_shell_socket"
+    if _aprender_socat_usable
         set -l answer (printf '%s\n' $request \
             | $_aprender_socat - UNIX-CONNECT:$_aprender_shell_socket 2>/dev/null)
         and set -q answer[1]
@@ -123,7 +134,7 @@ function _aprender_postexec --on-event fish_postexec
     test -n "$where"; or set where $PWD
     set -l request (_aprender_line record fish "$where" "$code" "$cmd" $_aprender_prev)
     # In the background and disowned: the prompt never waits, and no job notice is printed.
-    if set -q _aprender_socat[1]; and test -S "$_aprender_shell_socket"
+    if _aprender_socat_usable
         printf '%s\n' $request | $_aprender_socat - UNIX-CONNECT:$_aprender_shell_socket \
             >/dev/null 2>&1 &
     else

@@ -139,25 +139,32 @@ def uninstall(shell: str | None, keep_model: bool, dry_run: bool) -> None:
         click.echo(f"No aprender-shell setup found in {names}.")
     # The saved scripts mark the integration as installed: gone first, so open shells start
     # nothing from the moment the server stops.
-    markers = [item.cache_path() for item in chosen]
+    # A folder another account controls is neither read nor changed, and no pid from it is
+    # signalled: its files are not ours, whatever they are named.
+    runtime, data = paths.runtime_dir(), paths.data_dir()
+    runtime_ours, data_ours = _ours(runtime), _ours(data)
+    markers = [item.cache_path() for item in chosen] if data_ours else []
     model = paths.default_model_path()
-    if not keep_model:
+    if not keep_model and data_ours:
         markers.append(model)
-    later = [] if keep_model else [journal_path(model)]
-    runtime = paths.runtime_dir()
-    later += paths.runtime_files()
+    later = [] if keep_model or not data_ours else [journal_path(model)]
+    if runtime_ours:
+        later += paths.runtime_files()
     present = [path for path in [*markers, *later] if path.exists()]
     for path in present:
         click.echo(f"Deleting {path}")
-    folders = [runtime, paths.data_dir()] if not keep_model else [runtime]
-    leftover = _leftover_temporaries(model) if not keep_model else []
+    folders = [runtime] if runtime_ours else []
+    if not keep_model and data_ours:
+        folders.append(data)
+    leftover = _leftover_temporaries(model) if not keep_model and data_ours else []
     for path in leftover:
         click.echo(f"Deleting {path}")
     for folder in folders:
         if folder.is_dir():
             click.echo(f"Removing the folder {folder} if empty")
     if dry_run:
-        click.echo("Stopping the server, if it runs")
+        if runtime_ours:
+            click.echo("Stopping the server, if it runs")
         click.echo("Dry run: nothing changed.")
         return
     for edit in edits:
@@ -166,7 +173,8 @@ def uninstall(shell: str | None, keep_model: bool, dry_run: bool) -> None:
     for path in markers:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
-    _stop_server()
+    if runtime_ours:
+        _stop_server()
     for path in [*later, *leftover]:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
@@ -175,6 +183,17 @@ def uninstall(shell: str | None, keep_model: bool, dry_run: bool) -> None:
             folder.rmdir()
     click.echo("Done. Shells already open keep their key bindings until they exit, but do "
                "nothing more.")
+
+
+def _ours(folder: Path) -> bool:
+    """Whether uninstall may look into ``folder``; says why not when another account could
+    control it."""
+    try:
+        paths.check_private_dir(folder)
+    except paths.UnsafeFolderError as error:
+        click.echo(f"Leaving {folder} alone: {error}")
+        return False
+    return True
 
 
 def _leftover_temporaries(model: Path) -> list[Path]:

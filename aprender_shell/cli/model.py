@@ -11,6 +11,7 @@ import click
 from aprender_shell.cli import cli, reports_errors
 from aprender_shell.cli.options import (
     MEMORY_HELP,
+    check_config_folder,
     display_path,
     history_option,
     human_bytes,
@@ -93,6 +94,7 @@ def update(histories: tuple[Path, ...], model: Path | None, memory_limit: int | 
     from aprender_shell.model.update import update_model
 
     path = model_path(model)
+    check_config_folder()
     with progress_bar("Updating") as progress:
         result = update_model(
             path, list(histories), memory_limit=memory_limit, progress=progress

@@ -72,9 +72,23 @@ ngram_option = click.option(
 
 
 def model_path(model: Path | None) -> Path:
-    from aprender_shell.paths import default_model_path
+    """``--model``, else the default model once its folder is found to be the user's own
+    (``UnsafeFolderError`` before anything in it is read, when another account controls it)."""
+    from aprender_shell.paths import check_private_dir, default_model_path
 
-    return model if model is not None else default_model_path()
+    if model is not None:
+        return model
+    path = default_model_path()
+    check_private_dir(path.parent)
+    return path
+
+
+def check_config_folder() -> None:
+    """``UnsafeFolderError`` when another account controls the config folder, whose
+    ``history_filter`` judges every command learned: checked before anything is learned."""
+    from aprender_shell.paths import check_private_dir, config_dir
+
+    check_private_dir(config_dir())
 
 
 def human_bytes(size: float) -> str:
@@ -142,6 +156,7 @@ def load_history(paths: Sequence[Path]) -> LoadedHistory:
     saying so when the packaged sample stands in for a history the user does not have."""
     from aprender_shell.history.loading import read_histories
 
+    check_config_folder()
     read = read_histories(paths)
     shown = [display_path(path) for path in read.files]
     if read.sample:

@@ -9,7 +9,12 @@ from typing import Any
 import click
 
 from aprender_shell.cli import cli, reports_errors
-from aprender_shell.cli.options import human_bytes, memory_option, model_path
+from aprender_shell.cli.options import (
+    check_config_folder,
+    human_bytes,
+    memory_option,
+    model_path,
+)
 from aprender_shell.terminal import printable
 
 NOT_RUNNING_EXIT = 3
@@ -43,6 +48,11 @@ def _model_path(model: Path | None) -> Path:
     return model_path(model).absolute()
 
 
+def _served_model_path(model: Path | None) -> Path:
+    check_config_folder()  # the server learns what the shells record, by its history_filter
+    return _model_path(model)
+
+
 def _duration(seconds: float) -> str:
     seconds = int(seconds)
     days, rest = divmod(seconds, 86400)
@@ -72,7 +82,7 @@ def start(model: Path | None, memory_limit: int | None, idle_timeout: float | No
     from aprender_shell.service.client import same_file
     from aprender_shell.service.launcher import start_in_background
 
-    path = _model_path(model)
+    path = _served_model_path(model)
     started = start_in_background(path, memory_limit, idle_timeout)
     served = started.status.get("model_path")
     if started.already_running:
@@ -104,7 +114,7 @@ def run(model: Path | None, memory_limit: int | None, idle_timeout: float | None
     from aprender_shell.service.server import DEFAULT_CONNECTION_TIMEOUT, run_server
 
     try:
-        run_server(_model_path(model), memory_limit, idle_timeout,
+        run_server(_served_model_path(model), memory_limit, idle_timeout,
                    connection_timeout=connection_timeout or DEFAULT_CONNECTION_TIMEOUT)
     except AlreadyRunningError as error:
         # Not a failure: this is how the loser of two simultaneous starts ends.
@@ -142,11 +152,12 @@ def status() -> None:
     """
     from aprender_shell.paths import socket_path
     from aprender_shell.service.client import server_status
-    from aprender_shell.service.instance import lock_holder
+    from aprender_shell.service.control import checked_runtime_dir, held_lock_pid
 
+    checked_runtime_dir()  # a folder another account controls is refused, not read
     figures = server_status()
     if figures is None:
-        hung = lock_holder()
+        hung = held_lock_pid()
         if hung is not None:
             raise click.ClickException(
                 f"the server (pid {hung}) runs but does not answer: "

@@ -9,6 +9,7 @@ import click
 
 from aprender_shell.cli import cli, reports_errors
 from aprender_shell.cli.options import (
+    check_config_folder,
     memory_option,
     model_option,
     model_path,
@@ -54,6 +55,8 @@ def suggest(
     path = model_path(model)
     if batch:
         from aprender_shell.service.session import Session, serve_stream
+
+        check_config_folder()
 
         session = Session(lambda: Predictor.open(path, memory_limit), model_path=path)
         serve_stream(session, sys.stdin, sys.stdout)

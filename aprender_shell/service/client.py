@@ -22,6 +22,10 @@ class ServerUnavailableError(AprenderError):
     """No server answers on the socket, or it hung up mid-request."""
 
 
+class FolderRefusedError(ServerUnavailableError):
+    """The socket's folder could be controlled by another account: not connected."""
+
+
 def default_socket_path() -> Path:
     from aprender_shell.paths import socket_path
 
@@ -38,11 +42,19 @@ class Client:
         self.timeout = timeout
         self._sock: socket.socket | None = None
         self._reader: Any = None
+        self.peer_pid: int | None = None
 
     def connect(self) -> Client:
         """Connect now (``request`` connects on first use otherwise)."""
         if self._sock is not None:
             return self
+        from aprender_shell.paths import UnsafeFolderError, check_private_dir
+
+        try:
+            # Whoever controls the folder could swap in a socket of ours they got hold of.
+            check_private_dir(self.socket_path.parent)
+        except UnsafeFolderError as error:
+            raise FolderRefusedError(str(error)) from None
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.settimeout(self.timeout)
         try:
@@ -53,13 +65,16 @@ class Client:
             raise ServerUnavailableError(
                 f"no aprender-shell server answers on {self.socket_path} ({reason})"
             ) from error
-        uid = peer_uid(sock)
+        credentials = peer_credentials(sock)
+        uid = credentials[1] if credentials is not None else None
         if uid is not None and uid != os.getuid():
             sock.close()
             raise ServerUnavailableError(
                 f"the server on {self.socket_path} runs as uid {uid}, not as you: not using it"
             )
         self._sock = sock
+        # The kernel's word on which process answers: what 'stop' signals, never a pid it says.
+        self.peer_pid = credentials[0] if credentials is not None else None
         self._reader = sock.makefile("rb")
         return self
 
@@ -110,6 +125,12 @@ class Client:
 
 def peer_uid(sock: socket.socket) -> int | None:
     """The uid of the process at the other end of a Unix socket (Linux), else None."""
+    credentials = peer_credentials(sock)
+    return credentials[1] if credentials is not None else None
+
+
+def peer_credentials(sock: socket.socket) -> tuple[int, int] | None:
+    """The pid and uid of the process at the other end of a Unix socket (Linux), else None."""
     option = getattr(socket, "SO_PEERCRED", None)
     if option is None:
         return None
@@ -117,19 +138,29 @@ def peer_uid(sock: socket.socket) -> int | None:
         data = sock.getsockopt(socket.SOL_SOCKET, option, struct.calcsize("3i"))
     except OSError:
         return None
-    _pid, uid, _gid = struct.unpack("3i", data)
-    return int(uid)
+    pid, uid, _gid = struct.unpack("3i", data)
+    return int(pid), int(uid)
 
 
 def server_status(socket_path: Path | None = None, timeout: float = 2.0) -> dict[str, Any] | None:
     """The running server's ``status`` figures, or None when no server answers."""
+    answered = answering_server(socket_path, timeout)
+    return answered[0] if answered is not None else None
+
+
+def answering_server(
+    socket_path: Path | None = None, timeout: float = 2.0
+) -> tuple[dict[str, Any], int | None] | None:
+    """The running server's ``status`` figures and its pid as the kernel gives it (None where
+    it cannot), or None when no server answers."""
     try:
         with Client(socket_path, timeout=timeout) as client:
             answer = client.request({"status": True})
+            peer = client.peer_pid
     except ServerUnavailableError:
         return None
     status = answer.get("status")
-    return status if isinstance(status, dict) else None
+    return (status, peer) if isinstance(status, dict) else None
 
 
 def server_model_stats(model_path: Path, socket_path: Path | None = None) -> ModelStats | None:

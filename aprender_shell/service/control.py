@@ -15,7 +15,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 from aprender_shell.errors import AprenderError
 from aprender_shell.fileio import process_alive
-from aprender_shell.service.client import server_model_stats, server_status
+from aprender_shell.paths import PID_NAME, check_private_dir, runtime_dir
+from aprender_shell.service.client import answering_server, server_model_stats, server_status
 from aprender_shell.service.launcher import Started, start_in_background
 
 if TYPE_CHECKING:
@@ -23,8 +24,8 @@ if TYPE_CHECKING:
 
 STOP_WAIT = 15.0
 
-__all__ = ["STOP_WAIT", "Forgotten", "Started", "Stopped", "forget_everywhere",
-           "forget_in_server", "relay_stream",
+__all__ = ["STOP_WAIT", "Forgotten", "Started", "Stopped", "checked_runtime_dir",
+           "forget_everywhere", "forget_in_server", "held_lock_pid", "relay_stream",
            "served_stats", "serving", "start_in_background", "stop_server", "server_status"]
 
 
@@ -42,14 +43,29 @@ class Stopped:
 def stop_server(wait: float = STOP_WAIT) -> Stopped:
     """Stop the running server with SIGTERM (it saves what it learned) and wait for it to exit.
 
-    Raises AprenderError when it is still running after ``wait`` seconds.
+    Raises ``UnsafeFolderError`` before reading anything when the runtime folder could be
+    another account's, and AprenderError when the pid is not verified to be our server (it is
+    then not signalled) or the server is still running after ``wait`` seconds.
     """
-    from aprender_shell.service.instance import lock_holder
+    from aprender_shell.service.pidfile import is_our_server, read_record
 
-    status = server_status()
-    pid = status.get("pid") if status else lock_holder()
-    if not isinstance(pid, int):
+    folder = checked_runtime_dir()
+    answered = answering_server()
+    status = answered[0] if answered is not None else None
+    if answered is not None and answered[1] is not None:
+        pid: object = answered[1]  # the kernel's word, for a process of our own uid
+    else:
+        pid = status.get("pid") if status else held_lock_pid()
+    if not isinstance(pid, int) or isinstance(pid, bool):
         return Stopped(None)
+    pid_file = folder / PID_NAME
+    if (answered is None or answered[1] is None) and not is_our_server(
+        pid, read_record(pid_file)
+    ):
+        raise AprenderError(
+            f"pid {pid} is not the server that wrote {pid_file} (another process runs under "
+            f"that pid now): not signalling it; if no server runs, delete {pid_file}"
+        )
     try:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
@@ -67,6 +83,25 @@ def stop_server(wait: float = STOP_WAIT) -> Stopped:
         save_error=error if isinstance(error, str) else None,
         unsaved=unsaved if isinstance(unsaved, int) and not isinstance(unsaved, bool) else 0,
     )
+
+
+def checked_runtime_dir() -> Path:
+    """The runtime folder, once ``check_private_dir`` finds no other account controls it."""
+    folder = runtime_dir()
+    check_private_dir(folder)
+    return folder
+
+
+def held_lock_pid() -> int | None:
+    """The pid of a server that holds the startup lock but may not answer, when it is verified
+    to be the server that wrote the pid file (else None: nothing of ours runs there)."""
+    from aprender_shell.service.instance import lock_holder
+    from aprender_shell.service.pidfile import is_our_server, read_record
+
+    pid = lock_holder()
+    if pid is None or not is_our_server(pid, read_record(checked_runtime_dir() / PID_NAME)):
+        return None
+    return pid
 
 
 def served_stats(model_path: Path) -> ModelStats | None:

@@ -32,13 +32,10 @@ class AlreadyRunningError(AprenderError):
 
 def read_pid(path: Path | None = None) -> int | None:
     """The pid written in the pid file, or None if there is no readable one."""
-    from aprender_shell.fileio import read_regular
+    from aprender_shell.service.pidfile import read_record
 
-    try:
-        pid = int(read_regular(path or pid_path(), limit=64).decode("ascii").strip())
-    except (OSError, AprenderError, ValueError, UnicodeDecodeError):
-        return None
-    return pid if pid > 0 else None
+    record = read_record(path or pid_path())
+    return record.pid if record is not None else None
 
 
 def lock_holder() -> int | None:
@@ -136,8 +133,10 @@ class Instance:
 
     def write_pid(self) -> None:
         from aprender_shell.fileio import atomic_write_bytes
+        from aprender_shell.service.pidfile import record_bytes
 
-        atomic_write_bytes(self.pid_path, f"{os.getpid()}\n".encode("ascii"))
+        # Our start time and command line too: 'stop' signals only the process that wrote it.
+        atomic_write_bytes(self.pid_path, record_bytes())
         self.pid_identity = _identity(self.pid_path)
 
     def release(self) -> None:

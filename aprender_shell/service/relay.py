@@ -57,6 +57,11 @@ class Relay:
         self.last_start = -START_EVERY
         self.children: list[int] = []
 
+    def folder_ours(self) -> bool:
+        """Whether the socket's folder is ours, as ``aprender_shell.paths`` requires (this
+        relay imports nothing of the package): checked before each connect or start."""
+        return unsafe_folder(os.path.dirname(os.path.abspath(self.socket_path))) is None
+
     def installed(self) -> bool:
         """Whether the integration is still installed (uninstall removes the marker)."""
         return os.path.exists(self.marker)
@@ -65,6 +70,8 @@ class Relay:
         """Connect to a server of our own user; False when none answers."""
         if self.sock is not None:
             return True
+        if not self.folder_ours():
+            return False
         sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
         sock.settimeout(ANSWER_TIMEOUT)
         try:
@@ -91,7 +98,8 @@ class Relay:
         now = time.monotonic()
         if self.start_args is None:
             return False
-        if now - self.last_start < START_EVERY or not self.may_start_now():
+        if (now - self.last_start < START_EVERY or not self.folder_ours()
+                or not self.may_start_now()):
             return False
         self.last_start = now
         environment = dict(os.environ)
@@ -177,6 +185,33 @@ class Relay:
             self.buffer += chunk
         answer, self.buffer = self.buffer.split(b"\n", 1)
         return answer
+
+
+def unsafe_folder(folder: str) -> str | None:
+    """Why another account could control ``folder`` (a link, not a folder, not ours, or inside
+    a folder neither ours nor root's, or writable by all without the sticky bit); None if
+    it cannot, or does not exist yet (whoever makes it checks it)."""
+    me = os.geteuid()
+    parts = folder.split("/")
+    for depth in range(1, len(parts)):
+        above = "/".join(parts[:depth]) or "/"
+        try:
+            info = os.stat(above)
+        except OSError:
+            return None
+        if info.st_uid not in (me, 0):
+            return f"{above} belongs to uid {info.st_uid}"
+        if info.st_mode & 0o002 and not info.st_mode & 0o1000:
+            return f"{above} is writable by every user"
+    try:
+        info = os.lstat(folder)
+    except OSError:
+        return None
+    if (info.st_mode & 0o170000) != 0o040000:
+        return f"{folder} is not a folder"
+    if info.st_uid != me:
+        return f"{folder} belongs to uid {info.st_uid}"
+    return None
 
 
 def serve(

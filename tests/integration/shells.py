@@ -118,8 +118,8 @@ class Home:
 
     def server_pid(self) -> int | None:
         try:
-            return int((self.data / "run" / "server.pid").read_text().strip())
-        except (OSError, ValueError):
+            return int((self.data / "run" / "server.pid").read_text().splitlines()[0])
+        except (OSError, ValueError, IndexError):
             return None
 
     def kill_server(self) -> None:

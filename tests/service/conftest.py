@@ -139,8 +139,8 @@ def no_daemon_left_behind() -> Iterator[None]:
     with contextlib.suppress(Exception), Client(timeout=5).connect() as client:
         pid = client.request({"status": True})["status"]["pid"]
     if pid is None:
-        with contextlib.suppress(OSError, ValueError):
-            pid = int(pid_path().read_text())
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            pid = int(pid_path().read_text().splitlines()[0])
     if pid is None or pid == os.getpid():
         return
     with contextlib.suppress(ProcessLookupError):

@@ -68,7 +68,7 @@ def test_socket_and_folder_are_private(model: Path, run_server: Start) -> None:
     assert stat.S_IMODE(os.stat(socket_path()).st_mode) == 0o600
     for path in (pid_path(), lock_path()):
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    assert pid_path().read_text() == f"{server.pid}\n"
+    assert pid_path().read_text().splitlines()[0] == f"{server.pid}"
 
 
 def test_the_memory_limit_option_reaches_the_model(model: Path, run_server: Start) -> None:
@@ -263,7 +263,7 @@ def test_a_stale_socket_and_pid_file_are_replaced(model: Path, run_server: Start
     assert not accepts(socket_path())
     server = run_server(model)
     assert texts(server.request({"prefix": "make"})) == ["make test"]
-    assert pid_path().read_text() == f"{server.pid}\n"
+    assert pid_path().read_text().splitlines()[0] == f"{server.pid}"
 
 
 def test_a_killed_server_is_replaced_by_the_next_start(model: Path, run_server: Start) -> None:
@@ -273,7 +273,7 @@ def test_a_killed_server_is_replaced_by_the_next_start(model: Path, run_server: 
     assert socket_path().exists() and pid_path().exists()  # left behind by SIGKILL
     second = run_server(model)
     assert second.request({"prefix": "git"})["suggestions"]
-    assert pid_path().read_text() == f"{second.pid}\n"
+    assert pid_path().read_text().splitlines()[0] == f"{second.pid}"
 
 
 def test_a_second_server_run_leaves_the_first_alone(model: Path, run_server: Start) -> None:
@@ -456,8 +456,12 @@ def test_another_uid_is_turned_away_by_peer_credentials(tmp_path: Path) -> None:
     try:
         wait_for(lambda: accepts(path), what="the nobody server")
         assert os.stat(path).st_uid == nobody.pw_uid
+        with pytest.raises(ServerUnavailableError, match="belongs to nobody"):
+            Client(path).connect()  # their folder: refused before connecting
+        # Through a link in a folder of ours, the peer's credentials still turn it away.
+        (tmp_path / "server.sock").symlink_to(path)
         with pytest.raises(ServerUnavailableError, match="runs as uid 65534, not as you"):
-            Client(path).connect()
+            Client(tmp_path / "server.sock").connect()
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(WAIT)
             sock.connect(str(path))

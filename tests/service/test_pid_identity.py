@@ -1,0 +1,102 @@
+"""A pid is signalled only when it still names the server that wrote the pid file.
+
+The lock is held and the pid file names one of the user's own processes that is not that
+server (a pid reused after a crash, a file edited by hand): ``status`` must not report it and
+``stop`` must not signal it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from aprender_shell.paths import ensure_private_dir, runtime_dir
+from aprender_shell.service.pidfile import is_our_server, process_identity, read_record
+from aprender_shell.service.server import lock_path, pid_path
+from tests.service.conftest import ServerProcess, aprender
+
+Start = Callable[..., ServerProcess]
+
+pytestmark = pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads /proc")
+
+HOLD_LOCK = (
+    "import fcntl, os, sys\n"
+    "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)\n"
+    "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+    "print('ready', flush=True)\n"
+    "sys.stdin.read()\n"
+)
+
+
+@pytest.fixture
+def victim() -> Iterator[subprocess.Popen[bytes]]:
+    process = subprocess.Popen(["sleep", "600"])
+    try:
+        yield process
+    finally:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture
+def lock_held() -> Iterator[None]:
+    ensure_private_dir(runtime_dir())
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(lock_path())],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"ready\n"
+        yield
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def forged(pid: int, start_offset: int) -> str:
+    """A full pid record for ``pid`` as if written by a server started at another time."""
+    now = process_identity(pid)
+    assert now is not None
+    return f"{pid}\nstart {now.start + start_offset}\ncmdline {now.cmdline.hex()}\n"
+
+
+@pytest.mark.parametrize("content", ["bare", "other start time"])
+def test_stop_never_signals_a_pid_that_is_not_the_server_that_wrote_it(
+    victim: subprocess.Popen[bytes], lock_held: None, content: str
+) -> None:
+    pid_path().write_text(f"{victim.pid}\n" if content == "bare" else forged(victim.pid, 1))
+    shown = aprender("server", "status")
+    assert str(victim.pid) not in shown.stdout + shown.stderr
+    assert (shown.returncode, shown.stdout) == (3, "aprender-shell server is not running.\n")
+    stopped = aprender("server", "stop")
+    assert stopped.returncode == 0, stopped.stderr
+    assert stopped.stdout == "aprender-shell server is not running.\n"
+    assert victim.poll() is None  # a SIGTERM would have ended the sleep
+
+
+def test_a_server_records_who_it_is_and_is_recognised(
+    model: Path, run_server: Start
+) -> None:
+    server = run_server(model)
+    record = read_record(pid_path())
+    assert record is not None and record.pid == server.pid
+    assert record.start is not None and record.cmdline is not None
+    assert is_our_server(server.pid, record)
+    # The same pid with another start time is a different process: not ours to signal.
+    assert not is_our_server(server.pid, dataclasses.replace(record, start=record.start + 1))
+
+
+def test_stop_signals_the_process_that_answers_whatever_the_pid_file_says(
+    model: Path, run_server: Start, victim: subprocess.Popen[bytes]
+) -> None:
+    server = run_server(model)
+    pid_path().write_text(f"{victim.pid}\n")  # edited by hand, or left by another server
+    stopped = aprender("server", "stop")
+    assert stopped.returncode == 0, stopped.stderr
+    assert stopped.stdout == f"aprender-shell server stopped (pid {server.pid}).\n"
+    assert server.process.wait(timeout=60) == 0
+    assert victim.poll() is None
