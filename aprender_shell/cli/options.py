@@ -154,7 +154,7 @@ class LoadedHistory(NamedTuple):
 def load_history(paths: Sequence[Path]) -> LoadedHistory:
     """Entries from the given or discovered history files, their marks, and what was read,
     saying so when the packaged sample stands in for a history the user does not have."""
-    from aprender_shell.history.loading import read_histories
+    from aprender_shell.history.files import read_histories
 
     check_config_folder()
     read = read_histories(paths)

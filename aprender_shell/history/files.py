@@ -1,4 +1,5 @@
-"""History files: find the user's, read one safely, and the packaged sample."""
+"""History files: find the user's, read one safely, and the packaged sample; and which of
+them a command learns from (``read_histories``)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import importlib.resources
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any, NamedTuple
 
 from aprender_shell.errors import HistoryError
 from aprender_shell.fileio import FileTooLargeError, NotRegularFileError, read_regular
@@ -148,3 +150,34 @@ def sample_history_path() -> Path:
     """The packaged sample history (zsh format), used when the user has none."""
     data = importlib.resources.files("aprender_shell.history") / "data"
     return Path(str(data / "sample_history"))
+
+
+class Histories(NamedTuple):
+    """What ``read_histories`` read."""
+
+    entries: list[HistoryEntry]  # oldest first
+    marks: list[dict[str, Any]]  # each file's mark (what was read), none for the sample
+    files: list[Path]  # the files read: the packaged sample's alone when ``sample``
+    sample: bool  # the user has no history: the packaged sample was read instead
+
+
+def read_histories(paths: Sequence[Path]) -> Histories:
+    """The entries of ``paths``, or of the user's history files found where the shells keep
+    them when none are given, read and marked, merged in time order; the packaged sample's
+    when there are none."""
+    from aprender_shell.history.marks import read_and_mark  # it reads through this module
+
+    files = find_history_files(list(paths))
+    if not files:
+        sample = sample_history_path()
+        return Histories(read_history(sample), [], [sample], True)
+    entries: list[HistoryEntry] = []
+    marks = []
+    for path in files:
+        found, mark = read_and_mark(path)
+        entries.extend(found)
+        marks.append(mark.to_dict())
+    if len(files) > 1 and all(entry.timestamp is not None for entry in entries):
+        # Several shells' histories, merged in the order the commands were run.
+        entries.sort(key=lambda entry: entry.timestamp or 0)
+    return Histories(entries, marks, files, False)

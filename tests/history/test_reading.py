@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from aprender_shell.history.files import sample_history_path
-from aprender_shell.history.loading import read_histories
+from aprender_shell.history.files import read_histories, sample_history_path
 
 
 def test_histories_of_two_shells_are_merged_in_the_order_the_commands_ran(
