@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 
 from aprender_shell.limits import DEFAULT_K, MAX_K
-from aprender_shell.terminal import escape_field
+from aprender_shell.terminal import suggestion_line
 
 _VALUED = {"-k", "--prev", "--cwd", "--model", "--memory-limit"}
 
@@ -94,7 +94,7 @@ def run_suggest(args: list[str]) -> int | None:
     out = sys.stdout
     try:
         for suggestion in suggestions:
-            out.write(f"{escape_field(suggestion.text)}\t{suggestion.score:.4f}\n")
+            out.write(suggestion_line(suggestion.text, suggestion.score) + "\n")
         out.flush()
     except BrokenPipeError:  # the reader went away (`| head -1`): exit quietly, as click does
         import os

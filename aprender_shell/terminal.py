@@ -48,3 +48,9 @@ def escape_field(text: str) -> str:
     return "".join(
         SHORT_ESCAPES.get(char) or (_escape(char) if _unsafe(char) else char) for char in text
     )
+
+
+def suggestion_line(text: str, score: float) -> str:
+    """One line of ``suggest``'s output (no newline): the command as one escaped field, a tab,
+    its score; the command line and its click-free fast path print exactly this."""
+    return f"{escape_field(text)}\t{score:.4f}"

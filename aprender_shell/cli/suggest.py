@@ -15,7 +15,7 @@ from aprender_shell.cli.options import (
     model_path,
 )
 from aprender_shell.limits import DEFAULT_K, MAX_K
-from aprender_shell.terminal import escape_field
+from aprender_shell.terminal import suggestion_line
 
 
 @cli.command()
@@ -68,6 +68,6 @@ def suggest(
         return
     with Predictor.open(path, memory_limit) as predictor:
         for suggestion in predictor.suggest(prefix, k=k, prev=list(prev), cwd=cwd):
-            click.echo(f"{escape_field(suggestion.text)}\t{suggestion.score:.4f}")
+            click.echo(suggestion_line(suggestion.text, suggestion.score))
 
 
