@@ -1,4 +1,4 @@
-"""The protocol's line form as the zsh script writes and reads it, checked against lines.py.
+"""The protocol's line form as the zsh script writes and reads it, checked against line_form.py.
 
 The script builds requests and reads answers with zsh builtins alone (no process per
 keystroke), so every string must survive: tabs, newlines, backslashes, control characters,
