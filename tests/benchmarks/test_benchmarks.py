@@ -11,6 +11,7 @@ from benchmarks import predictor, quality
 from benchmarks.sessions import generate_sessions
 
 
+@pytest.mark.slow  # a whole benchmark run, end to end
 def test_predictor_benchmark_reports_training_update_and_cold_start(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -35,6 +36,7 @@ def test_a_measured_process_reports_its_own_peak_not_its_parents() -> None:
                                "(print('boom', file=sys.stderr), sys.exit(3))"])
 
 
+@pytest.mark.slow  # a whole benchmark run, end to end
 def test_quality_benchmark_compares_with_both_strategies() -> None:
     sessions = generate_sessions(2000, seed=1, persona="developer")
     lines: list[str] = []
@@ -62,6 +64,7 @@ def test_the_two_halves_share_no_history() -> None:
     assert sum("messy" in name for name in held_out) == len(quality.PERSONAS)
 
 
+@pytest.mark.slow  # a whole benchmark run, end to end
 def test_the_ablation_table_replays_each_signal_off() -> None:
     sessions = generate_sessions(1200, seed=3, persona="ops")
     variants = {"no last use": {"recency": 0.0}, "no sequence": {"context_max": 0.0}}

@@ -7,10 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 # The benchmarks are a package of the checkout, not of the installed wheel.
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow  # a whole benchmark run, end to end
 def test_quick_bench_prints_hit_and_miss_tables() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "benchmarks.bundle", "--quick"],

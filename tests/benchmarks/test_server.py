@@ -7,12 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.service.conftest import WAIT
 
 # The benchmarks are a package of the checkout, not of the installed wheel.
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow  # a whole benchmark run, end to end
 def test_server_benchmark_prints_every_way_with_percentiles() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.server", "--commands", "2000",

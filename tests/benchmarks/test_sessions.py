@@ -110,6 +110,7 @@ def test_cd_moves_the_following_commands(developer: list[SessionCommand]) -> Non
         assert after.cwd == "/home/dev/src/" + item.command.split("~/src/", 1)[1]
 
 
+@pytest.mark.slow  # a whole benchmark run, end to end
 def test_a_million_commands_is_practical() -> None:
     # Benchmarks generate this many; the list must come out whole and distinct in time.
     commands = generate_sessions(1_000_000, seed=9)
