@@ -40,13 +40,28 @@ class UsageError(AprenderError):
     """A request or argument is malformed."""
 
 
-def error_message(error: BaseException) -> str:
+RETRAIN = "retrain with 'aprender-shell train'"
+
+
+def for_the_model_given(message: str, model: object) -> str:
+    """``message`` with its advice to retrain naming the model ``--model`` gave, if one was:
+    plain 'train' writes the default model, not the broken one."""
+    if model is None or RETRAIN not in message:
+        return message
+    import shlex
+
+    fix = f"retrain it with 'aprender-shell train --model {shlex.quote(str(model))}', or remove it"
+    return message.replace(RETRAIN, fix)
+
+
+def error_message(error: BaseException, model: object = None) -> str:
     """The one line a user is shown for ``error`` (after ``Error: ``), by the command line and
-    its click-free fast path alike: an ``AprenderError``'s message, an OS error's reason and
-    file, nothing in it able to drive the terminal."""
+    its click-free fast path alike: an ``AprenderError``'s message (its advice to retrain naming
+    the ``--model`` given, if one was), an OS error's reason and file, nothing in it able to
+    drive the terminal."""
     from aprender_shell.terminal import printable
 
     if isinstance(error, OSError) and not isinstance(error, AprenderError):
         where = f" ({error.filename})" if getattr(error, "filename", None) else ""
         return printable(f"{error.strerror or error}{where}")
-    return printable(str(error))
+    return printable(for_the_model_given(str(error), model))

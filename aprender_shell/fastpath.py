@@ -89,7 +89,7 @@ def run_suggest(args: list[str]) -> int | None:
                 query.prefix or "", k=query.k, prev=query.prev, cwd=query.cwd
             )
     except (AprenderError, OSError) as error:
-        sys.stderr.write(f"Error: {error_message(error)}\n")  # as the command line says it
+        sys.stderr.write(f"Error: {error_message(error, model)}\n")  # as the command line says
         return 1
     out = sys.stdout
     try:

@@ -211,3 +211,35 @@ def _unusable(path: Path, error: OSError) -> UnsafeFolderError:
     if error.errno == errno.ENOTDIR:
         return UnsafeFolderError(f"{path} is not a folder: move it away, or set {HOME_ENV}")
     return UnsafeFolderError(f"cannot use folder {path}: {error.strerror or error}")
+
+
+# In the data folder: the folders 'train' or 'install' made for it, innermost first, so that
+# 'uninstall' takes away exactly those (when empty) and no folder the user had before.
+MADE_FOLDERS_FILE = ".made-folders"
+
+
+def make_private_folders(folder: Path, record: bool = False) -> list[Path]:
+    """Create ``folder`` and its missing parents, each mode 0700 (existing ones are left as
+    they are); with ``record``, note the ones made in the data folder so that 'uninstall'
+    can take them away again. Returns them, innermost first."""
+    from aprender_shell.fileio import atomic_write_bytes
+
+    folder = Path(os.path.abspath(folder))
+    missing = [path for path in [folder, *folder.parents] if not path.exists()]
+    for path in reversed(missing):
+        path.mkdir(mode=0o700)
+        os.chmod(path, 0o700)  # whatever the umask
+    if record and missing:
+        notes = data_dir() / MADE_FOLDERS_FILE
+        text = "".join(f"{path}\n" for path in missing)
+        atomic_write_bytes(notes, text.encode("utf-8", "surrogateescape"))
+    return missing
+
+
+def made_folders() -> list[Path]:
+    """The folders 'train' or 'install' noted they made for the data folder, innermost first."""
+    try:
+        text = (data_dir() / MADE_FOLDERS_FILE).read_bytes().decode("utf-8", "surrogateescape")
+    except OSError:
+        return []
+    return [Path(line) for line in text.splitlines() if line.startswith("/")]

@@ -30,7 +30,7 @@ def reports_errors(func: F) -> F:
             raise  # the reader went away (`| head`): click exits quietly
         except (AprenderError, OSError) as error:
             # Messages quote paths and input: nothing in them may drive the terminal.
-            raise click.ClickException(error_message(error)) from error
+            raise click.ClickException(error_message(error, kwargs.get("model"))) from error
 
     return wrapper  # type: ignore[return-value]
 
@@ -78,9 +78,11 @@ class CommandLine(click.Group):
 @click.group(
     cls=CommandLine,
     context_settings={"help_option_names": ["-h", "--help"], "show_default": True},
+    invoke_without_command=True,
 )
 @click.version_option(__version__, prog_name="aprender-shell")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Shell autosuggestions learned from your own history.
 
     Train a model on your history, try it, then set up your shell (zsh, bash or fish):
@@ -90,6 +92,9 @@ def cli() -> None:
         aprender-shell suggest "git "
         aprender-shell install       # shows the change to your rc file, then makes it
     """
+    if ctx.invoked_subcommand is None:
+        # Bare 'aprender-shell' is a request for the help, not a mistake: exit 0.
+        click.echo(ctx.get_help())
 
 
 # Every module that adds commands, in the order their commands were written.

@@ -8,6 +8,7 @@ import click
 
 from aprender_shell import paths
 from aprender_shell.cli import cli, reports_errors
+from aprender_shell.cli.options import display_path
 from aprender_shell.fileio import atomic_write_bytes
 from aprender_shell.integration import (
     SHELLS,
@@ -19,6 +20,46 @@ from aprender_shell.integration import (
 
 SHELL_CHOICE = click.Choice(sorted(SHELLS))
 SHELL_NAMES = "|".join(sorted(SHELLS))
+
+
+# zsh's compdef exists only once compinit has run, which .zshrc may do after our block, or never.
+_ZSH_COMPDEF = "    compdef _aprender_shell_completion aprender-shell\n"
+_ZSH_COMPDEF_LATER = """\
+    if (( $+functions[compdef] )); then
+        compdef _aprender_shell_completion aprender-shell
+    else
+        # compinit comes later in .zshrc (or never): register at the first prompt, if it came.
+        _aprender_shell_compdef() {
+            add-zsh-hook -d precmd _aprender_shell_compdef
+            (( $+functions[compdef] )) && compdef _aprender_shell_completion aprender-shell
+        }
+        autoload -Uz add-zsh-hook && add-zsh-hook precmd _aprender_shell_compdef
+    fi
+"""
+
+
+def completion_script(shell: str) -> str:
+    """click's completion of our own command line for ``shell``, as shell code.
+
+    Made here, when ``init`` or ``install`` writes the script, so that a shell's start sources
+    it with the rest instead of running Python to print it (a Tab then runs the command line).
+    """
+    from click.shell_completion import get_completion_class
+
+    found = get_completion_class(shell)
+    if found is None:
+        return ""
+    text = found(cli, {}, "aprender-shell", "_APRENDER_SHELL_COMPLETE").source()
+    if shell == "zsh":
+        text = text.replace(_ZSH_COMPDEF, _ZSH_COMPDEF_LATER)
+    return text.rstrip("\n") + "\n"
+
+
+def _script(integration: ShellIntegration, cache: Path | None) -> str:
+    """The integration script, with the completion of our own command line after it."""
+    text = integration.script(marker=cache)
+    return (f"{text.rstrip(chr(10))}\n\n# Tab completion of aprender-shell's own command line "
+            f"(click's).\n{completion_script(integration.name)}")
 
 
 def _chosen(shell: str | None) -> ShellIntegration:
@@ -45,7 +86,7 @@ def _show(edit: RcEdit) -> None:
     click.echo("")
 
 
-@cli.command()
+@cli.command(short_help="Print the shell script for zsh, bash or fish.")
 @click.argument("shell", type=SHELL_CHOICE, metavar="SHELL")
 @click.option(
     "--cache",
@@ -65,7 +106,7 @@ def init(shell: str, cache: Path | None) -> None:
     """
     # A saved copy marks the integration as installed: once uninstall deletes it, open shells
     # start no server.
-    text = integration_for(shell).script(marker=cache)
+    text = _script(integration_for(shell), cache)
     if cache is not None:
         # Shells source this file at start: a folder another account controls must not hold it.
         paths.ensure_private_dir(cache.parent)
@@ -73,7 +114,7 @@ def init(shell: str, cache: Path | None) -> None:
     click.echo(text, nl=False)
 
 
-@cli.command()
+@cli.command(short_help="Set up your shell, showing the change first.")
 @click.option("--shell", type=SHELL_CHOICE,
               help="The shell to set up.  [default: your login shell, from $SHELL]")
 @click.option("--dry-run", is_flag=True, help="Show the change without writing anything.")
@@ -99,20 +140,53 @@ def install(shell: str | None, dry_run: bool) -> None:
     note = integration.install_note(edit.before or "", Path.home())
     if note:
         click.echo(note)
+    history = _history_to_train_on()
     if dry_run:
         click.echo(f"Writing {cache}")
+        if history:
+            click.echo(f"No trained model yet: would train one on {', '.join(history)}")
         click.echo("Dry run: nothing written.")
         return
     # A fresh copy of the script, so an upgrade or a moved install takes effect at once.
+    paths.make_private_folders(cache.parent, record=True)
     paths.ensure_private_dir(cache.parent)
-    atomic_write_bytes(cache, integration.script(marker=cache).encode("utf-8"))
+    atomic_write_bytes(cache, _script(integration, cache).encode("utf-8"))
     if edit.changes:
         edit.apply()
+    if history:
+        # Without a model the new shell would suggest nothing and learn nothing, silently.
+        click.echo(f"No trained model yet: training one on {', '.join(history)}")
+        _train_default_model()
+    elif history is not None:
+        click.echo("No trained model yet, and no shell history to train one on: once you have "
+                   "run some commands, run 'aprender-shell train' (until then your shell "
+                   "suggests nothing)")
+    if edit.changes:
         again = "exec fish" if integration.name == "fish" else f"source {edit.path}"
         click.echo(f"Done. Open a new {integration.name} or run: {again}")
 
 
-@cli.command()
+def _history_to_train_on() -> list[str] | None:
+    """None when the default model exists; else the history files a training would read
+    (as shown to the user), empty when there are none."""
+    from aprender_shell.history.files import find_history_files
+
+    if paths.default_model_path().exists():
+        return None
+    return [display_path(path) for path in find_history_files([])]
+
+
+def _train_default_model() -> None:
+    from aprender_shell.cli.model import train
+
+    try:
+        click.get_current_context().invoke(train)
+    except click.ClickException as error:
+        click.echo(f"No model trained ({error.format_message()}); your shell suggests nothing "
+                   "until 'aprender-shell train' succeeds")
+
+
+@cli.command(short_help="Remove the shell setup (and the model).")
 @click.option("--shell", type=SHELL_CHOICE,
               help="Only this shell's setup.  [default: every shell's]")
 @click.option("--keep-model", is_flag=True, help="Keep the trained model and what it learned.")

@@ -53,8 +53,18 @@ def history_option(help: str) -> Callable[[F], F]:
     )
 
 
+def default_model_shown() -> str:
+    """The default model's path as ``--help`` shows it (under ``~/`` when it is)."""
+    from aprender_shell.paths import default_model_path
+
+    return display_path(default_model_path())
+
+
 def model_option(help: str) -> Callable[[F], F]:
-    return click.option("--model", type=click.Path(dir_okay=False, path_type=Path), help=help)
+    return click.option(
+        "--model", type=click.Path(dir_okay=False, path_type=Path),
+        help=f"{help}  [default: {default_model_shown()}]",
+    )
 
 
 def memory_option(help: str = MEMORY_HELP, default: str | None = None) -> Callable[[F], F]:
@@ -162,4 +172,10 @@ def load_history(paths: Sequence[Path]) -> LoadedHistory:
     if read.sample:
         click.echo(f"No shell history found; training on the packaged sample history ({shown[0]}).")
         shown = [f"{shown[0]} (sample)"]
+    if read.skipped:
+        from aprender_shell.history.formats import MAX_LINE_BYTES
+
+        plural = "line" if read.skipped == 1 else "lines"
+        click.echo(f"Skipped {read.skipped} history {plural} over {MAX_LINE_BYTES // 1024} KB "
+                   "(longer than any command the model learns).")
     return LoadedHistory(read.entries, read.marks, shown, read.sample)

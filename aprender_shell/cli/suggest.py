@@ -18,7 +18,7 @@ from aprender_shell.limits import DEFAULT_K, MAX_K
 from aprender_shell.terminal import suggestion_line
 
 
-@cli.command()
+@cli.command(short_help="Suggest commands for what was typed.")
 @click.argument("prefix", required=False, default="")
 @click.option(
     "-k",

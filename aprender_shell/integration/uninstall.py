@@ -37,6 +37,8 @@ class UninstallPlan:
     folders: list[Path] = field(default_factory=list)  # removed when empty, innermost first
     stop_server: bool = False  # the runtime folder is ours: its server is stopped
     refused: list[tuple[Path, str]] = field(default_factory=list)  # folders left alone, why
+    # Our own notes, deleted with the rest but not worth listing.
+    quiet_files: list[Path] = field(default_factory=list)
 
     @property
     def changes_rc_files(self) -> bool:
@@ -59,7 +61,7 @@ class UninstallPlan:
             from aprender_shell.service.control import stop_server
 
             stopped = stop_server()
-        for path in self.files:
+        for path in [*self.files, *self.quiet_files]:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
         for folder in self.folders:
@@ -82,8 +84,10 @@ def plan_uninstall_all(
     if data_ours:
         plan.markers += [shell.cache_path() for shell in shells]
     if forget_model:
+        from aprender_shell.model.writer import lock_path
+
         plan.markers.append(model)
-        plan.files.append(journal)
+        plan.files += [journal, lock_path(model)]
     if runtime_ours:
         plan.files += paths.runtime_files()
         plan.folders.append(runtime)
@@ -92,6 +96,9 @@ def plan_uninstall_all(
         # What interrupted writes of the model or the journal left beside them.
         plan.files += sorted(set(temporaries_of(model)) | set(temporaries_of(journal)))
         plan.folders.append(data)
+        # The folders train or install made for the data folder, innermost first; only those.
+        plan.folders += [folder for folder in paths.made_folders() if folder not in plan.folders]
+        plan.quiet_files.append(data / paths.MADE_FOLDERS_FILE)
     return plan
 
 

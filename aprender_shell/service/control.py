@@ -9,13 +9,13 @@ import os
 import signal
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from aprender_shell.errors import AprenderError
 from aprender_shell.fileio import process_alive
-from aprender_shell.paths import PID_NAME, check_private_dir, runtime_dir
+from aprender_shell.paths import PID_NAME, SOCKET_NAME, check_private_dir, runtime_dir
 from aprender_shell.service.client import answering_server, server_model_stats, server_status
 from aprender_shell.service.launcher import Started, start_in_background
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 STOP_WAIT = 15.0
 
-__all__ = ["STOP_WAIT", "Forgotten", "Started", "Stopped", "checked_runtime_dir",
+__all__ = ["STOP_WAIT", "Forgotten", "Relayed", "Started", "Stopped", "checked_runtime_dir",
            "forget_everywhere", "forget_in_server", "held_lock_pid", "relay_stream",
            "served_stats", "serving", "start_in_background", "stop_server", "server_status"]
 
@@ -47,7 +47,7 @@ def stop_server(wait: float = STOP_WAIT) -> Stopped:
     another account's, and AprenderError when the pid is not verified to be our server (it is
     then not signalled) or the server is still running after ``wait`` seconds.
     """
-    from aprender_shell.service.pidfile import is_our_server, read_record
+    from aprender_shell.service.pidfile import is_our_server, is_server_process, read_record
 
     folder = checked_runtime_dir()
     answered = answering_server()
@@ -59,9 +59,13 @@ def stop_server(wait: float = STOP_WAIT) -> Stopped:
     if not isinstance(pid, int) or isinstance(pid, bool):
         return Stopped(None)
     pid_file = folder / PID_NAME
-    if (answered is None or answered[1] is None) and not is_our_server(
-        pid, read_record(pid_file)
-    ):
+    if answered is not None and answered[1] is not None:
+        if not is_server_process(pid) and not is_our_server(pid, read_record(pid_file)):
+            raise AprenderError(
+                f"the process answering {folder / SOCKET_NAME} (pid {pid}) is not an "
+                "aprender-shell server: not signalling it; stop whatever listens there"
+            )
+    elif not is_our_server(pid, read_record(pid_file)):
         raise AprenderError(
             f"pid {pid} is not the server that wrote {pid_file} (another process runs under "
             f"that pid now): not signalling it; if no server runs, delete {pid_file}"
@@ -138,11 +142,21 @@ def forget_in_server(pattern: str, mode: str) -> int:
     return forgotten
 
 
+@dataclass(frozen=True)
+class Relayed:
+    """What ``relay_stream`` relayed: how many answers were errors, and how many recorded
+    commands could not be saved (by the server or in-process) and why."""
+
+    errors: int
+    unsaved: int = 0
+    save_error: str | None = None
+
+
 def relay_stream(
     model_path: Path, memory_limit: int | None, start: bool, infile: IO[Any], outfile: IO[Any]
-) -> int:
+) -> Relayed:
     """Relay request lines from ``infile`` to the server and its answers to ``outfile`` until
-    ``infile`` ends; returns how many answers were errors.
+    ``infile`` ends.
 
     The relay the shells run, in this process: it starts a server for ``model_path`` when none
     runs (unless not ``start``, or the model is gone), reconnects once when the server goes
@@ -156,25 +170,45 @@ def relay_stream(
     from aprender_shell.service.session import Session, serve_stream
 
     session = Session(lambda: Predictor.open(model_path, memory_limit), model_path=model_path)
-    with session:
-        status = server_status()
-        if status is not None and not same_file(status.get("model_path"), model_path):
-            serve_stream(session, infile, outfile)
-            return session.errors
-        args = ["--model", str(model_path)]
-        if memory_limit is not None:
-            args += ["--memory-limit", f"{memory_limit}B"]  # bytes, exactly as given
-        # The model is the marker: no server is started for a model that is not there.
-        connection = relay.Relay(str(socket_path()), str(model_path), once=False,
-                                 start_args=tuple(args) if start else None)
+    status = server_status()
+    ours = status is not None and same_file(status.get("model_path"), model_path)
+    if status is not None and not ours:
+        serve_stream(session, infile, outfile)  # closes (saves) the session
+        return Relayed(session.errors, session.unsaved, session.save_error)
+    # The server counts the records it could not save: compared before and after.
+    before = _unsaved_of(status) if status is not None else 0
+    args = ["--model", str(model_path)]
+    if memory_limit is not None:
+        args += ["--memory-limit", f"{memory_limit}B"]  # bytes, exactly as given
+    # The model is the marker: no server is started for a model that is not there.
+    connection = relay.Relay(str(socket_path()), str(model_path), once=False,
+                             start_args=tuple(args) if start else None)
+    errors, unsaved, save_error = 0, 0, None
+    try:
+        outfile.flush()
+        errors = relay.serve(connection, infile.fileno(), outfile.fileno(),
+                             fallback=session.handle_bytes)
+    except BrokenPipeError:
+        pass
+    finally:
+        connection.close()
         try:
-            outfile.flush()
-            return relay.serve(connection, infile.fileno(), outfile.fileno(),
-                               fallback=session.handle_bytes)
-        except BrokenPipeError:
-            return 0
-        finally:
-            connection.close()
+            session.close()
+        except (AprenderError, OSError) as error:
+            save_error = str(error)
+    if errors:
+        after = server_status()
+        if after is not None and same_file(after.get("model_path"), model_path):
+            unsaved = max(0, _unsaved_of(after) - before)
+            if unsaved and isinstance(after.get("save_error"), str):
+                save_error = after["save_error"]
+    unsaved += session.unsaved
+    return Relayed(errors, unsaved, session.save_error or save_error)
+
+
+def _unsaved_of(status: dict[str, Any] | None) -> int:
+    count = (status or {}).get("unsaved_records")
+    return count if isinstance(count, int) and not isinstance(count, bool) else 0
 
 
 @dataclass(frozen=True)
@@ -186,6 +220,8 @@ class Forgotten:
     server_pid: int | None = None  # the server serving the model, when one did
     # Why that server could not be told: it still holds the commands in memory.
     server_error: str | None = None
+    # The user's shell history files that still hold matching commands, and how many each.
+    in_histories: list[tuple[Path, int]] = field(default_factory=list)
 
 
 def forget_everywhere(
@@ -196,11 +232,11 @@ def forget_everywhere(
 
     A running server owns the journal: it is asked to forget what it learned, and when it
     cannot be (gone, or too old to know the request) the journal is cleaned here instead and
-    ``server_error`` says why, since the server still holds them in memory.
+    ``server_error`` says why, since the server still holds them in memory. Once they are
+    gone, ``in_histories`` lists the user's history files that still hold some.
     """
-    from aprender_shell.model.forget import command_matcher, forget
-    from aprender_shell.model.journal import remove_from_journal
-    from aprender_shell.model.update import journal_for
+    from aprender_shell.history.files import histories_holding
+    from aprender_shell.model.forget import command_matcher, forget, forget_recorded
 
     matches = command_matcher(pattern, mode)
     server = None if dry_run else serving(model_path)
@@ -210,8 +246,8 @@ def forget_everywhere(
         try:
             in_server = forget_in_server(pattern, mode)
         except AprenderError as error:
-            in_server = remove_from_journal(model_path, journal_for(model_path).generation,
-                                            matches)
+            in_server = forget_recorded(model_path, matches)
             server_error = str(error)
     removed = max(result.removed, result.from_corpus + in_server)
-    return Forgotten(result.commands, removed, server, server_error)
+    holding = [] if dry_run or not removed else histories_holding(matches)
+    return Forgotten(result.commands, removed, server, server_error, holding)

@@ -18,6 +18,7 @@ from typing import IO, TYPE_CHECKING, Any
 from aprender_shell.errors import AprenderError
 from aprender_shell.fileio import FileVersion, version
 from aprender_shell.limits import MAX_COMMAND_CHARS
+from aprender_shell.service.descriptors import EXHAUSTED, out_of_descriptors_message
 from aprender_shell.service.protocol import json_form, line_form, schema
 from aprender_shell.service.protocol.json_form import Answer, error_line
 from aprender_shell.service.protocol.schema import (
@@ -234,6 +235,8 @@ class Session:
             answer = {"error": str(error)}
         except RecursionError:
             answer = {"error": "request is nested too deeply"}
+        except OSError as error:
+            answer = {"error": _os_error_message(error)}
         except Exception as error:  # noqa: BLE001 - one bad request must not end the session
             answer = {"error": f"internal error: {type(error).__name__}: {error}"}
         if "error" in answer:
@@ -290,6 +293,8 @@ class Session:
 
     def status(self) -> dict[str, Any]:
         """This process and its model: what ``aprender-shell server status`` shows."""
+        from aprender_shell.history.privacy import default_gate
+
         figures: dict[str, Any] = {
             "protocol": PROTOCOL_VERSION,
             "pid": os.getpid(),
@@ -302,6 +307,7 @@ class Session:
             "rss_bytes": resident_bytes(),
             "save_error": self.save_error,
             "unsaved_records": self.unsaved,
+            "filter_problems": list(default_gate().current_problems()),
         }
         for extra in self.status_extras:
             figures.update(extra())
@@ -376,6 +382,13 @@ def resident_bytes() -> int | None:
         return int(peak if sys.platform == "darwin" else peak * 1024)
     except (ImportError, OSError):
         return None
+
+
+def _os_error_message(error: OSError) -> str:
+    # Its helpers are imported with this module: out of descriptors, an import would fail too.
+    if error.errno in EXHAUSTED:
+        return out_of_descriptors_message(error)
+    return f"internal error: {type(error).__name__}: {error}"
 
 
 def _save(predictor: Predictor) -> None:
