@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 
-from aprender_shell.history.secret_words import (
+from aprender_shell.history.secrets.tools import POSITIONAL_RULES, TOOL_FLAG_RULES
+from aprender_shell.history.secrets.words import (
     LITERAL_WORD,
     Rule,
     literal,
@@ -15,7 +16,6 @@ from aprender_shell.history.secret_words import (
     rule,
     secret_value,
 )
-from aprender_shell.history.tool_secrets import POSITIONAL_RULES, TOOL_FLAG_RULES
 
 # --- statements that set a password ---------------------------------------------------------
 

@@ -6,7 +6,15 @@ from __future__ import annotations
 
 import re
 
-from aprender_shell.history.secret_words import (
+from aprender_shell.history.secrets.token_shapes import (
+    RUN_16,
+    RUN_20,
+    prefixed_token,
+    random_body,
+    random_string,
+    vendor_token,
+)
+from aprender_shell.history.secrets.words import (
     ARGS,
     LITERAL_WORD,
     PATH_LIKE,
@@ -21,14 +29,6 @@ from aprender_shell.history.secret_words import (
     secret_value,
     simple_commands,
     words,
-)
-from aprender_shell.history.token_shapes import (
-    RUN_16,
-    RUN_20,
-    prefixed_token,
-    random_body,
-    random_string,
-    vendor_token,
 )
 
 # A subcommand that logs in or connects: a word of its own, not part of "--connect-timeout",

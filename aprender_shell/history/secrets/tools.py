@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from aprender_shell.history.secret_words import (
+from aprender_shell.history.secrets.words import (
     ARGS,
     LITERAL_WORD,
     VALUE,

@@ -82,8 +82,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from aprender_shell.history.secret_rules import LAST_RULES, RULES
-from aprender_shell.history.typed_secrets import TYPED_RULES
+from aprender_shell.history.secrets.rules import LAST_RULES, RULES
+from aprender_shell.history.secrets.typed import TYPED_RULES
 
 if TYPE_CHECKING:
     from aprender_shell.history.formats import HistoryEntry
