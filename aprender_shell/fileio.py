@@ -224,21 +224,31 @@ def _fsync_dir(folder: Path) -> None:
         os.close(dir_fd)
 
 
-# A file's identity, one rule for every layer: which file a path names (device, inode and
-# change time: ext4 hands a freed inode number to the next file it creates, so a successor may
-# well have the number ours had), and which version of it (device, inode, size and
-# modification time, which a rewrite changes).
-FileIdentity = tuple[int, int, int]
+# A file's identity, one rule for every layer: which file a path names (device and inode), and
+# which version of it (device, inode, size and modification time, which a rewrite changes).
+FileIdentity = tuple[int, ...]
 FileVersion = tuple[int, int, int, int]
 
 
-def identity(path: str | os.PathLike[str], follow: bool = True) -> FileIdentity | None:
-    """Which file ``path`` names now (``follow=False``: the link itself), None if none."""
+def identity_of(st: os.stat_result, changed: bool = False) -> FileIdentity:
+    """Which file ``st`` describes; with ``changed``, also when its inode last changed."""
+    return (st.st_dev, st.st_ino, st.st_ctime_ns) if changed else (st.st_dev, st.st_ino)
+
+
+def identity(
+    path: str | os.PathLike[str], follow: bool = True, changed: bool = False
+) -> FileIdentity | None:
+    """Which file ``path`` names now (``follow=False``: the link itself), None if none.
+
+    ``changed`` is for files nobody writes after making them (a socket, a pid file): ext4 hands
+    a freed inode number to the next file it creates, so a successor's file may well have the
+    number ours had; its change time tells them apart.
+    """
     try:
         st = os.stat(path) if follow else os.lstat(path)
     except OSError:
         return None
-    return (st.st_dev, st.st_ino, st.st_ctime_ns)
+    return identity_of(st, changed)
 
 
 def version(path: str | os.PathLike[str]) -> FileVersion | None:

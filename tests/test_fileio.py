@@ -46,4 +46,9 @@ def test_identity_names_the_file_and_version_its_contents(tmp_path: Path) -> Non
     link = tmp_path / "link"
     link.symlink_to(path)
     assert identity(link) == identity(path) != identity(link, follow=False)
+    # A file written in place is the same file; with its change time, it reads as changed.
+    before, stamped = identity(path), identity(path, changed=True)
+    with open(path, "ab") as handle:
+        handle.write(b"!")
+    assert identity(path) == before and identity(path, changed=True) != stamped
     assert identity(tmp_path / "none") is None and version(tmp_path / "none") is None

@@ -154,4 +154,4 @@ class Instance:
 
 
 def _identity(path: Path) -> FileIdentity | None:
-    return fileio.identity(path, follow=False)
+    return fileio.identity(path, follow=False, changed=True)

@@ -24,7 +24,7 @@ CHECK_INTERVAL = 2.0
 
 def identity(path: Path) -> FileIdentity | None:
     """Which file ``path`` itself (not a link's target) is, by fileio's one rule."""
-    return fileio.identity(path, follow=False)
+    return fileio.identity(path, follow=False, changed=True)
 
 
 class OrphanWatch:
@@ -52,7 +52,7 @@ class OrphanWatch:
                 now = None
             if now is None:
                 return f"the model's folder {self.model_folder} was removed"
-            if (now.st_dev, now.st_ino) != (held.st_dev, held.st_ino):
+            if fileio.identity_of(now) != fileio.identity_of(held):
                 return f"the model's folder {self.model_folder} was replaced by another"
         if self._socket is not None:
             current = identity(self.socket_path)
