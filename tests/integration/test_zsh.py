@@ -72,7 +72,7 @@ def wait_for_buffer(shell: ZshSession, buffer: str) -> Probe:
 def served_requests(home: Home) -> int:
     """How many requests the real server has answered (status probes are not counted)."""
     done = aprender("server", "status", env=home.env)
-    found = re.search(r"(\d+) requests? served", done.stdout)
+    found = re.search(r"(\d+) requests? (?:from shells )?served", done.stdout)
     assert found, done.stdout + done.stderr
     return int(found.group(1))
 
