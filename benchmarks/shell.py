@@ -204,7 +204,7 @@ def keystroke_latency(
 ) -> dict[str, tuple[list[float], int]]:
     """Train on ``commands`` synthetic commands and time ``count`` keystrokes per contender."""
     from aprender_shell.history.formats import HistoryEntry
-    from aprender_shell.model.train import train_model
+    from aprender_shell.model.training.train import train_model
     from benchmarks.sessions import generate_sessions, write_zsh_history
 
     if shutil.which("zsh") is None:

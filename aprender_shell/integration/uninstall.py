@@ -74,7 +74,7 @@ def plan_uninstall_all(
     shells: Sequence[ShellIntegration], keep_model: bool, home: Path
 ) -> UninstallPlan:
     """The plan taking back ``shells``' setup, and unless ``keep_model`` the model."""
-    from aprender_shell.model.journal import journal_path
+    from aprender_shell.model.learned.journal import journal_path
 
     plan = UninstallPlan([shell.plan_uninstall(home) for shell in shells])
     runtime, data = paths.runtime_dir(), paths.data_dir()
@@ -84,7 +84,7 @@ def plan_uninstall_all(
     if data_ours:
         plan.markers += [shell.cache_path() for shell in shells]
     if forget_model:
-        from aprender_shell.model.writer import lock_path
+        from aprender_shell.model.training.writer import lock_path
 
         plan.markers.append(model)
         plan.files += [journal, lock_path(model)]

@@ -20,7 +20,8 @@ from aprender_shell.service.client import answering_server, server_model_stats, 
 from aprender_shell.service.launcher import Started, start_in_background
 
 if TYPE_CHECKING:
-    from aprender_shell.model.predictor import ModelStats
+    from aprender_shell.model.memory import MemoryLimit
+    from aprender_shell.model.query.stats import ModelStats
 
 STOP_WAIT = 15.0
 
@@ -153,7 +154,8 @@ class Relayed:
 
 
 def relay_stream(
-    model_path: Path, memory_limit: int | None, start: bool, infile: IO[Any], outfile: IO[Any]
+    model_path: Path, memory_limit: MemoryLimit | None, start: bool, infile: IO[Any],
+    outfile: IO[Any],
 ) -> Relayed:
     """Relay request lines from ``infile`` to the server and its answers to ``outfile`` until
     ``infile`` ends.
@@ -163,7 +165,7 @@ def relay_stream(
     away, and answers in-process whenever no server can be had. While a server runs for
     another model, every answer is this process's own.
     """
-    from aprender_shell.model.predictor import Predictor
+    from aprender_shell.model.query.predictor import Predictor
     from aprender_shell.paths import socket_path
     from aprender_shell.service import relay
     from aprender_shell.service.client import same_file
@@ -179,7 +181,7 @@ def relay_stream(
     before = _unsaved_of(status) if status is not None else 0
     args = ["--model", str(model_path)]
     if memory_limit is not None:
-        args += ["--memory-limit", f"{memory_limit}B"]  # bytes, exactly as given
+        args += ["--memory-limit", memory_limit.argument()]  # bytes, exactly as given
     # The model is the marker: no server is started for a model that is not there.
     connection = relay.Relay(str(socket_path()), str(model_path), once=False,
                              start_args=tuple(args) if start else None)
@@ -236,7 +238,7 @@ def forget_everywhere(
     gone, ``in_histories`` lists the user's history files that still hold some.
     """
     from aprender_shell.history.files import histories_holding
-    from aprender_shell.model.forget import command_matcher, forget, forget_recorded
+    from aprender_shell.model.training.forget import command_matcher, forget, forget_recorded
 
     matches = command_matcher(pattern, mode)
     server = None if dry_run else serving(model_path)

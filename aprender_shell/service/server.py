@@ -21,7 +21,7 @@ import threading
 import time
 from pathlib import Path
 from types import FrameType
-from typing import IO, Callable
+from typing import IO, TYPE_CHECKING, Callable
 
 from aprender_shell.errors import AprenderError, UsageError
 from aprender_shell.paths import ensure_private_dir, runtime_dir
@@ -39,6 +39,9 @@ from aprender_shell.service.descriptors import (
 from aprender_shell.service.instance import Instance
 from aprender_shell.service.orphan import CHECK_INTERVAL
 from aprender_shell.service.session import SAVE_INTERVAL, Session
+
+if TYPE_CHECKING:
+    from aprender_shell.model.memory import MemoryLimit
 
 IDLE_ENV = "APRENDER_SHELL_SERVER_IDLE"
 DEFAULT_IDLE_TIMEOUT = 3600.0
@@ -273,7 +276,7 @@ class Server(Connections):
 
 def run_server(
     model_path: Path,
-    memory_limit: int | None = None,
+    memory_limit: MemoryLimit | None = None,
     idle_timeout: float | None = None,
     save_interval: float = SAVE_INTERVAL,
     log_stream: IO[str] | None = None,
@@ -283,7 +286,7 @@ def run_server(
 
     Raises ``AlreadyRunningError`` when another server of this user runs.
     """
-    from aprender_shell.model.predictor import Predictor
+    from aprender_shell.model.query.predictor import Predictor
     from aprender_shell.service.orphan import OrphanWatch
 
     stream = log_stream if log_stream is not None else sys.stderr

@@ -29,7 +29,7 @@ from aprender_shell.service.protocol.schema import (
 )
 
 if TYPE_CHECKING:
-    from aprender_shell.model.predictor import Predictor
+    from aprender_shell.model.query.predictor import Predictor
 
 # Records are appended before they are acknowledged; this is how often they are also
 # fdatasync'ed (journal.SYNC_INTERVAL): a power loss may lose the last second, a crash nothing.
@@ -265,7 +265,7 @@ class Session:
         return {"suggestions": [{"text": s.text, "score": round(s.score, 6)} for s in suggestions]}
 
     def _record(self, request: schema.Record) -> Answer:
-        from aprender_shell.model.journal import JournalError, StaleJournalError
+        from aprender_shell.model.learned.journal import JournalError, StaleJournalError
 
         def record() -> None:
             self.predictor().record(
@@ -286,7 +286,7 @@ class Session:
         return {"ok": True}
 
     def _forget(self, request: schema.Forget) -> Answer:
-        from aprender_shell.model.forget import command_matcher
+        from aprender_shell.model.training.forget import command_matcher
 
         matches = command_matcher(request.pattern, request.match)
         return {"forgotten": self.predictor().forget(matches)}

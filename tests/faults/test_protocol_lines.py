@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aprender_shell.model.predictor import Predictor
+from aprender_shell.model.query.predictor import Predictor
 from aprender_shell.service.protocol.schema import MAX_LINE_BYTES
 from aprender_shell.service.session import Session
 from tests.faults.hostile import assert_serves, check_answer, hostile_lines

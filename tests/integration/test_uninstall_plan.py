@@ -8,7 +8,7 @@ from aprender_shell import paths
 from aprender_shell.fileio import atomic_write_bytes, temp_path
 from aprender_shell.integration import integration_for
 from aprender_shell.integration.uninstall import plan_uninstall_all
-from aprender_shell.model.journal import journal_path
+from aprender_shell.model.learned.journal import journal_path
 
 
 def test_the_plan_names_everything_first_and_applying_it_leaves_nothing_of_ours(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from aprender_shell.model.journal import journal_path
+from aprender_shell.model.learned.journal import journal_path
 from aprender_shell.service.control import forget_everywhere
 from tests.service.conftest import ServerProcess, texts
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from aprender_shell import limits
-from aprender_shell.model.predictor import Predictor
+from aprender_shell.model.query.predictor import Predictor
 from aprender_shell.service.protocol import schema
 from aprender_shell.service.server import Server
 from aprender_shell.service.session import Session
