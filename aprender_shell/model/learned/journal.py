@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from aprender_shell.errors import AprenderError
-from aprender_shell.fileio import open_regular, open_regular_fd
+from aprender_shell.fileio import FileIdentity, identity_of, open_regular, open_regular_fd
 
 JOURNAL_VERSION = 1
 # fdatasync at most this often while records arrive (and once they stop).
@@ -77,7 +77,7 @@ class JournalState:
         marks: list[dict[str, Any]] | None = None,
         records: list[Record] | None = None,
         size: int = 0,
-        identity: tuple[int, int] | None = None,
+        identity: FileIdentity | None = None,
     ) -> None:
         self.generation = generation
         self.version = version
@@ -109,8 +109,8 @@ def _is_record(line: object) -> bool:
     return isinstance(line, dict) and isinstance(line.get("c"), str)
 
 
-def _identity(st: os.stat_result) -> tuple[int, int]:
-    return (st.st_dev, st.st_ino)
+def _identity(st: os.stat_result) -> FileIdentity:
+    return identity_of(st)
 
 
 class Journal:
@@ -133,7 +133,7 @@ class Journal:
         self._unsynced = False
         self._last_sync = time.monotonic()
         # The identity of the file this process last read, created or rewrote.
-        self.identity: tuple[int, int] | None = None
+        self.identity: FileIdentity | None = None
 
     # Reading -----------------------------------------------------------------------------
 
