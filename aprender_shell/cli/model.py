@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from aprender_shell import paths
 from aprender_shell.cli import cli, reports_errors
 from aprender_shell.cli.options import (
     MEMORY_HELP,
@@ -16,7 +17,6 @@ from aprender_shell.cli.options import (
     history_option,
     human_bytes,
     load_history,
-    make_private_folders,
     megabytes,
     memory_option,
     model_option,
@@ -24,7 +24,6 @@ from aprender_shell.cli.options import (
     ngram_option,
     progress_bar,
 )
-from aprender_shell.errors import AprenderError
 from aprender_shell.terminal import escape_field, printable
 
 if TYPE_CHECKING:
@@ -59,7 +58,7 @@ def train(
             f"{', '.join(sources)} holds no commands, so there is nothing to learn: run some "
             "commands in your shell first, or pass a history file with --history FILE"
         )
-    make_private_folders(path.parent, record=model is None)
+    paths.make_private_folders(path.parent, record=model is None)
     read = [Path(str(mark["path"])) for mark in marks]
     with progress_bar("Training") as progress:
         report = retrain(
@@ -178,43 +177,36 @@ def forget(
         # Which one was meant decides what is removed for good: ask rather than guess.
         raise click.UsageError("--contains and --regex exclude each other: give one of them")
     mode = "contains" if contains else "regex" if regex else None
-    from aprender_shell.model.training.forget import command_matcher
-    from aprender_shell.model.training.forget import forget as forget_commands
     from aprender_shell.paths import history_filter_path
-    from aprender_shell.service.control import forget_in_server, serving
+    from aprender_shell.service.control import forget_everywhere
 
-    path = model_path(model)
-    matches = command_matcher(pattern, mode or "exact")
-    server = None if dry_run else serving(path)
-    result = forget_commands(path, matches, dry_run=dry_run, journal=server is None)
-    in_server = 0
+    forgotten = forget_everywhere(
+        model_path(model), pattern, mode or "exact", dry_run, history_files=history_file
+    )
+    removed = forgotten.removed
     server_note = ""
-    if server is not None:
-        try:
-            in_server = forget_in_server(pattern, mode or "exact")
-            server_note = f"The running server (pid {server}) forgot them too."
-        except AprenderError as error:
-            from aprender_shell.model.training.forget import forget_recorded
-
-            in_server = forget_recorded(path, matches)
-            server_note = (
-                f"The running server (pid {server}) could not be told ({error}): run "
-                "'aprender-shell server stop' so that it drops them from memory."
-            )
-    removed = max(result.removed, result.from_corpus + in_server)
-    histories = _forget_in_history_files(matches, dry_run) if history_file else []
+    if forgotten.server_error is not None:
+        server_note = (
+            f"The running server (pid {forgotten.server_pid}) could not be told "
+            f"({forgotten.server_error}): run 'aprender-shell server stop' so that it drops "
+            "them from memory."
+        )
+    elif forgotten.server_pid is not None:
+        server_note = f"The running server (pid {forgotten.server_pid}) forgot them too."
+    histories = forgotten.rewritten
     if not removed and not any(done.removed for done in histories):
         hint = "" if mode else " (whole commands only: try --contains)"
         click.echo(f"No command matches{hint}; nothing was changed.")
         return
-    distinct = len(result.commands)
+    distinct = len(forgotten.commands)
     plural = "" if removed == 1 else "s"
     if dry_run:
         if removed:
             click.echo(f"Would forget {removed} command{plural} ({distinct} distinct):")
-            for text, count in result.commands.most_common():
+            for text, count in forgotten.commands.most_common():
                 click.echo(f"   {count:>7}  {escape_field(text)}")
-        _report_history_files(histories, dry_run)
+        if history_file:
+            _report_history_files(histories, dry_run)
         return
     if removed:
         click.echo(f"Forgot {removed} command{plural} ({distinct} distinct).")
@@ -223,8 +215,7 @@ def forget(
     if history_file:
         _report_history_files(histories, dry_run)
         return
-    histories = _forget_in_history_files(matches, dry_run=True)
-    holding = [f"{display_path(done.path)} ({done.removed})" for done in histories if done.removed]
+    holding = [f"{display_path(file)} ({count})" for file, count in forgotten.in_histories]
     keep_out = (f"add a line to {display_path(history_filter_path())} to keep 'train' from "
                 "learning them again")
     if holding:
@@ -233,15 +224,6 @@ def forget(
                    f"from it), and {keep_out}.")
     else:
         click.echo(f"No shell history file of yours holds them; {keep_out}.")
-
-
-def _forget_in_history_files(matches: Any, dry_run: bool) -> list[Any]:
-    """Each history file of the user's with how many of its commands match: counted
-    (``dry_run``), or taken out after a backup in the data folder."""
-    from aprender_shell.history.rewrite import BACKUP_FOLDER, forget_in_files, shell_history_files
-    from aprender_shell.paths import data_dir
-
-    return forget_in_files(shell_history_files(), matches, data_dir() / BACKUP_FOLDER, dry_run)
 
 
 def _report_history_files(histories: Sequence[Any], dry_run: bool) -> None:
