@@ -27,6 +27,8 @@
 _aprender_shell_relay=()  # @init
 _aprender_shell_socket=''  # @init
 _aprender_shell_marker=''  # @init
+# For `aprender-shell doctor`, run from this shell: which shell loaded us, how, and its pid.
+export APRENDER_SHELL_INTEGRATION=bash:fill-key:$$
 
 _aprender_unread=0       # answers still to come from the coprocess
 _aprender_typed=''       # what the user typed before the first press

@@ -27,6 +27,8 @@ status is-interactive; or return 0
 set -g _aprender_shell_relay  # @init
 set -g _aprender_shell_socket ''  # @init
 set -g _aprender_shell_marker ''  # @init
+# For `aprender-shell doctor`, run from this shell: which shell loaded us, how, and its pid.
+set -gx APRENDER_SHELL_INTEGRATION fish:fill-key:$fish_pid
 
 set -g _aprender_typed ''       # what the user typed before the first press
 set -g _aprender_shown ''       # the line we filled in last

@@ -419,6 +419,8 @@ _aprender_wrap_widgets() {
 _aprender_use_own() {
   emulate -L zsh
   _aprender_mode=own
+  # For `aprender-shell doctor`, run from this shell: which shell loaded us, how, and its pid.
+  typeset -gx APRENDER_SHELL_INTEGRATION=zsh:own:$$
   if (( ! _aprender_wrapped )); then
     _aprender_wrapped=1
     _aprender_wrap_widgets
@@ -431,6 +433,7 @@ _aprender_use_own() {
 _aprender_use_autosuggest() {
   emulate -L zsh
   _aprender_mode=autosuggest
+  typeset -gx APRENDER_SHELL_INTEGRATION=zsh:autosuggest:$$
   add-zle-hook-widget -d line-pre-redraw _aprender_pre_redraw
   add-zle-hook-widget -d line-finish _aprender_line_finish
   add-zle-hook-widget line-pre-redraw _aprender_emptied

@@ -155,16 +155,23 @@ def update(
     "--regex", is_flag=True, help="PATTERN is a regular expression, found anywhere in the command."
 )
 @click.option("--dry-run", is_flag=True, help="List what would be forgotten; change nothing.")
+@click.option(
+    "--history-file", "history_file", is_flag=True,
+    help="Take them out of your shell history files too (zsh, bash, fish), each backed up first.",
+)
 @model_option("The model to forget commands from.")
 @reports_errors
 def forget(
-    pattern: str, contains: bool, regex: bool, dry_run: bool, model: Path | None
+    pattern: str, contains: bool, regex: bool, dry_run: bool, history_file: bool,
+    model: Path | None,
 ) -> None:
     """Forget commands: remove them from the model, its stored history and its journal.
 
     PATTERN is a whole command (exact text) unless --contains or --regex says otherwise. A
-    running server forgets them too. Your history file keeps them: list a pattern in the
-    history_filter file so that 'train' does not learn them again.
+    running server forgets them too. Your shell's history files keep them unless
+    --history-file takes them out there too (the lines that hold them, as 'train' reads
+    them; a private backup of each file first, in the data folder). A line in the
+    history_filter file keeps 'train' from learning them again.
     """
     if contains and regex:
         # Which one was meant decides what is removed for good: ask rather than guess.
@@ -173,7 +180,9 @@ def forget(
     from aprender_shell.paths import history_filter_path
     from aprender_shell.service.control import forget_everywhere
 
-    forgotten = forget_everywhere(model_path(model), pattern, mode or "exact", dry_run)
+    forgotten = forget_everywhere(
+        model_path(model), pattern, mode or "exact", dry_run, history_files=history_file
+    )
     removed = forgotten.removed
     server_note = ""
     if forgotten.server_error is not None:
@@ -184,28 +193,57 @@ def forget(
         )
     elif forgotten.server_pid is not None:
         server_note = f"The running server (pid {forgotten.server_pid}) forgot them too."
-    if not removed:
+    histories = forgotten.rewritten
+    if not removed and not any(done.removed for done in histories):
         hint = "" if mode else " (whole commands only: try --contains)"
         click.echo(f"No command matches{hint}; nothing was changed.")
         return
     distinct = len(forgotten.commands)
     plural = "" if removed == 1 else "s"
     if dry_run:
-        click.echo(f"Would forget {removed} command{plural} ({distinct} distinct):")
-        for text, count in forgotten.commands.most_common():
-            click.echo(f"   {count:>7}  {escape_field(text)}")
+        if removed:
+            click.echo(f"Would forget {removed} command{plural} ({distinct} distinct):")
+            for text, count in forgotten.commands.most_common():
+                click.echo(f"   {count:>7}  {escape_field(text)}")
+        if history_file:
+            _report_history_files(histories, dry_run)
         return
-    click.echo(f"Forgot {removed} command{plural} ({distinct} distinct).")
+    if removed:
+        click.echo(f"Forgot {removed} command{plural} ({distinct} distinct).")
     if server_note:
         click.echo(server_note)
+    if history_file:
+        _report_history_files(histories, dry_run)
+        return
     holding = [f"{display_path(file)} ({count})" for file, count in forgotten.in_histories]
     keep_out = (f"add a line to {display_path(history_filter_path())} to keep 'train' from "
                 "learning them again")
     if holding:
-        click.echo(f"Your shell history still holds them, in {', '.join(holding)}: delete those "
-                   f"lines there (your shell may suggest them from it), and {keep_out}.")
+        click.echo(f"Your shell history still holds them, in {', '.join(holding)}: "
+                   "'--history-file' takes them out there too (your shell may suggest them "
+                   f"from it), and {keep_out}.")
     else:
         click.echo(f"No shell history file of yours holds them; {keep_out}.")
+
+
+def _report_history_files(histories: Sequence[Any], dry_run: bool) -> None:
+    if not histories:
+        click.echo("No shell history file of yours was found; nothing to take out there.")
+    for done in histories:
+        shown = display_path(done.path)
+        plural = "" if done.removed == 1 else "s"
+        if done.error:
+            click.echo(f"Could not take them out of {shown}: {printable(done.error)}")
+        elif not done.removed:
+            click.echo(f"{shown} does not hold them.")
+        elif dry_run:
+            click.echo(f"Would take {done.removed} command{plural} out of {shown}.")
+        else:
+            click.echo(f"Took {done.removed} command{plural} out of {shown} (as it was before: "
+                       f"{display_path(done.backup)}).")
+    if not dry_run and any(done.removed for done in histories):
+        click.echo("Shells open now still hold them in memory and may write them back when "
+                   "they exit: close them.")
 
 
 @cli.command(short_help="Show the model and its paging figures.")

@@ -20,6 +20,7 @@ from aprender_shell.service.client import answering_server, server_model_stats, 
 from aprender_shell.service.launcher import Started, start_in_background
 
 if TYPE_CHECKING:
+    from aprender_shell.history.rewrite import Removal
     from aprender_shell.model.memory import MemoryLimit
     from aprender_shell.model.query.stats import ModelStats
 
@@ -224,10 +225,13 @@ class Forgotten:
     server_error: str | None = None
     # The user's shell history files that still hold matching commands, and how many each.
     in_histories: list[tuple[Path, int]] = field(default_factory=list)
+    # With ``history_files``: what was taken out of (or, dry, found in) each history file.
+    rewritten: list[Removal] = field(default_factory=list)
 
 
 def forget_everywhere(
-    model_path: Path, pattern: str, mode: str = "exact", dry_run: bool = False
+    model_path: Path, pattern: str, mode: str = "exact", dry_run: bool = False,
+    history_files: bool = False,
 ) -> Forgotten:
     """Forget the commands ``pattern`` matches (``mode``: exact, contains, regex) in the model,
     its corpus and journal, and in the server serving it; a dry run only counts them.
@@ -235,7 +239,9 @@ def forget_everywhere(
     A running server owns the journal: it is asked to forget what it learned, and when it
     cannot be (gone, or too old to know the request) the journal is cleaned here instead and
     ``server_error`` says why, since the server still holds them in memory. Once they are
-    gone, ``in_histories`` lists the user's history files that still hold some.
+    gone, ``in_histories`` lists the user's history files that still hold some; with
+    ``history_files`` they are taken out of those files too (``rewritten``), each file backed
+    up first in the data folder.
     """
     from aprender_shell.history.files import histories_holding
     from aprender_shell.model.training.forget import command_matcher, forget, forget_recorded
@@ -251,5 +257,17 @@ def forget_everywhere(
             in_server = forget_recorded(model_path, matches)
             server_error = str(error)
     removed = max(result.removed, result.from_corpus + in_server)
+    if history_files:
+        from aprender_shell.history.rewrite import (
+            BACKUP_FOLDER,
+            forget_in_files,
+            shell_history_files,
+        )
+        from aprender_shell.paths import data_dir
+
+        rewritten = forget_in_files(
+            shell_history_files(), matches, data_dir() / BACKUP_FOLDER, dry_run
+        )
+        return Forgotten(result.commands, removed, server, server_error, [], rewritten)
     holding = [] if dry_run or not removed else histories_holding(matches)
     return Forgotten(result.commands, removed, server, server_error, holding)

@@ -437,6 +437,7 @@ class Predictor:
             trained_on=index.source,
             weights=scoring.describe(self.weights),
             tuned=index.tuning is not None,
+            generation=index.generation,
         )
 
     def _top_commands(self, limit: int) -> list[tuple[str, int]]:

@@ -33,6 +33,7 @@ class ModelStats(NamedTuple):
     weights: Sequence[tuple[str, float]] = ()
     tuned: bool = False
     trained_on: str = "history"  # or "sample": the packaged sample history, not the user's
+    generation: str = ""  # which training made the model: a retrained model has a new one
 
     def to_dict(self) -> dict[str, Any]:
         data = self._asdict()
