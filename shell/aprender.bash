@@ -7,6 +7,9 @@
 #   Right arrow (at the end of the line)   fill the line with the top suggestion for what you typed
 #   Alt-;  (APRENDER_SHELL_BASH_KEY)       the same, anywhere on the line
 #   pressing either again                   cycles through the top 5, then back to what you typed
+#   Ctrl-R                                  your past commands, ranked for this moment, in fzf
+#                                           (or a built-in list): Enter puts one on the line, Esc
+#                                           gives the line back
 #
 # Suggestions come from the per-user aprender-shell server through one small relay coprocess
 # per shell (a bare Python that only relays lines: about 9 MB), started at the first use. Every command run is sent back to be
@@ -18,6 +21,8 @@
 #                                read when this file is loaded
 #   APRENDER_SHELL_BASH_TIMEOUT  seconds to wait for an answer after a key press (default: 2)
 #   APRENDER_SHELL_DISABLE       set to stop suggesting and recording in this shell
+#   APRENDER_SHELL_CTRL_R        set to 0 to keep bash's own Ctrl-R (read when this file is loaded)
+#   APRENDER_SHELL_FZF           set to 0 to pick in the built-in list even where fzf is installed
 
 [[ $- == *i* ]] || return 0
 
@@ -27,6 +32,7 @@
 _aprender_shell_relay=()  # @init
 _aprender_shell_socket=''  # @init
 _aprender_shell_marker=''  # @init
+_aprender_shell_cmd=(aprender-shell)  # @init
 
 _aprender_unread=0       # answers still to come from the coprocess
 _aprender_typed=''       # what the user typed before the first press
@@ -197,6 +203,25 @@ _aprender_precmd() {
   return "$code"
 }
 
+# Ctrl-R: pick a past command (`aprender-shell search`) and put it on the line, unrun.
+_aprender_search() {
+  local chosen arg
+  local -a args=(search --shell bash --cwd "$PWD")
+  for arg in "${_aprender_prev[@]}"; do args+=(--prev "$arg"); done
+  # The picker reads keys from the terminal and draws there; only the choice comes back.
+  chosen=$("${_aprender_shell_cmd[@]}" "${args[@]}" -- "$READLINE_LINE" </dev/tty) || return 0
+  READLINE_LINE=$chosen
+  READLINE_POINT=${#chosen}
+}
+
+_aprender_bind_search() {
+  [[ ${APRENDER_SHELL_CTRL_R-} == 0 ]] && return 0
+  local keymap
+  for keymap in emacs vi-insert; do
+    bind -m "$keymap" -x '"\C-r": _aprender_search'
+  done
+}
+
 _aprender_setup() {
   local keymap key=${APRENDER_SHELL_BASH_KEY:-'\e;'}
   for keymap in emacs vi-insert; do
@@ -213,4 +238,5 @@ _aprender_setup() {
   fi
 }
 _aprender_setup
-unset -f _aprender_setup
+_aprender_bind_search
+unset -f _aprender_setup _aprender_bind_search

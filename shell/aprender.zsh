@@ -14,6 +14,9 @@
 #   aprender-shell-execute  a widget that accepts the suggestion and runs the line; bind it with
 #                           bindkey '^[^M' aprender-shell-execute   (Alt-Enter, for example)
 #
+# In both modes, Ctrl-R (the aprender-shell-search widget) shows your past commands ranked for
+# this moment, in fzf (or a built-in list): Enter puts one on the line, Esc gives the line back.
+#
 # Settings (read at every use, so they may be changed at any time):
 #   APRENDER_SHELL_HIGHLIGHT     region_highlight style of the suggestion (default: fg=8)
 #   APRENDER_SHELL_MAX_BUFFER    longest line that gets a suggestion (default: 300)
@@ -24,6 +27,8 @@
 #                                (default: 0.5 in its synchronous mode, 2 in its async worker)
 #   APRENDER_SHELL_DISABLE       set to stop suggesting and recording in this shell
 #   APRENDER_SHELL_DEBUG         set to see why a suggestion could not be fetched
+#   APRENDER_SHELL_CTRL_R        set to 0 to keep zsh's own Ctrl-R (read when this file is loaded)
+#   APRENDER_SHELL_FZF           set to 0 to pick in the built-in list even where fzf is installed
 
 [[ -o interactive ]] || return 0
 
@@ -546,6 +551,31 @@ _aprender_precmd() {
   return 0
 }
 
+# The aprender-shell-search widget (Ctrl-R): pick a past command and put it on the line, unrun.
+_aprender_search() {
+  emulate -L zsh
+  local -a args=(search --shell zsh --cwd $PWD)
+  local previous chosen
+  for previous in $_aprender_prev; do args+=(--prev $previous); done
+  # The picker reads keys from the terminal and draws there; only the choice comes back.
+  chosen=$("${_aprender_shell_cmd[@]}" $args -- "$BUFFER" </dev/tty)
+  if (( ! $? )); then
+    BUFFER=$chosen
+    CURSOR=$#BUFFER
+  fi
+  zle reset-prompt
+}
+
+_aprender_bind_search() {
+  zle -N aprender-shell-search _aprender_search
+  [[ ${APRENDER_SHELL_CTRL_R-} == 0 ]] && return 0
+  local keymap
+  # Not vicmd: Ctrl-R is redo there.
+  for keymap in emacs viins; do
+    bindkey -M $keymap '^R' aprender-shell-search
+  done
+}
+
 () {
   emulate -L zsh
   autoload -Uz add-zsh-hook add-zle-hook-widget is-at-least
@@ -556,6 +586,7 @@ _aprender_precmd() {
   zle -N _aprender-answer
   zle -N _aprender-started
   zle -N aprender-shell-execute _aprender_execute
+  _aprender_bind_search
   # Loaded after zsh-autosuggestions: join it now, before its first prompt binds its widgets.
   (( ${+functions[_zsh_autosuggest_start]} )) && _aprender_choose_mode
   # End and Ctrl-Right have no binding in zsh's own keymaps; give them their usual meaning.

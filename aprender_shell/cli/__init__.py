@@ -100,7 +100,7 @@ def _register() -> None:
     # Imported here so each topic module can import ``cli`` and ``reports_errors`` from us.
     import importlib
 
-    for name in ("model", "suggest", "evaluate", "server", "integration"):
+    for name in ("model", "suggest", "search", "evaluate", "server", "integration"):
         try:
             importlib.import_module(f"aprender_shell.cli.{name}")
         except ModuleNotFoundError as error:
