@@ -47,11 +47,24 @@ def main(argv: list[str] | None = None) -> int:
         print("Ctrl-R benchmark skipped: fzf is not installed (Debian package fzf)")
         return 0
     print(f"Ctrl-R: the ranked list of {args.commands} commands, beside plain fzf\n")
+    before = os.environ.get("APRENDER_SHELL_HOME")
+    try:
+        _measure(fzf, args.commands, args.rounds)
+    finally:
+        if before is None:
+            os.environ.pop("APRENDER_SHELL_HOME", None)
+        else:
+            os.environ["APRENDER_SHELL_HOME"] = before
+    return 0
+
+
+def _measure(fzf: str, commands: int, rounds: int) -> None:
     with tempfile.TemporaryDirectory(prefix="aprender-ctrl-r-bench-") as name:
         folder = Path(name)
         home = folder / "home"
+        # The model, the server and its socket all in the temporary folder.
         os.environ["APRENDER_SHELL_HOME"] = str(home)
-        history, _ = write_histories(args.commands, folder)
+        history, _ = write_histories(commands, folder)
         model = home / "model.apbundle"
         subprocess.run(
             [sys.executable, "-m", "aprender_shell", "train", "--history", str(history)],
@@ -75,14 +88,13 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run([sys.executable, "-m", "aprender_shell", "server", "start"], check=True)
         try:
             costs = compare({way: ["/bin/sh", "-c", line] for way, line in ways.items()},
-                            args.rounds)
+                            rounds)
         finally:
             subprocess.run([sys.executable, "-m", "aprender_shell", "server", "stop"],
                            check=False, capture_output=True)
         count = len(lines.read_bytes().splitlines())
-        _table(f"{count} distinct commands, query {QUERY!r}, median of {args.rounds} rounds",
+        _table(f"{count} distinct commands, query {QUERY!r}, median of {rounds} rounds",
                costs, "plain fzf over the lines", "no noticeable pause: under ~0.1 s", print)
-    return 0
 
 
 if __name__ == "__main__":
