@@ -38,3 +38,17 @@ class HistoryError(AprenderError):
 
 class UsageError(AprenderError):
     """A request or argument is malformed."""
+
+
+RETRAIN = "retrain with 'aprender-shell train'"
+
+
+def for_the_model_given(message: str, model: object) -> str:
+    """``message`` with its advice to retrain naming the model ``--model`` gave, if one was:
+    plain 'train' writes the default model, not the broken one."""
+    if model is None or RETRAIN not in message:
+        return message
+    import shlex
+
+    fix = f"retrain it with 'aprender-shell train --model {shlex.quote(str(model))}', or remove it"
+    return message.replace(RETRAIN, fix)

@@ -88,7 +88,9 @@ def run_suggest(args: list[str]) -> int | None:
                 query.prefix or "", k=query.k, prev=query.prev, cwd=query.cwd
             )
     except AprenderError as error:
-        sys.stderr.write(f"Error: {printable(str(error))}\n")
+        from aprender_shell.errors import for_the_model_given
+
+        sys.stderr.write(f"Error: {printable(for_the_model_given(str(error), model))}\n")
         return 1
     except OSError as error:
         sys.stderr.write(f"Error: {printable(str(error.strerror or error))}\n")

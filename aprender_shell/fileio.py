@@ -4,6 +4,7 @@ never block on a FIFO nor run forever on a device."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import re
@@ -35,6 +36,20 @@ class NotRegularFileError(AprenderError):
         subject = f"{what} {self.path}" if what else self.path
         super().__init__(
             f"{subject} is {kind}, not a regular file: move it away or replace it with a file"
+        )
+
+
+class DiskFullError(AprenderError):
+    """A write found no space left (or the quota used up): which file, and what to do."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        target = Path(path)
+        match = _TEMP_NAME.match(target.name)
+        name = match.group("name") if match else target.name  # the file it would replace
+        self.path = target.with_name(name)
+        super().__init__(
+            f"no space left on the disk holding {target.parent} to write {name}: free some "
+            "space there and run the command again (nothing was changed)"
         )
 
 
@@ -103,6 +118,17 @@ def atomic_writer(path: str | os.PathLike[str], mode: int = 0o600) -> Iterator[B
     removed and ``path`` is untouched. The new file gets permission bits ``mode``.
     """
     target = Path(path)
+    try:
+        with _writing(target, mode) as handle:
+            yield handle
+    except OSError as error:
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise DiskFullError(target) from None
+        raise
+
+
+@contextlib.contextmanager
+def _writing(target: Path, mode: int) -> Iterator[BinaryIO]:
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # new folders: private
     remove_stale_temps(target.parent)
     import tempfile  # only writers pay for it, not every query
@@ -134,8 +160,8 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, mode: int = 0o
 
 
 # ".<target>.<pid>.<tag>.tmp": atomic_writer's files (tag from mkstemp) and the staging
-# model of a compacting 'update' (tag "compact").
-_TEMP_NAME = re.compile(r"^\..+\.(?P<pid>[0-9]+)\.[A-Za-z0-9_]+\.tmp$")
+# models of the writers (tags "train", "compact", "forget").
+_TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.(?P<pid>[0-9]+)\.[A-Za-z0-9_]+\.tmp$")
 
 
 def remove_stale_temps(folder: str | os.PathLike[str]) -> list[Path]:

@@ -39,6 +39,7 @@ _aprender_typed=''       # what the user typed before the first press
 _aprender_shown=''       # the line we filled in last
 _aprender_choice=0       # which suggestion it is
 _aprender_suggestions=()
+_aprender_cycle_at=''    # $HISTCMD when the cycle began: a command run since ends it
 _aprender_prev=()        # the commands run before, most recent last
 _aprender_histcmd=''     # history number at the last prompt (PROMPT_COMMAND mode)
 _aprender_cmd=''         # the command now running (bash-preexec mode)
@@ -126,13 +127,26 @@ _aprender_ask() {
   REPLY=$line
 }
 
+# Forget the fill cycle: its line is gone (run, cancelled or emptied), so nothing it offered or
+# typed may come back on another line. Every prompt calls this, Ctrl-C's included.
+_aprender_end_cycle() {
+  _aprender_shown=''
+  _aprender_typed=''
+  _aprender_choice=0
+  _aprender_suggestions=()
+  _aprender_cycle_at=''
+}
+
 # Fill the line with the next suggestion for what was typed (the first one on a fresh line).
 _aprender_fill() {
   [[ -n ${APRENDER_SHELL_DISABLE+set} ]] && return 0
-  if [[ $READLINE_LINE != "$_aprender_shown" || ${#_aprender_suggestions[@]} -eq 0 ]]; then
+  # A cycle goes on only on its own line, still as we left it; a command run since (should a
+  # later PROMPT_COMMAND have dropped our prompt hook) ends it too.
+  if [[ $READLINE_LINE != "$_aprender_shown" || ${#_aprender_suggestions[@]} -eq 0 \
+        || $_aprender_cycle_at != "$HISTCMD" ]]; then
+    _aprender_end_cycle
     _aprender_typed=$READLINE_LINE
-    _aprender_suggestions=()
-    _aprender_choice=0
+    _aprender_cycle_at=$HISTCMD
     _aprender_fields suggest 1 5 bash "$PWD" "$READLINE_LINE" "${_aprender_prev[@]}"
     _aprender_ask "$REPLY" || return 0
     _aprender_parse "$REPLY"
@@ -183,7 +197,7 @@ _aprender_prompt() {
     _aprender_record "${cmd:2}" "$PWD" "$code"
   fi
   _aprender_histcmd=$HISTCMD
-  _aprender_shown=''
+  _aprender_end_cycle
   return "$code"
 }
 
@@ -199,7 +213,7 @@ _aprender_precmd() {
     _aprender_record "$_aprender_cmd" "$_aprender_cwd" "$code"
   fi
   _aprender_cmd=''
-  _aprender_shown=''
+  _aprender_end_cycle
   return "$code"
 }
 

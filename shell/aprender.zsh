@@ -442,6 +442,7 @@ _aprender_use_autosuggest() {
   _aprender_mode=autosuggest
   add-zle-hook-widget -d line-pre-redraw _aprender_pre_redraw
   add-zle-hook-widget -d line-finish _aprender_line_finish
+  add-zle-hook-widget line-pre-redraw _aprender_emptied
   local -a chosen=(${=ZSH_AUTOSUGGEST_STRATEGY})
   # Its own default is (history); a list that names us is the user's choice and stays.
   if (( ! ${chosen[(Ie)aprender]} )); then
@@ -503,6 +504,16 @@ _aprender_request_empty() {
     return 0
   (( ${+_ZSH_AUTOSUGGEST_DISABLED} )) && return 0
   _aprender_request
+}
+
+# Strategy mode, zle-line-pre-redraw hook: a line emptied by an edit (Ctrl-U, a kill) is an
+# empty line again, and shows the likely next command as it does at the prompt.
+_aprender_emptied() {
+  [[ $BUFFER == "$_aprender_seen" ]] && return 0
+  _aprender_seen=$BUFFER
+  [[ -z $BUFFER ]] || return 0
+  (( PENDING )) && return 0  # more keys already typed: the line will not stay empty
+  _aprender_request_empty
 }
 
 # Strategy mode: show the answer for the empty line, with zsh-autosuggestions' own highlight.

@@ -27,6 +27,15 @@ ALIGNMENT = 64
 # A manifest lists names and numbers only; anything this large is corruption, and refusing it
 # before allocating keeps a damaged header from costing gigabytes.
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
+# What opening a bundle holds, its manifest decoded (about four times the JSON, one record per
+# entry), is counted against the paging limit: a bundle paged within ``max_memory`` bytes may
+# declare a manifest of a sixteenth of it (128 KB at least, a few hundred entries). A crafted
+# file with 100,000 entries otherwise held 90 MB under a 16 MB limit before any query.
+MANIFEST_SHARE = 16
+MIN_MANIFEST_ALLOWANCE = 128 * 1024
+# The most one entry's manifest record takes beside its quoted name: its keys and four
+# numbers of up to 19 digits.
+ENTRY_RECORD_BYTES = 150
 MAX_U32 = 0xFFFFFFFF
 MAX_INT64 = 2**63 - 1
 
@@ -36,6 +45,16 @@ class Compression(str, Enum):
 
     NONE = "none"
     ZLIB = "zlib"
+
+
+class ManifestTooLargeError(BundleError):
+    """The bundle declares more entries than its paging limit can hold the manifest of;
+    ``length`` is the manifest's size, ``allowance`` what the limit allows."""
+
+    def __init__(self, message: str, length: int, allowance: int) -> None:
+        super().__init__(message)
+        self.length = length
+        self.allowance = allowance
 
 
 class EntryNotFoundError(BundleError, KeyError):
@@ -91,6 +110,20 @@ def store(data: bytes, compression: Compression, level: int) -> tuple[bytes, Com
         if len(packed) < len(data):
             return packed, Compression.ZLIB
     return data, Compression.NONE
+
+
+def manifest_allowance(max_memory: int) -> int:
+    """The most manifest bytes a bundle paged within ``max_memory`` bytes may declare."""
+    return max(MIN_MANIFEST_ALLOWANCE, max_memory // MANIFEST_SHARE)
+
+
+def manifest_bound(names: Sequence[str]) -> int:
+    """At most how many bytes the manifest of entries named ``names`` takes."""
+    return 32 + sum(
+        len(json.dumps(name, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+        + ENTRY_RECORD_BYTES
+        for name in names
+    )
 
 
 def encode_manifest(entries: Sequence[Entry]) -> bytes:

@@ -10,11 +10,14 @@ from typing import Any, NamedTuple
 from aprender_shell.bundle.cache import CachePolicy, EvictionStrategy, make_policy
 from aprender_shell.bundle.format import (
     HEADER_SIZE,
+    MANIFEST_SHARE,
     Entry,
     EntryNotFoundError,
+    ManifestTooLargeError,
     decode_entry_data,
     decode_header,
     decode_manifest,
+    manifest_allowance,
 )
 from aprender_shell.errors import BundleError, EntryTooLargeError
 from aprender_shell.fileio import READ_FLAGS, file_kind
@@ -148,6 +151,21 @@ class PagingStats(NamedTuple):
         return self.hits / calls if calls else 0.0
 
 
+def _check_manifest_fits(length: int, max_memory: int, source: str) -> None:
+    """Refuse, before reading it, a manifest larger than a bundle paged within ``max_memory``
+    bytes may declare (``manifest_allowance``): it is held for as long as the bundle is open."""
+    allowance = manifest_allowance(max_memory)
+    if length > allowance:
+        needed = length * MANIFEST_SHARE
+        raise ManifestTooLargeError(
+            f"{source} declares a {length // 1024} KB manifest, more than the "
+            f"{allowance // 1024} KB a {max_memory / 2**20:.3g} MB memory limit allows (a "
+            f"{MANIFEST_SHARE}th of it): it needs a limit of at least {needed / 2**20:.3g} MB",
+            length,
+            allowance,
+        )
+
+
 class PagedBundle:
     """A bundle whose entries are read from disk on demand, within a hard memory limit.
 
@@ -193,9 +211,11 @@ class PagedBundle:
             size = info.st_size
             head = _pread(fd, HEADER_SIZE, 0)  # may be short: decode_header explains why
             manifest_length = decode_header(head, size, source)
+            config = config or PagingConfig()
+            _check_manifest_fits(manifest_length, config.max_memory, source)
             manifest = _read_at(fd, manifest_length, HEADER_SIZE, source)
             entries = decode_manifest(manifest, size, source)
-            return cls(source, fd, entries, config or PagingConfig())
+            return cls(source, fd, entries, config)
         except OSError as error:
             os.close(fd)
             raise BundleError(f"cannot read {source}: {error.strerror or error}") from None

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from aprender_shell import __version__
-from aprender_shell.errors import AprenderError
+from aprender_shell.errors import AprenderError, for_the_model_given
 from aprender_shell.terminal import printable
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -29,7 +29,8 @@ def reports_errors(func: F) -> F:
             return func(*args, **kwargs)
         except AprenderError as error:
             # Messages quote paths and input: nothing in them may drive the terminal.
-            raise click.ClickException(printable(str(error))) from error
+            message = for_the_model_given(str(error), kwargs.get("model"))
+            raise click.ClickException(printable(message)) from error
         except BrokenPipeError:
             raise  # the reader went away (`| head`): click exits quietly
         except OSError as error:
@@ -82,9 +83,11 @@ class CommandLine(click.Group):
 @click.group(
     cls=CommandLine,
     context_settings={"help_option_names": ["-h", "--help"], "show_default": True},
+    invoke_without_command=True,
 )
 @click.version_option(__version__, prog_name="aprender-shell")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Shell autosuggestions learned from your own history.
 
     Train a model on your history, try it, then set up your shell (zsh, bash or fish):
@@ -94,6 +97,9 @@ def cli() -> None:
         aprender-shell suggest "git "
         aprender-shell install       # shows the change to your rc file, then makes it
     """
+    if ctx.invoked_subcommand is None:
+        # Bare 'aprender-shell' is a request for the help, not a mistake: exit 0.
+        click.echo(ctx.get_help())
 
 
 def _register() -> None:

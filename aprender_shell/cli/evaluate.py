@@ -15,8 +15,18 @@ from aprender_shell.cli.options import (
     progress_bar,
 )
 
+# Fewer commands than this on either side of the split make a table of noise.
+MIN_PART = 10
 
-@cli.command()
+
+def commands_needed(split: float) -> int:
+    """The fewest commands that leave ``MIN_PART`` on each side of ``split``."""
+    import math
+
+    return math.ceil(round(MIN_PART / min(split, 1 - split), 6))
+
+
+@cli.command(short_help="Replay your history and score the suggestions.")
 @history_option("History file to replay (default: as for train).")
 @click.option(
     "--split",
@@ -41,6 +51,13 @@ def evaluate(
     from aprender_shell.evaluate.run import evaluate_history
 
     entries, _, sources, _ = load_history(histories)
+    needed = commands_needed(split)
+    if len(entries) < needed:
+        raise click.ClickException(
+            f"{', '.join(sources)} holds {len(entries)} command{'' if len(entries) == 1 else 's'}"
+            f"; evaluate needs at least {needed} (at least {MIN_PART} to train on and "
+            f"{MIN_PART} to replay at --split {split:g}): give a longer history with --history"
+        )
     click.echo(
         f"History: {', '.join(sources)} ({len(entries)} commands); "
         f"training on {split:.0%}, replaying the rest{' online' if online else ''}."

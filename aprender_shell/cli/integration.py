@@ -9,6 +9,12 @@ import click
 
 from aprender_shell import paths
 from aprender_shell.cli import cli, reports_errors
+from aprender_shell.cli.options import (
+    MADE_FOLDERS_FILE,
+    display_path,
+    made_folders,
+    make_private_folders,
+)
 from aprender_shell.fileio import atomic_write_bytes
 from aprender_shell.integration import (
     SHELLS,
@@ -22,6 +28,46 @@ SHELL_CHOICE = click.Choice(sorted(SHELLS))
 SHELL_NAMES = "|".join(sorted(SHELLS))
 # What the server keeps in its runtime folder, and the stamp one-shot relays leave there.
 RUNTIME_FILES = ("server.sock", "server.pid", "server.lock", "server.log", "relay-start.stamp")
+
+
+# zsh's compdef exists only once compinit has run, which .zshrc may do after our block, or never.
+_ZSH_COMPDEF = "    compdef _aprender_shell_completion aprender-shell\n"
+_ZSH_COMPDEF_LATER = """\
+    if (( $+functions[compdef] )); then
+        compdef _aprender_shell_completion aprender-shell
+    else
+        # compinit comes later in .zshrc (or never): register at the first prompt, if it came.
+        _aprender_shell_compdef() {
+            add-zsh-hook -d precmd _aprender_shell_compdef
+            (( $+functions[compdef] )) && compdef _aprender_shell_completion aprender-shell
+        }
+        autoload -Uz add-zsh-hook && add-zsh-hook precmd _aprender_shell_compdef
+    fi
+"""
+
+
+def completion_script(shell: str) -> str:
+    """click's completion of our own command line for ``shell``, as shell code.
+
+    Made here, when ``init`` or ``install`` writes the script, so that a shell's start sources
+    it with the rest instead of running Python to print it (a Tab then runs the command line).
+    """
+    from click.shell_completion import get_completion_class
+
+    found = get_completion_class(shell)
+    if found is None:
+        return ""
+    text = found(cli, {}, "aprender-shell", "_APRENDER_SHELL_COMPLETE").source()
+    if shell == "zsh":
+        text = text.replace(_ZSH_COMPDEF, _ZSH_COMPDEF_LATER)
+    return text.rstrip("\n") + "\n"
+
+
+def _script(integration: ShellIntegration, cache: Path | None) -> str:
+    """The integration script, with the completion of our own command line after it."""
+    text = integration.script(marker=cache)
+    return (f"{text.rstrip(chr(10))}\n\n# Tab completion of aprender-shell's own command line "
+            f"(click's).\n{completion_script(integration.name)}")
 
 
 def _chosen(shell: str | None) -> ShellIntegration:
@@ -48,7 +94,7 @@ def _show(edit: RcEdit) -> None:
     click.echo("")
 
 
-@cli.command()
+@cli.command(short_help="Print the shell script for zsh, bash or fish.")
 @click.argument("shell", type=SHELL_CHOICE, metavar="SHELL")
 @click.option(
     "--cache",
@@ -68,7 +114,7 @@ def init(shell: str, cache: Path | None) -> None:
     """
     # A saved copy marks the integration as installed: once uninstall deletes it, open shells
     # start no server.
-    text = integration_for(shell).script(marker=cache)
+    text = _script(integration_for(shell), cache)
     if cache is not None:
         # Shells source this file at start: a folder another account controls must not hold it.
         paths.ensure_private_dir(cache.parent)
@@ -76,7 +122,7 @@ def init(shell: str, cache: Path | None) -> None:
     click.echo(text, nl=False)
 
 
-@cli.command()
+@cli.command(short_help="Set up your shell, showing the change first.")
 @click.option("--shell", type=SHELL_CHOICE,
               help="The shell to set up.  [default: your login shell, from $SHELL]")
 @click.option("--dry-run", is_flag=True, help="Show the change without writing anything.")
@@ -102,20 +148,53 @@ def install(shell: str | None, dry_run: bool) -> None:
     note = integration.install_note(edit.before or "", Path.home())
     if note:
         click.echo(note)
+    history = _history_to_train_on()
     if dry_run:
         click.echo(f"Writing {cache}")
+        if history:
+            click.echo(f"No trained model yet: would train one on {', '.join(history)}")
         click.echo("Dry run: nothing written.")
         return
     # A fresh copy of the script, so an upgrade or a moved install takes effect at once.
+    make_private_folders(cache.parent, record=True)
     paths.ensure_private_dir(cache.parent)
-    atomic_write_bytes(cache, integration.script(marker=cache).encode("utf-8"))
+    atomic_write_bytes(cache, _script(integration, cache).encode("utf-8"))
     if edit.changes:
         edit.apply()
+    if history:
+        # Without a model the new shell would suggest nothing and learn nothing, silently.
+        click.echo(f"No trained model yet: training one on {', '.join(history)}")
+        _train_default_model()
+    elif history is not None:
+        click.echo("No trained model yet, and no shell history to train one on: once you have "
+                   "run some commands, run 'aprender-shell train' (until then your shell "
+                   "suggests nothing)")
+    if edit.changes:
         again = "exec fish" if integration.name == "fish" else f"source {edit.path}"
         click.echo(f"Done. Open a new {integration.name} or run: {again}")
 
 
-@cli.command()
+def _history_to_train_on() -> list[str] | None:
+    """None when the default model exists; else the history files a training would read
+    (as shown to the user), empty when there are none."""
+    from aprender_shell.history.files import find_history_files
+
+    if paths.default_model_path().exists():
+        return None
+    return [display_path(path) for path in find_history_files([])]
+
+
+def _train_default_model() -> None:
+    from aprender_shell.cli.model import train
+
+    try:
+        click.get_current_context().invoke(train)
+    except click.ClickException as error:
+        click.echo(f"No model trained ({error.format_message()}); your shell suggests nothing "
+                   "until 'aprender-shell train' succeeds")
+
+
+@cli.command(short_help="Remove the shell setup (and the model).")
 @click.option("--shell", type=SHELL_CHOICE,
               help="Only this shell's setup.  [default: every shell's]")
 @click.option("--keep-model", is_flag=True, help="Keep the trained model and what it learned.")
@@ -129,6 +208,7 @@ def uninstall(shell: str | None, keep_model: bool, dry_run: bool) -> None:
     model and what it learned are deleted. Shells already open stay quiet and start no server.
     """
     from aprender_shell.model.journal import journal_path
+    from aprender_shell.model.writer import lock_path
 
     chosen = [integration_for(shell)] if shell else [cls() for _, cls in sorted(SHELLS.items())]
     home = Path.home()
@@ -149,7 +229,7 @@ def uninstall(shell: str | None, keep_model: bool, dry_run: bool) -> None:
     model = paths.default_model_path()
     if not keep_model and data_ours:
         markers.append(model)
-    later = [] if keep_model or not data_ours else [journal_path(model)]
+    later = [] if keep_model or not data_ours else [journal_path(model), lock_path(model)]
     if runtime_ours:
         later += [runtime / name for name in RUNTIME_FILES]
     present = [path for path in [*markers, *later] if path.exists()]
@@ -158,6 +238,9 @@ def uninstall(shell: str | None, keep_model: bool, dry_run: bool) -> None:
     folders = [runtime] if runtime_ours else []
     if not keep_model and data_ours:
         folders.append(data)
+        # The folders train or install made for the data folder, innermost first; only those.
+        folders += [folder for folder in made_folders() if folder not in folders]
+        later.append(data / MADE_FOLDERS_FILE)
     leftover = _leftover_temporaries(model) if not keep_model and data_ours else []
     for path in leftover:
         click.echo(f"Deleting {path}")

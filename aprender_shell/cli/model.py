@@ -16,6 +16,7 @@ from aprender_shell.cli.options import (
     history_option,
     human_bytes,
     load_history,
+    make_private_folders,
     megabytes,
     memory_option,
     model_option,
@@ -27,7 +28,7 @@ from aprender_shell.errors import AprenderError
 from aprender_shell.terminal import escape_field, printable
 
 
-@cli.command()
+@cli.command(short_help="Train the model on your shell history.")
 @history_option(
     "History file to learn from (repeatable). Default: $HISTFILE, then ~/.zsh_history, "
     "~/.bash_history, fish's history; the packaged sample if none."
@@ -48,7 +49,14 @@ def train(
         from aprender_shell.paths import check_private_dir
 
         check_private_dir(path.parent)  # before reading the history: nothing lands in theirs
+    warn_filter_problems()
     entries, marks, sources, sample = load_history(histories)
+    if not entries:
+        raise click.ClickException(
+            f"{', '.join(sources)} holds no commands, so there is nothing to learn: run some "
+            "commands in your shell first, or pass a history file with --history FILE"
+        )
+    make_private_folders(path.parent, record=model is None)
     read = [Path(str(mark["path"])) for mark in marks]
     with progress_bar("Training") as progress:
         report = retrain(
@@ -63,8 +71,18 @@ def train(
                 progress=progress,
                 source="sample" if sample else "history",
             ),
+            trained_marks=marks,
         )
     _print_training(report, sources)
+
+
+def warn_filter_problems() -> None:
+    """Name each bad ``history_filter`` line (left out, the others apply) on stderr; an
+    unreadable file is the command's error."""
+    from aprender_shell.history.privacy import default_gate
+
+    for problem in default_gate().check():
+        click.echo(f"warning: {printable(problem)}", err=True)
 
 
 def _print_training(report: Any, sources: Sequence[str]) -> None:
@@ -85,7 +103,7 @@ def _print_training(report: Any, sources: Sequence[str]) -> None:
     )
 
 
-@cli.command()
+@cli.command(short_help="Learn what your history gained since training.")
 @history_option("History file to read new commands from (default: those used at training).")
 @model_option("The model to update.")
 @memory_option(MEMORY_HELP + " Segments are sized to fit it.", default="the model's own")
@@ -96,6 +114,7 @@ def update(histories: tuple[Path, ...], model: Path | None, memory_limit: int | 
 
     path = model_path(model)
     check_config_folder()
+    warn_filter_problems()
     with progress_bar("Updating") as progress:
         result = update_model(
             path, list(histories), memory_limit=memory_limit, progress=progress
@@ -105,19 +124,29 @@ def update(histories: tuple[Path, ...], model: Path | None, memory_limit: int | 
     if not result.changed:
         click.echo("No new commands since the last training; the model is unchanged.")
         return
-    plural = "" if result.new_commands == 1 else "s"
-    click.echo(
-        f"Learned {result.new_commands} new command{plural}; the model now has "
-        f"{result.total_commands} commands ({human_bytes(result.model_bytes)})."
-    )
+    size = human_bytes(result.model_bytes)
+    if result.learned:
+        plural = "" if result.learned == 1 else "s"
+        click.echo(f"Learned {result.learned} new command{plural} from your history; the model "
+                   f"now has {result.total_commands} commands ({size}).")
+    else:
+        click.echo(f"No new commands to learn; the model has {result.total_commands} commands "
+                   f"({size}).")
     if result.already_recorded:
-        click.echo(f"({result.already_recorded} of them had already been learned as your "
-                   "shells recorded them; counted once.)")
+        count = result.already_recorded
+        were = "was" if count == 1 else "were"
+        click.echo(f"{count} command{'' if count == 1 else 's'} your history gained {were} "
+                   "already learned as your shells recorded them (counted once).")
+    if result.left_out:
+        count = result.left_out
+        were = "was" if count == 1 else "were"
+        click.echo(f"{count} line{'' if count == 1 else 's'} {were} left out (a secret, a "
+                   "leading space, a history_filter match or a blank line).")
     if result.compacted is not None:
         click.echo("Retrained the model on everything learned since training (compacted).")
 
 
-@cli.command()
+@cli.command(short_help="Remove commands from the model for good.")
 @click.argument("pattern")
 @click.option("--contains", is_flag=True, help="Forget every command holding PATTERN.")
 @click.option(
@@ -155,10 +184,9 @@ def forget(
             in_server = forget_in_server(pattern, mode or "exact")
             server_note = f"The running server (pid {server}) forgot them too."
         except AprenderError as error:
-            from aprender_shell.model.journal import remove_from_journal
-            from aprender_shell.model.update import journal_for
+            from aprender_shell.model.forget import forget_recorded
 
-            in_server = remove_from_journal(path, journal_for(path).generation, matches)
+            in_server = forget_recorded(path, matches)
             server_note = (
                 f"The running server (pid {server}) could not be told ({error}): run "
                 "'aprender-shell server stop' so that it drops them from memory."
@@ -178,13 +206,42 @@ def forget(
     click.echo(f"Forgot {removed} command{plural} ({distinct} distinct).")
     if server_note:
         click.echo(server_note)
-    click.echo(
-        f"Your history file still holds them: add a line to {display_path(history_filter_path())} "
-        "to keep 'train' from learning them again."
-    )
+    holding = [
+        f"{display_path(file)} ({count})" for file, count in _history_matches(matches) if count
+    ]
+    keep_out = (f"add a line to {display_path(history_filter_path())} to keep 'train' from "
+                "learning them again")
+    if holding:
+        click.echo(f"Your shell history still holds them, in {', '.join(holding)}: delete those "
+                   f"lines there (your shell may suggest them from it), and {keep_out}.")
+    else:
+        click.echo(f"No shell history file of yours holds them; {keep_out}.")
 
 
-@cli.command()
+def _history_matches(matches: Any) -> list[tuple[Path, int]]:
+    """Each zsh, bash or fish history file of the user's, with how many of its commands match."""
+    import os
+
+    from aprender_shell.history.files import find_history_files, read_history
+
+    # $HISTFILE alone hides the others from find_history_files: look with and without it.
+    files = find_history_files([]) + find_history_files([], {**os.environ, "HISTFILE": ""})
+    found: list[tuple[Path, int]] = []
+    seen: set[Path] = set()
+    for file in files:
+        try:
+            key = file.resolve()
+            if key in seen:
+                continue
+            seen.add(key)
+            entries = read_history(file)
+        except (AprenderError, OSError):
+            continue  # unreadable: nothing to report about it
+        found.append((file, sum(1 for entry in entries if matches(entry.command))))
+    return found
+
+
+@cli.command(short_help="Show the model and its paging figures.")
 @model_option("The model to describe.")
 @memory_option()
 @reports_errors

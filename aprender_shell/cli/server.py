@@ -13,16 +13,14 @@ from aprender_shell.cli.options import (
     check_config_folder,
     human_bytes,
     memory_option,
+    model_option,
     model_path,
 )
 from aprender_shell.terminal import printable
 
 NOT_RUNNING_EXIT = 3
 
-MODEL_OPTION = click.option(
-    "--model", type=click.Path(dir_okay=False, path_type=Path),
-    help="The model to serve (default: your trained model).",
-)
+MODEL_OPTION = model_option("The model to serve.")
 MEMORY_OPTION = memory_option()
 IDLE_OPTION = click.option(
     "--idle-timeout", type=float, envvar="APRENDER_SHELL_SERVER_IDLE", show_envvar=True,
@@ -56,7 +54,7 @@ def _duration(seconds: float) -> str:
     return " ".join(shown) or "0s"
 
 
-@cli.group()
+@cli.group(short_help="Run the server that serves your shells.")
 def server() -> None:
     """The resident server that keeps your model open for all your shells.
 
@@ -65,7 +63,7 @@ def server() -> None:
     """
 
 
-@server.command()
+@server.command(short_help="Start the server in the background.")
 @MODEL_OPTION
 @MEMORY_OPTION
 @IDLE_OPTION
@@ -90,7 +88,7 @@ def start(model: Path | None, memory_limit: int | None, idle_timeout: float | No
     click.echo(f"aprender-shell server started (pid {started.pid}), serving {shown}.")
 
 
-@server.command()
+@server.command(short_help="Run the server in the foreground.")
 @MODEL_OPTION
 @MEMORY_OPTION
 @IDLE_OPTION
@@ -120,7 +118,7 @@ def run(model: Path | None, memory_limit: int | None, idle_timeout: float | None
         click.echo(f"{error}; nothing to do.", err=True)
 
 
-@server.command()
+@server.command(short_help="Stop the server, saving what it learned.")
 @reports_errors
 def stop() -> None:
     """Stop the server, letting it save what it learned."""
@@ -142,7 +140,7 @@ def stop() -> None:
     click.echo(f"aprender-shell server stopped (pid {stopped.pid}).")
 
 
-@server.command()
+@server.command(short_help="Show the server's state and figures.")
 @reports_errors
 def status() -> None:
     """Show whether the server runs, and its model, memory and paging figures.
@@ -168,7 +166,7 @@ def status() -> None:
     click.echo(
         f"aprender-shell server is running (pid {figures.get('pid')}), "
         f"up {_duration(float(figures.get('uptime') or 0))}, "
-        f"{requests} request{'' if requests == 1 else 's'} served."
+        f"{requests} request{'' if requests == 1 else 's'} from shells served since it started."
     )
     click.echo(f"   Socket:          {printable(str(socket_path()))}")
     click.echo(f"   Model:           {printable(str(figures.get('model_path')))}")
@@ -180,6 +178,9 @@ def status() -> None:
         unsaved = int(figures.get("unsaved_records") or 0)
         click.echo(f"   Last save error: {save_error} ({unsaved} recorded command"
                    f"{'' if unsaved == 1 else 's'} not saved)")
+    problems = figures.get("filter_problems")
+    for problem in problems if isinstance(problems, list) else ():
+        click.echo(f"   Filter problem:  {printable(str(problem))}")
     stats: Any = figures.get("stats")
     if not isinstance(stats, dict):
         problem = str(figures.get("model_error", "not loaded"))
@@ -190,12 +191,13 @@ def status() -> None:
     click.echo(f"   Loaded:          {stats['loaded_segments']} segments, "
                f"{human_bytes(stats['loaded_bytes'])} of {human_bytes(stats['memory_limit'])}")
     click.echo(f"   Paging:          {stats['hits']} hits, {stats['misses']} misses, "
-               f"{stats['evictions']} evictions ({stats['hit_rate'] * 100:.1f}% hit rate)")
+               f"{stats['evictions']} evictions ({stats['hit_rate'] * 100:.1f}% hit rate) since "
+               "it started, its own start-up loads included")
     learned = int(stats["learned_commands"])
     click.echo(f"   Learned:         {learned} command{'' if learned == 1 else 's'} since training")
 
 
-@server.command()
+@server.command(short_help="Relay JSON-lines requests to the server.")
 @MODEL_OPTION
 @MEMORY_OPTION
 @click.option("--no-start", is_flag=True, help="Do not start a server; answer in-process instead.")
@@ -203,10 +205,17 @@ def connect(model: Path | None, memory_limit: int | None, no_start: bool) -> Non
     """Relay JSON-lines requests from stdin to the server and its answers to stdout.
 
     Starts the server if none runs; answers in-process if it cannot be reached. For tools
-    that cannot open a Unix socket (the shells use a lighter relay). Prints nothing else, ever.
+    that cannot open a Unix socket (the shells use a lighter relay). Prints nothing else on
+    stdout; exits 1 when a recorded command could not be saved (a full disk, say).
     """
     from aprender_shell.service.bridge import Bridge, relay
 
     path, limit = _model_path(model), memory_limit
     with Bridge(path, limit, start_server=not no_start) as bridge:
         relay(bridge, sys.stdin, sys.stdout)
+    if bridge.unsaved or bridge.save_error:
+        # As 'suggest --batch': a tool must learn that what it recorded was not kept.
+        raise click.ClickException(
+            f"{bridge.unsaved} recorded command{'' if bridge.unsaved == 1 else 's'} "
+            f"could not be saved: {bridge.save_error}; free space or fix the folder's permissions"
+        )

@@ -17,7 +17,7 @@ from aprender_shell.cli.options import (
 from aprender_shell.terminal import escape_field
 
 
-@cli.command()
+@cli.command(short_help="Suggest commands for what was typed.")
 @click.argument("prefix", required=False, default="")
 @click.option(
     "-k",

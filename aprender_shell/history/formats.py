@@ -44,6 +44,10 @@ _TAIL_BYTES = 4096
 # that the decoded text is little beside the entries it becomes.
 _DECODE_CHUNK = 1 << 20
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\f\v\b\x1b")
+# A history line longer than this is skipped (and counted), never decoded: the model learns no
+# command over 2,000 characters (scoring.MAX_COMMAND_CHARS), which takes at most 8,000 bytes of
+# UTF-8, twice that metafied by zsh. Without it one 200 MB line cost training 784 MB.
+MAX_LINE_BYTES = 16 * 1024
 
 
 # Without a __dict__ an entry is 40 bytes smaller: 12 MB for a 300,000-command history.
@@ -59,10 +63,12 @@ class HistoryEntry:
 
 
 class _Records(NamedTuple):
-    """Parsed commands, and for each the byte offset just past its last line."""
+    """Parsed commands, for each the byte offset just past its last line, and how many lines
+    were skipped for being over ``MAX_LINE_BYTES``."""
 
     entries: list[HistoryEntry]
     ends: list[int]
+    skipped: int = 0
 
 
 def parse_history(data: bytes, fmt: str | None = None) -> list[HistoryEntry]:
@@ -75,7 +81,7 @@ def sniff_format(data: bytes) -> str:
     seen = 0
     bash = False
     for line, _ in _lines(data):
-        if not line.strip():
+        if line is None or not line.strip():
             continue
         if seen == 0 and line.startswith(_FISH_ENTRY):
             return "fish"
@@ -96,22 +102,26 @@ def _parse_records(data: bytes, fmt: str | None) -> _Records:
     if fmt == "bash":
         return _parse_bash(data)
     if fmt == "fish":
-        records = _Records([], [])
-        for entry, end in _parse_fish(data):
-            records.entries.append(entry)
-            records.ends.append(end)
-        return records
+        entries: list[HistoryEntry] = []
+        ends: list[int] = []
+        skipped = [0]
+        for entry, end in _parse_fish(data, skipped):
+            entries.append(entry)
+            ends.append(end)
+        return _Records(entries, ends, skipped[0])
     raise ValueError(f"unknown history format {fmt!r}: expected one of {', '.join(FORMATS)}")
 
 
-def _lines(data: bytes) -> Iterator[tuple[bytes, int]]:
-    """Each line without its newline, with the offset just past it."""
+def _lines(data: bytes) -> Iterator[tuple[bytes | None, int]]:
+    """Each line without its newline (None, never copied, when over ``MAX_LINE_BYTES``), with
+    the offset just past it."""
     start = 0
     size = len(data)
     while start < size:
         newline = data.find(b"\n", start)
         end = size if newline < 0 else newline + 1
-        yield data[start : end if newline < 0 else newline], end
+        stop = end if newline < 0 else newline
+        yield (data[start:stop] if stop - start <= MAX_LINE_BYTES else None), end
         start = end
 
 
@@ -138,25 +148,35 @@ def _decode(raw: bytes, metafied: bool) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
-def _decoded_lines(data: bytes, metafied: bool) -> Iterator[tuple[str, int]]:
-    """Each line decoded as ``_decode`` does, without its newline and trailing CRs, with the
-    byte offset just past it.
+def _decoded_lines(data: bytes, metafied: bool) -> Iterator[tuple[str | None, int]]:
+    """Each line decoded as ``_decode`` does, without its newline and trailing CRs (None for a
+    line over ``MAX_LINE_BYTES``), with the byte offset just past it.
 
     Lines are decoded a chunk of about ``_DECODE_CHUNK`` bytes at a time: a chunk that is valid
     UTF-8 (the usual case) in one call, since each of its lines then decodes alone to the same
-    text (a newline never falls inside a character); any other chunk line by line.
+    text (a newline never falls inside a character); any other chunk line by line. A line longer
+    than a chunk is skipped without being copied or decoded.
     """
     size = len(data)
     start = 0
     while start < size:
-        newline = data.find(b"\n", min(start + _DECODE_CHUNK, size) - 1)
+        cut = min(start + _DECODE_CHUNK, size) - 1
+        newline = data.find(b"\n", cut)
         stop = size if newline < 0 else newline + 1
+        if stop - start > _DECODE_CHUNK + MAX_LINE_BYTES:
+            last = data.rfind(b"\n", start, cut)
+            if last < 0:  # the chunk is one line, far over the cap
+                yield None, stop
+                start = stop
+                continue
+            stop = last + 1  # the lines before the long one; it starts the next chunk
         chunk = data[start:stop]
         try:
             text = chunk.decode("utf-8")
         except UnicodeDecodeError:
             for raw, end in _lines(chunk):
-                yield _decode(raw.rstrip(b"\r"), metafied), start + end
+                line = None if raw is None else _decode(raw.rstrip(b"\r"), metafied)
+                yield line, start + end
         else:
             lines = text.split("\n")
             if not lines[-1]:
@@ -165,8 +185,9 @@ def _decoded_lines(data: bytes, metafied: bool) -> Iterator[tuple[str, int]]:
             del text
             end = start
             for line in lines:
-                end += (len(line) if ascii_only else len(line.encode())) + 1
-                yield line.rstrip("\r"), min(end, stop)
+                length = len(line) if ascii_only else len(line.encode())
+                end += length + 1
+                yield (line.rstrip("\r") if length <= MAX_LINE_BYTES else None), min(end, stop)
         start = stop
 
 
@@ -177,8 +198,13 @@ def _parse_zsh(data: bytes, unmetafy_all: bool) -> _Records:
     timestamp: int | None = None
     # One string object per distinct command: histories repeat most of their lines.
     seen: dict[str, str] = {}
+    skipped = 0
     extended = _ZSH_EXTENDED_TEXT.match
     for line, end in _decoded_lines(data, unmetafy_all):
+        if line is None:  # over the cap: so is the command it belongs to
+            skipped += 1
+            parts = []
+            continue
         if not parts:
             match = extended(line)
             if match:
@@ -201,7 +227,7 @@ def _parse_zsh(data: bytes, unmetafy_all: bool) -> _Records:
         if command.strip():
             entries.append(HistoryEntry(command, timestamp))
             ends.append(len(data))
-    return _Records(entries, ends)
+    return _Records(entries, ends, skipped)
 
 
 def _parse_bash(data: bytes) -> _Records:
@@ -209,8 +235,13 @@ def _parse_bash(data: bytes) -> _Records:
     ends: list[int] = []
     timestamp: int | None = None
     seen: dict[str, str] = {}
+    skipped = 0
     stamp = _BASH_TIMESTAMP_TEXT.match
     for line, end in _decoded_lines(data, metafied=False):
+        if line is None:
+            skipped += 1
+            timestamp = None
+            continue
         match = stamp(line)
         if match:
             timestamp = int(match.group(1))
@@ -219,7 +250,7 @@ def _parse_bash(data: bytes) -> _Records:
             entries.append(HistoryEntry(seen.setdefault(line, line), timestamp))
             ends.append(end)
         timestamp = None
-    return _Records(entries, ends)
+    return _Records(entries, ends, skipped)
 
 
 def _fish_unescape(text: str) -> str:
@@ -236,12 +267,20 @@ def _fish_unescape(text: str) -> str:
     return "".join(out)
 
 
-def _parse_fish(data: bytes) -> Iterator[tuple[HistoryEntry, int]]:
+def _parse_fish(data: bytes, skipped: list[int]) -> Iterator[tuple[HistoryEntry, int]]:
+    """Fish's entries; ``skipped[0]`` counts the lines over the cap (an entry whose command
+    line is one of them is dropped)."""
     command: str | None = None
     timestamp: int | None = None
     end_of_entry = 0
-    for raw, end in _lines(data):
-        raw = raw.rstrip(b"\r")
+    for line, end in _lines(data):
+        if line is None:
+            skipped[0] += 1
+            if command is not None and command.strip():
+                yield HistoryEntry(command, timestamp), end_of_entry
+            command = None
+            continue
+        raw = line.rstrip(b"\r")
         if raw.startswith(_FISH_ENTRY):
             if command is not None and command.strip():
                 yield HistoryEntry(command, timestamp), end_of_entry

@@ -55,6 +55,7 @@ class HistoryMark:
     last_timestamp: int | None = None
     salt: str = field(default_factory=lambda: secrets.token_hex(16))
     legacy: bool = False  # read from a mark that stored commands in plain text
+    skipped_lines: int = 0  # lines over formats.MAX_LINE_BYTES in this read (not stored)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -144,6 +145,7 @@ def _mark(path: Path, st: os.stat_result, data: bytes, fmt: str, records: _Recor
         tail_hashes=tail_keys([e.command for e in consumed[-_TAIL_COMMANDS:]], salt),
         last_timestamp=max(stamps) if stamps else None,
         salt=salt,
+        skipped_lines=records.skipped,
     )
 
 

@@ -7,16 +7,21 @@ A command is kept out when it
   the zsh integration reads too);
 - holds a secret (``secrets.contains_secret``);
 - matches a regular expression of the user's ``history_filter`` file (one a line, ``#``
-  comments, like atuin's ``history_filter``), which is reread whenever it changes.
+  comments, like atuin's ``history_filter``), which is reread whenever it changes. The
+  expressions run in RE2 (``patterns``), in time linear in the command; a line RE2 cannot
+  compile is named and left out, and the others still apply.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from aprender_shell.errors import UsageError
+from aprender_shell.history.patterns import PatternError, UserPattern, compile_any, compile_pattern
 
 RECORD_SPACE_ENV = "APRENDER_SHELL_RECORD_SPACE"
 _ON = {"1", "yes", "on", "true"}
@@ -38,16 +43,27 @@ def ignore_space() -> bool:
     return os.environ.get(RECORD_SPACE_ENV, "").strip().lower() not in _ON
 
 
-def read_filter(path: Path) -> re.Pattern[str] | None:
-    """The file's expressions as one pattern (None when it has none or does not exist).
+@dataclass(frozen=True)
+class UserFilter:
+    """A ``history_filter`` file as read: its good lines as one pattern, and one line saying
+    what is wrong with each bad one (those are left out; the others still apply)."""
 
-    A bad expression raises ``UsageError`` naming the file and line.
+    pattern: UserPattern | None = None
+    problems: tuple[str, ...] = ()
+
+
+def read_filter(path: Path) -> UserFilter:
+    """The file's expressions, compiled for linear-time matching (no pattern when it has none
+    or does not exist). A line the engine cannot compile is left out and named in
+    ``problems`` with the file, the line number and why.
+
+    An unreadable or oversized file raises ``UsageError``.
     """
     try:
         with open(path, "rb") as handle:
             data = handle.read(MAX_FILTER_BYTES + 1)
     except FileNotFoundError:
-        return None
+        return UserFilter()
     except OSError as error:
         raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
     if len(data) > MAX_FILTER_BYTES:
@@ -55,28 +71,39 @@ def read_filter(path: Path) -> re.Pattern[str] | None:
             f"{path} is over {MAX_FILTER_BYTES // 1024} KB: keep one expression a line"
         )
     text = data.decode("utf-8", errors="replace")
-    parts = []
+    good: list[str] = []
+    problems: list[str] = []
     for number, line in enumerate(text.splitlines(), 1):
         expression = line.strip()
         if not expression or expression.startswith("#"):
             continue
         try:
-            re.compile(expression)
-        except (re.error, RecursionError, OverflowError) as error:
-            raise UsageError(
-                f"{path}, line {number}: {expression[:60]!r} is not a regular expression "
-                f"({error}): fix or remove that line"
-            ) from None
-        parts.append(f"(?:{expression})")
-    return re.compile("|".join(parts)) if parts else None
+            compile_pattern(expression)
+        except PatternError as error:
+            problems.append(
+                f"{path}, line {number}: {expression[:60]!r} is not a regular expression RE2 "
+                f"can match ({error}); that line is ignored, the others apply: fix or remove it"
+            )
+            continue
+        good.append(expression)
+    try:
+        pattern = compile_any(good)
+    except PatternError as error:  # each fits, all together do not (RE2's program size)
+        raise UsageError(
+            f"{path}: its {len(good)} expressions together are too large to match ({error}): "
+            "keep fewer lines"
+        ) from None
+    return UserFilter(pattern, tuple(problems))
 
 
 class LearningGate:
     """Decides, for each command, whether it may be learned or must be kept out.
 
     The ``history_filter`` file is reread when its size, time or inode change, so a running
-    server follows the user's edits; a broken file keeps every command out (fail closed) and
-    each check raises the error that says which line is wrong.
+    server follows the user's edits. A bad line is left out (the others still apply) and
+    listed by ``problems``; a file that cannot be read at all keeps every command out (fail
+    closed) and each check raises the error that says why. ``report``, when set, is called with
+    each problem line whenever the file is (re)read.
     """
 
     def __init__(self, filter_path: Path | None = None) -> None:
@@ -85,12 +112,13 @@ class LearningGate:
 
             filter_path = history_filter_path()
         self.filter_path = Path(filter_path)
+        self.report: Callable[[str], None] | None = None
         self._identity: tuple[int, ...] | None = None
-        self._pattern: re.Pattern[str] | None = None
+        self._filter = UserFilter()
         self._error: UsageError | None = None
         self._loaded = False
 
-    def _user_pattern(self) -> re.Pattern[str] | None:
+    def _read(self) -> UserFilter:
         try:
             st = os.stat(self.filter_path)
             identity: tuple[int, ...] | None = (st.st_ino, st.st_mtime_ns, st.st_size, st.st_dev)
@@ -99,16 +127,33 @@ class LearningGate:
         if not self._loaded or identity != self._identity:
             self._identity, self._loaded = identity, True
             try:
-                self._pattern, self._error = read_filter(self.filter_path), None
+                self._filter, self._error = read_filter(self.filter_path), None
             except UsageError as error:
-                self._pattern, self._error = None, error
+                self._filter, self._error = UserFilter(), error
+            if self.report is not None:
+                for problem in self.problems():
+                    self.report(problem)
         if self._error is not None:
             raise self._error
-        return self._pattern
+        return self._filter
 
-    def check(self) -> None:
-        """Raise ``UsageError`` now if the ``history_filter`` file is broken."""
-        self._user_pattern()
+    def problems(self) -> tuple[str, ...]:
+        """What is wrong with the filter file as last read: one line per bad line, or the one
+        error that keeps everything out."""
+        if self._error is not None:
+            return (f"{self._error}; nothing is learned until it is fixed",)
+        return self._filter.problems
+
+    def current_problems(self) -> tuple[str, ...]:
+        """``problems`` after rereading the file if it changed."""
+        with contextlib.suppress(UsageError):  # the error itself is the one problem named
+            self._read()
+        return self.problems()
+
+    def check(self) -> tuple[str, ...]:
+        """Read the ``history_filter`` file now; raise ``UsageError`` if it cannot be read at
+        all, else return one line per bad line (left out, the others apply)."""
+        return self._read().problems
 
     def reason(self, command: str, reread: bool = True) -> str | None:
         """Why ``command`` is kept out (``LEADING_SPACE``, ``SECRET``, ``USER_FILTER``,
@@ -122,8 +167,8 @@ class LearningGate:
 
         if contains_secret(command):
             return SECRET
-        pattern = self._user_pattern() if reread or not self._loaded else self._pattern
-        if pattern is not None and pattern.search(command):
+        pattern = (self._read() if reread or not self._loaded else self._filter).pattern
+        if pattern is not None and pattern.found_in(command):
             return USER_FILTER
         return None
 
@@ -144,3 +189,11 @@ def default_gate() -> LearningGate:
     if _DEFAULT is None or _DEFAULT.filter_path != path:
         _DEFAULT = LearningGate(path)
     return _DEFAULT
+
+
+def report_filter_problems(report: Callable[[str], None]) -> None:
+    """Read the user's ``history_filter`` now and pass each problem line to ``report``, now and
+    whenever the file is read again after an edit (a server's log)."""
+    gate = default_gate()
+    gate.report = report
+    gate.current_problems()

@@ -213,9 +213,10 @@ def missing_folders(folder: Path) -> tuple[Path, ...]:
 
 
 def make_snippet(body: str, folders: tuple[Path, ...] = ()) -> str:
-    """A snippet file: our marks, a note per folder install made, then ``body``."""
+    """A snippet file: our opening mark, a note per folder install made, ``body``, and the
+    closing mark after the code it wraps."""
     made = [f"{MADE_FOLDER}{os.fspath(folder)}{MADE_FOLDER_END}" for folder in folders]
-    return "\n".join([BEGIN, NOTE, *made, END, body.rstrip("\n")]) + "\n"
+    return "\n".join([BEGIN, NOTE, *made, body.rstrip("\n"), END]) + "\n"
 
 
 def is_ours(text: str) -> bool:
@@ -227,8 +228,8 @@ def snippet_folders(text: str) -> tuple[Path, ...]:
     """The folders a snippet notes install made for it, innermost first."""
     found = []
     for line in text.splitlines():
-        if line == END:
-            break
+        if line == END or not line.startswith("#"):
+            break  # the notes come before the code (and the closing mark, in older snippets)
         if line.startswith(MADE_FOLDER) and line.endswith(MADE_FOLDER_END):
             found.append(Path(line[len(MADE_FOLDER):-len(MADE_FOLDER_END)]))
     return tuple(found)

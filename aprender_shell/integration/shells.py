@@ -99,6 +99,13 @@ class BashIntegration(ShellIntegration):
     def rc_file(self, home: Path) -> Path:
         return home / ".bashrc"
 
+    def install_note(self, rc_text: str, home: Path) -> str | None:
+        return (
+            "Keys: bash shows no grey text; Right at the end of the line, or Alt-; anywhere, "
+            "fills the line with the top suggestion, and pressing it again cycles through the "
+            "next ones (APRENDER_SHELL_BASH_KEY changes Alt-;)."
+        )
+
     def quote(self, word: str) -> str:
         return shlex.quote(word)
 
@@ -139,6 +146,13 @@ class FishIntegration(ShellIntegration):
 
     def list_value(self, words: Sequence[str]) -> str:
         return " ".join(self.quote(word) for word in words)
+
+    def install_note(self, rc_text: str, home: Path) -> str | None:
+        return (
+            "Keys: Alt-; fills the line with the top suggestion, and pressing it again cycles "
+            "through the next ones; fish's own grey suggestions stay as they are "
+            "(APRENDER_SHELL_FISH_KEY changes Alt-;)."
+        )
 
     def plan_install(self, home: Path, line: str) -> RcEdit:
         # conf.d snippets are read by every fish, scripts included: interactive ones only.

@@ -322,9 +322,11 @@ class Journal:
         Returns how many records it keeps; does nothing when the model was replaced since
         it was opened.
         """
-        if self._is_stale():
-            return 0
         with self.exclusive() as state:
+            # Checked under the lock: a model (and journal) put in place since belongs to
+            # someone else, and this generation's read of it would be empty.
+            if self._is_stale() or state.generation not in (None, self.generation):
+                return 0
             records = state.records[-MAX_JOURNAL_RECORDS:]
             self.write(records, state.marks)
         return len(records)
@@ -539,19 +541,3 @@ def without_commands(matches: Callable[[str], bool]) -> tuple[
 def read_journal_commands(model_path: Path, generation: str) -> list[str]:
     """The commands recorded for model ``generation`` beside ``model_path``, oldest first."""
     return [str(record["c"]) for record in Journal(model_path, generation).records()]
-
-
-def remove_from_journal(
-    model_path: Path, generation: str, matches: Callable[[str], bool]
-) -> int:
-    """Rewrite the journal beside ``model_path`` without the commands ``matches`` accepts (and
-    without them as another record's previous command); returns how many records went.
-
-    Under the journal's lock, so no record appended meanwhile is lost; a running server sees
-    the file replaced and reloads at its next request.
-    """
-    journal = Journal(model_path, generation)
-    try:
-        return journal.rewrite(*without_commands(matches))
-    finally:
-        journal.close()

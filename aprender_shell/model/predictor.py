@@ -120,11 +120,14 @@ class Predictor:
         bundle: PagedBundle,
         index: ModelIndex,
         overlay_bytes: int | None = None,
+        identity: tuple[int, int, int, int] | None = None,
     ) -> None:
         self.model_path = model_path
         self._bundle = bundle
         self._index = index
-        self._identity = _file_identity(model_path)
+        # Taken before the bundle was opened (``open``): a model put in place in between then
+        # reads as replaced and is reopened, never taken for the one open here.
+        self._identity = identity if identity is not None else _file_identity(model_path)
         tables = index.tables
         self._commands = Table(bundle, tables["cmd"])
         self._hot = Table(bundle, tables["hot"])
@@ -154,11 +157,12 @@ class Predictor:
         limit = check_memory_limit(memory_limit or DEFAULT_MEMORY_LIMIT)
         # Learned commands count against the limit like segments: the overlay gets its share.
         learned = overlay_budget(limit)
+        identity = _file_identity(path)
         bundle = open_model_bundle(path, limit - learned)
         try:
             index = read_index(bundle, path)
             check_fits(bundle, path, limit - learned)
-            return cls(path, bundle, index, learned)
+            return cls(path, bundle, index, learned, identity)
         except ChecksumError as error:
             bundle.close()
             raise BundleError(f"{error}: retrain with 'aprender-shell train'") from error

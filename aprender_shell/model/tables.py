@@ -7,9 +7,11 @@ first keys the index lists; a look-up reads the one segment that may hold its ke
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 from pathlib import Path
 
 from aprender_shell.bundle import BundleError, EvictionStrategy, PagedBundle, PagingConfig
+from aprender_shell.bundle.format import ManifestTooLargeError
 from aprender_shell.errors import ModelNotFoundError, UsageError
 from aprender_shell.model.index import ModelIndex, TableSpec
 from aprender_shell.model.segments import SegmentView
@@ -62,6 +64,22 @@ def check_fits(bundle: PagedBundle, path: Path, limit: int) -> None:
         )
 
 
+def check_manifest_fits(names: Sequence[str], limit: int) -> None:
+    """Refuse to write a model that would be refused when read at the limit it is trained for:
+    its manifest, held while it is open, must fit that limit's allowance."""
+    from aprender_shell.bundle.format import MANIFEST_SHARE, manifest_allowance, manifest_bound
+    from aprender_shell.model.overlay import overlay_budget
+
+    needed = manifest_bound(names)
+    # A query pages the bundle within the limit less the overlay's share (Predictor.open).
+    if needed > manifest_allowance(limit - overlay_budget(limit)):
+        raise UsageError(
+            f"this history makes {len(names)} model entries, too many to index within a "
+            f"{limit / 2**20:.3g} MB memory limit: train with --memory-limit "
+            f"{needed * MANIFEST_SHARE * 4 / 3 / 2**20:.3g} or more"
+        )
+
+
 def open_model_bundle(path: Path, limit: int) -> PagedBundle:
     """The model file paged within ``limit`` bytes; a missing or damaged one says what to do."""
     if not path.exists():
@@ -69,6 +87,15 @@ def open_model_bundle(path: Path, limit: int) -> PagedBundle:
     config = PagingConfig(max_memory=limit, eviction=EvictionStrategy.LRU, prefetch=False)
     try:
         return PagedBundle.open(path, config)
+    except ManifestTooLargeError as error:
+        # No model we write is refused at the limit it was trained for (train checks): this
+        # one was trained for more memory, or crafted.
+        raise UsageError(
+            f"{path} lists more segments than a model paged within this memory limit may "
+            f"(its manifest is {error.length // 1024} KB, the limit allows "
+            f"{error.allowance // 1024} KB): raise --memory-limit, or retrain with "
+            "'aprender-shell train'"
+        ) from None
     except BundleError as error:
         raise BundleError(f"{error} (retrain with 'aprender-shell train')") from error
 

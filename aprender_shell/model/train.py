@@ -176,6 +176,7 @@ def _train(
     generation: str | None,
 ) -> TrainReport:
     from aprender_shell.bundle import BundleBuilder, BundleConfig
+    from aprender_shell.model.tables import check_manifest_fits
 
     if not NGRAM_MIN_ORDER + 1 <= ngram <= NGRAM_MAX_ORDER:
         raise UsageError(f"n-gram size must be between 2 and {NGRAM_MAX_ORDER}, not {ngram}")
@@ -266,6 +267,7 @@ def _train(
         arguments=argument_kinds,
     )
     builder.add_model("index", index.to_json())
+    check_manifest_fits(builder.model_names(), limit)
     report_progress("writing", 0, 1)
     builder.build()
     segment_count = len(cmd_segments) + len(hot_segments) + len(ngram_segments)

@@ -25,10 +25,11 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from aprender_shell.bundle import BundleError, PagedBundle
 from aprender_shell.errors import AprenderError, UsageError
@@ -42,6 +43,7 @@ from aprender_shell.model.layout import DEFAULT_MEMORY_LIMIT
 from aprender_shell.model.overlay import COMMAND_COST, COMMAND_SHARE, overlay_budget
 from aprender_shell.model.tables import open_model_bundle, read_index
 from aprender_shell.model.train import Progress, TrainReport, clean_commands
+from aprender_shell.model.writer import ModelWriter, writer
 
 # A live record and the history line of the same command are one command run when their
 # times are this close (history files without timestamps match by order alone).
@@ -55,12 +57,17 @@ COMPACT_MAX_RECORDS = 5_000
 
 @dataclass
 class UpdateResult:
-    """What ``update`` did: ``new_commands`` read from the histories (0: nothing changed)."""
+    """What ``update`` did: ``new_commands`` read from the histories (0: nothing changed), of
+    which ``learned`` are new to the model, ``already_recorded`` were learned as the shells
+    recorded them, and ``left_out`` the learning gate kept out (secrets, a leading space, the
+    user's ``history_filter``, blank lines)."""
 
     new_commands: int
     total_commands: int = 0
     model_bytes: int = 0
     already_recorded: int = 0
+    learned: int = 0
+    left_out: int = 0
     compacted: TrainReport | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -92,6 +99,7 @@ def retrain(
     model_path: Path,
     histories: Sequence[Path],
     train: Callable[[Path], TrainReport],
+    trained_marks: Sequence[dict[str, Any]] = (),
 ) -> TrainReport:
     """Run ``train`` (writing the model at the path it is given) and put the new model in
     place, keeping the journal's live records the retrained histories do not hold.
@@ -102,6 +110,17 @@ def retrain(
     while training, start the new model's journal. The model and its journal are replaced
     under the journal's lock, so no record acknowledged meanwhile is lost.
     """
+    with writer(model_path) as w:
+        return _retrain(w, histories, train, trained_marks)
+
+
+def _retrain(
+    w: ModelWriter,
+    histories: Sequence[Path],
+    train: Callable[[Path], TrainReport],
+    trained_marks: Sequence[dict[str, Any]],
+) -> TrainReport:
+    model_path = w.model_path
     carried: list[Record] = []
     snapshot: JournalState | None = None
     old: Journal | None = None
@@ -119,7 +138,7 @@ def retrain(
         pending = [r for r in snapshot.records if r.get("src") != "history" and not r.get("seen")]
         if pending:
             marks_list = snapshot.marks if snapshot.marks is not None else index.history
-            gained = _gained_since(marks_list, histories)
+            gained = _gained_since(marks_list, histories, trained_marks)
             reconcile(pending, gained)
             carried = [dict(r) for r in pending if not r.get("seen")]
     staging = model_path.with_name(f".{model_path.name}.{os.getpid()}.train.tmp")
@@ -127,16 +146,16 @@ def retrain(
         report = train(staging)
         report.model_path = model_path
         generation = _index_of(staging).generation
-        with Journal(model_path, generation).exclusive() as state:
+        with w.replacing(generation, "training") as state:
             appended: list[Record] = []
             if old is not None and snapshot is not None:
                 now = old.read()
                 if now.identity == snapshot.identity and now.generation == snapshot.generation:
                     appended = now.records[len(snapshot.records) :]
                 elif now.generation == snapshot.generation:
-                    # Rewritten meanwhile (update, forget): carry only what it still holds.
-                    still = {(r["c"], r.get("t")) for r in now.records}
-                    carried = [r for r in carried if (r["c"], r.get("t")) in still]
+                    # Rewritten meanwhile (a server's forget or start-up compaction): carry
+                    # what it still holds, and what was appended since the snapshot.
+                    carried, appended = _after_rewrite(snapshot.records, now.records, carried)
             os.replace(staging, model_path)
             if state.generation != generation:
                 Journal(model_path, generation).write(carried + appended, None)
@@ -146,19 +165,59 @@ def retrain(
             staging.unlink()
 
 
+def _after_rewrite(
+    snapshot: Sequence[Record], now: Sequence[Record], carried: Sequence[Record]
+) -> tuple[list[Record], list[Record]]:
+    """Of a journal rewritten since ``snapshot``: the ``carried`` records it still holds, and
+    the records it gained since (each record is one run: counted, not deduplicated)."""
+    def key(record: Record) -> tuple[str, object]:
+        return (record["c"], record.get("t"))
+
+    before = Counter(key(record) for record in snapshot)
+    still = Counter(key(record) for record in now)
+    appended = []
+    for record in now:
+        if before[key(record)] > 0:
+            before[key(record)] -= 1
+        else:
+            appended.append(record)
+    kept = []
+    for record in carried:
+        if still[key(record)] > 0:
+            still[key(record)] -= 1
+            kept.append(record)
+    return kept, appended
+
+
 def _gained_since(
-    marks_list: Sequence[dict[str, object]], histories: Sequence[Path]
+    marks_list: Sequence[dict[str, Any]],
+    histories: Sequence[Path],
+    trained_marks: Sequence[dict[str, Any]] = (),
 ) -> list[HistoryEntry]:
-    """What ``histories`` gained since their marks (every entry of a file without one)."""
+    """What ``histories`` gained since their marks (every entry of a file without one), up to
+    where the training read them (``trained_marks``): a line a shell wrote since is not in the
+    new model, so its live record must stay in the journal."""
+    marks = _marks_by_path(marks_list)
+    read_to = _marks_by_path(trained_marks)
+    gained: list[HistoryEntry] = []
+    for path in histories:
+        with contextlib.suppress(AprenderError, OSError):
+            entries = new_entries_since(Path(path), marks.get(str(path)))[0]
+            trained = read_to.get(str(path))
+            if trained is not None:
+                beyond, _, rewritten = new_entries_since(Path(path), trained)
+                if beyond and not rewritten:
+                    entries = entries[: max(0, len(entries) - len(beyond))]
+            gained.extend(entries)
+    return gained
+
+
+def _marks_by_path(marks_list: Sequence[dict[str, Any]]) -> dict[str, HistoryMark]:
     marks = {}
     for mark in marks_list:
         with contextlib.suppress(KeyError, TypeError, ValueError):
             marks[str(mark["path"])] = HistoryMark.from_dict(mark)
-    gained: list[HistoryEntry] = []
-    for path in histories:
-        with contextlib.suppress(AprenderError, OSError):
-            gained.extend(new_entries_since(Path(path), marks.get(str(path)))[0])
-    return gained
+    return marks
 
 
 def update_model(
@@ -172,6 +231,17 @@ def update_model(
     ``new_entries_since`` finds where the old history ends even in a file the shell rewrote or
     rotated. Reads the model's index only; the corpus is read when compacting.
     """
+    with writer(model_path) as w:
+        return _update(w, histories, memory_limit, progress)
+
+
+def _update(
+    w: ModelWriter,
+    histories: Sequence[Path],
+    memory_limit: int | None,
+    progress: Progress | None,
+) -> UpdateResult:
+    model_path = w.model_path
     index = _index_of(model_path)
     generation = index.generation
     journal = Journal(model_path, generation)
@@ -215,7 +285,7 @@ def update_model(
                      "in it as text; it now keeps only salted hashes of them.")
     kept_marks = [m.to_dict() for p, m in marks.items() if Path(p) not in paths]
     cleaned, _ = clean_commands(added)
-    with journal.exclusive() as state:
+    with w.replacing(generation, "updating") as state:
         if state.generation not in (None, generation):
             raise UsageError("the model was retrained while updating: run 'aprender-shell "
                              "update' again")
@@ -227,11 +297,13 @@ def update_model(
         total_commands=index.total_commands + len(records),
         model_bytes=_size(model_path) + _size(journal.path),
         already_recorded=matched,
+        learned=len(folded),
+        left_out=len(added) - len(cleaned),
         notes=notes,
     )
     legacy_index = legacy and before.marks is None
     if legacy_index or needs_compaction(index, records, memory_limit):
-        report = compact(model_path, index, journal, memory_limit, progress)
+        report = compact(w, index, journal, memory_limit, progress)
         if report is not None:
             result.compacted = report
             result.total_commands = report.commands
@@ -284,7 +356,7 @@ def needs_compaction(
 
 
 def compact(
-    model_path: Path,
+    w: ModelWriter,
     index: ModelIndex,
     journal: Journal,
     memory_limit: int | None,
@@ -294,6 +366,7 @@ def compact(
     meanwhile (nothing changes; the next ``update`` tries again)."""
     from aprender_shell.model.train import train_model
 
+    model_path = w.model_path
     snapshot = journal.read()
     with open_model_bundle(model_path, DEFAULT_MEMORY_LIMIT) as bundle:
         corpus = _read_corpus(bundle, index, model_path)
@@ -312,7 +385,7 @@ def compact(
         )
         report.model_path = model_path
         generation = _index_of(staging).generation
-        with journal.exclusive() as state:
+        with w.replacing(journal.generation, "compacting") as state:
             if state.identity != snapshot.identity or state.generation != snapshot.generation:
                 return None
             appended = state.records[len(snapshot.records) :]

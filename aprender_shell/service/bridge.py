@@ -34,6 +34,12 @@ class Bridge:
         self.socket_path = socket_path
         self._remote: Client | None = None
         self._local: Session | None = None
+        # Recorded commands that could not be saved, and why: 'connect' then exits 1, as
+        # 'suggest --batch' does. The server counts them; we compare before and after.
+        self.unsaved = 0
+        self.save_error: str | None = None
+        self._server_unsaved = 0
+        self._record_refused = False
 
     @property
     def remote(self) -> bool:
@@ -50,10 +56,13 @@ class Bridge:
     def answer(self, line: bytes) -> bytes:
         """The answer line (no newline) to one request line; never raises for a line."""
         try:
-            return self._answer(line)
+            answer = self._answer(line)
         except Exception as error:  # noqa: BLE001 - the shell's relay must outlive any request
             message = f"internal error: {type(error).__name__}: {error}"
             return error_line(line, message).encode("utf-8", "replace")
+        if answer.startswith((b'{"error"', b"error\t")) and b"record" in line:
+            self._record_refused = True  # maybe not saved: the server's figures will tell
+        return answer
 
     def _answer(self, line: bytes) -> bytes:
         if self._remote is not None:
@@ -96,6 +105,7 @@ class Bridge:
         if not isinstance(status, dict) or not same_file(status.get("model_path"), self.model_path):
             client.close()
             return None
+        self._server_unsaved = _unsaved_of(status)
         return client
 
     def _go_local(self) -> None:
@@ -107,16 +117,39 @@ class Bridge:
 
     def close(self) -> None:
         if self._remote is not None:
+            if self._record_refused:
+                self._count_unsaved(self._remote)
             self._remote.close()
             self._remote = None
         if self._local is not None:
-            self._local.close()
+            try:
+                self._local.close()
+            except (AprenderError, OSError) as error:
+                self.save_error = str(error)
+            self.unsaved += self._local.unsaved
+            self.save_error = self._local.save_error or self.save_error
+
+    def _count_unsaved(self, client: Client) -> None:
+        try:
+            status = client.request({"status": True}).get("status")
+        except ServerUnavailableError:
+            return
+        if isinstance(status, dict):
+            self.unsaved += max(0, _unsaved_of(status) - self._server_unsaved)
+            error = status.get("save_error")
+            if self.unsaved and isinstance(error, str):
+                self.save_error = error
 
     def __enter__(self) -> Bridge:
         return self.open()
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _unsaved_of(status: dict[str, Any]) -> int:
+    count = status.get("unsaved_records")
+    return count if isinstance(count, int) and not isinstance(count, bool) else 0
 
 
 def relay(bridge: Bridge, infile: IO[Any], outfile: IO[Any]) -> None:

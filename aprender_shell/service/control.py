@@ -17,7 +17,7 @@ from aprender_shell.fileio import process_alive
 from aprender_shell.paths import check_private_dir, runtime_dir
 from aprender_shell.service.client import answering_server, server_model_stats, server_status
 from aprender_shell.service.launcher import Started, start_in_background
-from aprender_shell.service.server import PID_NAME
+from aprender_shell.service.server import PID_NAME, SOCKET_NAME
 
 if TYPE_CHECKING:
     from aprender_shell.model.predictor import ModelStats
@@ -47,7 +47,7 @@ def stop_server(wait: float = STOP_WAIT) -> Stopped:
     another account's, and AprenderError when the pid is not verified to be our server (it is
     then not signalled) or the server is still running after ``wait`` seconds.
     """
-    from aprender_shell.service.pidfile import is_our_server, read_record
+    from aprender_shell.service.pidfile import is_our_server, is_server_process, read_record
 
     folder = checked_runtime_dir()
     answered = answering_server()
@@ -59,9 +59,13 @@ def stop_server(wait: float = STOP_WAIT) -> Stopped:
     if not isinstance(pid, int) or isinstance(pid, bool):
         return Stopped(None)
     pid_file = folder / PID_NAME
-    if (answered is None or answered[1] is None) and not is_our_server(
-        pid, read_record(pid_file)
-    ):
+    if answered is not None and answered[1] is not None:
+        if not is_server_process(pid) and not is_our_server(pid, read_record(pid_file)):
+            raise AprenderError(
+                f"the process answering {folder / SOCKET_NAME} (pid {pid}) is not an "
+                "aprender-shell server: not signalling it; stop whatever listens there"
+            )
+    elif not is_our_server(pid, read_record(pid_file)):
         raise AprenderError(
             f"pid {pid} is not the server that wrote {pid_file} (another process runs under "
             f"that pid now): not signalling it; if no server runs, delete {pid_file}"

@@ -92,6 +92,24 @@ def is_our_server(pid: int, record: PidRecord | None) -> bool:
     if now is None or now.uid != os.geteuid():
         return False
     if record.start is None or record.cmdline is None:
-        words = now.cmdline.split(b"\0")
-        return b"aprender_shell" in words and b"server" in words and b"run" in words
+        return runs_our_server(now.cmdline)
     return now.start == record.start and now.cmdline == record.cmdline
+
+
+def runs_our_server(cmdline: bytes) -> bool:
+    """Whether a process's command line (NUL-separated) runs ``aprender_shell server run``."""
+    words = cmdline.split(b"\0")
+    return b"aprender_shell" in words and b"server" in words and b"run" in words
+
+
+def is_server_process(pid: int) -> bool:
+    """Whether ``pid`` is a process of ours running the aprender-shell server.
+
+    For a pid the kernel gave as a socket's peer: the socket is in our private folder, but
+    any process of ours could listen there (a test's stand-in, a tool); only a server is
+    signalled. Without /proc nothing more can be checked.
+    """
+    if not PROC.is_dir():
+        return True
+    now = process_identity(pid)
+    return now is not None and now.uid == os.geteuid() and runs_our_server(now.cmdline)

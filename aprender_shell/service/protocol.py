@@ -38,6 +38,7 @@ from typing import IO, TYPE_CHECKING, Any, Union
 
 from aprender_shell.errors import AprenderError
 from aprender_shell.service import lines
+from aprender_shell.service.descriptors import EXHAUSTED, out_of_descriptors_message
 
 if TYPE_CHECKING:
     from aprender_shell.model.predictor import Predictor
@@ -269,6 +270,8 @@ class Session:
             answer = {"error": str(error)}
         except RecursionError:
             answer = {"error": "request is nested too deeply"}
+        except OSError as error:
+            answer = {"error": _os_error_message(error)}
         except Exception as error:  # noqa: BLE001 - one bad request must not end the session
             answer = {"error": f"internal error: {type(error).__name__}: {error}"}
         if "error" in answer:
@@ -383,6 +386,8 @@ class Session:
 
     def status(self) -> dict[str, Any]:
         """This process and its model: what ``aprender-shell server status`` shows."""
+        from aprender_shell.history.privacy import default_gate
+
         figures: dict[str, Any] = {
             "pid": os.getpid(),
             "started": self.started,
@@ -394,6 +399,7 @@ class Session:
             "rss_bytes": resident_bytes(),
             "save_error": self.save_error,
             "unsaved_records": self.unsaved,
+            "filter_problems": list(default_gate().current_problems()),
         }
         for extra in self.status_extras:
             figures.update(extra())
@@ -491,6 +497,13 @@ def error_line(line: str | bytes, message: str) -> str:
         request_id = lines.request_id_of(raw[:_ID_PROBE].decode("utf-8", "replace"))
         return lines.encode({"error": message}, request_id)
     return _encode({"error": message})
+
+
+def _os_error_message(error: OSError) -> str:
+    # Its helpers are imported with this module: out of descriptors, an import would fail too.
+    if error.errno in EXHAUSTED:
+        return out_of_descriptors_message(error)
+    return f"internal error: {type(error).__name__}: {error}"
 
 
 def _quote(text: str) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import json
 import os
 import selectors
 import signal
@@ -20,8 +21,6 @@ import socket
 import sys
 import threading
 import time
-from collections import OrderedDict
-from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import IO, Callable
@@ -29,7 +28,18 @@ from typing import IO, Callable
 from aprender_shell.errors import AprenderError, UsageError
 from aprender_shell.paths import ensure_private_dir, runtime_dir
 from aprender_shell.service.client import peer_uid
-from aprender_shell.service.protocol import MAX_LINE_BYTES, Session
+from aprender_shell.service.connections import OUTPUT_HIGH_WATER as OUTPUT_HIGH_WATER
+from aprender_shell.service.connections import Connection, Connections
+from aprender_shell.service.descriptors import (
+    EXHAUSTED,
+    Backoff,
+    Reserve,
+    ThrottledLog,
+    client_limit,
+    out_of_descriptors_message,
+)
+from aprender_shell.service.orphan import CHECK_INTERVAL
+from aprender_shell.service.protocol import Session
 
 SOCKET_NAME = "server.sock"
 PID_NAME = "server.pid"
@@ -39,10 +49,6 @@ IDLE_ENV = "APRENDER_SHELL_SERVER_IDLE"
 DEFAULT_IDLE_TIMEOUT = 3600.0
 # fdatasync the journal at most this often (records are appended before each answer).
 SAVE_INTERVAL = 1.0
-# A client that stops reading is not read from either once this much output waits for it,
-# so what one client can make the server hold is bounded by this plus one read.
-OUTPUT_HIGH_WATER = 256 * 1024
-READ_SIZE = 65536
 # At this many connections, a new one closes the one idle longest: the owner always gets in.
 MAX_CLIENTS = 512
 # A connection silent this long is closed. Shells reconnect on their next request when they
@@ -131,23 +137,7 @@ def check_socket_path(path: Path) -> None:
         )
 
 
-@dataclass
-class _Connection:
-    sock: socket.socket
-    inbox: bytearray
-    outbox: bytearray
-    last_active: float
-    discarding: bool = False
-    closing: bool = False
-    dropped: bool = False
-
-
-def _waiting(connection: _Connection) -> bool:
-    """Whether requests wait in the inbox for the client to read what it was sent."""
-    return b"\n" in connection.inbox or bool(connection.closing and connection.inbox)
-
-
-class Server:
+class Server(Connections):
     """A selectors loop answering newline-delimited JSON requests on a listening Unix socket."""
 
     def __init__(
@@ -158,20 +148,27 @@ class Server:
         log: Callable[[str], None] | None = None,
         max_clients: int = MAX_CLIENTS,
         connection_timeout: float = DEFAULT_CONNECTION_TIMEOUT,
+        orphaned: Callable[[], str | None] | None = None,
+        check_interval: float = CHECK_INTERVAL,
     ) -> None:
-        self.session = session
+        super().__init__(session, log)
         self.idle_timeout = idle_timeout
         self.connection_timeout = connection_timeout
         self._listener = listener
-        self._log = log or (lambda message: None)
-        self._max_clients = max(1, max_clients)
-        self._selector = selectors.DefaultSelector()
-        # Ordered by last activity, longest idle first: eviction and timeouts are O(1).
-        self._connections: OrderedDict[int, _Connection] = OrderedDict()
+        # Each kind of failure at most once a minute: a loop that fails on every pass must not
+        # fill the disk with its log.
+        self._log_once = ThrottledLog(self._log)
+        # Past the descriptor limit every accept fails: cap the clients below it instead.
+        self._max_clients = client_limit(max(1, max_clients))
+        self._reserve = Reserve()
+        self._accept_backoff = Backoff()
+        self._listening = True
+        self._orphaned = orphaned
+        self._check_interval = check_interval
+        self._next_check = time.monotonic() + check_interval
         self._uid = os.getuid()
         self._stop_reason: str | None = None
         self._evictions = 0
-        self._last_activity = time.monotonic()
         self._wake_read, self._wake_write = os.pipe()
         for fd in (self._wake_read, self._wake_write):
             os.set_blocking(fd, False)
@@ -181,10 +178,6 @@ class Server:
         session.status_extras.append(
             lambda: {"connections": self.clients, "evicted_connections": self._evictions}
         )
-
-    @property
-    def clients(self) -> int:
-        return len(self._connections)
 
     def stop(self, reason: str) -> None:
         """Ask the loop to end (safe from a signal handler)."""
@@ -208,6 +201,7 @@ class Server:
         self._last_activity = time.monotonic()
         try:
             while self._stop_reason is None:
+                self._listen_again_if_due()
                 for key, mask in self._selector.select(self._next_timeout()):
                     if key.data == "listener":
                         self._accept()
@@ -218,7 +212,9 @@ class Server:
                         self._service_safely(key.data, mask)
                 self._save_if_due()
                 self._close_idle_connections()
-                if time.monotonic() - self._last_activity >= self.idle_timeout:
+                self._check_orphaned()
+                idle = time.monotonic() - self._last_activity
+                if self._stop_reason is None and idle >= self.idle_timeout:
                     self._stop_reason = f"idle for {self.idle_timeout:g} s"
         finally:
             self._close_all()
@@ -233,19 +229,20 @@ class Server:
         oldest = next(iter(self._connections.values()), None)
         if oldest is not None:
             timeout = min(timeout, oldest.last_active + self.connection_timeout - now)
+        if self._orphaned is not None:
+            timeout = min(timeout, self._next_check - now)
+        if not self._listening and self._accept_backoff.until is not None:
+            timeout = min(timeout, self._accept_backoff.until - now)
         return max(0.0, timeout)
 
-    def _close_idle_connections(self) -> None:
-        deadline = time.monotonic() - self.connection_timeout
-        while self._connections:
-            oldest = next(iter(self._connections.values()))
-            if oldest.last_active > deadline:
-                return
-            self._drop(oldest)
-
-    def _touch(self, connection: _Connection) -> None:
-        connection.last_active = self._last_activity = time.monotonic()
-        self._connections.move_to_end(connection.sock.fileno())
+    def _check_orphaned(self) -> None:
+        now = time.monotonic()
+        if self._orphaned is None or now < self._next_check:
+            return
+        self._next_check = now + self._check_interval
+        reason = self._orphaned()
+        if reason is not None:
+            self._stop_reason = f"orphaned: {reason}"
 
     def _save_if_due(self) -> None:
         try:
@@ -256,136 +253,84 @@ class Server:
     def _accept(self) -> None:
         while True:
             try:
-                sock, _ = self._listener.accept()
+                sock = self._take()
             except (BlockingIOError, InterruptedError):
                 return
+            except ConnectionAbortedError:
+                continue  # the client gave up while waiting: take the next one
             except OSError as error:
-                # EMFILE and friends: leave the connection in the backlog for later.
-                self._log(f"accept failed: {error}")
+                # The connection stays in the backlog: pause before the next try, or the loop
+                # would find it ready again at once and spin.
+                self._log_once(f"accept {error.errno}", f"accept failed: {error}")
+                self._pause_accepting()
                 return
-            uid = peer_uid(sock)
-            if uid is not None and uid != self._uid:
-                self._log(f"refused a connection from uid {uid}")
-                sock.close()
-                continue
-            if len(self._connections) >= self._max_clients:
-                # Refusing the newcomer would let idle connections lock the owner out.
+            self._accept_backoff.succeeded()
+            if sock is not None:
+                self._admit(sock)
+
+    def _take(self) -> socket.socket | None:
+        """The next waiting connection; out of descriptors, the reserved one takes it and the
+        longest idle connection is closed to make room (None: refused, with an answer why)."""
+        try:
+            return self._listener.accept()[0]
+        except OSError as error:
+            # Linux says EMFILE before looking at the backlog: it may well be empty.
+            if error.errno not in EXHAUSTED or not self._reserve.spend():
+                raise
+        try:
+            sock = self._listener.accept()[0]
+            if self._connections:
                 self._drop(next(iter(self._connections.values())))
                 self._evictions += 1
-                if self._evictions == 1 or self._evictions % 1000 == 0:
-                    self._log(f"{self._max_clients} clients connected: closed the longest "
-                              f"idle ({self._evictions} so far)")
-            sock.setblocking(False)
-            now = time.monotonic()
-            connection = _Connection(sock, bytearray(), bytearray(), now)
-            self._connections[sock.fileno()] = connection
-            self._selector.register(sock, selectors.EVENT_READ, connection)
-            self._last_activity = now
+                self._log_once("evicted", f"out of file descriptors at {self.clients + 1} "
+                               f"clients: closed the longest idle ({self._evictions} so far)")
+                return sock
+            answer = {"error": out_of_descriptors_message(OSError(errno.EMFILE, ""))}
+            with contextlib.suppress(OSError):
+                sock.setblocking(False)
+                sock.send(json.dumps(answer).encode() + b"\n")
+            sock.close()
+            self._log_once("refused", "out of file descriptors with no client to close: "
+                           "refused a connection")
+            return None
+        finally:
+            self._reserve.refill()
 
-    def _service_safely(self, connection: _Connection, mask: int) -> None:
-        try:
-            self._service(connection, mask)
-        except Exception as error:  # noqa: BLE001 - one connection must never end the server
-            self._log(f"dropped a connection after an internal error: "
-                      f"{type(error).__name__}: {error}")
-            self._drop(connection)
+    def _pause_accepting(self) -> None:
+        self._accept_backoff.failed()
+        if self._listening:
+            self._selector.unregister(self._listener)
+            self._listening = False
 
-    def _service(self, connection: _Connection, mask: int) -> None:
-        if mask & selectors.EVENT_READ:
-            self._read(connection)
-        if not connection.dropped:
-            self._flush(connection)
+    def _listen_again_if_due(self) -> None:
+        if not self._listening and not self._accept_backoff.waiting():
+            self._selector.register(self._listener, selectors.EVENT_READ, "listener")
+            self._listening = True
 
-    def _read(self, connection: _Connection) -> None:
-        try:
-            data = connection.sock.recv(READ_SIZE)
-        except (BlockingIOError, InterruptedError):
+    def _admit(self, sock: socket.socket) -> None:
+        uid = peer_uid(sock)
+        if uid is not None and uid != self._uid:
+            self._log(f"refused a connection from uid {uid}")
+            sock.close()
             return
-        except OSError:
-            self._drop(connection)
-            return
-        if not data:
-            # The client is done sending; its last line without a newline still gets an answer.
-            connection.closing = True
-            self._answer_inbox(connection)
-            return
-        self._touch(connection)
-        connection.inbox += data
-        self._answer_inbox(connection)
-
-    def _answer_inbox(self, connection: _Connection) -> None:
-        """Answer the complete lines waiting in the inbox while the client's unread output stays
-        under the high-water mark; the rest waits until it reads."""
-        inbox = connection.inbox
-        start = 0
-        while len(connection.outbox) <= OUTPUT_HIGH_WATER:
-            end = inbox.find(b"\n", start)
-            if end < 0:
-                break
-            if connection.discarding:
-                connection.discarding = False
-            else:
-                self._answer(connection, bytes(inbox[start:end]))
-            start = end + 1
-        del inbox[:start]
-        if len(connection.outbox) > OUTPUT_HIGH_WATER:
-            return
-        if len(inbox) > MAX_LINE_BYTES + 2:
-            if not connection.discarding:
-                self._answer(connection, bytes(inbox))  # answers the size error
-                connection.discarding = True
-            inbox.clear()
-        elif connection.closing and inbox:
-            if not connection.discarding:
-                self._answer(connection, bytes(inbox))
-            inbox.clear()
-
-    def _answer(self, connection: _Connection, line: bytes) -> None:
-        connection.outbox += self.session.handle_bytes(line) + b"\n"
-
-    def _flush(self, connection: _Connection) -> None:
-        outbox = connection.outbox
-        while outbox:
-            try:
-                sent = connection.sock.send(outbox)
-            except (BlockingIOError, InterruptedError):
-                break
-            except OSError:
-                self._drop(connection)
-                return
-            del outbox[:sent]
-            if len(outbox) <= OUTPUT_HIGH_WATER and _waiting(connection):
-                # Room again: answer what waited for it (the client may never send more).
-                self._answer_inbox(connection)
-        waiting = _waiting(connection)
-        if connection.closing and not outbox and not waiting:
-            self._drop(connection)
-            return
-        events = 0 if connection.closing else selectors.EVENT_READ
-        if len(outbox) > OUTPUT_HIGH_WATER or waiting:
-            events = 0
-        if outbox:
-            events |= selectors.EVENT_WRITE
-        if events == 0:
-            self._drop(connection)
-            return
-        key = self._selector.get_key(connection.sock)
-        if key.events != events:
-            self._selector.modify(connection.sock, events, connection)
-
-    def _drop(self, connection: _Connection) -> None:
-        if connection.dropped:
-            return
-        connection.dropped = True
-        self._connections.pop(connection.sock.fileno(), None)
-        with contextlib.suppress(KeyError, ValueError):
-            self._selector.unregister(connection.sock)
-        connection.sock.close()
+        if len(self._connections) >= self._max_clients:
+            # Refusing the newcomer would let idle connections lock the owner out.
+            self._drop(next(iter(self._connections.values())))
+            self._evictions += 1
+            self._log_once("evicted", f"{self._max_clients} clients connected: closed the "
+                           f"longest idle ({self._evictions} so far)")
+        sock.setblocking(False)
+        now = time.monotonic()
+        connection = Connection(sock, bytearray(), bytearray(), now)
+        self._connections[sock.fileno()] = connection
+        self._selector.register(sock, selectors.EVENT_READ, connection)
+        self._last_activity = now
 
     def _close_all(self) -> None:
         for connection in list(self._connections.values()):
             self._drop(connection)
         self._selector.close()
+        self._reserve.close()
         for fd in (self._wake_read, self._wake_write):
             with contextlib.suppress(OSError):
                 os.close(fd)
@@ -399,8 +344,8 @@ class _Instance:
         self.socket_path = folder / SOCKET_NAME
         self.pid_path = folder / PID_NAME
         self.lock_fd: int | None = None
-        self.socket_identity: tuple[int, int] | None = None
-        self.pid_identity: tuple[int, int] | None = None
+        self.socket_identity: tuple[int, int, int] | None = None
+        self.pid_identity: tuple[int, int, int] | None = None
 
     def acquire(self, wait: float = LOCK_WAIT) -> None:
         """Take the lock held for the server's life, or raise ``AlreadyRunningError``."""
@@ -470,12 +415,14 @@ class _Instance:
             self.lock_fd = None
 
 
-def _identity(path: Path) -> tuple[int, int] | None:
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    # With the change time: ext4 hands a freed inode number to the next file created, so a
+    # successor's pid file or socket may well have the number ours had.
     try:
         st = os.lstat(path)
     except OSError:
         return None
-    return (st.st_dev, st.st_ino)
+    return (st.st_dev, st.st_ino, st.st_ctime_ns)
 
 
 def run_server(
@@ -491,6 +438,7 @@ def run_server(
     Raises ``AlreadyRunningError`` when another server of this user runs.
     """
     from aprender_shell.model.predictor import Predictor
+    from aprender_shell.service.orphan import OrphanWatch
 
     stream = log_stream if log_stream is not None else sys.stderr
 
@@ -506,18 +454,24 @@ def run_server(
     instance.acquire()
     try:
         listener = instance.bind()
-        instance.write_pid()
-        # Listening last: whoever can connect also finds the pid file.
-        listener.listen(128)
         session = Session(
             lambda: Predictor.open(model_path, memory_limit),
             model_path=model_path,
             save_interval=save_interval,
         )
+        watch = OrphanWatch(model_path, instance.socket_path)
         server = Server(session, listener, idle_timeout=timeout, log=log,
-                        connection_timeout=connection_timeout)
+                        connection_timeout=connection_timeout, orphaned=watch.check)
+        # Before anyone can learn our pid: 'server stop' (SIGTERM) must always be a clean exit
+        # that saves, never the default action that kills.
         server.install_signal_handlers()
+        instance.write_pid()
+        # Listening last: whoever can connect also finds the pid file.
+        listener.listen(128)
         log(f"serving {model_path} on {instance.socket_path} (idle timeout {timeout:g} s)")
+        from aprender_shell.history.privacy import report_filter_problems
+
+        report_filter_problems(log)  # each bad history_filter line, now and after each edit
         try:
             # Open the model now so the first keystroke does not pay for it.
             predictor = session.predictor()
@@ -533,6 +487,7 @@ def run_server(
         try:
             reason = server.serve_forever()
         finally:
+            watch.close()
             try:
                 session.close()
             except Exception as error:  # noqa: BLE001 - still remove the socket and pid file

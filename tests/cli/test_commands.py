@@ -7,6 +7,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -178,6 +179,31 @@ def test_stats_shows_real_paging_figures(model: Path) -> None:
     assert figures["Hit rate"] == f"{100 * hits / (hits + misses):.1f}%"
     assert "replaying" in figures["Source"]
     assert "git commit -m fix" in out  # among the most used commands
+
+
+def test_update_says_how_many_it_learned_recognised_and_left_out(
+    model: Path, history: Path
+) -> None:
+    # Two commands the shells recorded live, written to the history later, as shells do.
+    records = "".join(json.dumps({"record": c}) + "\n" for c in ("helm lint", "helm test web"))
+    assert run("suggest", "--batch", "--model", str(model), stdin=records).returncode == 0
+    now = int(time.time())
+    with history.open("a") as handle:
+        handle.write(f": {now}:0;helm lint\n: {now}:0;helm test web\n")
+    result = run("update", "--model", str(model))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0].startswith("No new commands to learn; the model has ")
+    assert "2 commands your history gained were already learned as your shells recorded them" \
+        in result.stdout
+    assert "Learned" not in result.stdout
+    # One new command and one holding a token: one learned, one left out.
+    with history.open("a") as handle:
+        handle.write(f": {now}:0;helm rollback web\n"
+                     f": {now}:0;export GITHUB_TOKEN=ghp_R8kW2mZq7XvT4nB9pL3sY6dH1fJ5gC0aRe2U\n")
+    result = run("update", "--model", str(model))
+    assert result.returncode == 0, result.stderr
+    assert "Learned 1 new command from your history;" in result.stdout
+    assert "1 line was left out (a secret" in result.stdout
 
 
 def test_update_learns_appended_commands_and_survives_a_rewrite(

@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 from typing import Callable
 
+import pytest
+
 from aprender_shell.service.client import Client
-from aprender_shell.service.server import MAX_CLIENTS, OUTPUT_HIGH_WATER, socket_path
-from tests.service.conftest import WAIT, ServerProcess, texts, train, wait_for
+from aprender_shell.service.server import MAX_CLIENTS, OUTPUT_HIGH_WATER, accepts, socket_path
+from tests.service.conftest import (
+    WAIT,
+    ServerProcess,
+    cpu_seconds,
+    texts,
+    train,
+    wait_for,
+)
 
 Start = Callable[..., ServerProcess]
 
@@ -210,3 +222,112 @@ def test_an_internal_error_in_one_connection_drops_it_and_the_server_goes_on(
         session.close()
         listener.close()
     assert not thread.is_alive()
+
+
+# Out of file descriptors ----------------------------------------------------------------------
+
+# A server whose other files (model, journal, a reload under way) hold more descriptors than
+# usual: 100 of its 256 taken before it starts, so accept itself fails (EMFILE) at about 140
+# clients, below the client cap the server derives from its limit.
+STARVED_SERVER = """
+import os, resource, sys
+from pathlib import Path
+from aprender_shell.service.server import run_server
+_, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+held = [os.open(os.devnull, os.O_RDONLY) for _ in range(100)]
+run_server(Path(sys.argv[1]))
+"""
+
+
+def _starved_server(model: Path, tmp_path: Path) -> ServerProcess:
+    output = tmp_path / "starved.out"
+    with open(output, "wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-c", STARVED_SERVER, str(model)],
+            stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
+        )
+    server = ServerProcess(process, model, output)
+    wait_for(lambda: process.poll() is not None or accepts(socket_path()),
+             what="the server's socket")
+    return server
+
+
+@pytest.mark.parametrize("starved", [False, True], ids=["ulimit-256", "descriptors-taken"])
+def test_out_of_descriptors_the_server_lets_the_owner_in_without_spinning(
+    model: Path, tmp_path: Path, run_server: Start, starved: bool
+) -> None:
+    """The review's case: ``ulimit -n 256`` and 300 idle connections. Before, every pass of the
+    loop failed to accept, logged it and went round again (a core at 100%, 357 MB of log in
+    37 s) and a new client was never answered."""
+    server = _starved_server(model, tmp_path) if starved else run_server(model, nofile=256)
+    try:
+        idle = _open_idle(300)
+        try:
+            cpu, wall = cpu_seconds(server.pid), time.monotonic()
+            with Client(timeout=WAIT) as client:
+                assert texts(client.request({"prefix": "git c"}))[0] == "git commit -m fix"
+            # A window in which a spinning loop would burn a core and write megabytes.
+            time.sleep(2.0)
+            busy = (cpu_seconds(server.pid) - cpu) / (time.monotonic() - wall)
+            log = server.log()
+        finally:
+            for sock in idle:
+                sock.close()
+        assert busy < 0.25, (busy, log[-2000:])
+        assert len(log) < 16 * 1024, log[-2000:]
+        assert "closed the longest idle" in log
+        assert server.process.poll() is None, log
+    finally:
+        server.terminate()
+
+
+def test_a_record_under_ulimit_32_succeeds_beside_idle_connections(
+    model: Path, run_server: Start
+) -> None:
+    """Before: 'internal error: OSError: [Errno 24]', or no answer at all."""
+    server = run_server(model, nofile=32)
+    idle = _open_idle(40)
+    try:
+        with Client(timeout=WAIT) as client:
+            assert client.request({"record": "kubectl get pods", "cwd": "/", "exit": 0}) == {
+                "ok": True}
+            assert texts(client.request({"prefix": "kub"})) == ["kubectl get pods"]
+    finally:
+        for sock in idle:
+            sock.close()
+    assert server.process.poll() is None, server.log()
+
+
+def test_a_request_that_fails_for_lack_of_descriptors_says_so_and_what_to_do(
+    model: Path,
+) -> None:
+    """Every descriptor of the process taken while a session answers a record (a real process
+    under its own limit): the answer names the cause and the fix, not an internal error."""
+    script = """
+import json, os, resource, sys
+from aprender_shell.model.predictor import Predictor
+from aprender_shell.service.protocol import Session
+_, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (64, hard))
+session = Session(lambda: Predictor.open(sys.argv[1]), model_path=sys.argv[1])
+session.handle_line('{"prefix": "git"}')
+held = []
+try:
+    while True:
+        held.append(os.open(os.devnull, os.O_RDONLY))
+except OSError:
+    pass
+answer = session.handle_line('{"record": "make test"}')
+for fd in held:
+    os.close(fd)
+print(answer)
+"""
+    done = subprocess.run([sys.executable, "-c", script, str(model)],
+                          capture_output=True, text=True, timeout=WAIT)
+    assert done.returncode == 0, done.stderr
+    error = json.loads(done.stdout)["error"]
+    assert error == (
+        "out of file descriptors (ulimit -n is 64): raise 'ulimit -n', then restart the server "
+        "under it ('aprender-shell server stop'; the shells start it again)"
+    )

@@ -506,3 +506,9 @@ def session(kind: type[Session], home: Home) -> Iterator[Session]:
     finally:
         started.close()
         home.stop_server()
+
+
+class BashViSession(BashSession):
+    """bash with readline in vi mode (insert mode at each prompt)."""
+
+    rc_lines = [*BashSession.rc_lines, "set -o vi"]

@@ -308,6 +308,26 @@ class TestNextToZshAutosuggestions:
             assert ran(shell.enter()) == ["git commit -m wip"]
             self.check_quiet(shell)
 
+    @pytest.mark.parametrize("pace", [0.15, 0.0], ids=["human-speed", "burst"])
+    def test_a_line_emptied_with_ctrl_u_shows_the_next_command_again(
+        self, tmp_path: Path, pace: float
+    ) -> None:
+        # As plain zsh does: the emptied line is an empty line, with its suggestion.
+        home = Home(tmp_path)
+        home.train(ALTERNATING)
+        with session(self.kind, home) as shell:
+            assert isinstance(shell, ZshSession)
+            shell.run("git add -A")
+            wait_for_ghost(shell, "git commit -m wip")
+            shell.type_slowly("xyz", pace)
+            shell.send("\x15")
+            wait_for_ghost(shell, "git commit -m wip")
+            self.assert_theirs(shell)
+            shell.send("\x1b[C")
+            time.sleep(0.3)
+            assert ran(shell.enter()) == ["git commit -m wip"]
+            self.check_quiet(shell)
+
 
 class TestLoadedBeforeZshAutosuggestions(TestNextToZshAutosuggestions):
     kind = ZshAutosuggestLaterSession

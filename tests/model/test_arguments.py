@@ -17,6 +17,7 @@ from aprender_shell.model.index import ModelIndex
 from aprender_shell.model.predictor import Predictor
 from aprender_shell.model.train import train_model
 from aprender_shell.model.update import compact, journal_for, update_model
+from aprender_shell.model.writer import writer
 from tests.model.hostile import edit_index
 from tests.model.sessions import WORKDAY, entries
 
@@ -211,7 +212,8 @@ def test_update_folds_in_what_the_history_gained(tmp_path: Path, project: Path) 
     # ... and stored in the index once update compacts it into the model
     with Predictor.open(path) as predictor:
         index = predictor.index
-    assert compact(path, index, journal_for(path), None, None) is not None
+    with writer(path) as w:
+        assert compact(w, index, journal_for(path), None, None) is not None
     with Predictor.open(path) as predictor:
         assert predictor.index.arguments is not None and "frob" in predictor.index.arguments
     assert "frob present.csv" in checked()

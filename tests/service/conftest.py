@@ -105,13 +105,16 @@ def run_server(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
     """Start ``aprender-shell server run`` subprocesses; all are stopped at the end."""
     started: list[ServerProcess] = []
 
-    def start(model: Path, *options: str, wait: bool = True) -> ServerProcess:
+    def start(model: Path, *options: str, wait: bool = True,
+              nofile: int | None = None) -> ServerProcess:
+        """``nofile``: the server's descriptor limit, as ``ulimit -n`` would set it."""
         output = tmp_path / f"server-{len(started)}.out"
         with open(output, "wb") as sink:
             process = subprocess.Popen(
                 [sys.executable, "-m", "aprender_shell", "server", "run", "--model", str(model),
                  *options],
                 stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
+                preexec_fn=None if nofile is None else lambda: limit_descriptors(nofile),
             )
         server = ServerProcess(process, model, output)
         started.append(server)
@@ -149,6 +152,21 @@ def no_daemon_left_behind() -> Iterator[None]:
             time.sleep(0.05)
         if alive(pid):
             os.kill(pid, signal.SIGKILL)
+
+
+def limit_descriptors(count: int) -> None:
+    """Lower this process's descriptor limit (``ulimit -n``), in a child before it runs."""
+    import resource
+
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (count, hard))
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time ``pid`` has used so far, from /proc."""
+    with open(f"/proc/{pid}/stat", "rb") as handle:
+        fields = handle.read().rsplit(b")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def alive(pid: int) -> bool:

@@ -213,6 +213,35 @@ def test_suggest_batch_reports_a_full_disk(small_disk: Path) -> None:
     assert "could not be saved" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("through", ["server", "in-process"])
+def test_server_connect_exits_1_when_a_record_was_not_saved(
+    small_disk: Path, run_server: Start, through: str
+) -> None:
+    """Before, 'server connect' exited 0 having answered 'No space left' to records, where
+    'suggest --batch' exits 1: a tool piping records through it never learned they were lost."""
+    model = train(small_disk / "model.apbundle")
+    if through == "server":
+        run_server(model)
+    filler = fill(small_disk)
+    requests = "".join(json.dumps({"record": f"docker run --rm image{n}"}) + "\n"
+                       for n in range(200)) + json.dumps({"prefix": "doc"}) + "\n"
+    result = aprender("server", "connect", "--no-start", "--model", str(model), input=requests)
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(answers) == 201 and "suggestions" in answers[-1]
+    refused = sum("No space left on device" in a.get("error", "") for a in answers)
+    assert refused
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"Error: {refused} recorded command{'' if refused == 1 else 's'} could not be saved: "
+        f"could not save the command to {journal_path(model)}: No space left on device; "
+        "free space or fix the folder's permissions\n"
+    )
+    filler.unlink()
+    again = aprender("server", "connect", "--no-start", "--model", str(model),
+                     input=json.dumps({"record": "docker ps"}) + "\n")
+    assert again.returncode == 0 and again.stdout == '{"ok":true}\n', again.stderr
+
+
 def test_a_read_only_folder_answers_an_error(tmp_path: Path, run_server: Start) -> None:
     folder = tmp_path / "models"
     folder.mkdir()

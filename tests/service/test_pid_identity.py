@@ -100,3 +100,36 @@ def test_stop_signals_the_process_that_answers_whatever_the_pid_file_says(
     assert stopped.stdout == f"aprender-shell server stopped (pid {server.pid}).\n"
     assert server.process.wait(timeout=60) == 0
     assert victim.poll() is None
+
+
+LISTEN = (
+    "import json, os, socket, sys\n"
+    "listener = socket.socket(socket.AF_UNIX)\n"
+    "listener.bind(sys.argv[1]); listener.listen(4)\n"
+    "print('ready', flush=True)\n"
+    "while True:\n"
+    "    conn, _ = listener.accept()\n"
+    "    for line in conn.makefile('rb'):\n"
+    "        conn.sendall(json.dumps({'status': {'model_path': '/x'}}).encode() + b'\\n')\n"
+    "    conn.close()\n"
+)
+
+
+def test_stop_does_not_signal_a_process_of_ours_that_merely_answers_on_the_socket() -> None:
+    # The kernel names the peer of our socket truthfully, but any process of ours could be
+    # listening there (a tool, a test's stand-in): only an aprender-shell server is signalled.
+    folder = runtime_dir()
+    ensure_private_dir(folder)
+    listener = subprocess.Popen(
+        [sys.executable, "-c", LISTEN, str(folder / "server.sock")], stdout=subprocess.PIPE
+    )
+    try:
+        assert listener.stdout is not None and listener.stdout.readline() == b"ready\n"
+        result = aprender("server", "stop")
+        assert listener.poll() is None, "server stop signalled a process that is not our server"
+        assert result.returncode == 1
+        assert "not an aprender-shell server" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    finally:
+        listener.kill()
+        listener.wait()
