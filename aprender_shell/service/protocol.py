@@ -12,8 +12,7 @@ One JSON object per line in, one per line out::
         (match: exact, contains or regex; sent by 'aprender-shell forget')
     {"search": true, "prev": ["git add ."], "cwd": "/src", "shell": "zsh"}
         -> {"commands": ["git commit -m fix", "git push", ...]}
-        (every past command the model keeps, ranked for Ctrl-R (``model/search.py``); optional
-        filters: "folder": "/src", "succeeded": true, "host": "pc")
+        (every past command the model keeps, ranked for Ctrl-R: ``search.py``)
 
 A ``record`` whose command starts with a space, holds a secret or matches the user's
 ``history_filter`` is acknowledged and never learned nor journaled.
@@ -302,7 +301,9 @@ class Session:
         if kind == "forget":
             return self._forget(request)
         if kind == "search":
-            return self._search(request)
+            from aprender_shell.service.search import answer_search
+
+            return answer_search(request, self.predictor)
         if kind == "stats":
             _check_flag(request, "stats")
             return {"stats": self.predictor().stats().to_dict()}
@@ -367,22 +368,6 @@ class Session:
         mode = _optional_string(request, "match") or "exact"
         matches = command_matcher(pattern, mode)
         return {"forgotten": self.predictor().forget(matches)}
-
-    def _search(self, request: dict[str, Any]) -> Answer:
-        from aprender_shell.model.search import SearchFilters, ranked_commands
-
-        _check_flag(request, "search")
-        succeeded = request.get("succeeded", False)
-        if not isinstance(succeeded, bool):
-            raise RequestError("'succeeded' must be true or false")
-        filters = SearchFilters(
-            _optional_string(request, "folder"), succeeded, _optional_string(request, "host")
-        )
-        prev = _string_list(request, "prev")
-        cwd = _optional_string(request, "cwd")
-        shell = _shell(request)
-        commands = ranked_commands(self.predictor(), prev, cwd, shell, filters)
-        return {"commands": commands}
 
     def status(self) -> dict[str, Any]:
         """This process and its model: what ``aprender-shell server status`` shows."""
