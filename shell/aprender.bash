@@ -218,21 +218,36 @@ _aprender_precmd() {
 }
 
 # Ctrl-R: pick a past command (`aprender-shell search`) and put it on the line, unrun.
+# Ctrl-R is a macro of two keys no terminal sends: the first runs this, the second does what it
+# left bound: nothing, or bash's own reverse search where ours cannot run (uninstalled, no
+# model), so that the key still searches and nothing is printed.
 _aprender_search() {
-  local chosen arg
+  local chosen arg code=1 then='""' keymap
   local -a args=(search --shell bash --cwd "$PWD")
   for arg in "${_aprender_prev[@]}"; do args+=(--prev "$arg"); done
-  # The picker reads keys from the terminal and draws there; only the choice comes back.
-  chosen=$("${_aprender_shell_cmd[@]}" "${args[@]}" -- "$READLINE_LINE" </dev/tty) || return 0
-  READLINE_LINE=$chosen
-  READLINE_POINT=${#chosen}
+  if [[ -e $_aprender_shell_marker ]]; then
+    # The picker reads keys from the terminal and draws there; only the choice comes back.
+    chosen=$("${_aprender_shell_cmd[@]}" "${args[@]}" -- "$READLINE_LINE" </dev/tty 2>/dev/null)
+    code=$?
+  fi
+  if (( code == 0 )); then
+    READLINE_LINE=$chosen
+    READLINE_POINT=${#chosen}
+  elif (( code != 130 )); then  # 130: cancelled (Esc)
+    then=reverse-search-history
+  fi
+  for keymap in emacs vi-insert; do
+    bind -m "$keymap" "\"\e[1002~\": $then"
+  done
 }
 
 _aprender_bind_search() {
   [[ ${APRENDER_SHELL_CTRL_R-} == 0 ]] && return 0
   local keymap
   for keymap in emacs vi-insert; do
-    bind -m "$keymap" -x '"\C-r": _aprender_search'
+    bind -m "$keymap" -x '"\e[1001~": _aprender_search'
+    bind -m "$keymap" '"\e[1002~": ""'
+    bind -m "$keymap" '"\C-r": "\e[1001~\e[1002~"'
   done
 }
 

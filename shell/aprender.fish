@@ -162,16 +162,27 @@ function _aprender_bind --on-variable fish_key_bindings
 end
 _aprender_bind
 
-# Ctrl-R: pick a past command (`aprender-shell search`) and put it on the line, unrun.
+# Ctrl-R: pick a past command (`aprender-shell search`) and put it on the line, unrun. Where
+# ours cannot run (uninstalled, no model), fish's own history search runs instead, quietly.
 function _aprender_search
-    set -l args search --shell fish --cwd $PWD
-    for previous in $_aprender_prev
-        set -a args --prev $previous
+    set -l code 1
+    set -l chosen
+    if test -e "$_aprender_shell_marker"
+        set -l args search --shell fish --cwd $PWD
+        for previous in $_aprender_prev
+            set -a args --prev $previous
+        end
+        # The picker reads keys from the terminal and draws there; only the choice comes back.
+        set chosen ($_aprender_shell_cmd $args -- (commandline | string collect) </dev/tty \
+            2>/dev/null | string collect)
+        set code $pipestatus[1]
     end
-    # The picker reads keys from the terminal and draws there; only the choice comes back.
-    set -l chosen ($_aprender_shell_cmd $args -- (commandline | string collect) </dev/tty \
-        | string collect)
-    and commandline -r -- $chosen
+    if test $code -eq 0
+        commandline -r -- $chosen
+    else if test $code -ne 130  # 130: cancelled (Esc)
+        commandline -f repaint history-pager
+        return
+    end
     commandline -f repaint
 end
 

@@ -563,16 +563,25 @@ _aprender_precmd() {
 }
 
 # The aprender-shell-search widget (Ctrl-R): pick a past command and put it on the line, unrun.
+# Where ours cannot run (uninstalled, no model), zsh's own search runs instead, quietly.
 _aprender_search() {
   emulate -L zsh
   local -a args=(search --shell zsh --cwd $PWD)
   local previous chosen
+  local -i code=1
   for previous in $_aprender_prev; do args+=(--prev $previous); done
-  # The picker reads keys from the terminal and draws there; only the choice comes back.
-  chosen=$("${_aprender_shell_cmd[@]}" $args -- "$BUFFER" </dev/tty)
-  if (( ! $? )); then
+  if [[ -z $_aprender_shell_marker || -e $_aprender_shell_marker ]]; then
+    # The picker reads keys from the terminal and draws there; only the choice comes back.
+    chosen=$("${_aprender_shell_cmd[@]}" $args -- "$BUFFER" </dev/tty 2>/dev/null)
+    code=$?
+  fi
+  if (( code == 0 )); then
     BUFFER=$chosen
     CURSOR=$#BUFFER
+  elif (( code != 130 )); then  # 130: cancelled (Esc)
+    zle reset-prompt
+    zle history-incremental-search-backward
+    return
   fi
   zle reset-prompt
 }

@@ -202,3 +202,27 @@ def test_the_setting_keeps_fishs_own_ctrl_r(home: Home) -> None:
         assert "_aprender_search" not in output and "history-pager" in output, output
         started.close()
         started.assert_quiet()
+
+
+@pytest.mark.parametrize(
+    ("kind", "own_search"),
+    [(ZshSession, "-i-search"), (BashSession, "-i-search"), (FishSession, "search: ")],
+    ids=["zsh", "bash", "fish"],
+)
+def test_without_a_model_ctrl_r_is_the_shells_own_and_quiet(
+    tmp_path: Path, kind: type[Session], own_search: str
+) -> None:
+    home = Home(tmp_path)  # never trained: there is nothing of ours to search
+    with session(kind, home) as started:
+        assert "searched-marker" in started.run("echo searched-marker")
+        watcher = Watcher(started)
+        started.send(CTRL_R)
+        watcher.until(own_search)
+        started.send("searched-m")
+        time.sleep(PACE)
+        started.send("\r")
+        if kind is FishSession:
+            started.send("\r")  # the pager's Enter takes the line; this one runs it
+        assert "searched-marker" in started.expect_prompt()
+        started.close()
+        started.assert_quiet()
