@@ -63,9 +63,20 @@ def pick_with_fzf(
         "--print-query", f"--expect={','.join(FILTER_KEYS)}", f"--query={query}",
         f"--header={header(filters)}", "--prompt=Ctrl-R> ",
     ]
-    found = subprocess.run(
-        argv, input=lines.encode("utf-8", "surrogateescape"), stdout=subprocess.PIPE, check=False
-    )
+    # fzf draws on its stderr: the terminal's, even where the shell sent ours away (it does, so
+    # that an error of ours never lands in the middle of the line being edited).
+    try:
+        terminal: int | None = os.open("/dev/tty", os.O_WRONLY | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError:
+        terminal = None
+    try:
+        found = subprocess.run(
+            argv, input=lines.encode("utf-8", "surrogateescape"), stdout=subprocess.PIPE,
+            stderr=terminal, check=False,
+        )
+    finally:
+        if terminal is not None:
+            os.close(terminal)
     # --print-query, --expect: the query, the key (empty for Enter), then the chosen line.
     out = found.stdout.decode("utf-8", "surrogateescape").split("\n")
     typed = out[0] if out else query
