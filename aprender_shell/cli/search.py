@@ -35,7 +35,7 @@ def search(
     list_only: bool,
     model: Path | None,
 ) -> None:
-    """Pick one of your past commands, best for this moment first, and print it.
+    """Pick a past command, ranked for this moment (what Ctrl-R runs).
 
     The list is ranked by the model for this context (the previous commands, the folder, the
     shell), then by how recently each command ran; typing narrows it. It is picked in fzf when

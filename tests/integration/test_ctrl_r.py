@@ -214,6 +214,7 @@ def test_without_a_model_ctrl_r_is_the_shells_own_and_quiet(
 ) -> None:
     home = Home(tmp_path)  # never trained: there is nothing of ours to search
     with session(kind, home) as started:
+        assert "Ctrl-R: your past commands ranked" in started.install_output  # install says so
         assert "searched-marker" in started.run("echo searched-marker")
         watcher = Watcher(started)
         started.send(CTRL_R)
