@@ -39,18 +39,26 @@ class NotRegularFileError(AprenderError):
         )
 
 
-class DiskFullError(AprenderError):
-    """A write found no space left (or the quota used up): which file, and what to do."""
+class DiskFullError(AprenderError, OSError):
+    """A write found no space left (or the quota used up): which file, and what to do.
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    Still an ``OSError`` with its ``errno``, so that library callers catching the system's
+    error (the bundle API's contract) catch it as before.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], code: int = errno.ENOSPC) -> None:
         target = Path(path)
         match = _TEMP_NAME.match(target.name)
         name = match.group("name") if match else target.name  # the file it would replace
         self.path = target.with_name(name)
-        super().__init__(
+        self.message = (
             f"no space left on the disk holding {target.parent} to write {name}: free some "
             "space there and run the command again (nothing was changed)"
         )
+        OSError.__init__(self, code, self.message, str(self.path))
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class FileTooLargeError(AprenderError):
@@ -123,7 +131,7 @@ def atomic_writer(path: str | os.PathLike[str], mode: int = 0o600) -> Iterator[B
             yield handle
     except OSError as error:
         if error.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise DiskFullError(target) from None
+            raise DiskFullError(target, error.errno) from None
         raise
 
 

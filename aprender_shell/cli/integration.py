@@ -6,6 +6,7 @@ import contextlib
 from pathlib import Path
 
 import click
+from click.shell_completion import CompletionItem, FishComplete, add_completion_class
 
 from aprender_shell import paths
 from aprender_shell.cli import cli, reports_errors
@@ -45,6 +46,41 @@ _ZSH_COMPDEF_LATER = """\
         autoload -Uz add-zsh-hook && add-zsh-hook precmd _aprender_shell_compdef
     fi
 """
+
+
+class _FishComplete(FishComplete):
+    """fish's completion with one fixed frame, whatever click's version.
+
+    click's own fish frame changed between releases, and 8.4.0's script splits each answer
+    on a newline that Python had already turned into a line break, so fish could not parse it.
+    Ours prints ``type,value`` per line (a value holding a comma keeps it: only the first
+    splits) and is what both the saved script and the answers at Tab use.
+    """
+
+    source_template = """\
+function %(complete_func)s
+    set -l response (env %(complete_var)s=fish_complete COMP_WORDS=(commandline -cp) \
+COMP_CWORD=(commandline -t) %(prog_name)s)
+    for completion in $response
+        set -l metadata (string split -m 1 "," -- $completion)
+        switch $metadata[1]
+            case dir
+                __fish_complete_directories $metadata[2]
+            case file
+                __fish_complete_path $metadata[2]
+            case plain
+                echo $metadata[2]
+        end
+    end
+end
+complete --no-files --command %(prog_name)s --arguments "(%(complete_func)s)"
+"""
+
+    def format_completion(self, item: CompletionItem) -> str:
+        return f"{item.type},{item.value}"
+
+
+add_completion_class(_FishComplete, "fish")
 
 
 def completion_script(shell: str) -> str:

@@ -137,18 +137,21 @@ def test_a_leading_space_keeps_a_command_out_of_training_and_recording(
         assert " echo learned-with-space" in [s.text for s in predictor.suggest(" echo l")]
 
 
-def test_a_broken_history_filter_keeps_records_out_with_one_clear_error(tmp_path: Path) -> None:
+def test_a_broken_history_filter_line_is_skipped_and_the_others_still_apply(
+    tmp_path: Path,
+) -> None:
+    # One bad line must neither stop learning nor let through what the good lines keep out.
     model = tmp_path / "model.apbundle"
     train_model([HistoryEntry(c) for c in WORKDAY], model)
     filter_file = history_filter_path()
     filter_file.parent.mkdir(parents=True, exist_ok=True)
-    filter_file.write_text("ok\n[broken\n")
+    filter_file.write_text("kept-out\n[broken\n")
     with Session(lambda: Predictor.open(model), model_path=model) as session:
-        answer = json.loads(session.handle_line('{"record": "echo while-broken"}'))
-        assert "line 2" in answer["error"] and str(filter_file) in answer["error"]
-        filter_file.write_text("while-fixed\n")
+        assert json.loads(session.handle_line('{"record": "echo kept-out 1"}')) == {"ok": True}
+        assert json.loads(session.handle_line('{"record": "echo learned"}')) == {"ok": True}
+        filter_file.write_text("kept-out\nwhile-fixed\n")
         assert json.loads(session.handle_line('{"record": "echo while-fixed"}')) == {"ok": True}
         assert json.loads(session.handle_line('{"record": "echo after"}')) == {"ok": True}
     journal = journal_path(model).read_bytes()
-    assert b"while-broken" not in journal and b"while-fixed" not in journal
-    assert b"echo after" in journal
+    assert b"kept-out" not in journal and b"while-fixed" not in journal
+    assert b"echo learned" in journal and b"echo after" in journal

@@ -323,7 +323,7 @@ def test_status_and_stop(model: Path, run_server: Start) -> None:
     shown = aprender("server", "status")
     assert shown.returncode == 0
     assert f"running (pid {server.pid})" in shown.stdout
-    assert "1 request served" in shown.stdout
+    assert "1 request from shells served" in shown.stdout
     assert str(model) in shown.stdout
     assert "Paging:" in shown.stdout and "hit rate" in shown.stdout
     stopped = aprender("server", "stop")
