@@ -92,17 +92,20 @@ def pick_with_fzf(
     return Picked(None, None, typed)
 
 
-def matches(query: str, commands: Sequence[str]) -> list[int]:
+def matches(query: str, commands: Sequence[str], lowered: Sequence[str] | None = None) -> list[int]:
     """The places of the commands holding every word of ``query``, in order; a word is matched
-    regardless of case unless it has a capital letter (smart case, as fzf)."""
+    regardless of case unless it has a capital letter (smart case, as fzf). ``lowered``: the
+    commands in lower case, when the caller keeps them between keys."""
     words = query.split()
     if not words:
         return list(range(len(commands)))
+    if lowered is None:
+        lowered = [text.lower() for text in commands]
     found = []
-    folded = [(word, word.lower() == word) for word in words]
+    cased = [(word, word.lower() == word) for word in words]
     for number, text in enumerate(commands):
-        lower = text.lower()
-        if all((word in lower) if caseless else (word in text) for word, caseless in folded):
+        lower = lowered[number]
+        if all((word in lower) if caseless else (word in text) for word, caseless in cased):
             found.append(number)
     return found
 
@@ -117,7 +120,8 @@ class BuiltinList:
         self.query = query
         self.filters = filters
         self.selected = 0
-        self.shown = matches(query, commands)
+        self.lowered = [text.lower() for text in commands]
+        self.shown = matches(query, commands, self.lowered)
 
     def run(self) -> Picked:
         import termios
@@ -169,7 +173,7 @@ class BuiltinList:
 
     def _narrow(self, query: str) -> None:
         self.query = query
-        self.shown = matches(query, self.commands)
+        self.shown = matches(query, self.commands, self.lowered)
         self.selected = 0
 
     def draw(self) -> None:
@@ -223,7 +227,10 @@ class BuiltinList:
         return data.decode("utf-8", "replace")
 
     def _byte(self) -> bytes:
-        data = os.read(self.fd, 1)
+        try:
+            data = os.read(self.fd, 1)
+        except OSError:
+            data = b""  # hung up (EIO): as the end of input
         if not data:
             raise EOFError("the terminal went away")
         return data
