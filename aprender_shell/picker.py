@@ -11,6 +11,7 @@ comes back as it was): a query line, a status line with the filters, then the ma
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import shutil
@@ -142,9 +143,11 @@ class BuiltinList:
                 if ended is not None:
                     return ended
         finally:
-            self._write("\x1b[?25h\x1b[?1049l")
-            # Draining, not flushing: keys typed after Enter are the shell's.
-            termios.tcsetattr(self.fd, termios.TCSADRAIN, saved)
+            # A terminal that hung up takes neither: nothing is left to give back.
+            with contextlib.suppress(OSError, termios.error):
+                self._write("\x1b[?25h\x1b[?1049l")
+                # Draining, not flushing: keys typed after Enter are the shell's.
+                termios.tcsetattr(self.fd, termios.TCSADRAIN, saved)
 
     def handle(self, key: str) -> Picked | None:
         """Act on one key; a ``Picked`` when it ends the pick."""
