@@ -100,12 +100,14 @@ def corpus_commands(predictor: Predictor) -> list[str]:
 
     source = f"model {predictor.model_path}"
     bundle = predictor.bundle
-    runs: list[str] = []
+    # Distinct commands only, chunk by chunk: a repeated command's copies go with their chunk.
+    seen: dict[str, None] = {}
     for chunk in reversed(predictor.index.corpus):
         commands = decode_commands(bundle.get_model(chunk.name), chunk, source)
         # Read whole once: kept in the cache, it would only crowd the segments out.
         bundle.evict(chunk.name)
         commands.reverse()
-        runs.extend(commands)
-    found = _corpus_commands[predictor] = list(dict.fromkeys(runs))
+        # A command seen in a later chunk keeps its (more recent) place.
+        seen.update(dict.fromkeys(commands))
+    found = _corpus_commands[predictor] = list(seen)
     return found
