@@ -26,6 +26,7 @@ from tests.integration.shells import (
     Session,
     ZshAutosuggestFirstSession,
     ZshSession,
+    ZshViSession,
     aprender,
     session,
 )
@@ -190,6 +191,10 @@ class TestZshWithAutosuggestions(CtrlR):
     """zsh-autosuggestions wraps every widget; ours still takes the line as chosen."""
 
     kind = ZshAutosuggestFirstSession
+
+
+class TestZshViInsert(CtrlR):
+    kind = ZshViSession
 
 
 class TestBash(CtrlR):

@@ -241,7 +241,7 @@ class TestZshViMode(TestZsh):
         pytest.skip("emacs-mode keys")
 
     def test_history_search_still_finds_commands(self, trained: Home) -> None:
-        pytest.skip("zsh binds no Ctrl-R in vi insert mode")
+        pytest.skip("zsh binds no Ctrl-R in vi insert mode (ours: test_ctrl_r.py)")
 
     def test_normal_mode_a_accepts_all_and_w_a_word(self, shell: Session) -> None:
         shell.show_suggestion("git c", "ommit -m fix")
