@@ -126,6 +126,10 @@ def run_search(options: SearchOptions) -> int:
 def _search(options: SearchOptions, source: _Source) -> int:
     if options.list_only:
         commands = source.commands(options.filters)
+        if options.query.strip():
+            from aprender_shell.picker import matches
+
+            commands = [commands[at] for at in matches(options.query, commands)]
         sys.stdout.write("".join(escape_field(text) + "\n" for text in commands))
         sys.stdout.flush()
         return 0

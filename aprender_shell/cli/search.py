@@ -21,7 +21,10 @@ from aprender_shell.cli.options import model_option
 @click.option("--here", is_flag=True, help="Only commands run in this folder (Alt-D toggles).")
 @click.option("--succeeded", is_flag=True, help="Only commands that exited 0 (Alt-S toggles).")
 @click.option("--this-host", is_flag=True, help="Only commands run on this host (Alt-H toggles).")
-@click.option("--list", "list_only", is_flag=True, help="Print the ranked list instead of picking.")
+@click.option(
+    "--list", "list_only", is_flag=True,
+    help="Print the ranked list (the commands holding every word of QUERY) instead of picking.",
+)
 @model_option("The model to read (default: ask the running server, else read yours).")
 @reports_errors
 def search(

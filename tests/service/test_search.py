@@ -53,6 +53,14 @@ def test_the_command_line_lists_through_the_server_or_without_it(
     assert listed("--model", str(model), "--here", "--cwd", "/src") == []
 
 
+def test_a_query_narrows_the_list_keeping_its_order(model: Path) -> None:
+    everything = listed("--model", str(model), "--prev", "git add .")
+    assert listed("--model", str(model), "--prev", "git add .", "GIT") == []  # capitals: as typed
+    found = listed("--model", str(model), "--prev", "git add .", "--", "git")
+    assert found == [command for command in everything if "git" in command]
+    assert found[0] == "git commit -m fix"
+
+
 def test_a_multi_line_command_is_one_escaped_line(tmp_path: Path) -> None:
     model = train(tmp_path / "m.apbundle", ["for f in *; do\n  echo $f\ndone", "ls"])
     assert listed("--model", str(model)) == ["ls", "for f in *; do\\n  echo $f\\ndone"]
