@@ -183,6 +183,26 @@ class CtrlR:
         shell.assert_quiet()
 
 
+    def test_alt_s_keeps_only_what_succeeded(self, shell: Session) -> None:
+        shell.run("test -e /nonexistent-marker")  # exit 1
+        shell.run("echo ok-marker")
+        # The shell records after each command, on a connection of its own: wait for both.
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            found = aprender("search", "--list", "marker", env=shell.home.env).stdout.split("\n")
+            if "echo ok-marker" in found and "test -e /nonexistent-marker" in found:
+                break
+            time.sleep(0.1)
+        watcher = self.open_list(shell)
+        shell.send("\x1bs")
+        watcher.until("[x] succeeded")
+        watcher.until("1/1", on_screen=True)
+        self.close_list(watcher, "\r")
+        assert "ok-marker" in shell.enter()
+        shell.close()
+        shell.assert_quiet()
+
+
 class TestZsh(CtrlR):
     kind = ZshSession
 
