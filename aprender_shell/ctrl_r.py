@@ -3,7 +3,7 @@
 The shells' Ctrl-R runs ``aprender-shell search --shell zsh --cwd DIR --prev CMD -- LINE`` and
 puts what it prints on the line (exit 0), or leaves the line as it was (any other exit). The
 ranked commands come from the running server (it keeps the model open and its corpus read),
-else from the model opened here (``model.search``); the user picks with fzf or the built-in
+else from the model opened here (``model.query.search``); the user picks with fzf or the built-in
 list (``picker``). The filter keys refetch the list and reopen the picker with the same query.
 
 ``run_search_args`` understands exactly the options of the click command and returns ``None``
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from aprender_shell.terminal import escape_field, printable
 
 if TYPE_CHECKING:
-    from aprender_shell.model.predictor import Predictor
+    from aprender_shell.model.query.predictor import Predictor
 
 SHELLS = ("zsh", "bash", "fish")
 CANCELLED = 130  # as fzf, and a shell after Ctrl-C
@@ -166,7 +166,7 @@ class _Source:
 
     def commands(self, filters: dict[str, bool]) -> list[str]:
         folder = (self.options.cwd or os.getcwd()) if filters["folder"] else None
-        # As the journal names hosts (model.search.this_host), without importing the model.
+        # As the journal names hosts (model.query.search.this_host), without importing the model.
         host = os.uname().nodename if filters["host"] else None
         if self.ask_server:
             found = self._from_server(folder, filters["succeeded"], host)
@@ -200,8 +200,8 @@ class _Source:
     def _from_model(self, folder: str | None, succeeded: bool, host: str | None) -> list[str]:
         from pathlib import Path
 
-        from aprender_shell.model.predictor import Predictor
-        from aprender_shell.model.search import SearchFilters, ranked_commands
+        from aprender_shell.model.query.predictor import Predictor
+        from aprender_shell.model.query.search import SearchFilters, ranked_commands
 
         if self._predictor is None:
             if self.options.model is None:

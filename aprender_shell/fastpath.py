@@ -9,8 +9,12 @@ source of truth for help and validation, handles it instead.
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 from aprender_shell.terminal import escape_field, printable
+
+if TYPE_CHECKING:
+    from aprender_shell.model.memory import MemoryLimit
 
 _VALUED = {"-k", "--prev", "--cwd", "--model", "--memory-limit"}
 
@@ -24,7 +28,7 @@ class _Query:
         self.prev: list[str] = []
         self.cwd: str | None = None
         self.model: str | None = None
-        self.memory_limit: int | None = None
+        self.memory_limit: MemoryLimit | None = None
 
 
 def _parse(args: list[str]) -> _Query | None:
@@ -53,10 +57,10 @@ def _parse(args: list[str]) -> _Query | None:
                 query.model = value
             else:
                 from aprender_shell.errors import UsageError
-                from aprender_shell.model.layout import parse_memory_limit
+                from aprender_shell.model.memory import MemoryLimit
 
                 try:
-                    query.memory_limit = parse_memory_limit(value)
+                    query.memory_limit = MemoryLimit.parse(value)
                 except UsageError:
                     return None  # click says what is wrong, as for every bad option
         elif query.prefix is None:
@@ -75,7 +79,7 @@ def run_suggest(args: list[str]) -> int | None:
     from pathlib import Path
 
     from aprender_shell.errors import AprenderError
-    from aprender_shell.model.predictor import Predictor
+    from aprender_shell.model.query.predictor import Predictor
 
     model = Path(query.model) if query.model else None
     try:

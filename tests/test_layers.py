@@ -98,9 +98,80 @@ def test_the_shared_foundations_import_no_layer(name: str) -> None:
     assert not upward, f"{name}.py imports {upward}"
 
 
+# Inside model/, what happens to the data: the foundations (the score's arithmetic and the
+# memory limit), then what is stored, what is learned live, answering a query, and training,
+# each importing only those before it (a package's own modules are free to import each other).
+MODEL_LAYERS = ("foundation", "store", "learned", "query", "training")
+MODEL_FOUNDATIONS = ("scoring", "memory")
+
+
+def model_layer_of(name: str) -> str | None:
+    """The model layer of a module named ``aprender_shell.model.X...`` (None: not in model/)."""
+    parts = name.split(".")
+    if parts[:2] != ["aprender_shell", "model"] or len(parts) < 3:
+        return None
+    return "foundation" if parts[2] in MODEL_FOUNDATIONS else parts[2]
+
+
+def model_modules() -> list[Path]:
+    return sorted((PACKAGE / "model").rglob("*.py"))
+
+
+def module_name(path: Path) -> str:
+    return ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(
+        ".__init__"
+    )
+
+
+def test_model_is_walked_by_what_happens_to_the_data() -> None:
+    found = {model_layer_of(module_name(path)) for path in model_modules()}
+    assert set(MODEL_LAYERS) <= found, found
+    assert found - {"__init__"} <= set(MODEL_LAYERS) | {None}, found
+    model = PACKAGE / "model"
+    for folder in [model, *sorted(p for p in model.rglob("*") if p.is_dir())]:
+        count = len([p for p in folder.glob("*.py") if p.name != "__init__.py"])
+        assert count <= 12, f"{folder.relative_to(PACKAGE.parent)} has {count} modules"
+    for path in model_modules():
+        lines = path.read_text(encoding="utf-8").count("\n")
+        assert lines <= 500, f"{path.relative_to(PACKAGE.parent)} has {lines} lines"
+
+
+@pytest.mark.parametrize("path", model_modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_model_module_imports_a_later_stage(path: Path) -> None:
+    own = model_layer_of(module_name(path))
+    if own is None or own not in MODEL_LAYERS:
+        return  # model/__init__.py
+    allowed = MODEL_LAYERS[: MODEL_LAYERS.index(own) + 1]
+    later = sorted({
+        name for name in imported(path)
+        if (layer := model_layer_of(name)) in MODEL_LAYERS and layer not in allowed
+    })
+    assert not later, f"{path.relative_to(PACKAGE)} ({own}) imports {later}"
+
+
+# The keystroke path's own modules: the fast path answers a cold ``suggest`` without click
+# and reaches the model only through the query side; the terminal rules import nothing.
+KEYSTROKE_MAY_IMPORT = {
+    "fastpath": ("aprender_shell.terminal", "aprender_shell.errors", "aprender_shell.model.memory",
+                 "aprender_shell.model.query.predictor", "aprender_shell.paths"),
+    "terminal": (),
+}
+
+
+@pytest.mark.parametrize("name", sorted(KEYSTROKE_MAY_IMPORT))
+def test_the_keystroke_modules_import_only_what_they_name(name: str) -> None:
+    allowed = KEYSTROKE_MAY_IMPORT[name]
+    foreign = sorted({
+        found for found in imported(PACKAGE / f"{name}.py")
+        if (found == "click" or found.startswith(("click.", "aprender_shell.")))
+        and not any(found == ok or found.startswith(ok + ".") for ok in allowed)
+    })
+    assert not foreign, f"{name}.py imports {foreign}"
+
+
 def test_the_checker_sees_imports_inside_functions_and_relative_ones() -> None:
-    source = PACKAGE / "model" / "update.py"
+    source = PACKAGE / "model" / "training" / "update.py"
     names = imported(source)
-    assert "aprender_shell.model.train" in names
+    assert "aprender_shell.model.training.train" in names
     assert any(name.startswith("aprender_shell.history") for name in names)
     assert "click" in imported(PACKAGE / "cli" / "options.py")

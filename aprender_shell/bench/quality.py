@@ -88,8 +88,8 @@ def replay_history(
     (weight overrides) and both zsh-autosuggestions strategies."""
     from aprender_shell.evaluate.baselines import HistoryStrategy, MatchPrevCmdStrategy
     from aprender_shell.evaluate.replay import Strategy, evaluate, split_history
-    from aprender_shell.model.predictor import Predictor
-    from aprender_shell.model.train import clean_commands, train_model
+    from aprender_shell.model.query.predictor import Predictor
+    from aprender_shell.model.training.train import clean_commands, train_model
 
     cleaned, _ = clean_commands(entries)
     train, test = split_history(cleaned, 0.8)

@@ -68,7 +68,7 @@ def time_each(queries: Sequence[Query], ask: Callable[[str, list[str]], object])
 
 
 def in_process(model: Path, queries: Sequence[Query]) -> list[float]:
-    from aprender_shell.model.predictor import Predictor
+    from aprender_shell.model.query.predictor import Predictor
 
     with Predictor.open(model) as predictor:
         return time_each(queries, lambda prefix, prev: predictor.suggest(prefix, 5, prev))
@@ -82,7 +82,7 @@ def in_process_after_learning(
 ) -> list[float]:
     """``in_process`` once ``learned`` distinct commands were recorded since training (days of
     use without ``update``): a query must not cost what was learned."""
-    from aprender_shell.model.predictor import Predictor
+    from aprender_shell.model.query.predictor import Predictor
 
     copy = model.with_name("learned.apbundle")
     shutil.copyfile(model, copy)
@@ -146,7 +146,7 @@ def over_batch_pipe(model: Path, queries: Sequence[Query]) -> list[float]:
 def run(commands: int, queries: int, out: Callable[[str], None] = print) -> dict[str, list[float]]:
     """Train, measure the three ways, print the table; returns the samples by way."""
     from aprender_shell.history.formats import HistoryEntry
-    from aprender_shell.model.train import train_model
+    from aprender_shell.model.training.train import train_model
 
     history = synthetic_commands(commands)
     with tempfile.TemporaryDirectory(prefix="aprender-server-bench-") as folder:

@@ -205,7 +205,7 @@ def keystroke_latency(
     """Train on ``commands`` synthetic commands and time ``count`` keystrokes per contender."""
     from aprender_shell.bench.sessions import generate_sessions, write_zsh_history
     from aprender_shell.history.formats import HistoryEntry
-    from aprender_shell.model.train import train_model
+    from aprender_shell.model.training.train import train_model
 
     if shutil.which("zsh") is None:
         raise RuntimeError("zsh is not installed")

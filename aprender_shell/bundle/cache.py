@@ -11,6 +11,7 @@ can substitute counting containers and prove that no operation's cost grows with
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterator
 from enum import Enum
 
 
@@ -76,6 +77,10 @@ class LRUPolicy(CachePolicy):
 
     def clear(self) -> None:
         self._order.clear()
+
+    def newest_first(self) -> Iterator[str]:
+        """The tracked keys, the most recently used first (the reverse of eviction order)."""
+        return reversed(self._order)
 
     def __len__(self) -> int:
         return len(self._order)

@@ -23,7 +23,7 @@ from aprender_shell.errors import BundleError, EntryTooLargeError
 from aprender_shell.fileio import READ_FLAGS, file_kind
 
 # The library's own default, the design document's 10 MB; aprender-shell always passes its
-# limit (model/layout.py) explicitly.
+# limit (model/memory.py) explicitly.
 DEFAULT_MAX_MEMORY = 10_000_000
 DEFAULT_PAGE_SIZE = 64 * 1024 * 1024
 MIN_PAGE_SIZE = 4096

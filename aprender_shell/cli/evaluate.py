@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,6 +15,9 @@ from aprender_shell.cli.options import (
     ngram_option,
     progress_bar,
 )
+
+if TYPE_CHECKING:
+    from aprender_shell.model.memory import MemoryLimit
 
 # Fewer commands than this on either side of the split make a table of noise.
 MIN_PART = 10
@@ -41,10 +45,14 @@ def commands_needed(split: float) -> int:
     help="Learn each replayed command after it runs, as the shell hook does.",
 )
 @ngram_option
-@memory_option()
+@memory_option(trains=True)
 @reports_errors
 def evaluate(
-    histories: tuple[Path, ...], split: float, online: bool, ngram: int, memory_limit: int | None
+    histories: tuple[Path, ...],
+    split: float,
+    online: bool,
+    ngram: int,
+    memory_limit: MemoryLimit | None,
 ) -> None:
     """Replay your history as typed and compare with zsh-autosuggestions' strategies."""
     from aprender_shell.evaluate.replay import format_report

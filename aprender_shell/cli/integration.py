@@ -245,8 +245,8 @@ def uninstall(shell: str | None, keep_model: bool, dry_run: bool) -> None:
     deleted); the saved scripts, the server's runtime files and, unless --keep-model, the
     model and what it learned are deleted. Shells already open stay quiet and start no server.
     """
-    from aprender_shell.model.journal import journal_path
-    from aprender_shell.model.writer import lock_path
+    from aprender_shell.model.learned.journal import journal_path
+    from aprender_shell.model.training.writer import lock_path
 
     chosen = [integration_for(shell)] if shell else [cls() for _, cls in sorted(SHELLS.items())]
     home = Path.home()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -27,6 +27,9 @@ from aprender_shell.cli.options import (
 from aprender_shell.errors import AprenderError
 from aprender_shell.terminal import escape_field, printable
 
+if TYPE_CHECKING:
+    from aprender_shell.model.memory import MemoryLimit
+
 
 @cli.command(short_help="Train the model on your shell history.")
 @history_option(
@@ -35,14 +38,14 @@ from aprender_shell.terminal import escape_field, printable
 )
 @model_option("Where to write the model.")
 @ngram_option
-@memory_option(MEMORY_HELP + " Segments are sized to fit it.")
+@memory_option(MEMORY_HELP + " Segments are sized to fit it.", trains=True)
 @reports_errors
 def train(
-    histories: tuple[Path, ...], model: Path | None, ngram: int, memory_limit: int | None
+    histories: tuple[Path, ...], model: Path | None, ngram: int, memory_limit: MemoryLimit | None
 ) -> None:
     """Train the model on your shell history."""
-    from aprender_shell.model.train import train_model
-    from aprender_shell.model.update import retrain
+    from aprender_shell.model.training.train import train_model
+    from aprender_shell.model.training.update import retrain
 
     path = model_path(model)
     if model is None:
@@ -86,17 +89,15 @@ def warn_filter_problems() -> None:
 
 
 def _print_training(report: Any, sources: Sequence[str]) -> None:
-    from aprender_shell.model.layout import segment_budget
-
     click.echo(f"📚 History:         {', '.join(sources)}")
     dropped = f" ({report.secrets_dropped} with secrets dropped)" if report.secrets_dropped else ""
     click.echo(f"   Commands loaded: {report.commands}{dropped}")
     click.echo(f"   Unique commands: {report.unique_commands}")
     click.echo(f"   N-gram size:     {report.ngram}")
-    budget = human_bytes(segment_budget(report.memory_limit))
+    segment = human_bytes(report.memory_limit.segment_bytes)
     click.echo(
         f"   Segments:        {report.segments} across {report.families} command families "
-        f"(each at most {budget}, for a {megabytes(report.memory_limit)} MB memory limit)"
+        f"(each at most {segment}, for a {report.memory_limit} memory limit)"
     )
     click.echo(
         f"🧠 Model:           {display_path(report.model_path)} ({human_bytes(report.model_bytes)})"
@@ -106,11 +107,13 @@ def _print_training(report: Any, sources: Sequence[str]) -> None:
 @cli.command(short_help="Learn what your history gained since training.")
 @history_option("History file to read new commands from (default: those used at training).")
 @model_option("The model to update.")
-@memory_option(MEMORY_HELP + " Segments are sized to fit it.", default="the model's own")
+@memory_option(MEMORY_HELP + " Segments are sized to fit it.")
 @reports_errors
-def update(histories: tuple[Path, ...], model: Path | None, memory_limit: int | None) -> None:
+def update(
+    histories: tuple[Path, ...], model: Path | None, memory_limit: MemoryLimit | None
+) -> None:
     """Learn what was added to the history since the last training."""
-    from aprender_shell.model.update import update_model
+    from aprender_shell.model.training.update import update_model
 
     path = model_path(model)
     check_config_folder()
@@ -168,8 +171,8 @@ def forget(
         # Which one was meant decides what is removed for good: ask rather than guess.
         raise click.UsageError("--contains and --regex exclude each other: give one of them")
     mode = "contains" if contains else "regex" if regex else None
-    from aprender_shell.model.forget import command_matcher
-    from aprender_shell.model.forget import forget as forget_commands
+    from aprender_shell.model.training.forget import command_matcher
+    from aprender_shell.model.training.forget import forget as forget_commands
     from aprender_shell.paths import history_filter_path
     from aprender_shell.service.control import forget_in_server, serving
 
@@ -184,7 +187,7 @@ def forget(
             in_server = forget_in_server(pattern, mode or "exact")
             server_note = f"The running server (pid {server}) forgot them too."
         except AprenderError as error:
-            from aprender_shell.model.forget import forget_recorded
+            from aprender_shell.model.training.forget import forget_recorded
 
             in_server = forget_recorded(path, matches)
             server_note = (
@@ -245,14 +248,14 @@ def _history_matches(matches: Any) -> list[tuple[Path, int]]:
 @model_option("The model to describe.")
 @memory_option()
 @reports_errors
-def stats(model: Path | None, memory_limit: int | None) -> None:
+def stats(model: Path | None, memory_limit: MemoryLimit | None) -> None:
     """Show the model and its paging figures.
 
     The paging figures come from the running server (your shells' real queries) when it
     serves this model; otherwise from replaying your 200 most recent commands as typed
     queries in this process, just now.
     """
-    from aprender_shell.model.activity import replayed_activity
+    from aprender_shell.model.query.activity import replayed_activity
     from aprender_shell.service.control import served_stats
 
     path = model_path(model)

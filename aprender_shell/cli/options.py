@@ -1,10 +1,9 @@
 """What the commands share: options, the memory limit's parsing, figures as text, history loading.
 
-The memory limit is one concept with one parser: ``--memory-limit`` is given in MB (MiB,
-fractions allowed, or with a unit) and becomes bytes as click parses it (``MemoryLimit``, over
-``parse_memory_limit``, which the click-free fast path uses too), checked against what a model
-can honour; every layer below takes bytes, and the tool's one default is
-``layout.DEFAULT_MEMORY_LIMIT``.
+The memory limit is one value with one parser: ``--memory-limit`` is given in MB (MiB,
+fractions allowed, or with a unit) and becomes a ``model.memory.MemoryLimit`` as click parses it
+(``MemoryLimitType``, over ``MemoryLimit.parse``, which the click-free fast path uses too), so
+a size out of range is refused there, exit 2; every layer below takes that value.
 """
 
 from __future__ import annotations
@@ -13,9 +12,12 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, TypeVar
 
 import click
+
+if TYPE_CHECKING:
+    from aprender_shell.model.memory import MemoryLimit
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -27,24 +29,26 @@ MEMORY_HELP = (
 
 # ParamType is generic in click 8.5's annotations only; older versions (all that Python 3.9
 # gets) are not, so the ignore must also tolerate being unused.
-class MemoryLimit(click.ParamType):  # type: ignore[type-arg,unused-ignore]
-    """``--memory-limit``: MB or a size with a unit, converted to bytes and checked."""
+class MemoryLimitType(click.ParamType):  # type: ignore[type-arg,unused-ignore]
+    """``--memory-limit``: MB or a size with a unit, parsed once into a ``MemoryLimit``."""
 
     name = "MB"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> MemoryLimit:
         from aprender_shell.errors import UsageError
-        from aprender_shell.model.layout import check_memory_limit, parse_memory_limit
+        from aprender_shell.model.memory import MemoryLimit
 
+        if isinstance(value, MemoryLimit):
+            return value  # already parsed (from Python)
         try:
-            if isinstance(value, int) and not isinstance(value, bool):
-                return check_memory_limit(value)  # already bytes (a default, or from Python)
-            return parse_memory_limit(str(value))
+            return MemoryLimit.parse(str(value))
         except UsageError as error:
             self.fail(str(error), param, ctx)
 
 
-MEMORY_LIMIT = MemoryLimit()
+MEMORY_LIMIT = MemoryLimitType()
 
 
 def history_option(help: str) -> Callable[[F], F]:
@@ -67,18 +71,30 @@ def model_option(help: str) -> Callable[[F], F]:
     )
 
 
-def memory_option(help: str = MEMORY_HELP, default: str | None = None) -> Callable[[F], F]:
-    """``--memory-limit`` in bytes (None when not given); ``--help`` shows ``default``."""
-    if default is None:
-        from aprender_shell.model.layout import DEFAULT_MEMORY_LIMIT
+def memory_option(help: str = MEMORY_HELP, trains: bool = False) -> Callable[[F], F]:
+    """``--memory-limit`` as a ``MemoryLimit`` (None when not given). ``--help`` shows the
+    default ``MemoryLimit.choose`` applies: the tool's for a command that ``trains`` a new
+    model, else the model's own."""
+    default = "the model's own"
+    if trains:
+        from aprender_shell.model.memory import MemoryLimit
 
-        default = f"{megabytes(DEFAULT_MEMORY_LIMIT).replace('.0', '')} MB"
+        default = str(MemoryLimit.default())
     return click.option("--memory-limit", type=MEMORY_LIMIT, help=f"{help}  [default: {default}]")
 
 
-ngram_option = click.option(
-    "--ngram", default=3, show_default=True, type=click.IntRange(2, 5), help="N-gram size, 2 to 5."
-)
+def ngram_option(function: F) -> F:
+    from aprender_shell.model.store.layout import (
+        DEFAULT_NGRAM_ORDER,
+        MAX_NGRAM_ORDER,
+        MIN_NGRAM_ORDER,
+    )
+
+    return click.option(
+        "--ngram", default=DEFAULT_NGRAM_ORDER, show_default=True,
+        type=click.IntRange(MIN_NGRAM_ORDER, MAX_NGRAM_ORDER),
+        help=f"N-gram size, {MIN_NGRAM_ORDER} to {MAX_NGRAM_ORDER}.",
+    )(function)
 
 
 def model_path(model: Path | None) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -17,6 +17,9 @@ from aprender_shell.cli.options import (
     model_path,
 )
 from aprender_shell.terminal import printable
+
+if TYPE_CHECKING:
+    from aprender_shell.model.memory import MemoryLimit
 
 NOT_RUNNING_EXIT = 3
 
@@ -68,7 +71,7 @@ def server() -> None:
 @MEMORY_OPTION
 @IDLE_OPTION
 @reports_errors
-def start(model: Path | None, memory_limit: int | None, idle_timeout: float | None) -> None:
+def start(model: Path | None, memory_limit: MemoryLimit | None, idle_timeout: float | None) -> None:
     """Start the server in the background (nothing to do if it runs)."""
     from aprender_shell.service.client import same_file
     from aprender_shell.service.launcher import start_in_background
@@ -98,7 +101,7 @@ def start(model: Path | None, memory_limit: int | None, idle_timeout: float | No
     help="Close a client connection silent this many seconds (default: 600; shells reconnect).",
 )
 @reports_errors
-def run(model: Path | None, memory_limit: int | None, idle_timeout: float | None,
+def run(model: Path | None, memory_limit: MemoryLimit | None, idle_timeout: float | None,
         connection_timeout: float | None) -> None:
     """Run the server in the foreground (until idle, or Ctrl-C)."""
     from aprender_shell.service.server import (
@@ -201,7 +204,7 @@ def status() -> None:
 @MODEL_OPTION
 @MEMORY_OPTION
 @click.option("--no-start", is_flag=True, help="Do not start a server; answer in-process instead.")
-def connect(model: Path | None, memory_limit: int | None, no_start: bool) -> None:
+def connect(model: Path | None, memory_limit: MemoryLimit | None, no_start: bool) -> None:
     """Relay JSON-lines requests from stdin to the server and its answers to stdout.
 
     Starts the server if none runs; answers in-process if it cannot be reached. For tools

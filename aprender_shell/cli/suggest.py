@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -15,6 +16,9 @@ from aprender_shell.cli.options import (
     model_path,
 )
 from aprender_shell.terminal import escape_field
+
+if TYPE_CHECKING:
+    from aprender_shell.model.memory import MemoryLimit
 
 
 @cli.command(short_help="Suggest commands for what was typed.")
@@ -42,14 +46,14 @@ def suggest(
     cwd: str | None,
     batch: bool,
     model: Path | None,
-    memory_limit: int | None,
+    memory_limit: MemoryLimit | None,
 ) -> None:
     """Suggest commands starting with PREFIX, one 'suggestion<TAB>score' line each.
 
     Newlines, tabs and backslashes inside a suggestion are written as \\n, \\t and \\\\, other
     control characters as \\xHH: nothing printed can drive your terminal.
     """
-    from aprender_shell.model.predictor import Predictor
+    from aprender_shell.model.query.predictor import Predictor
 
     path = model_path(model)
     if batch:

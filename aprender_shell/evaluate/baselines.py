@@ -22,7 +22,7 @@ import heapq
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Sequence
 
-from aprender_shell.model.predictor import Suggestion
+from aprender_shell.model.query.predictor import Suggestion
 
 # ZSH_AUTOSUGGEST strategy match_prev_cmd: `for key in "${(@)history_match_keys[1,200]}"`.
 MATCH_PREV_WINDOW = 200

@@ -5,18 +5,22 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aprender_shell.history.formats import HistoryEntry
-from aprender_shell.model.train import clean_commands, train_model
+from aprender_shell.model.store.layout import DEFAULT_NGRAM_ORDER
+from aprender_shell.model.training.train import clean_commands, train_model
+
+if TYPE_CHECKING:
+    from aprender_shell.model.memory import MemoryLimit
 
 
 def evaluate_history(
     entries: Sequence[HistoryEntry],
     split: float = 0.8,
     online: bool = False,
-    ngram: int = 3,
-    memory_limit: int | None = None,
+    ngram: int = DEFAULT_NGRAM_ORDER,
+    memory_limit: MemoryLimit | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Any:
     """Compare the model with zsh-autosuggestions' strategies on the same replayed commands.
@@ -26,7 +30,7 @@ def evaluate_history(
     """
     from aprender_shell.evaluate.baselines import HistoryStrategy, MatchPrevCmdStrategy
     from aprender_shell.evaluate.replay import Strategy, evaluate, split_history
-    from aprender_shell.model.predictor import Predictor
+    from aprender_shell.model.query.predictor import Predictor
 
     cleaned, _ = clean_commands(entries)
     train, test = split_history(cleaned, split)

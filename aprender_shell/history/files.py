@@ -24,7 +24,7 @@ from aprender_shell.history.formats import (
 MAX_HISTORY_BYTES = 256 * 1024 * 1024
 
 
-def _read_bytes(path: Path) -> bytes:
+def read_bytes(path: Path) -> bytes:
     """The file's bytes, or HistoryError saying in one line what is wrong and what to do.
 
     Only a regular file of at most ``MAX_HISTORY_BYTES`` is read: a FIFO would block forever
@@ -87,7 +87,7 @@ def _looks_binary(data: bytes) -> bool:
 def read_history(path: Path) -> list[HistoryEntry]:
     """The commands in the history file at ``path``; HistoryError if it cannot be used."""
     path = Path(path)
-    data = _read_bytes(path)
+    data = read_bytes(path)
     return parse_history(data, format_for_name(path))
 
 

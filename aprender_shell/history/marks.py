@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from aprender_shell.errors import HistoryError
-from aprender_shell.history.files import _read_bytes
+from aprender_shell.history.files import read_bytes
 from aprender_shell.history.formats import (
     _MIN_TAIL_MATCH,
     _TAIL_BYTES,
@@ -150,7 +150,7 @@ def _mark(path: Path, st: os.stat_result, data: bytes, fmt: str, records: _Recor
 
 
 def _read_with_stat(path: Path) -> tuple[bytes, os.stat_result]:
-    data = _read_bytes(path)
+    data = read_bytes(path)
     try:
         st = path.stat()
     except OSError as error:

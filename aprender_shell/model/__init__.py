@@ -1,1 +1,1 @@
-"""model layer."""
+"""The model: what is stored, what is learned live, answering queries, and training."""

@@ -1,16 +1,17 @@
 """The one score that ranks every suggestion: a candidate's features and the weights mixing them.
 
 The predictor gathers, for every whole command ``c`` that starts with the typed prefix, its
-``Features``; ``score(features, weights)`` turns them into a number, and ``combine`` mixes the
-history candidates with the n-gram continuations and the reused arguments. With ``p`` the
-previous command and ``w`` a ``Weights``::
+``Features`` (built in one place, ``query.features``); ``history_scores(features, weights)``
+turns them into numbers, and ``combine`` mixes the history candidates with the n-gram
+continuations and the reused arguments. This module is the only arithmetic of the score.
+With ``p`` the previous command and ``w`` a ``Weights``::
 
-    static(c)   = w.mu * short(c) + (1 - w.mu) * long(c)
+    static(c)   = w.short_share * short(c) + (1 - w.short_share) * long(c)
     recent(c)   = (1 - w.recency) * static(c)
                   + w.recency * decay(age(c), w.tau_recent) / total_weight(clock, w.tau_recent)
     sequence(c) = max(0, 1 - w.template - w.last_follower) * transitions(p -> c) / count(p)
                   + w.template * template_share(c) + w.last_follower * followed_last(c)
-    lam         = w.context_max * count(p) / (count(p) + w.kappa)
+    lam         = w.context_max * count(p) / (count(p) + w.half_evidence)
     context(c)  = lam * sequence(c) + (1 - lam) * recent(c)
     local(c)    = (1 - w.cwd) * context(c) + w.cwd * cwd_share(c)      (when the cwd is known)
     score(c)    = local(c) * (1 - w.shell * (1 - shell_share(c)))      (when the shell is known)
@@ -30,7 +31,7 @@ its share of uses in the current shell (1 when unknown, so unknown costs nothing
 proportion to ``score``; n-gram continuations (commands never seen whole) share
 ``novelty * w.ngram``, where ``novelty`` is the rate at which the history brings new commands;
 once a word is typed, completions from the arguments of the last commands add up to
-``w.recycle`` more, and the three are scaled back to one distribution.
+``w.argument_reuse`` more, and the three are scaled back to one distribution.
 
 The weights have defaults below; ``train`` chooses them per user (``tuning.py``).
 """
@@ -68,29 +69,34 @@ class Weights(NamedTuple):
     dataclasses would add about 7 ms to every cold ``suggest``.
     """
 
-    mu: float = 0.5
+    # Short-term against long-term frequency: the short one's share of ``static``.
+    short_share: float = 0.5
     # The most recently used match is a strong guess on its own (zsh-autosuggestions' whole
     # strategy): the decayed weight of the last use alone takes this share of the score.
     recency: float = 0.35
     tau_recent: float = 5.0
     # Even a well-known previous command leaves room for what was used recently.
     context_max: float = 0.5
-    kappa: float = 1.0
+    # How often the previous command must have been seen for the sequence to get half of
+    # ``context_max`` (``lam``).
+    half_evidence: float = 1.0
     template: float = 0.5
     last_follower: float = 0.2
     cwd: float = 0.3
     shell: float = 0.5
     # Multiplies the share the n-gram continuations get (the history's novelty rate).
     ngram: float = 1.0
-    recycle: float = 0.5
-    recycle_tau: float = 3.0
+    # What the arguments of the last commands add, and how fast an older command's count less.
+    argument_reuse: float = 0.5
+    argument_reuse_tau: float = 3.0
 
     def replace(self, **changes: float) -> Weights:
         """These weights with ``changes``; unknown names are a ValueError."""
         return self._replace(**changes)
 
     def to_dict(self) -> dict[str, float]:
-        return self._asdict()
+        """The weights as the index's ``tuning`` stores them (their first names kept)."""
+        return {STORED_AS.get(name, name): value for name, value in self._asdict().items()}
 
     @classmethod
     def from_mapping(cls, data: object) -> Weights:
@@ -99,7 +105,7 @@ class Weights(NamedTuple):
             return cls()
         taken: dict[str, float] = {}
         for name in cls._fields:
-            value = data.get(name)
+            value = data.get(STORED_AS.get(name, name))
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 number = float(value)
                 low, high = BOUNDS[name]
@@ -109,63 +115,70 @@ class Weights(NamedTuple):
 
 
 DEFAULT_WEIGHTS = Weights()
+# Weights stored under the names they first had: the index's ``tuning`` keeps them, so models
+# trained before and after the rename read alike (FORMAT.md).
+STORED_AS = {
+    "short_share": "mu",
+    "half_evidence": "kappa",
+    "argument_reuse": "recycle",
+    "argument_reuse_tau": "recycle_tau",
+}
 # What a weight may be: shares stay shares, time constants stay positive.
 BOUNDS: dict[str, tuple[float, float]] = {
-    "mu": (0.0, 1.0),
+    "short_share": (0.0, 1.0),
     "recency": (0.0, 1.0),
     "tau_recent": (0.5, 1000.0),
     "context_max": (0.0, 1.0),
-    "kappa": (0.0, 100.0),
+    "half_evidence": (0.0, 100.0),
     "template": (0.0, 1.0),
     "last_follower": (0.0, 1.0),
     "cwd": (0.0, 1.0),
     "shell": (0.0, 1.0),
     "ngram": (0.0, 1.0 / 0.02),
-    "recycle": (0.0, 10.0),
-    "recycle_tau": (0.5, 1000.0),
+    "argument_reuse": (0.0, 10.0),
+    "argument_reuse_tau": (0.5, 1000.0),
 }
 # Each signal turned off, for the quality benchmark's ablation table.
 ABLATIONS: dict[str, dict[str, float]] = {
-    "no frequency (mu=1)": {"mu": 1.0},
-    "no short-term weight (mu=0)": {"mu": 0.0},
+    "no frequency (short_share=1)": {"short_share": 1.0},
+    "no short-term weight (short_share=0)": {"short_share": 0.0},
     "no last use": {"recency": 0.0},
     "no sequence": {"context_max": 0.0},
     "no template": {"template": 0.0},
     "no last follower": {"last_follower": 0.0},
     "no n-grams": {"ngram": 0.0},
-    "no argument reuse": {"recycle": 0.0},
+    "no argument reuse": {"argument_reuse": 0.0},
 }
 
 
 class Features:
-    """What the predictor knows about one candidate command, ready for ``score``.
+    """What the score reads about one query's candidates: one list per signal, candidate ``i``
+    at index ``i`` in every list. ``query.features.FeatureBuilder`` fills it, the one place
+    that does (for the predictor and the tuning replay alike); ``history_scores`` combines it.
 
-    A plain slotted class rather than a tuple: a query builds dozens, and freed tuples linger
-    in the interpreter's free lists, which the memory limit would have to count.
+    Flat lists rather than an object per candidate: a query has dozens of candidates and the
+    replay tens of thousands of queries, and freed objects linger in the interpreter's free
+    lists, which the memory limit would have to count.
     """
 
     __slots__ = (
-        "short", "long", "age", "successor", "template_share", "followed_last", "evidence",
+        "short", "long", "age", "successor", "followed", "evidence", "group", "group_weight",
         "cwd_share", "shell_share",
     )
 
-    def __init__(
-        self,
-        short: float = 0.0,
-        long: float = 0.0,
-        age: int = -1,
-        cwd_share: float | None = None,
-        shell_share: float | None = None,
-    ) -> None:
-        self.short = short  # decayed count (TAU_SHORT) over the total weight, in [0, 1]
-        self.long = long  # decayed count (TAU_LONG) over the total weight, in [0, 1]
-        self.age = age  # commands run since its last use; -1 when never used
-        self.successor = 0.0  # transitions(p -> c) / count(p)
-        self.template_share = 0.0
-        self.followed_last = 0.0
+    def __init__(self) -> None:
+        self.short: list[float] = []  # decayed count (TAU_SHORT) over the total weight, in [0, 1]
+        self.long: list[float] = []  # decayed count (TAU_LONG) over the total weight, in [0, 1]
+        self.age: list[int] = []  # commands run since its last use; -1 when never used
+        self.successor: list[float] = []  # transitions(p -> c) / count(p)
+        self.followed: list[float] = []  # 1 for what followed p the last time it ran
         self.evidence = 0  # count(p): how often the previous command was seen
-        self.cwd_share = cwd_share  # None: the working directory is unknown
-        self.shell_share = shell_share  # None: the shell is unknown
+        # The candidate's template among those that followed p (an index into
+        # group_weight), or -1; group_weight: how often p was followed by each, a share.
+        self.group: list[int] = []
+        self.group_weight: list[float] = []
+        self.cwd_share: list[float] | None = None  # None: the working directory is unknown
+        self.shell_share: list[float | None] | None = None  # None: the shell is unknown
 
 
 def decay(steps: float, tau: float) -> float:
@@ -180,64 +193,84 @@ def total_weight(clock: float, tau: float) -> float:
     return (1.0 - math.exp(-clock / tau)) / (1.0 - math.exp(-1.0 / tau))
 
 
-def scorer(weights: Weights, w_recent: float) -> Callable[[Features], float]:
-    """The module's formula as a function of a candidate's features, for one query.
+def _recent(
+    weights: Weights, w_recent: float, short: float, long: float, age: int
+) -> float:
+    """``recent(c)``: frequency and last use, before any context."""
+    share = weights.short_share
+    value = (1.0 - weights.recency) * (share * short + (1.0 - share) * long)
+    if age >= 0 and w_recent > 0 and weights.recency:
+        value += weights.recency / w_recent * math.exp(-age / weights.tau_recent)
+    return value
 
-    ``w_recent`` is ``total_weight(clock, weights.tau_recent)``, the same for every candidate of
-    a query; what depends only on the weights is worked out once here, so scoring the dozens
-    of candidates of a keystroke costs a few float operations each.
+
+def history_scores(features: Features, weights: Weights, w_recent: float) -> list[float]:
+    """Each candidate's score (the module's formula), in the order of ``features``.
+
+    ``w_recent`` is ``total_weight(clock, weights.tau_recent)``, the same for every candidate
+    of a query. A template share is computed from the scores without context (``local`` and
+    the shell factor applied, the sequence not): the family is predicted from the sequence,
+    the line from use.
     """
-    mu = weights.mu
-    keep_static = 1.0 - weights.recency
+    mu, keep_static = weights.short_share, 1.0 - weights.recency
     recent_scale = weights.recency / w_recent if w_recent > 0 else 0.0
     tau_recent = weights.tau_recent
-    context_max = weights.context_max
-    kappa = weights.kappa
-    template = weights.template
-    last_follower = weights.last_follower
-    direct = max(0.0, 1.0 - template - last_follower)
-    cwd = weights.cwd
-    shell = weights.shell
     exp = math.exp
-
-    def score_of(features: Features) -> float:
-        value = keep_static * (mu * features.short + (1.0 - mu) * features.long)
-        if features.age >= 0 and recent_scale:
-            value += recent_scale * exp(-features.age / tau_recent)
-        evidence = features.evidence
-        if evidence > 0 and context_max:
-            lam = context_max * evidence / (evidence + kappa)
-            sequence = (
-                direct * features.successor
-                + template * features.template_share
-                + last_follower * features.followed_last
+    values = [
+        keep_static * (mu * short + (1.0 - mu) * long)
+        + (recent_scale * exp(-age / tau_recent) if age >= 0 and recent_scale else 0.0)
+        for short, long, age in zip(features.short, features.long, features.age)
+    ]
+    evidence = features.evidence
+    if evidence > 0 and weights.context_max:
+        lam = weights.context_max * evidence / (evidence + weights.half_evidence)
+        template = weights.template
+        shares = [0.0] * len(values)
+        if template and features.group_weight:
+            own = _in_context(values, features, weights)
+            totals = [0.0] * len(features.group_weight)
+            for value, group in zip(own, features.group):
+                if group >= 0:
+                    totals[group] += value
+            for i, group in enumerate(features.group):
+                if group >= 0 and totals[group] > 0:
+                    shares[i] = features.group_weight[group] * own[i] / totals[group]
+        direct = max(0.0, 1.0 - template - weights.last_follower)
+        last = weights.last_follower
+        values = [
+            lam * (direct * successor + template * share + last * followed) + (1.0 - lam) * v
+            for v, successor, share, followed in zip(
+                values, features.successor, shares, features.followed
             )
-            value = lam * sequence + (1.0 - lam) * value
-        if features.cwd_share is not None:
-            value = (1.0 - cwd) * value + cwd * features.cwd_share
-        if features.shell_share is not None:
-            value *= 1.0 - shell * (1.0 - features.shell_share)
-        return value
-
-    return score_of
+        ]
+    return _in_context(values, features, weights)
 
 
-def score(features: Features, weights: Weights, w_recent: float) -> float:
-    """One candidate's score (``scorer`` for a single call)."""
-    return scorer(weights, w_recent)(features)
+def _in_context(values: list[float], features: Features, weights: Weights) -> list[float]:
+    """``values`` mixed with the working directory's shares and scaled by the shell's."""
+    if features.cwd_share is not None:
+        cwd = weights.cwd
+        values = [(1.0 - cwd) * v + cwd * share for v, share in zip(values, features.cwd_share)]
+    if features.shell_share is not None:
+        shell = weights.shell
+        values = [
+            v if share is None else v * (1.0 - shell * (1.0 - share))
+            for v, share in zip(values, features.shell_share)
+        ]
+    return values
 
 
 def combine(
     history: Mapping[str, float],
     continuations: Iterable[tuple[str, float]],
-    recycled: Mapping[str, float],
+    reused: Mapping[str, float],
     novelty: float,
     weights: Weights,
 ) -> dict[str, float]:
     """One distribution over suggestions from the three sources (the module's ``combine``).
 
-    ``recycled`` shares are already scaled by how much the typed words take arguments; they
-    are multiplied by ``weights.recycle`` here.
+    ``reused`` shares are already scaled by how much the typed words take arguments; they
+    are multiplied by ``weights.argument_reuse`` here.
     """
     ngram_share = min(1.0, max(0.0, novelty * weights.ngram))
     total = sum(history.values())
@@ -248,7 +281,7 @@ def combine(
             results[text] = history_share * value / total
     for text, probability in continuations:
         results[text] = results.get(text, 0.0) + ngram_share * probability
-    extra = {text: weights.recycle * share for text, share in recycled.items() if share > 0}
+    extra = {text: weights.argument_reuse * share for text, share in reused.items() if share > 0}
     if extra:
         scale = 1.0 / (1.0 + sum(extra.values()))
         results = {text: scale * value for text, value in results.items()}
@@ -264,12 +297,13 @@ def rank_score(short: float, long_: float, age: int, clock: int) -> float:
     without context scores.
     """
     w = DEFAULT_WEIGHTS
-    features = Features(
-        short=short / total_weight(clock, TAU_SHORT) if clock > 0 else 0.0,
-        long=long_ / total_weight(clock, TAU_LONG) if clock > 0 else 0.0,
-        age=age,
+    return _recent(
+        w,
+        total_weight(clock, w.tau_recent),
+        short / total_weight(clock, TAU_SHORT) if clock > 0 else 0.0,
+        long_ / total_weight(clock, TAU_LONG) if clock > 0 else 0.0,
+        age,
     )
-    return score(features, w, total_weight(clock, w.tau_recent))
 
 
 def template(tokens: list[str]) -> tuple[str, ...]:
@@ -385,7 +419,7 @@ def template_among(
 
 def describe(weights: Weights) -> list[tuple[str, float]]:
     """The weights as (name, value) pairs, in declaration order (for ``stats``)."""
-    return [(name, float(value)) for name, value in weights.to_dict().items()]
+    return [(name, float(value)) for name, value in weights._asdict().items()]
 
 
 def weights_from_index(index: Any) -> Weights:

@@ -9,11 +9,14 @@ getting answers either way.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from aprender_shell.errors import AprenderError
 from aprender_shell.service.client import Client, ServerUnavailableError, same_file
 from aprender_shell.service.protocol import Session, error_line, read_lines
+
+if TYPE_CHECKING:
+    from aprender_shell.model.memory import MemoryLimit
 
 START_WAIT = 5.0
 
@@ -24,7 +27,7 @@ class Bridge:
     def __init__(
         self,
         model_path: Path,
-        memory_limit: int | None = None,
+        memory_limit: MemoryLimit | None = None,
         start_server: bool = True,
         socket_path: Path | None = None,
     ) -> None:
@@ -110,7 +113,7 @@ class Bridge:
 
     def _go_local(self) -> None:
         if self._local is None:
-            from aprender_shell.model.predictor import Predictor
+            from aprender_shell.model.query.predictor import Predictor
 
             path, limit = self.model_path, self.memory_limit
             self._local = Session(lambda: Predictor.open(path, limit), model_path=path)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from aprender_shell.errors import AprenderError
 
 if TYPE_CHECKING:
-    from aprender_shell.model.predictor import ModelStats
+    from aprender_shell.model.query.stats import ModelStats
 
 MAX_ANSWER_BYTES = 16 * 1024 * 1024
 DEFAULT_TIMEOUT = 5.0
@@ -177,7 +177,7 @@ def server_model_stats(model_path: Path, socket_path: Path | None = None) -> Mod
     stats = answer.get("stats")
     if not isinstance(stats, dict) or not same_file(stats.get("model_path"), model_path):
         return None
-    from aprender_shell.model.predictor import ModelStats
+    from aprender_shell.model.query.stats import ModelStats
 
     fields = dict(stats)
     fields["model_path"] = Path(str(fields["model_path"]))

@@ -20,7 +20,7 @@ from aprender_shell.service.launcher import Started, start_in_background
 from aprender_shell.service.server import PID_NAME, SOCKET_NAME
 
 if TYPE_CHECKING:
-    from aprender_shell.model.predictor import ModelStats
+    from aprender_shell.model.query.stats import ModelStats
 
 STOP_WAIT = 15.0
 

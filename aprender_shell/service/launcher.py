@@ -9,11 +9,15 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aprender_shell.errors import AprenderError
 from aprender_shell.fileio import file_kind, open_regular
 from aprender_shell.paths import ensure_private_dir, runtime_dir
 from aprender_shell.service.server import LOG_NAME, SOCKET_NAME, check_socket_path
+
+if TYPE_CHECKING:
+    from aprender_shell.model.memory import MemoryLimit
 
 
 @dataclass
@@ -27,7 +31,7 @@ class Started:
 
 def start_in_background(
     model_path: Path,
-    memory_limit: int | None = None,
+    memory_limit: MemoryLimit | None = None,
     idle_timeout: float | None = None,
     wait: float = 15.0,
 ) -> Started:
@@ -49,7 +53,7 @@ def start_in_background(
     command = [sys.executable, "-m", "aprender_shell", "server", "run",
                "--model", str(Path(model_path).absolute())]
     if memory_limit is not None:
-        command += ["--memory-limit", f"{memory_limit}B"]  # bytes, exactly as given
+        command += ["--memory-limit", memory_limit.argument()]  # bytes, exactly as given
     if idle_timeout is not None:
         command += ["--idle-timeout", repr(idle_timeout)]
     environment = dict(os.environ)

@@ -40,7 +40,7 @@ from aprender_shell.service import lines
 from aprender_shell.service.descriptors import EXHAUSTED, out_of_descriptors_message
 
 if TYPE_CHECKING:
-    from aprender_shell.model.predictor import Predictor
+    from aprender_shell.model.query.predictor import Predictor
 
 MAX_LINE_BYTES = 64 * 1024
 MAX_K = 100
@@ -340,7 +340,7 @@ class Session:
             raise RequestError("'exit' must be an integer")
         prev = _string_list(request, "prev")
         shell = _shell(request)
-        from aprender_shell.model.journal import JournalError, StaleJournalError
+        from aprender_shell.model.learned.journal import JournalError, StaleJournalError
 
         try:
             try:
@@ -359,7 +359,7 @@ class Session:
         return {"ok": True}
 
     def _forget(self, request: dict[str, Any]) -> Answer:
-        from aprender_shell.model.forget import command_matcher
+        from aprender_shell.model.training.forget import command_matcher
 
         pattern = request["forget"]
         if not isinstance(pattern, str):

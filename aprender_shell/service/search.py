@@ -5,8 +5,8 @@
         -> {"commands": ["git commit -m fix", "git push", ...]}
 
 ``prev``, ``cwd`` and ``shell`` are the context the ranking is for; ``folder``, ``succeeded``
-and ``host`` the optional filters (``model.search.SearchFilters``). A resident server reads the
-model's corpus at the first search only, so later ones cost the journal and the ranking.
+and ``host`` the optional filters (``model.query.search.SearchFilters``). A resident server
+reads the model's corpus at the first search only; later ones cost the journal and the ranking.
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ from aprender_shell.service.protocol import (
 )
 
 if TYPE_CHECKING:
-    from aprender_shell.model.predictor import Predictor
+    from aprender_shell.model.query.predictor import Predictor
 
 
 def answer_search(request: dict[str, Any], predictor: Callable[[], Predictor]) -> dict[str, Any]:
     """Check ``request`` whole, then answer it from the model ``predictor()`` opens."""
-    from aprender_shell.model.search import SearchFilters, ranked_commands
+    from aprender_shell.model.query.search import SearchFilters, ranked_commands
 
     _check_flag(request, "search")
     succeeded = request.get("succeeded", False)

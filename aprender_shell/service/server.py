@@ -23,7 +23,7 @@ import threading
 import time
 from pathlib import Path
 from types import FrameType
-from typing import IO, Callable
+from typing import IO, TYPE_CHECKING, Callable
 
 from aprender_shell.errors import AprenderError, UsageError
 from aprender_shell.paths import ensure_private_dir, runtime_dir
@@ -40,6 +40,9 @@ from aprender_shell.service.descriptors import (
 )
 from aprender_shell.service.orphan import CHECK_INTERVAL
 from aprender_shell.service.protocol import Session
+
+if TYPE_CHECKING:
+    from aprender_shell.model.memory import MemoryLimit
 
 SOCKET_NAME = "server.sock"
 PID_NAME = "server.pid"
@@ -427,7 +430,7 @@ def _identity(path: Path) -> tuple[int, int, int] | None:
 
 def run_server(
     model_path: Path,
-    memory_limit: int | None = None,
+    memory_limit: MemoryLimit | None = None,
     idle_timeout: float | None = None,
     save_interval: float = SAVE_INTERVAL,
     log_stream: IO[str] | None = None,
@@ -437,7 +440,7 @@ def run_server(
 
     Raises ``AlreadyRunningError`` when another server of this user runs.
     """
-    from aprender_shell.model.predictor import Predictor
+    from aprender_shell.model.query.predictor import Predictor
     from aprender_shell.service.orphan import OrphanWatch
 
     stream = log_stream if log_stream is not None else sys.stderr

@@ -93,6 +93,15 @@ def test_lru_keeps_the_recently_used() -> None:
     assert policy.pop_victim() == "b"
 
 
+def test_lru_lists_its_keys_newest_first_the_reverse_of_eviction() -> None:
+    policy = LRUPolicy()
+    for key in "abcd":
+        policy.admit(key)
+    policy.touch("b")
+    assert list(policy.newest_first()) == ["b", "d", "c", "a"]
+    assert policy.pop_victim() == "a"
+
+
 def test_lfu_keeps_the_frequently_used() -> None:
     policy = LFUPolicy()
     for key in "abc":

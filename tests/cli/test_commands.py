@@ -125,7 +125,7 @@ def test_a_cold_suggest_imports_none_of_the_heavy_modules(model: Path) -> None:
     assert result.returncode == 0 and result.stdout
     imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()
                 if line.startswith("import time:")}
-    assert "aprender_shell.model.predictor" in imported
+    assert "aprender_shell.model.query.predictor" in imported
     heavy = {"click", "dataclasses", "inspect", "argparse"}
     assert imported.isdisjoint(heavy), sorted(imported & heavy)
 
@@ -179,6 +179,22 @@ def test_stats_shows_real_paging_figures(model: Path) -> None:
     assert figures["Hit rate"] == f"{100 * hits / (hits + misses):.1f}%"
     assert "replaying" in figures["Source"]
     assert "git commit -m fix" in out  # among the most used commands
+
+
+def test_without_a_limit_a_model_is_opened_within_the_one_it_was_trained_for(
+    tmp_path: Path, history: Path
+) -> None:
+    # One policy: the limit given, else the model's own, else the default (it was 16 MB here
+    # however the model was trained, while update and forget used the model's own).
+    path = tmp_path / "small.apbundle"
+    trained = run("train", "--history", str(history), "--model", str(path),
+                  "--memory-limit", "0.5")
+    assert trained.returncode == 0, trained.stderr
+    assert "for a 0.5 MB memory limit" in trained.stdout
+    shown = run("stats", "--model", str(path)).stdout
+    assert "Memory limit:    0.5 MB" in shown
+    given = run("stats", "--model", str(path), "--memory-limit", "2").stdout
+    assert "Memory limit:    2.0 MB" in given
 
 
 def test_update_says_how_many_it_learned_recognised_and_left_out(
@@ -265,6 +281,25 @@ def test_bad_options_are_one_line(args: list[str], expect: str) -> None:
     result = run(*args)
     assert result.returncode == 2
     assert expect in result.stderr.splitlines()[-1]
+
+
+@pytest.mark.parametrize("command", [["train"], ["suggest", "git"], ["server", "start"]])
+@pytest.mark.parametrize("size", ["1e9", "2G1", "4096G"])
+def test_a_memory_limit_out_of_range_is_refused_as_parsed_with_the_range(
+    tmp_path: Path, history: Path, command: list[str], size: str
+) -> None:
+    # 1e9 MB used to be taken, trained with, and then reported as "a damaged index".
+    model = tmp_path / "model.apbundle"
+    result = run(*command, "--history", str(history), "--model", str(model),
+                 "--memory-limit", size) if command == ["train"] else run(
+        *command, "--model", str(model), "--memory-limit", size)
+    assert result.returncode == 2, result.stderr
+    last = result.stderr.splitlines()[-1]
+    if size == "2G1":
+        assert "is not a size" in last
+    else:
+        assert "too large: use at least 0.125 MB and at most 1048576 MB" in last, last
+    assert "damaged" not in result.stderr and not model.exists()
 
 
 def test_unreadable_histories_are_one_line_and_leave_the_model(
@@ -385,7 +420,7 @@ def test_the_default_model_folder_and_file_are_private(
 
 
 def test_batch_suggests_a_commit_on_an_empty_line_after_git_add(tmp_path: Path) -> None:
-    from tests.model.test_predictor import _commit_habit
+    from tests.model.query.test_predictor import _commit_habit
 
     history = tmp_path / "history"
     write_zsh_history(history, _commit_habit())

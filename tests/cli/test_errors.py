@@ -50,5 +50,5 @@ def test_no_command_still_shows_the_help() -> None:
 def test_help_shows_defaults_and_recommends_install() -> None:
     top = run("--help").stdout
     assert "aprender-shell install" in top and 'eval "$(' not in top
-    assert "[default: 16 MB]" in " ".join(run("server", "start", "--help").stdout.split())
+    assert "[default: 16 MB]" in " ".join(run("train", "--help").stdout.split())
     assert "[default: 5;" in " ".join(run("suggest", "--help").stdout.split())

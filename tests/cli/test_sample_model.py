@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from aprender_shell.model.predictor import SAMPLE_GIVES_WAY_AFTER
+from aprender_shell.model.query.predictor import SAMPLE_GIVES_WAY_AFTER
 from aprender_shell.paths import default_model_path
 
 # Commands of this user; the sample knows none of them, and it knows many starting with "g".

@@ -188,7 +188,7 @@ def test_an_internal_error_in_one_connection_drops_it_and_the_server_goes_on(
 ) -> None:
     """In-process, with a session that fails on one request in a way no real request can
     (``handle_bytes`` itself never raises): the server must still outlive it."""
-    from aprender_shell.model.predictor import Predictor
+    from aprender_shell.model.query.predictor import Predictor
     from aprender_shell.service.protocol import Session
     from aprender_shell.service.server import Server
 
@@ -306,7 +306,7 @@ def test_a_request_that_fails_for_lack_of_descriptors_says_so_and_what_to_do(
     under its own limit): the answer names the cause and the fix, not an internal error."""
     script = """
 import json, os, resource, sys
-from aprender_shell.model.predictor import Predictor
+from aprender_shell.model.query.predictor import Predictor
 from aprender_shell.service.protocol import Session
 _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (64, hard))

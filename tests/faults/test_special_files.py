@@ -16,7 +16,7 @@ from typing import Callable
 
 import pytest
 
-from aprender_shell.model.journal import journal_path
+from aprender_shell.model.learned.journal import journal_path
 from aprender_shell.paths import default_model_path
 from aprender_shell.service.client import Client
 from tests.service.conftest import WAIT, ServerProcess, train

@@ -11,8 +11,8 @@ import pytest
 from aprender_shell.errors import UsageError
 from aprender_shell.history.formats import HistoryEntry
 from aprender_shell.history.privacy import USER_FILTER, LearningGate, default_gate
-from aprender_shell.model.forget import command_matcher
-from aprender_shell.model.train import clean_commands, train_model
+from aprender_shell.model.training.forget import command_matcher
+from aprender_shell.model.training.train import clean_commands, train_model
 from aprender_shell.paths import history_filter_path
 
 # Backtracking engines take about 2**30 steps for (a+)+$ against this; RE2 takes 32.

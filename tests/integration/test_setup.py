@@ -19,7 +19,7 @@ from aprender_shell.integration.rcfile import (
     remove_block,
     with_block,
 )
-from aprender_shell.model.journal import journal_path
+from aprender_shell.model.learned.journal import journal_path
 from tests.integration.shells import require
 
 LINE = 'eval "$(aprender-shell init zsh)"'

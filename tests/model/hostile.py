@@ -15,7 +15,7 @@ from typing import Any
 
 from aprender_shell.bundle import BundleBuilder, BundleConfig, Compression, ModelBundle
 from aprender_shell.history.formats import HistoryEntry
-from aprender_shell.model.train import train_model
+from aprender_shell.model.training.train import train_model
 
 # Enough distinct commands for every table to need several segments.
 COMMANDS = [

@@ -25,7 +25,7 @@ from aprender_shell.service.client import Client
 from aprender_shell.service.lines import escape
 from tests.history.secret_samples import SECRET_COMMANDS
 from tests.model.sessions import WORKDAY, write_zsh_history
-from tests.model.test_secrets_in_model import leaked
+from tests.model.training.test_secrets_in_model import leaked
 from tests.service.conftest import aprender
 
 SPACE_MARKER = "leading-space-marker-6203"

@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from aprender_shell.history.formats import HistoryEntry
-from aprender_shell.model.predictor import Predictor
-from aprender_shell.model.train import train_model
+from aprender_shell.model.memory import MemoryLimit
+from aprender_shell.model.query.predictor import Predictor
+from aprender_shell.model.training.train import train_model
 
 MIB = 1 << 20
 # What the model may hold beyond the limit: the index of segment boundaries (about 80 KiB
@@ -67,7 +68,7 @@ def synthetic_history(count: int, seed: int = 7) -> list[HistoryEntry]:
 def big_model(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, list[str]]]:
     entries = synthetic_history(200_000)
     path = tmp_path_factory.mktemp("big") / "model.apbundle"
-    report = train_model(entries, path, memory_limit=MIB)
+    report = train_model(entries, path, memory_limit=MemoryLimit(MIB))
     assert report.commands == 200_000
     assert report.model_bytes >= 20 * 10**6
     yield path, [entry.command for entry in entries]
@@ -79,7 +80,7 @@ def held_while_querying(path: Path, commands: list[str], limit: int) -> tuple[in
     gc.collect()
     tracemalloc.start()
     try:
-        predictor = Predictor.open(path, limit)
+        predictor = Predictor.open(path, MemoryLimit(limit))
         peak_paged = 0
         for _ in range(1500):
             command = rng.choice(commands)

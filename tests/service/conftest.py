@@ -19,7 +19,7 @@ from typing import Any, Callable
 import pytest
 
 from aprender_shell.history.formats import HistoryEntry
-from aprender_shell.model.train import train_model
+from aprender_shell.model.training.train import train_model
 from aprender_shell.service.client import Client
 from aprender_shell.service.server import accepts, pid_path, socket_path
 

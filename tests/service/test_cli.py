@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from aprender_shell.model.journal import journal_path
+from aprender_shell.model.learned.journal import journal_path
 from aprender_shell.service.server import accepts, socket_path
 from tests.service.conftest import WAIT, ServerProcess, aprender, texts
 

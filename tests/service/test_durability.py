@@ -18,8 +18,8 @@ from typing import Any, Callable
 
 import pytest
 
-from aprender_shell.model.journal import journal_path
-from aprender_shell.model.predictor import Predictor
+from aprender_shell.model.learned.journal import journal_path
+from aprender_shell.model.query.predictor import Predictor
 from aprender_shell.service.client import Client
 from tests.service.conftest import WAIT, ServerProcess, aprender, train, wait_for
 

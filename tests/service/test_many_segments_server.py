@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Callable
 
 from tests.model.hostile import trained
-from tests.model.test_many_segments import crafted
+from tests.model.store.test_many_segments import crafted
 from tests.service.conftest import ServerProcess
 
 Start = Callable[..., ServerProcess]

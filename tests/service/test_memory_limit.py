@@ -1,4 +1,5 @@
-"""The memory limit has one home: one parser, bytes inside, one default shown in ``--help``."""
+"""The memory limit has one home (``MemoryLimit``): one parser, bytes inside, one default, one
+rule for which limit applies, shown in ``--help``."""
 
 from __future__ import annotations
 
@@ -7,11 +8,7 @@ from pathlib import Path
 import pytest
 
 from aprender_shell.errors import UsageError
-from aprender_shell.model.layout import (
-    DEFAULT_MEMORY_LIMIT,
-    MIN_MEMORY_LIMIT,
-    parse_memory_limit,
-)
+from aprender_shell.model.memory import MemoryLimit
 from aprender_shell.service.client import Client, server_status
 from aprender_shell.service.launcher import start_in_background
 from aprender_shell.service.server import socket_path
@@ -20,7 +17,7 @@ from tests.service.conftest import WAIT, aprender, texts
 PARSED = {
     "16": 16 * 2**20,
     "0.25": 2**18,
-    "0.125": MIN_MEMORY_LIMIT,
+    "0.125": MemoryLimit.MIN,
     "512K": 512 * 2**10,
     "512kib": 512 * 2**10,
     "16MB": 16 * 2**20,
@@ -32,7 +29,7 @@ PARSED = {
 
 @pytest.mark.parametrize(("text", "size"), PARSED.items())
 def test_sizes_people_write_become_bytes(text: str, size: int) -> None:
-    assert parse_memory_limit(text) == size
+    assert MemoryLimit.parse(text).size == size
 
 
 @pytest.mark.parametrize(
@@ -50,16 +47,18 @@ def test_sizes_people_write_become_bytes(text: str, size: int) -> None:
 )
 def test_bad_sizes_are_one_line_saying_why(text: str, says: str) -> None:
     with pytest.raises(UsageError, match=says) as caught:
-        parse_memory_limit(text)
+        MemoryLimit.parse(text)
     assert "\n" not in str(caught.value)
 
 
-def test_the_tool_default_is_16_mb_and_help_says_so() -> None:
-    assert DEFAULT_MEMORY_LIMIT == 16 * 2**20
-    for command in (["suggest"], ["train"], ["stats"], ["server", "start"], ["server", "run"]):
+def test_the_tool_default_is_16_mb_and_help_says_which_applies() -> None:
+    assert MemoryLimit.default().size == 16 * 2**20
+    for command in (["train"], ["evaluate"]):
         shown = " ".join(aprender(*command, "--help").stdout.split())
         assert "[default: 16 MB]" in shown, (command, shown)
-    assert "[default: the model's own]" in " ".join(aprender("update", "--help").stdout.split())
+    for command in (["suggest"], ["update"], ["stats"], ["server", "start"], ["server", "run"]):
+        shown = " ".join(aprender(*command, "--help").stdout.split())
+        assert "[default: the model's own]" in shown, (command, shown)
 
 
 def test_server_start_refuses_a_tiny_limit_at_once_without_starting() -> None:
@@ -80,7 +79,7 @@ def test_the_fast_path_and_click_read_the_limit_alike(model: Path) -> None:
 
 def test_a_limit_reaches_the_background_server_exactly_in_bytes(model: Path) -> None:
     limit = 300_000  # not a whole number of MB: a round trip through MB text would change it
-    started = start_in_background(model, limit, wait=WAIT)
+    started = start_in_background(model, MemoryLimit(limit), wait=WAIT)
     assert started.pid is not None
     with Client(timeout=WAIT).connect() as client:
         assert texts(client.request({"prefix": "git c"}))[0] == "git commit -m fix"

@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aprender_shell.errors import BundleError
-from aprender_shell.model.journal import journal_path
-from aprender_shell.model.predictor import Predictor, Suggestion
+from aprender_shell.model.learned.journal import journal_path
+from aprender_shell.model.query.predictor import Predictor, Suggestion
 from aprender_shell.service.protocol import MAX_LINE_BYTES, Session, serve_stream
 from tests.service.conftest import texts, train
 

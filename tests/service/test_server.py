@@ -15,8 +15,8 @@ from typing import Callable
 
 import pytest
 
-from aprender_shell.model.journal import journal_path
-from aprender_shell.model.predictor import Predictor
+from aprender_shell.model.learned.journal import journal_path
+from aprender_shell.model.query.predictor import Predictor
 from aprender_shell.paths import runtime_dir
 from aprender_shell.service.client import Client, ServerUnavailableError, server_model_stats
 from aprender_shell.service.protocol import MAX_LINE_BYTES, Session

@@ -17,10 +17,10 @@ from typing import Any, Callable
 
 import pytest
 
-from aprender_shell.model.journal import Journal
-from aprender_shell.model.tables import open_model_bundle, read_index
-from aprender_shell.model.update import _read_corpus
-from aprender_shell.model.writer import lock_path
+from aprender_shell.model.learned.journal import Journal
+from aprender_shell.model.store.corpus import read_corpus
+from aprender_shell.model.store.tables import open_model_bundle, read_index
+from aprender_shell.model.training.writer import lock_path
 from aprender_shell.service.client import Client
 from tests.service import test_durability
 from tests.service.conftest import WAIT, ServerProcess, aprender, texts, wait_for
@@ -35,7 +35,7 @@ def known(model: Path) -> set[str]:
     """Every command the model at ``model`` holds: its stored corpus and its journal."""
     with open_model_bundle(model, 64 * 2**20) as bundle:
         index = read_index(bundle, model)
-        corpus = {entry.command for entry in _read_corpus(bundle, index, model)}
+        corpus = {entry.command for entry in read_corpus(bundle, index, model)}
     return corpus | {record["c"] for record in Journal(model, index.generation).records()}
 
 

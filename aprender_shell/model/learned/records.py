@@ -1,0 +1,81 @@
+"""A journal record: what a shell recorded about one command, and what it does to the model.
+
+``record_line`` makes one; ``replay`` learns records into the overlay in the order they were
+recorded; ``without_commands`` takes commands back out.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from aprender_shell.model.learned.journal import Journal, Record
+
+if TYPE_CHECKING:
+    from aprender_shell.model.learned.overlay import Overlay
+
+
+def record_line(
+    command: str,
+    cwd: str | None,
+    exit_status: int | None,
+    previous: str | None,
+    shell: str | None = None,
+) -> Record:
+    """The journal record of a command recorded by a shell, stamped now."""
+    record: Record = {"c": command}
+    if shell is not None:
+        record["sh"] = shell  # optional: records written before it lack the key
+    if cwd is not None:
+        record["cwd"] = cwd
+    if exit_status is not None:
+        record["exit"] = exit_status
+    if previous is not None:
+        record["prev"] = previous
+    # Where it ran: a home shared by several machines keeps one journal (Ctrl-R's host filter).
+    record["host"] = os.uname().nodename
+    record["t"] = int(time.time())
+    return record
+
+
+def replay(overlay: Overlay, records: Iterable[Record]) -> int:
+    """Learn journal records into ``overlay`` in the order they were recorded; returns how many."""
+    count = 0
+    for line in records:
+        previous = line.get("prev")
+        cwd = line.get("cwd")
+        shell = line.get("sh")
+        overlay.learn(
+            line["c"],
+            previous if isinstance(previous, str) else None,
+            cwd if isinstance(cwd, str) else None,
+            shell if shell in ("zsh", "bash", "fish") else None,
+        )
+        count += 1
+    return count
+
+
+def without_commands(matches: Callable[[str], bool]) -> tuple[
+    Callable[[Record], bool], Callable[[Record], Record]
+]:
+    """``Journal.rewrite`` arguments that drop the commands ``matches`` accepts, as records
+    and as another record's previous command."""
+
+    def keep(record: Record) -> bool:
+        return not matches(record["c"])
+
+    def change(record: Record) -> Record:
+        previous = record.get("prev")
+        if isinstance(previous, str) and matches(previous):
+            record["prev"] = None
+        return record
+
+    return keep, change
+
+
+def read_journal_commands(model_path: Path, generation: str) -> list[str]:
+    """The commands recorded for model ``generation`` beside ``model_path``, oldest first."""
+    return [str(record["c"]) for record in Journal(model_path, generation).records()]

@@ -1,0 +1,1 @@
+"""Answering a query: the predictor and the candidates each source proposes."""

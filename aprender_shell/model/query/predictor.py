@@ -1,0 +1,474 @@
+"""The paged command predictor: answers ``suggest`` from a model bundle within a memory limit.
+
+Only the small ``index`` entry is decoded and kept; every query reads at most a few segments
+through ``PagedBundle`` (the command segment holding the typed prefix, or the hot-prefix
+segment when the prefix spans several; the previous command's segment for its successors;
+n-gram segments when the command was never seen whole) and reads them in place, so the
+memory held for the model is the paging cache, bounded by the limit, plus the index.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+from aprender_shell.bundle import BundleError, PagedBundle
+from aprender_shell.errors import AprenderError, ChecksumError
+from aprender_shell.history.tokens import split_prefix
+from aprender_shell.model import scoring
+from aprender_shell.model.learned.journal import Journal
+from aprender_shell.model.learned.overlay import Overlay
+from aprender_shell.model.learned.records import record_line, replay, without_commands
+from aprender_shell.model.memory import MemoryLimit
+from aprender_shell.model.query import reuse
+from aprender_shell.model.query.arguments import WORD, ArgumentKinds
+from aprender_shell.model.query.continuations import NgramModel
+from aprender_shell.model.query.features import FeatureBuilder, shell_share
+from aprender_shell.model.query.pathcheck import PathCheck
+from aprender_shell.model.query.stats import ModelStats
+from aprender_shell.model.query.successors import Successors, read_successors
+from aprender_shell.model.store.index import ModelIndex
+from aprender_shell.model.store.segments import CommandStats
+from aprender_shell.model.store.tables import Table, check_fits, open_model_bundle, read_index
+
+# A prefix matching at most this many commands has all of them scored; past it, the best
+# ranked (RETRIEVED_CANDIDATES) are, with the successors and what was learned since training.
+# On the tuning half of the generated histories 96 keeps the keystroke saving of 256 (39.7%)
+# and cuts the slowest keystrokes by a third.
+SCORE_WHOLE_RANGE = 96
+# At most this many of the commands learned since training join a query's candidates: the
+# most recently used of those matching.
+LEARNED_CANDIDATES = 48
+RANKED_SCAN_LIMIT = 20_000
+# A model trained on the packaged sample gives way to the user's own commands: once any are
+# recorded they rank above every suggestion of the sample, and after this many the sample's
+# suggestions are no longer shown at all.
+SAMPLE_GIVES_WAY_AFTER = 20
+
+
+class Suggestion(NamedTuple):
+    """A whole command line that starts with exactly what was typed, and its score in [0, 1]."""
+
+    text: str
+    score: float
+
+
+class Predictor:
+    """Suggests whole command lines from a paged model bundle; learns as commands are recorded.
+
+    Not safe to share between threads: the server serialises requests; give each thread its
+    own predictor otherwise.
+    """
+
+    def __init__(
+        self,
+        model_path: Path,
+        bundle: PagedBundle,
+        index: ModelIndex,
+        memory_limit: MemoryLimit | None = None,
+        identity: tuple[int, int, int, int] | None = None,
+    ) -> None:
+        self.model_path = model_path
+        self._bundle = bundle
+        self._index = index
+        # Taken before the bundle was opened (``open``): a model put in place in between then
+        # reads as replaced and is reopened, never taken for the one open here.
+        self._identity = identity if identity is not None else _file_identity(model_path)
+        tables = index.tables
+        self._commands = Table(bundle, tables["cmd"])
+        self._hot = Table(bundle, tables["hot"])
+        self._ngrams = NgramModel(Table(bundle, tables["ngram"]), index.ngram)
+        self._trained_clock = index.total_commands
+        self._novelty = index.novelty
+        # The last previous command's successors, with the learning clock they were read at.
+        self._sequence: tuple[str, int, Successors] | None = None
+        # The mixture this user's history chose at training (defaults when it had too little).
+        self.weights = scoring.weights_from_index(index)
+        self.memory_limit = MemoryLimit.choose(memory_limit, index.memory_limit)
+        self._overlay = Overlay(self._trained_clock, self.memory_limit.learned)
+        self._overlay.recent.extend(index.recent)
+        self._journal = Journal(model_path, index.generation, self.model_replaced)
+        # Streamed: the overlay, not the file, bounds what loading holds.
+        self._arguments = ArgumentKinds(index.arguments)
+        replay(self._overlay, self._arguments.learning(self._journal.records()))
+
+    @classmethod
+    def open(
+        cls, model_path: Path | None = None, memory_limit: MemoryLimit | None = None
+    ) -> Predictor:
+        """Open the model at ``model_path`` (default: the user's) within ``memory_limit``, else
+        the limit it was trained for (``MemoryLimit.choose``)."""
+        from aprender_shell.paths import default_model_path
+
+        path = Path(model_path) if model_path is not None else default_model_path()
+        identity = _file_identity(path)
+        # Learned commands count against the limit like segments: paging gets the rest.
+        bundle = open_model_bundle(path, MemoryLimit.choose(memory_limit).paging)
+        try:
+            index = read_index(bundle, path)  # read, then evicted: the cache is empty again
+            limit = MemoryLimit.choose(memory_limit, index.memory_limit)
+            bundle.config = bundle.config.with_max_memory(limit.paging)
+            check_fits(bundle, path, limit)
+            return cls(path, bundle, index, limit, identity)
+        except ChecksumError as error:
+            bundle.close()
+            raise BundleError(f"{error}: retrain with 'aprender-shell train'") from error
+        except BaseException:
+            bundle.close()
+            raise
+
+    # Queries -----------------------------------------------------------------------------
+
+    def suggest(
+        self,
+        prefix: str,
+        k: int = 5,
+        prev: Sequence[str] = (),
+        cwd: str | None = None,
+        shell: str | None = None,
+    ) -> list[Suggestion]:
+        """The ``k`` most likely whole commands starting with ``prefix``, best first.
+
+        ``cwd`` is the shell's working directory, ``shell`` its name (``zsh``, ``bash`` or
+        ``fish``): commands run there and in that shell are preferred.
+        """
+        if k <= 0 or len(prefix) > scoring.MAX_COMMAND_CHARS:
+            return []
+        try:
+            if self._index.trained_on_sample:
+                return self._give_way_to_own(self._suggest(prefix, k + 24, prev, cwd, shell), k)
+            return self._suggest(prefix, k, prev, cwd, shell)
+        except ChecksumError as error:
+            raise BundleError(f"{error}: retrain with 'aprender-shell train'") from error
+        except BundleError:
+            raise
+        except (ValueError, IndexError, UnicodeDecodeError) as error:
+            raise BundleError(
+                f"model {self.model_path} is corrupt ({error}): retrain with 'aprender-shell train'"
+            ) from error
+
+    def _suggest(
+        self, prefix: str, k: int, prev: Sequence[str], cwd: str | None, shell: str | None
+    ) -> list[Suggestion]:
+        weights = self.weights
+        candidates: dict[str, CommandStats | None] = dict(self._history_candidates(prefix))
+        previous = prev[-1] if prev else None
+        sequence = Successors()
+        if previous is not None:
+            sequence = self._successors_of(previous, prefix, candidates)
+        for text in self._overlay.matching(prefix, LEARNED_CANDIDATES):
+            candidates.setdefault(text, None)
+        overlay = self._overlay
+        clock = overlay.clock
+        age = clock - self._trained_clock
+        keep_short = scoring.decay(age, scoring.TAU_SHORT)
+        keep_long = scoring.decay(age, scoring.TAU_LONG)
+        templates = sequence.by_template() if sequence.count and weights.template else None
+        builder = FeatureBuilder(
+            clock,
+            sequence.count,
+            sequence.transitions,
+            sequence.last,
+            templates,
+            scoring.template_among(templates, prefix) if templates else None,
+            overlay.in_directory(cwd) if cwd else None,
+            shell_share(overlay.shell_share, shell) if shell else None,
+        )
+        learned_stats = overlay.stats
+        for text, stats in candidates.items():
+            short = long_ = 0.0
+            last = -1
+            if stats is not None:
+                short, long_ = stats.short_weight * keep_short, stats.long_weight * keep_long
+                last = stats.last_position
+            learned = learned_stats(text)
+            if learned is not None:
+                short, long_ = short + learned.short_weight, long_ + learned.long_weight
+                last = max(last, learned.last_position)
+            builder.add(text, short, long_, last)
+        w_recent = scoring.total_weight(clock, weights.tau_recent)
+        values = scoring.history_scores(builder.features, weights, w_recent)
+        scored = dict(zip(candidates, values))
+        continuations: list[tuple[str, float]] = []
+        reused: dict[str, float] = {}
+        if prefix.strip():
+            continuations = self._ngrams.continuations(prefix, k)
+            reused = self._reused(prefix, weights)
+        results = scoring.combine(scored, continuations, reused, self._novelty, weights)
+        paths = PathCheck(cwd, self._arguments) if cwd else None
+        # Most queries need only the best few: a path check stats MAX_CHECKS arguments at most,
+        # so only repeated rejected arguments can make the rest of the ranking matter.
+        wanted = k + PathCheck.MAX_CHECKS
+        best = _best(heapq.nsmallest(wanted, results.items(), key=_ranking), k, paths)
+        if len(best) < k and len(results) > wanted:
+            best = _best(sorted(results.items(), key=_ranking), k, paths)
+        return best
+
+    def _give_way_to_own(self, found: list[Suggestion], k: int) -> list[Suggestion]:
+        """The sample's suggestions below the user's own, and gone after enough of them."""
+        recorded = self._overlay.clock - self._trained_clock
+        if not recorded:
+            return found[:k]
+        own = [s for s in found if self._overlay.stats(s.text) is not None]
+        if recorded >= SAMPLE_GIVES_WAY_AFTER:
+            return own[:k]
+        others = [s for s in found if self._overlay.stats(s.text) is None]
+        if own:
+            # Scaled, not dropped: their order among themselves stays, all below the user's.
+            floor = own[-1].score / 2
+            others = [Suggestion(s.text, s.score * floor) for s in others]
+        return (own + others)[:k]
+
+    def _history_candidates(self, prefix: str) -> Iterator[tuple[str, CommandStats]]:
+        table = self._commands
+        if not len(table):
+            return
+        first, last = table.segments_of_prefix(prefix)
+        if first != last:
+            found = self._hot.find(prefix)
+            if found is not None:
+                view, index = found
+                yield from view.candidates(index)
+                return
+            # Not listed as spanning: every match is in the last segment that starts with it.
+            first = last
+        view = table.view(first)
+        lo, hi = view.prefix_range(prefix)
+        if hi - lo <= SCORE_WHOLE_RANGE:
+            for index in range(lo, hi):
+                yield view.entry(index)
+            return
+        taken = 0
+        for scanned, index in enumerate(view.ranked()):
+            if lo <= index < hi:
+                yield view.entry(index)
+                taken += 1
+                if taken == scoring.RETRIEVED_CANDIDATES:
+                    return
+            if scanned >= RANKED_SCAN_LIMIT:
+                return
+
+    def _successors_of(
+        self, previous: str, prefix: str, candidates: dict[str, CommandStats | None]
+    ) -> Successors:
+        """What followed ``previous`` (every kept successor, matching or not, for the
+        template shares); those starting with ``prefix`` join the candidates."""
+        clock = self._overlay.clock
+        cached = self._sequence
+        if cached is not None and cached[0] == previous and cached[1] == clock:
+            sequence = cached[2]
+        else:
+            sequence = read_successors(self._commands, self._overlay, previous)
+            self._sequence = (previous, clock, sequence)
+        for text, stats in sequence.successors:
+            if text.startswith(prefix):
+                candidates.setdefault(text, stats)
+        return sequence
+
+    def _reused(self, prefix: str, weights: scoring.Weights) -> dict[str, float]:
+        """Commands made of the typed words and the arguments of a command run just before
+        (``reuse.reused_arguments``); these share ``Weights.argument_reuse``, each in proportion to
+        how recently its commands ran, as far as the typed words take arguments at all, and
+        only where they take an argument of that kind (``ArgumentKinds``): a pod name is no
+        file for ``vim``, a path no host for ``ssh``."""
+        words = split_prefix(prefix)[0]
+        kinds = self._arguments
+        wanted = kinds.target(words) if words else (0, "")
+        recent_tokens = self._overlay.recent_tokens()
+        fits: Callable[[int, int], bool] | None = None
+        kept_out: list[int] = []
+        if wanted[0]:
+            # recent_tokens() follows the recent commands, most recent first.
+            commands = list(reversed(self._overlay.recent))
+
+            def fits(age: int, position: int) -> bool:
+                used = kinds.argument_kinds(commands[age], recent_tokens[age])[position]
+                return kinds.fits(wanted, used)
+
+        found = reuse.reused_arguments(prefix, recent_tokens, fits, kept_out)
+        if not found:
+            return {}
+        decay = scoring.decay
+        weights_of = {
+            text: sum(decay(age, weights.argument_reuse_tau) for age in ages)
+            for text, ages in found.items()
+        }
+        # As much as this context takes arguments at all: "vim " does, "git " takes subcommands.
+        share = self._argument_share(words, wanted[0])
+        # What a wrong kind kept out still counts in the total: it lends its share to no other.
+        tau = weights.argument_reuse_tau
+        total = sum(weights_of.values()) + sum(decay(age, tau) for age in kept_out)
+        return {text: share * w / total for text, w in weights_of.items()}
+
+    def _argument_share(self, words: list[str], wanted: int) -> float:
+        """How often, after these words, the next token was an argument worth reusing; where
+        the history shows only paths, hosts or names (``wanted``), a plain word that came next
+        was one too (``cd src``, ``git push origin main``), elsewhere mostly a subcommand."""
+        options = self._ngrams.after_words(words)
+        return reuse.argument_share(options, plain_words=bool(wanted) and not wanted & WORD)
+
+    # Learning ----------------------------------------------------------------------------
+
+    def record(
+        self,
+        command: str,
+        cwd: str | None = None,
+        exit_status: int | None = None,
+        prev: Sequence[str] = (),
+        shell: str | None = None,
+    ) -> None:
+        """Learn ``command`` now (run in ``shell`` when given). What the learning gate keeps out
+        (a secret, a leading space, a ``history_filter`` match) is dropped, never stored, and
+        never stored as context."""
+        command = command.strip("\n")
+        if not command.strip() or len(command) > scoring.MAX_COMMAND_CHARS:
+            return
+        from aprender_shell.history.privacy import default_gate
+
+        gate = default_gate()
+        if not gate.allows(command):
+            return
+        previous = prev[-1] if prev else None
+        if previous is not None and not gate.allows(previous):
+            previous = None
+        # Written before it is learned (and before the caller acknowledges it): a command the
+        # journal refused is neither learned nor acknowledged.
+        self._journal.append(record_line(command, cwd, exit_status, previous, shell))
+        self._overlay.learn(command, previous, cwd, shell)
+        self._arguments.learn(command)
+
+    def forget(self, matches: Callable[[str], bool]) -> int:
+        """Drop the commands ``matches`` accepts from what was learned since training, in
+        memory and in the journal; returns how many recorded commands went."""
+        removed = self._journal.rewrite(*without_commands(matches))
+        overlay = Overlay(self._trained_clock, self.memory_limit.learned)
+        overlay.recent.extend(text for text in self._index.recent if not matches(text))
+        self._arguments = ArgumentKinds(self._index.arguments)
+        replay(overlay, self._arguments.learning(self._journal.records()))
+        self._overlay = overlay
+        self._sequence = None
+        return removed
+
+    def save(self) -> None:
+        """Make what ``record`` appended durable (``fdatasync``); raises ``JournalError``."""
+        self._journal.sync()
+
+    def compact_journal(self) -> int:
+        """Rewrite the journal without foreign or torn lines (the server does it at start)."""
+        return self._journal.compact()
+
+    @property
+    def journal(self) -> Journal:
+        return self._journal
+
+    @property
+    def dirty(self) -> bool:
+        """True when records were appended but not yet synced to the disk."""
+        return self._journal.unsynced
+
+    def model_replaced(self) -> bool:
+        """True when the model file was replaced (for example retrained) since it was opened."""
+        return _file_identity(self.model_path) != self._identity
+
+    def is_stale(self) -> bool:
+        """True when the model file, or its journal, was replaced since they were read
+        (retrained, updated, or records removed by ``forget``)."""
+        if self.model_replaced():
+            return True
+        try:
+            st = os.stat(self._journal.path)
+            journal = (st.st_dev, st.st_ino)
+        except OSError:
+            journal = None
+        return journal != self._journal.identity and journal is not None
+
+    def close(self) -> None:
+        self._journal.close()
+        self._bundle.close()
+
+    def __enter__(self) -> Predictor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def stats(self) -> ModelStats:
+        """The model's figures and this predictor's paging activity so far."""
+        paging = self._bundle.stats()
+        index = self._index
+        return ModelStats(
+            model_path=self.model_path,
+            model_bytes=self._identity[2] if self._identity else 0,
+            ngram=self._ngrams.order,
+            total_commands=index.total_commands + (self._overlay.clock - self._trained_clock),
+            unique_commands=index.unique_commands,
+            vocabulary=index.vocabulary,
+            families=index.families,
+            segments=len(self._commands) + len(self._hot) + len(self._ngrams),
+            loaded_segments=paging.cached_count,
+            memory_limit=self.memory_limit.size,
+            loaded_bytes=paging.memory_used,
+            hits=paging.hits,
+            misses=paging.misses,
+            evictions=paging.evictions,
+            hit_rate=paging.hit_rate,
+            total_bytes_loaded=paging.total_bytes_loaded,
+            learned_commands=len(self._overlay),
+            top_commands=self._top_commands(len(index.top_commands) or 10),
+            trained_on=index.source,
+            weights=scoring.describe(self.weights),
+            tuned=index.tuning is not None,
+        )
+
+    def _top_commands(self, limit: int) -> list[tuple[str, int]]:
+        """The most used commands, trained and learned counts together."""
+        counts = dict(self._index.top_commands)
+        learned = self._overlay.most_used(limit)
+        for text in {text for text, _ in learned} - set(counts):
+            found = self._commands.find(text) if len(self._commands) else None
+            counts[text] = found[0].command_stats(found[1]).count if found else 0
+        for text in counts:
+            stats = self._overlay.stats(text)
+            if stats is not None:
+                counts[text] += stats.count
+        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
+
+    @property
+    def index(self) -> ModelIndex:
+        return self._index
+
+    @property
+    def bundle(self) -> PagedBundle:
+        return self._bundle
+
+
+def _ranking(item: tuple[str, float]) -> tuple[float, str]:
+    """Best score first, ties in the order of the text (answers never depend on dict order)."""
+    return -item[1], item[0]
+
+
+def _best(
+    ranked: Iterable[tuple[str, float]], k: int, paths: PathCheck | None
+) -> list[Suggestion]:
+    """The first ``k`` positive suggestions of ``ranked`` whose paths are plausible."""
+    best: list[Suggestion] = []
+    for text, value in ranked:
+        if value <= 0 or len(best) == k:
+            break
+        if paths is None or paths.plausible(text):
+            best.append(Suggestion(text, min(1.0, value)))
+    return best
+
+
+def _file_identity(path: Path) -> tuple[int, int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size, st.st_dev)
+
+
+__all__ = ["ModelStats", "Predictor", "Suggestion", "AprenderError"]

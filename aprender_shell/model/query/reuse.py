@@ -1,0 +1,71 @@
+"""Argument reuse: completions of a typed command made of the arguments of the last commands.
+
+New commands often reuse what the last few used: the file just edited is added to git, the
+branch just created is pushed, a mistyped command is run again corrected. One home for the
+rule, so the predictor (which serves it) and the self-tuning replay (which weighs it) agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+from aprender_shell.history.tokens import OPERATORS, split_prefix
+from aprender_shell.model.store.layout import END
+
+
+def reusable(token: str) -> bool:
+    """Whether an argument of a recent command may be proposed again in a new one."""
+    return not (token.isalpha() or token.isdigit() or token[0] in "'\"" or token in OPERATORS)
+
+
+def reused_arguments(
+    prefix: str,
+    recent_tokens: Iterable[Sequence[str]],
+    fits: Callable[[int, int], bool] | None = None,
+    kept_out: list[int] | None = None,
+) -> dict[str, list[int]]:
+    """Each completion of ``prefix`` from a recent command's arguments, with the ages (0: the
+    last command) of the commands it came from; empty before the first word is finished.
+
+    The word being typed is completed with an argument of a recent command and whatever
+    followed it there, up to the end of its simple command. Arguments made of letters or
+    digits only are skipped, and options unless they followed the same word: they are mostly
+    subcommands, flags and counts (``status``, ``-m``, ``3``), which the history and the
+    n-grams know in their place. Quoted strings (messages, code) and operators are never
+    reused. ``recent_tokens`` holds each recent command's tokens, most recent first.
+    ``fits(age, position)``, when given, says whether that argument is of a kind the typed
+    words take (``ArgumentKinds``); the ages of the commands whose argument it keeps out are
+    appended to ``kept_out``.
+    """
+    words, partial = split_prefix(prefix)
+    if not words or partial.startswith(("'", '"')):
+        return {}
+    found: dict[str, list[int]] = {}
+    for age, tokens in enumerate(recent_tokens):
+        for position in range(1, len(tokens)):
+            token = tokens[position]
+            if not token.startswith(partial) or not reusable(token):
+                continue
+            if token[0] != "-" or tokens[position - 1] == words[-1]:
+                if fits is not None and not fits(age, position):
+                    if kept_out is not None:
+                        kept_out.append(age)
+                    continue
+                end = position
+                while end < len(tokens) and tokens[end] not in OPERATORS:
+                    end += 1
+                rest = " ".join(tokens[position:end])
+                found.setdefault(prefix + rest[len(partial) :], []).append(age)
+    return found
+
+
+def argument_share(options: Iterable[tuple[str, float]], plain_words: bool = False) -> float:
+    """How much a context takes reusable arguments: the share of its next-token probabilities
+    ``options`` that went to such arguments (1 when the context was never seen). With
+    ``plain_words`` (where only paths, hosts or names go) a word of letters counts too."""
+    total = taken = 0.0
+    for token, probability in options:
+        total += probability
+        if token != END and (reusable(token) or (plain_words and token.isalpha())):
+            taken += probability
+    return taken / total if total > 0 else 1.0

@@ -1,0 +1,41 @@
+"""A model's figures as ``stats`` and the server's status show them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+
+class ModelStats(NamedTuple):
+    """Figures about a model and the paging activity of this predictor."""
+
+    model_path: Path
+    model_bytes: int
+    ngram: int
+    total_commands: int
+    unique_commands: int
+    vocabulary: int
+    families: int
+    segments: int
+    loaded_segments: int
+    memory_limit: int
+    loaded_bytes: int
+    hits: int
+    misses: int
+    evictions: int
+    hit_rate: float
+    total_bytes_loaded: int
+    learned_commands: int
+    top_commands: Sequence[tuple[str, int]] = ()
+    # The score's weights, and whether training tuned them on this history (else defaults).
+    weights: Sequence[tuple[str, float]] = ()
+    tuned: bool = False
+    trained_on: str = "history"  # or "sample": the packaged sample history, not the user's
+
+    def to_dict(self) -> dict[str, Any]:
+        data = self._asdict()
+        data["model_path"] = str(self.model_path)
+        data["top_commands"] = [list(item) for item in self.top_commands]
+        data["weights"] = [list(item) for item in self.weights]
+        return data

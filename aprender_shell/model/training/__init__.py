@@ -1,0 +1,1 @@
+"""Building a model from history: training, self-tuning, updates and forgetting."""
