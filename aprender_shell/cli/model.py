@@ -255,6 +255,7 @@ def stats(model: Path | None, memory_limit: MemoryLimit | None) -> None:
     serves this model; otherwise from replaying your 200 most recent commands as typed
     queries in this process, just now.
     """
+    from aprender_shell.model.learned.newest import FOLD_RECORDS
     from aprender_shell.model.query.activity import replayed_activity
     from aprender_shell.service.control import served_stats
 
@@ -272,6 +273,8 @@ def stats(model: Path | None, memory_limit: MemoryLimit | None) -> None:
         )
     click.echo(f"   N-gram size:     {figures.ngram}")
     click.echo(f"   Total commands:  {figures.total_commands}")
+    click.echo(f"   Journal read:    the newest {figures.replayed_records} records (at most "
+               f"{FOLD_RECORDS}: past them the server folds the journal into the model)")
     click.echo(f"   Vocabulary size: {figures.vocabulary}")
     click.echo(f"   Total segments:  {figures.segments}")
     click.echo(f"   Loaded segments: {figures.loaded_segments}")

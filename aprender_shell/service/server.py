@@ -23,7 +23,7 @@ import threading
 import time
 from pathlib import Path
 from types import FrameType
-from typing import IO, TYPE_CHECKING, Callable
+from typing import IO, TYPE_CHECKING, Callable, Sequence
 
 from aprender_shell.errors import AprenderError, UsageError
 from aprender_shell.paths import ensure_private_dir, runtime_dir
@@ -153,6 +153,7 @@ class Server(Connections):
         connection_timeout: float = DEFAULT_CONNECTION_TIMEOUT,
         orphaned: Callable[[], str | None] | None = None,
         check_interval: float = CHECK_INTERVAL,
+        chores: Sequence[Callable[[], None]] = (),
     ) -> None:
         super().__init__(session, log)
         self.idle_timeout = idle_timeout
@@ -167,6 +168,7 @@ class Server(Connections):
         self._accept_backoff = Backoff()
         self._listening = True
         self._orphaned = orphaned
+        self._chores = chores  # run every check_interval too (folding the journal)
         self._check_interval = check_interval
         self._next_check = time.monotonic() + check_interval
         self._uid = os.getuid()
@@ -232,7 +234,7 @@ class Server(Connections):
         oldest = next(iter(self._connections.values()), None)
         if oldest is not None:
             timeout = min(timeout, oldest.last_active + self.connection_timeout - now)
-        if self._orphaned is not None:
+        if self._orphaned is not None or self._chores:
             timeout = min(timeout, self._next_check - now)
         if not self._listening and self._accept_backoff.until is not None:
             timeout = min(timeout, self._accept_backoff.until - now)
@@ -240,10 +242,12 @@ class Server(Connections):
 
     def _check_orphaned(self) -> None:
         now = time.monotonic()
-        if self._orphaned is None or now < self._next_check:
+        if (self._orphaned is None and not self._chores) or now < self._next_check:
             return
         self._next_check = now + self._check_interval
-        reason = self._orphaned()
+        for chore in self._chores:
+            chore()
+        reason = self._orphaned() if self._orphaned is not None else None
         if reason is not None:
             self._stop_reason = f"orphaned: {reason}"
 
@@ -441,6 +445,7 @@ def run_server(
     Raises ``AlreadyRunningError`` when another server of this user runs.
     """
     from aprender_shell.model.query.predictor import Predictor
+    from aprender_shell.service.folding import Folder
     from aprender_shell.service.orphan import OrphanWatch
 
     stream = log_stream if log_stream is not None else sys.stderr
@@ -463,8 +468,10 @@ def run_server(
             save_interval=save_interval,
         )
         watch = OrphanWatch(model_path, instance.socket_path)
+        folds = Folder(session, model_path, memory_limit, log)
         server = Server(session, listener, idle_timeout=timeout, log=log,
-                        connection_timeout=connection_timeout, orphaned=watch.check)
+                        connection_timeout=connection_timeout, orphaned=watch.check,
+                        chores=[folds.poll])
         # Before anyone can learn our pid: 'server stop' (SIGTERM) must always be a clean exit
         # that saves, never the default action that kills.
         server.install_signal_handlers()
@@ -490,6 +497,7 @@ def run_server(
         try:
             reason = server.serve_forever()
         finally:
+            folds.close()
             watch.close()
             try:
                 session.close()

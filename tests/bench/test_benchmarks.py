@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from aprender_shell.bench import ctrl_r, predictor, quality
+from aprender_shell.bench import ctrl_r, fold, predictor, quality
 from aprender_shell.bench.sessions import generate_sessions
 from aprender_shell.history.formats import HistoryEntry
+from aprender_shell.model.learned.newest import FOLD_RECORDS
 
 
 def test_predictor_benchmark_reports_training_update_and_cold_start(
@@ -103,3 +104,13 @@ def test_secrets_benchmark_reports_flagged_lines_and_cost(
     out = capsys.readouterr().out
     assert "NL2Bash one-liners" in out and "generated sessions" in out
     assert "mysql-password: mysql -uroot -phunter2 shop" in out
+
+
+def test_fold_benchmark_reports_cold_suggest_and_a_real_servers_fold(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert fold.main(["--commands", "2000", "--rounds", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "Cold 'suggest' by records in the journal" in out and "20,000" in out
+    assert "during the fold" in out and ", 1 fold)" in out
+    assert f"A fold of {FOLD_RECORDS:,} records against training" in out

@@ -17,7 +17,8 @@ so the record is answered with an error instead of being acknowledged.
 Loading skips torn or foreign lines (a power loss can tear the last one; opening for append
 cuts such a tail off first). Whoever rewrites the file (compaction, ``rewrite``, ``update``)
 holds an exclusive ``flock`` on it and replaces it atomically; appenders take the same lock
-and reopen when the file was replaced under them.
+and reopen when the file was replaced under them. What the lines say (the header, a fold's
+mark, the records) is read in journal_lines.py.
 
 Version history (``JOURNAL_VERSION``): 0 = no header, every line carries the generation
 (``"g"``) and the file was rewritten whole at each save; 1 = a header line, records appended.
@@ -29,89 +30,37 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import json
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from aprender_shell.errors import AprenderError
 from aprender_shell.fileio import open_regular, open_regular_fd
+from aprender_shell.model.learned.journal_lines import JOURNAL_VERSION as JOURNAL_VERSION
+from aprender_shell.model.learned.journal_lines import JournalError as JournalError
+from aprender_shell.model.learned.journal_lines import JournalState as JournalState
+from aprender_shell.model.learned.journal_lines import Record as Record
+from aprender_shell.model.learned.journal_lines import (
+    StaleJournalError as StaleJournalError,
+)
+from aprender_shell.model.learned.journal_lines import (
+    encode,
+    first_line,
+    folded_into,
+    header_line,
+    identity,
+    is_version0,
+    parse,
+    parse_header,
+)
 
-JOURNAL_VERSION = 1
 # fdatasync at most this often while records arrive (and once they stop).
 SYNC_INTERVAL = 1.0
-# A journal holds at most this many records; older ones are dropped when it is compacted
-# (``update`` retrains long before, see update.py).
-MAX_JOURNAL_RECORDS = 200_000
-# Reading stops at a line this long: no record the protocol accepts is near it.
-MAX_LINE_BYTES = 256 * 1024
-
-Record = dict[str, Any]
-
-
-class JournalError(AprenderError):
-    """The journal cannot be read (newer version) or written (full disk, read-only folder)."""
-
-
-class StaleJournalError(JournalError):
-    """The journal belongs to a newer model than the one recording: reopen the model first."""
 
 
 def journal_path(model_path: Path) -> Path:
     return model_path.with_name(model_path.name + ".journal")
-
-
-class JournalState:
-    """What a journal file holds for one model generation.
-
-    A plain class rather than a dataclass: a cold ``suggest`` imports this module.
-    """
-
-    __slots__ = ("generation", "version", "marks", "records", "size", "identity")
-
-    def __init__(
-        self,
-        generation: str | None = None,
-        version: int = JOURNAL_VERSION,
-        marks: list[dict[str, Any]] | None = None,
-        records: list[Record] | None = None,
-        size: int = 0,
-        identity: tuple[int, int] | None = None,
-    ) -> None:
-        self.generation = generation
-        self.version = version
-        self.marks = marks
-        self.records: list[Record] = records if records is not None else []
-        # Bytes read (up to the last complete line), and the file identity they were read from.
-        self.size = size
-        self.identity = identity
-
-    def __repr__(self) -> str:
-        return (f"JournalState(generation={self.generation!r}, version={self.version}, "
-                f"{len(self.records)} records, size={self.size})")
-
-
-def _encode(line: dict[str, Any]) -> bytes:
-    return (json.dumps(line, separators=(",", ":"), ensure_ascii=False) + "\n").encode(
-        "utf-8", "surrogatepass"
-    )
-
-
-def _header(generation: str, marks: list[dict[str, Any]] | None) -> dict[str, Any]:
-    header: dict[str, Any] = {"journal": JOURNAL_VERSION, "generation": generation}
-    if marks is not None:
-        header["marks"] = marks
-    return header
-
-
-def _is_record(line: object) -> bool:
-    return isinstance(line, dict) and isinstance(line.get("c"), str)
-
-
-def _identity(st: os.stat_result) -> tuple[int, int]:
-    return (st.st_dev, st.st_ino)
 
 
 class Journal:
@@ -154,16 +103,16 @@ class Journal:
             ) from None
         with handle:
             with contextlib.suppress(OSError):
-                self.identity = _identity(os.fstat(handle.fileno()))
-            yield from _parse(handle, self.generation, self.path, JournalState())
+                self.identity = identity(os.fstat(handle.fileno()))
+            yield from parse(handle, self.generation, self.path, JournalState())
 
     def read(self) -> JournalState:
         """The whole file's state for this generation (records in memory: for ``update``)."""
         state = JournalState()
         try:
             with open_regular(self.path, "the journal") as handle:
-                state.identity = _identity(os.fstat(handle.fileno()))
-                state.records = list(_parse(handle, self.generation, self.path, state))
+                state.identity = identity(os.fstat(handle.fileno()))
+                state.records = list(parse(handle, self.generation, self.path, state))
         except (FileNotFoundError, NotADirectoryError):
             pass
         except OSError as error:
@@ -180,7 +129,7 @@ class Journal:
         Raises ``JournalError`` (nothing written) when the disk refuses, and
         ``StaleJournalError`` when a newer model owns the file.
         """
-        data = _encode(record)
+        data = encode(record)
         try:
             with self._locked_for_append() as fd:
                 before = os.fstat(fd).st_size
@@ -213,29 +162,32 @@ class Journal:
             except FileNotFoundError:
                 current = None
             mine = os.fstat(fd)
-            if current is None or _identity(current) != _identity(mine):
+            if current is None or identity(current) != identity(mine):
                 # Replaced or removed under us (compacted, rewritten, reset): reopen.
                 self._release_fd()
                 continue
             break
         try:
             if mine.st_size == 0:
-                os.write(fd, _encode(_header(self.generation, None)))
+                os.write(fd, encode(header_line(self.generation, None)))
             else:
                 self._check_owner(fd, mine.st_size)
-            self.identity = _identity(mine)
+            self.identity = identity(mine)
             yield fd
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
 
     def _check_owner(self, fd: int, size: int) -> None:
         """Under the lock: make the file this generation's, or refuse if a newer model owns it."""
-        first = _first_line(fd)
-        header = _parse_header(first, self.path)
-        if header is not None and header.get("generation") == self.generation:
+        first = first_line(fd)
+        header = parse_header(first, self.path)
+        if header is not None and (
+            header.get("generation") == self.generation
+            or folded_into(header, self.generation) is not None
+        ):
             _cut_torn_tail(fd, size)
             return
-        if header is None and first is not None and _is_version0(first, self.generation):
+        if header is None and first is not None and is_version0(first, self.generation):
             _cut_torn_tail(fd, size)
             return  # a version 0 journal of this model: appended to, upgraded at compaction
         if self._is_stale():
@@ -245,7 +197,7 @@ class Journal:
         # An older model's journal: its records were learned by the training that replaced it.
         os.ftruncate(fd, 0)
         os.lseek(fd, 0, os.SEEK_SET)
-        os.write(fd, _encode(_header(self.generation, None)))
+        os.write(fd, encode(header_line(self.generation, None)))
 
     def sync(self) -> None:
         """``fdatasync`` what was appended since the last sync (a no-op when nothing was)."""
@@ -289,7 +241,7 @@ class Journal:
             while True:
                 fcntl.flock(fd, fcntl.LOCK_EX)
                 try:
-                    same = _identity(os.stat(self.path)) == _identity(os.fstat(fd))
+                    same = identity(os.stat(self.path)) == identity(os.fstat(fd))
                 except FileNotFoundError:
                     same = False
                 if same:
@@ -302,34 +254,41 @@ class Journal:
         finally:
             os.close(fd)  # releases the lock
 
-    def write(self, records: Iterable[Record], marks: list[dict[str, Any]] | None) -> None:
-        """Replace the file atomically with a fresh header and ``records``; hold ``exclusive``."""
+    def write(
+        self,
+        records: Iterable[Record],
+        marks: list[dict[str, Any]] | None,
+        folding: tuple[str, int] | None = None,
+    ) -> None:
+        """Replace the file atomically with a fresh header and ``records``; hold ``exclusive``.
+
+        ``folding`` (the new model's generation, how many records it holds) marks the file
+        for a fold about to put that model in place.
+        """
         from aprender_shell.fileio import atomic_writer
 
         with atomic_writer(self.path, 0o600) as handle:
-            handle.write(_encode(_header(self.generation, marks)))
+            handle.write(encode(header_line(self.generation, marks, folding)))
             for record in records:
-                handle.write(_encode(record))
+                handle.write(encode(record))
         with contextlib.suppress(OSError):
-            self.identity = _identity(os.stat(self.path))
+            self.identity = identity(os.stat(self.path))
 
     def compact(self) -> int:
-        """Rewrite the journal as this generation's records only, upgraded, within bounds.
+        """Rewrite the journal as this generation's records only, upgraded.
 
-        Drops torn lines and other generations' lines, upgrades a version 0 file, keeps the
-        newest ``MAX_JOURNAL_RECORDS`` (records are never duplicated: each is one command run,
-        and ``update`` reconciles what the shells recorded with what their history gained).
-        Returns how many records it keeps; does nothing when the model was replaced since
-        it was opened.
+        Drops torn lines and other generations' lines and upgrades a version 0 file; keeps
+        every record (a fold, model/training/fold.py, bounds the file by putting them in the
+        model). Returns how many records it keeps; does nothing when the model was replaced
+        since it was opened.
         """
         with self.exclusive() as state:
             # Checked under the lock: a model (and journal) put in place since belongs to
             # someone else, and this generation's read of it would be empty.
             if self._is_stale() or state.generation not in (None, self.generation):
                 return 0
-            records = state.records[-MAX_JOURNAL_RECORDS:]
-            self.write(records, state.marks)
-        return len(records)
+            self.write(state.records, state.marks)
+        return len(state.records)
 
     def rewrite(
         self,
@@ -388,17 +347,6 @@ def _open_append(path: Path) -> int:
     return fd
 
 
-def _first_line(fd: int) -> bytes | None:
-    data = os.pread(fd, 4096, 0)
-    while b"\n" not in data and len(data) < MAX_LINE_BYTES:
-        more = os.pread(fd, 65536, len(data))
-        if not more:
-            return None
-        data += more
-    end = data.find(b"\n")
-    return data[:end] if end >= 0 else None
-
-
 def _cut_torn_tail(fd: int, size: int) -> None:
     """Truncate a last line without its newline (a write torn by a power loss)."""
     last = os.pread(fd, 1, size - 1)
@@ -416,65 +364,3 @@ def _cut_torn_tail(fd: int, size: int) -> None:
     os.ftruncate(fd, 0)
 
 
-def _parse_header(line: bytes | None, path: Path) -> dict[str, Any] | None:
-    """The header of a journal whose first line is ``line``; None for a version 0 journal."""
-    if line is None:
-        return None
-    try:
-        header = json.loads(line)
-    except ValueError:
-        return None
-    if not isinstance(header, dict) or "journal" not in header:
-        return None
-    version = header.get("journal")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        return None
-    if version > JOURNAL_VERSION:
-        raise JournalError(
-            f"the journal {path} was written by a newer aprender-shell (journal version "
-            f"{version}): upgrade aprender-shell, or remove the file to start it afresh"
-        )
-    return header
-
-
-def _is_version0(line: bytes, generation: str) -> bool:
-    try:
-        record = json.loads(line)
-    except ValueError:
-        return False
-    return _is_record(record) and record.get("g") == generation
-
-
-def _parse(handle: Any, generation: str, path: Path, state: JournalState) -> Iterator[Record]:
-    first = True
-    version0 = False
-    for raw in handle:
-        if not raw.endswith(b"\n"):
-            break  # torn last line
-        state.size += len(raw)
-        if first:
-            first = False
-            header = _parse_header(raw, path)
-            if header is not None:
-                state.version = int(header["journal"])
-                state.generation = str(header.get("generation"))
-                if state.generation != generation:
-                    return  # an older model's journal: nothing of it applies
-                marks = header.get("marks")
-                if isinstance(marks, list) and all(isinstance(m, dict) for m in marks):
-                    state.marks = marks
-                continue
-            version0 = True
-            state.version = 0
-            state.generation = generation
-        try:
-            line = json.loads(raw)
-        except ValueError:
-            continue
-        if not _is_record(line):
-            continue
-        if version0 or "g" in line:
-            if line.get("g") != generation:
-                continue
-            del line["g"]
-        yield line

@@ -20,6 +20,7 @@ from aprender_shell.errors import AprenderError, ChecksumError
 from aprender_shell.history.tokens import split_prefix
 from aprender_shell.model import scoring
 from aprender_shell.model.learned.journal import Journal
+from aprender_shell.model.learned.newest import FOLD_RECORDS, newest_records
 from aprender_shell.model.learned.overlay import Overlay
 from aprender_shell.model.learned.records import record_line, replay, without_commands
 from aprender_shell.model.memory import MemoryLimit
@@ -91,9 +92,9 @@ class Predictor:
         self._overlay = Overlay(self._trained_clock, self.memory_limit.learned)
         self._overlay.recent.extend(index.recent)
         self._journal = Journal(model_path, index.generation, self.model_replaced)
-        # Streamed: the overlay, not the file, bounds what loading holds.
         self._arguments = ArgumentKinds(index.arguments)
-        replay(self._overlay, self._arguments.learning(self._journal.records()))
+        self.replayed = 0
+        self._replay(self._overlay)
 
     @classmethod
     def open(
@@ -339,6 +340,7 @@ class Predictor:
         self._journal.append(record_line(command, cwd, exit_status, previous, shell))
         self._overlay.learn(command, previous, cwd, shell)
         self._arguments.learn(command)
+        self.recorded += 1
 
     def forget(self, matches: Callable[[str], bool]) -> int:
         """Drop the commands ``matches`` accepts from what was learned since training, in
@@ -347,18 +349,31 @@ class Predictor:
         overlay = Overlay(self._trained_clock, self.memory_limit.learned)
         overlay.recent.extend(text for text in self._index.recent if not matches(text))
         self._arguments = ArgumentKinds(self._index.arguments)
-        replay(overlay, self._arguments.learning(self._journal.records()))
+        self._replay(overlay)
         self._overlay = overlay
         self._sequence = None
         return removed
+
+    def _replay(self, overlay: Overlay) -> None:
+        """Learn the newest ``FOLD_RECORDS`` of the journal (learned/newest.py: the server
+        folds what is past them into the model, so any open costs at most that bound)."""
+        records, self.more_unfolded = newest_records(self._journal, FOLD_RECORDS)
+        self.replayed = replay(overlay, self._arguments.learning(records))
+        self.recorded = 0
+
+    @property
+    def unfolded(self) -> int:
+        """Records in the journal (at least: past the bound only the newest were read)."""
+        return self.replayed + self.recorded + (1 if self.more_unfolded else 0)
 
     def save(self) -> None:
         """Make what ``record`` appended durable (``fdatasync``); raises ``JournalError``."""
         self._journal.sync()
 
     def compact_journal(self) -> int:
-        """Rewrite the journal without foreign or torn lines (the server does it at start)."""
-        return self._journal.compact()
+        """Rewrite the journal without foreign or torn lines (the server does it at start);
+        past the fold bound, the fold rewrites it instead (without reading it all here)."""
+        return 0 if self.more_unfolded else self._journal.compact()
 
     @property
     def journal(self) -> Journal:
@@ -417,6 +432,7 @@ class Predictor:
             hit_rate=paging.hit_rate,
             total_bytes_loaded=paging.total_bytes_loaded,
             learned_commands=len(self._overlay),
+            replayed_records=self.replayed,
             top_commands=self._top_commands(len(index.top_commands) or 10),
             trained_on=index.source,
             weights=scoring.describe(self.weights),

@@ -27,6 +27,7 @@ class ModelStats(NamedTuple):
     hit_rate: float
     total_bytes_loaded: int
     learned_commands: int
+    replayed_records: int = 0  # of the journal, at open: at most FOLD_RECORDS (newest.py)
     top_commands: Sequence[tuple[str, int]] = ()
     # The score's weights, and whether training tuned them on this history (else defaults).
     weights: Sequence[tuple[str, float]] = ()

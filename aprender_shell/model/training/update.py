@@ -13,8 +13,9 @@ marked ``"seen"``; only history commands without such a record are appended (``"
 "history"``). Live records never seen in a history (typed with a leading space, or in a shell
 without a history file) stay learned.
 
-When the journal outgrows what the learned overlay holds (``needs_compaction``), ``update``
-compacts: it retrains on the stored corpus plus the journal (in a staging file named with its
+When the journal outgrows what the learned overlay holds or passes ``FOLD_RECORDS``
+(``needs_compaction``), ``update`` folds it (``compact``, the fold the server starts by itself:
+fold.py): it retrains on the stored corpus plus the journal (in a staging file named with its
 pid), then, holding the journal's lock, puts the new model in place and starts its journal
 with the records appended meanwhile. ``train`` retrains from the history files and starts the
 journal afresh (``reset_journal``).
@@ -37,11 +38,13 @@ from aprender_shell.history.files import find_history_files
 from aprender_shell.history.formats import HistoryEntry
 from aprender_shell.history.marks import HistoryMark, new_entries_since
 from aprender_shell.model.learned.journal import Journal, JournalState, Record
+from aprender_shell.model.learned.newest import FOLD_RECORDS
 from aprender_shell.model.learned.overlay import COMMAND_COST, COMMAND_SHARE
 from aprender_shell.model.memory import MemoryLimit
 from aprender_shell.model.store.corpus import read_corpus
 from aprender_shell.model.store.index import ModelIndex
 from aprender_shell.model.store.tables import open_model_bundle, read_index
+from aprender_shell.model.training.fold import step
 from aprender_shell.model.training.train import Progress, TrainReport, clean_commands
 from aprender_shell.model.training.writer import ModelWriter, writer
 
@@ -52,7 +55,7 @@ RECONCILE_WINDOW = 24 * 3600
 # once it holds this many records: every query process that opens the model (a cold
 # 'suggest') reads the whole journal.
 COMPACT_OVERLAY_SHARE = 0.75
-COMPACT_MAX_RECORDS = 5_000
+COMPACT_MAX_RECORDS = FOLD_RECORDS
 
 
 @dataclass
@@ -76,14 +79,15 @@ class UpdateResult:
         return self.new_commands > 0 or self.compacted is not None
 
 
-def _index_of(model_path: Path) -> ModelIndex:
+def index_of(model_path: Path) -> ModelIndex:
+    """The index of the model at ``model_path``, read with the same checks as every query."""
     with open_model_bundle(model_path, MemoryLimit.default().paging) as bundle:
         return read_index(bundle, model_path)  # the same checks as every query
 
 
 def reset_journal(model_path: Path) -> None:
     """Start the journal afresh for the model just trained at ``model_path``."""
-    Journal(model_path, _index_of(model_path).generation).reset()
+    Journal(model_path, index_of(model_path).generation).reset()
 
 
 def retrain(
@@ -116,7 +120,7 @@ def _retrain(
     snapshot: JournalState | None = None
     old: Journal | None = None
     try:
-        index = _index_of(model_path)
+        index = index_of(model_path)
     except AprenderError:
         index = None  # no model yet, or one we cannot read: nothing to keep
     if index is not None:
@@ -136,7 +140,7 @@ def _retrain(
     try:
         report = train(staging)
         report.model_path = model_path
-        generation = _index_of(staging).generation
+        generation = index_of(staging).generation
         with w.replacing(generation, "training") as state:
             appended: list[Record] = []
             if old is not None and snapshot is not None:
@@ -233,7 +237,7 @@ def _update(
     progress: Progress | None,
 ) -> UpdateResult:
     model_path = w.model_path
-    index = _index_of(model_path)
+    index = index_of(model_path)
     generation = index.generation
     journal = Journal(model_path, generation)
     before = journal.read()
@@ -375,15 +379,22 @@ def compact(
             progress=progress,
         )
         report.model_path = model_path
-        generation = _index_of(staging).generation
+        generation = index_of(staging).generation
+        step("staged")
         with w.replacing(journal.generation, "compacting") as state:
             if state.identity != snapshot.identity or state.generation != snapshot.generation:
                 return None
-            appended = state.records[len(snapshot.records) :]
+            folded = len(snapshot.records)
+            # Under the lock, in three steps a kill may cut short (see fold.py): the journal
+            # marked with what the new model holds, the model, the journal cut. The server's
+            # next append finds the new model's journal, holding what was appended while this
+            # retrained.
+            journal.write(state.records, state.marks, (generation, folded))
+            step("marked")
             os.replace(staging, model_path)
-            # Under the lock: the server's next append finds the new model's journal, holding
-            # what was appended while this retrained.
-            Journal(model_path, generation).write(appended, None)
+            step("swapped")
+            Journal(model_path, generation).write(state.records[folded:], None)
+            step("cut")
         return report
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -404,4 +415,4 @@ def _size(path: Path) -> int:
 
 def journal_for(model_path: Path) -> Journal:
     """The journal of the model now at ``model_path`` (``forget`` calls its ``rewrite``)."""
-    return Journal(model_path, _index_of(model_path).generation)
+    return Journal(model_path, index_of(model_path).generation)

@@ -170,3 +170,25 @@ def test_the_journal_is_not_followed_through_a_symlink(model: Path, tmp_path: Pa
     with Predictor.open(model) as predictor, pytest.raises(JournalError):
         predictor.record("ls")
     assert target.read_text() == ""
+
+
+def test_compaction_keeps_every_record_however_many(model: Path) -> None:
+    # It dropped all but the newest 200,000 (acknowledged ones too); folding bounds the file.
+    with Predictor.open(model) as predictor:
+        generation = predictor.index.generation
+    count = 200_010
+    with open(journal_path(model), "w") as handle:
+        handle.write(json.dumps({"journal": 1, "generation": generation}) + "\n")
+        handle.writelines(f'{{"c":"echo {n}","t":1}}\n' for n in range(count))
+    assert Journal(model, generation).compact() == count
+    assert lines(model)[1]["c"] == "echo 0" and len(lines(model)) == count + 1
+
+
+def test_a_journal_marked_by_a_fold_cut_short_belongs_to_the_new_model(model: Path) -> None:
+    journal = Journal(model, "old")
+    journal.write([{"c": f"echo {n}"} for n in range(5)], None, ("new", 3))
+    assert [r["c"] for r in Journal(model, "new").records()] == ["echo 3", "echo 4"]
+    assert [r["c"] for r in Journal(model, "old").records()] == [f"echo {n}" for n in range(5)]
+    assert [r["c"] for r in Journal(model, "other").records()] == []
+    Journal(model, "new").append({"c": "echo 5"})  # appended to, not started afresh
+    assert [r["c"] for r in Journal(model, "new").records()] == ["echo 3", "echo 4", "echo 5"]

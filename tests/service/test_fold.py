@@ -1,0 +1,173 @@
+"""Live learning folds into the model by itself: a real server folds its journal past the
+bound while clients record, a ``kill -9`` at every step of a fold loses nothing, and a cold
+``suggest`` or ``stats`` replays at most the bound however long the journal grew."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from aprender_shell.model.learned.journal import journal_path
+from aprender_shell.model.learned.newest import FOLD_RECORDS
+from aprender_shell.model.query.predictor import Predictor
+from aprender_shell.model.training.fold import KILL_AT_ENV, STEPS
+from tests.service.conftest import WAIT, ServerProcess, aprender, texts, wait_for
+from tests.service.test_durability import kept, record_until_killed
+
+
+def journal_records(model: Path) -> int:
+    return len(journal_path(model).read_bytes().splitlines()) - 1
+
+
+def write_journal(model: Path, commands: list[str]) -> None:
+    with Predictor.open(model) as predictor:
+        generation = predictor.index.generation
+    lines = [json.dumps({"journal": 1, "generation": generation})]
+    lines += [json.dumps({"c": c, "cwd": "/src", "prev": "git status", "t": 1_700_000_000 + n})
+              for n, c in enumerate(commands)]
+    journal_path(model).write_text("\n".join(lines) + "\n")
+
+
+def record_many(server: ServerProcess, commands: list[str]) -> None:
+    with server.client() as client:
+        for command in commands:
+            assert client.request({"record": command, "cwd": "/srv", "prev": ["git status"]}) \
+                == {"ok": True}
+
+
+def test_the_server_folds_past_the_bound_while_clients_record(model: Path, run_server) -> None:
+    server = run_server(model)
+    size = model.stat().st_size
+    commands = [f"deploy --target host{n} --verbose" for n in range(FOLD_RECORDS + 200)]
+    record_many(server, commands)
+    wait_for(lambda: server.request({"status": True})["status"]["folds"] >= 1,
+             what="the server to fold its journal")
+    # The model grew, the journal holds only what came after the fold began.
+    assert model.stat().st_size > size
+    assert journal_records(model) < FOLD_RECORDS
+    newest = "deploy --target host-last --verbose"
+    record_many(server, [newest])
+    assert newest in texts(server.request({"prefix": "deploy --target host-l"}))
+    counts = Counter(kept(model))
+    assert all(counts[command] == 1 for command in [*commands, newest])  # once each
+    # A restarted server (and a cold suggest) answers from the folded model.
+    assert server.terminate() == 0
+    last = commands[-1]
+    cold = aprender("suggest", "--model", str(model), last[:-2])
+    assert last in cold.stdout, cold.stderr
+
+
+@pytest.mark.parametrize("at", STEPS)
+def test_kill_9_at_every_step_of_a_fold_loses_nothing(
+    model: Path, run_server, monkeypatch: pytest.MonkeyPatch, at: str
+) -> None:
+    before = kept(model)
+    commands = [f"ssh host{n} uptime" for n in range(FOLD_RECORDS + 10)]
+    write_journal(model, commands)
+    monkeypatch.setenv(KILL_AT_ENV, at)
+    server = run_server(model)
+    # The server starts a fold at once (its journal is past the bound), which dies at ``at``,
+    # while a client records: before it, while it retrains, and after it died.
+    stop = threading.Event()
+    acknowledged: list[str] = []
+    client = threading.Thread(target=record_until_killed,
+                              args=(server, "make target", stop, acknowledged))
+    client.start()
+    try:
+        wait_for(lambda: f"fold ended with status {-signal.SIGKILL}" in server.log(),
+                 what=f"the fold to die at {at}")
+        count = len(acknowledged)
+        wait_for(lambda: len(acknowledged) > count + 20, what="records after the kill")
+    finally:
+        stop.set()
+        client.join(WAIT)
+    assert server.request({"status": True})["status"]["folds"] == 0
+    newest = acknowledged[-1]
+    assert newest in texts(server.request({"prefix": newest}))
+    server.process.kill()
+    server.process.wait(WAIT)
+    expected = sorted(before + commands + acknowledged)
+    assert sorted(kept(model)) == expected, at  # nothing lost, nothing twice
+    # The next fold (no hook now) starts from what the killed one left.
+    monkeypatch.delenv(KILL_AT_ENV)
+    assert subprocess.run([sys.executable, "-m", "aprender_shell.model.training.fold", str(model)],
+                          capture_output=True, timeout=WAIT).returncode == 0
+    assert sorted(kept(model)) == expected
+    assert journal_records(model) == 0
+    assert [p.name for p in model.parent.glob(".*.tmp")] == []
+
+
+def test_kill_9_of_the_server_during_a_fold_loses_nothing(model: Path, run_server) -> None:
+    before = kept(model)
+    commands = [f"cargo build -p crate{n}" for n in range(FOLD_RECORDS * 3)]
+    write_journal(model, commands)
+    server = run_server(model)
+    wait_for(lambda: "folding" in server.log(), what="a fold to start")
+    server.process.kill()
+    server.process.wait(WAIT)
+    restarted = run_server(model)  # waits for the orphaned fold's lock, or folds again
+    wait_for(lambda: journal_records(model) < FOLD_RECORDS, what="the journal to be folded")
+    assert sorted(kept(model)) == sorted(before + commands)
+    assert restarted.terminate() == 0
+
+
+def test_a_cold_suggest_replays_at_most_the_bound(model: Path) -> None:
+    commands = [f"kubectl logs pod{n}" for n in range(FOLD_RECORDS * 5)]
+    write_journal(model, commands)
+    stats = aprender("stats", "--model", str(model))
+    assert stats.returncode == 0, stats.stderr
+    assert f"Journal read:    the newest {FOLD_RECORDS} records" in stats.stdout
+    newest = aprender("suggest", "--model", str(model), f"kubectl logs pod{len(commands) - 1}")
+    assert f"kubectl logs pod{len(commands) - 1}" in newest.stdout
+    # Nothing is dropped: the journal keeps what was not replayed, for the next fold.
+    assert journal_records(model) == len(commands)
+
+
+def test_a_forget_after_a_fold_still_holds(model: Path, run_server) -> None:
+    secret = "ssh old-box-to-forget"
+    commands = [f"echo step{n}" for n in range(FOLD_RECORDS + 20)]
+    write_journal(model, [secret, *commands])
+    server = run_server(model)
+    wait_for(lambda: server.request({"status": True})["status"]["folds"] >= 1,
+             what="the server to fold its journal")
+    assert secret in kept(model)
+    forgot = aprender("forget", "--model", str(model), secret)
+    assert forgot.returncode == 0, forgot.stderr
+    assert secret not in kept(model)
+    assert secret not in texts(server.request({"prefix": "ssh old"}))
+    record_many(server, [f"echo more{n}" for n in range(FOLD_RECORDS + 20)])
+    wait_for(lambda: server.request({"status": True})["status"]["folds"] >= 2,
+             what="a second fold")
+    assert secret not in kept(model)
+    assert secret not in texts(server.request({"prefix": "ssh old"}))
+    assert os.path.exists(model)
+
+
+def test_what_was_learned_live_answers_the_same_after_a_fold(model: Path, run_server) -> None:
+    server = run_server(model)
+    with server.client() as client:
+        for n in range(FOLD_RECORDS // 2 + 10):
+            for command in ("terraform plan", "terraform apply -auto-approve",
+                            f"kubectl get pods -n team{n}"):
+                assert client.request({"record": command}) == {"ok": True}
+    asks = [{"prefix": "terraform a", "prev": ["terraform plan"]}, {"prefix": "kubectl get"},
+            {"prefix": "", "prev": ["terraform plan"]},
+            {"prefix": "terraform ", "prev": ["kubectl get pods -n team3"]}]
+    before = [texts(server.request(ask))[:1] for ask in asks]
+    assert before[0] == ["terraform apply -auto-approve"]
+    assert before[1] == [f"kubectl get pods -n team{FOLD_RECORDS // 2 + 9}"]  # the newest
+    wait_for(lambda: server.request({"status": True})["status"]["folds"] >= 1,
+             what="the server to fold its journal")
+    assert journal_records(model) < FOLD_RECORDS
+    after = [texts(server.request(ask))[:1] for ask in asks]
+    assert after[:3] == before[:3]
+    # What always followed the kubectl commands: the model's successors know it too.
+    assert after[3] == ["terraform plan"]
