@@ -52,3 +52,16 @@ def for_the_model_given(message: str, model: object) -> str:
 
     fix = f"retrain it with 'aprender-shell train --model {shlex.quote(str(model))}', or remove it"
     return message.replace(RETRAIN, fix)
+
+
+def error_message(error: BaseException, model: object = None) -> str:
+    """The one line a user is shown for ``error`` (after ``Error: ``), by the command line and
+    its click-free fast path alike: an ``AprenderError``'s message (its advice to retrain naming
+    the ``--model`` given, if one was), an OS error's reason and file, nothing in it able to
+    drive the terminal."""
+    from aprender_shell.terminal import printable
+
+    if isinstance(error, OSError) and not isinstance(error, AprenderError):
+        where = f" ({error.filename})" if getattr(error, "filename", None) else ""
+        return printable(f"{error.strerror or error}{where}")
+    return printable(for_the_model_given(str(error), model))

@@ -11,7 +11,8 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from aprender_shell.terminal import escape_field, printable
+from aprender_shell.limits import DEFAULT_K, MAX_K
+from aprender_shell.terminal import suggestion_line
 
 if TYPE_CHECKING:
     from aprender_shell.model.memory import MemoryLimit
@@ -24,7 +25,7 @@ class _Query:
 
     def __init__(self) -> None:
         self.prefix: str | None = None
-        self.k = 5
+        self.k = DEFAULT_K
         self.prev: list[str] = []
         self.cwd: str | None = None
         self.model: str | None = None
@@ -46,7 +47,7 @@ def _parse(args: list[str]) -> _Query | None:
                     return None
                 value = args[position]
             if name == "-k":
-                if not value.isdigit() or not 1 <= int(value) <= 100:
+                if not value.isdigit() or not 1 <= int(value) <= MAX_K:
                     return None
                 query.k = int(value)
             elif name == "--prev":
@@ -78,7 +79,7 @@ def run_suggest(args: list[str]) -> int | None:
         return None
     from pathlib import Path
 
-    from aprender_shell.errors import AprenderError
+    from aprender_shell.errors import AprenderError, error_message
     from aprender_shell.model.query.predictor import Predictor
 
     model = Path(query.model) if query.model else None
@@ -91,18 +92,13 @@ def run_suggest(args: list[str]) -> int | None:
             suggestions = predictor.suggest(
                 query.prefix or "", k=query.k, prev=query.prev, cwd=query.cwd
             )
-    except AprenderError as error:
-        from aprender_shell.errors import for_the_model_given
-
-        sys.stderr.write(f"Error: {printable(for_the_model_given(str(error), model))}\n")
-        return 1
-    except OSError as error:
-        sys.stderr.write(f"Error: {printable(str(error.strerror or error))}\n")
+    except (AprenderError, OSError) as error:
+        sys.stderr.write(f"Error: {error_message(error, model)}\n")  # as the command line says
         return 1
     out = sys.stdout
     try:
         for suggestion in suggestions:
-            out.write(f"{escape_field(suggestion.text)}\t{suggestion.score:.4f}\n")
+            out.write(suggestion_line(suggestion.text, suggestion.score) + "\n")
         out.flush()
     except BrokenPipeError:  # the reader went away (`| head -1`): exit quietly, as click does
         import os

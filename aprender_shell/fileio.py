@@ -143,9 +143,7 @@ def _writing(target: Path, mode: int) -> Iterator[BinaryIO]:
 
     # Named with our pid and locked while we live: a writer killed mid-way (kill -9 during
     # 'train') leaves a file the next writer recognises as its dead predecessor's.
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=target.parent
-    )
+    fd, tmp_name = tempfile.mkstemp(prefix=_temp_prefix(target), suffix=".tmp", dir=target.parent)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         os.fchmod(fd, mode)
@@ -167,8 +165,8 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, mode: int = 0o
         handle.write(data)
 
 
-# ".<target>.<pid>.<tag>.tmp": atomic_writer's files (tag from mkstemp) and the staging
-# models of the writers (tags "train", "compact", "forget").
+# ".<target>.<pid>.<tag>.tmp" (temp_path): atomic_writer's files (tag from mkstemp) and the
+# staging models of the writers (tags "train", "compact", "forget").
 _TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.(?P<pid>[0-9]+)\.[A-Za-z0-9_]+\.tmp$")
 
 
@@ -232,3 +230,64 @@ def _fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(dir_fd)
+
+
+# A file's identity, one rule for every layer: which file a path names (device and inode), and
+# which version of it (device, inode, size and modification time, which a rewrite changes).
+FileIdentity = tuple[int, ...]
+FileVersion = tuple[int, int, int, int]
+
+
+def identity_of(st: os.stat_result, changed: bool = False) -> FileIdentity:
+    """Which file ``st`` describes; with ``changed``, also when its inode last changed."""
+    return (st.st_dev, st.st_ino, st.st_ctime_ns) if changed else (st.st_dev, st.st_ino)
+
+
+def identity(
+    path: str | os.PathLike[str], follow: bool = True, changed: bool = False
+) -> FileIdentity | None:
+    """Which file ``path`` names now (``follow=False``: the link itself), None if none.
+
+    ``changed`` is for files nobody writes after making them (a socket, a pid file): ext4 hands
+    a freed inode number to the next file it creates, so a successor's file may well have the
+    number ours had; its change time tells them apart.
+    """
+    try:
+        st = os.stat(path) if follow else os.lstat(path)
+    except OSError:
+        return None
+    return identity_of(st, changed)
+
+
+def version(path: str | os.PathLike[str]) -> FileVersion | None:
+    """Which file ``path`` names and which contents it has, as far as ``stat`` can tell (a
+    replaced, rewritten or grown file answers differently); None if there is none."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def temp_path(target: str | os.PathLike[str], tag: str) -> Path:
+    """The temporary file a writer of ``target`` stages it in (beside it, so the final rename is
+    atomic): named for the target, our pid and ``tag``, which ``remove_stale_temps`` and
+    ``temporaries_of`` recognise."""
+    target = Path(target)
+    return target.with_name(f"{_temp_prefix(target)}{tag}.tmp")
+
+
+def temporaries_of(target: str | os.PathLike[str]) -> list[Path]:
+    """The temporary files writers of ``target`` left beside it (dead or alive)."""
+    target = Path(target)
+    try:
+        names = [entry.name for entry in os.scandir(target.parent)]
+    except OSError:
+        return []
+    prefix = f".{target.name}."
+    return sorted(target.parent / name for name in names
+                  if name.startswith(prefix) and _TEMP_NAME.match(name))
+
+
+def _temp_prefix(target: Path) -> str:
+    return f".{target.name}.{os.getpid()}."

@@ -72,6 +72,48 @@ def runtime_dir() -> Path:
     return data_dir() / "run"
 
 
+# The files of the runtime folder, by what they are for. Only this module names them: the
+# server, its clients, the launcher, 'uninstall' and (through 'init') the shell scripts ask here.
+SOCKET_NAME = "server.sock"
+PID_NAME = "server.pid"
+LOCK_NAME = "server.lock"  # held by a running server for its whole life
+LOG_NAME = "server.log"
+# When a one-shot relay (fish) last started a server: they keep no memory between runs.
+RELAY_STAMP_NAME = "relay-start.stamp"
+RUNTIME_NAMES = (SOCKET_NAME, PID_NAME, LOCK_NAME, LOG_NAME, RELAY_STAMP_NAME)
+
+
+def socket_path() -> Path:
+    """The Unix socket the resident server listens on."""
+    return runtime_dir() / SOCKET_NAME
+
+
+def pid_path() -> Path:
+    """The file holding the running server's pid."""
+    return runtime_dir() / PID_NAME
+
+
+def lock_path() -> Path:
+    """The file a running server holds an ``flock`` on (two starts give one server)."""
+    return runtime_dir() / LOCK_NAME
+
+
+def log_path() -> Path:
+    """Where a server started in the background writes what it logs."""
+    return runtime_dir() / LOG_NAME
+
+
+def relay_stamp_path() -> Path:
+    """The stamp one-shot relays leave when they start a server, so the next waits."""
+    return runtime_dir() / RELAY_STAMP_NAME
+
+
+def runtime_files() -> list[Path]:
+    """Every file the server and the relays may leave in the runtime folder."""
+    folder = runtime_dir()
+    return [folder / name for name in RUNTIME_NAMES]
+
+
 class UnsafeFolderError(AprenderError):
     """A folder we would keep private files in can be controlled by another account."""
 
@@ -169,3 +211,35 @@ def _unusable(path: Path, error: OSError) -> UnsafeFolderError:
     if error.errno == errno.ENOTDIR:
         return UnsafeFolderError(f"{path} is not a folder: move it away, or set {HOME_ENV}")
     return UnsafeFolderError(f"cannot use folder {path}: {error.strerror or error}")
+
+
+# In the data folder: the folders 'train' or 'install' made for it, innermost first, so that
+# 'uninstall' takes away exactly those (when empty) and no folder the user had before.
+MADE_FOLDERS_FILE = ".made-folders"
+
+
+def make_private_folders(folder: Path, record: bool = False) -> list[Path]:
+    """Create ``folder`` and its missing parents, each mode 0700 (existing ones are left as
+    they are); with ``record``, note the ones made in the data folder so that 'uninstall'
+    can take them away again. Returns them, innermost first."""
+    from aprender_shell.fileio import atomic_write_bytes
+
+    folder = Path(os.path.abspath(folder))
+    missing = [path for path in [folder, *folder.parents] if not path.exists()]
+    for path in reversed(missing):
+        path.mkdir(mode=0o700)
+        os.chmod(path, 0o700)  # whatever the umask
+    if record and missing:
+        notes = data_dir() / MADE_FOLDERS_FILE
+        text = "".join(f"{path}\n" for path in missing)
+        atomic_write_bytes(notes, text.encode("utf-8", "surrogateescape"))
+    return missing
+
+
+def made_folders() -> list[Path]:
+    """The folders 'train' or 'install' noted they made for the data folder, innermost first."""
+    try:
+        text = (data_dir() / MADE_FOLDERS_FILE).read_bytes().decode("utf-8", "surrogateescape")
+    except OSError:
+        return []
+    return [Path(line) for line in text.splitlines() if line.startswith("/")]

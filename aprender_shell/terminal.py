@@ -9,9 +9,13 @@ the cold ``suggest`` path uses it.
 
 from __future__ import annotations
 
-_SHORT = {"\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+# The escapes every output field and the protocol's line form share, read back by shells too.
+SHORT_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
 # Bidirectional controls (Trojan Source, CVE-2021-42574): escaped like control characters.
-_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+# Beyond C0, what still drives a terminal or reorders what it shows: DEL, C1, bidi controls.
+TERMINAL_CONTROLS = "\x7f" + "".join(map(chr, range(0x80, 0xA0))) + BIDI_CONTROLS
+_BIDI = frozenset(BIDI_CONTROLS)
 
 
 def _unsafe(char: str) -> bool:
@@ -42,5 +46,11 @@ def escape_field(text: str) -> str:
     if text.isprintable() and "\\" not in text:
         return text
     return "".join(
-        _SHORT.get(char) or (_escape(char) if _unsafe(char) else char) for char in text
+        SHORT_ESCAPES.get(char) or (_escape(char) if _unsafe(char) else char) for char in text
     )
+
+
+def suggestion_line(text: str, score: float) -> str:
+    """One line of ``suggest``'s output (no newline): the command as one escaped field, a tab,
+    its score; the command line and its click-free fast path print exactly this."""
+    return f"{escape_field(text)}\t{score:.4f}"

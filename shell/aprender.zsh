@@ -19,7 +19,8 @@
 #
 # Settings (read at every use, so they may be changed at any time):
 #   APRENDER_SHELL_HIGHLIGHT     region_highlight style of the suggestion (default: fg=8)
-#   APRENDER_SHELL_MAX_BUFFER    longest line that gets a suggestion (default: 300)
+#   APRENDER_SHELL_MAX_BUFFER    longest line that gets a suggestion (default: the longest
+#                                command the model learns, filled in by init)
 #   APRENDER_SHELL_EMPTY_LINE    set to 0 to show nothing on an empty line (default: the likely
 #                                next command is shown there)
 #   APRENDER_SHELL_RECORD_SPACE  set to 1 to learn commands typed with a leading space too
@@ -37,6 +38,8 @@ typeset -ga _aprender_shell_cmd=(aprender-shell)  # @init
 typeset -g _aprender_shell_socket=''  # @init
 # uninstall deletes the marker file; from then on this shell starts no server.
 typeset -g _aprender_shell_marker=''  # @init
+# The longest line the server answers for (aprender_shell.limits.MAX_COMMAND_CHARS).
+typeset -gi _aprender_shell_max_command=0  # @init
 
 # Connection and display state, kept across re-sourcing of this file.
 typeset -g _aprender_fd=${_aprender_fd-}          # socket fd, empty when not connected
@@ -52,16 +55,9 @@ typeset -ga _aprender_prev=()     # the commands before it, most recent last
 typeset -gi _aprender_wrapped=${_aprender_wrapped:-0}
 typeset -g _aprender_memo=memo=aprender-shell
 
-if [[ -z $_aprender_shell_socket ]]; then
-  # The same rule as aprender_shell.paths.runtime_dir(), for a script sourced without `init`.
-  if [[ -n $APRENDER_SHELL_HOME ]]; then
-    _aprender_shell_socket=$APRENDER_SHELL_HOME/run/server.sock
-  elif [[ -n $XDG_RUNTIME_DIR && -d $XDG_RUNTIME_DIR ]]; then
-    _aprender_shell_socket=$XDG_RUNTIME_DIR/aprender-shell/server.sock
-  else
-    _aprender_shell_socket=${XDG_DATA_HOME:-$HOME/.local/share}/aprender-shell/run/server.sock
-  fi
-fi
+# Where the server listens is aprender-shell's to say (init fills it in); a copy of this file
+# sourced as it was shipped knows no server, and stays out of the way.
+[[ -n $_aprender_shell_socket ]] || return 0
 
 _aprender_debug() {
   (( ${+APRENDER_SHELL_DEBUG} )) && print -ru2 -- "aprender-shell: $*"
@@ -199,7 +195,7 @@ _aprender_send() {
 _aprender_wanted() {
   (( ${+APRENDER_SHELL_DISABLE} )) && return 1
   [[ -z $PREBUFFER && $BUFFER != *$'\n'* ]] || return 1
-  (( $#BUFFER <= ${APRENDER_SHELL_MAX_BUFFER:-300} )) || return 1
+  (( $#BUFFER <= ${APRENDER_SHELL_MAX_BUFFER:-$_aprender_shell_max_command} )) || return 1
   # A line typed with a leading space is kept from the server altogether.
   [[ $BUFFER != [[:space:]]* || ${APRENDER_SHELL_RECORD_SPACE:-0} == 1 ]] || return 1
   [[ -n $BUFFER || ${APRENDER_SHELL_EMPTY_LINE:-1} != 0 ]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -28,7 +29,8 @@ def test_ci_installs_the_dev_tools_then_runs_ruff_mypy_and_the_suite_in_that_ord
 def test_mypy_is_strict_over_the_package() -> None:
     config = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     section = config.split("[tool.mypy]", 1)[1].split("\n[", 1)[0]
-    assert "strict = true" in section and 'files = ["aprender_shell"]' in section
+    assert "strict = true" in section
+    assert 'files = ["aprender_shell", "benchmarks"]' in section
 
 
 @pytest.mark.skipif(importlib.util.find_spec("ruff") is None,
@@ -36,4 +38,19 @@ def test_mypy_is_strict_over_the_package() -> None:
 def test_ruff_is_clean() -> None:
     done = subprocess.run([sys.executable, "-m", "ruff", "check", "."], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_ci_installs_shellcheck_and_checks_every_bash_script_before_the_suite() -> None:
+    assert "shellcheck" in CI.split("for tool in", 1)[1].split(";", 1)[0]
+    lines = [line.strip() for line in CI.splitlines()]
+    assert "shellcheck shell/*.bash" in lines
+    assert lines.index("shellcheck shell/*.bash") < lines.index("python3 -m pytest -q")
+
+
+@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed")
+def test_the_bash_scripts_are_shellcheck_clean() -> None:
+    scripts = sorted(str(path) for path in (ROOT / "shell").glob("*.bash"))
+    assert scripts
+    done = subprocess.run(["shellcheck", *scripts], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "aprender_shell"
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 # For each layer: the packages of ours it must never import.
 FORBIDDEN = {
-    "bundle": ("history", "model", "evaluate", "service", "integration", "cli", "bench", "paths"),
+    "bundle": ("history", "model", "evaluate", "service", "integration", "cli", "paths"),
     "history": ("model", "evaluate", "service", "integration", "cli"),
     "model": ("evaluate", "service", "integration", "cli"),
     "evaluate": ("service", "integration", "cli"),
@@ -90,7 +91,7 @@ def test_only_the_cli_imports_click(path: Path) -> None:
     assert not clicks, f"{path.relative_to(PACKAGE)} imports click"
 
 
-@pytest.mark.parametrize("name", ["errors", "fileio", "paths"])
+@pytest.mark.parametrize("name", ["errors", "fileio", "paths", "limits", "terminal"])
 def test_the_shared_foundations_import_no_layer(name: str) -> None:
     layers = ("bundle", "history", "model", "evaluate", "service", "integration", "cli")
     upward = [found for found in imported(PACKAGE / f"{name}.py")
@@ -152,8 +153,9 @@ def test_no_model_module_imports_a_later_stage(path: Path) -> None:
 # The keystroke path's own modules: the fast path answers a cold ``suggest`` without click
 # and reaches the model only through the query side; the terminal rules import nothing.
 KEYSTROKE_MAY_IMPORT = {
-    "fastpath": ("aprender_shell.terminal", "aprender_shell.errors", "aprender_shell.model.memory",
-                 "aprender_shell.model.query.predictor", "aprender_shell.paths"),
+    "fastpath": ("aprender_shell.terminal", "aprender_shell.errors", "aprender_shell.limits",
+                 "aprender_shell.model.memory", "aprender_shell.model.query.predictor",
+                 "aprender_shell.paths"),
     "terminal": (),
 }
 
@@ -175,3 +177,29 @@ def test_the_checker_sees_imports_inside_functions_and_relative_ones() -> None:
     assert "aprender_shell.model.training.train" in names
     assert any(name.startswith("aprender_shell.history") for name in names)
     assert "click" in imported(PACKAGE / "cli" / "options.py")
+
+
+def benchmark_modules() -> list[Path]:
+    return sorted(BENCHMARKS.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_the_package_never_imports_the_benchmarks(path: Path) -> None:
+    # They are not in the wheel: an import of them would fail in every installed copy.
+    found = [name for name in imported(path)
+             if name == "benchmarks" or name.startswith("benchmarks.")]
+    assert not found, f"{path.relative_to(PACKAGE)} imports {found}"
+
+
+@pytest.mark.parametrize("path", benchmark_modules(),
+                         ids=lambda p: str(p.relative_to(BENCHMARKS)))
+def test_the_benchmarks_import_the_package_and_themselves_only(path: Path) -> None:
+    ours = [name for name in imported(path) if name.split(".")[0] in ("tests", "shell")]
+    assert not ours, f"benchmarks/{path.relative_to(BENCHMARKS)} imports {ours}"
+
+
+def test_the_benchmarks_are_not_in_the_wheel() -> None:
+    config = (PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8")
+    packages = config.split("packages = [", 1)[1].split("]", 1)[0]
+    assert "bench" not in packages and '"aprender_shell"' in packages
+    assert benchmark_modules() and not (PACKAGE / "bench").exists()

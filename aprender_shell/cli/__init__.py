@@ -14,8 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from aprender_shell import __version__
-from aprender_shell.errors import AprenderError, for_the_model_given
-from aprender_shell.terminal import printable
+from aprender_shell.errors import AprenderError, error_message
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -27,15 +26,11 @@ def reports_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except AprenderError as error:
-            # Messages quote paths and input: nothing in them may drive the terminal.
-            message = for_the_model_given(str(error), kwargs.get("model"))
-            raise click.ClickException(printable(message)) from error
         except BrokenPipeError:
             raise  # the reader went away (`| head`): click exits quietly
-        except OSError as error:
-            where = f" ({error.filename})" if getattr(error, "filename", None) else ""
-            raise click.ClickException(printable(f"{error.strerror or error}{where}")) from error
+        except (AprenderError, OSError) as error:
+            # Messages quote paths and input: nothing in them may drive the terminal.
+            raise click.ClickException(error_message(error, kwargs.get("model"))) from error
 
     return wrapper  # type: ignore[return-value]
 
@@ -102,16 +97,18 @@ def cli(ctx: click.Context) -> None:
         click.echo(ctx.get_help())
 
 
+# Every module that adds commands, in the order their commands were written.
+COMMAND_MODULES = ("model", "suggest", "search", "evaluate", "server", "integration")
+
+
 def _register() -> None:
     # Imported here so each topic module can import ``cli`` and ``reports_errors`` from us.
+    # Named one by one: a command module renamed or missing is an ImportError at start, never
+    # a command line that silently lacks its commands.
     import importlib
 
-    for name in ("model", "suggest", "search", "evaluate", "server", "integration"):
-        try:
-            importlib.import_module(f"aprender_shell.cli.{name}")
-        except ModuleNotFoundError as error:
-            if error.name != f"aprender_shell.cli.{name}":
-                raise
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"aprender_shell.cli.{name}")
 
 
 _register()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 import click
@@ -10,12 +9,7 @@ from click.shell_completion import CompletionItem, FishComplete, add_completion_
 
 from aprender_shell import paths
 from aprender_shell.cli import cli, reports_errors
-from aprender_shell.cli.options import (
-    MADE_FOLDERS_FILE,
-    display_path,
-    made_folders,
-    make_private_folders,
-)
+from aprender_shell.cli.options import display_path
 from aprender_shell.fileio import atomic_write_bytes
 from aprender_shell.integration import (
     SHELLS,
@@ -28,8 +22,6 @@ from aprender_shell.integration.base import CTRL_R_NOTE
 
 SHELL_CHOICE = click.Choice(sorted(SHELLS))
 SHELL_NAMES = "|".join(sorted(SHELLS))
-# What the server keeps in its runtime folder, and the stamp one-shot relays leave there.
-RUNTIME_FILES = ("server.sock", "server.pid", "server.lock", "server.log", "relay-start.stamp")
 
 
 # zsh's compdef exists only once compinit has run, which .zshrc may do after our block, or never.
@@ -194,7 +186,7 @@ def install(shell: str | None, dry_run: bool) -> None:
         click.echo("Dry run: nothing written.")
         return
     # A fresh copy of the script, so an upgrade or a moved install takes effect at once.
-    make_private_folders(cache.parent, record=True)
+    paths.make_private_folders(cache.parent, record=True)
     paths.ensure_private_dir(cache.parent)
     atomic_write_bytes(cache, _script(integration, cache).encode("utf-8"))
     if edit.changes:
@@ -245,92 +237,30 @@ def uninstall(shell: str | None, keep_model: bool, dry_run: bool) -> None:
     deleted); the saved scripts, the server's runtime files and, unless --keep-model, the
     model and what it learned are deleted. Shells already open stay quiet and start no server.
     """
-    from aprender_shell.model.learned.journal import journal_path
-    from aprender_shell.model.training.writer import lock_path
+    from aprender_shell.integration.uninstall import plan_uninstall_all
 
-    chosen = [integration_for(shell)] if shell else [cls() for _, cls in sorted(SHELLS.items())]
-    home = Path.home()
-    edits = [item.plan_uninstall(home) for item in chosen]
-    for edit in edits:
+    chosen = [integration_for(shell)] if shell else [SHELLS[name]() for name in sorted(SHELLS)]
+    plan = plan_uninstall_all(chosen, keep_model, Path.home())
+    for edit in plan.edits:
         if edit.changes:
             _show(edit)
-    if not any(edit.changes for edit in edits):
-        names = ", ".join(str(edit.path) for edit in edits)
+    if not plan.changes_rc_files:
+        names = ", ".join(str(edit.path) for edit in plan.edits)
         click.echo(f"No aprender-shell setup found in {names}.")
-    # The saved scripts mark the integration as installed: gone first, so open shells start
-    # nothing from the moment the server stops.
-    # A folder another account controls is neither read nor changed, and no pid from it is
-    # signalled: its files are not ours, whatever they are named.
-    runtime, data = paths.runtime_dir(), paths.data_dir()
-    runtime_ours, data_ours = _ours(runtime), _ours(data)
-    markers = [item.cache_path() for item in chosen] if data_ours else []
-    model = paths.default_model_path()
-    if not keep_model and data_ours:
-        markers.append(model)
-    later = [] if keep_model or not data_ours else [journal_path(model), lock_path(model)]
-    if runtime_ours:
-        later += [runtime / name for name in RUNTIME_FILES]
-    present = [path for path in [*markers, *later] if path.exists()]
-    for path in present:
+    for folder, why in plan.refused:
+        click.echo(f"Leaving {folder} alone: {why}")
+    for path in plan.present():
         click.echo(f"Deleting {path}")
-    folders = [runtime] if runtime_ours else []
-    if not keep_model and data_ours:
-        folders.append(data)
-        # The folders train or install made for the data folder, innermost first; only those.
-        folders += [folder for folder in made_folders() if folder not in folders]
-        later.append(data / MADE_FOLDERS_FILE)
-    leftover = _leftover_temporaries(model) if not keep_model and data_ours else []
-    for path in leftover:
-        click.echo(f"Deleting {path}")
-    for folder in folders:
+    for folder in plan.folders:
         if folder.is_dir():
             click.echo(f"Removing the folder {folder} if empty")
     if dry_run:
-        if runtime_ours:
+        if plan.stop_server:
             click.echo("Stopping the server, if it runs")
         click.echo("Dry run: nothing changed.")
         return
-    for edit in edits:
-        if edit.changes:
-            edit.apply()
-    for path in markers:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-    if runtime_ours:
-        _stop_server()
-    for path in [*later, *leftover]:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-    for folder in folders:
-        with contextlib.suppress(OSError):  # not empty (someone else's files), or gone
-            folder.rmdir()
+    stopped = plan.apply()
+    if stopped is not None and stopped.pid is not None:
+        click.echo(f"aprender-shell server stopped (pid {stopped.pid}).")
     click.echo("Done. Shells already open keep their key bindings until they exit, but do "
                "nothing more.")
-
-
-def _ours(folder: Path) -> bool:
-    """Whether uninstall may look into ``folder``; says why not when another account could
-    control it."""
-    try:
-        paths.check_private_dir(folder)
-    except paths.UnsafeFolderError as error:
-        click.echo(f"Leaving {folder} alone: {error}")
-        return False
-    return True
-
-
-def _leftover_temporaries(model: Path) -> list[Path]:
-    """Temporary files an interrupted write of the model or journal left beside it."""
-    try:
-        return sorted(model.parent.glob(f".{model.name}*.tmp"))
-    except OSError:
-        return []
-
-
-def _stop_server() -> None:
-    # A running server would save what it learned into a fresh journal after we delete it.
-    from aprender_shell.service.control import stop_server
-
-    stopped = stop_server()
-    if stopped.pid is not None:
-        click.echo(f"aprender-shell server stopped (pid {stopped.pid}).")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from aprender_shell import paths
 from aprender_shell.cli import cli, reports_errors
 from aprender_shell.cli.options import (
     MEMORY_HELP,
@@ -16,7 +17,6 @@ from aprender_shell.cli.options import (
     history_option,
     human_bytes,
     load_history,
-    make_private_folders,
     megabytes,
     memory_option,
     model_option,
@@ -24,7 +24,6 @@ from aprender_shell.cli.options import (
     ngram_option,
     progress_bar,
 )
-from aprender_shell.errors import AprenderError
 from aprender_shell.terminal import escape_field, printable
 
 if TYPE_CHECKING:
@@ -59,7 +58,7 @@ def train(
             f"{', '.join(sources)} holds no commands, so there is nothing to learn: run some "
             "commands in your shell first, or pass a history file with --history FILE"
         )
-    make_private_folders(path.parent, record=model is None)
+    paths.make_private_folders(path.parent, record=model is None)
     read = [Path(str(mark["path"])) for mark in marks]
     with progress_bar("Training") as progress:
         report = retrain(
@@ -171,47 +170,35 @@ def forget(
         # Which one was meant decides what is removed for good: ask rather than guess.
         raise click.UsageError("--contains and --regex exclude each other: give one of them")
     mode = "contains" if contains else "regex" if regex else None
-    from aprender_shell.model.training.forget import command_matcher
-    from aprender_shell.model.training.forget import forget as forget_commands
     from aprender_shell.paths import history_filter_path
-    from aprender_shell.service.control import forget_in_server, serving
+    from aprender_shell.service.control import forget_everywhere
 
-    path = model_path(model)
-    matches = command_matcher(pattern, mode or "exact")
-    server = None if dry_run else serving(path)
-    result = forget_commands(path, matches, dry_run=dry_run, journal=server is None)
-    in_server = 0
+    forgotten = forget_everywhere(model_path(model), pattern, mode or "exact", dry_run)
+    removed = forgotten.removed
     server_note = ""
-    if server is not None:
-        try:
-            in_server = forget_in_server(pattern, mode or "exact")
-            server_note = f"The running server (pid {server}) forgot them too."
-        except AprenderError as error:
-            from aprender_shell.model.training.forget import forget_recorded
-
-            in_server = forget_recorded(path, matches)
-            server_note = (
-                f"The running server (pid {server}) could not be told ({error}): run "
-                "'aprender-shell server stop' so that it drops them from memory."
-            )
-    removed = max(result.removed, result.from_corpus + in_server)
+    if forgotten.server_error is not None:
+        server_note = (
+            f"The running server (pid {forgotten.server_pid}) could not be told "
+            f"({forgotten.server_error}): run 'aprender-shell server stop' so that it drops "
+            "them from memory."
+        )
+    elif forgotten.server_pid is not None:
+        server_note = f"The running server (pid {forgotten.server_pid}) forgot them too."
     if not removed:
         hint = "" if mode else " (whole commands only: try --contains)"
         click.echo(f"No command matches{hint}; nothing was changed.")
         return
-    distinct = len(result.commands)
+    distinct = len(forgotten.commands)
     plural = "" if removed == 1 else "s"
     if dry_run:
         click.echo(f"Would forget {removed} command{plural} ({distinct} distinct):")
-        for text, count in result.commands.most_common():
+        for text, count in forgotten.commands.most_common():
             click.echo(f"   {count:>7}  {escape_field(text)}")
         return
     click.echo(f"Forgot {removed} command{plural} ({distinct} distinct).")
     if server_note:
         click.echo(server_note)
-    holding = [
-        f"{display_path(file)} ({count})" for file, count in _history_matches(matches) if count
-    ]
+    holding = [f"{display_path(file)} ({count})" for file, count in forgotten.in_histories]
     keep_out = (f"add a line to {display_path(history_filter_path())} to keep 'train' from "
                 "learning them again")
     if holding:
@@ -219,29 +206,6 @@ def forget(
                    f"lines there (your shell may suggest them from it), and {keep_out}.")
     else:
         click.echo(f"No shell history file of yours holds them; {keep_out}.")
-
-
-def _history_matches(matches: Any) -> list[tuple[Path, int]]:
-    """Each zsh, bash or fish history file of the user's, with how many of its commands match."""
-    import os
-
-    from aprender_shell.history.files import find_history_files, read_history
-
-    # $HISTFILE alone hides the others from find_history_files: look with and without it.
-    files = find_history_files([]) + find_history_files([], {**os.environ, "HISTFILE": ""})
-    found: list[tuple[Path, int]] = []
-    seen: set[Path] = set()
-    for file in files:
-        try:
-            key = file.resolve()
-            if key in seen:
-                continue
-            seen.add(key)
-            entries = read_history(file)
-        except (AprenderError, OSError):
-            continue  # unreadable: nothing to report about it
-        found.append((file, sum(1 for entry in entries if matches(entry.command))))
-    return found
 
 
 @cli.command(short_help="Show the model and its paging figures.")

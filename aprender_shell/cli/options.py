@@ -178,69 +178,20 @@ class LoadedHistory(NamedTuple):
 
 
 def load_history(paths: Sequence[Path]) -> LoadedHistory:
-    """Entries from the given or discovered history files, their marks, and what was read."""
-    from aprender_shell.history.files import find_history_files, read_history, sample_history_path
-    from aprender_shell.history.marks import read_and_mark
+    """Entries from the given or discovered history files, their marks, and what was read,
+    saying so when the packaged sample stands in for a history the user does not have."""
+    from aprender_shell.history.files import read_histories
 
     check_config_folder()
-    files = find_history_files(list(paths))
-    if not files:
-        sample = sample_history_path()
-        shown = display_path(sample)
-        click.echo(f"No shell history found; training on the packaged sample history ({shown}).")
-        return LoadedHistory(read_history(sample), [], [f"{shown} (sample)"], True)
-    entries: list[Any] = []
-    marks = []
-    skipped = 0
-    for path in files:
-        found, mark = read_and_mark(path)
-        entries.extend(found)
-        marks.append(mark.to_dict())
-        skipped += mark.skipped_lines
-    if skipped:
+    read = read_histories(paths)
+    shown = [display_path(path) for path in read.files]
+    if read.sample:
+        click.echo(f"No shell history found; training on the packaged sample history ({shown[0]}).")
+        shown = [f"{shown[0]} (sample)"]
+    if read.skipped:
         from aprender_shell.history.formats import MAX_LINE_BYTES
 
-        plural = "line" if skipped == 1 else "lines"
-        click.echo(f"Skipped {skipped} history {plural} over {MAX_LINE_BYTES // 1024} KB "
+        plural = "line" if read.skipped == 1 else "lines"
+        click.echo(f"Skipped {read.skipped} history {plural} over {MAX_LINE_BYTES // 1024} KB "
                    "(longer than any command the model learns).")
-    if len(files) > 1 and all(e.timestamp is not None for e in entries):
-        entries.sort(key=lambda e: e.timestamp)  # merge several shells' histories in time order
-    return LoadedHistory(entries, marks, [display_path(path) for path in files], False)
-
-
-
-
-# In the data folder: the folders 'train' made for it, innermost first, for 'uninstall'.
-MADE_FOLDERS_FILE = ".made-folders"
-
-
-def make_private_folders(folder: Path, record: bool = False) -> list[Path]:
-    """Create ``folder`` and its missing parents, each mode 0700 (existing ones are left as
-    they are); with ``record``, note the ones made in the data folder so that 'uninstall'
-    can take them away again. Returns them, innermost first."""
-    import os
-
-    from aprender_shell.fileio import atomic_write_bytes
-    from aprender_shell.paths import data_dir
-
-    folder = Path(os.path.abspath(folder))
-    missing = [path for path in [folder, *folder.parents] if not path.exists()]
-    for path in reversed(missing):
-        path.mkdir(mode=0o700)
-        os.chmod(path, 0o700)  # whatever the umask
-    if record and missing:
-        notes = data_dir() / MADE_FOLDERS_FILE
-        text = "".join(f"{path}\n" for path in missing)
-        atomic_write_bytes(notes, text.encode("utf-8", "surrogateescape"))
-    return missing
-
-
-def made_folders() -> list[Path]:
-    """The folders 'train' noted it made for the data folder, innermost first."""
-    from aprender_shell.paths import data_dir
-
-    try:
-        text = (data_dir() / MADE_FOLDERS_FILE).read_bytes().decode("utf-8", "surrogateescape")
-    except OSError:
-        return []
-    return [Path(line) for line in text.splitlines() if line.startswith("/")]
+    return LoadedHistory(read.entries, read.marks, shown, read.sample)

@@ -25,17 +25,24 @@ NOT_RUNNING_EXIT = 3
 
 MODEL_OPTION = model_option("The model to serve.")
 MEMORY_OPTION = memory_option()
+
+
+def _seconds(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    """The server's own rule for a timeout, whether it came from the option or the variable."""
+    if value is None:
+        return None
+    from aprender_shell.service.server import parse_seconds
+
+    try:
+        return parse_seconds(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
 IDLE_OPTION = click.option(
-    "--idle-timeout", type=float, envvar="APRENDER_SHELL_SERVER_IDLE", show_envvar=True,
-    help="Exit after this many seconds without a request (default: 3600).",
+    "--idle-timeout", metavar="SECONDS", callback=_seconds, envvar="APRENDER_SHELL_SERVER_IDLE",
+    show_envvar=True, help="Exit after this many seconds without a request (default: 3600).",
 )
-
-
-def _idle(seconds: float | None) -> float | None:
-    if seconds is not None and not seconds > 0:
-        raise click.BadParameter("must be a positive number of seconds",
-                                 param_hint="--idle-timeout")
-    return seconds
 
 
 def _model_path(model: Path | None) -> Path:
@@ -77,7 +84,7 @@ def start(model: Path | None, memory_limit: MemoryLimit | None, idle_timeout: fl
     from aprender_shell.service.launcher import start_in_background
 
     path = _served_model_path(model)
-    started = start_in_background(path, memory_limit, _idle(idle_timeout))
+    started = start_in_background(path, memory_limit, idle_timeout)
     served = started.status.get("model_path")
     if started.already_running:
         if not same_file(served, path):
@@ -96,25 +103,19 @@ def start(model: Path | None, memory_limit: MemoryLimit | None, idle_timeout: fl
 @MEMORY_OPTION
 @IDLE_OPTION
 @click.option(
-    "--connection-timeout", type=float, envvar="APRENDER_SHELL_CONNECTION_IDLE",
-    show_envvar=True,
+    "--connection-timeout", metavar="SECONDS", callback=_seconds,
+    envvar="APRENDER_SHELL_CONNECTION_IDLE", show_envvar=True,
     help="Close a client connection silent this many seconds (default: 600; shells reconnect).",
 )
 @reports_errors
 def run(model: Path | None, memory_limit: MemoryLimit | None, idle_timeout: float | None,
         connection_timeout: float | None) -> None:
     """Run the server in the foreground (until idle, or Ctrl-C)."""
-    from aprender_shell.service.server import (
-        DEFAULT_CONNECTION_TIMEOUT,
-        AlreadyRunningError,
-        run_server,
-    )
+    from aprender_shell.service.instance import AlreadyRunningError
+    from aprender_shell.service.server import DEFAULT_CONNECTION_TIMEOUT, run_server
 
-    if connection_timeout is not None and not connection_timeout > 0:
-        raise click.BadParameter("must be a positive number of seconds",
-                                 param_hint="--connection-timeout")
     try:
-        run_server(_served_model_path(model), memory_limit, _idle(idle_timeout),
+        run_server(_served_model_path(model), memory_limit, idle_timeout,
                    connection_timeout=connection_timeout or DEFAULT_CONNECTION_TIMEOUT)
     except AlreadyRunningError as error:
         # Not a failure: this is how the loser of two simultaneous starts ends.
@@ -150,9 +151,9 @@ def status() -> None:
 
     Exits with status 3 when no server runs.
     """
+    from aprender_shell.paths import socket_path
     from aprender_shell.service.client import server_status
     from aprender_shell.service.control import checked_runtime_dir, held_lock_pid
-    from aprender_shell.service.server import socket_path
 
     checked_runtime_dir()  # a folder another account controls is refused, not read
     figures = server_status()
@@ -211,14 +212,14 @@ def connect(model: Path | None, memory_limit: MemoryLimit | None, no_start: bool
     that cannot open a Unix socket (the shells use a lighter relay). Prints nothing else on
     stdout; exits 1 when a recorded command could not be saved (a full disk, say).
     """
-    from aprender_shell.service.bridge import Bridge, relay
+    from aprender_shell.service.control import relay_stream
 
-    path, limit = _model_path(model), memory_limit
-    with Bridge(path, limit, start_server=not no_start) as bridge:
-        relay(bridge, sys.stdin, sys.stdout)
-    if bridge.unsaved or bridge.save_error:
+    relayed = relay_stream(_model_path(model), memory_limit, not no_start, sys.stdin,
+                           sys.stdout)
+    if relayed.unsaved or relayed.save_error:
         # As 'suggest --batch': a tool must learn that what it recorded was not kept.
         raise click.ClickException(
-            f"{bridge.unsaved} recorded command{'' if bridge.unsaved == 1 else 's'} "
-            f"could not be saved: {bridge.save_error}; free space or fix the folder's permissions"
+            f"{relayed.unsaved} recorded command{'' if relayed.unsaved == 1 else 's'} "
+            f"could not be saved: {relayed.save_error}; free space or fix the folder's "
+            "permissions"
         )

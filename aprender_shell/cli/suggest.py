@@ -15,7 +15,8 @@ from aprender_shell.cli.options import (
     model_option,
     model_path,
 )
-from aprender_shell.terminal import escape_field
+from aprender_shell.limits import DEFAULT_K, MAX_K
+from aprender_shell.terminal import suggestion_line
 
 if TYPE_CHECKING:
     from aprender_shell.model.memory import MemoryLimit
@@ -26,9 +27,9 @@ if TYPE_CHECKING:
 @click.option(
     "-k",
     "k",
-    default=5,
+    default=DEFAULT_K,
     show_default=True,
-    type=click.IntRange(1, 100),
+    type=click.IntRange(1, MAX_K),
     help="How many suggestions.",
 )
 @click.option(
@@ -57,7 +58,7 @@ def suggest(
 
     path = model_path(model)
     if batch:
-        from aprender_shell.service.protocol import Session, serve_stream
+        from aprender_shell.service.session import Session, serve_stream
 
         check_config_folder()
 
@@ -71,6 +72,6 @@ def suggest(
         return
     with Predictor.open(path, memory_limit) as predictor:
         for suggestion in predictor.suggest(prefix, k=k, prev=list(prev), cwd=cwd):
-            click.echo(f"{escape_field(suggestion.text)}\t{suggestion.score:.4f}")
+            click.echo(suggestion_line(suggestion.text, suggestion.score))
 
 

@@ -1,13 +1,15 @@
-"""History files: find the user's, read one safely, and the packaged sample."""
+"""History files: find the user's, read one safely, and the packaged sample; and which of
+them a command learns from (``read_histories``)."""
 
 from __future__ import annotations
 
 import importlib.resources
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any, NamedTuple
 
-from aprender_shell.errors import HistoryError
+from aprender_shell.errors import AprenderError, HistoryError
 from aprender_shell.fileio import FileTooLargeError, NotRegularFileError, read_regular
 from aprender_shell.history.formats import (
     _BINARY_PROBE,
@@ -148,3 +150,59 @@ def sample_history_path() -> Path:
     """The packaged sample history (zsh format), used when the user has none."""
     data = importlib.resources.files("aprender_shell.history") / "data"
     return Path(str(data / "sample_history"))
+
+
+class Histories(NamedTuple):
+    """What ``read_histories`` read."""
+
+    entries: list[HistoryEntry]  # oldest first
+    marks: list[dict[str, Any]]  # each file's mark (what was read), none for the sample
+    files: list[Path]  # the files read: the packaged sample's alone when ``sample``
+    sample: bool  # the user has no history: the packaged sample was read instead
+    skipped: int = 0  # lines over formats.MAX_LINE_BYTES, longer than any command learned
+
+
+def read_histories(paths: Sequence[Path]) -> Histories:
+    """The entries of ``paths``, or of the user's history files found where the shells keep
+    them when none are given, read and marked, merged in time order; the packaged sample's
+    when there are none."""
+    from aprender_shell.history.marks import read_and_mark  # it reads through this module
+
+    files = find_history_files(list(paths))
+    if not files:
+        sample = sample_history_path()
+        return Histories(read_history(sample), [], [sample], True)
+    entries: list[HistoryEntry] = []
+    marks = []
+    skipped = 0
+    for path in files:
+        found, mark = read_and_mark(path)
+        entries.extend(found)
+        marks.append(mark.to_dict())
+        skipped += mark.skipped_lines
+    if len(files) > 1 and all(entry.timestamp is not None for entry in entries):
+        # Several shells' histories, merged in the order the commands were run.
+        entries.sort(key=lambda entry: entry.timestamp or 0)
+    return Histories(entries, marks, files, False, skipped)
+
+
+def histories_holding(matches: Callable[[str], bool]) -> list[tuple[Path, int]]:
+    """Each zsh, bash or fish history file of the user's that holds commands ``matches``
+    accepts, with how many (unreadable files are left out: nothing to report about them)."""
+    # $HISTFILE alone hides the others from find_history_files: look with and without it.
+    files = find_history_files([]) + find_history_files([], {**os.environ, "HISTFILE": ""})
+    found: list[tuple[Path, int]] = []
+    seen: set[Path] = set()
+    for file in files:
+        try:
+            key = file.resolve()
+            if key in seen:
+                continue
+            seen.add(key)
+            entries = read_history(file)
+        except (AprenderError, OSError):
+            continue
+        count = sum(1 for entry in entries if matches(entry.command))
+        if count:
+            found.append((file, count))
+    return found

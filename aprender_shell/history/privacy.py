@@ -20,7 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from aprender_shell import limits
 from aprender_shell.errors import UsageError
+from aprender_shell.fileio import FileVersion, version
 from aprender_shell.history.patterns import PatternError, UserPattern, compile_any, compile_pattern
 
 RECORD_SPACE_ENV = "APRENDER_SHELL_RECORD_SPACE"
@@ -28,9 +30,9 @@ _ON = {"1", "yes", "on", "true"}
 # A filter file is a handful of lines; a huge one is a mistake, not a setting.
 MAX_FILTER_BYTES = 1 << 20
 
-# The model never learns a longer command (scoring.MAX_COMMAND_CHARS); not checking one bounds
+# The model never learns a longer command (limits.MAX_COMMAND_CHARS); not checking one bounds
 # what a hostile history line can cost the rules.
-MAX_COMMAND_CHARS = 2000
+MAX_COMMAND_CHARS = limits.MAX_COMMAND_CHARS
 
 OVERSIZED = "oversized"
 LEADING_SPACE = "leading-space"
@@ -113,17 +115,13 @@ class LearningGate:
             filter_path = history_filter_path()
         self.filter_path = Path(filter_path)
         self.report: Callable[[str], None] | None = None
-        self._identity: tuple[int, ...] | None = None
+        self._identity: FileVersion | None = None
         self._filter = UserFilter()
         self._error: UsageError | None = None
         self._loaded = False
 
     def _read(self) -> UserFilter:
-        try:
-            st = os.stat(self.filter_path)
-            identity: tuple[int, ...] | None = (st.st_ino, st.st_mtime_ns, st.st_size, st.st_dev)
-        except OSError:
-            identity = None
+        identity = version(self.filter_path)
         if not self._loaded or identity != self._identity:
             self._identity, self._loaded = identity, True
             try:

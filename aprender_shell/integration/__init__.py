@@ -5,7 +5,7 @@ Never imports click, so ``init`` can be printed without the CLI's start-up cost.
 
 from __future__ import annotations
 
-from aprender_shell.integration.base import ShellIntegration, executable_command, socket_path
+from aprender_shell.integration.base import ShellIntegration, executable_command
 from aprender_shell.integration.rcfile import BEGIN, END, RcEdit, plan_install, plan_uninstall
 from aprender_shell.integration.shells import (
     SHELLS,
@@ -30,5 +30,4 @@ __all__ = [
     "integration_for",
     "plan_install",
     "plan_uninstall",
-    "socket_path",
 ]

@@ -16,12 +16,10 @@ from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
 
-from aprender_shell import paths
+from aprender_shell import limits, paths
 from aprender_shell.integration.rcfile import RcEdit, plan_install, plan_uninstall
 
 PROGRAM = "aprender-shell"
-SOCKET_NAME = "server.sock"
-RELAY_FILE = Path(__file__).resolve().parents[1] / "service" / "relay.py"
 # What install says about Ctrl-R, in every shell.
 CTRL_R_NOTE = (
     "Ctrl-R: your past commands ranked for this moment, in fzf when installed (else a built-in "
@@ -50,12 +48,12 @@ def relay_command() -> list[str]:
     site-packages: the relay needs only the standard library, and costs a third of the
     memory of a full ``aprender-shell`` process.
     """
-    return [sys.executable, "-I", "-S", str(RELAY_FILE)]
+    from aprender_shell.service import relay
 
-
-def socket_path() -> Path:
-    """Where the resident server listens (the same rule the server itself follows)."""
-    return paths.runtime_dir() / SOCKET_NAME
+    # Run by its file (the package is not on a -I -S path): told the stamp's path, as the
+    # shells are told the socket's, by the one module that names the runtime files.
+    script = str(Path(relay.__file__).resolve())
+    return [sys.executable, "-I", "-S", script, "--stamp", str(paths.relay_stamp_path())]
 
 
 def _setter(value: str) -> Callable[[re.Match[str]], str]:
@@ -126,6 +124,7 @@ class ShellIntegration:
             "_aprender_shell_relay": self.list_value(relay_command()),
             "_aprender_shell_socket": self.quote(str(socket)),
             "_aprender_shell_marker": self.quote(str(marker)),
+            "_aprender_shell_max_command": str(limits.MAX_COMMAND_CHARS),
         }
 
     def script(
@@ -143,7 +142,7 @@ class ShellIntegration:
         argv = command if command is not None else executable_command()
         values = self.values(
             argv,
-            socket if socket is not None else socket_path(),
+            socket if socket is not None else paths.socket_path(),
             marker if marker is not None else paths.default_model_path(),
         )
         text = self.source_text()

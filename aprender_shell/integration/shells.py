@@ -8,6 +8,7 @@ import shlex
 from collections.abc import Sequence
 from pathlib import Path
 
+from aprender_shell import limits
 from aprender_shell.errors import UsageError
 from aprender_shell.integration.base import ShellIntegration
 from aprender_shell.integration.rcfile import (
@@ -31,7 +32,10 @@ class ZshIntegration(ShellIntegration):
 
     name = "zsh"
     script_file = "aprender.zsh"
-    placeholders = ("_aprender_shell_cmd", "_aprender_shell_socket", "_aprender_shell_marker")
+    placeholders = (
+        "_aprender_shell_cmd", "_aprender_shell_socket", "_aprender_shell_marker",
+        "_aprender_shell_max_command",
+    )
     plain_template = _POSIX_PLAIN
     cached_template = _POSIX_CACHED
 
@@ -163,9 +167,9 @@ class FishIntegration(ShellIntegration):
         return plan_snippet_uninstall(self.rc_file(home))
 
 
-SHELLS: dict[str, type[ShellIntegration]] = {
-    "zsh": ZshIntegration, "bash": BashIntegration, "fish": FishIntegration,
-}
+_INTEGRATIONS = {cls.name: cls for cls in (ZshIntegration, BashIntegration, FishIntegration)}
+# Each shell of limits.SHELLS, in its order: one without an integration fails at import.
+SHELLS: dict[str, type[ShellIntegration]] = {name: _INTEGRATIONS[name] for name in limits.SHELLS}
 
 
 def integration_for(name: str) -> ShellIntegration:

@@ -43,6 +43,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple
 
+from aprender_shell import limits
+
 # Fixed at training (the decayed counts in the segments are computed with them).
 TAU_SHORT = 8.0
 TAU_LONG = 3000.0
@@ -57,7 +59,7 @@ RECENT_COMMAND_CHARS = 200
 # same number is stored for prefixes that span segments, so segmenting never changes answers.
 RETRIEVED_CANDIDATES = 24
 NGRAM_CONTINUATIONS = 12
-MAX_COMMAND_CHARS = 2000
+MAX_COMMAND_CHARS = limits.MAX_COMMAND_CHARS
 # A template is at most this many leading words and options.
 TEMPLATE_WORDS = 3
 

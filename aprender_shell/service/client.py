@@ -27,9 +27,9 @@ class FolderRefusedError(ServerUnavailableError):
 
 
 def default_socket_path() -> Path:
-    from aprender_shell.paths import runtime_dir
+    from aprender_shell.paths import socket_path
 
-    return runtime_dir() / "server.sock"
+    return socket_path()
 
 
 class Client:

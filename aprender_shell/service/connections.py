@@ -10,7 +10,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable
 
-from aprender_shell.service.protocol import MAX_LINE_BYTES, Session
+from aprender_shell.service.protocol.schema import MAX_LINE_BYTES
+from aprender_shell.service.session import Session
 
 # A client that stops reading is not read from either once this much output waits for it,
 # so what one client can make the server hold is bounded by this plus one read.

@@ -17,7 +17,7 @@ from typing import Callable
 from aprender_shell.errors import AprenderError
 from aprender_shell.model.learned.newest import FOLD_RECORDS
 from aprender_shell.model.memory import MemoryLimit
-from aprender_shell.service.protocol import Session
+from aprender_shell.service.session import Session
 
 # After a failed fold, wait this long before the next try (a full disk, a broken corpus);
 # after one that found the journal rewritten meanwhile (a forget), this long.

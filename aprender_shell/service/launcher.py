@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 from aprender_shell.errors import AprenderError
 from aprender_shell.fileio import file_kind, open_regular
-from aprender_shell.paths import ensure_private_dir, runtime_dir
-from aprender_shell.service.server import LOG_NAME, SOCKET_NAME, check_socket_path
+from aprender_shell.paths import ensure_private_dir, log_path, runtime_dir, socket_path
+from aprender_shell.service.instance import check_socket_path
 
 if TYPE_CHECKING:
     from aprender_shell.model.memory import MemoryLimit
@@ -48,8 +48,9 @@ def start_in_background(
     status = server_status()
     if status is not None:
         return Started(_pid_of(status), True, status)
-    folder = ensure_private_dir(runtime_dir())
-    check_socket_path(folder / SOCKET_NAME)
+    ensure_private_dir(runtime_dir())
+    check_socket_path(socket_path())
+    log = log_path()
     command = [sys.executable, "-m", "aprender_shell", "server", "run",
                "--model", str(Path(model_path).absolute())]
     if memory_limit is not None:
@@ -65,7 +66,7 @@ def start_in_background(
     environment["PYTHONPATH"] = os.pathsep.join(
         part for part in (package_root, environment.get("PYTHONPATH", "")) if part
     )
-    log_file = _open_log(folder / LOG_NAME)
+    log_file = _open_log(log)
     try:
         process = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file,
@@ -81,10 +82,10 @@ def start_in_background(
         code = process.poll()
         # Exit 0 without a socket: it lost a start race to another server, which will answer.
         if code is not None and code != 0:
-            raise AprenderError(f"the server did not start: {_last_line(folder / LOG_NAME)}")
+            raise AprenderError(f"the server did not start: {_last_line(log)}")
         time.sleep(0.02)
     raise AprenderError(
-        f"the server did not answer within {wait:g} s (see {folder / LOG_NAME})"
+        f"the server did not answer within {wait:g} s (see {log})"
     )
 
 

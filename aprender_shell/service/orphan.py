@@ -16,20 +16,15 @@ import contextlib
 import os
 from pathlib import Path
 
+from aprender_shell import fileio
+from aprender_shell.fileio import FileIdentity
+
 # Seconds between checks: a few stat calls, so cheap enough to run this often while idle.
 CHECK_INTERVAL = 2.0
 
-Identity = tuple[int, int, int]
-
-
-def identity(path: Path) -> Identity | None:
-    """(st_dev, st_ino, st_ctime_ns) of ``path`` itself (not a link's target), or None."""
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return None
-    # The change time too: ext4 hands a freed inode number to the next file it creates.
-    return (st.st_dev, st.st_ino, st.st_ctime_ns)
+def identity(path: Path) -> FileIdentity | None:
+    """Which file ``path`` itself (not a link's target) is, by fileio's one rule."""
+    return fileio.identity(path, follow=False, changed=True)
 
 
 class OrphanWatch:
@@ -57,7 +52,7 @@ class OrphanWatch:
                 now = None
             if now is None:
                 return f"the model's folder {self.model_folder} was removed"
-            if (now.st_dev, now.st_ino) != (held.st_dev, held.st_ino):
+            if fileio.identity_of(now) != fileio.identity_of(held):
                 return f"the model's folder {self.model_folder} was replaced by another"
         if self._socket is not None:
             current = identity(self.socket_path)

@@ -1,16 +1,21 @@
 """The relay between a shell that cannot open a Unix socket (bash, fish) and the server.
 
-Run as ``python3 -I -S relay.py [--once] SOCKET MARKER``. It imports only ``os``, ``sys``,
-``time`` and the C socket module ``_socket`` (not ``socket``, whose import of ``enum`` and
-``selectors`` takes longer than the rest of the relay; no click, nothing of this package), so
-it starts in a few milliseconds and holds about half the memory of a full ``aprender-shell``
-process: it is what each bash shell keeps running, and what fish runs once per use.
+Run as ``python3 -I -S relay.py --stamp STAMP [--once] SOCKET MARKER`` (all three paths given
+by ``init``, from ``paths``). It imports only ``os``, ``sys``, ``time`` and the C socket module
+``_socket`` (not ``socket``, whose import of ``enum`` and ``selectors`` takes longer than the
+rest of the relay; no click, nothing of this package), so it starts in a few milliseconds and
+holds about half the memory of a full ``aprender-shell`` process: it is what each bash shell
+keeps running, and what fish runs once per use.
 
 It passes request lines from stdin to the server and answers to stdout, exactly one answer
 line per request line (``error TAB TAB message`` when no server can be had), flushed each.
 When no server answers it starts one, unless ``MARKER`` is gone: ``uninstall`` deletes that
 file, and from then on open shells start nothing. ``--once`` (fish, one process per use)
 answers what stdin holds and exits; without it (bash's coprocess) it serves until stdin ends.
+
+``aprender-shell server connect`` runs the same relay in its own process, for tools: it names
+the model the server it starts should serve, and answers in-process (``fallback``) whenever no
+server can be had.
 """
 
 from __future__ import annotations
@@ -20,12 +25,15 @@ import os
 import sys
 import time
 
+TYPE_CHECKING = False  # not typing's: importing typing would slow every relay's start
+if TYPE_CHECKING:
+    from typing import Callable
+
 START_WAIT = 5.0  # seconds a relay waits for a server it started
 ONCE_START_WAIT = 2.0
 START_EVERY = 10.0  # seconds between two attempts to start a server
 ANSWER_TIMEOUT = 5.0
 MAX_ANSWER = 1 << 20
-STAMP = "relay-start.stamp"  # in the socket's folder: when a one-shot relay last started one
 NO_SERVER = b"error\t\tno aprender-shell server"
 PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -33,10 +41,17 @@ PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(_
 class Relay:
     """One connection to the server, made (and the server started) when first needed."""
 
-    def __init__(self, socket_path: str, marker: str, once: bool) -> None:
+    def __init__(
+        self, socket_path: str, marker: str, once: bool, stamp: str = "",
+        start_args: tuple[str, ...] | None = (),
+    ) -> None:
         self.socket_path = socket_path
         self.marker = marker
         self.once = once
+        # When a one-shot relay last started a server (paths.relay_stamp_path(), given by init).
+        self.stamp = stamp
+        # What 'server start' is told (the model to serve); None: never start a server.
+        self.start_args = start_args
         self.sock: _socket.socket | None = None
         self.buffer = b""
         self.last_start = -START_EVERY
@@ -81,6 +96,8 @@ class Relay:
     def start_server(self) -> bool:
         """Start a server in the background (if allowed now); True once one answers."""
         now = time.monotonic()
+        if self.start_args is None:
+            return False
         if (now - self.last_start < START_EVERY or not self.folder_ours()
                 or not self.may_start_now()):
             return False
@@ -92,7 +109,8 @@ class Relay:
         devnull = os.open(os.devnull, os.O_RDWR)
         try:
             pid = os.posix_spawn(
-                sys.executable, [sys.executable, "-m", "aprender_shell", "server", "start"],
+                sys.executable,
+                [sys.executable, "-m", "aprender_shell", "server", "start", *self.start_args],
                 environment, setsid=True,
                 file_actions=[(os.POSIX_SPAWN_DUP2, devnull, fd) for fd in (0, 1, 2)],
             )
@@ -114,9 +132,9 @@ class Relay:
 
         One-shot relays keep no memory between runs, so they leave a stamp beside the socket.
         """
-        if not self.once:
+        if not self.once or not self.stamp:
             return True
-        stamp = os.path.join(os.path.dirname(self.socket_path), STAMP)
+        stamp = self.stamp
         try:
             if time.time() - os.stat(stamp).st_mtime < START_EVERY:
                 return False
@@ -196,27 +214,40 @@ def unsafe_folder(folder: str) -> str | None:
     return None
 
 
-def serve(relay: Relay, stdin: int, stdout: int) -> None:
-    """Answer every request line of ``stdin`` on ``stdout`` until it ends."""
+def serve(
+    relay: Relay, stdin: int, stdout: int,
+    fallback: Callable[[bytes], bytes] | None = None,
+) -> int:
+    """Answer every request line of ``stdin`` on ``stdout`` until it ends (a last line without
+    its newline too); returns how many answers were errors.
+
+    When no server can be had, ``fallback`` answers the line if given; otherwise the answer is
+    an error, or nothing at all once the integration is uninstalled.
+    """
     pending = b""
+    errors = 0
     while True:
         try:
             chunk = os.read(stdin, 65536)
         except InterruptedError:
             continue
-        if not chunk:
-            break
-        pending += chunk
-        while b"\n" in pending:
-            line, pending = pending.split(b"\n", 1)
+        if chunk:
+            lines = (pending + chunk).split(b"\n")
+            pending = lines.pop()
+        else:
+            lines = [pending] if pending else []
+        for line in lines:
             answer = relay.ask(line)
-            if answer is None:
+            if answer is None and fallback is not None:
+                answer = fallback(line)
+            elif answer is None:
                 if not relay.installed():
-                    return  # uninstalled: the shell sees the relay gone and stays quiet
+                    return errors  # uninstalled: the shell sees the relay gone, stays quiet
                 answer = NO_SERVER
+            errors += answer.startswith((b"error\t", b'{"error"'))
             _write_all(stdout, answer + b"\n")
-    if pending and relay.once:
-        _write_all(stdout, (relay.ask(pending) or NO_SERVER) + b"\n")
+        if not chunk:
+            return errors
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -225,12 +256,17 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def main(argv: list[str]) -> int:
-    once = bool(argv) and argv[0] == "--once"
-    args = argv[1:] if once else argv
+    args = list(argv)
+    stamp = ""
+    if args[:1] == ["--stamp"] and len(args) > 1:
+        stamp, args = args[1], args[2:]
+    once = args[:1] == ["--once"]
+    if once:
+        args = args[1:]
     if len(args) != 2:
-        sys.stderr.write("usage: relay.py [--once] SOCKET MARKER\n")
+        sys.stderr.write("usage: relay.py [--stamp STAMP] [--once] SOCKET MARKER\n")
         return 2
-    relay = Relay(args[0], args[1], once)
+    relay = Relay(args[0], args[1], once, stamp)
     try:
         serve(relay, sys.stdin.fileno(), sys.stdout.fileno())
     except (BrokenPipeError, KeyboardInterrupt):

@@ -11,33 +11,17 @@ reads the model's corpus at the first search only; later ones cost the journal a
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
-
-from aprender_shell.service.protocol import (
-    RequestError,
-    _check_flag,
-    _optional_string,
-    _shell,
-    _string_list,
-)
 
 if TYPE_CHECKING:
     from aprender_shell.model.query.predictor import Predictor
+    from aprender_shell.service.protocol.schema import Search
 
 
-def answer_search(request: dict[str, Any], predictor: Callable[[], Predictor]) -> dict[str, Any]:
-    """Check ``request`` whole, then answer it from the model ``predictor()`` opens."""
+def answer_search(request: Search, predictor: Predictor) -> dict[str, Any]:
+    """The answer to a checked ``search`` request, from the open model ``predictor``."""
     from aprender_shell.model.query.search import SearchFilters, ranked_commands
 
-    _check_flag(request, "search")
-    succeeded = request.get("succeeded", False)
-    if not isinstance(succeeded, bool):
-        raise RequestError("'succeeded' must be true or false")
-    filters = SearchFilters(
-        _optional_string(request, "folder"), succeeded, _optional_string(request, "host")
-    )
-    prev = _string_list(request, "prev")
-    cwd = _optional_string(request, "cwd")
-    shell = _shell(request)
-    return {"commands": ranked_commands(predictor(), prev, cwd, shell, filters)}
+    filters = SearchFilters(request.folder, request.succeeded, request.host)
+    commands = ranked_commands(predictor, request.prev, request.cwd, request.shell, filters)
+    return {"commands": commands}

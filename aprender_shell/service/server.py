@@ -3,16 +3,14 @@
 It listens on a Unix socket in the user's private runtime folder (0700; the socket 0600) and
 speaks the JSON-lines protocol of ``suggest --batch`` (one ``Session`` for all connections, so
 the model is opened once). Other users are turned away by the folder's mode and, on Linux, by
-the peer credentials of each connection. Startup holds an ``flock`` for the server's whole life,
-so two shells starting it at once give one server, and a socket or pid file left by a server
-that died is recognised as stale (nobody holds the lock) and replaced.
+the peer credentials of each connection. What it holds in its runtime folder (the lock, the
+socket, the pid file) is ``instance.Instance``'s to take and give back.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import json
 import os
 import selectors
@@ -38,48 +36,32 @@ from aprender_shell.service.descriptors import (
     client_limit,
     out_of_descriptors_message,
 )
+from aprender_shell.service.instance import Instance
 from aprender_shell.service.orphan import CHECK_INTERVAL
-from aprender_shell.service.protocol import Session
+from aprender_shell.service.session import SAVE_INTERVAL, Session
 
 if TYPE_CHECKING:
     from aprender_shell.model.memory import MemoryLimit
 
-SOCKET_NAME = "server.sock"
-PID_NAME = "server.pid"
-LOCK_NAME = "server.lock"
-LOG_NAME = "server.log"
 IDLE_ENV = "APRENDER_SHELL_SERVER_IDLE"
 DEFAULT_IDLE_TIMEOUT = 3600.0
-# fdatasync the journal at most this often (records are appended before each answer).
-SAVE_INTERVAL = 1.0
 # At this many connections, a new one closes the one idle longest: the owner always gets in.
 MAX_CLIENTS = 512
 # A connection silent this long is closed. Shells reconnect on their next request when they
 # find their socket closed, so this only frees what a shell left at a prompt was holding.
 DEFAULT_CONNECTION_TIMEOUT = 600.0
-LOCK_WAIT = 5.0
-# sockaddr_un.sun_path holds 108 bytes on Linux (104 on the BSDs), including the final NUL.
-MAX_SOCKET_PATH = 103 if sys.platform == "darwin" or "bsd" in sys.platform else 107
 
 
-class AlreadyRunningError(AprenderError):
-    """Another server of this user is running (or starting) on the same socket."""
-
-
-def socket_path() -> Path:
-    return runtime_dir() / SOCKET_NAME
-
-
-def pid_path() -> Path:
-    return runtime_dir() / PID_NAME
-
-
-def lock_path() -> Path:
-    return runtime_dir() / LOCK_NAME
-
-
-def log_path() -> Path:
-    return runtime_dir() / LOG_NAME
+def parse_seconds(raw: str) -> float:
+    """``raw`` as a positive number of seconds (the idle and connection timeouts, from the
+    command line or the environment); ``ValueError`` saying what is wrong otherwise."""
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise ValueError(f"{raw!r} is not a number of seconds") from None
+    if not value > 0:
+        raise ValueError(f"{raw!r} must be a positive number of seconds")
+    return value
 
 
 def idle_timeout_from_env(default: float = DEFAULT_IDLE_TIMEOUT) -> float:
@@ -88,56 +70,9 @@ def idle_timeout_from_env(default: float = DEFAULT_IDLE_TIMEOUT) -> float:
     if not raw:
         return default
     try:
-        value = float(raw)
-    except ValueError:
-        raise UsageError(f"{IDLE_ENV}={raw!r} is not a number of seconds") from None
-    if not value > 0:
-        raise UsageError(f"{IDLE_ENV}={raw!r} must be a positive number of seconds")
-    return value
-
-
-def read_pid(path: Path | None = None) -> int | None:
-    """The pid written in the pid file, or None if there is no readable one."""
-    from aprender_shell.service.pidfile import read_record
-
-    record = read_record(path or pid_path())
-    return record.pid if record is not None else None
-
-
-def lock_holder() -> int | None:
-    """The pid in the pid file when a server holds the startup lock (alive, maybe hung)."""
-    try:
-        fd = os.open(lock_path(), os.O_RDWR | os.O_CLOEXEC)
-    except OSError:
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return read_pid()
-    finally:
-        os.close(fd)  # closing releases the lock if we took it
-    return None
-
-
-def accepts(path: Path, timeout: float = 1.0) -> bool:
-    """True when something accepts connections on the Unix socket at ``path``."""
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    probe.settimeout(timeout)
-    try:
-        probe.connect(str(path))
-    except OSError:
-        return False
-    finally:
-        probe.close()
-    return True
-
-
-def check_socket_path(path: Path) -> None:
-    if len(os.fsencode(path)) > MAX_SOCKET_PATH:
-        raise UsageError(
-            f"socket path {path} is longer than a Unix socket allows ({MAX_SOCKET_PATH} bytes): "
-            "set XDG_RUNTIME_DIR or APRENDER_SHELL_HOME to a shorter folder"
-        )
+        return parse_seconds(raw)
+    except ValueError as error:
+        raise UsageError(f"{IDLE_ENV}: {error}") from None
 
 
 class Server(Connections):
@@ -343,95 +278,6 @@ class Server(Connections):
                 os.close(fd)
 
 
-class _Instance:
-    """What a running server owns on disk: the lock, the socket and the pid file."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.socket_path = folder / SOCKET_NAME
-        self.pid_path = folder / PID_NAME
-        self.lock_fd: int | None = None
-        self.socket_identity: tuple[int, int, int] | None = None
-        self.pid_identity: tuple[int, int, int] | None = None
-
-    def acquire(self, wait: float = LOCK_WAIT) -> None:
-        """Take the lock held for the server's life, or raise ``AlreadyRunningError``."""
-        fd = os.open(self.folder / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as error:
-                if error.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                    os.close(fd)
-                    raise
-            # Another server holds the lock: running (answers) or starting/stopping (wait).
-            if accepts(self.socket_path) or time.monotonic() > deadline:
-                os.close(fd)
-                pid = read_pid(self.pid_path)
-                raise AlreadyRunningError(
-                    "the aprender-shell server is already running"
-                    + (f" (pid {pid})" if pid else "")
-                )
-            time.sleep(0.05)
-        self.lock_fd = fd
-
-    def bind(self) -> socket.socket:
-        """Replace a stale socket and pid file with a fresh 0600 socket (not yet listening)."""
-        check_socket_path(self.socket_path)
-        if accepts(self.socket_path):
-            # Someone serves here without our lock (its lock file was removed): leave it be.
-            raise AlreadyRunningError(f"a server already listens on {self.socket_path}")
-        for stale in (self.socket_path, self.pid_path):
-            with contextlib.suppress(FileNotFoundError):
-                stale.unlink()
-        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        # The umask makes the socket private from the moment it exists; chmod is belt and braces.
-        old_umask = os.umask(0o077)
-        try:
-            listener.bind(str(self.socket_path))
-        except BaseException:
-            listener.close()
-            raise
-        finally:
-            os.umask(old_umask)
-        os.chmod(self.socket_path, 0o600)
-        self.socket_identity = _identity(self.socket_path)
-        return listener
-
-    def write_pid(self) -> None:
-        from aprender_shell.fileio import atomic_write_bytes
-        from aprender_shell.service.pidfile import record_bytes
-
-        # Our start time and command line too: 'stop' signals only the process that wrote it.
-        atomic_write_bytes(self.pid_path, record_bytes())
-        self.pid_identity = _identity(self.pid_path)
-
-    def release(self) -> None:
-        """Remove our socket and pid file (not a successor's), then drop the lock."""
-        for path, identity in (
-            (self.socket_path, self.socket_identity),
-            (self.pid_path, self.pid_identity),
-        ):
-            if identity is not None and _identity(path) == identity:
-                with contextlib.suppress(FileNotFoundError):
-                    path.unlink()
-        if self.lock_fd is not None:
-            os.close(self.lock_fd)
-            self.lock_fd = None
-
-
-def _identity(path: Path) -> tuple[int, int, int] | None:
-    # With the change time: ext4 hands a freed inode number to the next file created, so a
-    # successor's pid file or socket may well have the number ours had.
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return None
-    return (st.st_dev, st.st_ino, st.st_ctime_ns)
-
-
 def run_server(
     model_path: Path,
     memory_limit: MemoryLimit | None = None,
@@ -458,7 +304,7 @@ def run_server(
 
     timeout = idle_timeout if idle_timeout is not None else idle_timeout_from_env()
     folder = ensure_private_dir(runtime_dir())  # ours, private, no link: or refused
-    instance = _Instance(folder)
+    instance = Instance(folder)
     instance.acquire()
     try:
         listener = instance.bind()

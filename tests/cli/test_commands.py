@@ -114,6 +114,24 @@ def test_fast_path_and_click_path_answer_alike(model: Path) -> None:
     assert slow.exit_code == 0 and fast.stdout == slow.output
 
 
+@pytest.mark.parametrize("kind", ["missing", "fifo", "garbage"])
+def test_fast_path_and_click_path_fail_alike(tmp_path: Path, kind: str) -> None:
+    bad = tmp_path / "model.apbundle"
+    if kind == "fifo":
+        os.mkfifo(bad)
+    elif kind == "garbage":
+        bad.write_bytes(b"not a bundle")
+    fast = run("suggest", "git ", "--model", str(bad))
+    slow = subprocess.run(
+        [sys.executable, "-c", "from aprender_shell.cli import main; main()",
+         "suggest", "git ", "--model", str(bad)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert fast.returncode == slow.returncode == 1
+    assert fast.stderr == slow.stderr and fast.stderr.startswith("Error: ")
+    assert fast.stdout == slow.stdout == ""
+
+
 def test_a_cold_suggest_imports_none_of_the_heavy_modules(model: Path) -> None:
     # Each of these costs a cold suggest milliseconds (click about 20, dataclasses with
     # inspect about 7): the one-shot query path must not pull them in.
@@ -340,8 +358,8 @@ def test_multi_line_commands_are_one_escaped_line_each(tmp_path: Path) -> None:
 def test_a_terminal_sees_a_progress_bar_and_a_pipe_does_not(tmp_path: Path) -> None:
     import pexpect
 
-    from aprender_shell.bench.sessions import generate_sessions
-    from aprender_shell.bench.sessions import write_zsh_history as write_sessions
+    from benchmarks.sessions import generate_sessions
+    from benchmarks.sessions import write_zsh_history as write_sessions
 
     history = tmp_path / "big_history"
     write_sessions(history, generate_sessions(30_000, seed=4))

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+import aprender_shell
 
 USAGE_ERRORS = [
     (["init", "tcsh"], "Invalid value for 'SHELL'", "aprender-shell init --help"),
@@ -52,3 +57,27 @@ def test_help_shows_defaults_and_recommends_install() -> None:
     assert "aprender-shell install" in top and 'eval "$(' not in top
     assert "[default: 16 MB]" in " ".join(run("train", "--help").stdout.split())
     assert "[default: 5;" in " ".join(run("suggest", "--help").stdout.split())
+
+
+def test_a_missing_command_module_is_an_error_not_a_missing_command(tmp_path: Path) -> None:
+    # A copy of the package with one command module gone, as a rename without its import
+    # would leave it: the command line must refuse to start, not run without 'evaluate'.
+    package = Path(aprender_shell.__file__).parent
+    shutil.copytree(package, tmp_path / "aprender_shell",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "aprender_shell" / "cli" / "evaluate.py").unlink()
+    done = subprocess.run(
+        [sys.executable, "-c", "from aprender_shell.cli import main; main(['--help'])"],
+        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode != 0, done.stdout
+    assert "aprender_shell.cli.evaluate" in done.stderr
+
+
+def test_every_module_that_adds_commands_is_registered_by_name() -> None:
+    from aprender_shell.cli import COMMAND_MODULES
+
+    folder = Path(aprender_shell.__file__).parent / "cli"
+    adding = {path.stem for path in folder.glob("*.py") if "@cli." in path.read_text()}
+    assert adding == set(COMMAND_MODULES)

@@ -13,7 +13,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from aprender_shell.service.protocol import MAX_LINE_BYTES
+from aprender_shell.service.protocol.schema import MAX_LINE_BYTES
 
 KEYS = ("prefix", "record", "id", "k", "prev", "cwd", "shell", "exit", "stats", "status")
 SURROGATES = ("\\ud800", "\\udfff", "\\udc80", "\\ud83d", "\\ud800\\ud800")

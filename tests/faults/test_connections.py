@@ -13,8 +13,10 @@ from typing import Callable
 
 import pytest
 
+from aprender_shell.paths import socket_path
 from aprender_shell.service.client import Client
-from aprender_shell.service.server import MAX_CLIENTS, OUTPUT_HIGH_WATER, accepts, socket_path
+from aprender_shell.service.instance import accepts
+from aprender_shell.service.server import MAX_CLIENTS, OUTPUT_HIGH_WATER
 from tests.service.conftest import (
     WAIT,
     ServerProcess,
@@ -189,8 +191,8 @@ def test_an_internal_error_in_one_connection_drops_it_and_the_server_goes_on(
     """In-process, with a session that fails on one request in a way no real request can
     (``handle_bytes`` itself never raises): the server must still outlive it."""
     from aprender_shell.model.query.predictor import Predictor
-    from aprender_shell.service.protocol import Session
     from aprender_shell.service.server import Server
+    from aprender_shell.service.session import Session
 
     class Exploding(Session):
         def handle_bytes(self, line: bytes) -> bytes:
@@ -306,8 +308,8 @@ def test_a_request_that_fails_for_lack_of_descriptors_says_so_and_what_to_do(
     under its own limit): the answer names the cause and the fix, not an internal error."""
     script = """
 import json, os, resource, sys
+from aprender_shell.service.session import Session
 from aprender_shell.model.query.predictor import Predictor
-from aprender_shell.service.protocol import Session
 _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (64, hard))
 session = Session(lambda: Predictor.open(sys.argv[1]), model_path=sys.argv[1])

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from aprender_shell.service.server import socket_path
+from aprender_shell.paths import socket_path
 from tests.faults.hostile import assert_serves, check_answer, hostile_lines
 from tests.service.conftest import WAIT, ServerProcess, alive
 

@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aprender_shell.model.query.predictor import Predictor
-from aprender_shell.service.protocol import MAX_LINE_BYTES, Session
+from aprender_shell.service.protocol.schema import MAX_LINE_BYTES
+from aprender_shell.service.session import Session
 from tests.faults.hostile import assert_serves, check_answer, hostile_lines
 from tests.service.conftest import train
 

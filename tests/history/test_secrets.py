@@ -118,7 +118,7 @@ def test_few_real_commands_are_flagged() -> None:
 
 
 def _screening_samples() -> list[str]:
-    from aprender_shell.bench.sessions import generate_sessions
+    from benchmarks.sessions import generate_sessions
 
     commands = [command for command, _ in SECRET_COMMANDS] + list(CLEAN_COMMANDS)
     # each secret inside an ordinary command, and cut short (a gate must not need the whole)

@@ -26,7 +26,7 @@ from typing import Any
 import pexpect  # type: ignore[import-untyped]
 import pytest
 
-from aprender_shell.service import lines
+from aprender_shell.service.protocol import line_form as lines
 
 # Generous bounds on waits on a shared machine; nothing here measures time.
 TIMEOUT = 30

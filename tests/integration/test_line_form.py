@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aprender_shell.integration import integration_for
-from aprender_shell.service import lines
+from aprender_shell.service.protocol import line_form as lines
 from tests.integration.shells import require
 
 TRICKY = [

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from aprender_shell import paths
+from aprender_shell import limits, paths
 from aprender_shell.cli import cli
 from aprender_shell.integration import BEGIN, END, integration_for
 from aprender_shell.integration.rcfile import (
@@ -19,6 +19,7 @@ from aprender_shell.integration.rcfile import (
     remove_block,
     with_block,
 )
+from aprender_shell.limits import MAX_COMMAND_CHARS
 from aprender_shell.model.learned.journal import journal_path
 from tests.integration.shells import require
 
@@ -133,6 +134,27 @@ def test_init_zsh_points_at_the_server_socket() -> None:
     result = invoke("init", "zsh")
     socket = paths.runtime_dir() / "server.sock"
     assert f"_aprender_shell_socket={socket}  # @init" in result.output
+
+
+def test_init_gives_zsh_the_longest_line_the_server_answers_for() -> None:
+    result = invoke("init", "zsh")
+    assert f"_aprender_shell_max_command={MAX_COMMAND_CHARS}  # @init" in result.output
+
+
+@pytest.mark.parametrize("shell", ["zsh", "bash", "fish"])
+def test_the_shipped_scripts_work_out_no_path_of_their_own(shell: str) -> None:
+    # Where the server listens is paths.py's to say; a second copy of the rule in a script
+    # would drift from it. init fills the values in.
+    shipped = integration_for(shell).source_text()
+    for rule in ("server.sock", "XDG_RUNTIME_DIR", "APRENDER_SHELL_HOME", "/run/"):
+        assert rule not in shipped, f"{shell}'s script works out a path itself ({rule})"
+
+
+@pytest.mark.parametrize("shell", ["bash", "fish"])
+def test_the_relay_is_told_where_its_start_stamp_lives(shell: str) -> None:
+    result = invoke("init", shell)
+    assert str(paths.relay_stamp_path()) in result.output
+    assert paths.relay_stamp_path() in paths.runtime_files()
 
 
 @pytest.mark.parametrize("shell", ["zsh", "bash", "fish"])
@@ -291,3 +313,11 @@ def test_uninstall_with_nothing_installed_says_so(private_home: Path) -> None:
     result = invoke("uninstall", "--keep-model")
     assert result.exit_code == 0
     assert "No aprender-shell setup" in result.output
+
+
+def test_the_shells_with_an_integration_are_the_ones_every_layer_names() -> None:
+    from aprender_shell.integration import SHELLS
+    from aprender_shell.service.protocol import schema
+
+    assert tuple(SHELLS) == limits.SHELLS == schema.SHELLS
+    assert all(SHELLS[name]().name == name for name in SHELLS)

@@ -20,10 +20,12 @@ from tests.integration.shells import (
     ZSH_AUTOSUGGESTIONS,
     FakeServer,
     Home,
+    Probe,
     ZshAutosuggestFirstSession,
     ZshAutosuggestLaterSession,
     ZshSession,
     ZshViSession,
+    aprender,
     session,
 )
 from tests.integration.terminal import DEFAULT, Screen
@@ -49,6 +51,30 @@ def wait_for_ghost(shell: ZshSession, ghost: str) -> None:
             return
         assert time.monotonic() < deadline, f"the ghost text stayed {probe.ghost!r}"
         time.sleep(0.2)
+
+
+def probe_until(shell: ZshSession, wanted: Callable[[Probe], bool], what: str) -> Probe:
+    """Probe until the line editor's state is ``wanted`` (keys and answers are handled in their
+    own time); fails after 30 s saying ``what`` was awaited and what was shown instead."""
+    deadline = time.monotonic() + 30
+    while True:
+        probe = shell.probe()
+        if wanted(probe):
+            return probe
+        assert time.monotonic() < deadline, f"waited for {what}; the line editor shows {probe}"
+        time.sleep(0.05)  # how often to look, not how long something takes
+
+
+def wait_for_buffer(shell: ZshSession, buffer: str) -> Probe:
+    return probe_until(shell, lambda probe: probe.buffer == buffer, f"the line {buffer!r}")
+
+
+def served_requests(home: Home) -> int:
+    """How many requests the real server has answered (status probes are not counted)."""
+    done = aprender("server", "status", env=home.env)
+    found = re.search(r"(\d+) requests? (?:from shells )?served", done.stdout)
+    assert found, done.stdout + done.stderr
+    return int(found.group(1))
 
 
 def assert_clean(shell: ZshSession) -> None:
@@ -105,8 +131,7 @@ class TestGhostTextStaysOnTheGhost:
         wait_for_ghost(shell, GHOST)
         assert_clean(shell)
         shell.send(sequence)
-        time.sleep(0.3)
-        assert shell.probe().buffer == accepted
+        wait_for_buffer(shell, accepted)
         assert_clean(shell)
         shell.type_slowly(" x", 0.15)
         assert shell.probe().buffer == accepted + " x"
@@ -140,7 +165,7 @@ class TestGhostTextStaysOnTheGhost:
         wait_for_ghost(shell, GHOST)
         assert_clean(shell)
         shell.send("\x1b[C")
-        time.sleep(0.3)
+        wait_for_buffer(shell, "git commit -m fix")
         assert_clean(shell)
         assert ran(shell.enter()) == ["git commit -m fix"]
         shell.close()
@@ -169,13 +194,13 @@ class TestGhostTextInViMode(TestGhostTextStaysOnTheGhost):
         shell.type_slowly(TYPED)
         wait_for_ghost(shell, GHOST)
         shell.send("\x1b")
-        time.sleep(0.3)
+        # The probe key right after Escape makes zsh take it alone (no key sequence starts
+        # with it and ^X), so normal mode is on when the next keys arrive.
+        shell.probe()
         shell.send(keys)
-        time.sleep(0.3)
         if keys == "w":
             shell.send("a")
-            time.sleep(0.3)
-        assert shell.probe().buffer == accepted
+        wait_for_buffer(shell, accepted)
         assert_clean(shell)
         shell.type_slowly("!")
         assert_clean(shell)
@@ -204,7 +229,7 @@ class TestEmptyLine:
             assert probe.buffer == ""
             assert [entry.split()[:2] for entry in probe.highlights] == [["0", "17"]]
             shell.send("\x1b[C")
-            time.sleep(0.3)
+            wait_for_buffer(shell, "git commit -m wip")
             assert_clean(shell)
             assert ran(shell.enter()) == ["git commit -m wip"]
             shell.close()
@@ -220,9 +245,17 @@ class TestEmptyLine:
             # A suggestion for a typed line still comes, so the server did answer by then.
             shell.type_slowly("git c")
             wait_for_ghost(shell, "ommit -m wip")
+            # Every request sent so far is answered (answers come in order): count them.
+            before = served_requests(home)
             shell.send("\x15")
-            time.sleep(0.5)
             assert shell.probe().ghost == ""
+            # The positive probe: a line typed after it is asked about and answered...
+            shell.type_slowly("g")
+            probe_until(shell, lambda probe: probe.buffer == "g" and probe.ghost != "",
+                        "a suggestion for 'g'")
+            # ... and it was the only request since: the emptied line asked for nothing.
+            assert served_requests(home) == before + 1
+            shell.send("\x15")
             shell.close()
             shell.assert_quiet()
 
@@ -271,8 +304,7 @@ class TestNextToZshAutosuggestions:
         wait_for_ghost(shell, GHOST)
         self.assert_theirs(shell)
         shell.send("\x1b[C")
-        time.sleep(0.3)
-        assert shell.probe().buffer == "git commit -m fix"
+        wait_for_buffer(shell, "git commit -m fix")
         self.assert_theirs(shell)
         shell.type_slowly(" x")
         self.assert_theirs(shell)
@@ -285,8 +317,7 @@ class TestNextToZshAutosuggestions:
         shell.type_slowly(TYPED)
         wait_for_ghost(shell, GHOST)
         shell.send("\x1bf")
-        time.sleep(0.3)
-        assert shell.probe().buffer == "git commit "
+        wait_for_buffer(shell, "git commit ")
         self.assert_theirs(shell)
         shell.send("\x15")
         shell.type_slowly(TYPED)
@@ -304,7 +335,7 @@ class TestNextToZshAutosuggestions:
             wait_for_ghost(shell, "git commit -m wip")
             self.assert_theirs(shell)
             shell.send("\x1b[C")
-            time.sleep(0.3)
+            wait_for_buffer(shell, "git commit -m wip")
             assert ran(shell.enter()) == ["git commit -m wip"]
             self.check_quiet(shell)
 
@@ -373,7 +404,8 @@ class TestTrust:
             with session(ZshSession, home) as shell:
                 assert isinstance(shell, ZshSession)
                 shell.type_slowly(TYPED)
-                time.sleep(1.0)
+                # The socket is checked before each send, in the key's own widget: once the
+                # probe (a later key) answers, every request that could be sent has been.
                 assert shell.probe().ghost == ""
                 shell.send("\x15")
                 assert "typed-here" in shell.run("echo typed-here")
@@ -445,11 +477,26 @@ def test_zsh_autosuggestions_loaded_after_the_first_prompt_takes_over(trained: H
         assert not any("memo=ours" in entry for entry in probe.highlights), probe
         assert probe.painted_over_the_line() == []
         shell.send("\x1b[C")
-        time.sleep(0.3)
-        assert shell.probe().painted_over_the_line() == []
+        assert wait_for_buffer(shell, "git commit -m fix").painted_over_the_line() == []
         assert ran(shell.enter()) == ["git commit -m fix"]
         shell.close()
         assert "maximum nested" not in shell.seen
+        shell.assert_quiet()
+
+
+def test_a_line_longer_than_a_screen_still_gets_a_suggestion(tmp_path: Path) -> None:
+    # As long as the model learns commands (init says how long), the line is asked about.
+    home = Home(tmp_path)
+    home.train()
+    typed = "echo " + "x" * 400
+    with FakeServer(home, {typed: (0.0, typed + " done")}) as server, \
+            session(ZshSession, home) as shell:
+        assert isinstance(shell, ZshSession)
+        shell.type_slowly(typed, 0.0)
+        wait_for_ghost(shell, " done")
+        assert any(request.get("prefix") == typed for request in server.requests)
+        shell.send("\x15")
+        shell.close()
         shell.assert_quiet()
 
 
@@ -462,23 +509,32 @@ class TestClearedLine:
     ) -> None:
         home = Home(tmp_path)
         home.train()
-        # The fake server has no next command for the empty line and one answer for "git c".
-        answers = {TYPED: (0.0, TYPED + GHOST)}
+        # The fake server's next command for the empty line is not the old suggestion, and "g"
+        # gets an answer of its own: each shows only once the shell asked for it afresh.
+        answers = {TYPED: (0.0, TYPED + GHOST), "": (0.0, "ls -la"), "g": (0.0, "go build")}
         with FakeServer(home, answers) as server, session(ZshSession, home) as shell:
             assert isinstance(shell, ZshSession)
             shell.type_slowly(TYPED, pace)
             wait_for_ghost(shell, GHOST)
             shell.send("\x15")
-            time.sleep(0.5)
-            probe = shell.probe()
-            assert (probe.buffer, probe.ghost, probe.highlights) == ("", "", []), probe
+            # The emptied line shows the next command asked for afresh, never the old one
+            # (nothing at all until the answer comes).
+            shown: list[str] = []
+
+            def fresh(found: Probe) -> bool:
+                shown.append(found.ghost)
+                return found.ghost == "ls -la"
+
+            probe = probe_until(shell, fresh, "the next command")
+            assert set(shown) <= {"", "ls -la"} and probe.buffer == "", shown
+            assert len(probe.highlights) == 1 and probe.highlights[0].startswith("0 6 "), probe
             asked_before = sum(1 for r in server.requests if r.get("prefix") == "g")
             shell.type_slowly("g", pace)
-            time.sleep(0.5)
             # Retyped, the line is asked about afresh, not answered from the old suggestion.
+            probe = probe_until(shell, lambda found: found.ghost != "ls -la", "an answer for 'g'")
+            assert (probe.buffer, probe.ghost) == ("g", "o build"), probe
             asked = sum(1 for r in server.requests if r.get("prefix") == "g")
             assert asked == asked_before + 1
-            assert shell.probe().ghost == ""
             shell.send("\x15")
             shell.close()
             shell.assert_quiet()
@@ -501,11 +557,9 @@ class TestClosedConnection:
             # while the command runs and zle is not there to see it.
             shell.run("sleep 2.5; echo waited-long")
             shell.type_slowly("echo waited-l")
-            time.sleep(0.5)
-            ghost = shell.probe().ghost
+            wait_for_ghost(shell, "ong")
             shell.send("\x15")
             shell.close()
             shell.assert_quiet()
-        assert ghost == "ong", "the keystrokes after the long command got no suggestion"
         journal = (home.data / "model.apbundle.journal").read_bytes()
         assert b"waited-long" in journal, "the long command was not recorded"

@@ -1,4 +1,4 @@
-"""The protocol's line form as the zsh script writes and reads it, checked against lines.py.
+"""The protocol's line form as the zsh script writes and reads it, checked against line_form.py.
 
 The script builds requests and reads answers with zsh builtins alone (no process per
 keystroke), so every string must survive: tabs, newlines, backslashes, control characters,
@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aprender_shell.integration import integration_for
-from aprender_shell.service import lines
+from aprender_shell.service.protocol import line_form as lines
 from tests.integration.shells import require
 
 TRICKY = [

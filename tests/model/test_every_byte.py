@@ -22,7 +22,7 @@ import pytest
 from aprender_shell.bundle import ModelBundle
 from aprender_shell.paths import history_filter_path, runtime_dir
 from aprender_shell.service.client import Client
-from aprender_shell.service.lines import escape
+from aprender_shell.service.protocol.line_form import escape
 from tests.history.secret_samples import SECRET_COMMANDS
 from tests.model.sessions import WORKDAY, write_zsh_history
 from tests.model.training.test_secrets_in_model import leaked

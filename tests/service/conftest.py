@@ -20,8 +20,9 @@ import pytest
 
 from aprender_shell.history.formats import HistoryEntry
 from aprender_shell.model.training.train import train_model
+from aprender_shell.paths import pid_path, socket_path
 from aprender_shell.service.client import Client
-from aprender_shell.service.server import accepts, pid_path, socket_path
+from aprender_shell.service.instance import accepts
 
 # Generous: the machine is shared; these bound waits, they do not measure anything.
 WAIT = 60.0

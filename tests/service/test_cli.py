@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from aprender_shell.model.learned.journal import journal_path
-from aprender_shell.service.server import accepts, socket_path
+from aprender_shell.paths import socket_path
+from aprender_shell.service.instance import accepts
 from tests.service.conftest import WAIT, ServerProcess, aprender, texts
 
 Start = Callable[..., ServerProcess]

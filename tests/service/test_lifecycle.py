@@ -12,10 +12,10 @@ from typing import Callable
 
 import pytest
 
-from aprender_shell.paths import runtime_dir
+from aprender_shell.paths import pid_path, runtime_dir, socket_path
 from aprender_shell.service.client import Client
+from aprender_shell.service.instance import accepts, read_pid
 from aprender_shell.service.orphan import CHECK_INTERVAL
-from aprender_shell.service.server import accepts, pid_path, read_pid, socket_path
 from tests.service.conftest import WAIT, ServerProcess, texts, train, wait_for
 
 Start = Callable[..., ServerProcess]

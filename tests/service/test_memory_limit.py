@@ -9,9 +9,9 @@ import pytest
 
 from aprender_shell.errors import UsageError
 from aprender_shell.model.memory import MemoryLimit
+from aprender_shell.paths import socket_path
 from aprender_shell.service.client import Client, server_status
 from aprender_shell.service.launcher import start_in_background
-from aprender_shell.service.server import socket_path
 from tests.service.conftest import WAIT, aprender, texts
 
 PARSED = {

@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from aprender_shell.paths import ensure_private_dir, runtime_dir
+from aprender_shell.paths import ensure_private_dir, lock_path, pid_path, runtime_dir
 from aprender_shell.service.pidfile import is_our_server, process_identity, read_record
-from aprender_shell.service.server import lock_path, pid_path
 from tests.service.conftest import ServerProcess, aprender
 
 Start = Callable[..., ServerProcess]

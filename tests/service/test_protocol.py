@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from aprender_shell.errors import BundleError
 from aprender_shell.model.learned.journal import journal_path
 from aprender_shell.model.query.predictor import Predictor, Suggestion
-from aprender_shell.service.protocol import MAX_LINE_BYTES, Session, serve_stream
+from aprender_shell.service.protocol.schema import MAX_LINE_BYTES
+from aprender_shell.service.session import Session, serve_stream
 from tests.service.conftest import texts, train
 
 

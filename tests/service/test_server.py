@@ -17,16 +17,12 @@ import pytest
 
 from aprender_shell.model.learned.journal import journal_path
 from aprender_shell.model.query.predictor import Predictor
-from aprender_shell.paths import runtime_dir
+from aprender_shell.paths import lock_path, pid_path, runtime_dir, socket_path
 from aprender_shell.service.client import Client, ServerUnavailableError, server_model_stats
-from aprender_shell.service.protocol import MAX_LINE_BYTES, Session
-from aprender_shell.service.server import (
-    Server,
-    accepts,
-    lock_path,
-    pid_path,
-    socket_path,
-)
+from aprender_shell.service.instance import accepts
+from aprender_shell.service.protocol.schema import MAX_LINE_BYTES
+from aprender_shell.service.server import Server
+from aprender_shell.service.session import Session
 from tests.service.conftest import WAIT, ServerProcess, alive, aprender, texts, train, wait_for
 
 Start = Callable[..., ServerProcess]

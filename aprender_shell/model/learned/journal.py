@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from aprender_shell.fileio import open_regular, open_regular_fd
+from aprender_shell.fileio import FileIdentity, open_regular, open_regular_fd
 from aprender_shell.model.learned.journal_lines import JOURNAL_VERSION as JOURNAL_VERSION
 from aprender_shell.model.learned.journal_lines import JournalError as JournalError
 from aprender_shell.model.learned.journal_lines import JournalState as JournalState
@@ -83,7 +83,7 @@ class Journal:
         self._unsynced = False
         self._last_sync = time.monotonic()
         # The identity of the file this process last read, created or rewrote.
-        self.identity: tuple[int, int] | None = None
+        self.identity: FileIdentity | None = None
 
     # Reading -----------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from aprender_shell.errors import AprenderError
+from aprender_shell.fileio import FileIdentity, identity_of
 
 JOURNAL_VERSION = 1
 # Reading stops at a line this long: no record the protocol accepts is near it.
@@ -46,7 +47,7 @@ class JournalState:
         marks: list[dict[str, Any]] | None = None,
         records: list[Record] | None = None,
         size: int = 0,
-        identity: tuple[int, int] | None = None,
+        identity: FileIdentity | None = None,
     ) -> None:
         self.generation = generation
         self.version = version
@@ -93,8 +94,8 @@ def is_record(line: object) -> bool:
     return isinstance(line, dict) and isinstance(line.get("c"), str)
 
 
-def identity(st: os.stat_result) -> tuple[int, int]:
-    return (st.st_dev, st.st_ino)
+def identity(st: os.stat_result) -> FileIdentity:
+    return identity_of(st)
 
 
 def first_line(fd: int) -> bytes | None:

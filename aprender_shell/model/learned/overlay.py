@@ -19,6 +19,7 @@ from collections.abc import Iterator
 
 from aprender_shell.bundle.cache import LRUPolicy
 from aprender_shell.history.tokens import tokenize
+from aprender_shell.limits import SHELLS
 from aprender_shell.model import scoring
 from aprender_shell.model.store.segments import CommandStats
 
@@ -86,9 +87,6 @@ class _SortedTexts:
                 yield text
             number += 1
             start = 0
-
-
-SHELLS = ("zsh", "bash", "fish")
 
 
 class _Learned:

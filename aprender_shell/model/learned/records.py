@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from aprender_shell.limits import SHELLS
 from aprender_shell.model.learned.journal import Journal, Record
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ def replay(overlay: Overlay, records: Iterable[Record]) -> int:
             line["c"],
             previous if isinstance(previous, str) else None,
             cwd if isinstance(cwd, str) else None,
-            shell if shell in ("zsh", "bash", "fish") else None,
+            shell if shell in SHELLS else None,
         )
         count += 1
     return count

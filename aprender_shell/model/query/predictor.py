@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 from aprender_shell.bundle import BundleError, PagedBundle
 from aprender_shell.errors import AprenderError, ChecksumError
+from aprender_shell.fileio import FileVersion, identity_of, version
 from aprender_shell.history.tokens import split_prefix
 from aprender_shell.model import scoring
 from aprender_shell.model.learned.journal import Journal
@@ -394,8 +395,7 @@ class Predictor:
         if self.model_replaced():
             return True
         try:
-            st = os.stat(self._journal.path)
-            journal = (st.st_dev, st.st_ino)
+            journal = identity_of(os.stat(self._journal.path))
         except OSError:
             journal = None
         return journal != self._journal.identity and journal is not None
@@ -479,12 +479,8 @@ def _best(
     return best
 
 
-def _file_identity(path: Path) -> tuple[int, int, int, int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_ino, st.st_mtime_ns, st.st_size, st.st_dev)
+def _file_identity(path: Path) -> FileVersion | None:
+    return version(path)
 
 
 __all__ = ["ModelStats", "Predictor", "Suggestion", "AprenderError"]

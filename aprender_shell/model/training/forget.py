@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aprender_shell.errors import UsageError
+from aprender_shell.fileio import temp_path
 from aprender_shell.model.learned.journal import Journal
 from aprender_shell.model.learned.records import read_journal_commands, without_commands
 from aprender_shell.model.memory import MemoryLimit
@@ -111,7 +112,7 @@ def _forget(
     if w is None:
         return result
     keep, change = without_commands(matches)
-    staging = model_path.with_name(f".{model_path.name}.{os.getpid()}.forget.tmp")
+    staging = temp_path(model_path, "forget")
     try:
         if result.from_corpus:
             marks = Journal(model_path, index.generation).read().marks

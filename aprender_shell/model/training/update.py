@@ -34,6 +34,7 @@ from typing import Any
 
 from aprender_shell.bundle import BundleError
 from aprender_shell.errors import AprenderError, UsageError
+from aprender_shell.fileio import temp_path
 from aprender_shell.history.files import find_history_files
 from aprender_shell.history.formats import HistoryEntry
 from aprender_shell.history.marks import HistoryMark, new_entries_since
@@ -136,7 +137,7 @@ def _retrain(
             gained = _gained_since(marks_list, histories, trained_marks)
             reconcile(pending, gained)
             carried = [dict(r) for r in pending if not r.get("seen")]
-    staging = model_path.with_name(f".{model_path.name}.{os.getpid()}.train.tmp")
+    staging = temp_path(model_path, "train")
     try:
         report = train(staging)
         report.model_path = model_path
@@ -367,7 +368,7 @@ def compact(
         corpus = read_corpus(bundle, index, model_path)
     corpus.extend(HistoryEntry(r["c"], _stamp(r)) for r in snapshot.records)
     marks = snapshot.marks if snapshot.marks is not None else list(index.history)
-    staging = model_path.with_name(f".{model_path.name}.{os.getpid()}.compact.tmp")
+    staging = temp_path(model_path, "compact")
     try:
         report = train_model(
             corpus,

@@ -25,10 +25,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from aprender_shell.errors import AprenderError
-from aprender_shell.fileio import remove_stale_temps
+from aprender_shell.fileio import FileVersion, remove_stale_temps, version
 from aprender_shell.model.learned.journal import Journal, JournalState
 
-FileIdentity = tuple[int, int, int, int]
+FileIdentity = FileVersion  # which file, and which version of it
 
 
 class WriterConflictError(AprenderError):
@@ -42,11 +42,7 @@ def lock_path(model_path: Path) -> Path:
 
 def file_identity(path: Path) -> FileIdentity | None:
     """Which file is at ``path`` now (None when there is none)."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    return version(path)
 
 
 class ModelWriter:

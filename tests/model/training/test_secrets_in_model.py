@@ -19,7 +19,7 @@ from aprender_shell.model.query.predictor import Predictor
 from aprender_shell.model.training.train import train_model
 from aprender_shell.model.training.update import update_model
 from aprender_shell.paths import history_filter_path
-from aprender_shell.service.protocol import Session
+from aprender_shell.service.session import Session
 from tests.history.secret_samples import CLEAN_COMMANDS, SECRET_COMMANDS
 from tests.model.sessions import WORKDAY, write_zsh_history
 

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from aprender_shell.bench.sessions import generate_sessions
 from aprender_shell.bundle import PagedBundle, PagingConfig
 from aprender_shell.history.formats import HistoryEntry
 from aprender_shell.history.tokens import tokenize
@@ -31,6 +30,7 @@ from aprender_shell.model.store.segments import (
     encode_command_payload,
 )
 from aprender_shell.model.training.train import MAX_SUCCESSOR_CHARS, train_model
+from benchmarks.sessions import generate_sessions
 
 ODD = ["ls", "ls|wc -l", "echo 'a b' \"c\\\" d\"", "FOO=1 make x", "a&&b", "x >&2",
        "echo \u00e9 \u65e5", "tab\there", "a\x1fb", "((x++))", "ls"]

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from aprender_shell.bench.sessions import generate_sessions
 from aprender_shell.evaluate.replay import evaluate, split_history
 from aprender_shell.history.formats import HistoryEntry
 from aprender_shell.model import scoring
@@ -18,6 +17,7 @@ from aprender_shell.model.query.predictor import Predictor
 from aprender_shell.model.training import tuning
 from aprender_shell.model.training.train import train_model
 from aprender_shell.model.training.tuning import _Sample, tune
+from benchmarks.sessions import generate_sessions
 from tests.model.sessions import WORKDAY, entries
 
 
@@ -127,7 +127,7 @@ def _reference_wins(query: Any, weights: scoring.Weights, clock: int, novelty: f
 
 def test_the_tuning_judges_weights_exactly_as_the_predictor_scores() -> None:
     # The replay spells the score out over flat lists for speed: it must rank as scoring does.
-    from aprender_shell.bench.server import synthetic_commands
+    from benchmarks.server import synthetic_commands
 
     commands = synthetic_commands(2500, seed=3)
     novelty = 0.2

@@ -1,0 +1,165 @@
+"""Folding: what a journal costs a cold ``suggest``, and what a fold costs the server's answers.
+
+Three tables, each subject beside its reference in the same run:
+
+- cold ``suggest`` with 0, ``FOLD_RECORDS``, 4x and 40x that many records in the journal,
+  against ``python -c pass`` (past the bound only the newest ``FOLD_RECORDS`` are read);
+- per-query p50/p99 over a real server's socket while idle, and while the server folds its
+  journal in its child process (one fold, triggered by recording past the bound);
+- the fold's wall time against a ``train`` of the same corpus.
+
+``python -m benchmarks.fold [--commands N] [--rounds N] [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Callable
+
+from benchmarks.predictor import compare
+from benchmarks.server import percentile, synthetic_commands, typed_queries
+
+Out = Callable[[str], None]
+
+
+def write_journal(model: Path, records: int) -> None:
+    """``records`` journal lines with every field a shell sends, as the server writes them."""
+    from aprender_shell.model.learned.journal import journal_path
+    from aprender_shell.model.query.predictor import Predictor
+
+    with Predictor.open(model) as predictor:
+        generation = predictor.index.generation
+    commands = synthetic_commands(max(records, 1), seed=5)
+    with open(journal_path(model), "w", encoding="utf-8") as handle:
+        handle.write(json.dumps({"journal": 1, "generation": generation}) + "\n")
+        for number, command in enumerate(commands[:records]):
+            handle.write(json.dumps({
+                "c": f"{command} --n{number}", "sh": "zsh", "cwd": "/home/me/src", "exit": 0,
+                "prev": commands[number - 1], "t": 1_700_000_000 + number,
+            }) + "\n")
+
+
+def cold_suggest(model: Path, rounds: int, out: Out) -> None:
+    from aprender_shell.model.learned.newest import FOLD_RECORDS
+
+    out(f"Cold 'suggest' by records in the journal (at most {FOLD_RECORDS:,} are read), "
+        f"median of {rounds}, against python -c pass in the same rounds:")
+    out(f"  {'records':>9}{'suggest ms':>12}{'pass ms':>10}{'ratio':>8}")
+    for records in (0, FOLD_RECORDS, 4 * FOLD_RECORDS, 40 * FOLD_RECORDS):
+        write_journal(model, records)
+        costs = compare({
+            "pass": [sys.executable, "-c", "pass"],
+            "suggest": [sys.executable, "-m", "aprender_shell", "suggest", "--model",
+                        str(model), "git st"],
+        }, rounds)
+        ratio = costs["suggest"].wall / costs["pass"].wall
+        out(f"  {records:>9,}{costs['suggest'].wall * 1e3:>12.1f}"
+            f"{costs['pass'].wall * 1e3:>10.1f}{ratio:>7.2f}x")
+
+
+def during_a_fold(model: Path, home: Path, commands: Sequence[str], out: Out) -> float:
+    """Query a real server idle, then while it folds; returns the fold's wall time."""
+    from aprender_shell.model.learned.newest import FOLD_RECORDS
+    from aprender_shell.service.client import Client
+    from aprender_shell.service.instance import accepts
+
+    write_journal(model, 0)
+    queries = typed_queries(commands, 3000)
+    environment = dict(os.environ, APRENDER_SHELL_HOME=str(home))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "aprender_shell", "server", "run", "--model", str(model)],
+        env=environment, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    socket_path = home / "run" / "server.sock"
+    try:
+        deadline = time.monotonic() + 60
+        while not accepts(socket_path):
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the benchmark server did not start")
+            time.sleep(0.02)
+        with Client(socket_path, timeout=60).connect() as client:
+            def ask(number: int) -> float:
+                prefix, prev = queries[number % len(queries)]
+                started = time.perf_counter()
+                client.request({"prefix": prefix, "prev": prev})
+                return time.perf_counter() - started
+
+            def folding() -> bool:
+                return bool(client.request({"status": True})["status"]["folding"])
+
+            idle = [ask(number) for number in range(len(queries))]
+            for number, command in enumerate(commands[: FOLD_RECORDS + 20]):
+                client.request({"record": f"{command} --live{number}", "cwd": "/src"})
+            while not folding():
+                time.sleep(0.01)
+            started = time.monotonic()
+            busy: list[float] = []
+            while len(busy) % 200 or folding():
+                busy.append(ask(len(busy)))
+            took = time.monotonic() - started
+            folds = client.request({"status": True})["status"]["folds"]
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    out(f"Per query over the server's socket, idle and while it folds {FOLD_RECORDS + 20:,} "
+        f"records in its child process ({took:.1f} s to see it reaped, {folds} fold):")
+    for name, samples in (("idle", idle), ("during the fold", busy)):
+        out(f"  {name:<18}p50 {percentile(samples, 0.5) * 1e3:7.3f} ms   "
+            f"p99 {percentile(samples, 0.99) * 1e3:7.3f} ms   ({len(samples):,} queries)")
+    out(f"  during / idle      p50 {percentile(busy, 0.5) / percentile(idle, 0.5):.2f}x   "
+        f"p99 {percentile(busy, 0.99) / percentile(idle, 0.99):.2f}x")
+    return took
+
+
+def run(commands: int, rounds: int, out: Out = print) -> None:
+    from aprender_shell.history.formats import HistoryEntry
+    from aprender_shell.model.learned.newest import FOLD_RECORDS
+    from aprender_shell.model.training.fold import fold
+    from aprender_shell.model.training.train import train_model
+
+    history = synthetic_commands(commands)
+    with tempfile.TemporaryDirectory(prefix="aprender-fold-bench-") as name:
+        folder = Path(name)
+        model = folder / "model.apbundle"
+        started = time.perf_counter()
+        train_model([HistoryEntry(command) for command in history], model)
+        trained = time.perf_counter() - started
+        out(f"aprender-shell fold benchmark (Python {sys.version.split()[0]}): a model of "
+            f"{commands:,} commands, trained in {trained:.2f} s")
+        out("")
+        cold_suggest(model, rounds, out)
+        out("")
+        during_a_fold(model, folder / "home", history, out)
+        out("")
+        write_journal(model, FOLD_RECORDS)
+        started = time.perf_counter()
+        fold(model)
+        took = time.perf_counter() - started
+        out(f"A fold of {FOLD_RECORDS:,} records against training the same corpus, in this "
+            f"process: {took:.2f} s against {trained:.2f} s ({took / trained:.2f}x; a fold "
+            "retrains the corpus plus the journal)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--commands", type=int, default=50_000, help="history size (50000)")
+    parser.add_argument("--rounds", type=int, default=7, help="cold-start rounds (7)")
+    parser.add_argument("--quick", action="store_true", help="5000 commands, 3 rounds")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.commands, args.rounds = 5_000, 3
+    run(args.commands, args.rounds)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

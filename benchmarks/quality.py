@@ -1,0 +1,233 @@
+"""Suggestion quality against zsh-autosuggestions' strategies, on a held-out half of histories.
+
+The generated histories are split in two: the **tuning** half (seeds 1 and 2 of each persona
+and the packaged sample) is the only one anybody may look at while choosing defaults; the
+**held-out** half (seeds 3 and 4 of each persona, and NL2Bash when it is there) is what the
+README reports. In each half one seed of each persona is a messy user (more typos, commands
+run again, folders wandered, more one-offs), closer to real people than the tidy workflows.
+
+Each history's last 20% is replayed as typed, online (every strategy learns each command after
+it runs, as the shell hooks do). Printed: one row per history, then the mean over the half of
+keystroke saving (KSR), Hit@1 and Hit@5 after 0 to 3 characters and MRR@5 for the model and
+both zsh-autosuggestions strategies, and with ``--ablation`` the same replay with each of the
+model's signals turned off in turn (a signal earns its place when turning it off costs).
+
+``python -m benchmarks.quality [--tuning] [--ablation] [--commands N] [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from aprender_shell.evaluate.replay import PREFIX_LENGTHS, EvaluationReport, StrategyMetrics
+from aprender_shell.history.formats import HistoryEntry
+
+PERSONAS = ("developer", "ops", "data")
+TUNING_SEEDS = (1, 2)
+HELD_OUT_SEEDS = (3, 4)
+# The second seed of each half is a messy user.
+MESSY_SEEDS = (2, 4)
+NL2BASH = Path(__file__).resolve().parents[2] / "shared" / "data" / "nl2bash" / "all.cm"
+OURS = "aprender-shell"
+BASELINES = ("history", "match_prev_cmd")
+
+
+@dataclass
+class HistoryResult:
+    """One replayed history: its name, size, and every strategy's (and variant's) metrics."""
+
+    name: str
+    commands: int
+    report: EvaluationReport
+
+    def metrics(self, name: str) -> StrategyMetrics:
+        return self.report.metrics[name]
+
+
+def histories(
+    commands: int, nl2bash: Path | None, held_out: bool = True
+) -> dict[str, list[HistoryEntry]]:
+    """The histories of one half, by name (see the module for which go where)."""
+    from aprender_shell.history.files import read_history, sample_history_path
+    from benchmarks.sessions import generate_sessions
+
+    found = {}
+    for persona in PERSONAS:
+        for seed in HELD_OUT_SEEDS if held_out else TUNING_SEEDS:
+            messy = seed in MESSY_SEEDS
+            sessions = generate_sessions(commands, seed=seed, persona=persona, messy=messy)
+            label = f"{persona} {seed}{', messy' if messy else ''}"
+            found[label] = [HistoryEntry(item.command, item.timestamp) for item in sessions]
+    if not held_out:
+        found["packaged sample"] = read_history(sample_history_path())
+    elif nl2bash is not None and nl2bash.is_file():
+        lines = [line for line in nl2bash.read_text(encoding="utf-8").splitlines() if line]
+        random.Random(0).shuffle(lines)
+        found["nl2bash (shuffled)"] = [HistoryEntry(line) for line in lines[:commands]]
+    return found
+
+
+def ablations() -> dict[str, dict[str, float]]:
+    """Each of the model's signals turned off in turn, as overrides of the default weights."""
+    from aprender_shell.model import scoring
+
+    return scoring.ABLATIONS
+
+
+def replay_history(
+    entries: Sequence[HistoryEntry], variants: Mapping[str, Mapping[str, float]] = {}
+) -> EvaluationReport:
+    """Train on the first 80%, replay the rest online against the model, its ``variants``
+    (weight overrides) and both zsh-autosuggestions strategies."""
+    from aprender_shell.evaluate.baselines import HistoryStrategy, MatchPrevCmdStrategy
+    from aprender_shell.evaluate.replay import Strategy, evaluate, split_history
+    from aprender_shell.model.query.predictor import Predictor
+    from aprender_shell.model.training.train import clean_commands, train_model
+
+    cleaned, _ = clean_commands(entries)
+    train, test = split_history(cleaned, 0.8)
+    with tempfile.TemporaryDirectory(prefix="aprender-quality-") as folder:
+        model_path = Path(folder) / "quality.apbundle"
+        train_model(train, model_path)
+        commands = [entry.command for entry in train]
+        opened: list[Predictor] = []
+        try:
+            strategies: dict[str, Strategy] = {}
+            for name, overrides in {OURS: {}, **variants}.items():
+                predictor = Predictor.open(model_path)
+                opened.append(predictor)
+                if overrides:
+                    predictor.weights = predictor.weights.replace(**overrides)
+                strategies[name] = predictor
+            strategies["history"] = HistoryStrategy(commands)
+            strategies["match_prev_cmd"] = MatchPrevCmdStrategy(commands)
+            return evaluate(train, test, strategies, online=True)
+        finally:
+            for predictor in opened:
+                predictor.close()
+
+
+def run(
+    named: Mapping[str, Sequence[HistoryEntry]],
+    echo: Callable[[str], None] = print,
+    variants: Mapping[str, Mapping[str, float]] = {},
+) -> list[HistoryResult]:
+    """Replay every history; print one row each; return every history's full report."""
+    echo(f"  {'history':<24}{'cmds':>7}{'KSR ours':>10}{'history':>9}{'ratio':>7}"
+         f"{'H@1/0':>8}{'H@1/1 ours':>12}{'prev_cmd':>10}")
+    results = []
+    for name, entries in named.items():
+        report = replay_history(entries, variants)
+        result = HistoryResult(name, len(entries), report)
+        results.append(result)
+        ours, history = result.metrics(OURS), result.metrics("history")
+        ratio = ours.ksr / history.ksr if history.ksr else float("inf")
+        echo(f"  {name:<24}{len(entries):>7}{ours.ksr:>10.1%}{history.ksr:>9.1%}{ratio:>6.2f}x"
+             f"{ours.hit1[0]:>8.1%}{ours.hit1[1]:>12.1%}"
+             f"{result.metrics('match_prev_cmd').hit1[1]:>10.1%}")
+    return results
+
+
+def mean_metrics(results: Sequence[HistoryResult], name: str) -> StrategyMetrics:
+    """The unweighted mean over histories of one strategy's figures."""
+    count = len(results)
+    every = [result.metrics(name) for result in results]
+    return StrategyMetrics(
+        ksr=sum(m.ksr for m in every) / count,
+        hit1={n: sum(m.hit1[n] for m in every) / count for n in PREFIX_LENGTHS},
+        hit5={n: sum(m.hit5[n] for m in every) / count for n in PREFIX_LENGTHS},
+        mrr=sum(m.mrr for m in every) / count,
+        queries=sum(m.queries for m in every),
+        seconds=sum(m.seconds for m in every),
+    )
+
+
+def summary(results: Sequence[HistoryResult], sessions_only: bool = True) -> list[str]:
+    """The mean figures of the model and both baselines, one column each, as text lines.
+
+    NL2Bash is a list of unrelated one-liners, not a person's history: by default the mean is
+    over the generated sessions only.
+    """
+    chosen = [r for r in results if not (sessions_only and r.name.startswith("nl2bash"))]
+    if not chosen:
+        return []
+    names = (OURS, *BASELINES)
+    means = {name: mean_metrics(chosen, name) for name in names}
+    history_ksr = means["history"].ksr
+    lines = [f"  Mean over {len(chosen)} generated histories:",
+             f"  {'':<22}" + "".join(f"{name:>16}" for name in names)]
+
+    def row(label: str, cell: Callable[[StrategyMetrics], str]) -> None:
+        lines.append(f"  {label:<22}" + "".join(f"{cell(means[name]):>16}" for name in names))
+
+    row("KSR", lambda m: f"{m.ksr:.1%}")
+    row("KSR / history's", lambda m: f"{m.ksr / history_ksr:.2f}x" if history_ksr else "-")
+    for n in PREFIX_LENGTHS:
+        row(f"Hit@1 after {n}", lambda m, n=n: f"{m.hit1[n]:.1%}")  # type: ignore[misc]
+    for n in PREFIX_LENGTHS:
+        row(f"Hit@5 after {n}", lambda m, n=n: f"{m.hit5[n]:.1%}")  # type: ignore[misc]
+    row("MRR@5 after 1", lambda m: f"{m.mrr:.3f}")
+    return lines
+
+
+def ablation_table(results: Sequence[HistoryResult], variants: Sequence[str]) -> list[str]:
+    """Mean KSR, Hit@1 after 0 and 1 characters with each signal off, and what it costs."""
+    chosen = [r for r in results if not r.name.startswith("nl2bash")]
+    if not chosen or not variants:
+        return []
+    full = mean_metrics(chosen, OURS)
+    lines = ["  Ablation (mean over the generated histories; change from the full model):",
+             f"  {'':<26}{'KSR':>14}{'Hit@1 after 0':>18}{'Hit@1 after 1':>18}"]
+
+    def cell(value: float, reference: float, ablated: bool) -> str:
+        return f"{value:.1%} ({(value - reference) * 100:+.1f})" if ablated else f"{value:.1%}"
+
+    for name in (OURS, *variants):
+        m = mean_metrics(chosen, name)
+        ablated = name != OURS
+        label = "full model" if not ablated else name
+        lines.append(f"  {label:<26}{cell(m.ksr, full.ksr, ablated):>14}"
+                     f"{cell(m.hit1[0], full.hit1[0], ablated):>18}"
+                     f"{cell(m.hit1[1], full.hit1[1], ablated):>18}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--commands", type=int, default=3000, help="commands per session (3000)")
+    parser.add_argument("--nl2bash", type=Path, default=NL2BASH, help="NL2Bash all.cm")
+    parser.add_argument("--quick", action="store_true", help="1000 commands per session")
+    parser.add_argument("--tuning", action="store_true",
+                        help="replay the tuning half instead of the held-out half")
+    parser.add_argument("--ablation", action="store_true",
+                        help="also replay with each signal turned off in turn")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.commands = 1000
+    started = time.perf_counter()
+    half = "tuning" if args.tuning else "held-out"
+    print(f"aprender-shell suggestion quality, {half} half of the generated histories "
+          f"(online replay of the last 20%, Python {sys.version.split()[0]})\n")
+    variants = ablations() if args.ablation else {}
+    results = run(histories(args.commands, args.nl2bash, held_out=not args.tuning),
+                  variants=variants)
+    print()
+    print("\n".join(summary(results)))
+    if variants:
+        print()
+        print("\n".join(ablation_table(results, list(variants))))
+    print(f"\n  KSR: keystrokes saved when the top suggestion, once it is the whole command, is "
+          f"accepted with one key.\n  H@1/n: the command is the top suggestion after its first "
+          f"n characters. ({time.perf_counter() - started:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
