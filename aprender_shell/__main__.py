@@ -2,7 +2,8 @@
 
 ``suggest`` runs on every keystroke of a user who has no server, so its common form skips
 click (whose import alone costs more than Python's start-up); anything the fast path does not
-recognise, including ``--help`` and every error, goes to the click command line.
+recognise, including ``--help`` and every error, goes to the click command line. ``search``
+(the shells' Ctrl-R) skips click the same way: the list should appear at once.
 """
 
 from __future__ import annotations
@@ -16,6 +17,12 @@ def main() -> None:
         from aprender_shell.fastpath import run_suggest
 
         code = run_suggest(argv[1:])
+        if code is not None:
+            sys.exit(code)
+    elif argv[:1] == ["search"]:
+        from aprender_shell.ctrl_r import run_search_args
+
+        code = run_search_args(argv[1:])
         if code is not None:
             sys.exit(code)
     from aprender_shell.cli import main as cli_main

@@ -7,6 +7,9 @@
 #   Right arrow (at the end of the line)   fill the line with the top suggestion for what you typed
 #   Alt-;  (APRENDER_SHELL_BASH_KEY)       the same, anywhere on the line
 #   pressing either again                   cycles through the top 5, then back to what you typed
+#   Ctrl-R                                  your past commands, ranked for this moment, in fzf
+#                                           (or a built-in list): Enter puts one on the line, Esc
+#                                           gives the line back
 #
 # Suggestions come from the per-user aprender-shell server through one small relay coprocess
 # per shell (a bare Python that only relays lines: about 9 MB), started at the first use. Every command run is sent back to be
@@ -18,6 +21,8 @@
 #                                read when this file is loaded
 #   APRENDER_SHELL_BASH_TIMEOUT  seconds to wait for an answer after a key press (default: 2)
 #   APRENDER_SHELL_DISABLE       set to stop suggesting and recording in this shell
+#   APRENDER_SHELL_CTRL_R        set to 0 to keep bash's own Ctrl-R (read when this file is loaded)
+#   APRENDER_SHELL_FZF           set to 0 to pick in the built-in list even where fzf is installed
 
 [[ $- == *i* ]] || return 0
 
@@ -27,6 +32,7 @@
 _aprender_shell_relay=()  # @init
 _aprender_shell_socket=''  # @init
 _aprender_shell_marker=''  # @init
+_aprender_shell_cmd=(aprender-shell)  # @init
 # For `aprender-shell doctor`, run from this shell: which shell loaded us, how, and its pid.
 export APRENDER_SHELL_INTEGRATION=bash:fill-key:$$
 
@@ -213,6 +219,40 @@ _aprender_precmd() {
   return "$code"
 }
 
+# Ctrl-R: pick a past command (`aprender-shell search`) and put it on the line, unrun.
+# Ctrl-R is a macro of two keys no terminal sends: the first runs this, the second does what it
+# left bound: nothing, or bash's own reverse search where ours cannot run (uninstalled, no
+# model), so that the key still searches and nothing is printed.
+_aprender_search() {
+  local chosen arg code=1 then='""' keymap
+  local -a args=(search --shell bash --cwd "$PWD")
+  for arg in "${_aprender_prev[@]}"; do args+=(--prev "$arg"); done
+  if [[ -e $_aprender_shell_marker ]]; then
+    # The picker reads keys from the terminal and draws there; only the choice comes back.
+    chosen=$("${_aprender_shell_cmd[@]}" "${args[@]}" -- "$READLINE_LINE" </dev/tty 2>/dev/null)
+    code=$?
+  fi
+  if (( code == 0 )); then
+    READLINE_LINE=$chosen
+    READLINE_POINT=${#chosen}
+  elif (( code != 130 )); then  # 130: cancelled (Esc)
+    then=reverse-search-history
+  fi
+  for keymap in emacs vi-insert; do
+    bind -m "$keymap" "\"\e[1002~\": $then"
+  done
+}
+
+_aprender_bind_search() {
+  [[ ${APRENDER_SHELL_CTRL_R-} == 0 ]] && return 0
+  local keymap
+  for keymap in emacs vi-insert; do
+    bind -m "$keymap" -x '"\e[1001~": _aprender_search'
+    bind -m "$keymap" '"\e[1002~": ""'
+    bind -m "$keymap" '"\C-r": "\e[1001~\e[1002~"'
+  done
+}
+
 _aprender_setup() {
   local keymap key=${APRENDER_SHELL_BASH_KEY:-'\e;'}
   for keymap in emacs vi-insert; do
@@ -229,4 +269,5 @@ _aprender_setup() {
   fi
 }
 _aprender_setup
-unset -f _aprender_setup
+_aprender_bind_search
+unset -f _aprender_setup _aprender_bind_search

@@ -6,6 +6,9 @@
 #
 #   Alt-;  (APRENDER_SHELL_FISH_KEY)   fill the line with the top suggestion for what you typed;
 #                                      pressed again, the next of the top five, then what you typed
+#   Ctrl-R                             your past commands, ranked for this moment, in fzf (or a
+#                                      built-in list): Enter puts one on the line, Esc gives the
+#                                      line back
 #
 # fish cannot open a Unix socket, so each use runs a client once: socat when it is installed,
 # else the small relay (a bare Python that only relays lines, and starts the server when none
@@ -18,6 +21,8 @@
 #                             this file is loaded
 #   APRENDER_SHELL_NO_SOCAT   set to use the relay even where socat is installed
 #   APRENDER_SHELL_DISABLE    set to stop suggesting and recording in this shell
+#   APRENDER_SHELL_CTRL_R     set to 0 to keep fish's own Ctrl-R (read when this file is loaded)
+#   APRENDER_SHELL_FZF        set to 0 to pick in the built-in list even where fzf is installed
 
 status is-interactive; or return 0
 
@@ -27,6 +32,7 @@ status is-interactive; or return 0
 set -g _aprender_shell_relay  # @init
 set -g _aprender_shell_socket ''  # @init
 set -g _aprender_shell_marker ''  # @init
+set -g _aprender_shell_cmd aprender-shell  # @init
 # For `aprender-shell doctor`, run from this shell: which shell loaded us, how, and its pid.
 set -gx APRENDER_SHELL_INTEGRATION fish:fill-key:$fish_pid
 
@@ -157,3 +163,35 @@ function _aprender_bind --on-variable fish_key_bindings
     end
 end
 _aprender_bind
+
+# Ctrl-R: pick a past command (`aprender-shell search`) and put it on the line, unrun. Where
+# ours cannot run (uninstalled, no model), fish's own history search runs instead, quietly.
+function _aprender_search
+    set -l code 1
+    set -l chosen
+    if test -e "$_aprender_shell_marker"
+        set -l args search --shell fish --cwd $PWD
+        for previous in $_aprender_prev
+            set -a args --prev $previous
+        end
+        # The picker reads keys from the terminal and draws there; only the choice comes back.
+        set chosen ($_aprender_shell_cmd $args -- (commandline | string collect) </dev/tty \
+            2>/dev/null | string collect)
+        set code $pipestatus[1]
+    end
+    if test $code -eq 0
+        commandline -r -- $chosen
+    else if test $code -ne 130  # 130: cancelled (Esc)
+        commandline -f repaint history-pager
+        return
+    end
+    commandline -f repaint
+end
+
+function _aprender_bind_search --on-variable fish_key_bindings
+    test "$APRENDER_SHELL_CTRL_R" = 0; and return 0
+    for mode in default insert
+        bind -M $mode \cr _aprender_search
+    end
+end
+_aprender_bind_search

@@ -14,6 +14,9 @@
 #   aprender-shell-execute  a widget that accepts the suggestion and runs the line; bind it with
 #                           bindkey '^[^M' aprender-shell-execute   (Alt-Enter, for example)
 #
+# In both modes, Ctrl-R (the aprender-shell-search widget) shows your past commands ranked for
+# this moment, in fzf (or a built-in list): Enter puts one on the line, Esc gives the line back.
+#
 # Settings (read at every use, so they may be changed at any time):
 #   APRENDER_SHELL_HIGHLIGHT     region_highlight style of the suggestion (default: fg=8)
 #   APRENDER_SHELL_MAX_BUFFER    longest line that gets a suggestion (default: the longest
@@ -25,6 +28,8 @@
 #                                (default: 0.5 in its synchronous mode, 2 in its async worker)
 #   APRENDER_SHELL_DISABLE       set to stop suggesting and recording in this shell
 #   APRENDER_SHELL_DEBUG         set to see why a suggestion could not be fetched
+#   APRENDER_SHELL_CTRL_R        set to 0 to keep zsh's own Ctrl-R (read when this file is loaded)
+#   APRENDER_SHELL_FZF           set to 0 to pick in the built-in list even where fzf is installed
 
 [[ -o interactive ]] || return 0
 
@@ -556,6 +561,40 @@ _aprender_precmd() {
   return 0
 }
 
+# The aprender-shell-search widget (Ctrl-R): pick a past command and put it on the line, unrun.
+# Where ours cannot run (uninstalled, no model), zsh's own search runs instead, quietly.
+_aprender_search() {
+  emulate -L zsh
+  local -a args=(search --shell zsh --cwd $PWD)
+  local previous chosen
+  local -i code=1
+  for previous in $_aprender_prev; do args+=(--prev $previous); done
+  if [[ -z $_aprender_shell_marker || -e $_aprender_shell_marker ]]; then
+    # The picker reads keys from the terminal and draws there; only the choice comes back.
+    chosen=$("${_aprender_shell_cmd[@]}" $args -- "$BUFFER" </dev/tty 2>/dev/null)
+    code=$?
+  fi
+  if (( code == 0 )); then
+    BUFFER=$chosen
+    CURSOR=$#BUFFER
+  elif (( code != 130 )); then  # 130: cancelled (Esc)
+    zle reset-prompt
+    zle history-incremental-search-backward
+    return
+  fi
+  zle reset-prompt
+}
+
+_aprender_bind_search() {
+  zle -N aprender-shell-search _aprender_search
+  [[ ${APRENDER_SHELL_CTRL_R-} == 0 ]] && return 0
+  local keymap
+  # Not vicmd: Ctrl-R is redo there.
+  for keymap in emacs viins; do
+    bindkey -M $keymap '^R' aprender-shell-search
+  done
+}
+
 () {
   emulate -L zsh
   autoload -Uz add-zsh-hook add-zle-hook-widget is-at-least
@@ -566,6 +605,7 @@ _aprender_precmd() {
   zle -N _aprender-answer
   zle -N _aprender-started
   zle -N aprender-shell-execute _aprender_execute
+  _aprender_bind_search
   # Loaded after zsh-autosuggestions: join it now, before its first prompt binds its widgets.
   (( ${+functions[_zsh_autosuggest_start]} )) && _aprender_choose_mode
   # End and Ctrl-Right have no binding in zsh's own keymaps; give them their usual meaning.

@@ -18,6 +18,7 @@ from aprender_shell.integration import (
     detect_shell,
     integration_for,
 )
+from aprender_shell.integration.base import CTRL_R_NOTE
 
 SHELL_CHOICE = click.Choice(sorted(SHELLS))
 SHELL_NAMES = "|".join(sorted(SHELLS))
@@ -176,6 +177,7 @@ def install(shell: str | None, dry_run: bool) -> None:
     note = integration.install_note(edit.before or "", Path.home())
     if note:
         click.echo(note)
+    click.echo(CTRL_R_NOTE)
     history = _history_to_train_on()
     if dry_run:
         click.echo(f"Writing {cache}")

@@ -20,6 +20,12 @@ from aprender_shell import limits, paths
 from aprender_shell.integration.rcfile import RcEdit, plan_install, plan_uninstall
 
 PROGRAM = "aprender-shell"
+# What install says about Ctrl-R, in every shell.
+CTRL_R_NOTE = (
+    "Ctrl-R: your past commands ranked for this moment, in fzf when installed (else a built-in "
+    "list); Enter puts one on the line, Esc gives the line back (APRENDER_SHELL_CTRL_R=0 keeps "
+    "the shell's own)."
+)
 
 
 def executable_command() -> list[str]:

@@ -93,7 +93,10 @@ class BashIntegration(ShellIntegration):
 
     name = "bash"
     script_file = "aprender.bash"
-    placeholders = ("_aprender_shell_relay", "_aprender_shell_socket", "_aprender_shell_marker")
+    placeholders = (
+        "_aprender_shell_relay", "_aprender_shell_socket", "_aprender_shell_marker",
+        "_aprender_shell_cmd",  # Ctrl-R runs `search` with it
+    )
     plain_template = _POSIX_PLAIN
     cached_template = _POSIX_CACHED
 
@@ -120,7 +123,10 @@ class FishIntegration(ShellIntegration):
 
     name = "fish"
     script_file = "aprender.fish"
-    placeholders = ("_aprender_shell_relay", "_aprender_shell_socket", "_aprender_shell_marker")
+    placeholders = (
+        "_aprender_shell_relay", "_aprender_shell_socket", "_aprender_shell_marker",
+        "_aprender_shell_cmd",  # Ctrl-R runs `search` with it
+    )
     plain_template = "{invocation} | source"
     cached_template = (
         "if test -O {cache}; and test {cache} -nt {shipped}\n    source {cache}\nelse\n"

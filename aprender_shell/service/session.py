@@ -252,6 +252,10 @@ class Session:
             return self._record(request)
         if isinstance(request, schema.Forget):
             return self._forget(request)
+        if isinstance(request, schema.Search):
+            from aprender_shell.service.search import answer_search
+
+            return answer_search(request, self.predictor())
         if isinstance(request, schema.Stats):
             return {"stats": self.predictor().stats().to_dict()}
         return {"status": self.status()}

@@ -8,7 +8,7 @@ import pytest
 
 from aprender_shell.history.formats import HistoryEntry
 from aprender_shell.model.learned.newest import FOLD_RECORDS
-from benchmarks import fold, predictor, quality
+from benchmarks import ctrl_r, fold, predictor, quality
 from benchmarks.sessions import generate_sessions
 
 
@@ -23,6 +23,21 @@ def test_predictor_benchmark_reports_training_update_and_cold_start(
     assert "42,000 to 180,000" in out
     assert "python3 -c pass" in out and "aprender_shell suggest" in out
     assert out.count("x\n") >= 2  # a ratio on each cold-start line
+
+
+def test_ctrl_r_benchmark_sets_the_list_beside_plain_fzf(
+    capsys: pytest.CaptureFixture[str], private_home: Path
+) -> None:
+    import os
+
+    home = os.environ["APRENDER_SHELL_HOME"]
+    assert ctrl_r.main(["--commands", "2000", "--rounds", "1"]) == 0
+    out = capsys.readouterr().out
+    if "skipped: fzf is not installed" in out:
+        pytest.skip("fzf is not installed")
+    assert "search through the server / plain fzf over the lines" in out
+    assert "search cold (--model) / plain fzf over the lines" in out
+    assert os.environ["APRENDER_SHELL_HOME"] == home  # given back, and no server left running
 
 
 def test_a_measured_process_reports_its_own_peak_not_its_parents() -> None:

@@ -142,15 +142,18 @@ class Scenarios:
         shell.close()
         shell.assert_quiet()
 
-    def test_history_search_still_finds_commands(self, shell: Session) -> None:
-        assert "searched-marker" in shell.run("echo searched-marker")
-        assert "other" in shell.run("echo other")
-        shell.send("\x12searched-m")
-        shell.expect("-i-search")  # zsh's "bck-i-search:", bash's "(reverse-i-search)"
-        shell.send("\r")
-        assert re.search(r"[\r\n]searched-marker\r?\n", shell.expect_prompt())
-        shell.close()
-        shell.assert_quiet()
+    def test_history_search_still_finds_commands(self, trained: Home) -> None:
+        # Ctrl-R is ours (test_ctrl_r.py); the shell's own stays one setting away.
+        trained.env["APRENDER_SHELL_CTRL_R"] = "0"
+        with session(self.kind, trained) as shell:
+            assert "searched-marker" in shell.run("echo searched-marker")
+            assert "other" in shell.run("echo other")
+            shell.send("\x12searched-m")
+            shell.expect("-i-search")  # zsh's "bck-i-search:", bash's "(reverse-i-search)"
+            shell.send("\r")
+            assert re.search(r"[\r\n]searched-marker\r?\n", shell.expect_prompt())
+            shell.close()
+            shell.assert_quiet()
 
     def test_multi_line_commands_still_work(self, shell: Session) -> None:
         shell.send("for word in one two; do\r")
@@ -237,8 +240,8 @@ class TestZshViMode(TestZsh):
     def test_ctrl_right_then_end_accept_word_then_rest(self, shell: Session) -> None:
         pytest.skip("emacs-mode keys")
 
-    def test_history_search_still_finds_commands(self, shell: Session) -> None:
-        pytest.skip("zsh binds no Ctrl-R in vi insert mode")
+    def test_history_search_still_finds_commands(self, trained: Home) -> None:
+        pytest.skip("zsh binds no Ctrl-R in vi insert mode (ours: test_ctrl_r.py)")
 
     def test_normal_mode_a_accepts_all_and_w_a_word(self, shell: Session) -> None:
         shell.show_suggestion("git c", "ommit -m fix")
@@ -295,7 +298,7 @@ class TestFish(Scenarios):
     failing = "sh -c 'exit 3'"
     arithmetic = "echo done-(math 1 + 1)"
 
-    def test_history_search_still_finds_commands(self, shell: Session) -> None:
+    def test_history_search_still_finds_commands(self, trained: Home) -> None:
         pytest.skip("fish 3.6 has no incremental history search on Ctrl-R")
 
     def test_multi_line_commands_still_work(self, shell: Session) -> None:

@@ -4,7 +4,8 @@ The file (``model.apbundle.journal``, mode 0600) is a header line then one JSON 
 record::
 
     {"journal": 1, "generation": "<the model's generation>", "marks": [...]}
-    {"c": "git status", "cwd": "/src", "exit": 0, "prev": "git add .", "t": 1700000000}
+    {"c": "git status", "cwd": "/src", "exit": 0, "prev": "git add .", "host": "pc",
+     "t": 1700000000}
 
 Durability: a record is appended with one ``write`` on an ``O_APPEND`` descriptor before it is
 acknowledged, so a killed process (even ``kill -9``) never loses an acknowledged record: the

@@ -6,6 +6,7 @@ recorded; ``without_commands`` takes commands back out.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -35,6 +36,8 @@ def record_line(
         record["exit"] = exit_status
     if previous is not None:
         record["prev"] = previous
+    # Where it ran: a home shared by several machines keeps one journal (Ctrl-R's host filter).
+    record["host"] = os.uname().nodename
     record["t"] = int(time.time())
     return record
 

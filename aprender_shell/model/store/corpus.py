@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aprender_shell.errors import BundleError
 from aprender_shell.history.formats import HistoryEntry
@@ -38,6 +38,46 @@ def decode_chunk(data: bytes, chunk: CorpusChunk, source: str = "the model") -> 
     Raises ``BundleError`` (one line) when they are not zlib, inflate to another size than
     declared, or do not hold a list of ``[command, timestamp]`` rows.
     """
+    rows = _rows(data, chunk, source)
+    entries = []
+    for row in rows:
+        if not _is_row(row):
+            raise _damaged(chunk, source, _NOT_A_ROW)
+        entries.append(HistoryEntry(row[0], row[1]))
+    return entries
+
+
+def decode_commands(data: bytes, chunk: CorpusChunk, source: str = "the model") -> list[str]:
+    """The commands alone of ``decode_chunk``, checked alike, at a fraction of its cost (for
+    reading a whole corpus while someone waits: Ctrl-R)."""
+    rows = _rows(data, chunk, source)
+    # The test of _is_row inline: a call per row would cost as much as the rest together.
+    commands = [
+        row[0]
+        for row in rows
+        if type(row) is list
+        and len(row) == 2
+        and type(row[0]) is str
+        and (row[1] is None or type(row[1]) is int)
+    ]
+    if len(commands) != len(rows):
+        raise _damaged(chunk, source, _NOT_A_ROW)
+    return commands
+
+
+_NOT_A_ROW = "it holds a row that is not [command, timestamp]"
+
+
+def _is_row(row: Any) -> bool:
+    return (
+        type(row) is list
+        and len(row) == 2
+        and type(row[0]) is str
+        and (row[1] is None or type(row[1]) is int)
+    )
+
+
+def _rows(data: bytes, chunk: CorpusChunk, source: str) -> list[Any]:
     inflater = zlib.decompressobj()
     try:
         # One byte beyond the declared size is enough to know the chunk lies about it.
@@ -55,17 +95,7 @@ def decode_chunk(data: bytes, chunk: CorpusChunk, source: str = "the model") -> 
         raise _damaged(chunk, source, "its contents are not a JSON list") from None
     if not isinstance(rows, list):
         raise _damaged(chunk, source, "its contents are not a JSON list")
-    entries = []
-    for row in rows:
-        if (
-            not isinstance(row, list)
-            or len(row) != 2
-            or not isinstance(row[0], str)
-            or not (row[1] is None or (isinstance(row[1], int) and not isinstance(row[1], bool)))
-        ):
-            raise _damaged(chunk, source, "it holds a row that is not [command, timestamp]")
-        entries.append(HistoryEntry(row[0], row[1]))
-    return entries
+    return rows
 
 
 def _damaged(chunk: CorpusChunk, source: str, why: str) -> BundleError:

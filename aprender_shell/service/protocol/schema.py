@@ -21,12 +21,13 @@ MAX_PREV = 16
 MAX_ID_CHARS = 256
 MAX_ID_INT = 2**63 - 1
 # What a request asks, by the one key that says it.
-KINDS = ("prefix", "record", "stats", "status", "forget")
+KINDS = ("prefix", "record", "stats", "status", "forget", "search")
 
 __all__ = [
     "DEFAULT_K", "KINDS", "MAX_COMMAND_CHARS", "MAX_ID_CHARS", "MAX_ID_INT",
     "MAX_K", "MAX_LINE_BYTES", "MAX_PREV", "PROTOCOL_VERSION", "SHELLS", "Forget", "Record",
-    "Request", "RequestError", "RequestId", "Stats", "Status", "Suggest", "parse", "request_id",
+    "Request", "RequestError", "RequestId", "Search", "Stats", "Status", "Suggest", "parse",
+    "request_id",
 ]
 
 RequestId = Union[str, int]
@@ -64,6 +65,18 @@ class Forget(NamedTuple):
     match: str
 
 
+class Search(NamedTuple):
+    """``search``: every past command the model keeps, ranked for this context (Ctrl-R), only
+    those with a run in ``folder``, exited 0 (``succeeded``), on ``host`` when given."""
+
+    prev: Sequence[str]
+    cwd: str | None
+    shell: str | None
+    folder: str | None
+    succeeded: bool
+    host: str | None
+
+
 class Stats(NamedTuple):
     """``stats``: the model's figures."""
 
@@ -72,7 +85,7 @@ class Status(NamedTuple):
     """``status``: the answering process's figures (not counted as a request)."""
 
 
-Request = Union[Suggest, Record, Forget, Stats, Status]
+Request = Union[Suggest, Record, Forget, Search, Stats, Status]
 
 
 def has_invalid_text(text: str) -> bool:
@@ -119,6 +132,8 @@ def parse(request: Any) -> Request:
         return _record(request)
     if kind == "forget":
         return _forget(request)
+    if kind == "search":
+        return _search(request)
     _check_flag(request, kind)
     return Stats() if kind == "stats" else Status()
 
@@ -148,6 +163,17 @@ def _record(request: dict[str, Any]) -> Record:
 def _forget(request: dict[str, Any]) -> Forget:
     pattern = _string(request, "forget")
     return Forget(pattern, _optional_string(request, "match") or "exact")
+
+
+def _search(request: dict[str, Any]) -> Search:
+    _check_flag(request, "search")
+    succeeded = request.get("succeeded", False)
+    if not isinstance(succeeded, bool):
+        raise RequestError("'succeeded' must be true or false")
+    return Search(
+        _string_list(request, "prev"), _optional_string(request, "cwd"), _shell(request),
+        _optional_string(request, "folder"), succeeded, _optional_string(request, "host"),
+    )
 
 
 def _is_int(value: object) -> bool:
