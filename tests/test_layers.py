@@ -203,3 +203,12 @@ def test_the_benchmarks_are_not_in_the_wheel() -> None:
     packages = config.split("packages = [", 1)[1].split("]", 1)[0]
     assert "bench" not in packages and '"aprender_shell"' in packages
     assert benchmark_modules() and not (PACKAGE / "bench").exists()
+
+
+def test_no_package_folder_holds_more_than_twelve_modules() -> None:
+    # A folder past a dozen modules no longer tells a newcomer where a change goes.
+    roots = [PACKAGE, PACKAGE.parent / "benchmarks"]
+    for root in roots:
+        for folder in [root, *sorted(p for p in root.rglob("*") if p.is_dir())]:
+            count = len([p for p in folder.glob("*.py") if p.name != "__init__.py"])
+            assert count <= 12, f"{folder.relative_to(PACKAGE.parent)} has {count} modules"

@@ -253,12 +253,21 @@ class Session:
         if isinstance(request, schema.Forget):
             return self._forget(request)
         if isinstance(request, schema.Search):
-            from aprender_shell.service.search import answer_search
-
-            return answer_search(request, self.predictor())
+            return self._search(request)
         if isinstance(request, schema.Stats):
             return {"stats": self.predictor().stats().to_dict()}
         return {"status": self.status()}
+
+    def _search(self, request: schema.Search) -> Answer:
+        # Every past command the model keeps, ranked for Ctrl-R; a resident server reads the
+        # model's corpus at its first search only, later ones cost the journal and the ranking.
+        from aprender_shell.model.query.search import SearchFilters, ranked_commands
+
+        filters = SearchFilters(request.folder, request.succeeded, request.host)
+        commands = ranked_commands(
+            self.predictor(), request.prev, request.cwd, request.shell, filters
+        )
+        return {"commands": commands}
 
     def _suggest(self, request: schema.Suggest) -> Answer:
         if request.k == 0 or len(request.prefix) > MAX_COMMAND_CHARS:
