@@ -54,3 +54,12 @@ def suggestion_line(text: str, score: float) -> str:
     """One line of ``suggest``'s output (no newline): the command as one escaped field, a tab,
     its score; the command line and its click-free fast path print exactly this."""
     return f"{escape_field(text)}\t{score:.4f}"
+
+
+def human_bytes(size: float) -> str:
+    """``size`` bytes for a person: 812 bytes, 3.4 KB, 1.2 GB."""
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"

@@ -15,7 +15,6 @@ from aprender_shell.cli.options import (
     check_config_folder,
     display_path,
     history_option,
-    human_bytes,
     load_history,
     megabytes,
     memory_option,
@@ -24,7 +23,7 @@ from aprender_shell.cli.options import (
     ngram_option,
     progress_bar,
 )
-from aprender_shell.terminal import escape_field, printable
+from aprender_shell.terminal import escape_field, human_bytes, printable
 
 if TYPE_CHECKING:
     from aprender_shell.model.memory import MemoryLimit

@@ -117,14 +117,6 @@ def check_config_folder() -> None:
     check_private_dir(config_dir())
 
 
-def human_bytes(size: float) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GB"
-
-
 def megabytes(size: int) -> str:
     """MiB with one decimal, or as many as a limit below 1 MB needs (0.25, not 0.2)."""
     value = size / 2**20

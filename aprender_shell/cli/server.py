@@ -11,12 +11,11 @@ import click
 from aprender_shell.cli import cli, reports_errors
 from aprender_shell.cli.options import (
     check_config_folder,
-    human_bytes,
     memory_option,
     model_option,
     model_path,
 )
-from aprender_shell.terminal import printable
+from aprender_shell.terminal import human_bytes, printable
 
 if TYPE_CHECKING:
     from aprender_shell.model.memory import MemoryLimit

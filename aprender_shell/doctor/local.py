@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from aprender_shell.doctor import Finding
 from aprender_shell.errors import AprenderError, UsageError
+from aprender_shell.terminal import human_bytes
 
 if TYPE_CHECKING:
     from aprender_shell.model.store.index import ModelIndex
@@ -19,15 +20,6 @@ MIN_FREE_BYTES = 64 * 1024 * 1024
 # Reading a model entry by entry: a cache this size holds any one entry a model can have.
 _CHECK_LIMIT = 1 << 30
 TRAIN = "aprender-shell train"
-
-
-def size_text(count: float) -> str:
-    """``count`` bytes for a person: 812 bytes, 3.4 KB, 1.2 GB."""
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if count < 1024 or unit == "GB":
-            return f"{count:.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
-        count /= 1024
-    return f"{count:.1f} GB"
 
 
 def _train_command(model_path: Path) -> str:
@@ -101,7 +93,7 @@ def check_model(model_path: Path) -> list[Finding]:
                   f"it as you run them ({_train_command(model_path)} once you have a history)")
     else:
         source = "trained on your history"
-    return [Finding("model", True, f"{model_path} ({size_text(size)}, "
+    return [Finding("model", True, f"{model_path} ({human_bytes(size)}, "
                     f"{index.total_commands} commands, every entry intact), {source}")]
 
 
@@ -143,7 +135,7 @@ def check_journal(model_path: Path) -> list[Finding]:
                         "learned again by 'aprender-shell update' from your history)")]
     count = len(state.records)
     plural = "" if count == 1 else "s"
-    detail = (f"{path}: {size_text(info.st_size)}, {count} recorded command{plural} not yet "
+    detail = (f"{path}: {human_bytes(info.st_size)}, {count} recorded command{plural} not yet "
               "folded into the model")
     if generation and state.generation not in (None, generation):
         detail += " (it belongs to an older model: the next record starts it afresh)"
@@ -201,8 +193,8 @@ def check_disk_space(model_path: Path, need: int | None = None) -> list[Finding]
                         "check that the folder is reachable")]
     if free < need:
         return [Finding("disk space", False,
-                        f"{folder}: {size_text(free)} free, under the {size_text(need)} "
+                        f"{folder}: {human_bytes(free)} free, under the {human_bytes(need)} "
                         "retraining and the journal need",
-                        f"free at least {size_text(need - free)} on that disk, or set "
+                        f"free at least {human_bytes(need - free)} on that disk, or set "
                         "APRENDER_SHELL_HOME to a folder on another")]
-    return [Finding("disk space", True, f"{folder}: {size_text(free)} free")]
+    return [Finding("disk space", True, f"{folder}: {human_bytes(free)} free")]

@@ -14,6 +14,7 @@ import pytest
 
 from aprender_shell.doctor import local
 from aprender_shell.model.learned.journal import Journal, journal_path
+from aprender_shell.terminal import human_bytes
 from tests.service.conftest import ServerProcess, train
 
 MODEL_NAME = "model.apbundle"
@@ -113,7 +114,7 @@ def test_the_journal_size_and_its_records_not_yet_folded(
     found = line(result.stdout, "journal")
     size = journal_path(model).stat().st_size
     assert found.startswith("✓") and "3 recorded commands not yet folded" in found
-    assert local.size_text(size) in found
+    assert human_bytes(size) in found
 
 
 def test_a_journal_others_can_read_is_wrong(model: Path, in_shell: dict[str, str]) -> None:
