@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,7 +23,7 @@ from pathlib import Path
 from typing import Callable
 
 from benchmarks.predictor import compare
-from benchmarks.server import percentile, synthetic_commands, typed_queries
+from benchmarks.server import percentile, running_server, synthetic_commands, typed_queries
 
 Out = Callable[[str], None]
 
@@ -68,48 +66,30 @@ def cold_suggest(model: Path, rounds: int, out: Out) -> None:
 def during_a_fold(model: Path, home: Path, commands: Sequence[str], out: Out) -> float:
     """Query a real server idle, then while it folds; returns the fold's wall time."""
     from aprender_shell.model.learned.newest import FOLD_RECORDS
-    from aprender_shell.service.client import Client
-    from aprender_shell.service.instance import accepts
 
     write_journal(model, 0)
     queries = typed_queries(commands, 3000)
-    environment = dict(os.environ, APRENDER_SHELL_HOME=str(home))
-    server = subprocess.Popen(
-        [sys.executable, "-m", "aprender_shell", "server", "run", "--model", str(model)],
-        env=environment, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    socket_path = home / "run" / "server.sock"
-    try:
-        deadline = time.monotonic() + 60
-        while not accepts(socket_path):
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the benchmark server did not start")
-            time.sleep(0.02)
-        with Client(socket_path, timeout=60).connect() as client:
-            def ask(number: int) -> float:
-                prefix, prev = queries[number % len(queries)]
-                started = time.perf_counter()
-                client.request({"prefix": prefix, "prev": prev})
-                return time.perf_counter() - started
+    with running_server(model, home) as client:
+        def ask(number: int) -> float:
+            prefix, prev = queries[number % len(queries)]
+            started = time.perf_counter()
+            client.request({"prefix": prefix, "prev": prev})
+            return time.perf_counter() - started
 
-            def folding() -> bool:
-                return bool(client.request({"status": True})["status"]["folding"])
+        def folding() -> bool:
+            return bool(client.request({"status": True})["status"]["folding"])
 
-            idle = [ask(number) for number in range(len(queries))]
-            for number, command in enumerate(commands[: FOLD_RECORDS + 20]):
-                client.request({"record": f"{command} --live{number}", "cwd": "/src"})
-            while not folding():
-                time.sleep(0.01)
-            started = time.monotonic()
-            busy: list[float] = []
-            while len(busy) % 200 or folding():
-                busy.append(ask(len(busy)))
-            took = time.monotonic() - started
-            folds = client.request({"status": True})["status"]["folds"]
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
+        idle = [ask(number) for number in range(len(queries))]
+        for number, command in enumerate(commands[: FOLD_RECORDS + 20]):
+            client.request({"record": f"{command} --live{number}", "cwd": "/src"})
+        while not folding():
+            time.sleep(0.01)
+        started = time.monotonic()
+        busy: list[float] = []
+        while len(busy) % 200 or folding():
+            busy.append(ask(len(busy)))
+        took = time.monotonic() - started
+        folds = client.request({"status": True})["status"]["folds"]
     out(f"Per query over the server's socket, idle and while it folds {FOLD_RECORDS + 20:,} "
         f"records in its child process ({took:.1f} s to see it reaped, {folds} fold):")
     for name, samples in (("idle", idle), ("during the fold", busy)):

@@ -11,6 +11,7 @@ does), and a round trip through a ``suggest --batch`` pipe.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -20,9 +21,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from aprender_shell.service.client import Client
 
 Query = tuple[str, list[str]]
 
@@ -94,8 +98,9 @@ def in_process_after_learning(
         return time_each(queries, lambda prefix, prev: predictor.suggest(prefix, 5, prev))
 
 
-def over_socket(model: Path, home: Path, queries: Sequence[Query]) -> list[float]:
-    """Round trips to a real ``server run`` process under a private ``APRENDER_SHELL_HOME``."""
+@contextlib.contextmanager
+def running_server(model: Path, home: Path) -> Iterator[Client]:
+    """A real ``server run`` process under a private ``APRENDER_SHELL_HOME``, connected to."""
     from aprender_shell.service.client import Client
     from aprender_shell.service.instance import accepts
 
@@ -113,13 +118,19 @@ def over_socket(model: Path, home: Path, queries: Sequence[Query]) -> list[float
                 raise RuntimeError("the benchmark server did not start")
             time.sleep(0.02)
         with Client(socket_path, timeout=60).connect() as client:
-            return time_each(
-                queries,
-                lambda prefix, prev: client.request({"prefix": prefix, "k": 5, "prev": prev}),
-            )
+            yield client
     finally:
         server.terminate()
         server.wait(timeout=60)
+
+
+def over_socket(model: Path, home: Path, queries: Sequence[Query]) -> list[float]:
+    """Round trips to a real ``server run`` process under a private ``APRENDER_SHELL_HOME``."""
+    with running_server(model, home) as client:
+        return time_each(
+            queries,
+            lambda prefix, prev: client.request({"prefix": prefix, "k": 5, "prev": prev}),
+        )
 
 
 def over_batch_pipe(model: Path, queries: Sequence[Query]) -> list[float]:
