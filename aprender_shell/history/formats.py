@@ -55,11 +55,30 @@ _SLOTS: dict[str, bool] = {"slots": True} if sys.version_info >= (3, 10) else {}
 
 
 @dataclass(frozen=True, **_SLOTS)
+class Context:
+    """Where and how a command ran, when something recorded it: the shells' own hooks (the
+    journal) and databases such as atuin's do; history files do not. Every field is optional.
+
+    ``cwd`` the working folder, ``exit`` the exit status, ``host`` the machine's name, ``shell``
+    one of ``limits.SHELLS``, ``agent`` the name of the coding agent or script that ran it
+    (None when a person did).
+    """
+
+    cwd: str | None = None
+    exit: int | None = None
+    host: str | None = None
+    shell: str | None = None
+    agent: str | None = None
+
+
+@dataclass(frozen=True, **_SLOTS)
 class HistoryEntry:
-    """One command from a history file; ``timestamp`` is Unix seconds when the shell stored it."""
+    """One command from a history file; ``timestamp`` is Unix seconds when the shell stored it,
+    ``context`` what else is known about the run (None for a plain history file line)."""
 
     command: str
     timestamp: int | None = None
+    context: Context | None = None
 
 
 class _Records(NamedTuple):
