@@ -10,12 +10,51 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 
 from aprender_shell.history.tokens import OPERATORS, split_prefix
+from aprender_shell.model.query.arguments import HOST, PATH, head_start, shape
 from aprender_shell.model.store.layout import END
+
+# Paths every folder has: that another program was given one says nothing about this one.
+_EVERYWHERE = frozenset({".", "..", "./", "../", "~", "~/", "/"})
 
 
 def reusable(token: str) -> bool:
     """Whether an argument of a recent command may be proposed again in a new one."""
     return not (token.isalpha() or token.isdigit() or token[0] in "'\"" or token in OPERATORS)
+
+
+def travels(token: str) -> bool:
+    """Whether an argument may be offered to another program than the one it was given to:
+    a file or a host by its spelling alone (``src/app.py``, ``db.example.com``), not a word,
+    a name (``webapp:dev``, ``api``) or a folder every command can name (``.``)."""
+    return shape(token) in (PATH, HOST, PATH | HOST) and token not in _EVERYWHERE
+
+
+def program_of(tokens: Sequence[str], position: int) -> str:
+    """The program of the simple command ``tokens[position]`` belongs to (``""``: none yet)."""
+    start = position
+    while start > 0 and tokens[start - 1] not in OPERATORS:
+        start -= 1
+    at = head_start(tokens, start, position)
+    return tokens[at] if at < position else ""
+
+
+def same_program(used: str, typed: str) -> bool:
+    """Whether ``used`` is the program ``typed``, or it mistyped (``igt`` for ``git``: one
+    letter changed, added, dropped or two swapped), so that its arguments come back with it."""
+    if used == typed:
+        return True
+    if min(len(used), len(typed)) < 3 or abs(len(used) - len(typed)) > 1:
+        return False
+    first = 0
+    while first < min(len(used), len(typed)) and used[first] == typed[first]:
+        first += 1
+    a, b = used[first:], typed[first:]
+    return (
+        a[1:] == b[1:]  # changed
+        or a[1:] == b  # added
+        or a == b[1:]  # dropped
+        or (len(a) >= 2 and a[1] + a[0] + a[2:] == b)  # swapped
+    )
 
 
 def reused_arguments(
@@ -32,7 +71,9 @@ def reused_arguments(
     digits only are skipped, and options unless they followed the same word: they are mostly
     subcommands, flags and counts (``status``, ``-m``, ``3``), which the history and the
     n-grams know in their place. Quoted strings (messages, code) and operators are never
-    reused. ``recent_tokens`` holds each recent command's tokens, most recent first.
+    reused. An argument given to another program is offered only when it ``travels``: the
+    tag of ``docker build -t webapp:dev .`` is no file for ``vim``, nor its ``.`` one for
+    ``less``. ``recent_tokens`` holds each recent command's tokens, most recent first.
     ``fits(age, position)``, when given, says whether that argument is of a kind the typed
     words take (``ArgumentKinds``); the ages of the commands whose argument it keeps out are
     appended to ``kept_out``.
@@ -40,11 +81,14 @@ def reused_arguments(
     words, partial = split_prefix(prefix)
     if not words or partial.startswith(("'", '"')):
         return {}
+    program = program_of(words, len(words))
     found: dict[str, list[int]] = {}
     for age, tokens in enumerate(recent_tokens):
         for position in range(1, len(tokens)):
             token = tokens[position]
             if not token.startswith(partial) or not reusable(token):
+                continue
+            if not travels(token) and not same_program(program_of(tokens, position), program):
                 continue
             if token[0] != "-" or tokens[position - 1] == words[-1]:
                 if fits is not None and not fits(age, position):
