@@ -84,3 +84,14 @@ def test_every_path_offered_was_checked_in_a_folder_without_them(
     (empty / "src").mkdir()
     (empty / "src" / "account.c").write_text("int x;\n")
     assert offered(server, "vim src/a", empty)[0] == "vim src/account.c"
+
+
+def test_a_service_of_docker_compose_is_no_pod_for_kubectl(
+    tmp_path: Path, project: Path, run_server: Start
+) -> None:
+    server = run_server(train(tmp_path / "model.apbundle"))  # kubectl never seen
+    record(server, "docker compose logs -f api", project)
+    record(server, "kubectl get pods", project)
+    for prefix in ("kubectl logs ", "kubectl logs -f ", "kubectl logs -f a"):
+        assert not any(text.endswith(" api") for text in offered(server, prefix, project))
+    assert "docker compose logs -f api" in offered(server, "docker compose logs -f ", project)
