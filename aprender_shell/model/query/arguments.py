@@ -281,12 +281,15 @@ class ArgumentKinds:
         return taken, head
 
     @staticmethod
-    def fits(wanted: tuple[int, str], used: tuple[int, str]) -> bool:
+    def fits(wanted: tuple[int, str], used: tuple[int, str], foreign: bool = False) -> bool:
         """Whether an argument ``used`` as returned by ``argument_kinds`` may go where
         ``target`` says: of a kind taken there; a word known to be a name (a pod, not
         ``fix/x``, which may be a path too) only in its own program's commands, and a plain
-        word (``use-context``) only after the same program and subcommand."""
+        word (``use-context``) only after the same program and subcommand. A ``foreign`` one
+        (``reuse.reused_arguments``) only if it was a path and paths go here."""
         kinds, head = used
+        if foreign:
+            return kinds == PATH and bool(wanted[0] & PATH)
         if not kinds:
             return True
         if kinds == WORD and head != wanted[1]:

@@ -15,6 +15,9 @@ from aprender_shell.model.store.layout import END
 
 # Paths every folder has: that another program was given one says nothing about this one.
 _EVERYWHERE = frozenset({".", "..", "./", "../", "~", "~/", "/"})
+# Programs that name the same things (units, containers, clusters): one, for argument reuse.
+_KIN = {"journalctl": "systemctl", "docker-compose": "docker", "kubectx": "kubectl",
+        "kubens": "kubectl"}
 
 
 def reusable(token: str) -> bool:
@@ -41,6 +44,7 @@ def program_of(tokens: Sequence[str], position: int) -> str:
 def same_program(used: str, typed: str) -> bool:
     """Whether ``used`` is the program ``typed``, or it mistyped (``igt`` for ``git``: one
     letter changed, added, dropped or two swapped), so that its arguments come back with it."""
+    used, typed = _KIN.get(used, used), _KIN.get(typed, typed)
     if used == typed:
         return True
     if min(len(used), len(typed)) < 3 or abs(len(used) - len(typed)) > 1:
@@ -60,7 +64,7 @@ def same_program(used: str, typed: str) -> bool:
 def reused_arguments(
     prefix: str,
     recent_tokens: Iterable[Sequence[str]],
-    fits: Callable[[int, int], bool] | None = None,
+    fits: Callable[[int, int, bool], bool] | None = None,
     kept_out: list[int] | None = None,
 ) -> dict[str, list[int]]:
     """Each completion of ``prefix`` from a recent command's arguments, with the ages (0: the
@@ -71,12 +75,13 @@ def reused_arguments(
     digits only are skipped, and options unless they followed the same word: they are mostly
     subcommands, flags and counts (``status``, ``-m``, ``3``), which the history and the
     n-grams know in their place. Quoted strings (messages, code) and operators are never
-    reused. An argument given to another program is offered only when it ``travels``: the
-    tag of ``docker build -t webapp:dev .`` is no file for ``vim``, nor its ``.`` one for
+    reused. An argument given to another program is *foreign* unless it ``travels``: the tag
+    of ``docker build -t webapp:dev .`` is no file for ``vim``, nor its ``.`` one for
     ``less``. ``recent_tokens`` holds each recent command's tokens, most recent first.
-    ``fits(age, position)``, when given, says whether that argument is of a kind the typed
-    words take (``ArgumentKinds``); the ages of the commands whose argument it keeps out are
-    appended to ``kept_out``.
+    ``fits(age, position, foreign)``, when given, says whether that argument is of a kind the
+    typed words take (``ArgumentKinds``: a foreign one only if it was a path where it was
+    used, as ``build`` of ``mkdir build`` for ``cd``); the ages of the commands whose argument
+    it keeps out are appended to ``kept_out``. Without it, foreign arguments are left out.
     """
     words, partial = split_prefix(prefix)
     if not words or partial.startswith(("'", '"')):
@@ -88,10 +93,14 @@ def reused_arguments(
             token = tokens[position]
             if not token.startswith(partial) or not reusable(token):
                 continue
-            if not travels(token) and not same_program(program_of(tokens, position), program):
+            own = same_program(program_of(tokens, position), program)
+            if not own and token in _EVERYWHERE:
+                continue
+            foreign = not own and not travels(token)
+            if foreign and fits is None:
                 continue
             if token[0] != "-" or tokens[position - 1] == words[-1]:
-                if fits is not None and not fits(age, position):
+                if fits is not None and not fits(age, position, foreign):
                     if kept_out is not None:
                         kept_out.append(age)
                     continue
