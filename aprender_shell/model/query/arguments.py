@@ -72,6 +72,9 @@ _CREATES = frozenset({"mkdir", "touch", "git clone", "git init", "ln"})
 ANY_PATH, FOLDER, FILE = 0, 1, 2
 _FOLDERS = frozenset({"cd", "pushd"})
 _FILES = frozenset({"less", "more", "cat", "head", "tail", "bat", "source", "."})
+# Programs that name the same things (units, containers, clusters): one, for argument reuse.
+_KIN = {"journalctl": "systemctl", "docker-compose": "docker", "kubectx": "kubectl",
+        "kubens": "kubectl"}
 # Words before the program that do not make the head.
 _PREFIX_WORDS = frozenset({"sudo", "command", "builtin", "exec", "nohup", "time"})
 
@@ -166,6 +169,26 @@ def simple_commands(tokens: Sequence[str]) -> Iterable[tuple[int, int]]:
             start = position + 1
     if start < len(tokens):
         yield start, len(tokens)
+
+
+def same_program(used: str, typed: str) -> bool:
+    """Whether ``used`` is the program ``typed``, or it mistyped (``igt`` for ``git``: one
+    letter changed, added, dropped or two swapped), so that its arguments come back with it."""
+    used, typed = _KIN.get(used, used), _KIN.get(typed, typed)
+    if used == typed:
+        return True
+    if min(len(used), len(typed)) < 3 or abs(len(used) - len(typed)) > 1:
+        return False
+    first = 0
+    while first < min(len(used), len(typed)) and used[first] == typed[first]:
+        first += 1
+    a, b = used[first:], typed[first:]
+    return (
+        a[1:] == b[1:]  # changed
+        or a[1:] == b  # added
+        or a == b[1:]  # dropped
+        or (len(a) >= 2 and a[1] + a[0] + a[2:] == b)  # swapped
+    )
 
 
 def program_ok(program: str) -> bool:
@@ -292,12 +315,14 @@ class ArgumentKinds:
             return kinds == PATH and bool(wanted[0] & PATH)
         if not kinds:
             return True
-        if kinds == WORD and head != wanted[1]:
+        program, _, subcommand = head.partition(" ")
+        wanted_program, _, wanted_subcommand = wanted[1].partition(" ")
+        own = same_program(program, wanted_program)
+        if kinds == WORD and not (own and subcommand == wanted_subcommand):
             return False
         if not wanted[0]:
             return True
-        same_program = head.split(" ", 1)[0] == wanted[1].split(" ", 1)[0]
-        return bool(kinds & wanted[0]) and (kinds != NAME or same_program)
+        return bool(kinds & wanted[0]) and (kinds != NAME or own)
 
     def argument_kinds(self, text: str, tokens: Sequence[str]) -> list[tuple[int, str]]:
         """The kinds each token of the command ``text`` was used as (0: not an argument),
@@ -423,5 +448,6 @@ __all__ = [
     "POSITIONS",
     "WORD",
     "ArgumentKinds",
+    "same_program",
     "shape",
 ]

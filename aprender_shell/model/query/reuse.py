@@ -10,14 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 
 from aprender_shell.history.tokens import OPERATORS, split_prefix
-from aprender_shell.model.query.arguments import HOST, PATH, head_start, shape
+from aprender_shell.model.query.arguments import HOST, PATH, head_start, same_program, shape
 from aprender_shell.model.store.layout import END
 
 # Paths every folder has: that another program was given one says nothing about this one.
 _EVERYWHERE = frozenset({".", "..", "./", "../", "~", "~/", "/"})
-# Programs that name the same things (units, containers, clusters): one, for argument reuse.
-_KIN = {"journalctl": "systemctl", "docker-compose": "docker", "kubectx": "kubectl",
-        "kubens": "kubectl"}
 
 
 def reusable(token: str) -> bool:
@@ -39,26 +36,6 @@ def program_of(tokens: Sequence[str], position: int) -> str:
         start -= 1
     at = head_start(tokens, start, position)
     return tokens[at] if at < position else ""
-
-
-def same_program(used: str, typed: str) -> bool:
-    """Whether ``used`` is the program ``typed``, or it mistyped (``igt`` for ``git``: one
-    letter changed, added, dropped or two swapped), so that its arguments come back with it."""
-    used, typed = _KIN.get(used, used), _KIN.get(typed, typed)
-    if used == typed:
-        return True
-    if min(len(used), len(typed)) < 3 or abs(len(used) - len(typed)) > 1:
-        return False
-    first = 0
-    while first < min(len(used), len(typed)) and used[first] == typed[first]:
-        first += 1
-    a, b = used[first:], typed[first:]
-    return (
-        a[1:] == b[1:]  # changed
-        or a[1:] == b  # added
-        or a == b[1:]  # dropped
-        or (len(a) >= 2 and a[1] + a[0] + a[2:] == b)  # swapped
-    )
 
 
 def reused_arguments(
@@ -104,8 +81,12 @@ def reused_arguments(
                     if kept_out is not None:
                         kept_out.append(age)
                     continue
-                end = position
-                while end < len(tokens) and tokens[end] not in OPERATORS:
+                # From another program, only the files that follow come along: its options
+                # are its own (``vim scripts/train.py``, without python's ``--epochs 20``).
+                end = position + 1
+                while end < len(tokens) and tokens[end] not in OPERATORS and (
+                    own or travels(tokens[end])
+                ):
                     end += 1
                 rest = " ".join(tokens[position:end])
                 found.setdefault(prefix + rest[len(partial) :], []).append(age)
