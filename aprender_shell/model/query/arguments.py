@@ -304,15 +304,16 @@ class ArgumentKinds:
         return taken, head
 
     @staticmethod
-    def fits(wanted: tuple[int, str], used: tuple[int, str], foreign: bool = False) -> bool:
+    def fits(wanted: tuple[int, str], used: tuple[int, str], own: bool = True) -> bool:
         """Whether an argument ``used`` as returned by ``argument_kinds`` may go where
         ``target`` says: of a kind taken there; a word known to be a name (a pod, not
         ``fix/x``, which may be a path too) only in its own program's commands, and a plain
-        word (``use-context``) only after the same program and subcommand. A ``foreign`` one
-        (``reuse.reused_arguments``) only if it was a path and paths go here."""
+        word (``use-context``) only after the same program and subcommand. One given to
+        another program (not ``own``: ``reuse.reused_arguments``) only if it was a path or a
+        host and goes where those go (a path, where nothing is known)."""
         kinds, head = used
-        if foreign:
-            return kinds == PATH and bool(wanted[0] & PATH)
+        if not own:
+            return kinds in (PATH, HOST, PATH | HOST) and bool(kinds & (wanted[0] or PATH))
         if not kinds:
             return True
         program, _, subcommand = head.partition(" ")
@@ -419,6 +420,16 @@ class ArgumentKinds:
             yield record
 
 
+def names_a_file(token: str) -> bool:
+    """Whether ``token`` is spelled as a file (``data/x.csv``), which no ``cd`` takes."""
+    last = token.rsplit("/", 1)[-1]
+    return "." in last and last.rsplit(".", 1)[1].lower() in _FILE_SUFFIXES
+
+
+def takes_folders(program: str) -> bool:
+    return program in _FOLDERS
+
+
 def _sort_of(program: str) -> int:
     return FOLDER if program in _FOLDERS else FILE if program in _FILES else ANY_PATH
 
@@ -448,6 +459,8 @@ __all__ = [
     "POSITIONS",
     "WORD",
     "ArgumentKinds",
+    "names_a_file",
     "same_program",
+    "takes_folders",
     "shape",
 ]

@@ -280,15 +280,13 @@ class Predictor:
         kinds = self._arguments
         wanted = kinds.target(words) if words else (0, "")
         recent_tokens = self._overlay.recent_tokens()
-        fits: Callable[[int, int, bool], bool] | None = None
         kept_out: list[int] = []
-        if wanted[1]:
-            # recent_tokens() follows the recent commands, most recent first.
-            commands = list(reversed(self._overlay.recent))
+        # recent_tokens() follows the recent commands, most recent first.
+        commands = list(reversed(self._overlay.recent))
 
-            def fits(age: int, position: int, foreign: bool) -> bool:
-                used = kinds.argument_kinds(commands[age], recent_tokens[age])[position]
-                return kinds.fits(wanted, used, foreign)
+        def fits(age: int, position: int, own: bool) -> bool:
+            used = kinds.argument_kinds(commands[age], recent_tokens[age])[position]
+            return kinds.fits(wanted, used, own)
 
         found = reuse.reused_arguments(prefix, recent_tokens, fits, kept_out)
         if not found:

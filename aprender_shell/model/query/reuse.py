@@ -10,7 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 
 from aprender_shell.history.tokens import OPERATORS, split_prefix
-from aprender_shell.model.query.arguments import HOST, PATH, head_start, same_program, shape
+from aprender_shell.model.query.arguments import (
+    HOST,
+    PATH,
+    head_start,
+    names_a_file,
+    same_program,
+    shape,
+    takes_folders,
+)
 from aprender_shell.model.store.layout import END
 
 # Paths every folder has: that another program was given one says nothing about this one.
@@ -52,18 +60,20 @@ def reused_arguments(
     digits only are skipped, and options unless they followed the same word: they are mostly
     subcommands, flags and counts (``status``, ``-m``, ``3``), which the history and the
     n-grams know in their place. Quoted strings (messages, code) and operators are never
-    reused. An argument given to another program is *foreign* unless it ``travels``: the tag
-    of ``docker build -t webapp:dev .`` is no file for ``vim``, nor its ``.`` one for
-    ``less``. ``recent_tokens`` holds each recent command's tokens, most recent first.
-    ``fits(age, position, foreign)``, when given, says whether that argument is of a kind the
-    typed words take (``ArgumentKinds``: a foreign one only if it was a path where it was
-    used, as ``build`` of ``mkdir build`` for ``cd``); the ages of the commands whose argument
-    it keeps out are appended to ``kept_out``. Without it, foreign arguments are left out.
+    reused. An argument given to another program (not *own*: ``same_program``) is never
+    one every folder has (``less .`` from ``docker build -t webapp:dev .``), and comes without
+    the options that followed it there. ``recent_tokens`` holds each recent command's tokens,
+    most recent first. ``fits(age, position, own)``, when given, says whether that argument
+    is of a kind the typed words take (``ArgumentKinds``: from another program only a path
+    or a host, as ``build`` of ``mkdir build`` for ``cd``, never ``webapp:dev`` for ``vim``);
+    the ages of the commands whose argument it keeps out are appended to ``kept_out``.
+    Without it (the tuning replay, which has no kinds), no kind is judged.
     """
     words, partial = split_prefix(prefix)
     if not words or partial.startswith(("'", '"')):
         return {}
     program = program_of(words, len(words))
+    folders = takes_folders(program)
     found: dict[str, list[int]] = {}
     for age, tokens in enumerate(recent_tokens):
         for position in range(1, len(tokens)):
@@ -71,13 +81,10 @@ def reused_arguments(
             if not token.startswith(partial) or not reusable(token):
                 continue
             own = same_program(program_of(tokens, position), program)
-            if not own and token in _EVERYWHERE:
-                continue
-            foreign = not own and not travels(token)
-            if foreign and fits is None:
+            if (not own and token in _EVERYWHERE) or (folders and names_a_file(token)):
                 continue
             if token[0] != "-" or tokens[position - 1] == words[-1]:
-                if fits is not None and not fits(age, position, foreign):
+                if fits is not None and not fits(age, position, own):
                     if kept_out is not None:
                         kept_out.append(age)
                     continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -333,8 +334,16 @@ def test_a_mistyped_program_keeps_its_arguments_and_another_program_does_not() -
     assert not same("docker", "kubectl") and not same("vi", "vim")
     docker = [["docker", "build", "-t", "webapp:dev", "."], ["docker", "compose", "logs", "-f",
                                                           "api"]]
-    assert reuse.reused_arguments("vim ", docker) == {}
-    assert reuse.reused_arguments("kubectl logs ", docker) == {}
+    kinds = ArgumentKinds()
+    commands = [" ".join(tokens) for tokens in docker]
+
+    def fits(wanted: list[str]) -> Callable[[int, int, bool], bool]:
+        return lambda age, at, own: kinds.fits(
+            kinds.target(wanted), kinds.argument_kinds(commands[age], docker[age])[at], own
+        )
+
+    assert reuse.reused_arguments("vim ", docker, fits(["vim"])) == {}
+    assert reuse.reused_arguments("kubectl logs ", docker, fits(["kubectl", "logs"])) == {}
     assert set(reuse.reused_arguments("docker run ", docker)) >= {"docker run webapp:dev ."}
     assert reuse.reused_arguments("git add ", [["cp", "a.py", "b/c.py"]]) == {
         "git add a.py b/c.py": [0], "git add b/c.py": [0]
