@@ -7,7 +7,7 @@ import stat
 import time
 from collections.abc import Callable
 
-from aprender_shell.model.query.arguments import FILE, FOLDER, ArgumentKinds
+from aprender_shell.model.query.arguments import ANY_PATH, FILE, FOLDER, ArgumentKinds
 
 
 class PathCheck:
@@ -78,10 +78,12 @@ class PathCheck:
         self.looked += 1
         target = os.path.join(self.cwd, os.path.expanduser(argument))
         try:
-            found = os.stat(target)
+            # One stat for a path that is not there, the common case (a link is followed).
+            found = os.lstat(target)
+            if stat.S_ISLNK(found.st_mode) and sort != ANY_PATH:
+                found = os.stat(target)
         except (OSError, ValueError):
-            # A dangling link is still a path a command may take (``rm``, ``ls -l``).
-            return sort not in (FOLDER, FILE) and os.path.lexists(target)
+            return False
         if sort == FOLDER:
             return stat.S_ISDIR(found.st_mode) and not os.path.samestat(found, self._here)
         if sort == FILE:
