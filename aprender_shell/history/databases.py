@@ -1,8 +1,9 @@
 """Other tools' history databases: atuin's and mcfly's SQLite files, read without writing.
 
-Each is opened read-only (an SQLite URI with ``mode=ro``: the file is never written, not
-even a journal) and read in time order; what the row knows of the run beyond the command
-becomes the entry's ``Context``. The fields used:
+Each is opened read-only (an SQLite URI with ``mode=ro``, and ``immutable=1`` for a WAL
+database no program has open: nothing is written, not even beside it) and read in time
+order; what the row knows of the run beyond the command becomes the entry's ``Context``.
+The fields used:
 
 - atuin (``~/.local/share/atuin/history.db``, or ``$XDG_DATA_HOME/atuin/history.db``):
   table ``history``: ``command``; ``timestamp`` (nanoseconds since 1970); ``cwd``; ``exit``;
@@ -102,10 +103,14 @@ def read_database(tool: str, path: Path) -> DatabaseHistory:
             f"no {tool} database at {path}: pass its path with --history PATH"
         )
     table = _TABLES[tool]
+    # A read-only open of a database in WAL mode (atuin's) creates its log and the log's
+    # index beside it when they are not there; and they are not there only when no program
+    # has it open to write (a writer keeps its log): such a one is read as immutable, so
+    # nothing at all is written. Any other is read under SQLite's locks.
+    quiet = _in_wal_mode(path) and not Path(str(path) + "-wal").exists()
+    uri = path.absolute().as_uri() + ("?mode=ro&immutable=1" if quiet else "?mode=ro")
     try:
-        connection = sqlite3.connect(
-            path.absolute().as_uri() + "?mode=ro", uri=True, timeout=LOCK_WAIT
-        )
+        connection = sqlite3.connect(uri, uri=True, timeout=LOCK_WAIT)
     except sqlite3.Error as error:
         raise HistoryError(f"{tool} database {path} cannot be opened ({error})") from error
     try:
@@ -121,6 +126,16 @@ def read_database(tool: str, path: Path) -> DatabaseHistory:
         raise HistoryError(_explain(tool, path, error)) from error
     finally:
         connection.close()
+
+
+def _in_wal_mode(path: Path) -> bool:
+    """Whether the database file's header says it is in WAL mode (read and write versions 2)."""
+    try:
+        with open(path, "rb") as file:
+            header = file.read(20)
+    except OSError:
+        return False
+    return header.startswith(b"SQLite format 3\x00") and header[18:20] == b"\x02\x02"
 
 
 def _explain(tool: str, path: Path, error: sqlite3.Error) -> str:

@@ -176,7 +176,7 @@ def test_train_from_atuin_learns_without_secrets_deleted_rows_or_filtered_ones(
     assert "vault" not in everything
     # read-only: not a byte of atuin's database changed, nothing written beside it
     assert (database.read_bytes(), os.stat(database).st_mtime_ns) == before
-    assert not list(database.parent.glob("history.db-journal"))
+    assert sorted(path.name for path in database.parent.iterdir()) == ["history.db"]
 
 
 def test_train_from_mcfly_reads_its_commands_table(tmp_path: Path) -> None:
@@ -293,7 +293,9 @@ def test_a_locked_database_is_one_line_not_a_hang(tmp_path: Path) -> None:
     _execute(path, ATUIN_SCHEMA)  # a rollback journal: a writer's lock keeps readers out
     holder = sqlite3.connect(path, isolation_level=None)
     try:
-        holder.execute("begin exclusive")
+        holder.execute("begin exclusive")  # a writer, half way through
+        holder.execute("insert into history (id, timestamp, duration, exit, command, cwd,"
+                       " session, hostname) values ('x', 1, 0, 0, 'ls', '/', 's', 'h')")
         result = aprender("train", "--from", "atuin", "--history", str(path),
                           "--model", str(tmp_path / "m.apbundle"))
     finally:
@@ -309,3 +311,17 @@ def test_a_missing_database_and_two_of_them_say_what_to_do(tmp_path: Path) -> No
     assert "--history PATH" in result.stderr
     result = aprender("train", "--from", "atuin", "--history", "a.db", "--history", "b.db")
     assert result.returncode == 2 and "reads one database" in result.stderr
+
+
+def test_atuin_writing_meanwhile_is_read_under_its_locks(tmp_path: Path) -> None:
+    path = atuin_db(tmp_path / "history.db", ATUIN_ROWS[:2])
+    atuin = sqlite3.connect(path, isolation_level=None)  # atuin, open: its log is there
+    try:
+        atuin.execute("insert into history (id, timestamp, duration, exit, command, cwd,"
+                      " session, hostname) values ('z', ?, 0, 0, 'htop', '/', 's', 'h:u')",
+                      (1_700_000_999 * NS,))
+        assert (tmp_path / "history.db-wal").exists()
+        commands = [entry.command for entry in read_database("atuin", path).entries]
+        assert commands == ["cd ~/src/shop", "git push", "htop"]
+    finally:
+        atuin.close()
