@@ -100,8 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.files, args.rounds = 100, 4
     if shutil.which("strace") is None:
-        print("benchmarks.pathcheck needs strace (apt-get install strace)", file=sys.stderr)
-        return 2
+        # Not a failure of what is measured: the rest of ``python -m benchmarks`` goes on.
+        print("Path check on a slow folder: skipped, it needs strace (apt-get install strace)")
+        return 0
     from aprender_shell.history.formats import HistoryEntry
     from aprender_shell.model.query.pathcheck import PathCheck
     from aprender_shell.model.training.train import train_model
