@@ -31,7 +31,7 @@ from aprender_shell.sync.publish import (
     this_host,
 )
 from aprender_shell.sync.sealing import FOLDER_KIND, SealError, seal, unseal
-from aprender_shell.sync.segments import FORGET, LEAVE
+from aprender_shell.sync.segments import FORGET, LEAVE, tombstone_id
 from aprender_shell.sync.state import (
     SyncState,
     active_state,
@@ -193,11 +193,10 @@ def publish_forget(pattern: str, mode: str) -> bool:
         return False
     with sync_lock():
         state = active_state()
-        covers = {device: peer.records for device, peer in state.peers.items()}
-        covers[state.device] = state.records_published
-        tombstone = {"k": FORGET, "pattern": pattern, "mode": mode, "t": int(time.time()),
-                     "covers": covers}
-        state.tombstones.append({**tombstone, "dev": state.device})
+        tombstone = {"k": FORGET, "pattern": pattern, "mode": mode, "t": int(time.time())}
+        kept = {"id": tombstone_id(state.device, state.next_seq), "pattern": pattern,
+                "mode": mode, "t": tombstone["t"]}
+        state.tombstones.append(kept)  # known from this segment on: it knows itself
         publish_entries(Path(str(state.folder)), load_key(key_path()), state, [tombstone])
         save_state(state)
     return True
@@ -215,7 +214,8 @@ def _sync(model_path: Path, state: SyncState, key: bytes, with_corpus: bool = Fa
     if incoming.tombstones:
         report.forgotten = _apply_tombstones(model_path, incoming.tombstones)
         state.tombstones.extend(incoming.tombstones)
-    kept, report.kept_out = admitted(incoming.records, _matchers(state.tombstones))
+    kept, report.kept_out = admitted(incoming.records, incoming.knows,
+                                     _matchers(state.tombstones))
     learn(model_path, kept)
     report.learned = len(kept)
     state.refused = report.refused

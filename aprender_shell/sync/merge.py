@@ -27,6 +27,7 @@ from aprender_shell.sync.segments import (
     FORGET,
     LEAVE,
     RECORD,
+    Segment,
     decode,
     digest,
     forget_entry,
@@ -40,6 +41,8 @@ class Incoming:
     """What the other devices' new segments hold (the state's peers already advanced)."""
 
     records: list[Record] = field(default_factory=list)
+    # For each record: the tombstones its writer had applied (segments.py's "knows").
+    knows: list[frozenset[str]] = field(default_factory=list)
     tombstones: list[dict[str, Any]] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     malformed: int = 0
@@ -80,7 +83,7 @@ def read_incoming(folder: Path, key: bytes, state: SyncState, listing: Listing) 
                 incoming.refused.append(f"{where} refused: it does not follow the segment "
                                         f"{peer.seq} applied here (replayed or rolled back)")
                 break
-            _take(segment.entries, device, peer, incoming)
+            _take(segment, peer, incoming)
             peer.host = segment.host or peer.host
             peer.seq, peer.digest = seq, digest(data)
             expected += 1
@@ -89,8 +92,10 @@ def read_incoming(folder: Path, key: bytes, state: SyncState, listing: Listing) 
     return incoming
 
 
-def _take(entries: list[dict[str, Any]], device: str, peer: Peer, incoming: Incoming) -> None:
-    for entry in entries:
+def _take(segment: Segment, peer: Peer, incoming: Incoming) -> None:
+    device = segment.device
+    knows = frozenset(segment.knows)
+    for entry in segment.entries:
         kind = entry.get("k")
         if kind == RECORD:
             record = journal_record(entry, device)
@@ -98,16 +103,17 @@ def _take(entries: list[dict[str, Any]], device: str, peer: Peer, incoming: Inco
                 incoming.malformed += 1
                 continue
             incoming.records.append(record)
+            incoming.knows.append(knows)
             peer.records += 1
             stamp = record.get("t")
             if isinstance(stamp, int):
                 peer.last_t = stamp if peer.last_t is None else max(peer.last_t, stamp)
         elif kind == FORGET:
-            tombstone = forget_entry(entry)
+            tombstone = forget_entry(entry, device, segment.seq)
             if tombstone is None:
                 incoming.malformed += 1
             else:
-                incoming.tombstones.append({**tombstone, "dev": device})
+                incoming.tombstones.append(tombstone)
         elif kind == LEAVE:
             peer.left = True
         else:
@@ -117,19 +123,9 @@ def _take(entries: list[dict[str, Any]], device: str, peer: Peer, incoming: Inco
 Matcher = Callable[[str], bool]
 
 
-def covered(record: Record, tombstone: dict[str, Any]) -> bool:
-    """Whether ``tombstone`` was written after ``record``: its device had seen the record, or
-    the record's own time is not later (a device that had not published it yet)."""
-    device, number = record.get("dev"), record.get("seq")
-    if (isinstance(device, str) and isinstance(number, int)
-            and number <= tombstone["covers"].get(device, 0)):
-        return True
-    stamp, when = record.get("t"), tombstone.get("t")
-    return not isinstance(stamp, int) or when is None or stamp <= when
-
-
 def admitted(
-    records: Sequence[Record], tombstones: Sequence[tuple[dict[str, Any], Matcher]],
+    records: Sequence[Record], knows: Sequence[frozenset[str]],
+    tombstones: Sequence[tuple[dict[str, Any], Matcher]],
 ) -> tuple[list[Record], int]:
     """The records this device may learn, and how many it keeps out."""
     from aprender_shell.history.privacy import default_gate
@@ -139,19 +135,20 @@ def admitted(
         gate.check()  # an unreadable filter keeps everything out below (fail closed)
     kept: list[Record] = []
 
-    def allowed(command: str, record: Record) -> bool:
+    def allowed(command: str, known: frozenset[str]) -> bool:
         try:
             if gate.reason(command, reread=False) is not None:
                 return False
         except Exception:  # noqa: BLE001 - the filter cannot be read: learn nothing
             return False
-        return not any(match(command) and covered(record, tomb) for tomb, match in tombstones)
+        # A tombstone its writer had not applied yet covers it: it was run before the forget.
+        return not any(tomb["id"] not in known and match(command) for tomb, match in tombstones)
 
-    for record in records:
-        if not allowed(record["c"], record):
+    for record, known in zip(records, knows):
+        if not allowed(record["c"], known):
             continue
         previous = record.get("prev")
-        if isinstance(previous, str) and not allowed(previous, record):
+        if isinstance(previous, str) and not allowed(previous, known):
             record["prev"] = None
         kept.append(record)
     return kept, len(records) - len(kept)

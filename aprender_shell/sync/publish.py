@@ -66,7 +66,9 @@ def publish_records(
 def publish_entries(folder: Path, key: bytes, state: SyncState,
                     entries: list[dict[str, Any]]) -> None:
     """Write one segment holding ``entries`` (next number, chained to the last one)."""
-    segment = Segment(state.device, state.next_seq, state.last_digest, state.host, entries)
+    knows = [str(tombstone["id"]) for tombstone in state.tombstones if "id" in tombstone]
+    segment = Segment(state.device, state.next_seq, state.last_digest, state.host, entries,
+                      knows)
     data = encode(key, segment)
     write_once(folder / state.device / segment_name(segment.seq), data)
     state.next_seq += 1

@@ -3,13 +3,17 @@
 The payload (JSON, then sealed for its device and number: sealing.py)::
 
     {"v": 1, "dev": "<device>", "seq": 7, "prev": "<digest of segment 6>", "host": "laptop",
+     "knows": ["<device>:3"],
      "entries": [{"k": "r", "n": 41, "c": "git status", "cwd": "/src", "exit": 0,
                   "prev": "git add .", "sh": "zsh", "host": "laptop", "t": 1700000000},
-                 {"k": "forget", "pattern": "ssh db", "mode": "contains", "t": 1700000100,
-                  "covers": {"<device>": 41}},
+                 {"k": "forget", "pattern": "ssh db", "mode": "contains", "t": 1700000100},
                  {"k": "leave", "t": 1700000200}]}
 
 ``n`` numbers a device's records from 1, so every record is known by device and number.
+``knows`` names the tombstones (by device and segment number) the writer had applied when it
+wrote the segment: its records were run after those forgets, so they are learned; a record in
+a segment that does not know a tombstone was run before it, and the tombstone covers it. No
+clock is compared, so a device whose clock is a day off forgets exactly as the others.
 ``prev`` makes the segments of a device one chain: a segment that does not name the one applied
 before it (a device's files rolled back, or a segment replayed in its place) is refused.
 """
@@ -41,6 +45,7 @@ class Segment:
     prev: str
     host: str
     entries: list[dict[str, Any]] = field(default_factory=list)
+    knows: list[str] = field(default_factory=list)
 
 
 def digest(data: bytes) -> str:
@@ -50,7 +55,8 @@ def digest(data: bytes) -> str:
 
 def encode(key: bytes, segment: Segment) -> bytes:
     payload = {"v": SEGMENT_VERSION, "dev": segment.device, "seq": segment.seq,
-               "prev": segment.prev, "host": segment.host, "entries": segment.entries}
+               "prev": segment.prev, "host": segment.host, "knows": segment.knows,
+               "entries": segment.entries}
     text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
     return seal(key, SEGMENT_KIND, segment.device, segment.seq,
                 text.encode("utf-8", "surrogatepass"))
@@ -70,8 +76,10 @@ def decode(key: bytes, device: str, seq: int, data: bytes) -> Segment:
             or not isinstance(entries, list) or not isinstance(payload.get("prev"), str)):
         raise SealError("authentic but inconsistent")
     host = payload.get("host")
+    knows = payload.get("knows")
     return Segment(device, seq, payload["prev"], host if isinstance(host, str) else "",
-                   [entry for entry in entries if isinstance(entry, dict)])
+                   [entry for entry in entries if isinstance(entry, dict)],
+                   [k for k in knows if isinstance(k, str)] if isinstance(knows, list) else [])
 
 
 def record_entry(record: Record, number: int, host: str) -> dict[str, Any]:
@@ -106,17 +114,18 @@ def journal_record(entry: dict[str, Any], device: str) -> Record | None:
     return record
 
 
-def forget_entry(entry: dict[str, Any]) -> dict[str, Any] | None:
-    """A tombstone as kept in the state, or None when malformed."""
+def forget_entry(entry: dict[str, Any], device: str, seq: int) -> dict[str, Any] | None:
+    """A tombstone as kept in the state (``id``: its device and segment), or None when
+    malformed."""
     pattern, mode = entry.get("pattern"), entry.get("mode")
-    covers = entry.get("covers")
     if not isinstance(pattern, str) or not pattern or mode not in FORGET_MODES:
         return None
-    if not isinstance(covers, dict):
-        covers = {}
-    return {"pattern": pattern, "mode": mode,
-            "t": entry["t"] if _is_int(entry.get("t")) else None,
-            "covers": {str(k): v for k, v in covers.items() if _is_int(v)}}
+    return {"id": tombstone_id(device, seq), "pattern": pattern, "mode": mode,
+            "t": entry["t"] if _is_int(entry.get("t")) else None}
+
+
+def tombstone_id(device: str, seq: int) -> str:
+    return f"{device}:{seq}"
 
 
 def _is_int(value: object) -> bool:
