@@ -165,7 +165,7 @@ class Features:
 
     __slots__ = (
         "short", "long", "age", "successor", "followed", "evidence", "group", "group_weight",
-        "cwd_share", "shell_share",
+        "cwd_share", "shell_share", "host_share",
     )
 
     def __init__(self) -> None:
@@ -181,6 +181,7 @@ class Features:
         self.group_weight: list[float] = []
         self.cwd_share: list[float] | None = None  # None: the working directory is unknown
         self.shell_share: list[float | None] | None = None  # None: the shell is unknown
+        self.host_share: list[float | None] | None = None  # share of uses on this host
 
 
 def decay(steps: float, tau: float) -> float:
@@ -248,6 +249,10 @@ def history_scores(features: Features, weights: Weights, w_recent: float) -> lis
     return _in_context(values, features, weights)
 
 
+# How much less a command run only on other hosts (synced) counts than one run here.
+HOST_PREFERENCE = 0.3
+
+
 def _in_context(values: list[float], features: Features, weights: Weights) -> list[float]:
     """``values`` mixed with the working directory's shares and scaled by the shell's."""
     if features.cwd_share is not None:
@@ -258,6 +263,12 @@ def _in_context(values: list[float], features: Features, weights: Weights) -> li
         values = [
             v if share is None else v * (1.0 - shell * (1.0 - share))
             for v, share in zip(values, features.shell_share)
+        ]
+    if features.host_share is not None:
+        # Commands synced from other machines count a little less than this host's own.
+        values = [
+            v if share is None else v * (1.0 - HOST_PREFERENCE * (1.0 - share))
+            for v, share in zip(values, features.host_share)
         ]
     return values
 
