@@ -15,6 +15,7 @@ With ``p`` the previous command and ``w`` a ``Weights``::
     context(c)  = lam * sequence(c) + (1 - lam) * recent(c)
     local(c)    = (1 - w.cwd) * context(c) + w.cwd * cwd_share(c)      (when the cwd is known)
     score(c)    = local(c) * (1 - w.shell * (1 - shell_share(c)))      (when the shell is known)
+                           * (1 - HOST_PREFERENCE * (1 - host_share(c)))  (when a host is)
 
 ``short`` and ``long`` are the command's occurrence counts decayed exponentially with the
 number of commands run since (time constants ``TAU_SHORT`` and ``TAU_LONG``, fixed at
@@ -25,7 +26,8 @@ often ``p`` was followed by a command of ``c``'s template (first words and optio
 never repeats (``git commit -m "..."`` after ``git add -A``) still wins as a family.
 ``followed_last`` is 1 for what followed ``p`` the last time it ran (edit-compile-run cycles).
 ``cwd_share`` is ``c``'s share of the commands run in the working directory, ``shell_share``
-its share of uses in the current shell (1 when unknown, so unknown costs nothing).
+its share of uses in the current shell (1 when unknown, so unknown costs nothing), and
+``host_share`` its share of recorded uses on this host (other devices sync theirs: sync/).
 
 ``combine``: history candidates share ``1 - novelty * w.ngram`` of the probability in
 proportion to ``score``; n-gram continuations (commands never seen whole) share
