@@ -106,6 +106,14 @@ def status() -> None:
     click.echo(f"Last sync: {_when(state.last_sync)}")
     if state.last_error:
         click.echo(f"Failed:    {printable(state.last_error)}")
+    else:
+        from aprender_shell.sync import SyncError
+        from aprender_shell.sync.layout import list_folder
+
+        try:
+            list_folder(Path(str(state.folder)))
+        except SyncError as error:  # gone since the last sync
+            click.echo(f"Failed:    {printable(str(error))}")
     click.echo("Devices:")
     if not state.peers:
         click.echo("   none other yet")
