@@ -84,6 +84,7 @@ def test_a_device_leaves_and_joins_again(devices: Devices) -> None:
     assert commands.count("echo one") == 1
     a.ok("sync", "now")
     assert a.status().count(" commands, last run ") == 1
+    assert ", left" not in a.status()
     assert [r["c"] for r in a.journal()].count("echo two") == 1
 
 
