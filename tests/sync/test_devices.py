@@ -156,3 +156,22 @@ def test_uninstall_takes_the_key_away_and_leaves_the_shared_folder(devices: Devi
     assert "sync" in out  # the plan names the key it deletes
     assert not (b.home / "sync").exists() and not b.home.exists()
     assert sorted(devices.files()) == shared
+
+
+def test_a_run_here_is_not_taken_for_the_same_command_synced_from_elsewhere(
+    devices: Devices,
+) -> None:
+    a = devices.first("a", ["ls"])
+    a.record("make deploy")
+    a.ok("sync", "now")
+    b = devices.joined("b", ["pwd"], a.key())
+    assert [r["c"] for r in b.journal()].count("make deploy") == 1
+    # b's own shell then runs it too, and 'update' reads it from b's history file.
+    with b.history.open("a") as history:
+        history.write("make deploy\n")
+    b.ok("update")
+    runs = [r for r in b.journal() if r["c"] == "make deploy"]
+    assert len(runs) == 2 and sum("dev" in r for r in runs) == 1
+    # And it reaches a as b's run, once.
+    a.ok("sync", "now")
+    assert [r["c"] for r in a.journal()].count("make deploy") == 2
