@@ -175,3 +175,13 @@ def test_a_run_here_is_not_taken_for_the_same_command_synced_from_elsewhere(
     # And it reaches a as b's run, once.
     a.ok("sync", "now")
     assert [r["c"] for r in a.journal()].count("make deploy") == 2
+
+
+def test_retraining_keeps_what_other_devices_taught(devices: Devices) -> None:
+    a = devices.first("a", [f"echo from-a-{n}" for n in range(600)])  # past the fold bound
+    b = devices.joined("b", ["pwd"], a.key())
+    assert "echo from-a-599" in b.suggest("echo from-a-599")
+    b.ok("train", "--history", str(b.history))  # b's own history holds none of a's
+    assert "echo from-a-599" in b.suggest("echo from-a-599")
+    assert "echo from-a-7" in b.suggest("echo from-a-7")
+    assert "600 commands" in b.status()
