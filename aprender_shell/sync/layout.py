@@ -132,13 +132,14 @@ def write_once(path: Path, data: bytes) -> None:
         ) from None
 
 
-def fingerprint(folder: Path) -> tuple[int, ...]:
-    """A cheap summary that changes when any device adds a file (one stat per device)."""
+def fingerprint(folder: Path, own: str = "") -> tuple[int, ...]:
+    """A cheap summary that changes when any device but ``own`` adds a file (one stat per
+    device)."""
     stamps: list[int] = []
     try:
         with os.scandir(folder) as entries:
             for entry in entries:
-                if DEVICE_NAME.match(entry.name):
+                if entry.name != own and DEVICE_NAME.match(entry.name):
                     stamps.append(entry.stat().st_mtime_ns)
         stamps.append(os.stat(folder).st_mtime_ns)
     except OSError:
