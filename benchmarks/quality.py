@@ -25,9 +25,12 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from aprender_shell.evaluate.replay import PREFIX_LENGTHS, EvaluationReport, StrategyMetrics
-from aprender_shell.history.formats import HistoryEntry
+from aprender_shell.history.formats import Context, HistoryEntry
+from aprender_shell.model.query.predictor import Predictor, Suggestion
+from benchmarks.sessions import SessionCommand
 
 PERSONAS = ("developer", "ops", "data")
 TUNING_SEEDS = (1, 2)
@@ -37,6 +40,7 @@ MESSY_SEEDS = (2, 4)
 NL2BASH = Path(__file__).resolve().parents[2] / "shared" / "data" / "nl2bash" / "all.cm"
 OURS = "aprender-shell"
 BASELINES = ("history", "match_prev_cmd")
+COUNTING = ("most frequent", "most frequent follower", "back-off (lines)", "back-off (names)")
 
 
 @dataclass
@@ -64,7 +68,7 @@ def histories(
             messy = seed in MESSY_SEEDS
             sessions = generate_sessions(commands, seed=seed, persona=persona, messy=messy)
             label = f"{persona} {seed}{', messy' if messy else ''}"
-            found[label] = [HistoryEntry(item.command, item.timestamp) for item in sessions]
+            found[label] = [as_entry(item) for item in sessions]
     if not held_out:
         found["packaged sample"] = read_history(sample_history_path())
     elif nl2bash is not None and nl2bash.is_file():
@@ -72,6 +76,47 @@ def histories(
         random.Random(0).shuffle(lines)
         found["nl2bash (shuffled)"] = [HistoryEntry(line) for line in lines[:commands]]
     return found
+
+
+def as_entry(command: SessionCommand) -> HistoryEntry:
+    """A generated command as the shells' hooks record it: with its folder and exit status."""
+    return HistoryEntry(command.command, command.timestamp,
+                        Context(cwd=command.cwd, exit=command.exit_status))
+
+
+class Answering:
+    """The model as the shells reach it: each question and record goes through a server
+    session's protocol answer, so whatever the answer carries ("p", "show") is measured."""
+
+    def __init__(self, predictor: Predictor) -> None:
+        from aprender_shell.service.session import Session
+
+        self.predictor = predictor
+        self.session = Session(lambda: predictor, save_interval=float("inf"))
+
+    def answer(
+        self, prefix: str, k: int, prev: Sequence[str], cwd: str | None
+    ) -> dict[str, Any]:
+        return self.session.handle({"prefix": prefix, "k": k, "prev": list(prev), "cwd": cwd})
+
+    def suggest(
+        self, prefix: str, k: int = 5, prev: Sequence[str] = (), cwd: str | None = None
+    ) -> list[Suggestion]:
+        answer = self.answer(prefix, k, prev, cwd)
+        return [Suggestion(item["text"], item["score"]) for item in answer["suggestions"]]
+
+    def record(
+        self,
+        command: str,
+        cwd: str | None = None,
+        exit_status: int | None = None,
+        prev: Sequence[str] = (),
+    ) -> None:
+        answer = self.session.handle(
+            {"record": command, "cwd": cwd, "exit": exit_status, "prev": list(prev)}
+        )
+        if "error" in answer:
+            raise RuntimeError(f"recording {command!r} failed: {answer['error']}")
 
 
 def ablations() -> dict[str, dict[str, float]]:
@@ -84,11 +129,12 @@ def ablations() -> dict[str, dict[str, float]]:
 def replay_history(
     entries: Sequence[HistoryEntry], variants: Mapping[str, Mapping[str, float]] = {}
 ) -> EvaluationReport:
-    """Train on the first 80%, replay the rest online against the model, its ``variants``
-    (weight overrides) and both zsh-autosuggestions strategies."""
+    """Train on the first 80%, replay the rest online against the model (through the
+    protocol's answers), its ``variants`` (weight overrides), both zsh-autosuggestions
+    strategies and the counting baselines."""
     from aprender_shell.evaluate.baselines import HistoryStrategy, MatchPrevCmdStrategy
+    from aprender_shell.evaluate.frequency import counting_baselines
     from aprender_shell.evaluate.replay import Strategy, evaluate, split_history
-    from aprender_shell.model.query.predictor import Predictor
     from aprender_shell.model.training.train import clean_commands, train_model
 
     cleaned, _ = clean_commands(entries)
@@ -105,9 +151,10 @@ def replay_history(
                 opened.append(predictor)
                 if overrides:
                     predictor.weights = predictor.weights.replace(**overrides)
-                strategies[name] = predictor
+                strategies[name] = Answering(predictor)
             strategies["history"] = HistoryStrategy(commands)
             strategies["match_prev_cmd"] = MatchPrevCmdStrategy(commands)
+            strategies.update(counting_baselines(commands))
             return evaluate(train, test, strategies, online=True)
         finally:
             for predictor in opened:
@@ -146,7 +193,45 @@ def mean_metrics(results: Sequence[HistoryResult], name: str) -> StrategyMetrics
         mrr=sum(m.mrr for m in every) / count,
         queries=sum(m.queries for m in every),
         seconds=sum(m.seconds for m in every),
+        name1=sum(m.name1 for m in every) / count,
+        shown=sum(m.shown for m in every) / count,
+        shown_right=sum(m.shown_right for m in every) / count,
+        calibration=[pair for m in every for pair in m.calibration],
     )
+
+
+# The columns of issue #18's table, and what each is.
+COLUMNS: tuple[tuple[str, Callable[[StrategyMetrics], float]], ...] = (
+    ("keys saved", lambda m: m.ksr),
+    ("top-1 empty", lambda m: m.hit1[0]),
+    ("top-5 empty", lambda m: m.hit5[0]),
+    ("top-1 1 char", lambda m: m.hit1[1]),
+    ("top-5 1 char", lambda m: m.hit5[1]),
+    ("name top-1", lambda m: m.name1),
+    ("shown", lambda m: m.shown),
+    ("shown right", lambda m: m.shown_right),
+)
+
+
+def issue_table(results: Sequence[HistoryResult], sessions_only: bool = True) -> list[str]:
+    """One row per strategy (the baselines, then the model and its variants), with the
+    columns of issue #18: keystrokes saved, top-1/top-5 on the empty line and after one
+    character, the next command's name, how often the empty line shows and is right then."""
+    chosen = [r for r in results if not (sessions_only and r.name.startswith("nl2bash"))]
+    if not chosen:
+        return []
+    present = list(chosen[0].report.metrics)
+    names = [name for name in (*BASELINES, *COUNTING) if name in present]
+    names += [name for name in present if name not in names]
+    width = max(len(name) for name in names) + 2
+    lines = [f"  Mean over {len(chosen)} histories:",
+             "  " + " " * width + "".join(f"{label:>14}" for label, _ in COLUMNS)]
+    for name in names:
+        m = mean_metrics(chosen, name)
+        cells = "".join(f"{value(m):>14.3f}" for _, value in COLUMNS[:-1])
+        right = f"{COLUMNS[-1][1](m):>14.3f}" if m.shown else f"{'-':>14}"
+        lines.append(f"  {name:<{width}}{cells}{right}")
+    return lines
 
 
 def summary(results: Sequence[HistoryResult], sessions_only: bool = True) -> list[str]:
@@ -218,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
     variants = ablations() if args.ablation else {}
     results = run(histories(args.commands, args.nl2bash, held_out=not args.tuning),
                   variants=variants)
+    print()
+    print("\n".join(issue_table(results)))
     print()
     print("\n".join(summary(results)))
     if variants:

@@ -70,6 +70,25 @@ def test_quality_benchmark_compares_with_both_strategies() -> None:
     assert "Hit@5 after 3" in table and "MRR@5" in table and "match_prev_cmd" in table
 
 
+def test_the_issue_table_sets_every_baseline_beside_the_model_on_the_shells_context() -> None:
+    sessions = generate_sessions(500, seed=1, persona="developer")
+    entries = [quality.as_entry(item) for item in sessions]
+    assert {entry.context.cwd for entry in entries if entry.context} >= {"/home/dev"}
+    assert any(entry.context and entry.context.exit for entry in entries)
+    results = quality.run({"developer": entries}, lambda _: None)
+    table = quality.issue_table(results)
+    assert table[1].split() == ["keys", "saved", "top-1", "empty", "top-5", "empty", "top-1",
+                                "1", "char", "top-5", "1", "char", "name", "top-1", "shown",
+                                "shown", "right"]
+    rows = {line[:26].strip(): line[26:].split() for line in table[2:]}
+    assert list(rows) == ["history", "match_prev_cmd", "most frequent",
+                          "most frequent follower", "back-off (lines)", "back-off (names)",
+                          quality.OURS]
+    # zsh-autosuggestions shows nothing on an empty line; the counting baselines always do.
+    assert rows["history"][1] == rows["history"][6] == "0.000" and rows["history"][7] == "-"
+    assert rows["most frequent"][6] == "1.000"
+
+
 def test_the_two_halves_share_no_history() -> None:
     tuning = quality.histories(300, None, held_out=False)
     held_out = quality.histories(300, None, held_out=True)
