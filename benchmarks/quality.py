@@ -31,6 +31,7 @@ from aprender_shell.evaluate.replay import PREFIX_LENGTHS, EvaluationReport, Str
 from aprender_shell.history.formats import Context, HistoryEntry
 from aprender_shell.model.query.predictor import Predictor, Suggestion
 from benchmarks.sessions import SessionCommand
+from benchmarks.sessions.facts import Facts, history_facts, mean_facts
 
 PERSONAS = ("developer", "ops", "data")
 TUNING_SEEDS = (1, 2)
@@ -262,6 +263,31 @@ def summary(results: Sequence[HistoryResult], sessions_only: bool = True) -> lis
     return lines
 
 
+def half_facts(commands: int, held_out: bool = True) -> Facts:
+    """The mean facts (typed before, reruns, failures) of one half's generated users."""
+    from benchmarks.sessions import generate_sessions
+
+    seeds = HELD_OUT_SEEDS if held_out else TUNING_SEEDS
+    return mean_facts([
+        history_facts(generate_sessions(commands, seed, persona, seed in MESSY_SEEDS))
+        for persona in PERSONAS for seed in seeds
+    ])
+
+
+def reliability(results: Sequence[HistoryResult], name: str = OURS) -> list[str]:
+    """The reliability table of ``name``'s ``p`` over the generated histories (every
+    suggestion of the replay that carried one), or a line saying its answers carry none."""
+    from aprender_shell.evaluate.reliability import format_reliability, reliability_table
+
+    chosen = [r for r in results if not r.name.startswith("nl2bash")]
+    pairs = [pair for r in chosen for pair in r.metrics(name).calibration]
+    if not pairs:
+        return [f"  Reliability of p: {name}'s answers carry no \"p\"."]
+    table = format_reliability(reliability_table(pairs)).splitlines()
+    return [f"  Reliability of {name}'s p (the top five, 0 to 3 characters typed):",
+            *(f"  {line}" for line in table)]
+
+
 def ablation_table(results: Sequence[HistoryResult], variants: Sequence[str]) -> list[str]:
     """Mean KSR, Hit@1 after 0 and 1 characters with each signal off, and what it costs."""
     chosen = [r for r in results if not r.name.startswith("nl2bash")]
@@ -303,8 +329,12 @@ def main(argv: list[str] | None = None) -> int:
     variants = ablations() if args.ablation else {}
     results = run(histories(args.commands, args.nl2bash, held_out=not args.tuning),
                   variants=variants)
+    print(f"\n  The generated users, as real histories are measured: "
+          f"{half_facts(args.commands, held_out=not args.tuning).line()}.")
     print()
     print("\n".join(issue_table(results)))
+    print()
+    print("\n".join(reliability(results)))
     print()
     print("\n".join(summary(results)))
     if variants:

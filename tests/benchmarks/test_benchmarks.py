@@ -89,6 +89,28 @@ def test_the_issue_table_sets_every_baseline_beside_the_model_on_the_shells_cont
     assert rows["most frequent"][6] == "1.000"
 
 
+def test_the_model_s_p_gets_a_reliability_table_and_its_absence_is_said() -> None:
+    from aprender_shell.evaluate.replay import EvaluationReport, StrategyMetrics
+
+    def result(pairs: list[tuple[float, bool]]) -> quality.HistoryResult:
+        metrics = {quality.OURS: StrategyMetrics(calibration=pairs)}
+        return quality.HistoryResult("developer 3", 10, EvaluationReport(8, 2, True, metrics))
+
+    assert quality.reliability([result([])]) == [
+        '  Reliability of p: aprender-shell\'s answers carry no "p".'
+    ]
+    lines = quality.reliability([result([(0.85, True)] * 40 + [(0.05, False)] * 40)])
+    assert lines[0].startswith("  Reliability of aprender-shell's p")
+    assert lines[2].split()[:5] == ["0.0-0.1", "40", "0.050", "0.000", "0.050"]
+    assert lines[-1].strip() == "Largest gap 0.150 (bins of 30 or more), weighted mean gap 0.100."
+
+
+def test_the_halves_facts_are_those_of_real_histories() -> None:
+    facts = quality.half_facts(1000)
+    assert 0.6 < facts.typed_before < 0.8 and 0.03 < facts.repeats < 0.07
+    assert "typed before" in facts.line()
+
+
 def test_the_two_halves_share_no_history() -> None:
     tuning = quality.histories(300, None, held_out=False)
     held_out = quality.histories(300, None, held_out=True)
