@@ -263,6 +263,27 @@ def summary(results: Sequence[HistoryResult], sessions_only: bool = True) -> lis
     return lines
 
 
+def goals(results: Sequence[HistoryResult], name: str = OURS) -> list[str]:
+    """Issue #18's goals for ``name``, each with its figure and whether it is met (mean over
+    the generated histories)."""
+    chosen = [r for r in results if not r.name.startswith("nl2bash")]
+    if not chosen:
+        return []
+    m, history = mean_metrics(chosen, name), mean_metrics(chosen, "history")
+    ratio = m.ksr / history.ksr if history.ksr else 0.0
+    checks = (
+        (f"keystrokes saved {ratio:.2f}x history's", ratio >= 1.25, "at least 1.25x"),
+        (f"top-1 after 1 char {m.hit1[1]:.3f}", m.hit1[1] >= 0.50, "at least 0.50"),
+        (f"top-1 on the empty line {m.hit1[0]:.3f}", m.hit1[0] >= 0.25, "at least 0.25"),
+        (f"next command's name {m.name1:.3f}", m.name1 >= 0.33, "at least 0.33"),
+        (f"empty line shown {m.shown:.3f}, right when shown {m.shown_right:.3f}",
+         m.shown >= 0.30 and m.shown_right >= 0.5, "right at least 0.5, shown at least 0.30"),
+    )
+    return [f"  Goals of issue #18 for {name}:"] + [
+        f"    {'met    ' if met else 'not met'}  {figure} ({goal})" for figure, met, goal in checks
+    ]
+
+
 def half_facts(commands: int, held_out: bool = True) -> Facts:
     """The mean facts (typed before, reruns, failures) of one half's generated users."""
     from benchmarks.sessions import generate_sessions
@@ -333,6 +354,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{half_facts(args.commands, held_out=not args.tuning).line()}.")
     print()
     print("\n".join(issue_table(results)))
+    print()
+    print("\n".join(goals(results)))
     print()
     print("\n".join(reliability(results)))
     print()

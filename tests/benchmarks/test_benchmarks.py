@@ -87,6 +87,10 @@ def test_the_issue_table_sets_every_baseline_beside_the_model_on_the_shells_cont
     # zsh-autosuggestions shows nothing on an empty line; the counting baselines always do.
     assert rows["history"][1] == rows["history"][6] == "0.000" and rows["history"][7] == "-"
     assert rows["most frequent"][6] == "1.000"
+    checks = quality.goals(results)
+    assert checks[0] == "  Goals of issue #18 for aprender-shell:" and len(checks) == 6
+    assert all(line.strip().startswith(("met ", "not met ")) for line in checks[1:])
+    assert "top-1 after 1 char" in checks[2] and "(at least 0.50)" in checks[2]
 
 
 def test_the_model_s_p_gets_a_reliability_table_and_its_absence_is_said() -> None:
