@@ -230,7 +230,7 @@ class _Ops(_Simulator):
     def run(self) -> list[SessionCommand]:
         steps = (self.kube, self.service, self.remote, self.disk, self.terraform, self.ansible,
                  self.misc, self.one_off, self.commit)
-        cumulative = _cumulative((26, 16, 16, 8, 8, 7, 8, 14, 5))
+        cumulative = _cumulative((26, 16, 16, 8, 8, 7, 8, 17, 5))
         while len(self.out) < self.n:
             if self.new_day:
                 self.new_day = False

@@ -71,6 +71,7 @@ class _Simulator:
     # How often a command is first typed wrong; how much likelier than usual a rerun is.
     typo_rate = 0.03
     rerun_scale = 1.0
+    HABITS = ["clear", "git status", "pwd", "cd .."]
 
     def __init__(self, rng: random.Random, n: int, messy: bool = False) -> None:
         self.rng = rng
@@ -90,6 +91,10 @@ class _Simulator:
         self.until_break = rng.randint(25, 70)
         self.new_day = True
         self.ticket = rng.randrange(100, 900)
+        # Each user's own few habits, the first by far the most run.
+        self.habit_rate = 0.15
+        self.habits = [rng.choice(("ls", "ls", "ll", "ls -la"))] + rng.sample(self.HABITS, 2)
+        self.habit_weights = _cumulative((0.7, 0.2, 0.1))
 
     # -- time and output ---------------------------------------------------------------------
 
@@ -111,13 +116,16 @@ class _Simulator:
         self.clock += 1 + int(rng.expovariate(1 / pause))
         if moves_to is not None:
             self.previous_cwd, self.cwd = self.cwd, moves_to
-        if rng.random() < slips.rerun_chance(command, status) * self.rerun_scale:
+        # A cd is never run again at once: from the folder it led to, it would fail.
+        rerun = 0.0 if moves_to is not None else slips.rerun_chance(command, status)
+        if rng.random() < rerun * self.rerun_scale:
             # A failure retried often passes the second time (a flaky test, a slow service).
             again = status if rng.random() < 0.6 else 0
             self.out.append(SessionCommand(command, self.clock, self.cwd, again))
             self.clock += 1 + int(rng.expovariate(1 / pause))
         if self.messy:
             self.fidget(command)
+        self.habit(command, moves_to is not None)
         self.day_left -= 1
         self.until_break -= 1
         if self.day_left <= 0:
@@ -125,6 +133,19 @@ class _Simulator:
         elif self.until_break <= 0:
             self.clock += rng.randint(600, 5400)
             self.until_break = rng.randint(25, 70)
+
+    def habit(self, command: str, moved: bool) -> None:
+        """A look around out of habit: real people's few most run lines (``ls``, ``git
+        status``, ``clear``) are a large share of everything they type, the more after a
+        ``cd``."""
+        rng = self.rng
+        if rng.random() >= (0.45 if moved else self.habit_rate) or command in self.habits:
+            return
+        line = self.habits[bisect(self.habit_weights, rng.random() * self.habit_weights[-1])]
+        if moved:
+            line = self.habits[0] if self.habits[0].startswith("l") else "ls"
+        self.out.append(SessionCommand(line, self.clock, self.cwd, 0))
+        self.clock += 1 + int(rng.expovariate(1 / 4))
 
     def fidget(self, command: str) -> None:
         """What a messy user does between steps: run it again, look around, wander off."""

@@ -109,5 +109,5 @@ def rerun_chance(command: str, status: int) -> float:
     if status:
         return 0.2
     if command.startswith(RERUN):
-        return 0.1
-    return 0.012
+        return 0.12
+    return 0.016
