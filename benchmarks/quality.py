@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -147,8 +148,11 @@ def replay_history(
         opened: list[Predictor] = []
         try:
             strategies: dict[str, Strategy] = {}
-            for name, overrides in {OURS: {}, **variants}.items():
-                predictor = Predictor.open(model_path)
+            for number, (name, overrides) in enumerate({OURS: {}, **variants}.items()):
+                # Each its own copy: one variant's journal must not make another's stale.
+                own = model_path.with_name(f"variant-{number}.apbundle")
+                shutil.copyfile(model_path, own)
+                predictor = Predictor.open(own)
                 opened.append(predictor)
                 if overrides:
                     predictor.weights = predictor.weights.replace(**overrides)
