@@ -26,11 +26,11 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from aprender_shell.evaluate.replay import PREFIX_LENGTHS, EvaluationReport, StrategyMetrics
 from aprender_shell.history.formats import Context, HistoryEntry
-from aprender_shell.model.query.predictor import Predictor, Suggestion
+from aprender_shell.model.query.predictor import Predictor
 from benchmarks.sessions import SessionCommand
 from benchmarks.sessions.facts import Facts, history_facts, mean_facts
 
@@ -86,6 +86,14 @@ def as_entry(command: SessionCommand) -> HistoryEntry:
                         Context(cwd=command.cwd, exit=command.exit_status))
 
 
+class Answered(NamedTuple):
+    """One suggestion of a protocol answer."""
+
+    text: str
+    score: float
+    p: float | None
+
+
 class Answering:
     """The model as the shells reach it: each question and record goes through a server
     session's protocol answer, so whatever the answer carries ("p", "show") is measured."""
@@ -103,9 +111,10 @@ class Answering:
 
     def suggest(
         self, prefix: str, k: int = 5, prev: Sequence[str] = (), cwd: str | None = None
-    ) -> list[Suggestion]:
+    ) -> list[Answered]:
         answer = self.answer(prefix, k, prev, cwd)
-        return [Suggestion(item["text"], item["score"]) for item in answer["suggestions"]]
+        return [Answered(item["text"], item.get("score", 0.0), item.get("p"))
+                for item in answer["suggestions"]]
 
     def record(
         self,
