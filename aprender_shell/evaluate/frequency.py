@@ -19,12 +19,11 @@ from bisect import bisect_left, insort
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 
+from aprender_shell.evaluate.replay import command_name
 from aprender_shell.model.query.predictor import Suggestion
 
-
-def command_name(line: str) -> str:
-    """A command line's name: its first word (``git`` for ``git commit -m x``)."""
-    return line.split(None, 1)[0] if line.strip() else ""
+__all__ = ["BASELINES", "BackoffLinesStrategy", "BackoffNamesStrategy", "FollowerStrategy",
+           "MostFrequentStrategy", "command_name", "counting_baselines"]
 
 
 class _Followers:

@@ -167,7 +167,8 @@ def _where(entry: CommandLike | str) -> tuple[str | None, int | None]:
     return getattr(entry, "cwd", None), getattr(entry, "exit_status", None)
 
 
-def _name(line: str) -> str:
+def command_name(line: str) -> str:
+    """A command line's name: its first word (``git`` for ``git commit -m x``)."""
     return line.split(None, 1)[0] if line.strip() else ""
 
 
@@ -246,7 +247,7 @@ def _replay(
             (p, text == command) for text, p in zip(texts, answer.chances) if p is not None
         )
         if n == 0:
-            tally.names += bool(texts) and _name(texts[0]) == _name(command)
+            tally.names += bool(texts) and command_name(texts[0]) == command_name(command)
             tally.shown += shown
             tally.shown_right += shown and right
         if right:
