@@ -3,14 +3,20 @@
 The generated histories are split in two: the **tuning** half (seeds 1 and 2 of each persona
 and the packaged sample) is the only one anybody may look at while choosing defaults; the
 **held-out** half (seeds 3 and 4 of each persona, and NL2Bash when it is there) is what the
-README reports. In each half one seed of each persona is a messy user (more typos, commands
-run again, folders wandered, more one-offs), closer to real people than the tidy workflows.
+README reports. In each half one seed of each persona is a messy user (more slips, commands
+run again, folders wandered, more one-offs).
 
 Each history's last 20% is replayed as typed, online (every strategy learns each command after
-it runs, as the shell hooks do). Printed: one row per history, then the mean over the half of
-keystroke saving (KSR), Hit@1 and Hit@5 after 0 to 3 characters and MRR@5 for the model and
-both zsh-autosuggestions strategies, and with ``--ablation`` the same replay with each of the
-model's signals turned off in turn (a signal earns its place when turning it off costs).
+it runs, as the shell hooks do, with its folder and exit status; each is asked with the two
+commands before and the folder). The model is asked through a server session's protocol
+answer, so its ``p`` and ``show`` are measured as the shells would see them. Printed: one row
+per history; the facts of the half's generated users (typed before, reruns, failures); issue
+#18's table (keystrokes saved, top-1/top-5 on the empty line and after one character, the
+next command's name, how often the empty line shows and is right then) for zsh-autosuggestions'
+strategies, the counting baselines (``evaluate/frequency.py``) and the model; which of the
+issue's goals the model meets; the reliability table of its ``p``; the mean KSR, Hit@1 and
+Hit@5 after 0 to 3 characters and MRR@5; and with ``--ablation`` the same replay with each of
+the model's signals turned off in turn (a signal earns its place when turning it off costs).
 
 ``python -m benchmarks.quality [--tuning] [--ablation] [--commands N] [--quick]``.
 """
