@@ -252,3 +252,20 @@ def test_arguments_change_new_hosts_come_and_folders_are_entered_and_left() -> N
     for item, after in zip(commands, commands[1:]):
         if item.command == "cd tests" and after.timestamp - item.timestamp < 600:
             assert after.cwd == item.cwd + "/tests"
+
+
+def test_one_generated_user_is_written_for_evaluate(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    target = tmp_path / "history"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.sessions", "--write", str(target), "--persona", "ops",
+         "--seed", "3", "--commands", "500"],
+        cwd=root, capture_output=True, text=True, check=True,
+    )
+    assert done.stdout.startswith(f"{target}: typed before ")
+    assert [entry.command for entry in read_history(target)] == [
+        item.command for item in generate_sessions(500, seed=3, persona="ops")
+    ]
