@@ -146,6 +146,12 @@ def test_a_cold_suggest_imports_none_of_the_heavy_modules(model: Path) -> None:
     assert "aprender_shell.model.query.predictor" in imported
     heavy = {"click", "dataclasses", "inspect", "argparse"}
     assert imported.isdisjoint(heavy), sorted(imported & heavy)
+    # Nor what only writing, learning or serving needs (each 1 to 10 ms cold, measured with
+    # -X importtime): the year benchmark's cold suggest is held to python -c pass.
+    writers = {"tempfile", "subprocess", "socket", "selectors", "platformdirs", "re2",
+               "hashlib", "random", "datetime", "shlex", "aprender_shell.history.privacy",
+               "aprender_shell.model.training.train", "aprender_shell.service.client"}
+    assert imported.isdisjoint(writers), sorted(imported & writers)
 
 
 @pytest.mark.parametrize(
