@@ -21,7 +21,7 @@ def main() -> None:
         if code is not None:
             sys.exit(code)
     elif argv[:2] == ["server", "run"]:
-        from aprender_shell.fastpath import run_server
+        from aprender_shell.fastpath_server import run_server
 
         code = run_server(argv[2:])
         if code is not None:
