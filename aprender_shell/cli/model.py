@@ -15,6 +15,7 @@ from aprender_shell.cli.options import (
     check_config_folder,
     display_path,
     history_option,
+    load_database,
     load_history,
     megabytes,
     memory_option,
@@ -32,14 +33,24 @@ if TYPE_CHECKING:
 @cli.command(short_help="Train the model on your shell history.")
 @history_option(
     "History file to learn from (repeatable). Default: $HISTFILE, then ~/.zsh_history, "
-    "~/.bash_history, fish's history; the packaged sample if none."
+    "~/.bash_history, fish's history; the packaged sample if none. With --from, the "
+    "tool's database."
+)
+@click.option(
+    "--from", "source", type=click.Choice(["atuin", "mcfly"]),
+    help="Learn from atuin's or mcfly's history database instead (read-only; default: where "
+    "the tool keeps it, ~/.local/share/atuin/history.db or mcfly's).",
 )
 @model_option("Where to write the model.")
 @ngram_option
 @memory_option(MEMORY_HELP + " Segments are sized to fit it.", trains=True)
 @reports_errors
 def train(
-    histories: tuple[Path, ...], model: Path | None, ngram: int, memory_limit: MemoryLimit | None
+    histories: tuple[Path, ...],
+    source: str | None,
+    model: Path | None,
+    ngram: int,
+    memory_limit: MemoryLimit | None,
 ) -> None:
     """Train the model on your shell history."""
     from aprender_shell.model.training.train import train_model
@@ -51,7 +62,10 @@ def train(
 
         check_private_dir(path.parent)  # before reading the history: nothing lands in theirs
     warn_filter_problems()
-    entries, marks, sources, sample = load_history(histories)
+    if source is not None:
+        entries, marks, sources, sample = load_database(source, histories)
+    else:
+        entries, marks, sources, sample = load_history(histories)
     if not entries:
         raise click.ClickException(
             f"{', '.join(sources)} holds no commands, so there is nothing to learn: run some "

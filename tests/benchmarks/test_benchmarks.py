@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
 from aprender_shell.history.formats import HistoryEntry
 from aprender_shell.model.learned.newest import FOLD_RECORDS
-from benchmarks import ctrl_r, fold, predictor, quality
+from benchmarks import ctrl_r, fold, pathcheck, predictor, quality
 from benchmarks.sessions import generate_sessions
 
 
@@ -117,3 +118,13 @@ def test_fold_benchmark_reports_cold_suggest_and_a_real_servers_fold(
     assert "Cold 'suggest' by records in the journal" in out and "20,000" in out
     assert "during the fold" in out and ", 1 fold)" in out
     assert f"A fold of {FOLD_RECORDS:,} records against training" in out
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace")
+def test_the_path_check_benchmark_sets_a_slow_folder_beside_a_fast_one(
+    capsys: pytest.CaptureFixture[str], private_home: Path
+) -> None:
+    assert pathcheck.main(["--files", "30", "--rounds", "1", "--delay", "200"]) == 0
+    out = capsys.readouterr().out
+    assert "'vim src/'" in out and "slow, no cwd" in out and "budget plus two stats" in out
+    assert "Suggestions naming a path that is not there: 0 (goal: 0)" in out

@@ -209,9 +209,9 @@ class Predictor:
             reused = self._reused(prefix, weights)
         results = scoring.combine(scored, continuations, reused, self._novelty, weights)
         paths = PathCheck(cwd, self._arguments) if cwd else None
-        # Most queries need only the best few: a path check stats MAX_CHECKS arguments at most,
-        # so only repeated rejected arguments can make the rest of the ranking matter.
-        wanted = k + PathCheck.MAX_CHECKS
+        # Most queries need only the best few: only many rejected paths (or a path check out
+        # of time) make the rest of the ranking matter.
+        wanted = k + PathCheck.SPARE
         best = _best(heapq.nsmallest(wanted, results.items(), key=_ranking), k, paths)
         if len(best) < k and len(results) > wanted:
             best = _best(sorted(results.items(), key=_ranking), k, paths)
@@ -288,15 +288,13 @@ class Predictor:
         kinds = self._arguments
         wanted = kinds.target(words) if words else (0, "")
         recent_tokens = self._overlay.recent_tokens()
-        fits: Callable[[int, int], bool] | None = None
         kept_out: list[int] = []
-        if wanted[0]:
-            # recent_tokens() follows the recent commands, most recent first.
-            commands = list(reversed(self._overlay.recent))
+        # recent_tokens() follows the recent commands, most recent first.
+        commands = list(reversed(self._overlay.recent))
 
-            def fits(age: int, position: int) -> bool:
-                used = kinds.argument_kinds(commands[age], recent_tokens[age])[position]
-                return kinds.fits(wanted, used)
+        def fits(age: int, position: int, own: bool) -> bool:
+            used = kinds.argument_kinds(commands[age], recent_tokens[age])[position]
+            return kinds.fits(wanted, used, own)
 
         found = reuse.reused_arguments(prefix, recent_tokens, fits, kept_out)
         if not found:
