@@ -309,7 +309,7 @@ def run_server(
     try:
         listener = instance.bind()
         session = Session(
-            lambda: Predictor.open(model_path, memory_limit),
+            lambda: Predictor.open(model_path, memory_limit, resident=True),
             model_path=model_path,
             save_interval=save_interval,
         )

@@ -21,7 +21,7 @@ from aprender_shell.fileio import FileVersion, identity_of, version
 from aprender_shell.history.tokens import split_prefix
 from aprender_shell.model import scoring
 from aprender_shell.model.learned.journal import Journal
-from aprender_shell.model.learned.newest import FOLD_RECORDS, newest_records
+from aprender_shell.model.learned.newest import FOLD_RECORDS, fold_bound, newest_records
 from aprender_shell.model.learned.overlay import Overlay
 from aprender_shell.model.learned.records import record_line, replay, without_commands
 from aprender_shell.model.memory import MemoryLimit
@@ -72,8 +72,11 @@ class Predictor:
         index: ModelIndex,
         memory_limit: MemoryLimit | None = None,
         identity: tuple[int, int, int, int] | None = None,
+        resident: bool = False,
     ) -> None:
         self.model_path = model_path
+        # The server replays up to its fold bound; a one-shot process only FOLD_RECORDS.
+        self._replay_limit = fold_bound(index.total_commands) if resident else FOLD_RECORDS
         self._bundle = bundle
         self._index = index
         # Taken before the bundle was opened (``open``): a model put in place in between then
@@ -99,10 +102,15 @@ class Predictor:
 
     @classmethod
     def open(
-        cls, model_path: Path | None = None, memory_limit: MemoryLimit | None = None
+        cls,
+        model_path: Path | None = None,
+        memory_limit: MemoryLimit | None = None,
+        resident: bool = False,
     ) -> Predictor:
         """Open the model at ``model_path`` (default: the user's) within ``memory_limit``, else
-        the limit it was trained for (``MemoryLimit.choose``)."""
+        the limit it was trained for (``MemoryLimit.choose``). A ``resident`` process (the
+        server) replays the journal up to its fold bound, any other the newest
+        ``FOLD_RECORDS`` (learned/newest.py)."""
         from aprender_shell.paths import default_model_path
 
         path = Path(model_path) if model_path is not None else default_model_path()
@@ -114,7 +122,7 @@ class Predictor:
             limit = MemoryLimit.choose(memory_limit, index.memory_limit)
             bundle.config = bundle.config.with_max_memory(limit.paging)
             check_fits(bundle, path, limit)
-            return cls(path, bundle, index, limit, identity)
+            return cls(path, bundle, index, limit, identity, resident)
         except ChecksumError as error:
             bundle.close()
             raise BundleError(f"{error}: retrain with 'aprender-shell train'") from error
@@ -355,9 +363,10 @@ class Predictor:
         return removed
 
     def _replay(self, overlay: Overlay) -> None:
-        """Learn the newest ``FOLD_RECORDS`` of the journal (learned/newest.py: the server
-        folds what is past them into the model, so any open costs at most that bound)."""
-        records, self.more_unfolded = newest_records(self._journal, FOLD_RECORDS)
+        """Learn the newest records of the journal up to this process's bound (learned/newest.py:
+        the server folds what is past its bound into the model, so any open costs at most
+        that bound)."""
+        records, self.more_unfolded = newest_records(self._journal, self._replay_limit)
         self.replayed = replay(overlay, self._arguments.learning(records))
         self.recorded = 0
 

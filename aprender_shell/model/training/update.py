@@ -13,7 +13,7 @@ marked ``"seen"``; only history commands without such a record are appended (``"
 "history"``). Live records never seen in a history (typed with a leading space, or in a shell
 without a history file) stay learned.
 
-When the journal outgrows what the learned overlay holds or passes ``FOLD_RECORDS``
+When the journal outgrows what the learned overlay holds or passes the server's fold bound
 (``needs_compaction``), ``update`` folds it (``compact``, the fold the server starts by itself:
 fold.py): it retrains on the stored corpus plus the journal (in a staging file named with its
 pid), then, holding the journal's lock, puts the new model in place and starts its journal
@@ -39,7 +39,7 @@ from aprender_shell.history.files import find_history_files
 from aprender_shell.history.formats import HistoryEntry
 from aprender_shell.history.marks import HistoryMark, new_entries_since
 from aprender_shell.model.learned.journal import Journal, JournalState, Record
-from aprender_shell.model.learned.newest import FOLD_RECORDS
+from aprender_shell.model.learned.newest import FOLD_RECORDS, fold_bound
 from aprender_shell.model.learned.overlay import COMMAND_COST, COMMAND_SHARE
 from aprender_shell.model.memory import MemoryLimit
 from aprender_shell.model.store.corpus import read_corpus
@@ -53,8 +53,8 @@ from aprender_shell.model.training.writer import ModelWriter, writer
 # times are this close (history files without timestamps match by order alone).
 RECONCILE_WINDOW = 24 * 3600
 # Compact once the journal's distinct commands fill this share of what the overlay may hold, or
-# once it holds this many records: every query process that opens the model (a cold
-# 'suggest') reads the whole journal.
+# once it holds more records than the server lets pile up (``fold_bound``, at least this many):
+# past it, a process that opens the model no longer replays it whole.
 COMPACT_OVERLAY_SHARE = 0.75
 COMPACT_MAX_RECORDS = FOLD_RECORDS
 
@@ -300,7 +300,7 @@ def _update(
     legacy_index = legacy and before.marks is None
     # One limit decides whether to compact and what the compacted model is trained for.
     limit = MemoryLimit.choose(memory_limit, index.memory_limit)
-    if legacy_index or needs_compaction(records, limit):
+    if legacy_index or needs_compaction(records, limit, index.total_commands):
         report = compact(w, index, journal, limit, progress)
         if report is not None:
             result.compacted = report
@@ -342,10 +342,12 @@ def _recorded_at(record: Record) -> int:
     return stamp if isinstance(stamp, int) and not isinstance(stamp, bool) else 0
 
 
-def needs_compaction(records: Sequence[Record], memory_limit: MemoryLimit) -> bool:
-    """Whether the journal outgrew what the overlay holds within ``memory_limit``, or
-    ``COMPACT_MAX_RECORDS``."""
-    if len(records) > COMPACT_MAX_RECORDS:
+def needs_compaction(
+    records: Sequence[Record], memory_limit: MemoryLimit, model_commands: int = 0
+) -> bool:
+    """Whether the journal outgrew what the overlay holds within ``memory_limit``, or the fold
+    bound of a model of ``model_commands`` (the server's, at least ``COMPACT_MAX_RECORDS``)."""
+    if len(records) > fold_bound(model_commands, COMPACT_MAX_RECORDS):
         return True
     learned_commands = memory_limit.learned * COMMAND_SHARE * COMPACT_OVERLAY_SHARE
     distinct = {record["c"] for record in records}
