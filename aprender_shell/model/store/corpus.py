@@ -1,7 +1,14 @@
 """The stored corpus: the cleaned command sequence, in zlib chunks the index lists with sizes.
 
+A row is ``[command, timestamp]``, or ``[command, timestamp, context]`` when something recorded
+where and how the command ran (the shells' journal records, another tool's database): the
+context is an object of the known keys only, ``cwd``, ``exit``, ``host``, ``sh`` and ``agent``
+(a model before index version 4 has no such rows). Only rows that have a context pay for one,
+so a model trained from a history file alone stores what it always did.
+
 Reading a chunk never inflates more than the index declares for it, so a chunk crafted to
-inflate to gigabytes (a zlib bomb) costs at most its declared size before it is refused.
+inflate to gigabytes (a zlib bomb) costs at most its declared size before it is refused; every
+field of every row is checked before it is used.
 """
 
 from __future__ import annotations
@@ -12,7 +19,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from aprender_shell.errors import BundleError
-from aprender_shell.history.formats import HistoryEntry
+from aprender_shell.history.formats import Context, HistoryEntry
+from aprender_shell.limits import SHELLS
 from aprender_shell.model.store.index import CorpusChunk, ModelIndex
 
 if TYPE_CHECKING:
@@ -24,26 +32,115 @@ if TYPE_CHECKING:
 # `update` reads it back.
 ZLIB_LEVEL = 3
 
+# The most a context field may hold: a path (Linux's PATH_MAX), a host name (POSIX's
+# HOST_NAME_MAX), an agent's name; an exit status fits a C int. A field beyond them is not
+# stored (the run keeps the others) and, read from a model, is damage.
+MAX_CWD_CHARS = 4096
+MAX_HOST_CHARS = 255
+MAX_AGENT_CHARS = 128
+MIN_EXIT, MAX_EXIT = -(2**31), 2**31 - 1
+CONTEXT_KEYS = ("cwd", "exit", "host", "sh", "agent")
+
+# A context's fields in Context's order: the key of an equal one already made (``_Contexts``).
+_ContextKey = tuple[Any, ...]
+
+
+def context_row(context: Context | None) -> dict[str, Any] | None:
+    """The stored object of ``context``: its known fields within bounds (None: nothing to
+    store)."""
+    if context is None:
+        return None
+    stored: dict[str, Any] = {}
+    if isinstance(context.cwd, str) and 0 < len(context.cwd) <= MAX_CWD_CHARS:
+        stored["cwd"] = context.cwd
+    exit_status = context.exit
+    if _is_int(exit_status) and MIN_EXIT <= exit_status <= MAX_EXIT:  # type: ignore[operator]
+        stored["exit"] = exit_status
+    if isinstance(context.host, str) and 0 < len(context.host) <= MAX_HOST_CHARS:
+        stored["host"] = context.host
+    if context.shell in SHELLS:
+        stored["sh"] = context.shell
+    if isinstance(context.agent, str) and 0 < len(context.agent) <= MAX_AGENT_CHARS:
+        stored["agent"] = context.agent
+    return stored or None
+
 
 def encode_chunk(entries: Sequence[HistoryEntry]) -> tuple[bytes, int]:
     """The zlib bytes storing ``entries`` and the size they inflate to."""
-    rows = [[entry.command, entry.timestamp] for entry in entries]
+    rows: list[list[Any]] = []
+    for entry in entries:
+        stored = context_row(entry.context)
+        if stored is None:
+            rows.append([entry.command, entry.timestamp])
+        else:
+            rows.append([entry.command, entry.timestamp, stored])
     raw = json.dumps(rows, separators=(",", ":")).encode("utf-8", "surrogatepass")
     return zlib.compress(raw, ZLIB_LEVEL), len(raw)
 
 
-def decode_chunk(data: bytes, chunk: CorpusChunk, source: str = "the model") -> list[HistoryEntry]:
+class _Contexts:
+    """Checks stored context objects and makes one ``Context`` per distinct one: a corpus
+    repeats a few folders and hosts thousands of times, and ``update`` holds it whole."""
+
+    def __init__(self) -> None:
+        self._made: dict[_ContextKey, Context] = {}
+
+    def read(self, stored: Any) -> Context | None:
+        """The context ``stored`` describes; None when it is not a valid context object."""
+        if type(stored) is not dict or not stored or not stored.keys() <= _KNOWN:
+            return None
+        cwd = stored.get("cwd")
+        status = stored.get("exit")
+        host = stored.get("host")
+        shell = stored.get("sh")
+        agent = stored.get("agent")
+        if not (
+            (cwd is None or (type(cwd) is str and 0 < len(cwd) <= MAX_CWD_CHARS))
+            and (status is None or (type(status) is int and MIN_EXIT <= status <= MAX_EXIT))
+            and (host is None or (type(host) is str and 0 < len(host) <= MAX_HOST_CHARS))
+            and (shell is None or shell in SHELLS)
+            and (agent is None or (type(agent) is str and 0 < len(agent) <= MAX_AGENT_CHARS))
+        ):
+            return None
+        key = (cwd, status, host, shell, agent)
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = Context(cwd, status, host, shell, agent)
+        return made
+
+
+_KNOWN = frozenset(CONTEXT_KEYS)
+
+
+def decode_chunk(
+    data: bytes,
+    chunk: CorpusChunk,
+    source: str = "the model",
+    contexts: _Contexts | None = None,
+) -> list[HistoryEntry]:
     """The history entries stored in ``data``, the bytes of the entry ``chunk`` describes.
 
     Raises ``BundleError`` (one line) when they are not zlib, inflate to another size than
-    declared, or do not hold a list of ``[command, timestamp]`` rows.
+    declared, or do not hold a list of valid rows. ``contexts`` shares equal contexts across
+    chunks.
     """
-    rows = _rows(data, chunk, source)
+    return _entries(_rows(data, chunk, source), chunk, source, contexts or _Contexts())
+
+
+def _entries(
+    rows: list[Any], chunk: CorpusChunk, source: str, reader: _Contexts
+) -> list[HistoryEntry]:
     entries = []
     for row in rows:
         if not _is_row(row):
-            raise _damaged(chunk, source, _NOT_A_ROW)
-        entries.append(HistoryEntry(row[0], row[1]))
+            if not (chunk.contexts and _is_context_row(row)):
+                raise _damaged(chunk, source, _NOT_A_ROW)
+            context = reader.read(row[2])
+            if context is None:
+                raise _damaged(chunk, source, _NOT_A_CONTEXT)
+            entries.append(HistoryEntry(row[0], row[1], context))
+        else:
+            entries.append(HistoryEntry(row[0], row[1]))
     return entries
 
 
@@ -61,11 +158,13 @@ def decode_commands(data: bytes, chunk: CorpusChunk, source: str = "the model") 
         and (row[1] is None or type(row[1]) is int)
     ]
     if len(commands) != len(rows):
-        raise _damaged(chunk, source, _NOT_A_ROW)
+        # Rows with a context: checked as decode_chunk checks them (the rare path).
+        return [entry.command for entry in _entries(rows, chunk, source, _Contexts())]
     return commands
 
 
-_NOT_A_ROW = "it holds a row that is not [command, timestamp]"
+_NOT_A_ROW = "it holds a row that is not [command, timestamp] or [command, timestamp, context]"
+_NOT_A_CONTEXT = "it holds a context that is not an object of valid cwd, exit, host, sh, agent"
 
 
 def _is_row(row: Any) -> bool:
@@ -75,6 +174,19 @@ def _is_row(row: Any) -> bool:
         and type(row[0]) is str
         and (row[1] is None or type(row[1]) is int)
     )
+
+
+def _is_context_row(row: Any) -> bool:
+    return (
+        type(row) is list
+        and len(row) == 3
+        and type(row[0]) is str
+        and (row[1] is None or type(row[1]) is int)
+    )
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _rows(data: bytes, chunk: CorpusChunk, source: str) -> list[Any]:
@@ -108,7 +220,9 @@ def _damaged(chunk: CorpusChunk, source: str, why: str) -> BundleError:
 def read_corpus(bundle: PagedBundle, index: ModelIndex, path: Path) -> list[HistoryEntry]:
     """The command sequence the model was trained on, one corpus entry in memory at a time."""
     corpus: list[HistoryEntry] = []
+    contexts = _Contexts()
     for chunk in index.corpus:
-        corpus.extend(decode_chunk(bundle.get_model(chunk.name), chunk, f"model {path}"))
+        data = bundle.get_model(chunk.name)
+        corpus.extend(decode_chunk(data, chunk, f"model {path}", contexts))
         bundle.evict(chunk.name)
     return corpus

@@ -37,9 +37,12 @@ MODEL_FORMAT = "aprender-shell-model"
 #   3 - an optional "arguments": for the most used command heads, how often each argument
 #       position took a path, a host, a name or a word (``arguments.py``). A version 2 model
 #       has none: its predictor uses the built-in prior until it is retrained.
+#   4 - a corpus row may carry what was recorded about the run: ``[command, timestamp,
+#       {"cwd", "exit", "host", "sh", "agent"}]`` (store/corpus.py). Chunks of older versions
+#       hold ``[command, timestamp]`` rows only, and a reader refuses anything else in them.
 # Older versions are upgraded as they are read; newer ones are refused (a newer release wrote
 # them): upgrade aprender-shell or retrain.
-MODEL_VERSION = 3
+MODEL_VERSION = 4
 
 TABLES = ("cmd", "hot", "ngram")
 SOURCES = ("history", "sample")
@@ -70,12 +73,14 @@ class CorpusChunk(NamedTuple):
     """One ``corpus/NNNN`` entry and the size its zlib data inflates to.
 
     ``exact`` is False for a model of version 1, which did not record sizes: ``raw_size`` is
-    then the most its writer could have produced.
+    then the most its writer could have produced. ``contexts`` is False for a model before
+    version 4, whose rows never carry a context.
     """
 
     name: str
     raw_size: int
     exact: bool = True
+    contexts: bool = True
 
 
 class _Invalid(ValueError):
@@ -255,7 +260,7 @@ class ModelIndex:
             source = "history" if doc.get("history") else "sample"
             tuning = None
         else:
-            corpus = _corpus(doc, names, segment_bytes)
+            corpus = _corpus(doc, names, segment_bytes, version >= 4)
             given = doc.get("source")
             if not isinstance(given, str) or given not in SOURCES:
                 raise _Invalid(f"'source' must be one of {', '.join(SOURCES)}, not {_show(given)}")
@@ -394,14 +399,16 @@ def _table(doc: Mapping[str, Any], table: str, names: Container[str] | None) -> 
     return TableSpec(starts, entries)
 
 
-def _corpus(doc: Mapping[str, Any], names: Container[str] | None, budget: int) -> list[CorpusChunk]:
+def _corpus(
+    doc: Mapping[str, Any], names: Container[str] | None, budget: int, contexts: bool
+) -> list[CorpusChunk]:
     limit = corpus_chunk_limit(budget)
     chunks = []
     for item in _list(doc.get("corpus"), "corpus"):
         if not isinstance(item, dict):
             raise _Invalid(f"'corpus' must hold objects, not {_show(item)}")
         name = _entry_names([item.get("name")], "corpus", names)[0]
-        chunks.append(CorpusChunk(name, _int(item, "raw_size", 0, limit)))
+        chunks.append(CorpusChunk(name, _int(item, "raw_size", 0, limit), True, contexts))
     return chunks
 
 
@@ -411,7 +418,7 @@ def _corpus_v1(
     # Sizes were not recorded: bound each chunk by the most its writer could have produced.
     limit = _V1_CHUNK_BUDGETS * budget + _V1_CHUNK_SLACK
     listed = _entry_names(doc.get("corpus"), "corpus", names)
-    return [CorpusChunk(name, limit, False) for name in listed]
+    return [CorpusChunk(name, limit, False, False) for name in listed]
 
 
 def _top_commands(doc: Mapping[str, Any]) -> list[tuple[str, int]]:

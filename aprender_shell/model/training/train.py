@@ -121,7 +121,9 @@ def clean_commands(entries: Iterable[HistoryEntry]) -> tuple[list[HistoryEntry],
                 verdict = _SECRET if reason == SECRET else _DROPPED
             verdicts[raw] = verdict
         if isinstance(verdict, str):
-            kept.append(entry if verdict == raw else HistoryEntry(verdict, entry.timestamp))
+            kept.append(
+                entry if verdict == raw else HistoryEntry(verdict, entry.timestamp, entry.context)
+            )
         elif verdict == _SECRET:
             secrets += 1
     return kept, secrets
