@@ -2,9 +2,11 @@
 
 A row is ``[command, timestamp]``, or ``[command, timestamp, context]`` when something recorded
 where and how the command ran (the shells' journal records, another tool's database): the
-context is an object of the known keys only, ``cwd``, ``exit``, ``host``, ``sh`` and ``agent``
-(a model before index version 4 has no such rows). Only rows that have a context pay for one,
-so a model trained from a history file alone stores what it always did.
+context is an object of the known keys only, ``cwd``, ``exit``, ``host``, ``sh``, ``agent`` and
+``prev`` (a model before index version 4 has no such rows). ``prev`` is stored only when the
+command run before it in its shell is not the row before it (``Context.prev``). Only rows
+that have a context pay for one, so a model trained from a history file alone stores what it
+always did.
 
 Reading a chunk never inflates more than the index declares for it, so a chunk crafted to
 inflate to gigabytes (a zlib bomb) costs at most its declared size before it is refused; every
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from aprender_shell.errors import BundleError
 from aprender_shell.history.formats import Context, HistoryEntry
-from aprender_shell.limits import SHELLS
+from aprender_shell.limits import MAX_COMMAND_CHARS, SHELLS
 from aprender_shell.model.store.index import CorpusChunk, ModelIndex
 
 if TYPE_CHECKING:
@@ -39,15 +41,16 @@ MAX_CWD_CHARS = 4096
 MAX_HOST_CHARS = 255
 MAX_AGENT_CHARS = 128
 MIN_EXIT, MAX_EXIT = -(2**31), 2**31 - 1
-CONTEXT_KEYS = ("cwd", "exit", "host", "sh", "agent")
+MAX_PREV_CHARS = MAX_COMMAND_CHARS
+CONTEXT_KEYS = ("cwd", "exit", "host", "sh", "agent", "prev")
 
 # A context's fields in Context's order: the key of an equal one already made (``_Contexts``).
 _ContextKey = tuple[Any, ...]
 
 
-def context_row(context: Context | None) -> dict[str, Any] | None:
-    """The stored object of ``context``: its known fields within bounds (None: nothing to
-    store)."""
+def context_row(context: Context | None, before: str | None = None) -> dict[str, Any] | None:
+    """The stored object of ``context`` (of the run after ``before``): its known fields within
+    bounds (None: nothing to store)."""
     if context is None:
         return None
     stored: dict[str, Any] = {}
@@ -62,14 +65,20 @@ def context_row(context: Context | None) -> dict[str, Any] | None:
         stored["sh"] = context.shell
     if isinstance(context.agent, str) and 0 < len(context.agent) <= MAX_AGENT_CHARS:
         stored["agent"] = context.agent
+    prev = context.prev
+    if isinstance(prev, str) and prev != before:
+        # A command too long to learn is no predecessor the model knows either.
+        stored["prev"] = prev if len(prev) <= MAX_PREV_CHARS else ""
     return stored or None
 
 
 def encode_chunk(entries: Sequence[HistoryEntry]) -> tuple[bytes, int]:
     """The zlib bytes storing ``entries`` and the size they inflate to."""
     rows: list[list[Any]] = []
+    before = None  # a chunk's first row stores its prev: chunks are read one at a time
     for entry in entries:
-        stored = context_row(entry.context)
+        stored = context_row(entry.context, before)
+        before = entry.command
         if stored is None:
             rows.append([entry.command, entry.timestamp])
         else:
@@ -94,18 +103,20 @@ class _Contexts:
         host = stored.get("host")
         shell = stored.get("sh")
         agent = stored.get("agent")
+        prev = stored.get("prev")
         if not (
             (cwd is None or (type(cwd) is str and 0 < len(cwd) <= MAX_CWD_CHARS))
             and (status is None or (type(status) is int and MIN_EXIT <= status <= MAX_EXIT))
             and (host is None or (type(host) is str and 0 < len(host) <= MAX_HOST_CHARS))
             and (shell is None or shell in SHELLS)
             and (agent is None or (type(agent) is str and 0 < len(agent) <= MAX_AGENT_CHARS))
+            and (prev is None or (type(prev) is str and len(prev) <= MAX_PREV_CHARS))
         ):
             return None
-        key = (cwd, status, host, shell, agent)
+        key = (cwd, status, host, shell, agent, prev)
         made = self._made.get(key)
         if made is None:
-            made = self._made[key] = Context(cwd, status, host, shell, agent)
+            made = self._made[key] = Context(cwd, status, host, shell, agent, prev)
         return made
 
 
@@ -164,7 +175,9 @@ def decode_commands(data: bytes, chunk: CorpusChunk, source: str = "the model") 
 
 
 _NOT_A_ROW = "it holds a row that is not [command, timestamp] or [command, timestamp, context]"
-_NOT_A_CONTEXT = "it holds a context that is not an object of valid cwd, exit, host, sh, agent"
+_NOT_A_CONTEXT = (
+    "it holds a context that is not an object of valid cwd, exit, host, sh, agent, prev"
+)
 
 
 def _is_row(row: Any) -> bool:

@@ -37,14 +37,15 @@ MODEL_FORMAT = "aprender-shell-model"
 #   3 - an optional "arguments": for the most used command heads, how often each argument
 #       position took a path, a host, a name or a word (``arguments.py``). A version 2 model
 #       has none: its predictor uses the built-in prior until it is retrained.
-#   4 - a corpus row may carry what was recorded about the run: ``[command, timestamp,
-#       {"cwd", "exit", "host", "sh", "agent"}]`` (store/corpus.py). Chunks of older versions
-#       hold ``[command, timestamp]`` rows only, and a reader refuses anything else in them.
+#   4 - corpus rows may carry the run's context (store/corpus.py; older chunks may not); the
+#       optional tables ``dir`` and ``run`` hold what training learned from it (store/runs.py).
 # Older versions are upgraded as they are read; newer ones are refused (a newer release wrote
 # them): upgrade aprender-shell or retrain.
 MODEL_VERSION = 4
 
 TABLES = ("cmd", "hot", "ngram")
+# Tables a model of version 4 may have: only a model trained on runs with a context has them.
+OPTIONAL_TABLES = ("dir", "run")
 SOURCES = ("history", "sample")
 # A corpus chunk inflates to at most this many times the segment size: training splits bigger ones,
 # so an index declaring more is not one we wrote.
@@ -73,8 +74,7 @@ class CorpusChunk(NamedTuple):
     """One ``corpus/NNNN`` entry and the size its zlib data inflates to.
 
     ``exact`` is False for a model of version 1, which did not record sizes: ``raw_size`` is
-    then the most its writer could have produced. ``contexts`` is False for a model before
-    version 4, whose rows never carry a context.
+    then the most its writer could have produced. ``contexts``: rows may carry one (version 4).
     """
 
     name: str
@@ -254,6 +254,9 @@ class ModelIndex:
         segment_bytes = _int(doc, _STORED_AS["segment_bytes"], MIN_SEGMENT_BYTES, MAX_SEGMENT_BYTES)
         total = _int(doc, "total_commands")
         tables = {table: _table(doc, table, names) for table in TABLES}
+        for table in OPTIONAL_TABLES if version >= 4 else ():
+            if table in doc["tables"]:  # an object: _table checked it
+                tables[table] = _table(doc, table, names)
         if version == 1:
             corpus = _corpus_v1(doc, names, segment_bytes)
             # Version 1 recorded the history files read; with none it was the packaged sample.

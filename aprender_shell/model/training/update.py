@@ -407,20 +407,25 @@ def compact(
 
 def entry_of(record: Record) -> HistoryEntry:
     """The corpus entry a fold keeps of journal record ``record``: the command, when, and what
-    the shell recorded about the run (folder, exit status, host, shell, agent). A field of the
-    wrong type is left out: a journal is a file anyone with the user's rights can edit."""
+    the shell recorded about the run (folder, exit status, host, shell, agent, the command
+    before it). A field of the wrong type is left out: a journal is a file anyone with the
+    user's rights can edit."""
     stamp = record.get("t")
     cwd = record.get("cwd")
     status = record.get("exit")
     host = record.get("host")
     shell = record.get("sh")
     agent = record.get("agent")
+    prev = record.get("prev")
     context = Context(
         cwd if isinstance(cwd, str) and cwd else None,
         status if isinstance(status, int) and not isinstance(status, bool) else None,
         host if isinstance(host, str) and host else None,
         shell if shell in SHELLS else None,
         agent if isinstance(agent, str) and agent else None,
+        # A shell's record names what ran before it there (none: ""), as the overlay learned
+        # it; a history file's line (update's "src": "history") follows the line before it.
+        None if record.get("src") == "history" else prev if isinstance(prev, str) else "",
     )
     return HistoryEntry(
         str(record["c"]),

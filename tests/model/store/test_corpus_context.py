@@ -55,9 +55,11 @@ RECORDS: list[dict[str, Any]] = [
     {"c": "cargo build", "cwd": "/src/lib", "exit": 0, "host": "server", "sh": "fish",
      "agent": "claude", "t": 1_700_000_101},
     {"c": "ls -la", "t": 1_700_000_102},  # recorded with nothing else known
+    # A record update made of a history file's line: it follows the line before it.
+    {"c": "htop", "src": "history", "t": 1_700_000_103},
     # Fields of the wrong type (a hand-edited journal) are left out, the rest kept.
     {"c": "git push", "cwd": 7, "exit": True, "host": "laptop", "sh": "tcsh",
-     "t": 1_700_000_103},
+     "t": 1_700_000_104},
 ]
 
 
@@ -68,21 +70,24 @@ def test_a_fold_keeps_each_records_context_in_the_corpus(tmp_path: Path) -> None
     write_journal(model, RECORDS)
     fold(model)
     entries = corpus_of(model)
-    assert [entry.command for entry in entries[-4:]] == [r["c"] for r in RECORDS]
-    assert [entry.context for entry in entries[-4:]] == [
+    assert [entry.command for entry in entries[-5:]] == [r["c"] for r in RECORDS]
+    # A record names the command before it in its shell ("": none), kept where that is not
+    # the row before it (the first record's prev is: it is left to the sequence).
+    assert [entry.context for entry in entries[-5:]] == [
         Context("/src/app", 2, "laptop", "zsh"),
-        Context("/src/lib", 0, "server", "fish", "claude"),
+        Context("/src/lib", 0, "server", "fish", "claude", prev=""),
+        Context(prev=""),
         None,
-        Context(host="laptop"),
+        Context(host="laptop", prev=""),
     ]
-    assert all(entry.context is None for entry in entries[:-4])  # the history file's lines
+    assert all(entry.context is None for entry in entries[:-5])  # the history file's lines
     # A second fold reads them back and keeps them again.
     write_journal(model, [{"c": "echo hi", "cwd": "/tmp", "t": 1_700_000_200}])
     fold(model)
     again = corpus_of(model)
-    assert [entry.context for entry in again[-5:]] == [
-        *(entry.context for entry in entries[-4:]),
-        Context("/tmp"),
+    assert [entry.context for entry in again[-6:]] == [
+        *(entry.context for entry in entries[-5:]),
+        Context("/tmp", prev=""),
     ]
 
 
@@ -129,6 +134,8 @@ HOSTILE_CONTEXTS = {
     "host a number": ["git status", 1, {"host": 3}],
     "shell unknown": ["git status", 1, {"sh": "tcsh"}],
     "agent a list": ["git status", 1, {"agent": ["x"]}],
+    "prev a number": ["git status", 1, {"prev": 1}],
+    "prev too long": ["git status", 1, {"prev": "x" * 2001}],
     "four fields": ["git status", 1, {"cwd": "/src"}, None],
 }
 
