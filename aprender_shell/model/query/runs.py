@@ -14,35 +14,51 @@ from aprender_shell.limits import SHELLS
 from aprender_shell.model.learned.overlay import Overlay
 from aprender_shell.model.store.runs import NO_RUNS, RunCounts, RunTables
 
+# Look-ups of the model's run table kept between keystrokes: a query asks for each of its few
+# dozen candidates, and the next keystroke for mostly the same ones. Bounded: a few tens of KB.
+CACHED_RUNS = 1024
+
 
 class RunContext:
     """The folder, shell and exit-status counts of an open model and what it learned since."""
 
-    __slots__ = ("_tables",)
+    __slots__ = ("_tables", "_folder", "_runs")
 
     def __init__(self, tables: RunTables) -> None:
         self._tables = tables
+        # The model's counts for the last folder asked about (a shell's keystrokes share one).
+        self._folder: tuple[str, dict[str, int]] | None = None
+        self._runs: dict[str, RunCounts | None] = {}
 
     def folder(self, cwd: str, overlay: Overlay) -> Mapping[str, int]:
         """How often each command ran in ``cwd``: the model's most run there, plus the
         overlay's."""
-        folded = self._tables.folder(cwd)
+        if self._folder is None or self._folder[0] != cwd:
+            self._folder = (cwd, self._tables.folder(cwd))
+        folded = self._folder[1]
         learned = overlay.in_directory(cwd)
         if not folded:
             return learned
-        if learned:
-            for text, count in learned.items():
-                folded[text] = folded.get(text, 0) + count
-        return folded
+        if not learned:
+            return folded
+        merged = dict(folded)
+        for text, count in learned.items():
+            merged[text] = merged.get(text, 0) + count
+        return merged
 
     def runs(self, command: str, overlay: Overlay) -> RunCounts | None:
         """How ``command``'s recorded runs went, folded and learned (None: none recorded)."""
-        folded = self._tables.runs(command)
+        cache = self._runs
+        if command in cache:
+            folded = cache[command]
+        else:
+            if len(cache) >= CACHED_RUNS:
+                cache.clear()
+            folded = cache[command] = self._tables.runs(command)
         learned = overlay.runs(command)
         if learned is None:
             return folded
         return (folded or NO_RUNS).plus(learned)
-
     def shell_share(self, overlay: Overlay) -> Callable[[str, str], float | None]:
         """A command's share of its recorded uses run in a shell (None: no shell recorded for
         it, or a shell this model does not tell apart)."""

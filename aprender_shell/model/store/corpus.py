@@ -76,8 +76,19 @@ def encode_chunk(entries: Sequence[HistoryEntry]) -> tuple[bytes, int]:
     """The zlib bytes storing ``entries`` and the size they inflate to."""
     rows: list[list[Any]] = []
     before = None  # a chunk's first row stores its prev: chunks are read one at a time
+    # One stored object per distinct context: a corpus repeats a few folders thousands of
+    # times, and checking each field of each row was most of the cost of writing it.
+    made: dict[tuple[Context, bool], dict[str, Any] | None] = {}
     for entry in entries:
-        stored = context_row(entry.context, before)
+        context = entry.context
+        if context is None:
+            stored = None
+        else:
+            key = (context, context.prev == before)
+            if key in made:
+                stored = made[key]
+            else:
+                stored = made[key] = context_row(context, before)
         before = entry.command
         if stored is None:
             rows.append([entry.command, entry.timestamp])

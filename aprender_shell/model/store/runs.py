@@ -9,7 +9,9 @@ statuses are known to whoever scores it:
   the overlay's own bound), with how often. Payload: u8 count, then for each a u16 text length,
   the text, a u32 count.
 - ``run``: for each command with a recorded shell or exit status, ``RunCounts``: how often it
-  ran in zsh, bash and fish, how often it exited 0 and how often it failed. Payload: five u32.
+  ran in zsh, bash and fish, how often it exited 0 and how often it failed. Payload: the five
+  counts as unsigned LEB128 varints (one byte each below 128: a table of every command run
+  since the shells recorded, so its bytes count).
 
 Both are cut into segments like the other tables (paged within the memory limit, looked up in
 place); a model trained on history files alone has neither (index version 4, FORMAT.md).
@@ -35,7 +37,7 @@ MAX_FOLDER_COMMAND_CHARS = 200
 MAX_RUN_COUNT = 2**32 - 1
 _U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
-_RUNS = struct.Struct("<IIIII")
+_FIELDS = 5
 
 
 class RunCounts(NamedTuple):
@@ -71,7 +73,14 @@ def encode_folder_payload(commands: Sequence[tuple[str, int]]) -> bytes:
 
 def encode_runs_payload(counts: Sequence[int]) -> bytes:
     """A ``run`` record's payload: the five counts of ``RunCounts``."""
-    return _RUNS.pack(*(min(count, MAX_RUN_COUNT) for count in counts))
+    packed = bytearray()
+    for count in counts:
+        count = min(count, MAX_RUN_COUNT)
+        while count >= 0x80:
+            packed.append(0x80 | (count & 0x7F))
+            count >>= 7
+        packed.append(count)
+    return bytes(packed)
 
 
 def folder_commands(view: SegmentView, index: int) -> dict[str, int]:
@@ -98,10 +107,22 @@ def folder_commands(view: SegmentView, index: int) -> dict[str, int]:
 
 def run_counts(view: SegmentView, index: int) -> RunCounts:
     """The counts of ``run`` record ``index`` (ValueError: damaged)."""
-    try:
-        return RunCounts(*_RUNS.unpack_from(view.data, view.payload_start(index)))
-    except struct.error as error:
-        raise ValueError(f"a run record runs past its segment ({error})") from None
+    data = view.data
+    offset = view.payload_start(index)
+    counts = []
+    for _ in range(_FIELDS):
+        count = shift = 0
+        while True:
+            if offset >= len(data) or shift > 28:  # 5 bytes hold any u32
+                raise ValueError("a run record runs past its segment or holds a huge count")
+            byte = data[offset]
+            offset += 1
+            count |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                break
+        counts.append(count)
+    return RunCounts(*counts)
 
 
 class RunTables:

@@ -157,3 +157,27 @@ def test_a_version_3_model_is_read_as_before(tmp_path: Path) -> None:
     # Version 3 wrote no context: a row with one is damage there.
     with_last_row(model, ["git status", 1, {"cwd": "/src"}])
     assert_one_line_error(aprender(model, "stats"), "damaged corpus entry")
+
+
+def garbage_tables(model: Path, table: str) -> Path:
+    names = json.loads(ModelBundle.load(model).get_model("index"))["tables"][table]["names"]
+    assert names
+    # A record count that claims more than the segment holds, then noise.
+    return rewrite(model, {name: bytes(range(256)) * 8 for name in names})
+
+
+def test_garbage_folder_and_run_tables_are_one_line(model: Path) -> None:
+    garbage_tables(model, "dir")
+    assert aprender(model, "suggest", "git ").returncode == 0  # no folder: not read
+    result = aprender(model, "suggest", "--cwd", "/src/app", "git ")
+    assert_one_line_error(result, "corrupt")
+
+
+def test_garbage_run_records_are_one_line(model: Path, tmp_path: Path) -> None:
+    garbage_tables(model, "run")
+    done = subprocess.run(
+        [sys.executable, "-m", "aprender_shell", "suggest", "--batch", "--model", str(model)],
+        input='{"prefix": "git ", "shell": "zsh"}\n', capture_output=True, text=True,
+        timeout=120,
+    )
+    assert "corrupt" in done.stdout and "Traceback" not in done.stdout + done.stderr, done
