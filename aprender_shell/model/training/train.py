@@ -25,7 +25,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice
 from operator import itemgetter
 from pathlib import Path
@@ -110,8 +110,8 @@ def clean_commands(entries: Iterable[HistoryEntry]) -> tuple[list[HistoryEntry],
     gate = default_gate()
     gate.check()  # the user's filter, read once for the whole history
     verdicts: dict[str, str | int] = {}
-    for entry in entries:
-        raw = entry.command
+
+    def judge(raw: str) -> str | int:
         verdict = verdicts.get(raw)
         if verdict is None:
             command = raw.strip("\n")
@@ -122,10 +122,22 @@ def clean_commands(entries: Iterable[HistoryEntry]) -> tuple[list[HistoryEntry],
             else:
                 verdict = _SECRET if reason == SECRET else _DROPPED
             verdicts[raw] = verdict
+        return verdict
+
+    for entry in entries:
+        raw = entry.command
+        verdict = judge(raw)
         if isinstance(verdict, str):
-            kept.append(
-                entry if verdict == raw else HistoryEntry(verdict, entry.timestamp, entry.context)
-            )
+            context = entry.context
+            if context is not None and context.prev:
+                # What ran before it is judged as a command: a secret or a command the
+                # filter keeps out is no predecessor either.
+                before = judge(context.prev)
+                if before != context.prev:
+                    context = replace(context, prev=before if isinstance(before, str) else "")
+            if verdict != raw or context is not entry.context:
+                entry = HistoryEntry(verdict, entry.timestamp, context)
+            kept.append(entry)
         elif verdict == _SECRET:
             secrets += 1
     return kept, secrets

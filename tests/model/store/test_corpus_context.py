@@ -181,3 +181,50 @@ def test_garbage_run_records_are_one_line(model: Path, tmp_path: Path) -> None:
         timeout=120,
     )
     assert "corrupt" in done.stdout and "Traceback" not in done.stdout + done.stderr, done
+
+
+def test_a_forgotten_command_leaves_the_rows_it_ran_before(tmp_path: Path) -> None:
+    model = trained(tmp_path / "model.apbundle", ["git status", "ls"] * 10)
+    # Two shells interleave: the second row's prev is stored, as it is not the row before.
+    write_journal(model, [
+        {"c": "ssh pi@192.168.1.20", "prev": "ls", "cwd": "/", "t": 1},
+        {"c": "make", "cwd": "/src", "t": 2},
+        {"c": "uptime", "prev": "ssh pi@192.168.1.20", "cwd": "/", "t": 3},
+    ])
+    fold(model)
+
+    def stored() -> bytes:
+        bundle = ModelBundle.load(model)
+        return b"".join(bundle.get_model(name) for name in bundle.model_names())
+
+    assert b"192.168.1.20" in b"".join(
+        zlib.decompress(ModelBundle.load(model).get_model(name)) for name in corpus_names(model)
+    )
+    done = aprender(model, "forget", "ssh pi@192.168.1.20")
+    assert done.returncode == 0, done.stderr
+    assert b"192.168.1.20" not in stored()
+    assert b"192.168.1.20" not in b"".join(
+        zlib.decompress(ModelBundle.load(model).get_model(name)) for name in corpus_names(model)
+    )
+    assert [entry.command for entry in corpus_of(model)][-2:] == ["make", "uptime"]
+
+
+def test_a_predecessor_the_filter_keeps_out_is_not_kept(tmp_path: Path) -> None:
+    from aprender_shell.paths import history_filter_path
+
+    model = trained(tmp_path / "model.apbundle", ["git status", "ls"] * 10)
+    write_journal(model, [
+        {"c": "vault login team-secret-name", "prev": "ls", "t": 1},
+        {"c": "make", "cwd": "/src", "t": 2},
+        {"c": "uptime", "prev": "vault login team-secret-name", "t": 3},
+    ])
+    # Added after the shells recorded them: the next retrain keeps them out, as commands and
+    # as what ran before another.
+    history_filter_path().parent.mkdir(parents=True, exist_ok=True)
+    history_filter_path().write_text("team-secret-name\n")
+    fold(model)
+    corpus = b"".join(
+        zlib.decompress(ModelBundle.load(model).get_model(name)) for name in corpus_names(model)
+    )
+    assert b"team-secret-name" not in corpus
+    assert [entry.command for entry in corpus_of(model)][-2:] == ["make", "uptime"]
