@@ -94,13 +94,14 @@ def test_what_followed_a_command_in_its_own_shell_survives_a_fold(
     # Two shells at once interleave in the journal: one runs "cd /srv" then "docker compose
     # up", the other "tail -f app.log" then "vim notes.md". Each record names its own prev.
     for _ in range(4):
-        for command, prev in (
-            ("cd /srv", "ls -la"),
-            ("tail -f app.log", None),
-            ("docker compose up", "cd /srv"),
-            ("vim notes.md", "tail -f app.log"),
+        for command, prev, shell in (
+            ("cd /srv", "ls -la", "zsh"),
+            ("tail -f app.log", None, "bash"),  # the first command of its shell
+            ("docker compose up", "cd /srv", "zsh"),
+            ("vim notes.md", "tail -f app.log", "bash"),
         ):
-            request = {"record": command, "cwd": "/", **({"prev": [prev]} if prev else {})}
+            request = {"record": command, "cwd": "/", "shell": shell,
+                       **({"prev": [prev]} if prev else {})}
             assert server.request(request) == {"ok": True}
     queries = [{"prefix": "", "prev": ["cd /srv"]}, {"prefix": "", "prev": ["tail -f app.log"]}]
     before = [texts(server.request({**query, "k": 3})) for query in queries]

@@ -423,9 +423,10 @@ def entry_of(record: Record) -> HistoryEntry:
         host if isinstance(host, str) and host else None,
         shell if shell in SHELLS else None,
         agent if isinstance(agent, str) and agent else None,
-        # A shell's record names what ran before it there (none: ""), as the overlay learned
-        # it; a history file's line (update's "src": "history") follows the line before it.
-        None if record.get("src") == "history" else prev if isinstance(prev, str) else "",
+        # What ran before it in its shell, as the overlay learned it. A shell names it for
+        # every command but its first ("": none); a record of no shell (a history file's
+        # line, a client that does not say) follows the record before it.
+        prev if isinstance(prev, str) else "" if shell in SHELLS else None,
     )
     return HistoryEntry(
         str(record["c"]),

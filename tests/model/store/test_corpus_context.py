@@ -55,7 +55,7 @@ RECORDS: list[dict[str, Any]] = [
     {"c": "cargo build", "cwd": "/src/lib", "exit": 0, "host": "server", "sh": "fish",
      "agent": "claude", "t": 1_700_000_101},
     {"c": "ls -la", "t": 1_700_000_102},  # recorded with nothing else known
-    # A record update made of a history file's line: it follows the line before it.
+    # A record update made of a history file's line.
     {"c": "htop", "src": "history", "t": 1_700_000_103},
     # Fields of the wrong type (a hand-edited journal) are left out, the rest kept.
     {"c": "git push", "cwd": 7, "exit": True, "host": "laptop", "sh": "tcsh",
@@ -71,14 +71,15 @@ def test_a_fold_keeps_each_records_context_in_the_corpus(tmp_path: Path) -> None
     fold(model)
     entries = corpus_of(model)
     assert [entry.command for entry in entries[-5:]] == [r["c"] for r in RECORDS]
-    # A record names the command before it in its shell ("": none), kept where that is not
-    # the row before it (the first record's prev is: it is left to the sequence).
+    # A record names the command before it in its shell, kept where that is not the row
+    # before it (the first record's prev is); a shell's record without one is its shell's
+    # first (""); a record of no shell that names none follows the row before it.
     assert [entry.context for entry in entries[-5:]] == [
         Context("/src/app", 2, "laptop", "zsh"),
-        Context("/src/lib", 0, "server", "fish", "claude", prev=""),
-        Context(prev=""),
+        Context("/src/lib", 0, "server", "fish", "claude", prev=""),  # its shell's first
         None,
-        Context(host="laptop", prev=""),
+        None,
+        Context(host="laptop"),
     ]
     assert all(entry.context is None for entry in entries[:-5])  # the history file's lines
     # A second fold reads them back and keeps them again.
@@ -87,7 +88,7 @@ def test_a_fold_keeps_each_records_context_in_the_corpus(tmp_path: Path) -> None
     again = corpus_of(model)
     assert [entry.context for entry in again[-6:]] == [
         *(entry.context for entry in entries[-5:]),
-        Context("/tmp", prev=""),
+        Context("/tmp"),
     ]
 
 
@@ -188,7 +189,7 @@ def test_a_forgotten_command_leaves_the_rows_it_ran_before(tmp_path: Path) -> No
     # Two shells interleave: the second row's prev is stored, as it is not the row before.
     write_journal(model, [
         {"c": "ssh pi@192.168.1.20", "prev": "ls", "cwd": "/", "t": 1},
-        {"c": "make", "cwd": "/src", "t": 2},
+        {"c": "make", "prev": "ls", "cwd": "/src", "t": 2},
         {"c": "uptime", "prev": "ssh pi@192.168.1.20", "cwd": "/", "t": 3},
     ])
     fold(model)
@@ -215,7 +216,7 @@ def test_a_predecessor_the_filter_keeps_out_is_not_kept(tmp_path: Path) -> None:
     model = trained(tmp_path / "model.apbundle", ["git status", "ls"] * 10)
     write_journal(model, [
         {"c": "vault login team-secret-name", "prev": "ls", "t": 1},
-        {"c": "make", "cwd": "/src", "t": 2},
+        {"c": "make", "prev": "ls", "cwd": "/src", "t": 2},
         {"c": "uptime", "prev": "vault login team-secret-name", "t": 3},
     ])
     # Added after the shells recorded them: the next retrain keeps them out, as commands and
