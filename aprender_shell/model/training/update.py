@@ -28,7 +28,7 @@ import os
 import sys
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -369,7 +369,7 @@ def compact(
         corpus = read_corpus(bundle, index, model_path)
     # Each record with what the shell recorded about it: the model learns folders, shells and
     # exit statuses from the corpus (train.py), and Ctrl-R filters its rows.
-    corpus.extend(entry_of(record) for record in snapshot.records)
+    corpus.extend(entries_of(snapshot.records, corpus[-1].command if corpus else None))
     marks = snapshot.marks if snapshot.marks is not None else list(index.history)
     staging = temp_path(model_path, "compact")
     try:
@@ -403,6 +403,26 @@ def compact(
     finally:
         with contextlib.suppress(FileNotFoundError):
             staging.unlink()
+
+
+def entries_of(records: Sequence[Record], before: str | None) -> list[HistoryEntry]:
+    """The corpus entries of ``records`` (``entry_of``), which follow the command ``before``;
+    equal contexts are one object (a journal repeats a few folders thousands of times)."""
+    made: dict[Context, Context] = {}
+    entries = []
+    for record in records:
+        entry = entry_of(record)
+        context = entry.context
+        if context is not None:
+            if context.prev is not None and context.prev == before:
+                context = replace(context, prev=None)  # the sequence says as much
+            context = made.setdefault(context, context)
+            entry = HistoryEntry(
+                entry.command, entry.timestamp, None if context == _NO_CONTEXT else context
+            )
+        entries.append(entry)
+        before = entry.command
+    return entries
 
 
 def entry_of(record: Record) -> HistoryEntry:
