@@ -15,8 +15,8 @@ from aprender_shell.model.learned.overlay import Overlay
 from aprender_shell.model.store.runs import NO_RUNS, RunCounts, RunTables
 
 # Look-ups of the model's run table kept between keystrokes: a query asks for each of its few
-# dozen candidates, and the next keystroke for mostly the same ones. Bounded: a few tens of KB.
-CACHED_RUNS = 1024
+# dozen candidates, and the next keystroke for mostly the same ones. Bounded: about 50 KB.
+CACHED_RUNS = 256
 
 
 class RunContext:
@@ -49,7 +49,9 @@ class RunContext:
     def runs(self, command: str, overlay: Overlay) -> RunCounts | None:
         """How ``command``'s recorded runs went, folded and learned (None: none recorded)."""
         cache = self._runs
-        if command in cache:
+        if not self._tables.has_runs:
+            folded = None
+        elif command in cache:
             folded = cache[command]
         else:
             if len(cache) >= CACHED_RUNS:

@@ -135,6 +135,11 @@ class RunTables:
         self._folders = Table(bundle, folders) if folders is not None else None
         self._runs = Table(bundle, runs) if runs is not None else None
 
+    @property
+    def has_runs(self) -> bool:
+        """Whether the model has a ``run`` table (trained on runs with a shell or an exit)."""
+        return self._runs is not None
+
     def folder(self, cwd: str) -> dict[str, int]:
         """The commands the model saw run most in ``cwd``, with how often."""
         found = self._folders.find(cwd) if self._folders is not None else None
