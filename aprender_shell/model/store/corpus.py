@@ -104,6 +104,20 @@ class _Contexts:
 
     def __init__(self) -> None:
         self._made: dict[_ContextKey, Context] = {}
+        self._parsed: dict[tuple[tuple[str, Any], ...], Context | None] = {}
+
+    def hook(self, pairs: list[tuple[str, Any]]) -> Any:
+        """``json.loads``'s ``object_pairs_hook``: each object of a chunk (a context, in a
+        valid one) becomes its checked ``Context``, or ``_INVALID``; each distinct object is
+        checked once, however many rows repeat it."""
+        key = tuple(pairs)
+        try:
+            found = self._parsed.get(key, _UNSEEN)
+        except TypeError:  # a list or an object as a value: no context field is one
+            return _INVALID
+        if found is _UNSEEN:
+            found = self._parsed[key] = self.read(dict(pairs))
+        return _INVALID if found is None else found
 
     def read(self, stored: Any) -> Context | None:
         """The context ``stored`` describes; None when it is not a valid context object."""
@@ -132,6 +146,9 @@ class _Contexts:
 
 
 _KNOWN = frozenset(CONTEXT_KEYS)
+_UNSEEN: Any = object()
+# What an object that is not a valid context becomes as a chunk is parsed.
+_INVALID = object()
 
 
 def decode_chunk(
@@ -146,21 +163,15 @@ def decode_chunk(
     declared, or do not hold a list of valid rows. ``contexts`` shares equal contexts across
     chunks.
     """
-    return _entries(_rows(data, chunk, source), chunk, source, contexts or _Contexts())
-
-
-def _entries(
-    rows: list[Any], chunk: CorpusChunk, source: str, reader: _Contexts
-) -> list[HistoryEntry]:
+    rows = _rows(data, chunk, source, contexts or _Contexts())
     entries = []
     for row in rows:
         if not _is_row(row):
             if not (chunk.contexts and _is_context_row(row)):
                 raise _damaged(chunk, source, _NOT_A_ROW)
-            context = reader.read(row[2])
-            if context is None:
+            if type(row[2]) is not Context:
                 raise _damaged(chunk, source, _NOT_A_CONTEXT)
-            entries.append(HistoryEntry(row[0], row[1], context))
+            entries.append(HistoryEntry(row[0], row[1], row[2]))
         else:
             entries.append(HistoryEntry(row[0], row[1]))
     return entries
@@ -169,19 +180,21 @@ def _entries(
 def decode_commands(data: bytes, chunk: CorpusChunk, source: str = "the model") -> list[str]:
     """The commands alone of ``decode_chunk``, checked alike, at a fraction of its cost (for
     reading a whole corpus while someone waits: Ctrl-R)."""
-    rows = _rows(data, chunk, source)
-    # The test of _is_row inline: a call per row would cost as much as the rest together.
+    rows = _rows(data, chunk, source, _Contexts())
+    # The test of _is_row inline: a call per row would cost as much as the rest together. A
+    # context was checked as it was parsed (_Contexts.hook); only a version 4 chunk has them.
+    contexts = chunk.contexts
     commands = [
         row[0]
         for row in rows
         if type(row) is list
-        and len(row) == 2
+        and (len(row) == 2 or (contexts and len(row) == 3 and type(row[2]) is Context))
         and type(row[0]) is str
         and (row[1] is None or type(row[1]) is int)
     ]
     if len(commands) != len(rows):
-        # Rows with a context: checked as decode_chunk checks them (the rare path).
-        return [entry.command for entry in _entries(rows, chunk, source, _Contexts())]
+        decode_chunk(data, chunk, source)  # says which of the two is wrong
+        raise _damaged(chunk, source, _NOT_A_ROW)
     return commands
 
 
@@ -213,7 +226,7 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _rows(data: bytes, chunk: CorpusChunk, source: str) -> list[Any]:
+def _rows(data: bytes, chunk: CorpusChunk, source: str, contexts: _Contexts) -> list[Any]:
     inflater = zlib.decompressobj()
     try:
         # One byte beyond the declared size is enough to know the chunk lies about it.
@@ -226,7 +239,10 @@ def _rows(data: bytes, chunk: CorpusChunk, source: str) -> list[Any]:
     if not inflater.eof or inflater.unused_data:
         raise _damaged(chunk, source, "its zlib stream is incomplete or followed by other bytes")
     try:
-        rows = json.loads(raw.decode("utf-8", "surrogatepass"))
+        text = raw.decode("utf-8", "surrogatepass")
+        rows = json.loads(text, object_pairs_hook=contexts.hook) if chunk.contexts else (
+            json.loads(text)
+        )
     except (ValueError, RecursionError):
         raise _damaged(chunk, source, "its contents are not a JSON list") from None
     if not isinstance(rows, list):
