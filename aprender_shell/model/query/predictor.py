@@ -425,7 +425,7 @@ class Predictor:
             unique_commands=index.unique_commands,
             vocabulary=index.vocabulary,
             families=index.families,
-            segments=len(self._commands) + len(self._hot) + len(self._ngrams),
+            segments=len(self._commands) + len(self._hot) + len(self._ngrams) + self._runs.segments,
             loaded_segments=paging.cached_count,
             memory_limit=self.memory_limit.size,
             loaded_bytes=paging.memory_used,

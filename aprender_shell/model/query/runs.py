@@ -30,6 +30,11 @@ class RunContext:
         self._folder: tuple[str, dict[str, int]] | None = None
         self._runs: dict[str, RunCounts | None] = {}
 
+    @property
+    def segments(self) -> int:
+        """How many segments the model's folder and run tables take."""
+        return self._tables.segments
+
     def folder(self, cwd: str, overlay: Overlay) -> Mapping[str, int]:
         """How often each command ran in ``cwd``: the model's most run there, plus the
         overlay's."""

@@ -136,6 +136,11 @@ class RunTables:
         self._runs = Table(bundle, runs) if runs is not None else None
 
     @property
+    def segments(self) -> int:
+        """How many segments the two tables take."""
+        return sum(len(table) for table in (self._folders, self._runs) if table is not None)
+
+    @property
     def has_runs(self) -> bool:
         """Whether the model has a ``run`` table (trained on runs with a shell or an exit)."""
         return self._runs is not None

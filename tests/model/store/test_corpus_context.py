@@ -229,3 +229,17 @@ def test_a_predecessor_the_filter_keeps_out_is_not_kept(tmp_path: Path) -> None:
     )
     assert b"team-secret-name" not in corpus
     assert [entry.command for entry in corpus_of(model)][-2:] == ["make", "uptime"]
+
+
+def test_stats_counts_the_folder_and_run_segments_train_reported(tmp_path: Path) -> None:
+    from aprender_shell.model.query.predictor import Predictor
+
+    report = train_model(
+        [HistoryEntry(f"make target{n}", n, Context(f"/src/p{n % 9}", n % 2, "pc", "zsh"))
+         for n in range(200)],
+        tmp_path / "model.apbundle",
+    )
+    tables = json.loads(ModelBundle.load(report.model_path).get_model("index"))["tables"]
+    assert {"dir", "run"} <= set(tables)
+    with Predictor.open(report.model_path) as predictor:
+        assert predictor.stats().segments == report.segments
