@@ -91,7 +91,7 @@ class _SortedTexts:
 
 
 class _Learned:
-    __slots__ = ("count", "last", "short", "long", "at", "shells", "away", "follower")
+    __slots__ = ("count", "last", "short", "long", "at", "runs", "away", "follower")
 
     def __init__(self) -> None:
         self.count = 0
@@ -99,9 +99,10 @@ class _Learned:
         self.short = 0.0
         self.long = 0.0
         self.at = 0
-        # Uses per shell (zsh, bash, fish), and what ran right after it the last time: kept in
-        # the learned record, so within the commands' bytes.
-        self.shells: list[int] | None = None
+        # Uses per shell (zsh, bash, fish), then exits 0 and other exits (store/runs.py's
+        # RunCounts), and what ran right after it the last time: kept in the learned record,
+        # so within the commands' bytes.
+        self.runs: list[int] | None = None
         # Uses recorded on other hosts (records other devices synced): one int, no list.
         self.away = 0
         self.follower: str | None = None
@@ -175,7 +176,12 @@ class Overlay:
         return self._command_bytes + self._transitions.bytes + self._cwds.bytes
 
     def learn(
-        self, command: str, previous: str | None, cwd: str | None, shell: str | None = None,
+        self,
+        command: str,
+        previous: str | None,
+        cwd: str | None,
+        shell: str | None = None,
+        exit_status: int | None = None,
         host: str | None = None,
     ) -> None:
         self.clock += 1
@@ -194,10 +200,14 @@ class Overlay:
         learned.last = self.clock - 1
         learned.short += 1.0
         learned.long += 1.0
-        if shell in SHELLS:
-            if learned.shells is None:
-                learned.shells = [0, 0, 0]
-            learned.shells[SHELLS.index(shell)] += 1
+        if shell in SHELLS or exit_status is not None:
+            runs = learned.runs
+            if runs is None:
+                runs = learned.runs = [0, 0, 0, 0, 0]
+            if shell in SHELLS:
+                runs[SHELLS.index(shell)] += 1
+            if exit_status is not None:
+                runs[3 if exit_status == 0 else 4] += 1
         if host and host != _this_host():
             learned.away += 1
         if previous is not None:
@@ -288,9 +298,9 @@ class Overlay:
         """The share of ``command``'s recorded uses that ran in ``shell`` (None: no shell was
         recorded for it, or ``shell`` is not one this model tells apart)."""
         learned = self._learned.get(command)
-        if learned is None or learned.shells is None or shell not in SHELLS:
+        if learned is None or learned.runs is None or shell not in SHELLS:
             return None
-        uses = learned.shells
+        uses = learned.runs
         total = uses[0] + uses[1] + uses[2]
         return uses[SHELLS.index(shell)] / total if total else None
 
@@ -301,6 +311,12 @@ class Overlay:
         if learned is None or not learned.away:
             return None
         return 1.0 - learned.away / learned.count
+
+    def runs(self, command: str) -> list[int] | None:
+        """How ``command``'s learned runs went: uses in zsh, bash and fish, exits 0, other
+        exits (None: nothing recorded)."""
+        learned = self._learned.get(command)
+        return learned.runs if learned is not None else None
 
     def last_follower(self, previous: str) -> str | None:
         """The command run right after ``previous`` the last time it ran, if recorded."""

@@ -52,11 +52,13 @@ def replay(overlay: Overlay, records: Iterable[Record]) -> int:
         cwd = line.get("cwd")
         shell = line.get("sh")
         host = line.get("host")
+        status = line.get("exit")
         overlay.learn(
             line["c"],
             previous if isinstance(previous, str) else None,
             cwd if isinstance(cwd, str) else None,
             shell if shell in SHELLS else None,
+            status if isinstance(status, int) and not isinstance(status, bool) else None,
             host if isinstance(host, str) else None,
         )
         count += 1

@@ -30,9 +30,11 @@ from aprender_shell.model.query.arguments import WORD, ArgumentKinds
 from aprender_shell.model.query.continuations import NgramModel
 from aprender_shell.model.query.features import FeatureBuilder, shell_share
 from aprender_shell.model.query.pathcheck import PathCheck
+from aprender_shell.model.query.runs import RunContext
 from aprender_shell.model.query.stats import ModelStats
 from aprender_shell.model.query.successors import Successors, read_successors
 from aprender_shell.model.store.index import ModelIndex
+from aprender_shell.model.store.runs import RunCounts, RunTables
 from aprender_shell.model.store.segments import CommandStats
 from aprender_shell.model.store.tables import Table, check_fits, open_model_bundle, read_index
 
@@ -97,6 +99,7 @@ class Predictor:
         self._overlay.recent.extend(index.recent)
         self._journal = Journal(model_path, index.generation, self.model_replaced)
         self._arguments = ArgumentKinds(index.arguments)
+        self._runs = RunContext(RunTables(bundle, index))
         self.replayed = 0
         self._replay(self._overlay)
 
@@ -184,8 +187,8 @@ class Predictor:
             sequence.last,
             templates,
             scoring.template_among(templates, prefix) if templates else None,
-            overlay.in_directory(cwd) if cwd else None,
-            shell_share(overlay.shell_share, shell) if shell else None,
+            self._runs.folder(cwd, overlay) if cwd else None,
+            shell_share(self._runs.shell_share(overlay), shell) if shell else None,
             overlay.host_share,
         )
         learned_stats = overlay.stats
@@ -346,7 +349,7 @@ class Predictor:
         # Written before it is learned (and before the caller acknowledges it): a command the
         # journal refused is neither learned nor acknowledged.
         self._journal.append(record_line(command, cwd, exit_status, previous, shell))
-        self._overlay.learn(command, previous, cwd, shell)
+        self._overlay.learn(command, previous, cwd, shell, exit_status)
         self._arguments.learn(command)
         self.recorded += 1
 
@@ -430,7 +433,7 @@ class Predictor:
             unique_commands=index.unique_commands,
             vocabulary=index.vocabulary,
             families=index.families,
-            segments=len(self._commands) + len(self._hot) + len(self._ngrams),
+            segments=len(self._commands) + len(self._hot) + len(self._ngrams) + self._runs.segments,
             loaded_segments=paging.cached_count,
             memory_limit=self.memory_limit.size,
             loaded_bytes=paging.memory_used,
@@ -460,6 +463,11 @@ class Predictor:
             if stats is not None:
                 counts[text] += stats.count
         return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
+
+    def run_counts(self, command: str) -> RunCounts | None:
+        """How ``command``'s recorded runs went (shells, exits 0 and others), folded into the
+        model and learned since (None: no shell or exit status was ever recorded for it)."""
+        return self._runs.runs(command, self._overlay)
 
     @property
     def index(self) -> ModelIndex:

@@ -28,7 +28,7 @@ import os
 import sys
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +36,9 @@ from aprender_shell.bundle import BundleError
 from aprender_shell.errors import AprenderError, UsageError
 from aprender_shell.fileio import temp_path
 from aprender_shell.history.files import find_history_files
-from aprender_shell.history.formats import HistoryEntry
+from aprender_shell.history.formats import Context, HistoryEntry
 from aprender_shell.history.marks import HistoryMark, new_entries_since
+from aprender_shell.limits import SHELLS
 from aprender_shell.model.learned.journal import Journal, JournalState, Record
 from aprender_shell.model.learned.newest import FOLD_RECORDS, fold_bound
 from aprender_shell.model.learned.overlay import COMMAND_COST, COMMAND_SHARE
@@ -369,7 +370,9 @@ def compact(
     snapshot = journal.read()
     with open_model_bundle(model_path, MemoryLimit.default().paging) as bundle:
         corpus = read_corpus(bundle, index, model_path)
-    corpus.extend(HistoryEntry(r["c"], _stamp(r)) for r in snapshot.records)
+    # Each record with what the shell recorded about it: the model learns folders, shells and
+    # exit statuses from the corpus (train.py), and Ctrl-R filters its rows.
+    corpus.extend(entries_of(snapshot.records, corpus[-1].command if corpus else None))
     marks = snapshot.marks if snapshot.marks is not None else list(index.history)
     staging = temp_path(model_path, "compact")
     try:
@@ -405,9 +408,57 @@ def compact(
             staging.unlink()
 
 
-def _stamp(record: Record) -> int | None:
+def entries_of(records: Sequence[Record], before: str | None) -> list[HistoryEntry]:
+    """The corpus entries of ``records`` (``entry_of``), which follow the command ``before``;
+    equal contexts are one object (a journal repeats a few folders thousands of times)."""
+    made: dict[Context, Context] = {}
+    entries = []
+    for record in records:
+        entry = entry_of(record)
+        context = entry.context
+        if context is not None:
+            if context.prev is not None and context.prev == before:
+                context = replace(context, prev=None)  # the sequence says as much
+            context = made.setdefault(context, context)
+            entry = HistoryEntry(
+                entry.command, entry.timestamp, None if context == _NO_CONTEXT else context
+            )
+        entries.append(entry)
+        before = entry.command
+    return entries
+
+
+def entry_of(record: Record) -> HistoryEntry:
+    """The corpus entry a fold keeps of journal record ``record``: the command, when, and what
+    the shell recorded about the run (folder, exit status, host, shell, agent, the command
+    before it). A field of the wrong type is left out: a journal is a file anyone with the
+    user's rights can edit."""
     stamp = record.get("t")
-    return stamp if isinstance(stamp, int) and not isinstance(stamp, bool) else None
+    cwd = record.get("cwd")
+    status = record.get("exit")
+    host = record.get("host")
+    shell = record.get("sh")
+    agent = record.get("agent")
+    prev = record.get("prev")
+    context = Context(
+        cwd if isinstance(cwd, str) and cwd else None,
+        status if isinstance(status, int) and not isinstance(status, bool) else None,
+        host if isinstance(host, str) and host else None,
+        shell if shell in SHELLS else None,
+        agent if isinstance(agent, str) and agent else None,
+        # What ran before it in its shell, as the overlay learned it. A shell names it for
+        # every command but its first ("": none); a record of no shell (a history file's
+        # line, a client that does not say) follows the record before it.
+        prev if isinstance(prev, str) else "" if shell in SHELLS else None,
+    )
+    return HistoryEntry(
+        str(record["c"]),
+        stamp if isinstance(stamp, int) and not isinstance(stamp, bool) else None,
+        None if context == _NO_CONTEXT else context,
+    )
+
+
+_NO_CONTEXT = Context()
 
 
 def _size(path: Path) -> int:
