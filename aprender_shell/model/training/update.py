@@ -41,6 +41,7 @@ from aprender_shell.history.marks import HistoryMark, new_entries_since
 from aprender_shell.model.learned.journal import Journal, JournalState, Record
 from aprender_shell.model.learned.newest import FOLD_RECORDS
 from aprender_shell.model.learned.overlay import COMMAND_COST, COMMAND_SHARE
+from aprender_shell.model.learned.records import people_only
 from aprender_shell.model.memory import MemoryLimit
 from aprender_shell.model.store.corpus import read_corpus
 from aprender_shell.model.store.index import ModelIndex
@@ -366,7 +367,8 @@ def compact(
     snapshot = journal.read()
     with open_model_bundle(model_path, MemoryLimit.default().paging) as bundle:
         corpus = read_corpus(bundle, index, model_path)
-    corpus.extend(HistoryEntry(r["c"], _stamp(r)) for r in snapshot.records)
+    # An agent's runs leave the journal here without entering the model (records.people_only).
+    corpus.extend(HistoryEntry(r["c"], _stamp(r)) for r in people_only(snapshot.records))
     marks = snapshot.marks if snapshot.marks is not None else list(index.history)
     staging = temp_path(model_path, "compact")
     try:
