@@ -139,8 +139,13 @@ class FakeServer:
     list, ``ok`` for records), so a test can check exactly what a shell sends.
     """
 
-    def __init__(self, home: Home, answers: dict[str, tuple[float, str]] | None = None) -> None:
+    def __init__(
+        self, home: Home, answers: dict[str, tuple[float, str]] | None = None,
+        unsure: bool = False,
+    ) -> None:
         self.home = home
+        # Answers to an empty prefix say "show": false, as the server does when it is unsure.
+        self.unsure = unsure
         # prefix -> (seconds to wait before answering, the suggestion to give)
         self.answers = answers or {}
         self.requests: list[dict[str, Any]] = []
@@ -168,6 +173,8 @@ class FakeServer:
                         delay, text = fake.answers.get(request.get("prefix"), (0.0, ""))
                         time.sleep(delay)
                         answer = {"suggestions": [{"text": text, "score": 1.0}] if text else []}
+                        if fake.unsure and request.get("prefix") == "":
+                            answer["show"] = False
                     if line_form:
                         reply = lines.encode(answer, request.get("id", ""))
                     else:
