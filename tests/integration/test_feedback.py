@@ -24,6 +24,7 @@ from tests.integration.test_zsh import probe_until, served_requests, wait_for_gh
 pytestmark = pytest.mark.slow
 
 FILL_SHELLS = [BashSession, FishSession]
+ALL_SHELLS = [ZshSession, BashSession, FishSession]
 
 
 def counts(home: Home) -> dict[str, list[int]]:
@@ -99,7 +100,7 @@ def test_the_fill_key_tells_what_was_taken_and_passed_over(
 
 
 def shell_key(kind: type[Session]) -> str:
-    return str(getattr(kind, "key"))
+    return str(kind.key)
 
 
 AGENT_CASES = [
@@ -109,7 +110,7 @@ AGENT_CASES = [
 ]
 
 
-@pytest.mark.parametrize("kind", [ZshSession, BashSession, FishSession], ids=["zsh", "bash", "fish"])
+@pytest.mark.parametrize("kind", ALL_SHELLS, ids=["zsh", "bash", "fish"])
 @pytest.mark.parametrize("env,agent", AGENT_CASES, ids=["claude", "ai-agent", "own-list"])
 def test_commands_under_an_agents_variable_are_recorded_as_the_agents(
     tmp_path: Path, kind: type[Session], env: dict[str, str], agent: str
@@ -129,7 +130,7 @@ def test_commands_under_an_agents_variable_are_recorded_as_the_agents(
     assert record["agent"] == agent
 
 
-@pytest.mark.parametrize("kind", [ZshSession, BashSession, FishSession], ids=["zsh", "bash", "fish"])
+@pytest.mark.parametrize("kind", ALL_SHELLS, ids=["zsh", "bash", "fish"])
 def test_a_person_s_commands_carry_no_agent(tmp_path: Path, kind: type[Session]) -> None:
     home = Home(tmp_path)
     home.train()
