@@ -25,9 +25,8 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from aprender_shell.errors import AprenderError
 from aprender_shell.fileio import FileTooLargeError, atomic_write_bytes, read_regular
@@ -65,8 +64,9 @@ def today(now: float | None = None) -> str:
     return time.strftime("%Y-%m-%d", time.localtime(now))
 
 
-@dataclass(frozen=True)
-class LineFeedback:
+# Plain classes, not dataclasses: this module is on the cold ``suggest`` path, which must not
+# import dataclasses and inspect (tests/cli: test_a_cold_suggest_imports_none_of_the_heavy_...).
+class LineFeedback(NamedTuple):
     """What happened to the suggestions shown on one command line."""
 
     shown: int = 0
@@ -76,16 +76,22 @@ class LineFeedback:
     ignored: tuple[str, ...] = ()
 
 
-@dataclass
 class Feedback:
     """The feedback of one model, read from its file and saved back by ``save``."""
 
-    path: Path
-    commands: dict[str, list[int]] = field(default_factory=dict)  # text: [accepted, ignored]
-    days: dict[str, dict[str, int]] = field(default_factory=dict)
-    dirty: bool = False
-    # Why the file could not be read (then it is never written over either), or None.
-    problem: str | None = None
+    def __init__(
+        self,
+        path: Path,
+        commands: dict[str, list[int]] | None = None,
+        days: dict[str, dict[str, int]] | None = None,
+        problem: str | None = None,
+    ) -> None:
+        self.path = path
+        self.commands = commands if commands is not None else {}  # text: [accepted, ignored]
+        self.days = days if days is not None else {}
+        self.dirty = False
+        # Why the file could not be read (then it is never written over either), or None.
+        self.problem = problem
 
     @classmethod
     def load(cls, model_path: Path) -> Feedback:
