@@ -149,6 +149,7 @@ class FakeServer:
         # prefix -> (seconds to wait before answering, the suggestion to give)
         self.answers = answers or {}
         self.requests: list[dict[str, Any]] = []
+        self.answered: list[str] = []  # the prefixes answered, once the answer is written
         self._lock = threading.Lock()
         self._server: socketserver.UnixStreamServer | None = None
 
@@ -181,6 +182,9 @@ class FakeServer:
                         reply = json.dumps(answer)
                     self.wfile.write(reply.encode() + b"\n")
                     self.wfile.flush()
+                    if "prefix" in request:
+                        with fake._lock:
+                            fake.answered.append(request["prefix"])
 
         class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
             daemon_threads = True

@@ -16,6 +16,7 @@ from tests.integration.shells import (
     FishSession,
     Home,
     Session,
+    ZshAutosuggestFirstSession,
     ZshSession,
     session,
 )
@@ -99,6 +100,10 @@ def test_the_fill_key_tells_what_was_taken_and_passed_over(
     assert sums["right"] == 2 and sums["shown"] == 3 and sums["commands"] >= 2  # fish: exit too
 
 
+def empty_answers(server: FakeServer) -> int:
+    return server.answered.count("")
+
+
 def shell_key(kind: type[Session]) -> str:
     return str(kind.key)
 
@@ -148,25 +153,33 @@ def test_a_person_s_commands_carry_no_agent(tmp_path: Path, kind: type[Session])
 class TestUnsureEmptyLine:
     """An empty-line answer that says "show": false is not drawn unless the user says always."""
 
-    def test_always_shows_it_and_confident_does_not(self, tmp_path: Path) -> None:
+    @pytest.mark.parametrize(
+        "kind", [ZshSession, ZshAutosuggestFirstSession], ids=["own", "zsh-autosuggestions"]
+    )
+    def test_always_shows_it_and_confident_does_not(
+        self, tmp_path: Path, kind: type[ZshSession]
+    ) -> None:
         home = Home(tmp_path)
         home.train()
         answers = {"": (0.0, "git status"), "g": (0.0, "git push")}
-        with FakeServer(home, answers, unsure=True), session(ZshSession, home) as shell:
+        with FakeServer(home, answers, unsure=True) as server, session(kind, home) as shell:
             assert isinstance(shell, ZshSession)
             shell.run("APRENDER_SHELL_EMPTY_LINE=always")
             wait_for_ghost(shell, "git status")
-            shell.run("APRENDER_SHELL_EMPTY_LINE=confident")
-            # The next key is asked about after the empty line's answer came (in order).
-            shell.type_slowly("g")
-            probe_until(shell, lambda probe: probe.ghost == "it push", "the ghost for 'g'")
-            shell.send("\x15")
-            assert shell.probe().ghost == ""
-            shell.run("unset APRENDER_SHELL_EMPTY_LINE")
-            shell.type_slowly("g")
-            probe_until(shell, lambda probe: probe.ghost == "it push", "the ghost for 'g'")
-            shell.send("\x15")
-            assert shell.probe().ghost == ""
+            settings = ("APRENDER_SHELL_EMPTY_LINE=confident", "unset APRENDER_SHELL_EMPTY_LINE")
+            for setting in settings:
+                asked = empty_answers(server)
+                shell.run(setting)
+                # The new prompt's empty line was asked about and answered, unsure...
+                deadline = time.monotonic() + 30
+                while empty_answers(server) == asked:
+                    assert time.monotonic() < deadline, server.requests
+                    time.sleep(0.05)
+                # ... and zle reads that answer before the next key: nothing is drawn.
+                assert shell.probe().ghost == "" and shell.probe().ghost == ""
+                shell.type_slowly("g")
+                probe_until(shell, lambda probe: probe.ghost == "it push", "the ghost for 'g'")
+                shell.send("\x15")
             shell.close()
             shell.assert_quiet()
 
