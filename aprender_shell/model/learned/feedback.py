@@ -171,7 +171,9 @@ class Feedback:
 
     def save(self) -> None:
         """Write the file (atomically, 0600) when something changed since it was read."""
-        if not self.dirty or self.problem is not None:
+        if self.problem is not None:
+            self.dirty = False  # counted in memory only: the file is not ours to replace
+        if not self.dirty:
             return
         data = {
             "feedback": FEEDBACK_VERSION,

@@ -390,7 +390,7 @@ class Predictor:
 
     @property
     def dirty(self) -> bool:
-        """True when records were appended but not yet synced to the disk."""
+        """True when records were appended, or feedback counted, and not yet saved."""
         return self._journal.unsynced or self.feedback.dirty
 
     def model_replaced(self) -> bool:
