@@ -100,6 +100,21 @@ def test_the_fill_key_tells_what_was_taken_and_passed_over(
     assert sums["right"] == 2 and sums["shown"] == 3 and sums["commands"] >= 2  # fish: exit too
 
 
+@pytest.mark.parametrize("kind", FILL_SHELLS, ids=["bash", "fish"])
+def test_a_filled_line_typed_over_counts_as_ignored(tmp_path: Path, kind: type[Session]) -> None:
+    home = Home(tmp_path)
+    home.train()
+    with session(kind, home) as shell:
+        shell.show_suggestion("git c", "git commit -m fix")
+        shell.send("\x15")  # Ctrl-U: the filled-in line goes, another is typed and run
+        shell.run("git push")
+        shell.close()
+        shell.assert_quiet()
+    assert counts(home)["git commit -m fix"] == [0, 1]
+    sums = today_sums(home)
+    assert sums["shown"] == 1 and sums["accepted"] == 0 and sums["right"] == 0
+
+
 def empty_answers(server: FakeServer) -> int:
     return server.answered.count("")
 
