@@ -274,16 +274,18 @@ class Session:
     def _suggest(self, request: schema.Suggest) -> Answer:
         if request.k == 0 or len(request.prefix) > MAX_COMMAND_CHARS:
             return {"suggestions": []}
-        suggestions = self.predictor().suggest(
+        predictor = self.predictor()
+        suggestions = predictor.suggest(
             request.prefix, k=request.k, prev=request.prev, cwd=request.cwd, shell=request.shell
         )
         answer: Answer = {
             "suggestions": [{"text": s.text, "score": round(s.score, 6)} for s in suggestions]
         }
-        # Whether the shells show an empty line's answer is the predictor's to say, when it does.
-        show = getattr(suggestions, "show", None)
-        if not request.prefix and show is not None:
-            answer["show"] = bool(show)
+        # Whether the shells show an empty line's answer is the predictor's to say, once it can
+        # (``Predictor.shows``, the calibrated part of #18.2); until then it is not said.
+        shows = getattr(predictor, "shows", None)
+        if not request.prefix and shows is not None:
+            answer["show"] = bool(shows(suggestions))
         return answer
 
     def _feedback(self, request: schema.Feedback) -> Answer:

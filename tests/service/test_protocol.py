@@ -21,16 +21,10 @@ from aprender_shell.service.session import Session, serve_stream
 from tests.service.conftest import texts, train
 
 
-class Answered(list[Suggestion]):
-    """Suggestions with the predictor's word on whether an empty line shows them."""
-
-    show: bool | None = None
-
-
 def test_an_empty_line_s_show_is_passed_on_in_both_forms() -> None:
     predictor = FakePredictor()
     session = Session(lambda: predictor)  # type: ignore[arg-type, return-value]
-    assert "show" not in session.handle({"prefix": ""})
+    assert session.handle({"prefix": ""})["show"] is True
     predictor.show = False
     assert session.handle({"prefix": ""})["show"] is False
     assert "show" not in session.handle({"prefix": "g"})
@@ -51,7 +45,7 @@ class FakePredictor:
         self.fail_with: Exception | None = None
         self.shells: list[str | None] = []
         self.feedback = Feedback(Path("unused.feedback"))
-        self.show: bool | None = None  # what the predictor says of an empty line's answer
+        self.show = True  # what the predictor says of an empty line's answer
 
     def suggest(
         self,
@@ -65,9 +59,10 @@ class FakePredictor:
         self.shells.append(shell)
         if self.fail_with is not None:
             raise self.fail_with
-        found = Answered([Suggestion(prefix + "-suggested", 0.5)][:k])
-        found.show = self.show
-        return found
+        return [Suggestion(prefix + "-suggested", 0.5)][:k]
+
+    def shows(self, suggestions: Sequence[Suggestion]) -> bool:
+        return self.show
 
     def record(self, command: str, cwd: str | None = None, exit_status: int | None = None,
                prev: Sequence[str] = (), shell: str | None = None,
