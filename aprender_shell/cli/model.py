@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -295,6 +296,13 @@ def stats(model: Path | None, memory_limit: MemoryLimit | None) -> None:
         source = "the running server (your shells' queries since it started)"
     else:
         figures, source = replayed_activity(path, memory_limit)
+    from aprender_shell.model.learned.feedback import Feedback
+    from aprender_shell.model.query.gains import gains_lines
+
+    unicode = (sys.stdout.encoding or "").lower().replace("-", "") == "utf8"
+    for line in gains_lines(Feedback.beside(path), figures.trained_on == "sample", unicode):
+        click.echo(line)
+    click.echo("")
     click.echo("📊 Paged Model Statistics:")
     if figures.trained_on == "sample":
         click.echo(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,6 +38,11 @@ if TYPE_CHECKING:
 )
 @click.option("--cwd", help="The working directory the command will run in.")
 @click.option("--batch", is_flag=True, help="Answer JSON-lines requests on stdin (see README).")
+@click.option(
+    "--agents",
+    is_flag=True,
+    help="Suggest commands coding agents and scripts ran too (as APRENDER_SHELL_AGENTS=1).",
+)
 @model_option("The model to use.")
 @memory_option()
 @reports_errors
@@ -46,6 +52,7 @@ def suggest(
     prev: tuple[str, ...],
     cwd: str | None,
     batch: bool,
+    agents: bool,
     model: Path | None,
     memory_limit: MemoryLimit | None,
 ) -> None:
@@ -56,6 +63,10 @@ def suggest(
     """
     from aprender_shell.model.query.predictor import Predictor
 
+    if agents:
+        from aprender_shell.model.learned.records import AGENTS_SETTING
+
+        os.environ[AGENTS_SETTING] = "1"  # read wherever records are learned (people_only)
     path = model_path(model)
     if batch:
         from aprender_shell.service.session import Session, serve_stream

@@ -254,6 +254,8 @@ class Session:
             return self._forget(request)
         if isinstance(request, schema.Search):
             return self._search(request)
+        if isinstance(request, schema.Feedback):
+            return self._feedback(request)
         if isinstance(request, schema.Stats):
             return {"stats": self.predictor().stats().to_dict()}
         return {"status": self.status()}
@@ -272,10 +274,29 @@ class Session:
     def _suggest(self, request: schema.Suggest) -> Answer:
         if request.k == 0 or len(request.prefix) > MAX_COMMAND_CHARS:
             return {"suggestions": []}
-        suggestions = self.predictor().suggest(
+        predictor = self.predictor()
+        suggestions = predictor.suggest(
             request.prefix, k=request.k, prev=request.prev, cwd=request.cwd, shell=request.shell
         )
-        return {"suggestions": [{"text": s.text, "score": round(s.score, 6)} for s in suggestions]}
+        answer: Answer = {
+            "suggestions": [{"text": s.text, "score": round(s.score, 6)} for s in suggestions]
+        }
+        # Whether the shells show an empty line's answer is the predictor's to say, once it can
+        # (``Predictor.shows``, the calibrated part of #18.2); until then it is not said.
+        shows = getattr(predictor, "shows", None)
+        if not request.prefix and shows is not None:
+            answer["show"] = bool(shows(suggestions))
+        return answer
+
+    def _feedback(self, request: schema.Feedback) -> Answer:
+        from aprender_shell.model.learned.feedback import LineFeedback
+
+        predictor = self.predictor()
+        line = LineFeedback(
+            request.shown, request.saved, request.right, request.accepted, tuple(request.ignored)
+        )
+        predictor.feedback.note(line, predictor.knows)
+        return {"ok": True}
 
     def _record(self, request: schema.Record) -> Answer:
         from aprender_shell.model.learned.journal import JournalError, StaleJournalError
@@ -283,7 +304,7 @@ class Session:
         def record() -> None:
             self.predictor().record(
                 request.command, cwd=request.cwd, exit_status=request.exit_status,
-                prev=request.prev, shell=request.shell,
+                prev=request.prev, shell=request.shell, agent=request.agent,
             )
 
         try:
@@ -296,6 +317,8 @@ class Session:
             self.save_error = str(error)
             self.unsaved += 1
             raise
+        if request.agent is None:  # the share of commands it got right is of the user's own
+            self.predictor().feedback.count_command()
         return {"ok": True}
 
     def _forget(self, request: schema.Forget) -> Answer:

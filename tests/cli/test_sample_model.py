@@ -48,6 +48,8 @@ def test_the_sample_model_says_so_and_gives_way_to_the_users_commands() -> None:
     stats = run("stats")
     assert stats.returncode == 0, stats.stderr
     assert "Trained on:      the packaged sample history, not yours" in stats.stdout
+    # What it saved opens stats, and says whose suggestions they are.
+    assert "the sample model's suggestions, not yet your history's" in stats.stdout.splitlines()[0]
     before = suggested("g")
     assert len(before) == 5 and not set(before) & set(OWN)  # the quick start shows something
 
@@ -68,5 +70,7 @@ def test_the_sample_model_says_so_and_gives_way_to_the_users_commands() -> None:
     history = Path.home() / ".bash_history"
     history.write_text("".join(command + "\n" for command in OWN * 3))
     assert run("train").returncode == 0
-    assert "Trained on" not in run("stats").stdout
+    own_stats = run("stats").stdout
+    assert "Trained on" not in own_stats
+    assert own_stats.splitlines()[0].endswith("What it saved you (from your shells):")
     assert suggested("gi") == []  # the sample history is not part of it

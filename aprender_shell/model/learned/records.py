@@ -17,6 +17,9 @@ from typing import TYPE_CHECKING
 from aprender_shell.limits import SHELLS
 from aprender_shell.model.learned.journal import Journal, Record
 
+# The setting that lets agents' commands be suggested (README, "Commands run by agents").
+AGENTS_SETTING = "APRENDER_SHELL_AGENTS"
+
 if TYPE_CHECKING:
     from aprender_shell.model.learned.overlay import Overlay
 
@@ -27,11 +30,15 @@ def record_line(
     exit_status: int | None,
     previous: str | None,
     shell: str | None = None,
+    agent: str | None = None,
 ) -> Record:
-    """The journal record of a command recorded by a shell, stamped now."""
+    """The journal record of a command recorded by a shell, stamped now; ``agent`` names the
+    coding agent or script that ran it, when the shell saw one."""
     record: Record = {"c": command}
     if shell is not None:
         record["sh"] = shell  # optional: records written before it lack the key
+    if agent is not None:
+        record["agent"] = agent
     if cwd is not None:
         record["cwd"] = cwd
     if exit_status is not None:
@@ -42,6 +49,19 @@ def record_line(
     record["host"] = os.uname().nodename
     record["t"] = int(time.time())
     return record
+
+
+def agents_wanted() -> bool:
+    """Whether commands run by coding agents and scripts are suggested too (the user set
+    ``APRENDER_SHELL_AGENTS=1`` where the server starts, or ran ``suggest --agents``)."""
+    return os.environ.get(AGENTS_SETTING) == "1"
+
+
+def people_only(records: list[Record]) -> list[Record]:
+    """``records`` without those an agent ran, unless ``agents_wanted``."""
+    if agents_wanted():
+        return records
+    return [record for record in records if "agent" not in record]
 
 
 def replay(overlay: Overlay, records: Iterable[Record]) -> int:

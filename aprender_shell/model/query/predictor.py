@@ -20,10 +20,11 @@ from aprender_shell.errors import AprenderError, ChecksumError
 from aprender_shell.fileio import FileVersion, identity_of, version
 from aprender_shell.history.tokens import split_prefix
 from aprender_shell.model import scoring
+from aprender_shell.model.learned.feedback import Feedback
 from aprender_shell.model.learned.journal import Journal
 from aprender_shell.model.learned.newest import FOLD_RECORDS, fold_bound, newest_records
 from aprender_shell.model.learned.overlay import Overlay
-from aprender_shell.model.learned.records import record_line, replay, without_commands
+from aprender_shell.model.learned.records import people_only, record_line, replay, without_commands
 from aprender_shell.model.memory import MemoryLimit
 from aprender_shell.model.query import reuse
 from aprender_shell.model.query.arguments import WORD, ArgumentKinds
@@ -100,6 +101,7 @@ class Predictor:
         self._journal = Journal(model_path, index.generation, self.model_replaced)
         self._arguments = ArgumentKinds(index.arguments)
         self._runs = RunContext(RunTables(bundle, index))
+        self.feedback = Feedback.beside(model_path)
         self.replayed = 0
         self._replay(self._overlay)
 
@@ -212,6 +214,7 @@ class Predictor:
             continuations = self._ngrams.continuations(prefix, k)
             reused = self._reused(prefix, weights)
         results = scoring.combine(scored, continuations, reused, self._novelty, weights)
+        results = self.feedback.weigh(results)  # what the user takes gains, what they skip loses
         paths = PathCheck(cwd, self._arguments) if cwd else None
         # Most queries need only the best few: only many rejected paths (or a path check out
         # of time) make the rest of the ranking matter.
@@ -331,6 +334,7 @@ class Predictor:
         exit_status: int | None = None,
         prev: Sequence[str] = (),
         shell: str | None = None,
+        agent: str | None = None,
     ) -> None:
         """Learn ``command`` now (run in ``shell`` when given). What the learning gate keeps out
         (a secret, a leading space, a ``history_filter`` match) is dropped, never stored, and
@@ -348,15 +352,18 @@ class Predictor:
             previous = None
         # Written before it is learned (and before the caller acknowledges it): a command the
         # journal refused is neither learned nor acknowledged.
-        self._journal.append(record_line(command, cwd, exit_status, previous, shell))
-        self._overlay.learn(command, previous, cwd, shell, exit_status)
-        self._arguments.learn(command)
+        record = record_line(command, cwd, exit_status, previous, shell, agent)
+        self._journal.append(record)
         self.recorded += 1
+        if people_only([record]):  # an agent's run is suggested only when asked for (README)
+            self._overlay.learn(command, previous, cwd, shell, exit_status)
+            self._arguments.learn(command)
 
     def forget(self, matches: Callable[[str], bool]) -> int:
         """Drop the commands ``matches`` accepts from what was learned since training, in
         memory and in the journal; returns how many recorded commands went."""
         removed = self._journal.rewrite(*without_commands(matches))
+        self.feedback.forget(matches)
         overlay = Overlay(self._trained_clock, self.memory_limit.learned)
         overlay.recent.extend(text for text in self._index.recent if not matches(text))
         self._arguments = ArgumentKinds(self._index.arguments)
@@ -370,7 +377,7 @@ class Predictor:
         the server folds what is past its bound into the model, so any open costs at most
         that bound)."""
         records, self.more_unfolded = newest_records(self._journal, self._replay_limit)
-        self.replayed = replay(overlay, self._arguments.learning(records))
+        self.replayed = replay(overlay, self._arguments.learning(people_only(records)))
         self.recorded = 0
 
     @property
@@ -381,6 +388,7 @@ class Predictor:
     def save(self) -> None:
         """Make what ``record`` appended durable (``fdatasync``); raises ``JournalError``."""
         self._journal.sync()
+        self.feedback.save()
 
     def compact_journal(self) -> int:
         """Rewrite the journal without foreign or torn lines (the server does it at start);
@@ -393,8 +401,8 @@ class Predictor:
 
     @property
     def dirty(self) -> bool:
-        """True when records were appended but not yet synced to the disk."""
-        return self._journal.unsynced
+        """True when records were appended, or feedback counted, and not yet saved."""
+        return self._journal.unsynced or self.feedback.dirty
 
     def model_replaced(self) -> bool:
         """True when the model file was replaced (for example retrained) since it was opened."""
@@ -450,6 +458,10 @@ class Predictor:
             tuned=index.tuning is not None,
             generation=index.generation,
         )
+
+    def knows(self, command: str) -> bool:
+        """Whether ``command`` was learned, in training or since."""
+        return self._overlay.stats(command) is not None or self._commands.find(command) is not None
 
     def _top_commands(self, limit: int) -> list[tuple[str, int]]:
         """The most used commands, trained and learned counts together."""

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from aprender_shell.model.learned.journal import Record
+from aprender_shell.model.learned.records import people_only
 from aprender_shell.model.query.predictor import Predictor
 
 # How many of the predictor's best commands for this context lead the list; the rest follow
@@ -76,7 +77,8 @@ ANY_RUN = SearchFilters()
 
 def past_commands(predictor: Predictor, filters: SearchFilters = ANY_RUN) -> list[str]:
     """Every distinct command the model keeps that ``filters`` allow, most recently run first."""
-    runs = [str(record["c"]) for record in predictor.journal.records() if filters.keeps(record)]
+    records = people_only(list(predictor.journal.records()))  # an agent's runs, when asked
+    runs = [str(record["c"]) for record in records if filters.keeps(record)]
     runs.reverse()
     if not predictor.index.trained_on_sample:
         if filters.active:

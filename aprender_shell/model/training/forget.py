@@ -18,6 +18,7 @@ from pathlib import Path
 
 from aprender_shell.errors import UsageError
 from aprender_shell.fileio import temp_path
+from aprender_shell.model.learned.feedback import Feedback
 from aprender_shell.model.learned.journal import Journal
 from aprender_shell.model.learned.records import read_journal_commands, without_commands
 from aprender_shell.model.memory import MemoryLimit
@@ -89,7 +90,12 @@ def forget(
     if dry_run:
         return _forget(model_path, matches, None, journal)
     with writer(model_path) as w:
-        return _forget(model_path, matches, w, journal)
+        result = _forget(model_path, matches, w, journal)
+        if journal:  # with no server, the feedback file is ours too (learned/feedback.py)
+            feedback = Feedback.beside(model_path)
+            feedback.forget(matches)
+            feedback.save()
+        return result
 
 
 def _forget(

@@ -42,6 +42,7 @@ from aprender_shell.limits import SHELLS
 from aprender_shell.model.learned.journal import Journal, JournalState, Record
 from aprender_shell.model.learned.newest import FOLD_RECORDS, fold_bound
 from aprender_shell.model.learned.overlay import COMMAND_COST, COMMAND_SHARE
+from aprender_shell.model.learned.records import people_only
 from aprender_shell.model.memory import MemoryLimit
 from aprender_shell.model.store.corpus import read_corpus
 from aprender_shell.model.store.index import ModelIndex
@@ -371,8 +372,10 @@ def compact(
     with open_model_bundle(model_path, MemoryLimit.default().paging) as bundle:
         corpus = read_corpus(bundle, index, model_path)
     # Each record with what the shell recorded about it: the model learns folders, shells and
-    # exit statuses from the corpus (train.py), and Ctrl-R filters its rows.
-    corpus.extend(entries_of(snapshot.records, corpus[-1].command if corpus else None))
+    # exit statuses from the corpus (train.py), and Ctrl-R filters its rows. An agent's runs
+    # leave the journal here without entering the model (records.people_only).
+    corpus.extend(entries_of(people_only(snapshot.records),
+                             corpus[-1].command if corpus else None))
     marks = snapshot.marks if snapshot.marks is not None else list(index.history)
     staging = temp_path(model_path, "compact")
     try:
