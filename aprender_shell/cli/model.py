@@ -75,6 +75,9 @@ def train(
             trained_marks=marks,
         )
     _print_training(report, sources)
+    from aprender_shell.cli.sync import sync_after
+
+    sync_after(path, retrained=True)
 
 
 def warn_filter_problems() -> None:
@@ -122,8 +125,11 @@ def update(
         )
     for line in result.notes:
         click.echo(printable(line))
+    from aprender_shell.cli.sync import sync_after
+
     if not result.changed:
         click.echo("No new commands since the last training; the model is unchanged.")
+        sync_after(path)
         return
     size = human_bytes(result.model_bytes)
     if result.learned:
@@ -145,6 +151,7 @@ def update(
                    "leading space, a history_filter match or a blank line).")
     if result.compacted is not None:
         click.echo("Retrained the model on everything learned since training (compacted).")
+    sync_after(path)
 
 
 @cli.command(short_help="Remove commands from the model for good.")
@@ -183,6 +190,10 @@ def forget(
         model_path(model), pattern, mode or "exact", dry_run, history_files=history_file
     )
     removed = forgotten.removed
+    from aprender_shell.sync.engine import publish_forget
+
+    # Published even when nothing here matches: another device may hold them.
+    published = not dry_run and publish_forget(pattern, mode or "exact")
     server_note = ""
     if forgotten.server_error is not None:
         server_note = (
@@ -195,7 +206,9 @@ def forget(
     histories = forgotten.rewritten
     if not removed and not any(done.removed for done in histories):
         hint = "" if mode else " (whole commands only: try --contains)"
-        click.echo(f"No command matches{hint}; nothing was changed.")
+        click.echo(f"No command matches{hint}; nothing was changed"
+                   + (" here; your other devices forget them at their next sync."
+                      if published else "."))
         return
     distinct = len(forgotten.commands)
     plural = "" if removed == 1 else "s"
@@ -209,6 +222,8 @@ def forget(
         return
     if removed:
         click.echo(f"Forgot {removed} command{plural} ({distinct} distinct).")
+    if published:
+        click.echo("Your other devices forget them too, at their next sync.")
     if server_note:
         click.echo(server_note)
     if history_file:
