@@ -3,17 +3,18 @@
 Each prints its subject beside its reference, measured in the same run: the bundle's paging,
 the predictor's training and cold start, the server's per-query time, what folding costs,
 per-keystroke time in a real zsh against zsh-autosuggestions, the fill key in bash and fish,
-Ctrl-R's list against plain fzf, and suggestion quality against its strategies.
+Ctrl-R's list against plain fzf, suggestion quality against its strategies, and what syncing
+several devices costs against training and an unsynced model.
 """
 
 from __future__ import annotations
 
 import sys
 
-from benchmarks import bundle, ctrl_r, fold, predictor, quality, server, shell
+from benchmarks import bundle, ctrl_r, fold, predictor, quality, server, shell, sync
 
 # shell runs fill_key (bash and fish) in the same run as zsh.
-BENCHMARKS = (bundle, predictor, server, fold, shell, ctrl_r, quality)
+BENCHMARKS = (bundle, predictor, server, fold, shell, ctrl_r, quality, sync)
 
 
 def main(argv: list[str] | None = None) -> int:
