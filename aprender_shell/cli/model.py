@@ -315,5 +315,8 @@ def stats(model: Path | None, memory_limit: MemoryLimit | None) -> None:
         click.echo("🔝 Most used commands:")
         for text, count in figures.top_commands:
             click.echo(f"   {count:>7}  {escape_field(text)}")
+    from aprender_shell.cli.sync import print_devices
+
+    print_devices()
 
 

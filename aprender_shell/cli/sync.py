@@ -106,6 +106,14 @@ def status() -> None:
     click.echo(f"Last sync: {_when(state.last_sync)}")
     if state.last_error:
         click.echo(f"Failed:    {printable(state.last_error)}")
+    else:
+        from aprender_shell.sync import SyncError
+        from aprender_shell.sync.layout import list_folder
+
+        try:
+            list_folder(Path(str(state.folder)))
+        except SyncError as error:  # gone since the last sync
+            click.echo(f"Failed:    {printable(str(error))}")
     click.echo("Devices:")
     if not state.peers:
         click.echo("   none other yet")
@@ -156,3 +164,21 @@ def sync_after(path: Path, retrained: bool = False) -> None:
         return
     click.echo(f"Synced: published {report.published}, learned {report.learned} from other "
                "devices.")
+
+
+def print_devices() -> None:
+    """For 'stats': the commands each device contributed, when this device syncs."""
+    from aprender_shell.sync.state import load_state, syncing
+
+    if not syncing():
+        return
+    state = load_state()
+    if state is None or not state.active:
+        return
+    click.echo("")
+    click.echo("🖥  Commands per device (published by this one, learned from the others):")
+    click.echo(f"   {state.records_published:>7}  this device, {printable(state.host)} "
+               f"({state.device})")
+    for device, peer in sorted(state.peers.items(), key=lambda item: -item[1].records):
+        left = ", left" if peer.left else ""
+        click.echo(f"   {peer.records:>7}  {printable(peer.host or '?')} ({device}){left}")

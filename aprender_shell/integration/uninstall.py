@@ -95,7 +95,11 @@ def plan_uninstall_all(
     if forget_model:
         # What interrupted writes of the model or the journal left beside them.
         plan.files += sorted(set(temporaries_of(model)) | set(temporaries_of(journal)))
-        plan.folders.append(data)
+        # This device's sync key and state ('sync'): the shared folder itself is left alone.
+        from aprender_shell.sync.state import SYNC_FILES, sync_dir
+
+        plan.files += [sync_dir() / name for name in SYNC_FILES]
+        plan.folders += [sync_dir(), data]
         # The folders train or install made for the data folder, innermost first; only those.
         plan.folders += [folder for folder in paths.made_folders() if folder not in plan.folders]
         plan.quiet_files.append(data / paths.MADE_FOLDERS_FILE)

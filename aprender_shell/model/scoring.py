@@ -15,6 +15,7 @@ With ``p`` the previous command and ``w`` a ``Weights``::
     context(c)  = lam * sequence(c) + (1 - lam) * recent(c)
     local(c)    = (1 - w.cwd) * context(c) + w.cwd * cwd_share(c)      (when the cwd is known)
     score(c)    = local(c) * (1 - w.shell * (1 - shell_share(c)))      (when the shell is known)
+                           * (1 - HOST_PREFERENCE * (1 - host_share(c)))  (when a host is)
 
 ``short`` and ``long`` are the command's occurrence counts decayed exponentially with the
 number of commands run since (time constants ``TAU_SHORT`` and ``TAU_LONG``, fixed at
@@ -25,7 +26,8 @@ often ``p`` was followed by a command of ``c``'s template (first words and optio
 never repeats (``git commit -m "..."`` after ``git add -A``) still wins as a family.
 ``followed_last`` is 1 for what followed ``p`` the last time it ran (edit-compile-run cycles).
 ``cwd_share`` is ``c``'s share of the commands run in the working directory, ``shell_share``
-its share of uses in the current shell (1 when unknown, so unknown costs nothing).
+its share of uses in the current shell (1 when unknown, so unknown costs nothing), and
+``host_share`` its share of recorded uses on this host (other devices sync theirs: sync/).
 
 ``combine``: history candidates share ``1 - novelty * w.ngram`` of the probability in
 proportion to ``score``; n-gram continuations (commands never seen whole) share
@@ -165,7 +167,7 @@ class Features:
 
     __slots__ = (
         "short", "long", "age", "successor", "followed", "evidence", "group", "group_weight",
-        "cwd_share", "shell_share",
+        "cwd_share", "shell_share", "host_share",
     )
 
     def __init__(self) -> None:
@@ -181,6 +183,7 @@ class Features:
         self.group_weight: list[float] = []
         self.cwd_share: list[float] | None = None  # None: the working directory is unknown
         self.shell_share: list[float | None] | None = None  # None: the shell is unknown
+        self.host_share: list[float | None] | None = None  # share of uses on this host
 
 
 def decay(steps: float, tau: float) -> float:
@@ -248,6 +251,10 @@ def history_scores(features: Features, weights: Weights, w_recent: float) -> lis
     return _in_context(values, features, weights)
 
 
+# How much less a command run only on other hosts (synced) counts than one run here.
+HOST_PREFERENCE = 0.3
+
+
 def _in_context(values: list[float], features: Features, weights: Weights) -> list[float]:
     """``values`` mixed with the working directory's shares and scaled by the shell's."""
     if features.cwd_share is not None:
@@ -258,6 +265,12 @@ def _in_context(values: list[float], features: Features, weights: Weights) -> li
         values = [
             v if share is None else v * (1.0 - shell * (1.0 - share))
             for v, share in zip(values, features.shell_share)
+        ]
+    if features.host_share is not None:
+        # Commands synced from other machines count a little less than this host's own.
+        values = [
+            v if share is None else v * (1.0 - HOST_PREFERENCE * (1.0 - share))
+            for v, share in zip(values, features.host_share)
         ]
     return values
 

@@ -33,6 +33,7 @@ from aprender_shell.sync.publish import (
 from aprender_shell.sync.sealing import FOLDER_KIND, SealError, seal, unseal
 from aprender_shell.sync.segments import FORGET, LEAVE, tombstone_id
 from aprender_shell.sync.state import (
+    LOCK_FILENAME,
     SyncState,
     active_state,
     key_path,
@@ -58,7 +59,8 @@ def sync_lock() -> Iterator[None]:
     from aprender_shell.paths import ensure_private_dir
 
     folder = ensure_private_dir(sync_dir())
-    fd = os.open(folder / "lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+    flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
+    fd = os.open(folder / LOCK_FILENAME, flags, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield

@@ -135,11 +135,17 @@ def admitted(
         gate.check()  # an unreadable filter keeps everything out below (fail closed)
     kept: list[Record] = []
 
+    verdicts: dict[str, bool] = {}  # the filters judge each distinct command once
+
     def allowed(command: str, known: frozenset[str]) -> bool:
-        try:
-            if gate.reason(command, reread=False) is not None:
-                return False
-        except Exception:  # noqa: BLE001 - the filter cannot be read: learn nothing
+        verdict = verdicts.get(command)
+        if verdict is None:
+            try:
+                verdict = gate.reason(command, reread=False) is None
+            except Exception:  # noqa: BLE001 - the filter cannot be read: learn nothing
+                verdict = False
+            verdicts[command] = verdict
+        if not verdict:
             return False
         # A tombstone its writer had not applied yet covers it: it was run before the forget.
         return not any(tomb["id"] not in known and match(command) for tomb, match in tombstones)

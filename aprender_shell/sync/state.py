@@ -21,6 +21,9 @@ from aprender_shell.sync.keys import KEY_FILENAME
 
 STATE_VERSION = 1
 STATE_FILENAME = "state.json"
+LOCK_FILENAME = "lock"
+# Every file of ours in sync_dir() ('uninstall' takes them away with the model).
+SYNC_FILES = (KEY_FILENAME, STATE_FILENAME, LOCK_FILENAME)
 
 
 def sync_dir() -> Path:

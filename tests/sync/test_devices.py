@@ -106,6 +106,15 @@ def test_no_byte_of_the_folder_is_readable(devices: Devices) -> None:
 
     host = os.uname().nodename.encode()
     assert host not in data
+    # The key lives 0600 in each device's data folder, never in the shared one.
+    for device in (a, b):
+        key_file = device.home / "sync" / "key"
+        assert key_file.stat().st_mode & 0o777 == 0o600
+        key = key_file.read_text().strip()
+        assert key == a.key() and key.encode() not in data
+        from aprender_shell.sync.keys import parse_key
+
+        assert parse_key(key) not in data
     for path in devices.files():
         assert path.name == "aprender-shell.sync" or path.suffix == ".aps"
         assert path.stat().st_mode & 0o077 == 0
@@ -136,3 +145,13 @@ def test_the_receiving_devices_filters_apply(devices: Devices, kept_out: str) ->
     assert report.learned == 1 and report.kept_out == 1
     assert not [r for r in b.journal() if r["c"] == kept_out]
     assert "echo fine" in b.suggest("echo")
+
+
+def test_uninstall_takes_the_key_away_and_leaves_the_shared_folder(devices: Devices) -> None:
+    a = devices.first("a", ["echo one"])
+    b = devices.joined("b", ["echo two"], a.key())
+    shared = sorted(devices.files())
+    out = b.ok("uninstall", "--shell", "bash")
+    assert "sync" in out  # the plan names the key it deletes
+    assert not (b.home / "sync").exists() and not b.home.exists()
+    assert sorted(devices.files()) == shared

@@ -246,6 +246,10 @@ def test_the_folder_vanishing(devices: Devices, pair: tuple[Device, Device],
     b.ok("sync", "now")
     assert not [line for line in b.status().splitlines() if line.startswith("Failed:")]
     assert "echo before-vanish" in b.suggest("echo")
+    # Gone since the last sync: status looks now, one line.
+    devices.folder.rename(away)
+    failed = [line for line in b.status().splitlines() if line.startswith("Failed:")]
+    assert len(failed) == 1 and "cannot be read" in failed[0]
 
 
 def test_a_full_disk_loses_nothing(devices: Devices, pair: tuple[Device, Device]) -> None:

@@ -12,6 +12,7 @@ retrain) learns what the overlay forgot.
 
 from __future__ import annotations
 
+import os
 import sys
 from bisect import bisect_left, insort
 from collections import Counter, deque
@@ -90,7 +91,7 @@ class _SortedTexts:
 
 
 class _Learned:
-    __slots__ = ("count", "last", "short", "long", "at", "shells", "follower")
+    __slots__ = ("count", "last", "short", "long", "at", "shells", "hosts", "follower")
 
     def __init__(self) -> None:
         self.count = 0
@@ -101,6 +102,8 @@ class _Learned:
         # Uses per shell (zsh, bash, fish), and what ran right after it the last time: kept in
         # the learned record, so within the commands' bytes.
         self.shells: list[int] | None = None
+        # Uses recorded on this host and on others (records other devices synced).
+        self.hosts: list[int] | None = None
         self.follower: str | None = None
 
 
@@ -172,7 +175,8 @@ class Overlay:
         return self._command_bytes + self._transitions.bytes + self._cwds.bytes
 
     def learn(
-        self, command: str, previous: str | None, cwd: str | None, shell: str | None = None
+        self, command: str, previous: str | None, cwd: str | None, shell: str | None = None,
+        host: str | None = None,
     ) -> None:
         self.clock += 1
         learned = self._learned.get(command)
@@ -194,6 +198,10 @@ class Overlay:
             if learned.shells is None:
                 learned.shells = [0, 0, 0]
             learned.shells[SHELLS.index(shell)] += 1
+        if host:
+            if learned.hosts is None:
+                learned.hosts = [0, 0]
+            learned.hosts[0 if host == _this_host() else 1] += 1
         if previous is not None:
             self._transitions.add(previous, command)
             before = self._learned.get(previous)
@@ -288,7 +296,25 @@ class Overlay:
         total = uses[0] + uses[1] + uses[2]
         return uses[SHELLS.index(shell)] / total if total else None
 
+    def host_share(self, command: str) -> float | None:
+        """The share of ``command``'s recorded uses that ran on this host (None: no host was
+        recorded for it)."""
+        learned = self._learned.get(command)
+        if learned is None or learned.hosts is None:
+            return None
+        here, elsewhere = learned.hosts
+        return here / (here + elsewhere) if here + elsewhere else None
+
     def last_follower(self, previous: str) -> str | None:
         """The command run right after ``previous`` the last time it ran, if recorded."""
         learned = self._learned.get(previous)
         return learned.follower if learned is not None else None
+
+
+_HOST: list[str] = []
+
+
+def _this_host() -> str:
+    if not _HOST:
+        _HOST.append(os.uname().nodename)
+    return _HOST[0]

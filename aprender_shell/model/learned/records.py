@@ -49,11 +49,13 @@ def replay(overlay: Overlay, records: Iterable[Record]) -> int:
         previous = line.get("prev")
         cwd = line.get("cwd")
         shell = line.get("sh")
+        host = line.get("host")
         overlay.learn(
             line["c"],
             previous if isinstance(previous, str) else None,
             cwd if isinstance(cwd, str) else None,
             shell if shell in SHELLS else None,
+            host if isinstance(host, str) else None,
         )
         count += 1
     return count

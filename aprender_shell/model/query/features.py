@@ -25,7 +25,7 @@ class FeatureBuilder:
     __slots__ = (
         "features", "_clock", "_inv_short", "_inv_long", "_count", "_transitions", "_last",
         "_templates", "_template_of", "_groups", "_kept", "_folder", "_folder_total",
-        "_shell_share",
+        "_shell_share", "_host_share",
     )
 
     def __init__(
@@ -38,12 +38,14 @@ class FeatureBuilder:
         template_of: TemplateOf | None = None,
         folder: Mapping[str, int] | None = None,
         shell_share: Callable[[str], float | None] | None = None,
+        host_share: Callable[[str], float | None] | None = None,
     ) -> None:
         """``clock``: commands learned so far. What followed the previous command: ``count``
         (how often it ran), its ``transitions``, the ``last`` command that followed it, and
         how often each template followed (``templates``, with ``template_of`` telling a
         candidate's). ``folder``: how often each command ran in the working directory;
-        ``shell_share``: a command's share of its uses in the current shell (None: unknown)."""
+        ``shell_share``: a command's share of its uses in the current shell (None: unknown);
+        ``host_share``: its share of uses on this host (other devices sync theirs)."""
         self.features = scoring.Features()
         self._clock = clock
         w_short = scoring.total_weight(clock, scoring.TAU_SHORT)
@@ -65,6 +67,9 @@ class FeatureBuilder:
         self._shell_share = shell_share
         if shell_share is not None:
             self.features.shell_share = []
+        self._host_share = host_share
+        if host_share is not None:
+            self.features.host_share = []
 
     def add(self, text: str, short_weight: float, long_weight: float, last: int) -> None:
         """Candidate ``text``, run with these decayed weights, last at position ``last`` of
@@ -107,6 +112,8 @@ class FeatureBuilder:
             features.cwd_share.append(self._folder.get(text, 0) / self._folder_total)
         if features.shell_share is not None and self._shell_share is not None:
             features.shell_share.append(self._shell_share(text))
+        if features.host_share is not None and self._host_share is not None:
+            features.host_share.append(self._host_share(text))
 
 
 # Syntax one shell has and another lacks: a command using it is not offered in the other.

@@ -178,6 +178,7 @@ class Predictor:
             scoring.template_among(templates, prefix) if templates else None,
             overlay.in_directory(cwd) if cwd else None,
             shell_share(overlay.shell_share, shell) if shell else None,
+            overlay.host_share,
         )
         learned_stats = overlay.stats
         for text, stats in candidates.items():
