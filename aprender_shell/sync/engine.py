@@ -31,7 +31,7 @@ from aprender_shell.sync.publish import (
     this_host,
 )
 from aprender_shell.sync.sealing import FOLDER_KIND, SealError, seal, unseal
-from aprender_shell.sync.segments import FORGET, LEAVE, tombstone_id
+from aprender_shell.sync.segments import FORGET, JOIN, LEAVE, tombstone_id
 from aprender_shell.sync.state import (
     LOCK_FILENAME,
     SyncState,
@@ -126,6 +126,8 @@ def join(folder: Path, key_text: str, model_path: Path) -> SyncReport:
             state, fresh = SyncState(str(folder), new_device_id(), this_host(),
                                      folder_id=folder_id), True
         save_key(key_path(), key)
+        if not fresh:  # the others see it back
+            publish_entries(folder, key, state, [{"k": JOIN, "t": int(time.time())}])
         save_state(state)
         return _sync(model_path, state, key, with_corpus=fresh)
 
@@ -237,17 +239,17 @@ def _publish(model_path: Path, folder: Path, key: bytes, state: SyncState,
         published += publish_records(folder, key, state, _corpus_records(model_path),
                                      lambda chunk: save_state(state))
     records = own_records(model_path, generation)
-    todo, _ = pending(records, state.published_counter())
+    todo, current = pending(records, state.published_counter())
     done = state.published_counter()
 
     def committed(chunk: Sequence[Record]) -> None:
         done.update(record_digest(record) for record in chunk)
-        # Only digests still in the journal: those folded away since are gone for good.
-        current = {record_digest(record) for record in records}
         state.published = {k: v for k, v in done.items() if k in current}
         save_state(state)
 
     published += publish_records(folder, key, state, todo, committed)
+    # Every record in the journal is published now; those folded away since are gone.
+    state.published = dict(current)
     return published
 
 

@@ -8,8 +8,9 @@
 Only a device writes in its own folder, and never the same name twice, so no sync engine sees
 two writers of one file. Names say nothing but a random device id and a number. Temporary
 names of sync tools (``.syncthing.*.tmp``, ``~*``), their conflict copies
-(``*.sync-conflict-*``, "conflicted copy"), our own temporaries and their bookkeeping folders
-(``.stfolder``, ``.git``) are recognised and passed over; other names are counted as unknown.
+(``*.sync-conflict-*``, "conflicted copy"), our own temporaries and every dot-file (the tools'
+bookkeeping: ``.stfolder``, ``.git``, ``.gitignore``) are recognised and passed over; other
+names are counted as unknown (one line in 'sync status').
 """
 
 from __future__ import annotations
@@ -28,8 +29,7 @@ DEVICE_NAME = re.compile(r"^[0-9a-f]{16}$")
 SEGMENT_NAME = re.compile(r"^([0-9]{10})\.aps$")
 # A segment larger than this is refused unread (a device writes at most a few MB at once).
 MAX_SEGMENT_BYTES = 64 << 20
-_TOOL_FOLDERS = {".stfolder", ".stversions", ".stignore", ".git", ".dropbox", ".dropbox.cache",
-                 ".DS_Store", "desktop.ini", "Icon\r", ".sync", ".nextcloudsync.log"}
+_TOOL_FOLDERS = {"desktop.ini", "Icon\r", "Thumbs.db"}
 
 
 def new_device_id() -> str:
@@ -45,7 +45,9 @@ def is_tool_file(name: str) -> bool:
     lowered = name.lower()
     return (
         name in _TOOL_FOLDERS
-        or name.startswith(("~", ".syncthing.", "._", ".~"))
+        # Every dot-file: ours are never one but our temporaries, and the tools' are
+        # (.git, .gitignore, .stignore, .sync_*.db, .DS_Store, ...).
+        or name.startswith(("~", "."))
         or ".sync-conflict-" in lowered
         or "conflicted copy" in lowered
         or "conflict" in lowered and "(" in name
@@ -130,13 +132,14 @@ def write_once(path: Path, data: bytes) -> None:
         ) from None
 
 
-def fingerprint(folder: Path) -> tuple[int, ...]:
-    """A cheap summary that changes when any device adds a file (one stat per device)."""
+def fingerprint(folder: Path, own: str = "") -> tuple[int, ...]:
+    """A cheap summary that changes when any device but ``own`` adds a file (one stat per
+    device)."""
     stamps: list[int] = []
     try:
         with os.scandir(folder) as entries:
             for entry in entries:
-                if DEVICE_NAME.match(entry.name):
+                if entry.name != own and DEVICE_NAME.match(entry.name):
                     stamps.append(entry.stat().st_mtime_ns)
         stamps.append(os.stat(folder).st_mtime_ns)
     except OSError:

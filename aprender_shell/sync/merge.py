@@ -25,6 +25,7 @@ from aprender_shell.sync.layout import Listing, read_segment, segment_name
 from aprender_shell.sync.sealing import SealError
 from aprender_shell.sync.segments import (
     FORGET,
+    JOIN,
     LEAVE,
     RECORD,
     Segment,
@@ -116,6 +117,8 @@ def _take(segment: Segment, peer: Peer, incoming: Incoming) -> None:
                 incoming.tombstones.append(tombstone)
         elif kind == LEAVE:
             peer.left = True
+        elif kind == JOIN:
+            peer.left = False
         else:
             incoming.malformed += 1
 

@@ -7,7 +7,7 @@ The payload (JSON, then sealed for its device and number: sealing.py)::
      "entries": [{"k": "r", "n": 41, "c": "git status", "cwd": "/src", "exit": 0,
                   "prev": "git add .", "sh": "zsh", "host": "laptop", "t": 1700000000},
                  {"k": "forget", "pattern": "ssh db", "mode": "contains", "t": 1700000100},
-                 {"k": "leave", "t": 1700000200}]}
+                 {"k": "leave", "t": 1700000200}, {"k": "join", "t": 1700000300}]}
 
 ``n`` numbers a device's records from 1, so every record is known by device and number.
 ``knows`` names the tombstones (by device and segment number) the writer had applied when it
@@ -33,6 +33,7 @@ SEGMENT_VERSION = 1
 RECORD = "r"
 FORGET = "forget"
 LEAVE = "leave"
+JOIN = "join"  # a device that left is back
 FORGET_MODES = ("exact", "contains", "regex")
 # The most entries one segment holds (a corpus of 500,000 commands is published in several).
 MAX_ENTRIES = 20_000

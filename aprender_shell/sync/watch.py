@@ -1,7 +1,9 @@
 """The server's side of sync: publish and merge within seconds of anything changing.
 
-Every check (two seconds) costs one ``stat`` of the key, the journal and each device's folder
-(a new segment changes its folder's time); when any changed, one sync runs in a child process
+Every check (two seconds) costs one ``stat`` of the key, the journal and each other device's
+folder (a new segment changes its folder's time). When another device wrote, or this one's
+journal grew (at most every ``PUBLISH_INTERVAL``, so a burst of commands is one segment and a
+year of use is not a folder of a hundred thousand files), one sync runs in a child process
 (``python -m aprender_shell.sync.engine``), like a fold: it may wait for the writer lock or
 decrypt many segments, and a keystroke must never wait for it. The journal it rewrites makes
 the server reopen the model, so merged records are suggested from the next keystroke.
@@ -13,11 +15,16 @@ import contextlib
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Callable
 
 from aprender_shell.sync.layout import fingerprint
 from aprender_shell.sync.state import key_path, load_state
+
+# This device's new records are published at most this often (seconds); what the others
+# write is merged at the next check.
+PUBLISH_INTERVAL = 10.0
 
 
 class SyncWatch:
@@ -29,7 +36,11 @@ class SyncWatch:
         self._reopen = reopen
         self._log = log
         self._child: subprocess.Popen[str] | None = None
-        self._seen: tuple[object, ...] | None = None
+        self._key: tuple[int, int] | None = None
+        self._where: tuple[Path, str] | None = None  # the folder, and our device there
+        self._folder: tuple[int, ...] = ()
+        self._journal: tuple[int, int, int] | None = None
+        self._publish_at = 0.0
         self.syncs = 0
 
     def poll(self) -> None:
@@ -37,12 +48,20 @@ class SyncWatch:
             self._reap()
             return
         try:
-            os.stat(key_path())
+            key = os.stat(key_path())
         except OSError:
-            self._seen = None
+            self._key = None
             return  # this device does not sync
-        now = self._fingerprint()
-        if now == self._seen:
+        joined = (key.st_ino, key.st_mtime_ns) != self._key
+        if joined:  # set up, or joined again: read where to look (once, not every check)
+            self._key = (key.st_ino, key.st_mtime_ns)
+            self._where = _where()
+        folder = fingerprint(self._where[0], self._where[1]) if self._where else ()
+        journal = _stamp(self._model_path.with_name(self._model_path.name + ".journal"))
+        others_wrote = joined or folder != self._folder
+        # Our own records wait a little, so a burst of commands is one segment, not many.
+        publish_due = journal != self._journal and time.monotonic() >= self._publish_at
+        if not (others_wrote or publish_due):
             return
         try:
             self._child = subprocess.Popen(
@@ -53,24 +72,8 @@ class SyncWatch:
         except OSError as error:
             self._log(f"could not start a sync: {error}")
             return
-        self._seen = now
-
-    def _fingerprint(self) -> tuple[object, ...]:
-        journal = self._model_path.with_name(self._model_path.name + ".journal")
-        stamps: list[object] = []
-        for path in (journal, key_path()):
-            try:
-                info = os.stat(path)
-                stamps.append((info.st_ino, info.st_size, info.st_mtime_ns))
-            except OSError:
-                stamps.append(None)
-        try:
-            state = load_state()
-        except Exception:  # noqa: BLE001 - the sync itself reports a damaged state
-            state = None
-        if state is not None and state.folder:
-            stamps.extend(fingerprint(Path(state.folder)))
-        return tuple(stamps)
+        self._folder, self._journal = folder, journal
+        self._publish_at = time.monotonic() + PUBLISH_INTERVAL
 
     def _reap(self) -> None:
         child = self._child
@@ -83,9 +86,9 @@ class SyncWatch:
         self.syncs += 1
         if output and not output.startswith("synced: published 0, learned 0,"):
             self._log(output)
-        # What the sync itself changed (the journal, our folder) makes one more sync that
-        # finds nothing to do; a record appended meanwhile is published by it. The merged
-        # model opens now, before the next keystroke.
+        # The journal the sync rewrote makes one more (throttled) sync that finds nothing
+        # to publish but what was appended meanwhile. The merged model opens now, before
+        # the next keystroke.
         with contextlib.suppress(Exception):
             self._reopen()
 
@@ -99,3 +102,21 @@ class SyncWatch:
                 child.kill()
                 child.wait()
             self._reap()
+
+
+def _where() -> tuple[Path, str] | None:
+    try:
+        state = load_state()
+    except Exception:  # noqa: BLE001 - the sync itself reports a damaged state
+        return None
+    if state is None or not state.folder:
+        return None
+    return Path(state.folder), state.device
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_ino, info.st_size, info.st_mtime_ns

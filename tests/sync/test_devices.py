@@ -84,6 +84,7 @@ def test_a_device_leaves_and_joins_again(devices: Devices) -> None:
     assert commands.count("echo one") == 1
     a.ok("sync", "now")
     assert a.status().count(" commands, last run ") == 1
+    assert ", left" not in a.status()
     assert [r["c"] for r in a.journal()].count("echo two") == 1
 
 
@@ -155,3 +156,32 @@ def test_uninstall_takes_the_key_away_and_leaves_the_shared_folder(devices: Devi
     assert "sync" in out  # the plan names the key it deletes
     assert not (b.home / "sync").exists() and not b.home.exists()
     assert sorted(devices.files()) == shared
+
+
+def test_a_run_here_is_not_taken_for_the_same_command_synced_from_elsewhere(
+    devices: Devices,
+) -> None:
+    a = devices.first("a", ["ls"])
+    a.record("make deploy")
+    a.ok("sync", "now")
+    b = devices.joined("b", ["pwd"], a.key())
+    assert [r["c"] for r in b.journal()].count("make deploy") == 1
+    # b's own shell then runs it too, and 'update' reads it from b's history file.
+    with b.history.open("a") as history:
+        history.write("make deploy\n")
+    b.ok("update")
+    runs = [r for r in b.journal() if r["c"] == "make deploy"]
+    assert len(runs) == 2 and sum("dev" in r for r in runs) == 1
+    # And it reaches a as b's run, once.
+    a.ok("sync", "now")
+    assert [r["c"] for r in a.journal()].count("make deploy") == 2
+
+
+def test_retraining_keeps_what_other_devices_taught(devices: Devices) -> None:
+    a = devices.first("a", [f"echo from-a-{n}" for n in range(600)])  # past the fold bound
+    b = devices.joined("b", ["pwd"], a.key())
+    assert "echo from-a-599" in b.suggest("echo from-a-599")
+    b.ok("train", "--history", str(b.history))  # b's own history holds none of a's
+    assert "echo from-a-599" in b.suggest("echo from-a-599")
+    assert "echo from-a-7" in b.suggest("echo from-a-7")
+    assert "600 commands" in b.status()

@@ -196,6 +196,8 @@ def test_ten_thousand_tiny_segments_and_sync_tool_files(devices: Devices,
                  "0000000002 (conflicted copy).aps", ".0000000009.aps.123.x.tmp"):
         (folder / name).write_bytes(os.urandom(64))
     (devices.folder / ".stfolder").mkdir()
+    (devices.folder / ".git").mkdir()
+    (devices.folder / ".gitignore").write_text("*.tmp\n")
     (devices.folder / "0123456789abcdef.sync-conflict-20260101-120000-ABCDEFG").mkdir()
     b.ok("sync", "now")
     assert refused(b) == []

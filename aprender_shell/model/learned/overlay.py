@@ -91,7 +91,7 @@ class _SortedTexts:
 
 
 class _Learned:
-    __slots__ = ("count", "last", "short", "long", "at", "shells", "hosts", "follower")
+    __slots__ = ("count", "last", "short", "long", "at", "shells", "away", "follower")
 
     def __init__(self) -> None:
         self.count = 0
@@ -102,8 +102,8 @@ class _Learned:
         # Uses per shell (zsh, bash, fish), and what ran right after it the last time: kept in
         # the learned record, so within the commands' bytes.
         self.shells: list[int] | None = None
-        # Uses recorded on this host and on others (records other devices synced).
-        self.hosts: list[int] | None = None
+        # Uses recorded on other hosts (records other devices synced): one int, no list.
+        self.away = 0
         self.follower: str | None = None
 
 
@@ -198,10 +198,8 @@ class Overlay:
             if learned.shells is None:
                 learned.shells = [0, 0, 0]
             learned.shells[SHELLS.index(shell)] += 1
-        if host:
-            if learned.hosts is None:
-                learned.hosts = [0, 0]
-            learned.hosts[0 if host == _this_host() else 1] += 1
+        if host and host != _this_host():
+            learned.away += 1
         if previous is not None:
             self._transitions.add(previous, command)
             before = self._learned.get(previous)
@@ -297,13 +295,12 @@ class Overlay:
         return uses[SHELLS.index(shell)] / total if total else None
 
     def host_share(self, command: str) -> float | None:
-        """The share of ``command``'s recorded uses that ran on this host (None: no host was
-        recorded for it)."""
+        """The share of ``command``'s uses that ran on this host (None: all of them did, as
+        far as is known)."""
         learned = self._learned.get(command)
-        if learned is None or learned.hosts is None:
+        if learned is None or not learned.away:
             return None
-        here, elsewhere = learned.hosts
-        return here / (here + elsewhere) if here + elsewhere else None
+        return 1.0 - learned.away / learned.count
 
     def last_follower(self, previous: str) -> str | None:
         """The command run right after ``previous`` the last time it ran, if recorded."""

@@ -1,7 +1,9 @@
 """A journal record: what a shell recorded about one command, and what it does to the model.
 
 ``record_line`` makes one; ``replay`` learns records into the overlay in the order they were
-recorded; ``without_commands`` takes commands back out.
+recorded; ``without_commands`` takes commands back out. A record merged from another device
+(aprender_shell/sync/) also carries ``"dev"`` and ``"seq"``: that device's id and the record's
+number there, so it is never applied twice; its ``"host"`` is that device's.
 """
 
 from __future__ import annotations

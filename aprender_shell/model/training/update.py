@@ -316,7 +316,8 @@ def reconcile(records: list[Record], entries: Sequence[HistoryEntry]) -> tuple[l
     """
     pending: dict[str, deque[Record]] = {}
     for record in records:
-        if record.get("src") != "history" and not record.get("seen"):
+        # A record another device synced ("dev") was run there: never this history's line.
+        if record.get("src") != "history" and not record.get("seen") and "dev" not in record:
             pending.setdefault(record["c"], deque()).append(record)
     folded: list[Record] = []
     matched = 0
