@@ -146,3 +146,27 @@ def test_a_command_forgotten_on_one_machine_is_forgotten_on_the_other(
     # And the desktop's own commands are still there.
     assert DESKTOP_ONLY in suggestions(desktop, "rsync")
 
+
+
+def test_a_machine_that_leaves_and_joins_again_syncs_as_before(
+    tmp_path: Path, transport: Transport
+) -> None:
+    laptop, desktop = two_machines(tmp_path, transport)
+    ok(laptop, "sync", "leave")
+    transport.deliver()
+    ok(desktop, "sync", "now")
+    devices = ok(desktop, "sync", "status").split("Devices:", 1)[1]
+    assert "left" in devices
+    key = ok(desktop, "sync", "key").strip().splitlines()[-1]
+    ok(laptop, "sync", "join", str(transport.folders[0]), "--key", key)
+    # What the laptop runs after joining again reaches the desktop ('update' syncs by itself).
+    later = "pg_dump --schema-only rejoined_ledger_db"
+    with open(laptop.root / "train_history", "a", encoding="utf-8") as history_file:
+        history_file.writelines(f": {1_800_000_000 + n}:0;{later}\n" for n in range(3))
+    ok(laptop, "update")
+    transport.deliver()
+    ok(desktop, "sync", "now")
+    assert later in suggestions(desktop, "pg_dump")
+    rows = [line for line in ok(desktop, "sync", "status").split("Devices:", 1)[1].splitlines()
+            if line.strip() and "commands" in line]
+    assert len(rows) == 1 and "left" not in rows[0]  # the same device again, not a second one
