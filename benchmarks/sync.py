@@ -154,8 +154,9 @@ def merge_cost(devices: int, records: int, rounds: int, root: Path, out: Out) ->
 
 def keystroke_times(
     commands: int, count: int, rounds: int, root: Path, out: Out
-) -> dict[str, list[float]]:
-    """Per-keystroke microseconds in zsh, a synced model's server beside an unsynced one's."""
+) -> dict[str, list[list[float]]]:
+    """Per-keystroke microseconds in zsh, round by round, a synced model's server beside an
+    unsynced one's."""
     from aprender_shell.integration import integration_for
     from benchmarks.sessions import generate_sessions, write_zsh_history
     from benchmarks.shell import OWN_WIDGETS_ZSH, _start_server, _write_keys, keystrokes
@@ -182,7 +183,7 @@ def keystroke_times(
     out(f"Per keystroke in zsh (own widgets): a model synced with a second device (each trained "
         f"on {half:,} commands, merged) beside one trained on the same {commands:,} that does "
         f"not sync; {len(keys)} keystrokes, {rounds} alternated rounds")
-    times: dict[str, list[float]] = {"unsynced model": [], "synced model": []}
+    times: dict[str, list[list[float]]] = {"unsynced model": [], "synced model": []}
     homes = {"unsynced model": unsynced, "synced model": synced}
     for number in range(rounds):
         for label, home in homes.items():
@@ -203,22 +204,26 @@ def keystroke_times(
             finally:
                 server.terminate()
                 server.wait(timeout=120)
-            times[label] += found
+            times[label].append(found)
     return times
 
 
-def keystroke_table(times: dict[str, list[float]], out: Out) -> float:
-    """Print p50/p90/p99 per model; returns the synced model's p50 over the unsynced one's."""
+def keystroke_table(times: dict[str, list[list[float]]], out: Out) -> float:
+    """Print p50/p90/p99 per model, and each round's p50 (how far noise alone moves it);
+    returns the synced model's p50 over the unsynced one's."""
     from benchmarks.shell import percentile
 
-    out(f"  {'per keystroke':<20}{'p50':>10}{'p90':>10}{'p99':>10}  p50 vs unsynced")
-    reference = percentile(times["unsynced model"], 0.5)
+    out(f"  {'per keystroke':<20}{'p50':>10}{'p90':>10}{'p99':>10}  p50 vs unsynced"
+        "   p50 of each round")
+    reference = percentile([value for one in times["unsynced model"] for value in one], 0.5)
     ratio = 1.0
-    for label, samples in times.items():
+    for label, rounds in times.items():
+        samples = [value for one in rounds for value in one]
         figures = [percentile(samples, share) for share in (0.5, 0.9, 0.99)]
         ratio = figures[0] / reference
         cells = "".join(f"{value / 1e3:>8.3f}ms" for value in figures)
-        out(f"  {label:<20}{cells}  {ratio:>8.2f}x")
+        each = " ".join(f"{percentile(one, 0.5) / 1e3:.3f}" for one in rounds)
+        out(f"  {label:<20}{cells}  {ratio:>8.2f}x        {each} ms")
     return ratio
 
 
