@@ -186,7 +186,8 @@ def keystroke_times(
     times: dict[str, list[list[float]]] = {"unsynced model": [], "synced model": []}
     homes = {"unsynced model": unsynced, "synced model": synced}
     for number in range(rounds):
-        for label, home in homes.items():
+        # Which goes first swaps every round, so neither side always finds the machine warm.
+        for label, home in sorted(homes.items(), reverse=bool(number % 2)):
             socket = home / "run" / "server.sock"
             init = root / f"init-{label.split()[0]}.zsh"
             init.write_text(integration_for("zsh").script(socket=socket))
