@@ -119,8 +119,10 @@ def status() -> None:
         click.echo("   none other yet")
     for device, peer in sorted(state.peers.items()):
         left = ", left" if peer.left else ""
+        last = ("no run times known" if peer.last_t is None
+                else f"last run {_when(peer.last_t)} (its clock)")
         click.echo(f"   {device}  {printable(peer.host or '?'):<16} {peer.records:>7} commands, "
-                   f"last run {_when(peer.last_t)} (its clock){left}")
+                   f"{last}{left}")
     if state.tombstones:
         click.echo(f"Forgotten: {len(state.tombstones)} patterns, applied on every device")
     for line in state.refused:

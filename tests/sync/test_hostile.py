@@ -277,3 +277,14 @@ def test_a_full_disk_loses_nothing(devices: Devices, pair: tuple[Device, Device]
     a.ok("sync", "now")
     b.ok("sync", "now")
     assert [r["c"] for r in b.journal()].count("echo written-after-the-disk-filled") == 1
+
+
+def test_a_file_not_ours_is_one_line(devices: Devices, pair: tuple[Device, Device]) -> None:
+    a, b = pair
+    (devices.folder / "notes.txt").write_text("shopping list\n")
+    a.record("echo beside-notes")
+    a.ok("sync", "now")
+    b.ok("sync", "now")
+    lines = refused(b)
+    assert len(lines) == 1 and "notes.txt" in lines[0] and "passed over" in lines[0]
+    assert "echo beside-notes" in b.suggest("echo")
