@@ -27,14 +27,18 @@ def require_git() -> str:
     return found
 
 
-def _environment() -> dict[str, str]:
-    # Neither the machine's nor the developer's git configuration changes what is tested.
-    environment = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull,
-                   "GIT_TERMINAL_PROMPT": "0"}
+def gitrepo_identity() -> dict[str, str]:
+    """Neither the machine's nor the developer's git configuration changes what is tested."""
+    identity = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull,
+                "GIT_TERMINAL_PROMPT": "0"}
     for who in ("AUTHOR", "COMMITTER"):
-        environment[f"GIT_{who}_NAME"] = "aprender-shell tests"
-        environment[f"GIT_{who}_EMAIL"] = "tests@aprender-shell.invalid"
-    return environment
+        identity[f"GIT_{who}_NAME"] = "aprender-shell tests"
+        identity[f"GIT_{who}_EMAIL"] = "tests@aprender-shell.invalid"
+    return identity
+
+
+def _environment() -> dict[str, str]:
+    return {**os.environ, **gitrepo_identity()}
 
 
 def git(folder: Path, *args: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Callable
 import pytest
 
 from tests.integration.shells import Home, aprender
-from tests.sync.transports.gitrepo import GitRemote
+from tests.sync.transports.gitrepo import GitRemote, gitrepo_identity
 from tests.sync.transports.syncthing import Pair
 
 # Commands only one machine ran: unlikely anywhere else, long enough to search for.
@@ -170,3 +171,42 @@ def test_a_machine_that_leaves_and_joins_again_syncs_as_before(
     rows = [line for line in ok(desktop, "sync", "status").split("Devices:", 1)[1].splitlines()
             if line.strip() and "commands" in line]
     assert len(rows) == 1 and "left" not in rows[0]  # the same device again, not a second one
+
+
+def readme_git_recipe() -> tuple[str, str]:
+    """The README's two git snippets: the first machine's first push, and every machine's."""
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("# once, on the first machine, in the clone 'sync init' was given:\n", 1)
+    first, rest = block[1].split("\n# then on each machine", 1)
+    every = rest.split("\n", 1)[1].split("```", 1)[0]
+    return first.strip(), every.strip()
+
+
+def test_the_readme_git_recipe_carries_a_command_between_two_clones(
+    tmp_path: Path, git_remote: GitRemote
+) -> None:
+    first, every = readme_git_recipe()
+    for name in ("laptop", "desktop"):
+        (tmp_path / name).mkdir()
+    laptop, desktop = Home(tmp_path / "laptop"), Home(tmp_path / "desktop")
+    laptop.train(history(LAPTOP_ONLY))
+    desktop.train(history(DESKTOP_ONLY))
+    a = git_remote.clone(tmp_path / "machine-a" / "synced")
+
+    def shell(home: Home, folder: Path, script: str) -> None:
+        env = {**home.env, **gitrepo_identity(),
+               "PATH": f"{Path(sys.executable).parent}:{home.env['PATH']}"}
+        done = subprocess.run(["bash", "-c", script.replace("FOLDER", str(folder))], cwd=folder,
+                              env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, f"{script}\n{done.stderr}"
+
+    ok(laptop, "sync", "init", str(a))
+    key = ok(laptop, "sync", "key").strip().splitlines()[-1]
+    shell(laptop, a, first)
+    b = git_remote.clone(tmp_path / "machine-b" / "synced")
+    ok(desktop, "sync", "join", str(b), "--key", key)
+    shell(desktop, b, every)
+    shell(laptop, a, every)
+    shell(desktop, b, every)
+    assert LAPTOP_ONLY in suggestions(desktop, "terraform")
+    assert DESKTOP_ONLY in suggestions(laptop, "rsync")
