@@ -27,6 +27,15 @@ def test_a_file_written_in_one_syncthing_folder_appears_in_the_other(syncthing: 
     syncthing.settle()
     assert not (b / "device-a" / "segment-1").exists()
     assert synced_files(a) == synced_files(b) == {"device-b/segment-1": b"sealed by b"}
+    # As Syncthing itself reports its settings: nothing reaches beyond the loopback.
+    for instance in syncthing.instances:
+        options = instance.rest("GET", "/rest/config/options")
+        assert isinstance(options, dict)
+        assert options["listenAddresses"] == [f"tcp://127.0.0.1:{instance.listen_port}"]
+        for switch in ("globalAnnounceEnabled", "localAnnounceEnabled", "relaysEnabled",
+                       "natEnabled", "crashReportingEnabled"):
+            assert options[switch] is False, switch
+        assert options["urAccepted"] == -1 and options["autoUpgradeIntervalH"] == 0
 
 
 def _alive(pid: int) -> bool:
