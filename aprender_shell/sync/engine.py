@@ -19,9 +19,10 @@ from typing import Any
 
 from aprender_shell.model.learned.journal import Record
 from aprender_shell.sync import SyncError
+from aprender_shell.sync.intake import Intake
 from aprender_shell.sync.keys import load_key, new_key, parse_key, save_key
 from aprender_shell.sync.layout import MARKER_NAME, list_folder, new_device_id, write_once
-from aprender_shell.sync.merge import admitted, learn, read_incoming
+from aprender_shell.sync.merge import read_incoming
 from aprender_shell.sync.publish import (
     own_records,
     pending,
@@ -211,17 +212,16 @@ def _sync(model_path: Path, state: SyncState, key: bytes, with_corpus: bool = Fa
     folder = Path(str(state.folder))
     listing = list_folder(folder)
     report.published = _publish(model_path, folder, key, state, with_corpus)
-    incoming = read_incoming(folder, key, state, listing)
+    intake = Intake(model_path)
+    incoming = read_incoming(folder, key, state, listing, intake.take)
     report.refused = list(incoming.refused)
     if incoming.malformed:
         report.refused.append(f"{incoming.malformed} entries were malformed and left out")
     if incoming.tombstones:
         report.forgotten = _apply_tombstones(model_path, incoming.tombstones)
         state.tombstones.extend(incoming.tombstones)
-    kept, report.kept_out = admitted(incoming.records, incoming.knows,
-                                     _matchers(state.tombstones))
-    learn(model_path, kept)
-    report.learned = len(kept)
+    report.learned = intake.finish(_matchers(state.tombstones))
+    report.kept_out = intake.kept_out
     state.refused = report.refused
     if listing.unknown:
         state.refused.append(f"{len(listing.unknown)} files not ours were passed over "

@@ -242,8 +242,10 @@ def test_the_folder_vanishing(devices: Devices, pair: tuple[Device, Device],
     listing = list_folder(devices.folder)
     moved = devices.root / "moved"
     (devices.folder / device_id(a)).rename(moved)
-    incoming = read_incoming(devices.folder, load_key(key_path()), state, listing)
-    assert incoming.records == [] and state.peers[device_id(a)].seq == 1
+    taken: list[object] = []
+    incoming = read_incoming(devices.folder, load_key(key_path()), state, listing,
+                             lambda records, knows: taken.extend(records))
+    assert taken == [] and incoming.taken == 0 and state.peers[device_id(a)].seq == 1
     moved.rename(devices.folder / device_id(a))
     b.ok("sync", "now")
     assert not [line for line in b.status().splitlines() if line.startswith("Failed:")]
