@@ -223,9 +223,9 @@ def _sync(model_path: Path, state: SyncState, key: bytes, with_corpus: bool = Fa
     report.learned = intake.finish(_matchers(state.tombstones))
     report.kept_out = intake.kept_out
     state.refused = report.refused
-    if listing.unknown:
-        state.refused.append(f"{len(listing.unknown)} files not ours were passed over "
-                             f"(e.g. {listing.unknown[0][:60]!r})")
+    # Not refused (nothing of ours is in them), but shown beside what was.
+    state.notes = [f"{len(listing.unknown)} files not ours were passed over (e.g. "
+                   f"{listing.unknown[0][:60]!r})"] if listing.unknown else []
     state.last_sync, state.last_error = time.time(), None
     save_state(state)
     return report

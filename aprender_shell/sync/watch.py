@@ -75,6 +75,15 @@ class SyncWatch:
         self._folder, self._journal = folder, journal
         self._publish_at = time.monotonic() + PUBLISH_INTERVAL
 
+    def status(self) -> dict[str, object]:
+        """The server's status answer's ``sync`` part (PROTOCOL.md)."""
+        from aprender_shell.sync.summary import summary
+
+        found: dict[str, object] | None = summary()
+        if found is not None:
+            found.update(syncs=self.syncs, syncing=self._child is not None)
+        return {"sync": found}
+
     def _reap(self) -> None:
         child = self._child
         if child is None or child.poll() is None:
