@@ -121,3 +121,30 @@ def test_status_and_doctor_say_what_the_sync_refused(devices: Devices,
     assert "00112233aabbccdd" in doctor[0] and "sync status" in doctor[0]
     out = devices.device("b", ["ls"]).run("doctor").output
     assert [line for line in out.splitlines() if " sync " in line][0].startswith("✓")
+
+
+def test_the_server_s_sync_runs_niced_beside_the_keystrokes(
+        devices: Devices, serve: Callable[[Device], Served]) -> None:
+    """A sync competing for a core with the server made a synced server answer keystrokes
+    slower; it runs at a lower priority, like a fold."""
+    import fcntl
+
+    a = devices.first("a", ["echo a"])
+    lock = os.open(a.home / "sync" / "lock", os.O_RDWR)
+    fcntl.flock(lock, fcntl.LOCK_EX)  # the server's first sync waits here, where we see it
+    try:
+        served = serve(a)
+        pid = served.process.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children")
+        wait_for(lambda: children.read_text().split() != [], what="the server's sync child")
+        child = int(children.read_text().split()[0])
+
+        def nice(process: int) -> int:
+            stat = Path(f"/proc/{process}/stat").read_text()
+            return int(stat.rsplit(")", 1)[1].split()[16])
+
+        assert "sync" in Path(f"/proc/{child}/cmdline").read_bytes().decode(errors="replace")
+        wait_for(lambda: nice(child) > nice(pid), what="the sync child to lower its priority")
+    finally:
+        os.close(lock)
+    served.stop()
