@@ -19,6 +19,7 @@ from typing import Any
 
 from aprender_shell.model.learned.journal import Record
 from aprender_shell.sync import SyncError
+from aprender_shell.sync.compaction import compact_own, compactable
 from aprender_shell.sync.intake import Intake
 from aprender_shell.sync.keys import load_key, new_key, parse_key, save_key
 from aprender_shell.sync.layout import MARKER_NAME, list_folder, new_device_id, write_once
@@ -163,7 +164,7 @@ def forget_applied() -> None:
         if state is None:
             return
         for peer in state.peers.values():
-            peer.seq, peer.digest, peer.records = 0, "", 0
+            peer.seq, peer.digest, peer.records, peer.upto = 0, "", 0, 0
         save_state(state)
 
 
@@ -217,9 +218,11 @@ def _sync(model_path: Path, state: SyncState, key: bytes, with_corpus: bool = Fa
     report.refused = list(incoming.refused)
     if incoming.malformed:
         report.refused.append(f"{incoming.malformed} entries were malformed and left out")
-    if incoming.tombstones:
-        report.forgotten = _apply_tombstones(model_path, incoming.tombstones)
-        state.tombstones.extend(incoming.tombstones)
+    known = {tombstone.get("id") for tombstone in state.tombstones}
+    fresh = [tombstone for tombstone in incoming.tombstones if tombstone["id"] not in known]
+    if fresh:  # (a compacted segment repeats the tombstones it replaces)
+        report.forgotten = _apply_tombstones(model_path, fresh)
+        state.tombstones.extend(fresh)
     report.learned = intake.finish(_matchers(state.tombstones))
     report.kept_out = intake.kept_out
     state.refused = report.refused
@@ -228,6 +231,11 @@ def _sync(model_path: Path, state: SyncState, key: bytes, with_corpus: bool = Fa
                    f"{listing.unknown[0][:60]!r})"] if listing.unknown else []
     state.last_sync, state.last_error = time.time(), None
     save_state(state)
+    run = compactable(folder, state)
+    if run:
+        compact_own(folder, key, state, run, _matchers(state.tombstones),
+                    lambda: save_state(state))
+        save_state(state)
     return report
 
 

@@ -72,10 +72,8 @@ def read_incoming(folder: Path, key: bytes, state: SyncState, listing: Listing,
             if seq < expected:
                 continue
             where = f"{device}/{segment_name(seq)}"
-            if seq != expected:
-                incoming.refused.append(f"{device}/{segment_name(expected)} is missing (not "
-                                        f"synced yet?): {where} and later ones wait for it")
-                break
+            missing = (f"{device}/{segment_name(expected)} is missing (not synced yet?): "
+                       f"{where} and later ones wait for it")
             try:
                 data = read_segment(folder, device, seq)
                 segment = decode(key, device, seq, data)
@@ -83,17 +81,25 @@ def read_incoming(folder: Path, key: bytes, state: SyncState, listing: Listing,
                 break  # removed since the listing (the folder vanishing): read next time
             except (OSError, SyncError, SealError) as error:
                 reason = error.strerror if isinstance(error, OSError) else str(error)
-                incoming.refused.append(f"{where} refused: {reason} (another key, tampering, "
-                                        "or a file moved or cut short); nothing learned from it")
+                incoming.refused.append(missing if seq != expected else (
+                    f"{where} refused: {reason} (another key, tampering, or a file moved or "
+                    "cut short); nothing learned from it"))
                 break
-            if segment.prev != peer.digest:
+            # A compacted segment stands for segments this device applied some of.
+            within = (segment.replaces is not None
+                      and segment.replaces[0] <= peer.seq <= segment.replaces[1])
+            if seq != expected and not (segment.replaces is not None
+                                        and segment.replaces[0] <= expected):
+                incoming.refused.append(missing)
+                break
+            if not within and segment.prev != peer.digest:
                 incoming.refused.append(f"{where} refused: it does not follow the segment "
                                         f"{peer.seq} applied here (replayed or rolled back)")
                 break
             _take(segment, peer, incoming, sink)
             peer.host = segment.host or peer.host
             peer.seq, peer.digest = seq, digest(data)
-            expected += 1
+            expected = seq + 1
         if device in state.peers or peer.seq:
             state.peers[device] = peer
     return incoming
@@ -102,6 +108,7 @@ def read_incoming(folder: Path, key: bytes, state: SyncState, listing: Listing,
 def _take(segment: Segment, peer: Peer, incoming: Incoming, sink: Sink) -> None:
     device = segment.device
     records: list[Record] = []
+    floor = peer.upto or peer.records  # (a state from before ``upto``: as many as numbered)
     for entry in segment.entries:
         kind = entry.get("k")
         if kind == RECORD:
@@ -109,6 +116,9 @@ def _take(segment: Segment, peer: Peer, incoming: Incoming, sink: Sink) -> None:
             if record is None:
                 incoming.malformed += 1
                 continue
+            if record["seq"] <= floor:
+                continue  # applied already, from a segment a compacted one replaces
+            peer.upto = max(peer.upto, record["seq"])
             records.append(record)
             peer.records += 1
             stamp = record.get("t")
