@@ -50,3 +50,28 @@ def test_a_compacted_chain_is_taken_in_once_by_every_device(
     for device in (b, c):
         device.ok("sync", "now")
         assert [r["c"] for r in device.journal()].count("echo after-compaction") == 1
+
+
+def test_replaced_segments_still_delivered_beside_the_compacted_one_are_learned_once(
+        devices: Devices, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sync tool may deliver the compacted segment before it deletes those it replaces."""
+    import shutil
+
+    monkeypatch.setattr("aprender_shell.sync.compaction.COMPACT_AT", 4)
+    a = devices.first("a", ["echo a-trained"])
+    b = devices.joined("b", ["echo b-trained"], a.key())
+    a.record("echo first")
+    a.ok("sync", "now")
+    b.ok("sync", "now")
+    kept = devices.root / "kept"
+    for number in range(2, 7):
+        shutil.copytree(segments(devices, a)[0].parent, kept, dirs_exist_ok=True)
+        a.record(f"echo number-{number}")
+        a.ok("sync", "now")
+    own = segments(devices, a)[0].parent
+    assert len(list(kept.glob("*.aps"))) > len(list(own.glob("*.aps")))  # it compacted
+    shutil.copytree(kept, own, dirs_exist_ok=True)  # the removals not delivered yet
+    b.ok("sync", "now")
+    learned = [record["c"] for record in b.journal()]
+    for command in ["echo first", *(f"echo number-{number}" for number in range(2, 7))]:
+        assert learned.count(command) == 1, (command, learned)
