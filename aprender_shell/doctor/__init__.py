@@ -32,7 +32,7 @@ def run_checks(
     """Every check, in the order a person would fix them: files first, then the server, then
     the shell. ``parent_pid`` is the shell's pid (default: this process's parent)."""
     from aprender_shell.doctor import live, local
-    from aprender_shell.sync.summary import check_sync
+    from aprender_shell.doctor.local import check_sync
 
     shell_pid = os.getppid() if parent_pid is None else parent_pid
     checks: list[tuple[str, Callable[[], list[Finding]]]] = [

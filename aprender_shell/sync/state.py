@@ -123,3 +123,21 @@ def active_state() -> SyncState:
 def syncing() -> bool:
     """Cheap: whether this device has a key (it syncs), without reading anything."""
     return os.path.exists(key_path())
+
+
+def summary() -> dict[str, Any] | None:
+    """The status answer's ``sync`` part (PROTOCOL.md) and ``doctor``'s sync line, from this
+    device's state alone (nothing in the shared folder is read: both must answer at once);
+    None when this device does not sync."""
+    if not syncing():
+        return None
+    try:
+        state = load_state()
+    except SyncError as error:
+        return {"folder": None, "device": None, "devices": 0, "last_sync": None,
+                "error": str(error), "refused": []}
+    if state is None or not state.active:
+        return None
+    return {"folder": state.folder, "device": state.device, "devices": len(state.peers),
+            "last_sync": state.last_sync, "error": state.last_error,
+            "refused": list(state.refused)}

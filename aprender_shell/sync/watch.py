@@ -78,7 +78,7 @@ class SyncWatch:
 
     def status(self) -> dict[str, object]:
         """The server's status answer's ``sync`` part (PROTOCOL.md)."""
-        from aprender_shell.sync.summary import summary
+        from aprender_shell.sync.state import summary
 
         found: dict[str, object] | None = summary()
         if found is not None:
