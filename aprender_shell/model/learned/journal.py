@@ -57,6 +57,9 @@ from aprender_shell.model.learned.journal_lines import (
 
 # fdatasync at most this often while records arrive (and once they stop).
 SYNC_INTERVAL = 1.0
+# The files an ``exclusive`` block of this process put in place, by journal path: still
+# locked (see ``exclusive``).
+_HOLDING: dict[str, list[int]] = {}
 
 
 def journal_path(model_path: Path) -> Path:
@@ -235,8 +238,16 @@ class Journal:
 
     @contextlib.contextmanager
     def exclusive(self) -> Iterator[JournalState]:
-        """Hold the journal's lock, yielding its current state, for a read-modify-rewrite."""
+        """Hold the journal's lock, yielding its current state, for a read-modify-rewrite.
+
+        The lock covers every file the block puts in place (``write``): each new file is
+        locked before it replaces the old one and stays locked until the block ends, so an
+        appender that opens it meanwhile waits, then finds the file the block left last. A
+        fold replaces the file twice (marked, then cut): a record appended to the first
+        would be lost with it.
+        """
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+        held: list[int] = []
         try:
             while True:
                 fcntl.flock(fd, fcntl.LOCK_EX)
@@ -250,8 +261,12 @@ class Journal:
                 fd = os.open(
                     self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600
                 )
+            _HOLDING[str(self.path)] = held
             yield self.read()
         finally:
+            _HOLDING.pop(str(self.path), None)
+            for locked in held:
+                os.close(locked)
             os.close(fd)  # releases the lock
 
     def write(
@@ -271,6 +286,11 @@ class Journal:
             handle.write(encode(header_line(self.generation, marks, folding)))
             for record in records:
                 handle.write(encode(record))
+            held = _HOLDING.get(str(self.path))
+            if held is not None:
+                # The new file is locked (atomic_writer's lock on it): a duplicate of its
+                # descriptor keeps that lock past the rename, until ``exclusive`` ends.
+                held.append(os.dup(handle.fileno()))
         with contextlib.suppress(OSError):
             self.identity = identity(os.stat(self.path))
 
