@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
+from aprender_shell.model.learned.journal import journal_path
 from aprender_shell.model.training.fold import PAUSE_AT_ENV, STEPS
-from tests.service.conftest import WAIT, ServerProcess, wait_for
+from tests.service.conftest import WAIT, ServerProcess, aprender, wait_for
 from tests.service.test_durability import kept
-from tests.service.test_fold import record_many
+from tests.service.test_fold import record_many, write_journal
 
 
 def paused_fold(model: Path, at: str, folder: Path) -> subprocess.Popen[str]:
@@ -69,3 +70,48 @@ def test_a_record_acknowledged_at_any_step_of_a_fold_is_kept_once(
     after = "make --after-the-fold"
     record_many(server, [after])
     assert Counter(kept(model)) == Counter([*before, *commands, during, after]), at
+
+
+def test_update_after_a_fold_counts_each_command_once(tmp_path: Path, run_server) -> None:
+    history = tmp_path / "zsh_history"
+    trained = [f"git log -n {n}" for n in range(100)]
+    history.write_text("".join(f"{command}\n" for command in trained))
+    model = tmp_path / "model.apbundle"
+    result = aprender("train", "--history", str(history), "--model", str(model))
+    assert result.returncode == 0, result.stderr
+    server = run_server(model)
+    live = [f"kubectl rollout status deploy/web{n}" for n in range(700)]
+    with server.client() as client:
+        for command in live:
+            assert client.request({"record": command, "cwd": "/srv", "shell": "zsh"}) \
+                == {"ok": True}
+    # The shell writes its history too (at exit, or as it goes).
+    with history.open("a") as handle:
+        handle.write("".join(f"{command}\n" for command in live))
+    wait_for(lambda: server.request({"status": True})["status"]["folds"] >= 1,
+             what="the server to fold its journal")
+    updated = aprender("update", "--model", str(model))
+    assert updated.returncode == 0, updated.stderr
+    counts = Counter(kept(model))
+    assert sum(counts.values()) == 800
+    assert {command: counts[command] for command in live} == dict.fromkeys(live, 1)
+    # A command run again later is a new run: learned again.
+    assert server.request({"record": live[0], "shell": "zsh"}) == {"ok": True}
+    with history.open("a") as handle:
+        handle.write(f"{live[0]}\n{live[1]}\n")  # the second never went through the server
+    assert aprender("update", "--model", str(model)).returncode == 0
+    counts = Counter(kept(model))
+    assert (counts[live[0]], counts[live[1]]) == (2, 2)
+
+
+def test_a_forget_removes_a_folded_command_from_what_update_reconciles(model: Path) -> None:
+    commands = [f"ssh secret-box{n}" for n in range(20)]
+    write_journal(model, commands)
+    folded = subprocess.run([sys.executable, "-m", "aprender_shell.model.training.fold",
+                             str(model)], capture_output=True, text=True, timeout=WAIT)
+    assert folded.stdout.strip() == "folded 20 records", folded.stderr
+    assert b"secret-box7" in journal_path(model).read_bytes()  # kept for update to reconcile
+    forgot = aprender("forget", "--contains", "secret-box7", "--model", str(model))
+    assert forgot.returncode == 0, forgot.stderr
+    assert b"secret-box7" not in journal_path(model).read_bytes()
+    assert b"secret-box8" in journal_path(model).read_bytes()
