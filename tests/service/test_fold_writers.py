@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 
 from aprender_shell.model.learned.journal import journal_path
+from aprender_shell.model.learned.newest import FOLD_RECORDS
 from aprender_shell.model.training.fold import PAUSE_AT_ENV, STEPS
-from tests.service.conftest import WAIT, ServerProcess, aprender, wait_for
+from tests.service.conftest import WAIT, ServerProcess, aprender, texts, wait_for
 from tests.service.test_durability import kept
 from tests.service.test_fold import record_many, write_journal
 
@@ -115,3 +116,30 @@ def test_a_forget_removes_a_folded_command_from_what_update_reconciles(model: Pa
     assert forgot.returncode == 0, forgot.stderr
     assert b"secret-box7" not in journal_path(model).read_bytes()
     assert b"secret-box8" in journal_path(model).read_bytes()
+
+
+def test_an_agents_runs_outlive_a_fold_and_are_suggested_only_when_asked(
+    model: Path, run_server
+) -> None:
+    server = run_server(model)
+    agent_ran = [f"terraform apply -auto-approve stack{n}" for n in range(5)]
+    with server.client() as client:
+        for command in agent_ran:
+            assert client.request({"record": command, "cwd": "/infra", "shell": "bash",
+                                   "agent": "claude-code"}) == {"ok": True}
+    record_many(server, [f"echo people-step{n}" for n in range(FOLD_RECORDS + 20)])
+    wait_for(lambda: server.request({"status": True})["status"]["folds"] >= 1,
+             what="the server to fold its journal")
+    records = journal_path(model).read_text().splitlines()[1:]
+    assert not [line for line in records if "stack0" in line]  # folded: out of the journal ...
+    assert Counter(kept(model))[agent_ran[0]] == 1  # ... into the model's corpus, once
+    # Not suggested by the server, nor by a cold suggest, unless asked for.
+    assert not [t for t in texts(server.request({"prefix": "terraform ap", "k": 10}))
+                if "stack" in t]
+    assert not [t for t in server.request({"search": True})["commands"] if "stack" in t]
+    plain = aprender("suggest", "--model", str(model), "terraform ap")
+    assert plain.returncode == 0, plain.stderr
+    assert "stack" not in plain.stdout
+    asked = aprender("suggest", "--agents", "--model", str(model), "terraform apply -auto")
+    assert asked.returncode == 0, asked.stderr
+    assert "terraform apply -auto-approve stack4" in asked.stdout

@@ -43,7 +43,6 @@ from aprender_shell.model.learned.journal import Journal, JournalState, Record
 from aprender_shell.model.learned.journal_lines import bounded_unseen
 from aprender_shell.model.learned.newest import FOLD_RECORDS, fold_bound
 from aprender_shell.model.learned.overlay import COMMAND_COST, COMMAND_SHARE
-from aprender_shell.model.learned.records import people_only
 from aprender_shell.model.memory import MemoryLimit
 from aprender_shell.model.store.corpus import read_corpus
 from aprender_shell.model.store.index import ModelIndex
@@ -391,9 +390,9 @@ def compact(
         corpus = read_corpus(bundle, index, model_path)
     # Each record with what the shell recorded about it: the model learns folders, shells and
     # exit statuses from the corpus (train.py), and Ctrl-R filters its rows. An agent's runs
-    # leave the journal here without entering the model (records.people_only).
-    corpus.extend(entries_of(people_only(snapshot.records),
-                             corpus[-1].command if corpus else None))
+    # go into the corpus with their agent, and training keeps them out of what it suggests.
+    people = (e.command for e in reversed(corpus) if e.context is None or not e.context.agent)
+    corpus.extend(entries_of(snapshot.records, next(people, None)))
     marks = snapshot.marks if snapshot.marks is not None else list(index.history)
     staging = temp_path(model_path, "compact")
     try:
@@ -440,6 +439,9 @@ def entries_of(records: Sequence[Record], before: str | None) -> list[HistoryEnt
     for record in records:
         entry = entry_of(record)
         context = entry.context
+        if context is not None and context.agent:
+            entries.append(entry)  # not in the sequence training learns (train.py)
+            continue
         if context is not None:
             if context.prev is not None and context.prev == before:
                 context = replace(context, prev=None)  # the sequence says as much
