@@ -118,7 +118,7 @@ def corpus_commands(predictor: Predictor) -> list[str]:
     found = _corpus_commands.get(predictor)
     if found is not None:
         return found
-    from aprender_shell.model.store.corpus import decode_chunk, decode_commands
+    from aprender_shell.model.store.corpus import decode_commands
 
     source = f"model {predictor.model_path}"
     bundle = predictor.bundle
@@ -126,11 +126,8 @@ def corpus_commands(predictor: Predictor) -> list[str]:
     seen: dict[str, None] = {}
     people = not agents_wanted()
     for chunk in reversed(predictor.index.corpus):
-        if people and chunk.contexts:  # rows with a context may be an agent's: kept out
-            commands = [e.command for e in decode_chunk(bundle.get_model(chunk.name), chunk,
-                                                        source) if not ran_by_agent(e.context)]
-        else:
-            commands = decode_commands(bundle.get_model(chunk.name), chunk, source)
+        # An agent's rows (a fold keeps them, with their agent) only when asked for.
+        commands = decode_commands(bundle.get_model(chunk.name), chunk, source, not people)
         # Read whole once: kept in the cache, it would only crowd the segments out.
         bundle.evict(chunk.name)
         commands.reverse()
