@@ -279,7 +279,8 @@ def _corpus_records(model_path: Path) -> list[Record]:
         context = getattr(entry, "context", None)
         if context is not None:
             for name, value in (("cwd", context.cwd), ("exit", context.exit),
-                                ("host", context.host), ("sh", context.shell)):
+                                ("host", context.host), ("sh", context.shell),
+                                ("agent", context.agent)):  # an agent's stays the agent's
                 if value is not None:
                     record[name] = value
         records.append(record)

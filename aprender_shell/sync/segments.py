@@ -33,6 +33,7 @@ from typing import Any
 
 from aprender_shell.limits import MAX_COMMAND_CHARS, SHELLS
 from aprender_shell.model.learned.journal import Record
+from aprender_shell.model.store.corpus import MAX_AGENT_CHARS
 from aprender_shell.sync.sealing import SEGMENT_KIND, SealError, seal, unseal
 
 SEGMENT_VERSION = 1
@@ -105,7 +106,7 @@ def decode(key: bytes, device: str, seq: int, data: bytes) -> Segment:
 def record_entry(record: Record, number: int, host: str) -> dict[str, Any]:
     """The entry publishing a journal record of this device."""
     entry: dict[str, Any] = {"k": RECORD, "n": number}
-    for name in ("c", "cwd", "exit", "prev", "sh", "t"):
+    for name in ("c", "cwd", "exit", "prev", "sh", "t", "agent"):
         if record.get(name) is not None:
             entry[name] = record[name]
     entry["host"] = record.get("host") or host
@@ -129,6 +130,9 @@ def journal_record(entry: dict[str, Any], device: str) -> Record | None:
     for name in ("exit", "t"):
         if _is_int(entry.get(name)):
             record[name] = entry[name]
+    agent = entry.get("agent")  # an agent's run there is suggested here only when asked for
+    if isinstance(agent, str) and 0 < len(agent) <= MAX_AGENT_CHARS:
+        record["agent"] = agent
     record["dev"] = device
     record["seq"] = number
     return record
