@@ -7,7 +7,6 @@ server (a pid reused after a crash, a file edited by hand): ``status`` must not 
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import subprocess
 import sys
@@ -86,7 +85,7 @@ def test_a_server_records_who_it_is_and_is_recognised(
     assert record.start is not None and record.cmdline is not None
     assert is_our_server(server.pid, record)
     # The same pid with another start time is a different process: not ours to signal.
-    assert not is_our_server(server.pid, dataclasses.replace(record, start=record.start + 1))
+    assert not is_our_server(server.pid, record._replace(start=record.start + 1))
 
 
 def test_stop_signals_the_process_that_answers_whatever_the_pid_file_says(
