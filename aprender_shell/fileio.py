@@ -139,11 +139,9 @@ def atomic_writer(path: str | os.PathLike[str], mode: int = 0o600) -> Iterator[B
 def _writing(target: Path, mode: int) -> Iterator[BinaryIO]:
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # new folders: private
     remove_stale_temps(target.parent)
-    import tempfile  # only writers pay for it, not every query
-
     # Named with our pid and locked while we live: a writer killed mid-way (kill -9 during
     # 'train') leaves a file the next writer recognises as its dead predecessor's.
-    fd, tmp_name = tempfile.mkstemp(prefix=_temp_prefix(target), suffix=".tmp", dir=target.parent)
+    fd, tmp_name = _create_temp(target)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         os.fchmod(fd, mode)
@@ -157,6 +155,20 @@ def _writing(target: Path, mode: int) -> Iterator[BinaryIO]:
             os.unlink(tmp_name)
         raise
     _fsync_dir(target.parent)
+
+
+def _create_temp(target: Path) -> tuple[int, str]:
+    """A new private file beside ``target``, as ``tempfile.mkstemp`` makes one (O_EXCL, a
+    random tag, retried on a clash) without importing ``tempfile`` and ``random``: a server
+    writes its pid file before its first answer, and those imports cost it about 5 ms."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    for _ in range(100):
+        name = os.path.join(target.parent, f"{_temp_prefix(target)}{os.urandom(6).hex()}.tmp")
+        try:
+            return os.open(name, flags, 0o600), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no unused temporary name", str(target.parent))
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, mode: int = 0o600) -> None:
