@@ -480,6 +480,13 @@ def test_a_server_run_imports_no_click_and_serves(model: Path) -> None:
     assert "aprender_shell.service.server" in imported
     heavy = {"click", "aprender_shell.cli", "aprender_shell.integration"}
     assert imported.isdisjoint(heavy), sorted(imported & heavy)
+    # Nor what only a fold, a sync or a training needs (each 2 to 10 ms of the start, measured
+    # with -X importtime in a regular install): this server folded nothing, and its device
+    # does not sync.
+    later = {"dataclasses", "inspect", "tempfile", "random", "hashlib", "subprocess", "shutil",
+             "aprender_shell.sync.state", "aprender_shell.sync.layout",
+             "aprender_shell.sync.keys", "aprender_shell.model.training.train"}
+    assert imported.isdisjoint(later), sorted(imported & later)
 
 
 @pytest.mark.parametrize("args, environment, says", [
