@@ -118,16 +118,20 @@ def read_regular(path: str | os.PathLike[str], limit: int | None = None, what: s
 
 
 @contextlib.contextmanager
-def atomic_writer(path: str | os.PathLike[str], mode: int = 0o600) -> Iterator[BinaryIO]:
+def atomic_writer(
+    path: str | os.PathLike[str], mode: int = 0o600, durable: bool = True
+) -> Iterator[BinaryIO]:
     """Yield a binary file that replaces ``path`` only once the block finishes without error.
 
     The data goes to a temporary file in the same folder (so ``os.replace`` is atomic), is
     flushed and fsynced, then renamed over ``path``. On any exception the temporary file is
     removed and ``path`` is untouched. The new file gets permission bits ``mode``.
+    ``durable=False`` skips the two fsyncs, for a file a power loss makes meaningless anyway
+    (a server's pid file): the replace is still atomic for every reader.
     """
     target = Path(path)
     try:
-        with _writing(target, mode) as handle:
+        with _writing(target, mode, durable) as handle:
             yield handle
     except OSError as error:
         if error.errno in (errno.ENOSPC, errno.EDQUOT):
@@ -136,7 +140,7 @@ def atomic_writer(path: str | os.PathLike[str], mode: int = 0o600) -> Iterator[B
 
 
 @contextlib.contextmanager
-def _writing(target: Path, mode: int) -> Iterator[BinaryIO]:
+def _writing(target: Path, mode: int, durable: bool) -> Iterator[BinaryIO]:
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # new folders: private
     remove_stale_temps(target.parent)
     # Named with our pid and locked while we live: a writer killed mid-way (kill -9 during
@@ -148,13 +152,15 @@ def _writing(target: Path, mode: int) -> Iterator[BinaryIO]:
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(tmp_name, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
-    _fsync_dir(target.parent)
+    if durable:
+        _fsync_dir(target.parent)
 
 
 def _create_temp(target: Path) -> tuple[int, str]:
@@ -171,9 +177,12 @@ def _create_temp(target: Path) -> tuple[int, str]:
     raise FileExistsError(errno.EEXIST, "no unused temporary name", str(target.parent))
 
 
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, mode: int = 0o600) -> None:
-    """Write ``data`` to ``path`` atomically with permission bits ``mode``."""
-    with atomic_writer(path, mode) as handle:
+def atomic_write_bytes(
+    path: str | os.PathLike[str], data: bytes, mode: int = 0o600, durable: bool = True
+) -> None:
+    """Write ``data`` to ``path`` atomically with permission bits ``mode`` (``durable``: as
+    ``atomic_writer``)."""
+    with atomic_writer(path, mode, durable) as handle:
         handle.write(data)
 
 
