@@ -528,6 +528,23 @@ def test_a_server_start_as_the_shells_run_it_imports_no_click_and_says_what_clic
         run("server", "stop")
 
 
+def test_a_refused_server_start_says_what_click_says(tmp_path: Path) -> None:
+    from aprender_shell import paths
+
+    paths.data_dir().mkdir(parents=True, mode=0o700)
+    (tmp_path / "elsewhere").mkdir()
+    paths.runtime_dir().symlink_to(tmp_path / "elsewhere")  # refused: never followed
+    fast = run("server", "start")
+    slow = subprocess.run(
+        [sys.executable, "-c", "from aprender_shell.cli import main; main()", "server", "start"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert fast.returncode == slow.returncode == 1
+    assert fast.stderr == slow.stderr and "is a symbolic link" in fast.stderr
+    assert fast.stdout == slow.stdout == ""
+    assert list((tmp_path / "elsewhere").iterdir()) == []
+
+
 @pytest.mark.parametrize("args, environment, says", [
     (["--idle-timeout", "soon"], {}, "--idle-timeout"),
     ([], {"APRENDER_SHELL_SERVER_IDLE": "-3"}, "APRENDER_SHELL_SERVER_IDLE"),
