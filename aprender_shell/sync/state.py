@@ -41,6 +41,7 @@ class Peer:
     host: str = ""
     last_t: int | None = None  # the newest record's time, by that device's clock
     left: bool = False
+    upto: int = 0  # the highest record number applied (a compacted segment repeats some)
 
 
 @dataclass

@@ -4,9 +4,10 @@ Every check (two seconds) costs one ``stat`` of the key, the journal and each ot
 folder (a new segment changes its folder's time). When another device wrote, or this one's
 journal grew (at most every ``PUBLISH_INTERVAL``, so a burst of commands is one segment and a
 year of use is not a folder of a hundred thousand files), one sync runs in a child process
-(``python -m aprender_shell.sync.engine``), like a fold: it may wait for the writer lock or
-decrypt many segments, and a keystroke must never wait for it. The journal it rewrites makes
-the server reopen the model, so merged records are suggested from the next keystroke.
+(``python -m aprender_shell.sync.child``), niced like a fold: it may wait for the writer lock
+or decrypt many segments, and a keystroke must never wait for it, nor share a core with it.
+The journal it rewrites makes the server reopen the model, so merged records are suggested
+from the next keystroke.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ class SyncWatch:
 
         try:
             self._child = subprocess.Popen(
-                [sys.executable, "-m", "aprender_shell.sync.engine", str(self._model_path)],
+                [sys.executable, "-m", "aprender_shell.sync.child", str(self._model_path)],
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                 text=True, errors="replace",
             )
@@ -82,6 +83,15 @@ class SyncWatch:
             return
         self._folder, self._journal = folder, journal
         self._publish_at = time.monotonic() + PUBLISH_INTERVAL
+
+    def status(self) -> dict[str, object]:
+        """The server's status answer's ``sync`` part (PROTOCOL.md)."""
+        from aprender_shell.sync.summary import summary
+
+        found: dict[str, object] | None = summary()
+        if found is not None:
+            found.update(syncs=self.syncs, syncing=self._child is not None)
+        return {"sync": found}
 
     def _reap(self) -> None:
         child = self._child
