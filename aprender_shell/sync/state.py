@@ -16,24 +16,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aprender_shell.sync import SyncError
-from aprender_shell.sync.keys import KEY_FILENAME
+from aprender_shell.sync import KEY_FILENAME, SyncError
+from aprender_shell.sync import key_path as key_path
+from aprender_shell.sync import sync_dir as sync_dir
 
 STATE_VERSION = 1
 STATE_FILENAME = "state.json"
 LOCK_FILENAME = "lock"
 # Every file of ours in sync_dir() ('uninstall' takes them away with the model).
 SYNC_FILES = (KEY_FILENAME, STATE_FILENAME, LOCK_FILENAME)
-
-
-def sync_dir() -> Path:
-    from aprender_shell.paths import data_dir
-
-    return data_dir() / "sync"
-
-
-def key_path() -> Path:
-    return sync_dir() / KEY_FILENAME
 
 
 def state_path() -> Path:
