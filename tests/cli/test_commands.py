@@ -475,8 +475,9 @@ def test_a_server_run_imports_no_click_and_serves(model: Path) -> None:
         capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()
-                if line.startswith("import time:")}
+    bare = subprocess.run([sys.executable, "-X", "importtime", "-c", "pass"],
+                          capture_output=True, text=True, timeout=120)
+    imported = _imported(result.stderr) - _imported(bare.stderr)
     assert "aprender_shell.service.server" in imported
     heavy = {"click", "aprender_shell.cli", "aprender_shell.integration"}
     assert imported.isdisjoint(heavy), sorted(imported & heavy)

@@ -178,7 +178,8 @@ def test_garbage_run_records_are_one_line(model: Path, tmp_path: Path) -> None:
     garbage_tables(model, "run")
     done = subprocess.run(
         [sys.executable, "-m", "aprender_shell", "suggest", "--batch", "--model", str(model)],
-        input='{"prefix": "git ", "shell": "zsh"}\n', capture_output=True, text=True,
+        # "make test" is in the run table (the agent's "cargo build" is kept out of it).
+        input='{"prefix": "make ", "shell": "zsh"}\n', capture_output=True, text=True,
         timeout=120,
     )
     assert "corrupt" in done.stdout and "Traceback" not in done.stdout + done.stderr, done
