@@ -91,6 +91,9 @@ class Weights(NamedTuple):
     # What the arguments of the last commands add, and how fast an older command's count less.
     argument_reuse: float = 0.5
     argument_reuse_tau: float = 3.0
+    # How often this user runs the command just run again, right away: that command's share of
+    # the guess, whatever its recency (measured at training, not tuned).
+    repeat_rate: float = 0.05
 
     def replace(self, **changes: float) -> Weights:
         """These weights with ``changes``; unknown names are a ValueError."""
@@ -139,6 +142,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "ngram": (0.0, 1.0 / 0.02),
     "argument_reuse": (0.0, 10.0),
     "argument_reuse_tau": (0.5, 1000.0),
+    "repeat_rate": (0.0, 0.95),
 }
 # Each signal turned off, for the quality benchmark's ablation table.
 ABLATIONS: dict[str, dict[str, float]] = {
@@ -165,7 +169,7 @@ class Features:
 
     __slots__ = (
         "short", "long", "age", "successor", "followed", "evidence", "group", "group_weight",
-        "cwd_share", "shell_share",
+        "cwd_share", "shell_share", "repeat",
     )
 
     def __init__(self) -> None:
@@ -181,6 +185,7 @@ class Features:
         self.group_weight: list[float] = []
         self.cwd_share: list[float] | None = None  # None: the working directory is unknown
         self.shell_share: list[float | None] | None = None  # None: the shell is unknown
+        self.repeat = -1  # the candidate that is the command just run, or -1
 
 
 def decay(steps: float, tau: float) -> float:
@@ -245,7 +250,19 @@ def history_scores(features: Features, weights: Weights, w_recent: float) -> lis
                 values, features.successor, shares, features.followed
             )
         ]
-    return _in_context(values, features, weights)
+    return _repeated(_in_context(values, features, weights), features.repeat, weights)
+
+
+def _repeated(values: list[float], repeat: int, weights: Weights) -> list[float]:
+    """``values`` with the command just run taking ``repeat_rate`` of their total, the others
+    keeping their proportions: how often this user repeats a command, not how recent it is."""
+    if repeat < 0:
+        return values
+    others = sum(values) - values[repeat]
+    if others > 0:
+        rate = weights.repeat_rate
+        values[repeat] = others * rate / (1.0 - rate)
+    return values
 
 
 def _in_context(values: list[float], features: Features, weights: Weights) -> list[float]:

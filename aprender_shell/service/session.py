@@ -272,10 +272,19 @@ class Session:
     def _suggest(self, request: schema.Suggest) -> Answer:
         if request.k == 0 or len(request.prefix) > MAX_COMMAND_CHARS:
             return {"suggestions": []}
-        suggestions = self.predictor().suggest(
+        predictor = self.predictor()
+        suggestions = predictor.suggest(
             request.prefix, k=request.k, prev=request.prev, cwd=request.cwd, shell=request.shell
         )
-        return {"suggestions": [{"text": s.text, "score": round(s.score, 6)} for s in suggestions]}
+        answer: Answer = {
+            "suggestions": [
+                {"text": s.text, "score": round(s.score, 6), "p": round(s.p, 4)}
+                for s in suggestions
+            ]
+        }
+        if not request.prefix:
+            answer["show"] = predictor.shows(suggestions)
+        return answer
 
     def _record(self, request: schema.Record) -> Answer:
         from aprender_shell.model.learned.journal import JournalError, StaleJournalError

@@ -25,7 +25,7 @@ class FeatureBuilder:
     __slots__ = (
         "features", "_clock", "_inv_short", "_inv_long", "_count", "_transitions", "_last",
         "_templates", "_template_of", "_groups", "_kept", "_folder", "_folder_total",
-        "_shell_share",
+        "_shell_share", "_repeat",
     )
 
     def __init__(
@@ -38,12 +38,14 @@ class FeatureBuilder:
         template_of: TemplateOf | None = None,
         folder: Mapping[str, int] | None = None,
         shell_share: Callable[[str], float | None] | None = None,
+        repeat: str | None = None,
     ) -> None:
         """``clock``: commands learned so far. What followed the previous command: ``count``
         (how often it ran), its ``transitions``, the ``last`` command that followed it, and
         how often each template followed (``templates``, with ``template_of`` telling a
         candidate's). ``folder``: how often each command ran in the working directory;
-        ``shell_share``: a command's share of its uses in the current shell (None: unknown)."""
+        ``shell_share``: a command's share of its uses in the current shell (None: unknown);
+        ``repeat``: the command just run (scored by the user's repeat rate)."""
         self.features = scoring.Features()
         self._clock = clock
         w_short = scoring.total_weight(clock, scoring.TAU_SHORT)
@@ -65,6 +67,7 @@ class FeatureBuilder:
         self._shell_share = shell_share
         if shell_share is not None:
             self.features.shell_share = []
+        self._repeat = repeat
 
     def add(self, text: str, short_weight: float, long_weight: float, last: int) -> None:
         """Candidate ``text``, run with these decayed weights, last at position ``last`` of
@@ -103,6 +106,8 @@ class FeatureBuilder:
 
     def _add_context(self, text: str) -> None:
         features = self.features
+        if text == self._repeat:
+            features.repeat = len(features.short) - 1
         if features.cwd_share is not None and self._folder is not None:
             features.cwd_share.append(self._folder.get(text, 0) / self._folder_total)
         if features.shell_share is not None and self._shell_share is not None:

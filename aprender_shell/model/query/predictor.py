@@ -20,6 +20,7 @@ from aprender_shell.errors import AprenderError, ChecksumError
 from aprender_shell.fileio import FileVersion, identity_of, version
 from aprender_shell.history.tokens import split_prefix
 from aprender_shell.model import scoring
+from aprender_shell.model.calibration import Calibration
 from aprender_shell.model.learned.journal import Journal
 from aprender_shell.model.learned.newest import FOLD_RECORDS, newest_records
 from aprender_shell.model.learned.overlay import Overlay
@@ -28,6 +29,7 @@ from aprender_shell.model.memory import MemoryLimit
 from aprender_shell.model.query import reuse
 from aprender_shell.model.query.arguments import WORD, ArgumentKinds
 from aprender_shell.model.query.continuations import NgramModel
+from aprender_shell.model.query.exits import Outcomes
 from aprender_shell.model.query.features import FeatureBuilder, shell_share
 from aprender_shell.model.query.pathcheck import PathCheck
 from aprender_shell.model.query.stats import ModelStats
@@ -52,10 +54,12 @@ SAMPLE_GIVES_WAY_AFTER = 20
 
 
 class Suggestion(NamedTuple):
-    """A whole command line that starts with exactly what was typed, and its score in [0, 1]."""
+    """A whole command line that starts with exactly what was typed, its score in [0, 1], and
+    ``p``: the calibrated chance that it is the command run next (``model.calibration``)."""
 
     text: str
     score: float
+    p: float = 0.0
 
 
 class Predictor:
@@ -89,6 +93,9 @@ class Predictor:
         self._sequence: tuple[str, int, Successors] | None = None
         # The mixture this user's history chose at training (defaults when it had too little).
         self.weights = scoring.weights_from_index(index)
+        self.calibration = Calibration.from_tuning(index.tuning)
+        # What the exit statuses recorded since training say (``exits.Outcomes``).
+        self._outcomes = Outcomes()
         self.memory_limit = MemoryLimit.choose(memory_limit, index.memory_limit)
         self._overlay = Overlay(self._trained_clock, self.memory_limit.learned)
         self._overlay.recent.extend(index.recent)
@@ -141,8 +148,12 @@ class Predictor:
             return []
         try:
             if self._index.trained_on_sample:
-                return self._give_way_to_own(self._suggest(prefix, k + 24, prev, cwd, shell), k)
-            return self._suggest(prefix, k, prev, cwd, shell)
+                found = self._give_way_to_own(self._suggest(prefix, k + 24, prev, cwd, shell), k)
+            else:
+                found = self._suggest(prefix, k, prev, cwd, shell)
+            p = self.calibration.p
+            empty = not prefix
+            return [Suggestion(s.text, s.score, p(s.score, empty)) for s in found]
         except ChecksumError as error:
             raise BundleError(f"{error}: retrain with 'aprender-shell train'") from error
         except BundleError:
@@ -151,6 +162,11 @@ class Predictor:
             raise BundleError(
                 f"model {self.model_path} is corrupt ({error}): retrain with 'aprender-shell train'"
             ) from error
+
+    def shows(self, suggestions: Sequence[Suggestion]) -> bool:
+        """Whether the shells show the best of these empty-line suggestions (its ``p`` reaches
+        the level the user's own replay chose, ``Calibration.show_level``)."""
+        return bool(suggestions) and self.calibration.shows(suggestions[0].p)
 
     def _suggest(
         self, prefix: str, k: int, prev: Sequence[str], cwd: str | None, shell: str | None
@@ -178,6 +194,7 @@ class Predictor:
             scoring.template_among(templates, prefix) if templates else None,
             overlay.in_directory(cwd) if cwd else None,
             shell_share(overlay.shell_share, shell) if shell else None,
+            previous,
         )
         learned_stats = overlay.stats
         for text, stats in candidates.items():
@@ -200,6 +217,8 @@ class Predictor:
             continuations = self._ngrams.continuations(prefix, k)
             reused = self._reused(prefix, weights)
         results = scoring.combine(scored, continuations, reused, self._novelty, weights)
+        if self._outcomes:
+            results = self._outcomes.weigh(results)
         paths = PathCheck(cwd, self._arguments) if cwd else None
         # Most queries need only the best few: a path check stats MAX_CHECKS arguments at most,
         # so only repeated rejected arguments can make the rest of the ranking matter.
@@ -340,6 +359,7 @@ class Predictor:
         # journal refused is neither learned nor acknowledged.
         self._journal.append(record_line(command, cwd, exit_status, previous, shell))
         self._overlay.learn(command, previous, cwd, shell)
+        self._outcomes.note(command, exit_status)
         self._arguments.learn(command)
         self.recorded += 1
 
@@ -359,7 +379,8 @@ class Predictor:
         """Learn the newest ``FOLD_RECORDS`` of the journal (learned/newest.py: the server
         folds what is past them into the model, so any open costs at most that bound)."""
         records, self.more_unfolded = newest_records(self._journal, FOLD_RECORDS)
-        self.replayed = replay(overlay, self._arguments.learning(records))
+        self._outcomes = Outcomes()
+        self.replayed = replay(overlay, self._outcomes.noting(self._arguments.learning(records)))
         self.recorded = 0
 
     @property
@@ -436,7 +457,8 @@ class Predictor:
             top_commands=self._top_commands(len(index.top_commands) or 10),
             trained_on=index.source,
             weights=scoring.describe(self.weights),
-            tuned=index.tuning is not None,
+            # a short history's tuning holds only what was measured, no chosen weights
+            tuned=index.tuning is not None and "recency" in index.tuning,
             generation=index.generation,
         )
 

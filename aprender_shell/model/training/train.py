@@ -283,11 +283,22 @@ def _train(
 
 
 def _tuned_weights(commands: Sequence[str], novelty: float) -> dict[str, float] | None:
-    """The score's weights chosen on this history's end (None: too short, defaults apply)."""
+    """The score's weights chosen on this history's end (too short a history keeps the
+    defaults), its repeat rate, and what their scores mean on it (``calibrating``); None when
+    the history is too short for any of them."""
+    from aprender_shell.model.training.calibrating import calibrate, repeat_rate
     from aprender_shell.model.training.tuning import tune
 
     weights = tune(commands, novelty=novelty)
-    return weights.to_dict() if weights is not None else None
+    rate = repeat_rate(commands)
+    if weights is None and rate is None:
+        return None
+    chosen = (weights or scoring.DEFAULT_WEIGHTS).replace(
+        repeat_rate=rate if rate is not None else scoring.DEFAULT_WEIGHTS.repeat_rate
+    )
+    stored = chosen.to_dict() if weights is not None else {"repeat_rate": chosen.repeat_rate}
+    stored.update(calibrate(commands, chosen, novelty).to_tuning())
+    return stored
 
 
 def _count_commands(

@@ -1,0 +1,75 @@
+"""What a command's exit status says about offering it again.
+
+A command whose last run failed weighs less; one whose last run failed as a usage error or was
+never run at all (a typo, a missing program, a bad option) is not offered until a run of it
+succeeds. Known from the exit statuses the shells record (journal records since training).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+# Usage errors and "not found": bash's and zsh's misuse of a builtin (2), found but not
+# executable (126), not found (127); fish's invalid arguments (121), invalid command name
+# (123), wildcard without a match (124), found but not executable (125); git's usage error
+# (129, ``usage()``; docker's own failure, a bad flag included, is 125 as well).
+NEVER_RAN = frozenset({2, 121, 123, 124, 125, 126, 127, 129})
+# Ended by the user or a pipe (SIGINT, SIGKILL, SIGPIPE, SIGTERM): says nothing of the command.
+INTERRUPTED = frozenset({130, 137, 141, 143})
+# What a command whose last run failed keeps of its score.
+FAILED_WEIGHT = 0.5
+# Commands remembered as failing; past it the oldest are forgotten (a bound, not a policy).
+MAX_FAILING = 4096
+
+
+class Outcomes:
+    """The commands whose last recorded run failed, and how."""
+
+    __slots__ = ("_failing",)
+
+    def __init__(self) -> None:
+        # command -> True when it failed as a usage error or "not found"
+        self._failing: dict[str, bool] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._failing)
+
+    def note(self, command: str, exit_status: int | None) -> None:
+        """Learn one run's exit status (None: the shell did not say)."""
+        if exit_status is None or exit_status in INTERRUPTED:
+            return
+        if exit_status == 0:
+            self._failing.pop(command, None)
+            return
+        # the last run decides; moved to the end, the oldest failure is the first forgotten
+        self._failing.pop(command, None)
+        self._failing[command] = exit_status in NEVER_RAN
+        if len(self._failing) > MAX_FAILING:
+            del self._failing[next(iter(self._failing))]
+
+    def noting(self, records: Iterable[Mapping[str, Any]]) -> Iterator[Any]:
+        """Journal records passed through unchanged, each one's exit status noted on the way."""
+        for record in records:
+            command, status = record.get("c"), record.get("exit")
+            if isinstance(command, str) and (status is None or isinstance(status, int)):
+                self.note(command, status)
+            yield record
+
+    def factor(self, command: str) -> float:
+        """What the exit statuses leave of ``command``'s score: 1, ``FAILED_WEIGHT`` or 0."""
+        usage = self._failing.get(command)
+        if usage is None:
+            return 1.0
+        return 0.0 if usage else FAILED_WEIGHT
+
+    def weigh(self, results: dict[str, float]) -> dict[str, float]:
+        """``results`` with every failing command's share reduced (or gone)."""
+        failing = self._failing
+        for text in [text for text in results if text in failing]:
+            factor = self.factor(text)
+            if factor:
+                results[text] *= factor
+            else:
+                del results[text]
+        return results

@@ -1,0 +1,110 @@
+"""Evidence over raw frequency: the command just run, exit statuses, and how sure a guess is."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from aprender_shell.model.query.predictor import Predictor
+from aprender_shell.model.training.train import train_model
+from tests.model.sessions import entries
+
+
+def _commit_habit(rounds: int = 30) -> list[str]:
+    commands: list[str] = []
+    for number in range(rounds):
+        commands += ["git status", f"vim src/mod{number % 7}.py", "git diff", "git add -A",
+                     f'git commit -m "change number {number}"', "make test"]
+    return commands
+
+
+def _trained(tmp_path: Path, commands: list[str]) -> Path:
+    path = tmp_path / "model.apbundle"
+    train_model(entries(commands), path)
+    return path
+
+
+def test_the_command_just_run_is_not_offered_again_by_a_user_who_never_repeats(
+    tmp_path: Path,
+) -> None:
+    # The issue's case: 'git add -A' recorded in a folder used to be offered again on the
+    # empty line (its recency and the folder), over the commit that always follows it.
+    path = _trained(tmp_path, _commit_habit())
+    with Predictor.open(path) as predictor:
+        assert predictor.weights.repeat_rate == 0.0
+        predictor.record("git add -A", cwd="/work/app", exit_status=0, prev=["git diff"])
+        best = predictor.suggest("", prev=["git diff", "git add -A"], cwd="/work/app")
+        assert best[0].text.startswith("git commit -m ")
+        assert "git add -A" not in [s.text for s in best[:2]]
+
+
+def test_a_user_who_repeats_commands_gets_the_last_one_offered(tmp_path: Path) -> None:
+    commands: list[str] = []
+    for number in range(40):
+        commands += ["make test", "make test", "make test", f"vim src/m{number % 5}.c"]
+    path = _trained(tmp_path, commands)
+    with Predictor.open(path) as predictor:
+        assert predictor.weights.repeat_rate > 0.4
+        assert predictor.suggest("", prev=["vim src/m1.c", "make test"])[0].text == "make test"
+
+
+def test_a_usage_error_is_never_offered_until_it_succeeds(tmp_path: Path) -> None:
+    path = _trained(tmp_path, _commit_habit())
+    with Predictor.open(path) as predictor:
+        predictor.record("git add -As", exit_status=129)  # git's usage error
+        predictor.record("docker compose up -d --build", exit_status=125)
+        predictor.record("sl", exit_status=127)  # not found
+        for prefix in ("git add", "docker", "s", ""):
+            offered = [s.text for s in predictor.suggest(prefix, k=10)]
+            assert not {"git add -As", "docker compose up -d --build", "sl"} & set(offered)
+        predictor.record("git add -As", exit_status=0)
+        assert "git add -As" in [s.text for s in predictor.suggest("git add -", k=5)]
+
+
+def test_a_command_that_failed_weighs_less_than_one_that_worked(tmp_path: Path) -> None:
+    path = _trained(tmp_path, _commit_habit())
+    with Predictor.open(path) as predictor:
+        predictor.record("make deploy-staging", exit_status=0)
+        predictor.record("make deploy-prod", exit_status=2 + 1)  # an ordinary failure
+        offered = [s.text for s in predictor.suggest("make d", k=5)]
+        assert offered[:2] == ["make deploy-staging", "make deploy-prod"]
+
+
+def test_the_failures_recorded_survive_reopening(tmp_path: Path) -> None:
+    path = _trained(tmp_path, _commit_habit())
+    with Predictor.open(path) as predictor:
+        predictor.record("git add -As", exit_status=129)
+        predictor.save()
+    with Predictor.open(path) as predictor:
+        assert "git add -As" not in [s.text for s in predictor.suggest("git add", k=10)]
+
+
+def test_every_suggestion_carries_a_probability(tmp_path: Path) -> None:
+    path = _trained(tmp_path, _commit_habit())
+    with Predictor.open(path) as predictor:
+        for prefix in ("", "g", "git ", "make", "zzz"):
+            for suggestion in predictor.suggest(prefix, k=5, prev=["git add -A"]):
+                assert 0.0 <= suggestion.p <= 1.0
+
+
+def test_a_sixty_of_sixty_habit_shows_on_the_empty_line_and_is_sure(tmp_path: Path) -> None:
+    path = _trained(tmp_path, ["git add -A", "git commit -m wip"] * 30)
+    with Predictor.open(path) as predictor:
+        best = predictor.suggest("", prev=["git commit -m wip", "git add -A"])
+        assert best[0].text == "git commit -m wip"
+        assert best[0].p >= 0.8
+        assert predictor.shows(best)
+
+
+def test_a_history_with_no_pattern_shows_nothing_on_the_empty_line(tmp_path: Path) -> None:
+    rng = random.Random(5)
+    words = ["ls", "cat", "vim", "grep", "make", "git log", "less", "cd", "rm", "cp", "find"]
+    commands = [f"{rng.choice(words)} f{rng.randrange(300)}" for _ in range(900)]
+    path = _trained(tmp_path, commands)
+    with Predictor.open(path) as predictor:
+        shown = 0
+        for before in commands[-60:]:
+            best = predictor.suggest("", prev=[before])
+            shown += predictor.shows(best)
+            assert not best or best[0].p < 0.2
+        assert shown == 0
