@@ -49,7 +49,8 @@ def suggest(
     model: Path | None,
     memory_limit: MemoryLimit | None,
 ) -> None:
-    """Suggest commands starting with PREFIX, one 'suggestion<TAB>score' line each.
+    """Suggest commands starting with PREFIX, one 'suggestion<TAB>p' line each: p is the chance
+    it is the command you run next, as measured on your own history.
 
     Newlines, tabs and backslashes inside a suggestion are written as \\n, \\t and \\\\, other
     control characters as \\xHH: nothing printed can drive your terminal.
@@ -72,6 +73,6 @@ def suggest(
         return
     with Predictor.open(path, memory_limit) as predictor:
         for suggestion in predictor.suggest(prefix, k=k, prev=list(prev), cwd=cwd):
-            click.echo(suggestion_line(suggestion.text, suggestion.score))
+            click.echo(suggestion_line(suggestion.text, suggestion.p))
 
 

@@ -122,11 +122,12 @@ def fit(observed: Sequence[tuple[float, bool]]) -> list[tuple[float, float]]:
                 last = blocks.pop()
                 for i in range(3):
                     blocks[-1][i] += last[i]
-    return [(total / count, hits / count) for total, hits, count in blocks]
+    # half a hit and half a miss more: no bin of a few dozen guesses says never, or always
+    return [(total / count, (hits + 0.5) / (count + 1)) for total, hits, count in blocks]
 
 
 def _rate(block: list[float]) -> float:
-    return block[1] / block[2]
+    return (block[1] + 0.5) / (block[2] + 1)
 
 
 def show_level(guesses: Sequence[tuple[float, bool]]) -> float:

@@ -158,7 +158,7 @@ def check_answer(request: bytes, answer: bytes) -> Any:
     assert "internal error" not in text, (request[:200], text[:300])
     if is_line_form(request):
         fields = text.split("\t")
-        assert fields[0] in ("suggestions", "ok", "error"), (request[:200], text[:300])
+        assert fields[0] in ("suggestions", "quiet", "ok", "error"), (request[:200], text[:300])
         if fields[0] == "error":
             assert len(fields) == 3, text
         assert not any(ord(c) < 32 or ord(c) == 127 for c in text if c != "\t"), text

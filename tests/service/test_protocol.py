@@ -44,7 +44,10 @@ class FakePredictor:
         self.shells.append(shell)
         if self.fail_with is not None:
             raise self.fail_with
-        return [Suggestion(prefix + "-suggested", 0.5)][:k]
+        return [Suggestion(prefix + "-suggested", 0.5, 0.4)][:k]
+
+    def shows(self, suggestions: Sequence[Suggestion]) -> bool:
+        return bool(suggestions) and suggestions[0].p >= 0.4 and "quiet" not in self.shells
 
     def record(self, command: str, cwd: str | None = None, exit_status: int | None = None,
                prev: Sequence[str] = (), shell: str | None = None) -> None:
@@ -105,7 +108,7 @@ def ask(session: Session, request: Any) -> dict[str, Any]:
 
 def test_suggest_answers_with_text_and_score(session: Session, opener: Opener) -> None:
     answer = ask(session, {"prefix": "git c", "k": 3, "prev": ["git add ."], "cwd": "/src"})
-    assert answer == {"suggestions": [{"text": "git c-suggested", "score": 0.5}]}
+    assert answer == {"suggestions": [{"text": "git c-suggested", "score": 0.5, "p": 0.4}]}
     assert opener.current.calls == [("git c", 3, ["git add ."], "/src")]
 
 
@@ -335,7 +338,7 @@ def test_serve_stream_reads_bytes_and_survives_an_endless_line(session: Session)
     assert len(answers) == 3
     assert answers[0]["error"].startswith("request line longer than")
     assert answers[1]["error"] == "request is not valid UTF-8"
-    assert answers[2] == {"suggestions": [{"text": "ok-suggested", "score": 0.5}]}
+    assert answers[2] == {"suggestions": [{"text": "ok-suggested", "score": 0.5, "p": 0.4}]}
 
 
 def test_record_then_suggest_without_retraining(model: Path) -> None:
