@@ -64,12 +64,16 @@ class Outcomes:
         return 0.0 if usage else FAILED_WEIGHT
 
     def weigh(self, results: dict[str, float]) -> dict[str, float]:
-        """``results`` with every failing command's share reduced (or gone)."""
-        failing = self._failing
-        for text in [text for text in results if text in failing]:
+        """``results`` with every failing command's share reduced (or gone); a new dict when
+        any changed."""
+        failing = [text for text in results if text in self._failing]
+        if not failing:
+            return results
+        weighed = dict(results)
+        for text in failing:
             factor = self.factor(text)
             if factor:
-                results[text] *= factor
+                weighed[text] *= factor
             else:
-                del results[text]
-        return results
+                del weighed[text]
+        return weighed

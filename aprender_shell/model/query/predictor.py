@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import heapq
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
 from aprender_shell.bundle import BundleError, PagedBundle
 from aprender_shell.errors import AprenderError, ChecksumError
-from aprender_shell.fileio import FileVersion, identity_of, version
+from aprender_shell.fileio import identity_of, version
 from aprender_shell.history.tokens import split_prefix
 from aprender_shell.model import scoring
 from aprender_shell.model.calibration import Calibration
@@ -32,21 +32,19 @@ from aprender_shell.model.query.continuations import NgramModel
 from aprender_shell.model.query.exits import Outcomes
 from aprender_shell.model.query.features import FeatureBuilder, shell_share
 from aprender_shell.model.query.pathcheck import PathCheck
-from aprender_shell.model.query.stats import ModelStats
-from aprender_shell.model.query.successors import Successors, read_successors
+from aprender_shell.model.query.stats import ModelStats, top_commands
+from aprender_shell.model.query.successors import (
+    Successors,
+    history_candidates,
+    read_successors,
+)
 from aprender_shell.model.store.index import ModelIndex
 from aprender_shell.model.store.segments import CommandStats
 from aprender_shell.model.store.tables import Table, check_fits, open_model_bundle, read_index
 
-# A prefix matching at most this many commands has all of them scored; past it, the best
-# ranked (RETRIEVED_CANDIDATES) are, with the successors and what was learned since training.
-# On the tuning half of the generated histories 96 keeps the keystroke saving of 256 (39.7%)
-# and cuts the slowest keystrokes by a third.
-SCORE_WHOLE_RANGE = 96
 # At most this many of the commands learned since training join a query's candidates: the
 # most recently used of those matching.
 LEARNED_CANDIDATES = 48
-RANKED_SCAN_LIMIT = 20_000
 # A model trained on the packaged sample gives way to the user's own commands: once any are
 # recorded they rank above every suggestion of the sample, and after this many the sample's
 # suggestions are no longer shown at all.
@@ -82,7 +80,7 @@ class Predictor:
         self._index = index
         # Taken before the bundle was opened (``open``): a model put in place in between then
         # reads as replaced and is reopened, never taken for the one open here.
-        self._identity = identity if identity is not None else _file_identity(model_path)
+        self._identity = identity if identity is not None else version(model_path)
         tables = index.tables
         self._commands = Table(bundle, tables["cmd"])
         self._hot = Table(bundle, tables["hot"])
@@ -113,7 +111,7 @@ class Predictor:
         from aprender_shell.paths import default_model_path
 
         path = Path(model_path) if model_path is not None else default_model_path()
-        identity = _file_identity(path)
+        identity = version(path)
         # Learned commands count against the limit like segments: paging gets the rest.
         bundle = open_model_bundle(path, MemoryLimit.choose(memory_limit).paging)
         try:
@@ -138,19 +136,23 @@ class Predictor:
         prev: Sequence[str] = (),
         cwd: str | None = None,
         shell: str | None = None,
+        explained: dict[str, dict[str, float]] | None = None,
     ) -> list[Suggestion]:
         """The ``k`` most likely whole commands starting with ``prefix``, best first.
 
         ``cwd`` is the shell's working directory, ``shell`` its name (``zsh``, ``bash`` or
-        ``fish``): commands run there and in that shell are preferred.
+        ``fish``): commands run there and in that shell are preferred. ``explained``, when
+        given, gets each candidate's score parts (``explain``).
         """
         if k <= 0 or len(prefix) > scoring.MAX_COMMAND_CHARS:
             return []
         try:
             if self._index.trained_on_sample:
-                found = self._give_way_to_own(self._suggest(prefix, k + 24, prev, cwd, shell), k)
+                found = self._give_way_to_own(
+                    self._suggest(prefix, k + 24, prev, cwd, shell, explained), k
+                )
             else:
-                found = self._suggest(prefix, k, prev, cwd, shell)
+                found = self._suggest(prefix, k, prev, cwd, shell, explained)
             p = self.calibration.p
             empty = not prefix
             return [Suggestion(s.text, s.score, p(s.score, empty)) for s in found]
@@ -168,11 +170,33 @@ class Predictor:
         the level the user's own replay chose, ``Calibration.show_level``)."""
         return bool(suggestions) and self.calibration.shows(suggestions[0].p)
 
+    def explain(
+        self,
+        prefix: str,
+        k: int = 5,
+        prev: Sequence[str] = (),
+        cwd: str | None = None,
+        shell: str | None = None,
+    ) -> list[tuple[Suggestion, dict[str, float]]]:
+        """``suggest``'s answer, each suggestion with its score's parts by name
+        (``scoring.PARTS``; they sum to the score), computed by the same code."""
+        explained: dict[str, dict[str, float]] = {}
+        found = self.suggest(prefix, k, prev, cwd, shell, explained)
+        return [(s, explained.get(s.text, {})) for s in found]
+
     def _suggest(
-        self, prefix: str, k: int, prev: Sequence[str], cwd: str | None, shell: str | None
+        self,
+        prefix: str,
+        k: int,
+        prev: Sequence[str],
+        cwd: str | None,
+        shell: str | None,
+        explained: dict[str, dict[str, float]] | None = None,
     ) -> list[Suggestion]:
         weights = self.weights
-        candidates: dict[str, CommandStats | None] = dict(self._history_candidates(prefix))
+        candidates: dict[str, CommandStats | None] = dict(
+            history_candidates(self._commands, self._hot, prefix)
+        )
         previous = prev[-1] if prev else None
         sequence = Successors()
         if previous is not None:
@@ -209,16 +233,23 @@ class Predictor:
                 last = max(last, learned.last_position)
             builder.add(text, short, long_, last)
         w_recent = scoring.total_weight(clock, weights.tau_recent)
-        values = scoring.history_scores(builder.features, weights, w_recent)
+        parts: scoring.Parts | None = {} if explained is not None else None
+        values = scoring.history_scores(builder.features, weights, w_recent, parts)
         scored = dict(zip(candidates, values))
         continuations: list[tuple[str, float]] = []
         reused: dict[str, float] = {}
         if prefix.strip():
             continuations = self._ngrams.continuations(prefix, k)
             reused = self._reused(prefix, weights)
-        results = scoring.combine(scored, continuations, reused, self._novelty, weights)
-        if self._outcomes:
-            results = self._outcomes.weigh(results)
+        sources: dict[str, dict[str, float]] | None = {} if explained is not None else None
+        results = scoring.combine(scored, continuations, reused, self._novelty, weights, sources)
+        weighed = self._outcomes.weigh(results) if self._outcomes else results
+        if explained is not None and parts is not None and sources is not None:
+            explained.update(scoring.attribute(list(candidates), values, parts, sources))
+            for text, value in results.items():
+                if value != weighed.get(text, 0.0):
+                    explained.setdefault(text, {})["exit"] = weighed.get(text, 0.0) - value
+        results = weighed
         paths = PathCheck(cwd, self._arguments) if cwd else None
         # Most queries need only the best few: a path check stats MAX_CHECKS arguments at most,
         # so only repeated rejected arguments can make the rest of the ranking matter.
@@ -242,35 +273,6 @@ class Predictor:
             floor = own[-1].score / 2
             others = [Suggestion(s.text, s.score * floor) for s in others]
         return (own + others)[:k]
-
-    def _history_candidates(self, prefix: str) -> Iterator[tuple[str, CommandStats]]:
-        table = self._commands
-        if not len(table):
-            return
-        first, last = table.segments_of_prefix(prefix)
-        if first != last:
-            found = self._hot.find(prefix)
-            if found is not None:
-                view, index = found
-                yield from view.candidates(index)
-                return
-            # Not listed as spanning: every match is in the last segment that starts with it.
-            first = last
-        view = table.view(first)
-        lo, hi = view.prefix_range(prefix)
-        if hi - lo <= SCORE_WHOLE_RANGE:
-            for index in range(lo, hi):
-                yield view.entry(index)
-            return
-        taken = 0
-        for scanned, index in enumerate(view.ranked()):
-            if lo <= index < hi:
-                yield view.entry(index)
-                taken += 1
-                if taken == scoring.RETRIEVED_CANDIDATES:
-                    return
-            if scanned >= RANKED_SCAN_LIMIT:
-                return
 
     def _successors_of(
         self, previous: str, prefix: str, candidates: dict[str, CommandStats | None]
@@ -408,7 +410,7 @@ class Predictor:
 
     def model_replaced(self) -> bool:
         """True when the model file was replaced (for example retrained) since it was opened."""
-        return _file_identity(self.model_path) != self._identity
+        return version(self.model_path) != self._identity
 
     def is_stale(self) -> bool:
         """True when the model file, or its journal, was replaced since they were read
@@ -464,16 +466,7 @@ class Predictor:
 
     def _top_commands(self, limit: int) -> list[tuple[str, int]]:
         """The most used commands, trained and learned counts together."""
-        counts = dict(self._index.top_commands)
-        learned = self._overlay.most_used(limit)
-        for text in {text for text, _ in learned} - set(counts):
-            found = self._commands.find(text) if len(self._commands) else None
-            counts[text] = found[0].command_stats(found[1]).count if found else 0
-        for text in counts:
-            stats = self._overlay.stats(text)
-            if stats is not None:
-                counts[text] += stats.count
-        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
+        return top_commands(self._index.top_commands, self._overlay, self._commands, limit)
 
     @property
     def index(self) -> ModelIndex:
@@ -500,10 +493,6 @@ def _best(
         if paths is None or paths.plausible(text):
             best.append(Suggestion(text, min(1.0, value)))
     return best
-
-
-def _file_identity(path: Path) -> FileVersion | None:
-    return version(path)
 
 
 __all__ = ["ModelStats", "Predictor", "Suggestion", "AprenderError"]

@@ -1,15 +1,59 @@
-"""What followed the previous command, as a query sees it: the sequence signals of the score.
+"""Where a query's candidates come from: the trained commands matching the prefix, and what
+followed the previous command (the sequence signals of the score).
 
-Read once per previous command (trained successors from its command record, learned ones
-from the overlay) and shared by the keystrokes of the next command, which do not change it.
+What followed is read once per previous command (trained successors from its command record,
+learned ones from the overlay) and shared by the keystrokes of the next command, which do not
+change it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 from aprender_shell.model import scoring
 from aprender_shell.model.learned.overlay import Overlay
 from aprender_shell.model.store.segments import CommandStats
 from aprender_shell.model.store.tables import Table
+
+# A prefix matching at most this many commands has all of them scored; past it, the best
+# ranked (RETRIEVED_CANDIDATES) are, with the successors and what was learned since training.
+# On the tuning half of the generated histories 96 keeps the keystroke saving of 256 (39.7%)
+# and cuts the slowest keystrokes by a third.
+SCORE_WHOLE_RANGE = 96
+RANKED_SCAN_LIMIT = 20_000
+
+
+def history_candidates(
+    table: Table, hot: Table, prefix: str
+) -> Iterator[tuple[str, CommandStats]]:
+    """The trained commands a query starting with ``prefix`` scores: all of them when few
+    match, else the best ranked (``scoring.RETRIEVED_CANDIDATES``)."""
+    if not len(table):
+        return
+    first, last = table.segments_of_prefix(prefix)
+    if first != last:
+        found = hot.find(prefix)
+        if found is not None:
+            view, index = found
+            yield from view.candidates(index)
+            return
+        # Not listed as spanning: every match is in the last segment that starts with it.
+        first = last
+    view = table.view(first)
+    lo, hi = view.prefix_range(prefix)
+    if hi - lo <= SCORE_WHOLE_RANGE:
+        for index in range(lo, hi):
+            yield view.entry(index)
+        return
+    taken = 0
+    for scanned, index in enumerate(view.ranked()):
+        if lo <= index < hi:
+            yield view.entry(index)
+            taken += 1
+            if taken == scoring.RETRIEVED_CANDIDATES:
+                return
+        if scanned >= RANKED_SCAN_LIMIT:
+            return
 
 
 class Successors:
