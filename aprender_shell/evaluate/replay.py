@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Protocol, TypeVar
 
 from aprender_shell.errors import UsageError
+from aprender_shell.evaluate.reliability import Reliability, format_reliability, stated_chances
 
 CONTEXT = 3
 TOP = 5
@@ -78,11 +79,14 @@ class StrategyMetrics:
     mrr: float = 0.0
     queries: int = 0
     seconds: float = 0.0
+    # What the suggestions' p said against what was run (None: the strategy states no p).
+    reliability: Reliability | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["hit1"] = {str(n): rate for n, rate in self.hit1.items()}
         data["hit5"] = {str(n): rate for n, rate in self.hit5.items()}
+        data["reliability"] = self.reliability.to_dict() if self.reliability else None
         return data
 
 
@@ -117,6 +121,7 @@ class _Tally:
     reciprocal: float = 0.0
     queries: int = 0
     seconds: float = 0.0
+    reliability: Reliability | None = None
 
 
 def _command(entry: CommandLike | str) -> str:
@@ -167,8 +172,10 @@ def _replay(strategy: Strategy, command: str, prev: tuple[str, ...], tally: _Tal
     for n in PREFIX_LENGTHS:
         if len(command) <= n:
             break
-        texts = [suggestion.text for suggestion in strategy.suggest(command[:n], TOP, prev)[:TOP]]
+        suggestions = strategy.suggest(command[:n], TOP, prev)[:TOP]
+        texts = [suggestion.text for suggestion in suggestions]
         tally.queries += 1
+        _note_chances(strategy, suggestions, command, n, tally)
         if texts and texts[0] == command:
             tally.hits1[n] += 1
             if not accepted and (n or prev):
@@ -188,6 +195,24 @@ def _replay(strategy: Strategy, command: str, prev: tuple[str, ...], tally: _Tal
     tally.seconds += time.perf_counter() - start
 
 
+def _note_chances(
+    strategy: Strategy, suggestions: Sequence[SuggestionLike], command: str, n: int, tally: _Tally
+) -> None:
+    """Add the suggestions' stated ``p`` (when the strategy states one) to the reliability
+    table, and the empty line's guess to its shown and right counts."""
+    chances = stated_chances(strategy, suggestions)
+    if chances is None:
+        return
+    if tally.reliability is None:
+        tally.reliability = Reliability()
+    for suggestion, p in zip(suggestions, chances):
+        tally.reliability.add(p, suggestion.text == command)
+    shows = getattr(strategy, "shows", None)
+    if n == 0 and callable(shows):
+        right = bool(suggestions) and suggestions[0].text == command
+        tally.reliability.add_empty_line(bool(shows(suggestions)), right)
+
+
 def _metrics(tally: _Tally, counted: dict[int, int], typed: int) -> StrategyMetrics:
     def rate(hits: int, total: int) -> float:
         return hits / total if total else 0.0
@@ -199,6 +224,7 @@ def _metrics(tally: _Tally, counted: dict[int, int], typed: int) -> StrategyMetr
         mrr=tally.reciprocal / counted[MRR_PREFIX] if counted[MRR_PREFIX] else 0.0,
         queries=tally.queries,
         seconds=tally.seconds,
+        reliability=tally.reliability,
     )
 
 
@@ -242,6 +268,9 @@ def format_report(report: EvaluationReport) -> str:
         "characters are typed (commands longer than n).",
         f"MRR@5: mean 1/rank of the command in the top five after {MRR_PREFIX} typed character.",
     ]
+    for name, strategy_metrics in report.metrics.items():
+        if strategy_metrics.reliability is not None:
+            lines += ["", *format_reliability(name, strategy_metrics.reliability)]
     return "\n".join(lines)
 
 

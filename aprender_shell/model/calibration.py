@@ -1,8 +1,10 @@
 """What a suggestion's score means: the chance it is what the user runs next (its ``p``).
 
 A score ranks the candidates of one query; it is not a probability. Training replays the end of
-the user's own history (``training.calibrating``), notes each suggestion's score and whether it
-was the command run next, and fits a monotone map from score to that observed rate (isotonic
+the user's own history (``training.calibrating``), notes each suggestion's score, as a share of
+the ``TOP`` best scores of its query (the predictor scores more candidates than the replay, and
+the many small ones would otherwise make the two disagree), and whether it was the command run
+next, and fits a monotone map from score to that observed rate (isotonic
 regression over equal-count bins, as scikit-learn's calibration does), one for the empty line
 and one for a typed prefix: how sure a guess is differs a lot between the two. The map is kept
 in the index's ``tuning`` as numbered knots, beside the weights (``to_tuning``), so models
@@ -21,10 +23,11 @@ from collections.abc import Mapping, Sequence
 
 # The share of shown empty-line guesses that must turn out right.
 SHOWN_RIGHT = 0.5
-# Fewer observed guesses than this leave the map at its prior: the score itself, halved on the
-# empty line (a guess made before a single key is typed is wrong more often than its score).
+# Fewer observed guesses than this leave the map at its prior: half the score's share.
 MIN_OBSERVED = 30
 MAX_KNOTS = 12
+# A score is read as its share of this many best scores of the query.
+TOP = 12
 # ``show`` level of a model never calibrated: a calibrated-by-prior p this high.
 DEFAULT_SHOW_LEVEL = 0.5
 NEVER = 2.0
@@ -47,11 +50,12 @@ class Calibration:
         self.show_level = show_level
 
     def p(self, score: float, empty: bool) -> float:
-        """The chance a suggestion scored ``score`` is the command run next."""
+        """The chance a suggestion is the command run next, from its ``score`` as a share of its
+        query's ``TOP`` best."""
         score = min(1.0, max(0.0, score))
         knots = self.knots.get("empty" if empty else "typed")
         if not knots:
-            return score / 2 if empty else score
+            return score / 2
         scores = [s for s, _ in knots]
         at = bisect.bisect_left(scores, score)
         if at == 0:

@@ -178,3 +178,44 @@ def test_report_table_and_dict() -> None:
     assert data["test_size"] == 2 and data["online"] is True
     assert data["metrics"]["oracle"]["hit1"]["0"] == 1.0
     assert data["counted"] == {"0": 2, "1": 2, "2": 1, "3": 1}
+
+
+@dataclass(frozen=True)
+class Sure:
+    text: str
+    score: float
+    p: float
+
+
+class HalfRight(Fixed):
+    """States p=0.5 for 'git status' and p=0.1 for 'git stash'; shows the empty line when
+    the best p is at least 0.5."""
+
+    def suggest(
+        self, prefix: str, k: int = 5, prev: Sequence[str] = (), cwd: str | None = None
+    ) -> list[Sure]:  # type: ignore[override]
+        found = [Sure("git status", 0.5, 0.5), Sure("git stash", 0.1, 0.1)]
+        return [s for s in found if s.text.startswith(prefix)][:k]
+
+    def shows(self, suggestions: Sequence[Sure]) -> bool:
+        return bool(suggestions) and suggestions[0].p >= 0.5
+
+
+def test_evaluate_prints_the_reliability_of_p_and_how_often_the_empty_line_shows() -> None:
+    # Four commands: 'git status' twice, 'git stash' once, 'ls' once; every prompt is shown.
+    test = [HistoryEntry(c, i) for i, c in enumerate(
+        ["git status", "git stash", "git status", "ls"], 2)]
+    report = evaluate(TRAIN, test, {"half": HalfRight([]), "plain": Fixed(["ls"])})
+    reliability = report.metrics["half"].reliability
+    assert reliability is not None and report.metrics["plain"].reliability is None
+    middle = reliability.rows[5]  # p of 0.5: 'git status', offered at 0..3 characters
+    assert middle.count == 4 + 4 + 4 + 1  # before 'ls', only the empty line offers it
+    assert middle.right == 2 * 4
+    assert reliability.empty_asked == 4 and reliability.empty_shown == 4
+    assert reliability.empty_shown_right == 2
+    text = format_report(report)
+    assert "Reliability of p (half)" in text and "Reliability of p (plain)" not in text
+    # 8 of the 13 times p said 0.5 it was right: 0.615, too far from 0.5 to pass unmarked
+    assert "0.5 - 0.6           13    0.500      0.615   off by more than 0.05" in text
+    assert "Empty line: shown on 100.0% of 4 prompts; right 50.0% of the 4 times shown." in text
+    assert json.loads(json.dumps(report.to_dict()))["metrics"]["half"]["reliability"]

@@ -20,7 +20,7 @@ from aprender_shell.errors import AprenderError, ChecksumError
 from aprender_shell.fileio import identity_of, version
 from aprender_shell.history.tokens import split_prefix
 from aprender_shell.model import scoring
-from aprender_shell.model.calibration import Calibration
+from aprender_shell.model.calibration import TOP, Calibration
 from aprender_shell.model.learned.journal import Journal
 from aprender_shell.model.learned.newest import FOLD_RECORDS, newest_records
 from aprender_shell.model.learned.overlay import Overlay
@@ -153,9 +153,7 @@ class Predictor:
                 )
             else:
                 found = self._suggest(prefix, k, prev, cwd, shell, explained)
-            p = self.calibration.p
-            empty = not prefix
-            return [Suggestion(s.text, s.score, p(s.score, empty)) for s in found]
+            return found
         except ChecksumError as error:
             raise BundleError(f"{error}: retrain with 'aprender-shell train'") from error
         except BundleError:
@@ -257,7 +255,10 @@ class Predictor:
         best = _best(heapq.nsmallest(wanted, results.items(), key=_ranking), k, paths)
         if len(best) < k and len(results) > wanted:
             best = _best(sorted(results.items(), key=_ranking), k, paths)
-        return best
+        # p reads a score against the best few's (``calibration.TOP``), as training measured it
+        top = sum(heapq.nlargest(TOP, results.values())) if best else 0.0
+        p, empty = self.calibration.p, not prefix
+        return [Suggestion(s.text, s.score, p(s.score / top, empty)) for s in best]
 
     def _give_way_to_own(self, found: list[Suggestion], k: int) -> list[Suggestion]:
         """The sample's suggestions below the user's own, and gone after enough of them."""

@@ -13,6 +13,7 @@ first: the replay scores the command just run with it, as the predictor does.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 
 from aprender_shell.model import calibration, scoring
@@ -37,7 +38,7 @@ def repeat_rate(commands: Sequence[str]) -> float | None:
     return min(high, max(low, repeats / (len(commands) - 1)))
 
 
-def calibrate(commands: Sequence[str], weights: scoring.Weights, novelty: float) -> Calibration:
+def calibrate(commands: Sequence[str], weights: scoring.Weights) -> Calibration:
     """The calibration of ``weights`` on the end of ``commands`` (the prior when too short)."""
     observed: dict[str, list[tuple[float, bool]]] = {"empty": [], "typed": []}
     best_guesses: list[tuple[float, bool]] = []
@@ -47,12 +48,11 @@ def calibrate(commands: Sequence[str], weights: scoring.Weights, novelty: float)
     for command in commands[max(0, start - WARM_UP) : start]:
         replay.learn(command, previous)
         previous = command
-    history_share = 1.0 - min(1.0, max(0.0, novelty * weights.ngram))
     for command in commands[start:]:
         for n in (0, *TYPED):
             if n >= len(command) or (n == 0 and previous is None):
                 continue
-            best = _best(replay, command[:n], previous, weights, history_share)
+            best = _best(replay, command[:n], previous, weights)
             kind = "empty" if n == 0 else "typed"
             observed[kind].extend((score, text == command) for text, score in best)
             if n == 0:
@@ -70,9 +70,9 @@ def _best(
     prefix: str,
     previous: str | None,
     weights: scoring.Weights,
-    history_share: float,
 ) -> list[tuple[str, float]]:
-    """The query's ``OBSERVED`` best candidates and their scores, as ``combine`` shares them."""
+    """The query's ``OBSERVED`` best candidates and their scores, each a share of the
+    ``calibration.TOP`` best (as the predictor reads them)."""
     followers = replay.followers.get(previous) if previous is not None else None
     texts = list(dict.fromkeys(replay.best_matches(prefix, followers)))
     if not texts:
@@ -82,9 +82,9 @@ def _best(
     values = scoring.history_scores(
         features, weights, scoring.total_weight(clock, weights.tau_recent)
     )
-    total = sum(values)
-    if total <= 0:
+    top = sum(heapq.nlargest(calibration.TOP, values))
+    if top <= 0:
         return []
-    scored = [(text, history_share * value / total) for text, value in zip(texts, values)]
+    scored = [(text, value / top) for text, value in zip(texts, values)]
     # ties go to the first text, as the predictor breaks them
     return sorted(scored, key=lambda item: (-item[1], item[0]))[:OBSERVED]

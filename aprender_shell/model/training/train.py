@@ -297,7 +297,7 @@ def _tuned_weights(commands: Sequence[str], novelty: float) -> dict[str, float] 
         repeat_rate=rate if rate is not None else scoring.DEFAULT_WEIGHTS.repeat_rate
     )
     stored = chosen.to_dict() if weights is not None else {"repeat_rate": chosen.repeat_rate}
-    stored.update(calibrate(commands, chosen, novelty).to_tuning())
+    stored.update(calibrate(commands, chosen).to_tuning())
     return stored
 
 
