@@ -9,7 +9,7 @@ With ``p`` the previous command and ``w`` a ``Weights``::
     static(c)   = w.short_share * short(c) + (1 - w.short_share) * long(c)
     recent(c)   = (1 - w.recency) * static(c)
                   + w.recency * decay(age(c), w.tau_recent) / total_weight(clock, w.tau_recent)
-    sequence(c) = max(0, 1 - w.template - w.last_follower) * transitions(p -> c) / count(p)
+    sequence(c) = max(0, 1 - w.template - w.last_follower) * successor(c)
                   + w.template * template_share(c) + w.last_follower * followed_last(c)
     lam         = w.context_max * count(p) / (count(p) + w.half_evidence)
     context(c)  = lam * sequence(c) + (1 - lam) * recent(c)
@@ -19,7 +19,12 @@ With ``p`` the previous command and ``w`` a ``Weights``::
 ``short`` and ``long`` are the command's occurrence counts decayed exponentially with the
 number of commands run since (time constants ``TAU_SHORT`` and ``TAU_LONG``, fixed at
 training) divided by the total weight of all commands, so ``static`` is a recency-weighted
-frequency; ``age`` is the number of commands since its last use. ``template_share`` is how
+frequency; ``age`` is the number of commands since its last use. ``successor(c)`` is
+``transitions(p -> c) / count(p)``, backed off from what followed the two previous commands
+``p2 p`` in a row: ``l * transitions(p2 p -> c) / count(p2 p) + (1 - l) * transitions(p -> c) /
+count(p)`` with ``l = count(p2 p) / (count(p2 p) + PAIR_HALF_EVIDENCE)``. The command just run
+takes ``w.repeat_rate`` of the total of the scores (the user's measured rate of running a
+command twice in a row), the others keep their proportions. ``template_share`` is how
 often ``p`` was followed by a command of ``c``'s template (first words and options, see
 ``template``) times ``c``'s share of that template's matches, so a successor whose full line
 never repeats (``git commit -m "..."`` after ``git add -A``) still wins as a family.
@@ -56,6 +61,9 @@ TAU_LONG = 3000.0
 NGRAM_BACKOFF = 0.4
 
 SUCCESSORS_KEPT = 12
+# How often two commands in a row must have been seen for what followed them to take half of
+# the successor share from what followed the last one alone (``FeatureBuilder``).
+PAIR_HALF_EVIDENCE = 1.0
 # The last commands run are kept in order (the trained history's last ones in the index), up
 # to this many and this long, for their arguments to be reused in new commands.
 RECENT_COMMANDS = 16

@@ -33,11 +33,7 @@ from aprender_shell.model.query.exits import Outcomes
 from aprender_shell.model.query.features import FeatureBuilder, shell_share
 from aprender_shell.model.query.pathcheck import PathCheck
 from aprender_shell.model.query.stats import ModelStats, top_commands
-from aprender_shell.model.query.successors import (
-    Successors,
-    history_candidates,
-    read_successors,
-)
+from aprender_shell.model.query.successors import Sequences, Successors, history_candidates
 from aprender_shell.model.store.index import ModelIndex
 from aprender_shell.model.store.segments import CommandStats
 from aprender_shell.model.store.tables import Table, check_fits, open_model_bundle, read_index
@@ -87,8 +83,8 @@ class Predictor:
         self._ngrams = NgramModel(Table(bundle, tables["ngram"]), index.ngram)
         self._trained_clock = index.total_commands
         self._novelty = index.novelty
-        # The last previous command's successors, with the learning clock they were read at.
-        self._sequence: tuple[str, int, Successors] | None = None
+        # What followed the previous commands (the last read kept), and pairs of them.
+        self._sequences = Sequences()
         # The mixture this user's history chose at training (defaults when it had too little).
         self.weights = scoring.weights_from_index(index)
         self.calibration = Calibration.from_tuning(index.tuning)
@@ -198,7 +194,9 @@ class Predictor:
         previous = prev[-1] if prev else None
         sequence = Successors()
         if previous is not None:
-            sequence = self._successors_of(previous, prefix, candidates)
+            sequence = self._sequences.after(
+                self._commands, self._overlay, self._bundle, prev, prefix, candidates
+            )
         for text in self._overlay.matching(prefix, LEARNED_CANDIDATES):
             candidates.setdefault(text, None)
         overlay = self._overlay
@@ -217,6 +215,8 @@ class Predictor:
             overlay.in_directory(cwd) if cwd else None,
             shell_share(overlay.shell_share, shell) if shell else None,
             previous,
+            sequence.pair_count,
+            sequence.pair_transitions,
         )
         learned_stats = overlay.stats
         for text, stats in candidates.items():
@@ -274,23 +274,6 @@ class Predictor:
             floor = own[-1].score / 2
             others = [Suggestion(s.text, s.score * floor) for s in others]
         return (own + others)[:k]
-
-    def _successors_of(
-        self, previous: str, prefix: str, candidates: dict[str, CommandStats | None]
-    ) -> Successors:
-        """What followed ``previous`` (every kept successor, matching or not, for the
-        template shares); those starting with ``prefix`` join the candidates."""
-        clock = self._overlay.clock
-        cached = self._sequence
-        if cached is not None and cached[0] == previous and cached[1] == clock:
-            sequence = cached[2]
-        else:
-            sequence = read_successors(self._commands, self._overlay, previous)
-            self._sequence = (previous, clock, sequence)
-        for text, stats in sequence.successors:
-            if text.startswith(prefix):
-                candidates.setdefault(text, stats)
-        return sequence
 
     def _reused(self, prefix: str, weights: scoring.Weights) -> dict[str, float]:
         """Commands made of the typed words and the arguments of a command run just before
@@ -363,6 +346,8 @@ class Predictor:
         self._journal.append(record_line(command, cwd, exit_status, previous, shell))
         self._overlay.learn(command, previous, cwd, shell)
         self._outcomes.note(command, exit_status)
+        before = prev[-2] if len(prev) >= 2 and gate.allows(prev[-2]) else None
+        self._sequences.pairs.learn(before, previous, command)
         self._arguments.learn(command)
         self.recorded += 1
 
@@ -370,12 +355,12 @@ class Predictor:
         """Drop the commands ``matches`` accepts from what was learned since training, in
         memory and in the journal; returns how many recorded commands went."""
         removed = self._journal.rewrite(*without_commands(matches))
+        self._sequences = Sequences()
         overlay = Overlay(self._trained_clock, self.memory_limit.learned)
         overlay.recent.extend(text for text in self._index.recent if not matches(text))
         self._arguments = ArgumentKinds(self._index.arguments)
         self._replay(overlay)
         self._overlay = overlay
-        self._sequence = None
         return removed
 
     def _replay(self, overlay: Overlay) -> None:
@@ -383,7 +368,8 @@ class Predictor:
         folds what is past them into the model, so any open costs at most that bound)."""
         records, self.more_unfolded = newest_records(self._journal, FOLD_RECORDS)
         self._outcomes = Outcomes()
-        self.replayed = replay(overlay, self._outcomes.noting(self._arguments.learning(records)))
+        noted = self._sequences.pairs.noting(self._outcomes.noting(records))
+        self.replayed = replay(overlay, self._arguments.learning(noted))
         self.recorded = 0
 
     @property

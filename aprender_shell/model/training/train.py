@@ -61,6 +61,7 @@ from aprender_shell.model.training.packing import (
     pack_commands,
     pack_table,
 )
+from aprender_shell.model.training.pairs import PAIRS_ENTRY, pair_table
 
 MAX_SUCCESSOR_CHARS = 200
 # exp(-x) is exactly 0.0 in double precision beyond this x.
@@ -239,6 +240,9 @@ def _train(
             names.append(name)
         tables[table] = TableSpec(starts, names)
     corpus = add_corpus(builder, kept, segment_bytes)
+    pairs = pair_table(commands, segment_bytes // 4)
+    if pairs is not None:
+        builder.add_model(PAIRS_ENTRY, pairs)
 
     index = ModelIndex(
         generation=generation or uuid.uuid4().hex,

@@ -172,6 +172,7 @@ def query_features(
         return key if templates is not None and key in templates else None
 
     clock = replay.clock
+    pair_count, pair_transitions = replay.pair_followers(previous)
     builder = FeatureBuilder(
         clock,
         max(evidence, kept),
@@ -180,6 +181,8 @@ def query_features(
         templates,
         template_of,
         repeat=repeat,
+        pair_count=pair_count,
+        pair_transitions=pair_transitions,
     )
     short_decay, long_decay = scoring.TAU_SHORT, scoring.TAU_LONG
     for text in texts:

@@ -108,3 +108,37 @@ def test_a_history_with_no_pattern_shows_nothing_on_the_empty_line(tmp_path: Pat
             shown += predictor.shows(best)
             assert not best or best[0].p < 0.2
         assert shown == 0
+
+
+def _two_projects(rounds: int = 20) -> list[str]:
+    # After 'git pull' alone either build is as likely; the command before it decides.
+    commands: list[str] = []
+    for number in range(rounds):
+        commands += ["cd ~/api", "git pull", "make build", "ls",
+                     "cd ~/web", "git pull", "npm run build", f"vim notes{number % 3}.md"]
+    return commands
+
+
+def test_what_followed_the_two_previous_commands_decides_when_one_cannot(tmp_path: Path) -> None:
+    path = _trained(tmp_path, _two_projects())
+    with Predictor.open(path) as predictor:
+        assert predictor.suggest("", prev=["cd ~/api", "git pull"])[0].text == "make build"
+        assert predictor.suggest("", prev=["cd ~/web", "git pull"])[0].text == "npm run build"
+        # backing off: an unseen pair still gets what followed the last command
+        assert predictor.suggest("", prev=["ls", "git pull"])[0].text in (
+            "make build", "npm run build")
+
+
+def test_pairs_recorded_since_training_count_and_survive_reopening(tmp_path: Path) -> None:
+    path = _trained(tmp_path, _two_projects())
+    with Predictor.open(path) as predictor:
+        ran = ["vim notes1.md"]
+        for _ in range(4):  # a new project: after its cd and a pull comes its own build
+            for command in ("cd ~/cli", "git pull", "cargo build", "vim notes1.md"):
+                predictor.record(command, prev=ran[-2:])  # as the shells send them
+                ran.append(command)
+        assert predictor.suggest("", prev=["cd ~/cli", "git pull"])[0].text == "cargo build"
+        predictor.save()
+    with Predictor.open(path) as predictor:  # learned again from the journal
+        assert predictor.suggest("", prev=["cd ~/cli", "git pull"])[0].text == "cargo build"
+        assert predictor.suggest("", prev=["cd ~/api", "git pull"])[0].text == "make build"
