@@ -22,10 +22,10 @@ training) divided by the total weight of all commands, so ``static`` is a recenc
 frequency; ``age`` is the number of commands since its last use. ``successor(c)`` is
 ``transitions(p -> c) / count(p)``, backed off from what followed the two previous commands
 ``p2 p`` in a row: ``l * transitions(p2 p -> c) / count(p2 p) + (1 - l) * transitions(p -> c) /
-count(p)`` with ``l = count(p2 p) / (count(p2 p) + PAIR_HALF_EVIDENCE)``. The command just run
-takes ``w.repeat_rate`` of the total of the scores (the user's measured rate of running a
-command twice in a row), the others keep their proportions. ``template_share`` is how
-often ``p`` was followed by a command of ``c``'s template (first words and options, see
+count(p)`` with ``l = count(p2 p) / (count(p2 p) + PAIR_HALF_EVIDENCE)``. On the empty line
+the command just run takes ``w.repeat_rate`` of the total of the scores (the user's measured
+rate of running a command twice in a row), the others keep their proportions.
+``template_share`` is how often ``p`` was followed by a command of ``c``'s template (first words and options, see
 ``template``) times ``c``'s share of that template's matches, so a successor whose full line
 never repeats (``git commit -m "..."`` after ``git add -A``) still wins as a family.
 ``followed_last`` is 1 for what followed ``p`` the last time it ran (edit-compile-run cycles).

@@ -214,7 +214,9 @@ class Predictor:
             scoring.template_among(templates, prefix) if templates else None,
             overlay.in_directory(cwd) if cwd else None,
             shell_share(overlay.shell_share, shell) if shell else None,
-            previous,
+            # once a character is typed, the command just run matching it is likelier than
+            # its unconditional repeat rate; its recency tells that (the tuning half agreed)
+            None if prefix else previous,
             sequence.pair_count,
             sequence.pair_transitions,
         )

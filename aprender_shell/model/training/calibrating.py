@@ -77,7 +77,7 @@ def _best(
     texts = list(dict.fromkeys(replay.best_matches(prefix, followers)))
     if not texts:
         return []
-    features = query_features(replay, previous, texts, repeat=previous)
+    features = query_features(replay, previous, texts, repeat=None if prefix else previous)
     clock = replay.clock
     values = scoring.history_scores(
         features, weights, scoring.total_weight(clock, weights.tau_recent)
