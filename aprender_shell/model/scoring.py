@@ -25,8 +25,9 @@ frequency; ``age`` is the number of commands since its last use. ``successor(c)`
 count(p)`` with ``l = count(p2 p) / (count(p2 p) + PAIR_HALF_EVIDENCE)``. On the empty line
 the command just run takes ``w.repeat_rate`` of the total of the scores (the user's measured
 rate of running a command twice in a row), the others keep their proportions.
-``template_share`` is how often ``p`` was followed by a command of ``c``'s template (first words and options, see
-``template``) times ``c``'s share of that template's matches, so a successor whose full line
+``template_share`` is how often ``p`` was followed by a command of ``c``'s template (first
+words and options, see ``template``) times ``c``'s share of that template's matches, so a
+successor whose full line
 never repeats (``git commit -m "..."`` after ``git add -A``) still wins as a family.
 ``followed_last`` is 1 for what followed ``p`` the last time it ran (edit-compile-run cycles).
 ``cwd_share`` is ``c``'s share of the commands run in the working directory, ``shell_share``
