@@ -27,8 +27,8 @@ the command just run takes ``w.repeat_rate`` of the total of the scores (the use
 rate of running a command twice in a row), the others keep their proportions.
 ``template_share`` is how often ``p`` was followed by a command of ``c``'s template (first
 words and options, see ``template``) times ``c``'s share of that template's matches, so a
-successor whose full line
-never repeats (``git commit -m "..."`` after ``git add -A``) still wins as a family.
+successor whose full line never repeats (``git commit -m "..."`` after ``git add -A``) still
+wins as a family.
 ``followed_last`` is 1 for what followed ``p`` the last time it ran (edit-compile-run cycles).
 ``cwd_share`` is ``c``'s share of the commands run in the working directory, ``shell_share``
 its share of uses in the current shell (1 when unknown, so unknown costs nothing).
