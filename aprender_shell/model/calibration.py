@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 SHOWN_RIGHT = 0.5
 # Fewer observed guesses than this leave the map at its prior: half the score's share.
 MIN_OBSERVED = 30
-MAX_KNOTS = 12
+MAX_KNOTS = 20
 # A score is read as its share of this many best scores of the query.
 TOP = 12
 # ``show`` level of a model never calibrated: a calibrated-by-prior p this high.
@@ -114,7 +114,7 @@ def fit(observed: Sequence[tuple[float, bool]]) -> list[tuple[float, float]]:
     if len(observed) < MIN_OBSERVED:
         return []
     ordered = sorted(observed)
-    bins = min(MAX_KNOTS, max(2, len(ordered) // 20))
+    bins = min(MAX_KNOTS, max(2, len(ordered) // 40))
     size = len(ordered) / bins
     # each block: [sum of scores, hits, count]
     blocks: list[list[float]] = []
