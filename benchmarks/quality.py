@@ -3,14 +3,20 @@
 The generated histories are split in two: the **tuning** half (seeds 1 and 2 of each persona
 and the packaged sample) is the only one anybody may look at while choosing defaults; the
 **held-out** half (seeds 3 and 4 of each persona, and NL2Bash when it is there) is what the
-README reports. In each half one seed of each persona is a messy user (more typos, commands
-run again, folders wandered, more one-offs), closer to real people than the tidy workflows.
+README reports. In each half one seed of each persona is a messy user (more slips, commands
+run again, folders wandered, more one-offs).
 
 Each history's last 20% is replayed as typed, online (every strategy learns each command after
-it runs, as the shell hooks do). Printed: one row per history, then the mean over the half of
-keystroke saving (KSR), Hit@1 and Hit@5 after 0 to 3 characters and MRR@5 for the model and
-both zsh-autosuggestions strategies, and with ``--ablation`` the same replay with each of the
-model's signals turned off in turn (a signal earns its place when turning it off costs).
+it runs, as the shell hooks do, with its folder and exit status; each is asked with the two
+commands before and the folder). The model is asked through a server session's protocol
+answer, so its ``p`` and ``show`` are measured as the shells would see them. Printed: one row
+per history; the facts of the half's generated users (typed before, reruns, failures); issue
+#18's table (keystrokes saved, top-1/top-5 on the empty line and after one character, the
+next command's name, how often the empty line shows and is right then) for zsh-autosuggestions'
+strategies, the counting baselines (``evaluate/frequency.py``) and the model; which of the
+issue's goals the model meets; the reliability table of its ``p``; the mean KSR, Hit@1 and
+Hit@5 after 0 to 3 characters and MRR@5; and with ``--ablation`` the same replay with each of
+the model's signals turned off in turn (a signal earns its place when turning it off costs).
 
 ``python -m benchmarks.quality [--tuning] [--ablation] [--commands N] [--quick]``.
 """
@@ -19,15 +25,20 @@ from __future__ import annotations
 
 import argparse
 import random
+import shutil
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, NamedTuple
 
 from aprender_shell.evaluate.replay import PREFIX_LENGTHS, EvaluationReport, StrategyMetrics
-from aprender_shell.history.formats import HistoryEntry
+from aprender_shell.history.formats import Context, HistoryEntry
+from aprender_shell.model.query.predictor import Predictor
+from benchmarks.sessions import SessionCommand
+from benchmarks.sessions.facts import Facts, history_facts, mean_facts
 
 PERSONAS = ("developer", "ops", "data")
 TUNING_SEEDS = (1, 2)
@@ -37,6 +48,7 @@ MESSY_SEEDS = (2, 4)
 NL2BASH = Path(__file__).resolve().parents[2] / "shared" / "data" / "nl2bash" / "all.cm"
 OURS = "aprender-shell"
 BASELINES = ("history", "match_prev_cmd")
+COUNTING = ("most frequent", "most frequent follower", "back-off (lines)", "back-off (names)")
 
 
 @dataclass
@@ -64,7 +76,7 @@ def histories(
             messy = seed in MESSY_SEEDS
             sessions = generate_sessions(commands, seed=seed, persona=persona, messy=messy)
             label = f"{persona} {seed}{', messy' if messy else ''}"
-            found[label] = [HistoryEntry(item.command, item.timestamp) for item in sessions]
+            found[label] = [as_entry(item) for item in sessions]
     if not held_out:
         found["packaged sample"] = read_history(sample_history_path())
     elif nl2bash is not None and nl2bash.is_file():
@@ -72,6 +84,56 @@ def histories(
         random.Random(0).shuffle(lines)
         found["nl2bash (shuffled)"] = [HistoryEntry(line) for line in lines[:commands]]
     return found
+
+
+def as_entry(command: SessionCommand) -> HistoryEntry:
+    """A generated command as the shells' hooks record it: with its folder and exit status."""
+    return HistoryEntry(command.command, command.timestamp,
+                        Context(cwd=command.cwd, exit=command.exit_status))
+
+
+class Answered(NamedTuple):
+    """One suggestion of a protocol answer."""
+
+    text: str
+    score: float
+    p: float | None
+
+
+class Answering:
+    """The model as the shells reach it: each question and record goes through a server
+    session's protocol answer, so whatever the answer carries ("p", "show") is measured."""
+
+    def __init__(self, predictor: Predictor) -> None:
+        from aprender_shell.service.session import Session
+
+        self.predictor = predictor
+        self.session = Session(lambda: predictor, save_interval=float("inf"))
+
+    def answer(
+        self, prefix: str, k: int, prev: Sequence[str], cwd: str | None
+    ) -> dict[str, Any]:
+        return self.session.handle({"prefix": prefix, "k": k, "prev": list(prev), "cwd": cwd})
+
+    def suggest(
+        self, prefix: str, k: int = 5, prev: Sequence[str] = (), cwd: str | None = None
+    ) -> list[Answered]:
+        answer = self.answer(prefix, k, prev, cwd)
+        return [Answered(item["text"], item.get("score", 0.0), item.get("p"))
+                for item in answer["suggestions"]]
+
+    def record(
+        self,
+        command: str,
+        cwd: str | None = None,
+        exit_status: int | None = None,
+        prev: Sequence[str] = (),
+    ) -> None:
+        answer = self.session.handle(
+            {"record": command, "cwd": cwd, "exit": exit_status, "prev": list(prev)}
+        )
+        if "error" in answer:
+            raise RuntimeError(f"recording {command!r} failed: {answer['error']}")
 
 
 def ablations() -> dict[str, dict[str, float]]:
@@ -84,11 +146,12 @@ def ablations() -> dict[str, dict[str, float]]:
 def replay_history(
     entries: Sequence[HistoryEntry], variants: Mapping[str, Mapping[str, float]] = {}
 ) -> EvaluationReport:
-    """Train on the first 80%, replay the rest online against the model, its ``variants``
-    (weight overrides) and both zsh-autosuggestions strategies."""
+    """Train on the first 80%, replay the rest online against the model (through the
+    protocol's answers), its ``variants`` (weight overrides), both zsh-autosuggestions
+    strategies and the counting baselines."""
     from aprender_shell.evaluate.baselines import HistoryStrategy, MatchPrevCmdStrategy
+    from aprender_shell.evaluate.frequency import counting_baselines
     from aprender_shell.evaluate.replay import Strategy, evaluate, split_history
-    from aprender_shell.model.query.predictor import Predictor
     from aprender_shell.model.training.train import clean_commands, train_model
 
     cleaned, _ = clean_commands(entries)
@@ -100,14 +163,18 @@ def replay_history(
         opened: list[Predictor] = []
         try:
             strategies: dict[str, Strategy] = {}
-            for name, overrides in {OURS: {}, **variants}.items():
-                predictor = Predictor.open(model_path)
+            for number, (name, overrides) in enumerate({OURS: {}, **variants}.items()):
+                # Each its own copy: one variant's journal must not make another's stale.
+                own = model_path.with_name(f"variant-{number}.apbundle")
+                shutil.copyfile(model_path, own)
+                predictor = Predictor.open(own)
                 opened.append(predictor)
                 if overrides:
                     predictor.weights = predictor.weights.replace(**overrides)
-                strategies[name] = predictor
+                strategies[name] = Answering(predictor)
             strategies["history"] = HistoryStrategy(commands)
             strategies["match_prev_cmd"] = MatchPrevCmdStrategy(commands)
+            strategies.update(counting_baselines(commands))
             return evaluate(train, test, strategies, online=True)
         finally:
             for predictor in opened:
@@ -146,7 +213,45 @@ def mean_metrics(results: Sequence[HistoryResult], name: str) -> StrategyMetrics
         mrr=sum(m.mrr for m in every) / count,
         queries=sum(m.queries for m in every),
         seconds=sum(m.seconds for m in every),
+        name1=sum(m.name1 for m in every) / count,
+        shown=sum(m.shown for m in every) / count,
+        shown_right=sum(m.shown_right for m in every) / count,
+        calibration=[pair for m in every for pair in m.calibration],
     )
+
+
+# The columns of issue #18's table, and what each is.
+COLUMNS: tuple[tuple[str, Callable[[StrategyMetrics], float]], ...] = (
+    ("keys saved", lambda m: m.ksr),
+    ("top-1 empty", lambda m: m.hit1[0]),
+    ("top-5 empty", lambda m: m.hit5[0]),
+    ("top-1 1 char", lambda m: m.hit1[1]),
+    ("top-5 1 char", lambda m: m.hit5[1]),
+    ("name top-1", lambda m: m.name1),
+    ("shown", lambda m: m.shown),
+    ("shown right", lambda m: m.shown_right),
+)
+
+
+def issue_table(results: Sequence[HistoryResult], sessions_only: bool = True) -> list[str]:
+    """One row per strategy (the baselines, then the model and its variants), with the
+    columns of issue #18: keystrokes saved, top-1/top-5 on the empty line and after one
+    character, the next command's name, how often the empty line shows and is right then."""
+    chosen = [r for r in results if not (sessions_only and r.name.startswith("nl2bash"))]
+    if not chosen:
+        return []
+    present = list(chosen[0].report.metrics)
+    names = [name for name in (*BASELINES, *COUNTING) if name in present]
+    names += [name for name in present if name not in names]
+    width = max(len(name) for name in names) + 2
+    lines = [f"  Mean over {len(chosen)} histories:",
+             "  " + " " * width + "".join(f"{label:>14}" for label, _ in COLUMNS)]
+    for name in names:
+        m = mean_metrics(chosen, name)
+        cells = "".join(f"{value(m):>14.3f}" for _, value in COLUMNS[:-1])
+        right = f"{COLUMNS[-1][1](m):>14.3f}" if m.shown else f"{'-':>14}"
+        lines.append(f"  {name:<{width}}{cells}{right}")
+    return lines
 
 
 def summary(results: Sequence[HistoryResult], sessions_only: bool = True) -> list[str]:
@@ -175,6 +280,52 @@ def summary(results: Sequence[HistoryResult], sessions_only: bool = True) -> lis
         row(f"Hit@5 after {n}", lambda m, n=n: f"{m.hit5[n]:.1%}")  # type: ignore[misc]
     row("MRR@5 after 1", lambda m: f"{m.mrr:.3f}")
     return lines
+
+
+def goals(results: Sequence[HistoryResult], name: str = OURS) -> list[str]:
+    """Issue #18's goals for ``name``, each with its figure and whether it is met (mean over
+    the generated histories)."""
+    chosen = [r for r in results if not r.name.startswith("nl2bash")]
+    if not chosen:
+        return []
+    m, history = mean_metrics(chosen, name), mean_metrics(chosen, "history")
+    ratio = m.ksr / history.ksr if history.ksr else 0.0
+    checks = (
+        (f"keystrokes saved {ratio:.2f}x history's", ratio >= 1.25, "at least 1.25x"),
+        (f"top-1 after 1 char {m.hit1[1]:.3f}", m.hit1[1] >= 0.50, "at least 0.50"),
+        (f"top-1 on the empty line {m.hit1[0]:.3f}", m.hit1[0] >= 0.25, "at least 0.25"),
+        (f"next command's name {m.name1:.3f}", m.name1 >= 0.33, "at least 0.33"),
+        (f"empty line shown {m.shown:.3f}, right when shown {m.shown_right:.3f}",
+         m.shown >= 0.30 and m.shown_right >= 0.5, "right at least 0.5, shown at least 0.30"),
+    )
+    return [f"  Goals of issue #18 for {name}:"] + [
+        f"    {'met    ' if met else 'not met'}  {figure} ({goal})" for figure, met, goal in checks
+    ]
+
+
+def half_facts(commands: int, held_out: bool = True) -> Facts:
+    """The mean facts (typed before, reruns, failures) of one half's generated users."""
+    from benchmarks.sessions import generate_sessions
+
+    seeds = HELD_OUT_SEEDS if held_out else TUNING_SEEDS
+    return mean_facts([
+        history_facts(generate_sessions(commands, seed, persona, seed in MESSY_SEEDS))
+        for persona in PERSONAS for seed in seeds
+    ])
+
+
+def reliability(results: Sequence[HistoryResult], name: str = OURS) -> list[str]:
+    """The reliability table of ``name``'s ``p`` over the generated histories (every
+    suggestion of the replay that carried one), or a line saying its answers carry none."""
+    from aprender_shell.evaluate.reliability import format_reliability, reliability_table
+
+    chosen = [r for r in results if not r.name.startswith("nl2bash")]
+    pairs = [pair for r in chosen for pair in r.metrics(name).calibration]
+    if not pairs:
+        return [f"  Reliability of p: {name}'s answers carry no \"p\"."]
+    table = format_reliability(reliability_table(pairs)).splitlines()
+    return [f"  Reliability of {name}'s p (the top five, 0 to 3 characters typed):",
+            *(f"  {line}" for line in table)]
 
 
 def ablation_table(results: Sequence[HistoryResult], variants: Sequence[str]) -> list[str]:
@@ -218,6 +369,14 @@ def main(argv: list[str] | None = None) -> int:
     variants = ablations() if args.ablation else {}
     results = run(histories(args.commands, args.nl2bash, held_out=not args.tuning),
                   variants=variants)
+    print(f"\n  The generated users, as real histories are measured: "
+          f"{half_facts(args.commands, held_out=not args.tuning).line()}.")
+    print()
+    print("\n".join(issue_table(results)))
+    print()
+    print("\n".join(goals(results)))
+    print()
+    print("\n".join(reliability(results)))
     print()
     print("\n".join(summary(results)))
     if variants:

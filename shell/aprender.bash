@@ -20,6 +20,11 @@
 #   APRENDER_SHELL_BASH_KEY      readline key sequence of the suggestion key (default: \e; = Alt-;),
 #                                read when this file is loaded
 #   APRENDER_SHELL_BASH_TIMEOUT  seconds to wait for an answer after a key press (default: 2)
+#   APRENDER_SHELL_EMPTY_LINE    set to 0 for the keys to fill nothing on an empty line (a key
+#                                pressed there is asked for, so it fills whatever comes)
+#   APRENDER_SHELL_AGENT_VARS    the environment variables that mean a coding agent or a script
+#                                runs this shell, as VARIABLE=name (VARIABLE=*: its value names
+#                                it); replaces the defaults (README, "Commands run by agents")
 #   APRENDER_SHELL_DISABLE       set to stop suggesting and recording in this shell
 #   APRENDER_SHELL_CTRL_R        set to 0 to keep bash's own Ctrl-R (read when this file is loaded)
 #   APRENDER_SHELL_FZF           set to 0 to pick in the built-in list even where fzf is installed
@@ -33,6 +38,7 @@ _aprender_shell_relay=()  # @init
 _aprender_shell_socket=''  # @init
 _aprender_shell_marker=''  # @init
 _aprender_shell_cmd=(aprender-shell)  # @init
+_aprender_shell_agent_vars=''  # @init
 # For `aprender-shell doctor`, run from this shell: which shell loaded us, how, and its pid.
 export APRENDER_SHELL_INTEGRATION=bash:fill-key:$$
 
@@ -71,8 +77,9 @@ _aprender_fields() {
 _aprender_parse() {
   local rest=$1 field
   _aprender_suggestions=()
-  [[ $rest == suggestions$'\t'* ]] || return 0
-  rest=${rest#suggestions$'\t'}
+  # quiet: the server would not show it unasked; the key asked for it.
+  [[ $rest == suggestions$'\t'* || $rest == quiet$'\t'* ]] || return 0
+  rest=${rest#*$'\t'}
   [[ $rest == *$'\t'* ]] || return 0
   rest=${rest#*$'\t'}  # the id
   while [[ -n $rest ]]; do
@@ -147,6 +154,7 @@ _aprender_fill() {
   if [[ $READLINE_LINE != "$_aprender_shown" || ${#_aprender_suggestions[@]} -eq 0 \
         || $_aprender_cycle_at != "$HISTCMD" ]]; then
     _aprender_end_cycle
+    [[ -z $READLINE_LINE && ${APRENDER_SHELL_EMPTY_LINE-} == 0 ]] && return 0
     _aprender_typed=$READLINE_LINE
     _aprender_cycle_at=$HISTCMD
     _aprender_fields suggest 1 5 bash "$PWD" "$READLINE_LINE" "${_aprender_prev[@]}"
@@ -182,9 +190,50 @@ _aprender_record() {
   [[ -n ${cmd//[[:space:]]/} ]] || return 0
   # A leading space keeps a command private, whatever HISTCONTROL says.
   [[ $cmd == [[:space:]]* ]] && return 0
-  _aprender_fields record bash "$cwd" "$code" "$cmd" "${_aprender_prev[@]}"
+  _aprender_agent
+  if [[ -n $REPLY ]]; then
+    # Run by a coding agent or a script: kept apart, never suggested unless asked for.
+    _aprender_fields record-agent "$REPLY" bash "$cwd" "$code" "$cmd" "${_aprender_prev[@]}"
+  else
+    _aprender_fields record bash "$cwd" "$code" "$cmd" "${_aprender_prev[@]}"
+  fi
   _aprender_send "$REPLY"
+  _aprender_feedback "$cmd"
   _aprender_prev=("${_aprender_prev[@]: -1}" "$cmd")
+}
+
+# REPLY=the coding agent or script that runs this shell, named by the first of its variables
+# set in the environment (APRENDER_SHELL_AGENT_VARS, else the defaults); empty for a person.
+_aprender_agent() {
+  REPLY=''
+  local entry var
+  local -a entries
+  read -r -a entries <<< "${APRENDER_SHELL_AGENT_VARS-$_aprender_shell_agent_vars}"
+  for entry in "${entries[@]}"; do
+    var=${entry%%=*}
+    [[ $var =~ ^[A-Za-z_][A-Za-z0-9_]*$ && -n ${!var-} ]] || continue
+    REPLY=${entry#*=}
+    [[ $entry == *=* && $REPLY != '*' ]] || REPLY=${!var}
+    REPLY=${REPLY:0:64}
+    return 0
+  done
+}
+
+# Tell the server what became of the suggestions the keys filled in on the line just run ($1):
+# the one run as filled in was taken, the others shown were passed over.
+_aprender_feedback() {
+  local cmd=$1 count=${#_aprender_suggestions[@]} taken='' saved=0 right=0 item
+  (( count )) || return 0
+  (( _aprender_choice + 1 < count )) && count=$(( _aprender_choice + 1 ))
+  if [[ $cmd == "${_aprender_suggestions[_aprender_choice]-}" ]]; then
+    taken=$cmd right=1 saved=$(( ${#cmd} - ${#_aprender_typed} ))
+  fi
+  local -a ignored=()
+  for item in "${_aprender_suggestions[@]:0:count}"; do
+    [[ $item == "$taken" ]] || ignored+=("$item")
+  done
+  _aprender_fields feedback bash "$count" "$saved" "$right" "$taken" "${ignored[@]}"
+  _aprender_send "$REPLY"
 }
 
 # PROMPT_COMMAND mode: the newest history entry, if one was added since the last prompt.

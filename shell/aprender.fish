@@ -20,6 +20,11 @@
 #   APRENDER_SHELL_FISH_KEY   the key, as `bind` takes it (default: \e\; = Alt-;), read when
 #                             this file is loaded
 #   APRENDER_SHELL_NO_SOCAT   set to use the relay even where socat is installed
+#   APRENDER_SHELL_EMPTY_LINE set to 0 for the key to fill nothing on an empty line (a key
+#                             pressed there is asked for, so it fills whatever comes)
+#   APRENDER_SHELL_AGENT_VARS the environment variables that mean a coding agent or a script
+#                             runs this shell, as VARIABLE=name (VARIABLE=*: its value names
+#                             it); replaces the defaults (README, "Commands run by agents")
 #   APRENDER_SHELL_DISABLE    set to stop suggesting and recording in this shell
 #   APRENDER_SHELL_CTRL_R     set to 0 to keep fish's own Ctrl-R (read when this file is loaded)
 #   APRENDER_SHELL_FZF        set to 0 to pick in the built-in list even where fzf is installed
@@ -33,6 +38,7 @@ set -g _aprender_shell_relay  # @init
 set -g _aprender_shell_socket ''  # @init
 set -g _aprender_shell_marker ''  # @init
 set -g _aprender_shell_cmd aprender-shell  # @init
+set -g _aprender_shell_agent_vars ''  # @init
 # For `aprender-shell doctor`, run from this shell: which shell loaded us, how, and its pid.
 set -gx APRENDER_SHELL_INTEGRATION fish:fill-key:$fish_pid
 
@@ -94,7 +100,8 @@ function _aprender_parse
     set -g _aprender_suggestions
     # suggestions TAB id TAB suggestion...
     set -l fields (string split -- \t $argv[1])
-    test "$fields[1]" = suggestions -a (count $fields) -gt 2; or return 0
+    # quiet: the server would not show it unasked; the key asked for it.
+    contains -- "$fields[1]" suggestions quiet; and test (count $fields) -gt 2; or return 0
     for field in $fields[3..-1]
         # Every backslash is escaped, so only \\, \t, \n, \r and \xHH occur: %b's own.
         set -a _aprender_suggestions (printf '%b' $field | string collect -N -a)
@@ -105,6 +112,7 @@ function _aprender_fill
     set -q APRENDER_SHELL_DISABLE; and return 0
     set -l line (commandline | string collect)
     if test "$line" != "$_aprender_shown"; or not set -q _aprender_suggestions[1]
+        test -z "$line" -a "$APRENDER_SHELL_EMPTY_LINE" = 0; and return 0
         set -g _aprender_typed "$line"
         set -g _aprender_choice 0
         set -g _aprender_suggestions
@@ -127,8 +135,50 @@ function _aprender_preexec --on-event fish_preexec
     set -g _aprender_cwd $PWD
 end
 
+# The coding agent or script that runs this shell, named by the first of its variables set in
+# the environment (APRENDER_SHELL_AGENT_VARS, else the defaults); nothing for a person.
+function _aprender_agent
+    set -l entries (string split -n ' ' -- $_aprender_shell_agent_vars)
+    set -q APRENDER_SHELL_AGENT_VARS; and set entries (string split -n ' ' -- $APRENDER_SHELL_AGENT_VARS)
+    for entry in $entries
+        set -l var (string split -m1 = -- $entry)
+        string match -qr '^[A-Za-z_][A-Za-z0-9_]*$' -- $var[1]; or continue
+        set -q $var[1]; or continue
+        set -l value "$$var[1]"
+        test -n "$value"; or continue
+        set -l name $var[2]
+        test -n "$name" -a "$name" != '*'; or set name $value
+        string sub -l 64 -- $name
+        return 0
+    end
+    return 1
+end
+
+# What became of the suggestions the key filled in on the line just run ($argv[1]), as the
+# arguments of a feedback request: the one run as filled in was taken, the others passed over.
+function _aprender_feedback_fields
+    set -l count (count $_aprender_suggestions)
+    test $count -gt 0 -a $_aprender_choice -gt 0; or return 1
+    test $_aprender_choice -le $count; and set count $_aprender_choice
+    set -l taken ''
+    set -l saved 0
+    set -l right 0
+    if test $_aprender_choice -le (count $_aprender_suggestions)
+        and test "$argv[1]" = "$_aprender_suggestions[$_aprender_choice]"
+        set taken $argv[1]
+        set right 1
+        set saved (math (string length -- $argv[1]) - (string length -- $_aprender_typed))
+    end
+    set -l ignored
+    for item in $_aprender_suggestions[1..$count]
+        test "$item" = "$taken"; or set -a ignored $item
+    end
+    printf '%s\n' feedback fish $count $saved $right "$taken" $ignored
+end
+
 function _aprender_postexec --on-event fish_postexec
     set -l code $status
+    set -l feedback (_aprender_feedback_fields $argv[1])
     set -g _aprender_shown ''
     set -g _aprender_suggestions
     set -q APRENDER_SHELL_DISABLE; and return 0
@@ -141,6 +191,10 @@ function _aprender_postexec --on-event fish_postexec
     set -l where $_aprender_cwd
     test -n "$where"; or set where $PWD
     set -l request (_aprender_line record fish "$where" "$code" "$cmd" $_aprender_prev)
+    set -l agent (_aprender_agent)
+    # Run by a coding agent or a script: kept apart, never suggested unless asked for.
+    and set request (_aprender_line record-agent $agent fish "$where" "$code" "$cmd" $_aprender_prev)
+    set -q feedback[1]; and set -a request (_aprender_line $feedback)
     # In the background and disowned: the prompt never waits, and no job notice is printed.
     if _aprender_socat_usable
         printf '%s\n' $request | $_aprender_socat - UNIX-CONNECT:$_aprender_shell_socket \

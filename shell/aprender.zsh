@@ -21,8 +21,12 @@
 #   APRENDER_SHELL_HIGHLIGHT     region_highlight style of the suggestion (default: fg=8)
 #   APRENDER_SHELL_MAX_BUFFER    longest line that gets a suggestion (default: the longest
 #                                command the model learns, filled in by init)
-#   APRENDER_SHELL_EMPTY_LINE    set to 0 to show nothing on an empty line (default: the likely
-#                                next command is shown there)
+#   APRENDER_SHELL_EMPTY_LINE    what an empty line shows: confident (the default) the likely
+#                                next command when the server is sure enough of it, always
+#                                whatever it suggests, 0 nothing (and asks nothing)
+#   APRENDER_SHELL_AGENT_VARS    the environment variables that mean a coding agent or a script
+#                                runs this shell, as VARIABLE=name (VARIABLE=*: its value names
+#                                it); replaces the defaults (README, "Commands run by agents")
 #   APRENDER_SHELL_RECORD_SPACE  set to 1 to learn commands typed with a leading space too
 #   APRENDER_SHELL_TIMEOUT       seconds the zsh-autosuggestions strategy waits for an answer
 #                                (default: 0.5 in its synchronous mode, 2 in its async worker)
@@ -40,6 +44,8 @@ typeset -g _aprender_shell_socket=''  # @init
 typeset -g _aprender_shell_marker=''  # @init
 # The longest line the server answers for (aprender_shell.limits.MAX_COMMAND_CHARS).
 typeset -gi _aprender_shell_max_command=0  # @init
+# The agents' variables (aprender_shell.limits.AGENT_VARIABLES).
+typeset -g _aprender_shell_agent_vars=''  # @init
 
 # Connection and display state, kept across re-sourcing of this file.
 typeset -g _aprender_fd=${_aprender_fd-}          # socket fd, empty when not connected
@@ -54,6 +60,12 @@ typeset -gi _aprender_running=0
 typeset -ga _aprender_prev=()     # the commands before it, most recent last
 typeset -gi _aprender_wrapped=${_aprender_wrapped:-0}
 typeset -g _aprender_memo=memo=aprender-shell
+typeset -gi _aprender_show=1      # whether the last answer read may be shown unasked
+# What happened to the suggestions of this line, told to the server when it is done: those
+# shown (the first 16), how many, the one taken (whole or a word of it), characters it saved.
+typeset -ga _aprender_fb_shown=()
+typeset -gi _aprender_fb_count=0 _aprender_fb_saved=0
+typeset -g _aprender_fb_taken=''
 
 # Where the server listens is aprender-shell's to say (init fills it in); a copy of this file
 # sourced as it was shipped knows no server, and stays out of the way.
@@ -99,7 +111,10 @@ _aprender_answer_text() {
     _aprender_debug "the server says: ${(g::)fields[3]}"
     return 1
   fi
-  [[ $fields[1] == suggestions && $fields[2] == "$2" ]] || return 1
+  [[ ( $fields[1] == suggestions || $fields[1] == quiet ) && $fields[2] == "$2" ]] || return 1
+  # quiet: an empty line's suggestion the server is not sure enough of to show unasked.
+  [[ $fields[1] == suggestions || ${APRENDER_SHELL_EMPTY_LINE-} == always ]]
+  _aprender_show=$(( ! $? ))
   # Answers escape \\, \t, \n, \r and \xHH only: echo's escapes, which (g::) undoes.
   REPLY=${(g::)fields[3]-}
 }
@@ -251,12 +266,17 @@ _aprender-answer() {
   # Only the answer to the latest request is for the line as it is now; records answer "ok".
   _aprender_answer_text "$line" $_aprender_id || return 0
   if [[ $_aprender_mode == autosuggest ]]; then
-    _aprender_show_empty "$REPLY"
+    (( _aprender_show )) && _aprender_show_empty "$REPLY"
     return 0
   fi
+  (( _aprender_show )) || return 0
   [[ $REPLY == "$BUFFER"?* && $CURSOR -ge $#BUFFER ]] && _aprender_wanted || return 0
   [[ $REPLY == "$_aprender_full" && -n $POSTDISPLAY ]] && return 0
   _aprender_full=$REPLY
+  if (( ! ${_aprender_fb_shown[(Ie)$REPLY]} )); then
+    (( ++_aprender_fb_count ))
+    (( $#_aprender_fb_shown < 16 )) && _aprender_fb_shown+=("$REPLY")
+  fi
   POSTDISPLAY=${REPLY:$#BUFFER}
   _aprender_paint
   zle -R
@@ -296,6 +316,9 @@ _aprender_line_init() {
   _aprender_seen=''
   _aprender_full=''
   _aprender_hl=''
+  _aprender_fb_shown=()
+  _aprender_fb_count=0 _aprender_fb_saved=0
+  _aprender_fb_taken=''
   if [[ $_aprender_mode == own ]]; then
     # An empty line shows the likely next command.
     _aprender_wanted && _aprender_request
@@ -313,6 +336,20 @@ _aprender_line_finish() {
   fi
   _aprender_full=''
   _aprender_seen=''
+  [[ $_aprender_mode == own ]] && (( _aprender_fb_count )) && _aprender_feedback
+  _aprender_fb_count=0
+}
+
+# Tell the server what became of this line's suggestions: the one run (whole) or taken counts
+# for it, the others shown were typed over. Only suggestions it made are named.
+_aprender_feedback() {
+  emulate -L zsh
+  local -i right=${_aprender_fb_shown[(Ie)$BUFFER]}
+  (( right )) && right=1
+  local -a ignored=("${(@)_aprender_fb_shown:#(${(b)BUFFER}|${(b)_aprender_fb_taken})}")
+  _aprender_fields zsh $_aprender_fb_count $_aprender_fb_saved $right "$_aprender_fb_taken" \
+    "${ignored[@]}"
+  _aprender_send "feedback"$'\t'"$REPLY"
 }
 
 # Call the widget $1 as it was before we wrapped it.
@@ -336,6 +373,8 @@ _aprender_accept() {
     _aprender_call $widget "$@"
     return
   fi
+  _aprender_fb_taken=$_aprender_full
+  (( _aprender_fb_saved += $#POSTDISPLAY ))
   BUFFER+=$POSTDISPLAY
   POSTDISPLAY=''
   _aprender_full=''
@@ -371,6 +410,8 @@ _aprender_accept_word() {
     [[ $KEYMAP == vicmd ]] && (( at++ ))
   fi
   if (( at > $#before )); then
+    _aprender_fb_taken=$before$ghost
+    (( _aprender_fb_saved += at - $#before ))
     POSTDISPLAY=${BUFFER:$at}
     BUFFER=${BUFFER[1,at]}
   else
@@ -385,6 +426,8 @@ _aprender_accept_word() {
 # The aprender-shell-execute widget: accept the whole suggestion and run the line.
 _aprender_execute() {
   if [[ $_aprender_mode == own && -n $POSTDISPLAY ]]; then
+    _aprender_fb_taken=$_aprender_full
+    (( _aprender_fb_saved += $#POSTDISPLAY ))
     BUFFER+=$POSTDISPLAY
     POSTDISPLAY=''
     _aprender_full=''
@@ -535,6 +578,21 @@ _aprender_choose_mode() {
   fi
 }
 
+# REPLY=the coding agent or script that runs this shell, named by the first of its variables
+# set in the environment (APRENDER_SHELL_AGENT_VARS, else the defaults); empty for a person.
+_aprender_agent() {
+  REPLY=''
+  local entry var
+  for entry in ${=APRENDER_SHELL_AGENT_VARS-$_aprender_shell_agent_vars}; do
+    var=${entry%%=*}
+    [[ $var == [A-Za-z_]* && $var != *[^A-Za-z0-9_]* && -n ${(P)var-} ]] || continue
+    REPLY=${entry#*=}
+    [[ $entry == *=* && $REPLY != '*' ]] || REPLY=${(P)var}
+    REPLY=${REPLY[1,64]}
+    return 0
+  done
+}
+
 _aprender_preexec() {
   # $1 is the line as typed; it is empty when history is off, $3 is the text run then.
   _aprender_cmd=${1:-$3}
@@ -554,8 +612,15 @@ _aprender_precmd() {
   (( ${+APRENDER_SHELL_DISABLE} )) && return 0
   # A leading space keeps a command out, whatever HIST_IGNORE_SPACE says.
   [[ $cmd == [[:space:]]* && ${APRENDER_SHELL_RECORD_SPACE:-0} != 1 ]] && return 0
-  _aprender_fields "$_aprender_cwd" "$code" "$cmd" "${_aprender_prev[@]}"
-  _aprender_send "record"$'\tzsh\t'"$REPLY"
+  _aprender_agent
+  if [[ -n $REPLY ]]; then
+    # Run by a coding agent or a script: kept apart, never suggested unless asked for.
+    _aprender_fields "$REPLY" zsh "$_aprender_cwd" "$code" "$cmd" "${_aprender_prev[@]}"
+    _aprender_send "record-agent"$'\t'"$REPLY"
+  else
+    _aprender_fields "$_aprender_cwd" "$code" "$cmd" "${_aprender_prev[@]}"
+    _aprender_send "record"$'\tzsh\t'"$REPLY"
+  fi
   _aprender_prev+=("$cmd")
   (( $#_aprender_prev > 2 )) && shift _aprender_prev
   return 0

@@ -54,3 +54,9 @@ def test_the_bash_scripts_are_shellcheck_clean() -> None:
     assert scripts
     done = subprocess.run(["shellcheck", *scripts], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_ci_installs_syncthing_for_the_real_transport_tests() -> None:
+    # tests/sync/transports runs two real Syncthing instances; in CI a missing one fails them.
+    tools = CI.split("for tool in", 1)[1].split(";", 1)[0].split()
+    assert "syncthing" in tools

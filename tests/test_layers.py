@@ -21,6 +21,7 @@ FORBIDDEN = {
     "history": ("model", "evaluate", "service", "integration", "cli"),
     "model": ("evaluate", "service", "integration", "cli"),
     "evaluate": ("service", "integration", "cli"),
+    "sync": ("evaluate", "service", "integration", "cli"),
     "service": ("integration", "cli"),
     "integration": ("cli",),
 }

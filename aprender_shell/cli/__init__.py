@@ -98,7 +98,8 @@ def cli(ctx: click.Context) -> None:
 
 
 # Every module that adds commands, in the order their commands were written.
-COMMAND_MODULES = ("model", "suggest", "search", "evaluate", "server", "integration", "doctor")
+COMMAND_MODULES = ("model", "suggest", "search", "evaluate", "server", "integration", "doctor",
+                   "sync")
 
 
 def _register() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,7 @@ from aprender_shell.cli.options import (
     check_config_folder,
     display_path,
     history_option,
+    load_database,
     load_history,
     megabytes,
     memory_option,
@@ -32,14 +34,24 @@ if TYPE_CHECKING:
 @cli.command(short_help="Train the model on your shell history.")
 @history_option(
     "History file to learn from (repeatable). Default: $HISTFILE, then ~/.zsh_history, "
-    "~/.bash_history, fish's history; the packaged sample if none."
+    "~/.bash_history, fish's history; the packaged sample if none. With --from, the "
+    "tool's database."
+)
+@click.option(
+    "--from", "source", type=click.Choice(["atuin", "mcfly"]),
+    help="Learn from atuin's or mcfly's history database instead (read-only; default: where "
+    "the tool keeps it, ~/.local/share/atuin/history.db or mcfly's).",
 )
 @model_option("Where to write the model.")
 @ngram_option
 @memory_option(MEMORY_HELP + " Segments are sized to fit it.", trains=True)
 @reports_errors
 def train(
-    histories: tuple[Path, ...], model: Path | None, ngram: int, memory_limit: MemoryLimit | None
+    histories: tuple[Path, ...],
+    source: str | None,
+    model: Path | None,
+    ngram: int,
+    memory_limit: MemoryLimit | None,
 ) -> None:
     """Train the model on your shell history."""
     from aprender_shell.model.training.train import train_model
@@ -51,7 +63,10 @@ def train(
 
         check_private_dir(path.parent)  # before reading the history: nothing lands in theirs
     warn_filter_problems()
-    entries, marks, sources, sample = load_history(histories)
+    if source is not None:
+        entries, marks, sources, sample = load_database(source, histories)
+    else:
+        entries, marks, sources, sample = load_history(histories)
     if not entries:
         raise click.ClickException(
             f"{', '.join(sources)} holds no commands, so there is nothing to learn: run some "
@@ -75,6 +90,9 @@ def train(
             trained_marks=marks,
         )
     _print_training(report, sources)
+    from aprender_shell.cli.sync import sync_after
+
+    sync_after(path, retrained=True)
 
 
 def warn_filter_problems() -> None:
@@ -122,8 +140,11 @@ def update(
         )
     for line in result.notes:
         click.echo(printable(line))
+    from aprender_shell.cli.sync import sync_after
+
     if not result.changed:
         click.echo("No new commands since the last training; the model is unchanged.")
+        sync_after(path)
         return
     size = human_bytes(result.model_bytes)
     if result.learned:
@@ -145,6 +166,7 @@ def update(
                    "leading space, a history_filter match or a blank line).")
     if result.compacted is not None:
         click.echo("Retrained the model on everything learned since training (compacted).")
+    sync_after(path)
 
 
 @cli.command(short_help="Remove commands from the model for good.")
@@ -183,6 +205,10 @@ def forget(
         model_path(model), pattern, mode or "exact", dry_run, history_files=history_file
     )
     removed = forgotten.removed
+    from aprender_shell.sync.engine import publish_forget
+
+    # Published even when nothing here matches: another device may hold them.
+    published = not dry_run and publish_forget(pattern, mode or "exact")
     server_note = ""
     if forgotten.server_error is not None:
         server_note = (
@@ -195,7 +221,9 @@ def forget(
     histories = forgotten.rewritten
     if not removed and not any(done.removed for done in histories):
         hint = "" if mode else " (whole commands only: try --contains)"
-        click.echo(f"No command matches{hint}; nothing was changed.")
+        click.echo(f"No command matches{hint}; nothing was changed"
+                   + (" here; your other devices forget them at their next sync."
+                      if published else "."))
         return
     distinct = len(forgotten.commands)
     plural = "" if removed == 1 else "s"
@@ -209,6 +237,8 @@ def forget(
         return
     if removed:
         click.echo(f"Forgot {removed} command{plural} ({distinct} distinct).")
+    if published:
+        click.echo("Your other devices forget them too, at their next sync.")
     if server_note:
         click.echo(server_note)
     if history_file:
@@ -266,6 +296,13 @@ def stats(model: Path | None, memory_limit: MemoryLimit | None) -> None:
         source = "the running server (your shells' queries since it started)"
     else:
         figures, source = replayed_activity(path, memory_limit)
+    from aprender_shell.model.learned.feedback import Feedback
+    from aprender_shell.model.query.gains import gains_lines
+
+    unicode = (sys.stdout.encoding or "").lower().replace("-", "") == "utf8"
+    for line in gains_lines(Feedback.beside(path), figures.trained_on == "sample", unicode):
+        click.echo(line)
+    click.echo("")
     click.echo("📊 Paged Model Statistics:")
     if figures.trained_on == "sample":
         click.echo(
@@ -300,5 +337,8 @@ def stats(model: Path | None, memory_limit: MemoryLimit | None) -> None:
         click.echo("🔝 Most used commands:")
         for text, count in figures.top_commands:
             click.echo(f"   {count:>7}  {escape_field(text)}")
+    from aprender_shell.cli.sync import print_devices
+
+    print_devices()
 
 

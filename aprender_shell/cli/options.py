@@ -187,3 +187,21 @@ def load_history(paths: Sequence[Path]) -> LoadedHistory:
         click.echo(f"Skipped {read.skipped} history {plural} over {MAX_LINE_BYTES // 1024} KB "
                    "(longer than any command the model learns).")
     return LoadedHistory(read.entries, read.marks, shown, read.sample)
+
+
+def load_database(tool: str, paths: Sequence[Path]) -> LoadedHistory:
+    """Entries from ``tool``'s history database (atuin's, mcfly's): the one given, else the
+    one where the tool keeps it."""
+    from aprender_shell.history.databases import default_database, read_database
+    from aprender_shell.history.formats import MAX_LINE_BYTES
+
+    check_config_folder()
+    if len(paths) > 1:
+        raise click.UsageError(f"--from {tool} reads one database: give --history PATH once")
+    path = paths[0] if paths else default_database(tool)
+    read = read_database(tool, path)
+    if read.skipped:
+        plural = "row" if read.skipped == 1 else "rows"
+        click.echo(f"Skipped {read.skipped} {tool} {plural} whose command is empty, not text, "
+                   f"or over {MAX_LINE_BYTES // 1024} KB.")
+    return LoadedHistory(read.entries, [], [f"{display_path(path)} ({tool})"], False)

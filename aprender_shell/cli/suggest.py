@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,6 +43,11 @@ if TYPE_CHECKING:
     "--explain", is_flag=True, help="Show each suggestion's p and what its score is made of."
 )
 @click.option("--batch", is_flag=True, help="Answer JSON-lines requests on stdin (see README).")
+@click.option(
+    "--agents",
+    is_flag=True,
+    help="Suggest commands coding agents and scripts ran too (as APRENDER_SHELL_AGENTS=1).",
+)
 @model_option("The model to use.")
 @memory_option()
 @reports_errors
@@ -52,6 +58,7 @@ def suggest(
     cwd: str | None,
     explain: bool,
     batch: bool,
+    agents: bool,
     model: Path | None,
     memory_limit: MemoryLimit | None,
 ) -> None:
@@ -63,6 +70,10 @@ def suggest(
     """
     from aprender_shell.model.query.predictor import Predictor
 
+    if agents:
+        from aprender_shell.model.learned.records import AGENTS_SETTING
+
+        os.environ[AGENTS_SETTING] = "1"  # read wherever records are learned (people_only)
     path = model_path(model)
     if batch:
         from aprender_shell.service.session import Session, serve_stream

@@ -1,119 +1,98 @@
-"""Whether ``p`` means what it says: a reliability table per decile of ``p``, and how often the
-empty line shows a guess and how often a shown one is right.
+"""Whether a suggestion's ``p`` means what it says: a reliability table, per decile of ``p``.
 
-scikit-learn judges a calibration the same way (``calibration_curve``): group the predictions
-by their stated probability and compare each group's mean with how often it came true. A
-calibrated predictor's rows agree within sampling noise; ``evaluate`` marks a row whose
-observed rate is more than ``TOLERANCE`` from its mean ``p``.
+Each suggestion that carried a ``p`` during a replay is one pair: its ``p`` and whether it was
+the command run. Grouped by ``p`` in ten bins of 0.1 (``p == 1`` in the last), a calibrated
+predictor's observed rate in each bin is close to the bin's mean ``p`` (scikit-learn's
+``calibration_curve`` with ``strategy="uniform"`` groups the same way).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 BINS = 10
-TOLERANCE = 0.05
+# Below this many suggestions a bin's observed rate says little: its gap is not judged.
+MIN_JUDGED = 30
 
 
-@dataclass
-class ReliabilityRow:
-    """One decile of ``p``: how many suggestions fell in it, their mean ``p``, how many were
-    the command run."""
+@dataclass(frozen=True)
+class ReliabilityBin:
+    """The suggestions whose ``p`` fell in ``[low, high)`` (the last bin includes 1)."""
 
     low: float
     high: float
-    count: int = 0
-    p_total: float = 0.0
-    right: int = 0
+    count: int
+    mean_p: float | None  # None when the bin is empty
+    observed: float | None  # the share that was the command run
 
     @property
-    def mean_p(self) -> float:
-        return self.p_total / self.count if self.count else 0.0
-
-    @property
-    def observed(self) -> float:
-        return self.right / self.count if self.count else 0.0
-
-    @property
-    def within(self) -> bool:
-        return abs(self.observed - self.mean_p) <= TOLERANCE
+    def gap(self) -> float | None:
+        """How far the observed rate is from the mean ``p`` (None when the bin is empty)."""
+        if self.mean_p is None or self.observed is None:
+            return None
+        return abs(self.observed - self.mean_p)
 
 
-@dataclass
-class Reliability:
-    """What the replayed suggestions' ``p`` said and what happened, and the empty line's
-    guesses: asked, shown (``show`` was true) and shown and right."""
-
-    rows: list[ReliabilityRow] = field(
-        default_factory=lambda: [ReliabilityRow(i / BINS, (i + 1) / BINS) for i in range(BINS)]
-    )
-    empty_asked: int = 0
-    empty_shown: int = 0
-    empty_shown_right: int = 0
-
-    def add(self, p: float, right: bool) -> None:
-        """One suggestion of stated chance ``p`` that was (``right``) or was not run."""
-        row = self.rows[min(BINS - 1, max(0, int(p * BINS)))]
-        row.count += 1
-        row.p_total += p
-        row.right += right
-
-    def add_empty_line(self, shown: bool, right: bool) -> None:
-        """One empty-line guess: whether it was shown, whether it was the command run."""
-        self.empty_asked += 1
-        self.empty_shown += shown
-        self.empty_shown_right += shown and right
-
-    @property
-    def shown_share(self) -> float:
-        return self.empty_shown / self.empty_asked if self.empty_asked else 0.0
-
-    @property
-    def shown_right(self) -> float:
-        return self.empty_shown_right / self.empty_shown if self.empty_shown else 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "rows": [
-                {"low": r.low, "high": r.high, "count": r.count, "mean_p": r.mean_p,
-                 "observed": r.observed}
-                for r in self.rows
-            ],
-            "empty_asked": self.empty_asked,
-            "empty_shown": self.empty_shown,
-            "empty_shown_right": self.empty_shown_right,
-        }
-
-
-def format_reliability(name: str, reliability: Reliability) -> list[str]:
-    """The table's lines for one strategy (only the deciles some suggestion fell in)."""
-    lines = [
-        f"Reliability of p ({name}): per decile of p, the share of suggestions that were the "
-        "command run",
-        "  p range      suggestions   mean p   observed",
-    ]
-    for row in reliability.rows:
-        if not row.count:
-            continue
-        mark = "" if row.within else f"   off by more than {TOLERANCE:.2f}"
-        lines.append(
-            f"  {row.low:.1f} - {row.high:.1f}  {row.count:>11,}   {row.mean_p:6.3f}   "
-            f"{row.observed:8.3f}{mark}"
+def reliability_table(
+    pairs: Iterable[tuple[float, bool]], bins: int = BINS
+) -> list[ReliabilityBin]:
+    """Per bin of ``p`` (``bins`` equal ones over [0, 1]): the count, the mean ``p`` and the
+    observed rate of the ``(p, was it right)`` pairs; raises ``ValueError`` for a ``p``
+    outside [0, 1]."""
+    if bins < 1:
+        raise ValueError(f"bins must be at least 1, not {bins}")
+    counts = [0] * bins
+    sums = [0.0] * bins
+    rights = [0] * bins
+    for p, right in pairs:
+        if not 0.0 <= p <= 1.0:  # NaN fails this too
+            raise ValueError(f"p must be between 0 and 1, not {p}")
+        index = min(int(p * bins), bins - 1)
+        counts[index] += 1
+        sums[index] += p
+        rights[index] += bool(right)
+    return [
+        ReliabilityBin(
+            i / bins, (i + 1) / bins, counts[i],
+            sums[i] / counts[i] if counts[i] else None,
+            rights[i] / counts[i] if counts[i] else None,
         )
-    lines.append(
-        f"Empty line: shown on {reliability.shown_share:.1%} of {reliability.empty_asked:,} "
-        f"prompts; right {reliability.shown_right:.1%} of the {reliability.empty_shown:,} "
-        "times shown."
-    )
-    return lines
+        for i in range(bins)
+    ]
 
 
-def stated_chances(strategy: Any, suggestions: Sequence[Any]) -> list[float] | None:
-    """Each suggestion's ``p``, or None when the strategy states none (the baselines, which
-    have no ``shows``)."""
-    if not callable(getattr(strategy, "shows", None)):
+def largest_gap(table: Sequence[ReliabilityBin], min_count: int = MIN_JUDGED) -> float | None:
+    """The largest gap between observed rate and mean ``p`` over the bins holding at least
+    ``min_count`` suggestions (None when none does)."""
+    gaps = [b.gap for b in table if b.count >= min_count and b.gap is not None]
+    return max(gaps) if gaps else None
+
+
+def expected_error(table: Sequence[ReliabilityBin]) -> float | None:
+    """The gaps weighted by how many suggestions each bin holds (the expected calibration
+    error); None for an empty table."""
+    total = sum(b.count for b in table)
+    if not total:
         return None
-    found = [getattr(s, "p", None) for s in suggestions]
-    return [p for p in found if isinstance(p, float)]
+    return sum(b.count * (b.gap or 0.0) for b in table) / total
+
+
+def format_reliability(table: Sequence[ReliabilityBin], min_count: int = MIN_JUDGED) -> str:
+    """The table as text: one line per bin, then the largest and the expected gap."""
+    lines = [f"{'p':<11}{'suggestions':>12}{'mean p':>9}{'observed':>10}{'gap':>8}"]
+    for b in table:
+        label = f"{b.low:.1f}-{b.high:.1f}"
+        if b.mean_p is None or b.observed is None:
+            lines.append(f"{label:<11}{0:>12}{'-':>9}{'-':>10}{'-':>8}")
+            continue
+        few = " (few)" if b.count < min_count else ""
+        lines.append(f"{label:<11}{b.count:>12,}{b.mean_p:>9.3f}{b.observed:>10.3f}"
+                     f"{b.gap or 0.0:>8.3f}{few}")
+    largest, expected = largest_gap(table, min_count), expected_error(table)
+    if largest is None or expected is None:
+        lines.append(f"No bin holds {min_count} suggestions: too few to judge.")
+    else:
+        lines.append(f"Largest gap {largest:.3f} (bins of {min_count} or more), "
+                     f"weighted mean gap {expected:.3f}.")
+    return "\n".join(lines)

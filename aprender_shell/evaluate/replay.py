@@ -1,7 +1,14 @@
 """Replay held-out history as typed, and measure how much each suggestion strategy helps.
 
 Each test command is typed character by character; every strategy is asked for suggestions
-with the commands run before it as context (the last three, most recent last) and no cwd.
+as the shells ask: with the commands run before it (the last two, most recent last) and the
+folder it is typed in (when the history knows it). Online, each command is then recorded as
+the shells record it: with its folder, its exit status and the commands before it.
+
+A strategy may answer as the protocol does (an ``answer(prefix, k, prev, cwd)`` method giving
+``{"suggestions": [{"text": ..., "p": ...}], "show": ...}``); otherwise its ``suggest`` is
+asked, and an empty-line answer counts as shown unless its ``shows`` (``Predictor.shows``)
+says no.
 
 Metrics, per strategy:
 
@@ -15,6 +22,12 @@ Metrics, per strategy:
   offers nothing misses.
 - **MRR@5**: the mean of ``1 / rank`` of the command among the top five after its first
   character (0 when absent), over commands longer than one character.
+- **Name@1**: the top suggestion on the empty line has the command's name (first word).
+- **Shown** and **shown right**: the share of empty lines on which a suggestion is shown (an
+  answer with suggestions and ``"show"`` not false), and the share of those whose top one is
+  the command. A ghost that is not shown cannot be accepted: KSR counts that too.
+- **Calibration**: every suggestion that carries ``p`` (the top five, 0 to 3 characters typed),
+  with whether it was the command: the pairs a reliability table is made from.
 """
 
 from __future__ import annotations
@@ -22,12 +35,12 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Protocol, TypeVar
+from typing import Any, Callable, NamedTuple, Protocol, TypeVar
 
 from aprender_shell.errors import UsageError
-from aprender_shell.evaluate.reliability import Reliability, format_reliability, stated_chances
 
-CONTEXT = 3
+# The shells send the two commands before (shell/aprender.zsh keeps two in _aprender_prev).
+CONTEXT = 2
 TOP = 5
 PREFIX_LENGTHS = (0, 1, 2, 3)
 MRR_PREFIX = 1
@@ -43,6 +56,15 @@ class SuggestionLike(Protocol):
 class CommandLike(Protocol):
     @property
     def command(self) -> str: ...
+
+
+class Answer(NamedTuple):
+    """What the user is offered: suggestions best first, their ``p`` (None when a strategy
+    gives none), and whether an empty line shows the first."""
+
+    texts: list[str]
+    chances: list[float | None]
+    show: bool = True
 
 
 class Strategy(Protocol):
@@ -79,14 +101,18 @@ class StrategyMetrics:
     mrr: float = 0.0
     queries: int = 0
     seconds: float = 0.0
-    # What the suggestions' p said against what was run (None: the strategy states no p).
-    reliability: Reliability | None = None
+    name1: float = 0.0
+    shown: float = 0.0
+    shown_right: float = 0.0
+    # (p, was it the command) for every suggestion that carried a p: see reliability.py.
+    calibration: list[tuple[float, bool]] = field(default_factory=list, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        del data["calibration"]
+        data["calibrated"] = len(self.calibration)
         data["hit1"] = {str(n): rate for n, rate in self.hit1.items()}
         data["hit5"] = {str(n): rate for n, rate in self.hit5.items()}
-        data["reliability"] = self.reliability.to_dict() if self.reliability else None
         return data
 
 
@@ -121,11 +147,51 @@ class _Tally:
     reciprocal: float = 0.0
     queries: int = 0
     seconds: float = 0.0
-    reliability: Reliability | None = None
+    names: int = 0
+    shown: int = 0
+    shown_right: int = 0
+    calibration: list[tuple[float, bool]] = field(default_factory=list)
 
 
 def _command(entry: CommandLike | str) -> str:
     return entry if isinstance(entry, str) else entry.command
+
+
+def _where(entry: CommandLike | str) -> tuple[str | None, int | None]:
+    """The folder a command ran in and its exit status, when the history knows them: a
+    ``HistoryEntry``'s context, or a generated command's ``cwd`` and ``exit_status``."""
+    if isinstance(entry, str):
+        return None, None
+    context = getattr(entry, "context", None)
+    if context is not None:
+        return context.cwd, context.exit
+    return getattr(entry, "cwd", None), getattr(entry, "exit_status", None)
+
+
+def command_name(line: str) -> str:
+    """A command line's name: its first word (``git`` for ``git commit -m x``)."""
+    return line.split(None, 1)[0] if line.strip() else ""
+
+
+def ask(
+    strategy: Strategy, prefix: str, k: int, prev: Sequence[str], cwd: str | None
+) -> Answer:
+    """``strategy``'s answer to ``prefix``: through its protocol answer when it has one."""
+    answer = getattr(strategy, "answer", None)
+    if answer is None:
+        found = strategy.suggest(prefix, k, prev, cwd)[:k]
+        shows = getattr(strategy, "shows", None)
+        show = True if prefix or shows is None else bool(shows(found))
+        return Answer([s.text for s in found], [getattr(s, "p", None) for s in found], show)
+    reply = answer(prefix, k, prev, cwd)
+    if "error" in reply:
+        raise RuntimeError(f"the strategy answered an error: {reply['error']}")
+    suggestions = reply.get("suggestions", [])[:k]
+    return Answer(
+        [item["text"] for item in suggestions],
+        [item.get("p") for item in suggestions],
+        reply.get("show", True) is not False,
+    )
 
 
 def evaluate(
@@ -146,16 +212,17 @@ def evaluate(
     history = [_command(entry) for entry in train[-CONTEXT:]]
     for done, entry in enumerate(test, 1):
         command = _command(entry)
+        cwd, exit_status = _where(entry)
         prev = tuple(history[-CONTEXT:])
         typed += len(command)
         for n in PREFIX_LENGTHS:
             if len(command) > n:
                 counted[n] += 1
         for name, strategy in strategies.items():
-            _replay(strategy, command, prev, tallies[name])
+            _replay(strategy, command, prev, cwd, tallies[name])
         if online:
             for strategy in strategies.values():
-                strategy.record(command, prev=prev)
+                strategy.record(command, cwd=cwd, exit_status=exit_status, prev=prev)
         history.append(command)
         del history[:-CONTEXT]
         if progress is not None:
@@ -164,7 +231,9 @@ def evaluate(
     return EvaluationReport(len(train), len(test), online, metrics, counted, typed)
 
 
-def _replay(strategy: Strategy, command: str, prev: tuple[str, ...], tally: _Tally) -> None:
+def _replay(
+    strategy: Strategy, command: str, prev: tuple[str, ...], cwd: str | None, tally: _Tally
+) -> None:
     """Type ``command`` into ``strategy``, adding its hits and keystrokes to ``tally``."""
     keys = len(command)
     accepted = False
@@ -172,13 +241,21 @@ def _replay(strategy: Strategy, command: str, prev: tuple[str, ...], tally: _Tal
     for n in PREFIX_LENGTHS:
         if len(command) <= n:
             break
-        suggestions = strategy.suggest(command[:n], TOP, prev)[:TOP]
-        texts = [suggestion.text for suggestion in suggestions]
+        answer = ask(strategy, command[:n], TOP, prev, cwd)
+        texts = answer.texts
         tally.queries += 1
-        _note_chances(strategy, suggestions, command, n, tally)
-        if texts and texts[0] == command:
+        shown = bool(texts) and (n > 0 or answer.show)
+        right = bool(texts) and texts[0] == command
+        tally.calibration.extend(
+            (p, text == command) for text, p in zip(texts, answer.chances) if p is not None
+        )
+        if n == 0:
+            tally.names += bool(texts) and command_name(texts[0]) == command_name(command)
+            tally.shown += shown
+            tally.shown_right += shown and right
+        if right:
             tally.hits1[n] += 1
-            if not accepted and (n or prev):
+            if not accepted and shown and (n or prev):
                 keys, accepted = n + 1, True
         if command in texts:
             tally.hits5[n] += 1
@@ -186,31 +263,13 @@ def _replay(strategy: Strategy, command: str, prev: tuple[str, ...], tally: _Tal
                 tally.reciprocal += 1.0 / (texts.index(command) + 1)
     position = len(PREFIX_LENGTHS)
     while not accepted and position < len(command):
-        top = strategy.suggest(command[:position], 1, prev)
+        top = ask(strategy, command[:position], 1, prev, cwd).texts
         tally.queries += 1
-        if top and top[0].text == command:
+        if top and top[0] == command:
             keys, accepted = position + 1, True
         position += 1
     tally.keys += keys
     tally.seconds += time.perf_counter() - start
-
-
-def _note_chances(
-    strategy: Strategy, suggestions: Sequence[SuggestionLike], command: str, n: int, tally: _Tally
-) -> None:
-    """Add the suggestions' stated ``p`` (when the strategy states one) to the reliability
-    table, and the empty line's guess to its shown and right counts."""
-    chances = stated_chances(strategy, suggestions)
-    if chances is None:
-        return
-    if tally.reliability is None:
-        tally.reliability = Reliability()
-    for suggestion, p in zip(suggestions, chances):
-        tally.reliability.add(p, suggestion.text == command)
-    shows = getattr(strategy, "shows", None)
-    if n == 0 and callable(shows):
-        right = bool(suggestions) and suggestions[0].text == command
-        tally.reliability.add_empty_line(bool(shows(suggestions)), right)
 
 
 def _metrics(tally: _Tally, counted: dict[int, int], typed: int) -> StrategyMetrics:
@@ -224,7 +283,10 @@ def _metrics(tally: _Tally, counted: dict[int, int], typed: int) -> StrategyMetr
         mrr=tally.reciprocal / counted[MRR_PREFIX] if counted[MRR_PREFIX] else 0.0,
         queries=tally.queries,
         seconds=tally.seconds,
-        reliability=tally.reliability,
+        name1=rate(tally.names, counted[0]),
+        shown=rate(tally.shown, counted[0]),
+        shown_right=rate(tally.shown_right, tally.shown),
+        calibration=tally.calibration,
     )
 
 
@@ -243,6 +305,9 @@ def format_report(report: EvaluationReport) -> str:
         add(f"Hit@1 after {n} {chars}", [f"{m.hit1[n]:.1%}" for m in metrics])
         add(f"Hit@5 after {n} {chars}", [f"{m.hit5[n]:.1%}" for m in metrics])
     add(f"MRR@5 after {MRR_PREFIX} char", [f"{m.mrr:.3f}" for m in metrics])
+    add("Name@1 after 0 chars", [f"{m.name1:.1%}" for m in metrics])
+    add("Empty line: shown", [f"{m.shown:.1%}" for m in metrics])
+    add("Empty line: shown, right", [f"{m.shown_right:.1%}" if m.shown else "-" for m in metrics])
     add("Time per query", [_per_query(m) for m in metrics])
 
     label_width = max(len(label) for label, _ in rows)
@@ -267,10 +332,16 @@ def format_report(report: EvaluationReport) -> str:
         "Hit@k after n chars: the command is among the top k suggestions once its first n "
         "characters are typed (commands longer than n).",
         f"MRR@5: mean 1/rank of the command in the top five after {MRR_PREFIX} typed character.",
+        "Name@1: the top suggestion on an empty line has the command's name (its first word).",
+        "Shown: empty lines with a suggestion shown; shown, right: of those, the top one was "
+        "the command.",
     ]
+    from aprender_shell.evaluate.reliability import format_reliability, reliability_table
+
     for name, strategy_metrics in report.metrics.items():
-        if strategy_metrics.reliability is not None:
-            lines += ["", *format_reliability(name, strategy_metrics.reliability)]
+        if strategy_metrics.calibration:  # only strategies that state a p
+            lines += ["", f"Reliability of {name}'s p (top five, 0 to 3 characters typed):"]
+            lines.append(format_reliability(reliability_table(strategy_metrics.calibration)))
     return "\n".join(lines)
 
 

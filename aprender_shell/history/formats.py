@@ -61,7 +61,9 @@ class Context:
 
     ``cwd`` the working folder, ``exit`` the exit status, ``host`` the machine's name, ``shell``
     one of ``limits.SHELLS``, ``agent`` the name of the coding agent or script that ran it
-    (None when a person did).
+    (None when a person did). ``prev`` the command run just before it in the same shell when
+    that is not the entry before it (two shells at once interleave their commands), ``""``
+    when none was (the shell's first); None: the entry before it, as in a history file.
     """
 
     cwd: str | None = None
@@ -69,6 +71,7 @@ class Context:
     host: str | None = None
     shell: str | None = None
     agent: str | None = None
+    prev: str | None = None
 
 
 @dataclass(frozen=True, **_SLOTS)

@@ -125,6 +125,7 @@ class ShellIntegration:
             "_aprender_shell_socket": self.quote(str(socket)),
             "_aprender_shell_marker": self.quote(str(marker)),
             "_aprender_shell_max_command": str(limits.MAX_COMMAND_CHARS),
+            "_aprender_shell_agent_vars": self.quote(limits.AGENT_VARIABLES),
         }
 
     def script(

@@ -34,7 +34,7 @@ class ZshIntegration(ShellIntegration):
     script_file = "aprender.zsh"
     placeholders = (
         "_aprender_shell_cmd", "_aprender_shell_socket", "_aprender_shell_marker",
-        "_aprender_shell_max_command",
+        "_aprender_shell_max_command", "_aprender_shell_agent_vars",
     )
     plain_template = _POSIX_PLAIN
     cached_template = _POSIX_CACHED
@@ -96,6 +96,7 @@ class BashIntegration(ShellIntegration):
     placeholders = (
         "_aprender_shell_relay", "_aprender_shell_socket", "_aprender_shell_marker",
         "_aprender_shell_cmd",  # Ctrl-R runs `search` with it
+        "_aprender_shell_agent_vars",
     )
     plain_template = _POSIX_PLAIN
     cached_template = _POSIX_CACHED
@@ -126,6 +127,7 @@ class FishIntegration(ShellIntegration):
     placeholders = (
         "_aprender_shell_relay", "_aprender_shell_socket", "_aprender_shell_marker",
         "_aprender_shell_cmd",  # Ctrl-R runs `search` with it
+        "_aprender_shell_agent_vars",
     )
     plain_template = "{invocation} | source"
     cached_template = (

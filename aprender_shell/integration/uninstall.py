@@ -74,6 +74,7 @@ def plan_uninstall_all(
     shells: Sequence[ShellIntegration], keep_model: bool, home: Path
 ) -> UninstallPlan:
     """The plan taking back ``shells``' setup, and unless ``keep_model`` the model."""
+    from aprender_shell.model.learned.feedback import feedback_path
     from aprender_shell.model.learned.journal import journal_path
 
     plan = UninstallPlan([shell.plan_uninstall(home) for shell in shells])
@@ -87,15 +88,22 @@ def plan_uninstall_all(
         from aprender_shell.model.training.writer import lock_path
 
         plan.markers.append(model)
-        plan.files += [journal, lock_path(model)]
+        plan.files += [journal, feedback_path(model), lock_path(model)]
     if runtime_ours:
         plan.files += paths.runtime_files()
         plan.folders.append(runtime)
         plan.stop_server = True
     if forget_model:
         # What interrupted writes of the model or the journal left beside them.
-        plan.files += sorted(set(temporaries_of(model)) | set(temporaries_of(journal)))
-        plan.folders.append(data)
+        plan.files += sorted(
+            set(temporaries_of(model)) | set(temporaries_of(journal))
+            | set(temporaries_of(feedback_path(model)))
+        )
+        # This device's sync key and state ('sync'): the shared folder itself is left alone.
+        from aprender_shell.sync.state import SYNC_FILES, sync_dir
+
+        plan.files += [sync_dir() / name for name in SYNC_FILES]
+        plan.folders += [sync_dir(), data]
         # The folders train or install made for the data folder, innermost first; only those.
         plan.folders += [folder for folder in paths.made_folders() if folder not in plan.folders]
         plan.quiet_files.append(data / paths.MADE_FOLDERS_FILE)

@@ -15,6 +15,7 @@ With ``p`` the previous command and ``w`` a ``Weights``::
     context(c)  = lam * sequence(c) + (1 - lam) * recent(c)
     local(c)    = (1 - w.cwd) * context(c) + w.cwd * cwd_share(c)      (when the cwd is known)
     score(c)    = local(c) * (1 - w.shell * (1 - shell_share(c)))      (when the shell is known)
+                           * (1 - HOST_PREFERENCE * (1 - host_share(c)))  (when a host is)
 
 ``short`` and ``long`` are the command's occurrence counts decayed exponentially with the
 number of commands run since (time constants ``TAU_SHORT`` and ``TAU_LONG``, fixed at
@@ -31,7 +32,8 @@ successor whose full line never repeats (``git commit -m "..."`` after ``git add
 wins as a family.
 ``followed_last`` is 1 for what followed ``p`` the last time it ran (edit-compile-run cycles).
 ``cwd_share`` is ``c``'s share of the commands run in the working directory, ``shell_share``
-its share of uses in the current shell (1 when unknown, so unknown costs nothing).
+its share of uses in the current shell (1 when unknown, so unknown costs nothing), and
+``host_share`` its share of recorded uses on this host (other devices sync theirs: sync/).
 
 ``combine``: history candidates share ``1 - novelty * w.ngram`` of the probability in
 proportion to ``score``; n-gram continuations (commands never seen whole) share
@@ -181,7 +183,7 @@ class Features:
 
     __slots__ = (
         "short", "long", "age", "successor", "followed", "evidence", "group", "group_weight",
-        "cwd_share", "shell_share", "repeat",
+        "cwd_share", "shell_share", "repeat", "host_share",
     )
 
     def __init__(self) -> None:
@@ -198,6 +200,7 @@ class Features:
         self.cwd_share: list[float] | None = None  # None: the working directory is unknown
         self.shell_share: list[float | None] | None = None  # None: the shell is unknown
         self.repeat = -1  # the candidate that is the command just run, or -1
+        self.host_share: list[float | None] | None = None  # share of uses on this host
 
 
 def decay(steps: float, tau: float) -> float:
@@ -226,7 +229,7 @@ def _recent(
 # The parts of a score by name, as ``suggest --explain`` shows them (``history_scores`` and
 # ``combine`` fill them when asked; the keystroke path never asks).
 PARTS = (
-    "sequence", "frequency", "recency", "directory", "shell", "arguments", "feedback",
+    "sequence", "frequency", "recency", "directory", "shell", "host", "arguments", "feedback",
     "repeat", "exit", "n-gram",
 )
 Parts = dict[str, list[float]]
@@ -308,10 +311,15 @@ def _repeated(
     return values
 
 
+# How much less a command run only on other hosts (synced) counts than one run here.
+HOST_PREFERENCE = 0.3
+
+
 def _in_context(
     values: list[float], features: Features, weights: Weights, parts: Parts | None = None
 ) -> list[float]:
-    """``values`` mixed with the working directory's shares and scaled by the shell's."""
+    """``values`` mixed with the working directory's shares and scaled by the shell's and the
+    host's."""
     if features.cwd_share is not None:
         cwd = weights.cwd
         values = [(1.0 - cwd) * v + cwd * share for v, share in zip(values, features.cwd_share)]
@@ -326,6 +334,15 @@ def _in_context(
         ]
         if parts is not None:
             parts["shell"] = [after - before for before, after in zip(values, scaled)]
+        values = scaled
+    if features.host_share is not None:
+        # Commands synced from other machines count a little less than this host's own.
+        scaled = [
+            v if share is None else v * (1.0 - HOST_PREFERENCE * (1.0 - share))
+            for v, share in zip(values, features.host_share)
+        ]
+        if parts is not None:
+            parts["host"] = [after - before for before, after in zip(values, scaled)]
         values = scaled
     return values
 
@@ -388,6 +405,20 @@ def attribute(
         for text, value in sources.get(name, {}).items():
             explained.setdefault(text, {})[name] = value
     return explained
+
+
+def attribute_factors(
+    explained: dict[str, dict[str, float]],
+    before: Mapping[str, float],
+    after: Mapping[str, float],
+    name: str,
+) -> None:
+    """What a factor applied to whole scores (exit statuses, feedback) took or gave, as part
+    ``name`` of each suggestion it changed: the parts still add up to the score."""
+    for text, value in before.items():
+        changed = after.get(text, 0.0) - value
+        if changed:
+            explained.setdefault(text, {})[name] = changed
 
 
 def rank_score(short: float, long_: float, age: int, clock: int) -> float:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from aprender_shell.errors import AprenderError
-from aprender_shell.model.learned.newest import FOLD_RECORDS
+from aprender_shell.model.learned.newest import fold_bound
 from aprender_shell.model.memory import MemoryLimit
 from aprender_shell.service.session import Session
 
@@ -26,7 +26,7 @@ RETRY_CHANGED = 30.0
 
 
 class Folder:
-    """Folds the model a session serves whenever its journal is past ``FOLD_RECORDS``."""
+    """Folds the model a session serves whenever its journal is past ``fold_bound``."""
 
     def __init__(
         self,
@@ -54,10 +54,11 @@ class Folder:
             self._reap()
         elif self._session.loaded and time.monotonic() >= self._retry_at:
             try:
-                unfolded = self._session.predictor().unfolded
+                predictor = self._session.predictor()
             except (AprenderError, OSError):
                 return  # each request reports it
-            if unfolded > FOLD_RECORDS:
+            unfolded = predictor.unfolded
+            if unfolded > fold_bound(predictor.index.total_commands):
                 self._start(unfolded)
 
     def _start(self, unfolded: int) -> None:

@@ -309,15 +309,18 @@ def run_server(
     try:
         listener = instance.bind()
         session = Session(
-            lambda: Predictor.open(model_path, memory_limit),
+            lambda: Predictor.open(model_path, memory_limit, resident=True),
             model_path=model_path,
             save_interval=save_interval,
         )
         watch = OrphanWatch(model_path, instance.socket_path)
         folds = Folder(session, model_path, memory_limit, log)
+        from aprender_shell.sync.watch import SyncWatch
+
+        syncs = SyncWatch(model_path, session.predictor, log)
         server = Server(session, listener, idle_timeout=timeout, log=log,
                         connection_timeout=connection_timeout, orphaned=watch.check,
-                        chores=[folds.poll])
+                        chores=[folds.poll, syncs.poll])
         # Before anyone can learn our pid: 'server stop' (SIGTERM) must always be a clean exit
         # that saves, never the default action that kills.
         server.install_signal_handlers()
@@ -344,6 +347,7 @@ def run_server(
             reason = server.serve_forever()
         finally:
             folds.close()
+            syncs.close()
             watch.close()
             try:
                 session.close()

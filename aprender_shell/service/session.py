@@ -254,6 +254,8 @@ class Session:
             return self._forget(request)
         if isinstance(request, schema.Search):
             return self._search(request)
+        if isinstance(request, schema.Feedback):
+            return self._feedback(request)
         if isinstance(request, schema.Stats):
             return {"stats": self.predictor().stats().to_dict()}
         return {"status": self.status()}
@@ -286,13 +288,23 @@ class Session:
             answer["show"] = predictor.shows(suggestions)
         return answer
 
+    def _feedback(self, request: schema.Feedback) -> Answer:
+        from aprender_shell.model.learned.feedback import LineFeedback
+
+        predictor = self.predictor()
+        line = LineFeedback(
+            request.shown, request.saved, request.right, request.accepted, tuple(request.ignored)
+        )
+        predictor.feedback.note(line, predictor.knows)
+        return {"ok": True}
+
     def _record(self, request: schema.Record) -> Answer:
         from aprender_shell.model.learned.journal import JournalError, StaleJournalError
 
         def record() -> None:
             self.predictor().record(
                 request.command, cwd=request.cwd, exit_status=request.exit_status,
-                prev=request.prev, shell=request.shell,
+                prev=request.prev, shell=request.shell, agent=request.agent,
             )
 
         try:
@@ -305,6 +317,8 @@ class Session:
             self.save_error = str(error)
             self.unsaved += 1
             raise
+        if request.agent is None:  # the share of commands it got right is of the user's own
+            self.predictor().feedback.count_command()
         return {"ok": True}
 
     def _forget(self, request: schema.Forget) -> Answer:

@@ -6,6 +6,7 @@ import random
 from bisect import bisect
 from typing import Callable
 
+from benchmarks.sessions import slips
 from benchmarks.sessions.simulator import (
     HOME,
     HOSTS,
@@ -105,16 +106,24 @@ class _Developer(_Simulator):
         self.go_to_project()
         for _ in range(rng.choice((1, 1, 2, 2, 3))):
             path = project.pick_file(self)
-            editor = "vim" if rng.random() < 0.85 else rng.choice(("nvim", "code"))
+            # One editor by habit, another now and then.
+            editor = "vim" if rng.random() < 0.95 else rng.choice(("nvim", "code"))
             self.emit(f"{editor} {path}", pause=300)
-            if rng.random() < 0.15:
-                self.emit(f"{rng.choice(('less', 'cat', 'head -50'))} {project.files[1]}")
+            if rng.random() < 0.12:
+                self.emit(f"{'less' if rng.random() < 0.8 else 'cat'} {project.files[1]}")
             failed = rng.random() < 0.3
             test = project.test_command(rng, path)
-            self.emit(test, status=1 if failed else 0, pause=40)
+            # Sometimes from inside the tests folder, and back up after.
+            inside = project.kind == "python" and test.startswith("pytest") and rng.random() < 0.1
+            if inside:
+                self.cd(f"{project.path}/tests", "tests")
+                test = test.replace("tests/", "")
+            self.emit(test, status=slips.failed_status(test) if failed else 0, pause=40)
             if failed and rng.random() < 0.5:
                 self.emit(f"vim {path}", pause=200)
                 self.emit(test, pause=40)
+            if inside:
+                self.cd(project.path, "..")
 
     def commit(self) -> None:
         self.go_to_project()
@@ -131,6 +140,13 @@ class _Developer(_Simulator):
     def docker(self) -> None:
         rng = self.rng
         name = self.project.name
+        if rng.random() < 0.25:
+            # A rebuild that fails (docker's own errors exit 125), fixed, then run again.
+            failed = rng.random() < 0.3
+            self.emit("docker compose up -d --build", status=125 if failed else 0, pause=60)
+            if failed:
+                self.emit(f"vim {self.project.pick_file(self)}", pause=120)
+                self.emit("docker compose up -d --build", pause=60)
         steps = (
             (0.6, "docker ps"), (0.3, "docker compose up -d"),
             (0.3, f"docker compose logs -f {name}"),
@@ -168,11 +184,18 @@ class _Developer(_Simulator):
 
     def ssh(self) -> None:
         rng = self.rng
-        host = self.recent(self.hosts)
+        host = self.recent(self.hosts, self.new_host, 0.08)
         if rng.random() < 0.75:
             self.emit(f"ssh {host}", pause=900)
         else:
             self.emit(f"scp {self.project.files[0]} {host}:/tmp/", pause=10)
+
+    def new_host(self) -> str:
+        """A machine not seen before: a fresh cloud box, a colleague's, a lab board."""
+        rng = self.rng
+        if rng.random() < 0.5:
+            return f"ubuntu@10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(256)}"
+        return f"{rng.choice(NOUNS)}-{rng.randrange(1, 40):02d}.internal"
 
     def review(self) -> None:
         rng = self.rng
@@ -185,7 +208,7 @@ class _Developer(_Simulator):
             self.emit(options[min(int(len(options) * rng.random() ** 1.5), len(options) - 1)])
 
     def one_off(self) -> None:
-        for _ in range(self.rng.choice((1, 1, 1, 2, 3))):
+        for _ in range(self.rng.choice((1, 1, 1, 2))):
             super().one_off()
 
 
@@ -207,7 +230,7 @@ class _Ops(_Simulator):
     def run(self) -> list[SessionCommand]:
         steps = (self.kube, self.service, self.remote, self.disk, self.terraform, self.ansible,
                  self.misc, self.one_off, self.commit)
-        cumulative = _cumulative((26, 16, 16, 8, 8, 7, 8, 14, 5))
+        cumulative = _cumulative((26, 16, 16, 8, 8, 7, 8, 17, 5))
         while len(self.out) < self.n:
             if self.new_day:
                 self.new_day = False
@@ -250,11 +273,16 @@ class _Ops(_Simulator):
 
     def remote(self) -> None:
         rng = self.rng
-        host = self.recent(self.hosts)
+        host = self.recent(self.hosts, self.new_host, 0.04)
         self.emit(f"ssh {host}", pause=600)
         if rng.random() < 0.4:
             self.emit(rng.choice(("tail -f /var/log/syslog", "tail -n 200 /var/log/nginx/error.log",
                                   "top", "htop", "uptime", "free -m")), pause=60)
+
+    def new_host(self) -> str:
+        """A machine added to the fleet."""
+        rng = self.rng
+        return f"{rng.choice(('web', 'db', 'cache', 'worker'))}-{rng.randrange(9, 60):02d}"
 
     def disk(self) -> None:
         rng = self.rng
@@ -325,8 +353,8 @@ class _Data(_Simulator):
         if rng.random() < 0.5:
             self.emit(f"vim scripts/{name}.py", pause=240)
         args = f" --input {data}" if rng.random() < 0.7 else ""
-        if rng.random() < 0.3:
-            args += f" --epochs {rng.choice((5, 10, 20, 50))}"
+        if rng.random() < 0.15:
+            args += f" --epochs {rng.choice((10, 20))}"
         failed = rng.random() < 0.2
         self.emit(f"python scripts/{name}.py{args}", status=1 if failed else 0, pause=90)
 
@@ -338,8 +366,14 @@ class _Data(_Simulator):
         self.emit(line, pause=20)
 
     def notebook(self) -> None:
-        self.emit(self.rng.choice(("jupyter lab", "jupyter notebook", "jupyter lab --no-browser")),
+        rng = self.rng
+        inside = rng.random() < 0.5
+        if inside:
+            self.cd(f"{self.project.path}/notebooks", "notebooks")
+        self.emit(rng.choice(("jupyter lab", "jupyter notebook", "jupyter lab --no-browser")),
                   pause=1800)
+        if inside:
+            self.cd(self.project.path, "..")
 
     def packages(self) -> None:
         rng = self.rng

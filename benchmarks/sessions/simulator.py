@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from itertools import accumulate
 from typing import Callable, Sequence, Union
 
+from benchmarks.sessions import slips
+
 # Monday 2024-03-04 09:00 UTC: every generated history starts on a working morning.
 START = 1_709_542_800
 HOME = "/home/dev"
@@ -66,7 +68,10 @@ class _Simulator:
     """The clock, the working folder and the steps every persona shares."""
 
     day_commands = (120, 320)
-    typo_rate = 0.015
+    # How often a command is first typed wrong; how much likelier than usual a rerun is.
+    typo_rate = 0.03
+    rerun_scale = 1.0
+    HABITS = ["clear", "git status", "pwd", "cd .."]
 
     def __init__(self, rng: random.Random, n: int, messy: bool = False) -> None:
         self.rng = rng
@@ -75,7 +80,8 @@ class _Simulator:
         # once, wander between folders, and type more things once.
         self.messy = messy
         if messy:
-            self.typo_rate = 0.05
+            self.typo_rate = 0.06
+            self.rerun_scale = 1.5
         self.out: list[SessionCommand] = []
         self.clock = START
         self.cwd = HOME
@@ -85,21 +91,41 @@ class _Simulator:
         self.until_break = rng.randint(25, 70)
         self.new_day = True
         self.ticket = rng.randrange(100, 900)
+        # Each user's own few habits, the first by far the most run.
+        self.habit_rate = 0.15
+        self.habits = [rng.choice(("ls", "ls", "ll", "ls -la"))] + rng.sample(self.HABITS, 2)
+        self.habit_weights = _cumulative((0.7, 0.2, 0.1))
 
     # -- time and output ---------------------------------------------------------------------
 
-    def emit(self, command: str, status: int = 0, pause: float = 12.0) -> None:
-        """Run ``command`` now, then let time pass: about ``pause`` seconds, or a break."""
+    def emit(
+        self, command: str, status: int = 0, pause: float = 12.0, moves_to: str | None = None
+    ) -> None:
+        """Run ``command`` now, then let time pass: about ``pause`` seconds, or a break.
+
+        Sometimes it was first typed wrong (and failed as the shell or the tool fails), and
+        sometimes it is run again at once (see ``slips``). A ``cd`` gives the folder it
+        ``moves_to``: whatever follows it runs there."""
         rng = self.rng
         if rng.random() < self.typo_rate:
-            typo = self.misspell(command)
-            if typo != command:
-                self.out.append(SessionCommand(typo, self.clock, self.cwd, 127))
+            wrong = slips.slip(rng, command)
+            if wrong is not None:
+                self.out.append(SessionCommand(wrong[0], self.clock, self.cwd, wrong[1]))
                 self.clock += 2 + int(rng.expovariate(1 / 4))
         self.out.append(SessionCommand(command, self.clock, self.cwd, status))
         self.clock += 1 + int(rng.expovariate(1 / pause))
+        if moves_to is not None:
+            self.previous_cwd, self.cwd = self.cwd, moves_to
+        # A cd is never run again at once: from the folder it led to, it would fail.
+        rerun = 0.0 if moves_to is not None else slips.rerun_chance(command, status)
+        if rng.random() < rerun * self.rerun_scale:
+            # A failure retried often passes the second time (a flaky test, a slow service).
+            again = status if rng.random() < 0.6 else 0
+            self.out.append(SessionCommand(command, self.clock, self.cwd, again))
+            self.clock += 1 + int(rng.expovariate(1 / pause))
         if self.messy:
             self.fidget(command)
+        self.habit(command, moves_to is not None)
         self.day_left -= 1
         self.until_break -= 1
         if self.day_left <= 0:
@@ -108,21 +134,38 @@ class _Simulator:
             self.clock += rng.randint(600, 5400)
             self.until_break = rng.randint(25, 70)
 
+    def habit(self, command: str, moved: bool) -> None:
+        """A look around out of habit: real people's few most run lines (``ls``, ``git
+        status``, ``clear``) are a large share of everything they type, the more after a
+        ``cd``."""
+        rng = self.rng
+        if rng.random() >= (0.45 if moved else self.habit_rate) or command in self.habits:
+            return
+        line = self.habits[bisect(self.habit_weights, rng.random() * self.habit_weights[-1])]
+        if moved:
+            line = self.habits[0] if self.habits[0].startswith("l") else "ls"
+        self.out.append(SessionCommand(line, self.clock, self.cwd, 0))
+        self.clock += 1 + int(rng.expovariate(1 / 4))
+
     def fidget(self, command: str) -> None:
         """What a messy user does between steps: run it again, look around, wander off."""
         rng = self.rng
         r = rng.random()
         if r < 0.04:
-            self.out.append(SessionCommand(command, self.clock, self.cwd, 0))
-        elif r < 0.08:
             self.out.append(SessionCommand(rng.choice(("ls", "ll", "ls -la", "clear", "pwd")),
                                            self.clock, self.cwd, 0))
+        elif r < 0.07:
+            # Into a folder to look around, and back.
+            folder = rng.choice(("src", "tests", "docs", "scripts", "build", "tmp"))
+            here = self.cwd
+            self.out.append(SessionCommand(f"cd {folder}", self.clock, here, 0))
+            inside = f"{here.rstrip('/')}/{folder}"
+            self.out.append(SessionCommand(rng.choice(("ls", "ll", "ls -la")),
+                                           self.clock + 2, inside, 0))
+            self.out.append(SessionCommand(rng.choice(("cd -", "cd ..")),
+                                           self.clock + 5, inside, 0))
+            self.clock += 5
         elif r < 0.10:
-            folder = rng.choice(("src", "tests", "docs", "scripts", "build", "..", "-"))
-            self.out.append(SessionCommand(f"cd {folder}", self.clock, self.cwd, 0))
-            self.out.append(SessionCommand(rng.choice(("ls", "ll", "cd -", "cd ..")),
-                                           self.clock + 3, self.cwd, 0))
-        elif r < 0.13:
             self.one_off()
             return
         else:
@@ -141,28 +184,11 @@ class _Simulator:
         self.until_break = rng.randint(25, 70)
         self.new_day = True
 
-    def misspell(self, command: str) -> str:
-        """A slip of the fingers in the first word: two letters swapped, one lost or doubled."""
-        word, _, rest = command.partition(" ")
-        if len(word) < 2 or not word.isalpha():
-            return command
-        rng = self.rng
-        at = rng.randrange(len(word) - 1)
-        kind = rng.random()
-        if kind < 0.5:
-            word = word[:at] + word[at + 1] + word[at] + word[at + 2:]
-        elif kind < 0.75:
-            word = word[:at] + word[at + 1:]
-        else:
-            word = word[:at] + word[at] + word[at:]
-        return f"{word} {rest}" if rest else word
-
     def cd(self, target: str, shown: str | None = None) -> None:
         """``cd`` to ``target`` (an absolute path), typed as ``shown``."""
         if target == self.cwd:
             return
-        self.emit(f"cd {shown or target}", pause=4)
-        self.previous_cwd, self.cwd = self.cwd, target
+        self.emit(f"cd {shown or target}", pause=4, moves_to=target)
 
     # -- choices ---------------------------------------------------------------------------
 
@@ -191,7 +217,7 @@ class _Simulator:
 
     def message(self, ticket: str) -> str:
         rng = self.rng
-        if rng.random() < 0.22:
+        if rng.random() < 0.35:
             return rng.choice(COMMON_MESSAGES)
         text = f"{rng.choice(VERBS)} {rng.choice(NOUNS)} {rng.choice(NOUNS)}{rng.choice(TAILS)}"
         return f"{ticket}: {text}" if rng.random() < 0.3 else text

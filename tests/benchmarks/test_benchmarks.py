@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
 from aprender_shell.history.formats import HistoryEntry
 from aprender_shell.model.learned.newest import FOLD_RECORDS
-from benchmarks import ctrl_r, fold, predictor, quality
+from benchmarks import ctrl_r, fold, pathcheck, predictor, quality
 from benchmarks.sessions import generate_sessions
 
 
@@ -70,6 +71,51 @@ def test_quality_benchmark_compares_with_both_strategies() -> None:
     assert "Hit@5 after 3" in table and "MRR@5" in table and "match_prev_cmd" in table
 
 
+def test_the_issue_table_sets_every_baseline_beside_the_model_on_the_shells_context() -> None:
+    sessions = generate_sessions(500, seed=1, persona="developer")
+    entries = [quality.as_entry(item) for item in sessions]
+    assert {entry.context.cwd for entry in entries if entry.context} >= {"/home/dev"}
+    assert any(entry.context and entry.context.exit for entry in entries)
+    results = quality.run({"developer": entries}, lambda _: None)
+    table = quality.issue_table(results)
+    assert table[1].split() == ["keys", "saved", "top-1", "empty", "top-5", "empty", "top-1",
+                                "1", "char", "top-5", "1", "char", "name", "top-1", "shown",
+                                "shown", "right"]
+    rows = {line[:26].strip(): line[26:].split() for line in table[2:]}
+    assert list(rows) == ["history", "match_prev_cmd", "most frequent",
+                          "most frequent follower", "back-off (lines)", "back-off (names)",
+                          quality.OURS]
+    # zsh-autosuggestions shows nothing on an empty line; the counting baselines always do.
+    assert rows["history"][1] == rows["history"][6] == "0.000" and rows["history"][7] == "-"
+    assert rows["most frequent"][6] == "1.000"
+    checks = quality.goals(results)
+    assert checks[0] == "  Goals of issue #18 for aprender-shell:" and len(checks) == 6
+    assert all(line.strip().startswith(("met ", "not met ")) for line in checks[1:])
+    assert "top-1 after 1 char" in checks[2] and "(at least 0.50)" in checks[2]
+
+
+def test_the_model_s_p_gets_a_reliability_table_and_its_absence_is_said() -> None:
+    from aprender_shell.evaluate.replay import EvaluationReport, StrategyMetrics
+
+    def result(pairs: list[tuple[float, bool]]) -> quality.HistoryResult:
+        metrics = {quality.OURS: StrategyMetrics(calibration=pairs)}
+        return quality.HistoryResult("developer 3", 10, EvaluationReport(8, 2, True, metrics))
+
+    assert quality.reliability([result([])]) == [
+        '  Reliability of p: aprender-shell\'s answers carry no "p".'
+    ]
+    lines = quality.reliability([result([(0.85, True)] * 40 + [(0.05, False)] * 40)])
+    assert lines[0].startswith("  Reliability of aprender-shell's p")
+    assert lines[2].split()[:5] == ["0.0-0.1", "40", "0.050", "0.000", "0.050"]
+    assert lines[-1].strip() == "Largest gap 0.150 (bins of 30 or more), weighted mean gap 0.100."
+
+
+def test_the_halves_facts_are_those_of_real_histories() -> None:
+    facts = quality.half_facts(1000)
+    assert 0.6 < facts.typed_before < 0.8 and 0.03 < facts.repeats < 0.07
+    assert "typed before" in facts.line()
+
+
 def test_the_two_halves_share_no_history() -> None:
     tuning = quality.histories(300, None, held_out=False)
     held_out = quality.histories(300, None, held_out=True)
@@ -117,3 +163,13 @@ def test_fold_benchmark_reports_cold_suggest_and_a_real_servers_fold(
     assert "Cold 'suggest' by records in the journal" in out and "20,000" in out
     assert "during the fold" in out and ", 1 fold)" in out
     assert f"A fold of {FOLD_RECORDS:,} records against training" in out
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace")
+def test_the_path_check_benchmark_sets_a_slow_folder_beside_a_fast_one(
+    capsys: pytest.CaptureFixture[str], private_home: Path
+) -> None:
+    assert pathcheck.main(["--files", "30", "--rounds", "1", "--delay", "200"]) == 0
+    out = capsys.readouterr().out
+    assert "'vim src/'" in out and "slow, no cwd" in out and "budget plus two stats" in out
+    assert "Suggestions naming a path that is not there: 0 (goal: 0)" in out

@@ -132,6 +132,11 @@ def test_fast_path_and_click_path_fail_alike(tmp_path: Path, kind: str) -> None:
     assert fast.stdout == slow.stdout == ""
 
 
+def _imported(importtime: str) -> set[str]:
+    return {line.rsplit("|", 1)[-1].strip() for line in importtime.splitlines()
+            if line.startswith("import time:")}
+
+
 def test_a_cold_suggest_imports_none_of_the_heavy_modules(model: Path) -> None:
     # Each of these costs a cold suggest milliseconds (click about 20, dataclasses with
     # inspect about 7): the one-shot query path must not pull them in.
@@ -141,11 +146,20 @@ def test_a_cold_suggest_imports_none_of_the_heavy_modules(model: Path) -> None:
         capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0 and result.stdout
-    imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()
-                if line.startswith("import time:")}
+    # What the interpreter itself imports before our code runs (site hooks of the
+    # environment, such as a .pth file loading certifi) is no choice of ours.
+    bare = subprocess.run([sys.executable, "-X", "importtime", "-c", "pass"],
+                          capture_output=True, text=True, timeout=120)
+    imported = _imported(result.stderr) - _imported(bare.stderr)
     assert "aprender_shell.model.query.predictor" in imported
     heavy = {"click", "dataclasses", "inspect", "argparse"}
     assert imported.isdisjoint(heavy), sorted(imported & heavy)
+    # Nor what only writing, learning or serving needs (each 1 to 10 ms cold, measured with
+    # -X importtime): the year benchmark's cold suggest is held to python -c pass.
+    writers = {"tempfile", "subprocess", "socket", "selectors", "platformdirs", "re2",
+               "hashlib", "random", "datetime", "shlex", "aprender_shell.history.privacy",
+               "aprender_shell.model.training.train", "aprender_shell.service.client"}
+    assert imported.isdisjoint(writers), sorted(imported & writers)
 
 
 @pytest.mark.parametrize(
@@ -450,3 +464,38 @@ def test_batch_suggests_a_commit_on_an_empty_line_after_git_add(tmp_path: Path) 
     assert result.returncode == 0, result.stderr
     top = json.loads(result.stdout.splitlines()[0])["suggestions"][0]["text"]
     assert top.startswith("git commit -m ")
+
+
+def test_a_server_run_imports_no_click_and_serves(model: Path) -> None:
+    # The shells' first keystroke after a start waits for it: click and the command line cost
+    # the start more than the server's own modules (benchmarks/year.py measures the start).
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "aprender_shell", "server", "run",
+         "--model", str(model), "--idle-timeout", "0.5"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert "aprender_shell.service.server" in imported
+    heavy = {"click", "aprender_shell.cli", "aprender_shell.integration"}
+    assert imported.isdisjoint(heavy), sorted(imported & heavy)
+
+
+@pytest.mark.parametrize("args, environment, says", [
+    (["--idle-timeout", "soon"], {}, "--idle-timeout"),
+    ([], {"APRENDER_SHELL_SERVER_IDLE": "-3"}, "APRENDER_SHELL_SERVER_IDLE"),
+    (["--memory-limit", "lots"], {}, "--memory-limit"),
+    (["--model"], {}, "--model"),
+    (["--verbose"], {}, "--verbose"),
+])
+def test_a_bad_server_run_line_is_refused_by_the_command_line(
+    model: Path, args: list[str], environment: dict[str, str], says: str
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "aprender_shell", "server", "run", *args],
+        capture_output=True, text=True, timeout=60, env={**os.environ, **environment},
+    )
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith("Error: ") and says in result.stderr
+    assert len(result.stderr.splitlines()) == 1, result.stderr

@@ -54,6 +54,8 @@ def test_the_sample_model_says_so_and_gives_way_to_the_users_commands() -> None:
     assert not {"mu", "kappa", "tau_recent", "recycle"} & set(" ".join(weights).split())
     assert all("the sample history" in line for line in weights if "history" in line)
     assert not any("your" in line for line in weights)
+    # What it saved opens stats, and says whose suggestions they are.
+    assert "the sample model's suggestions, not yet your history's" in stats.stdout.splitlines()[0]
     before = suggested("g")
     assert len(before) == 5 and not set(before) & set(OWN)  # the quick start shows something
 
@@ -74,9 +76,10 @@ def test_the_sample_model_says_so_and_gives_way_to_the_users_commands() -> None:
     history = Path.home() / ".bash_history"
     history.write_text("".join(command + "\n" for command in OWN * 3))
     assert run("train").returncode == 0
-    stats = run("stats")
-    assert "Trained on" not in stats.stdout
-    assert "sample" not in " ".join(_weights_part(stats.stdout))
+    own_stats = run("stats").stdout
+    assert "Trained on" not in own_stats
+    assert "sample" not in " ".join(_weights_part(own_stats))
+    assert own_stats.splitlines()[0].endswith("What it saved you (from your shells):")
     assert suggested("gi") == []  # the sample history is not part of it
 
 

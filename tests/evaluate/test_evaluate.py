@@ -11,7 +11,7 @@ import pytest
 from aprender_shell.errors import UsageError
 from aprender_shell.evaluate.baselines import HistoryStrategy
 from aprender_shell.evaluate.replay import evaluate, format_report, split_history
-from aprender_shell.history.formats import HistoryEntry
+from aprender_shell.history.formats import Context, HistoryEntry
 
 
 @dataclass(frozen=True)
@@ -108,12 +108,102 @@ def test_silence_saves_nothing() -> None:
     assert set(metrics.hit1.values()) == set(metrics.hit5.values()) == {0.0}
 
 
-def test_context_is_the_last_three_commands_run() -> None:
+def test_context_is_the_last_two_commands_run_as_the_shells_send() -> None:
     fixed = Fixed([])
     train = ["a", "b", "c", "d"]
     evaluate(train, ["ee", "f"], {"fixed": fixed})
-    assert {call[2] for call in fixed.calls[:2]} == {("b", "c", "d")}
-    assert fixed.calls[-1][2] == ("c", "d", "ee")
+    assert {call[2] for call in fixed.calls[:2]} == {("c", "d")}
+    assert fixed.calls[-1][2] == ("d", "ee")
+
+
+class Where(Fixed):
+    """Remembers the folder of every question and everything a record carries."""
+
+    def __init__(self) -> None:
+        super().__init__([])
+        self.asked_in: list[str | None] = []
+        self.records: list[tuple[str, str | None, int | None, tuple[str, ...]]] = []
+
+    def suggest(
+        self, prefix: str, k: int = 5, prev: Sequence[str] = (), cwd: str | None = None
+    ) -> list[Hint]:
+        self.asked_in.append(cwd)
+        return []
+
+    def record(
+        self,
+        command: str,
+        cwd: str | None = None,
+        exit_status: int | None = None,
+        prev: Sequence[str] = (),
+    ) -> None:
+        self.records.append((command, cwd, exit_status, tuple(prev)))
+
+
+def test_each_command_is_asked_in_its_folder_and_recorded_with_its_exit_status() -> None:
+    where = Where()
+    test = [
+        HistoryEntry("cd src", 1, Context(cwd="/home/me", exit=0)),
+        HistoryEntry("gti status", 2, Context(cwd="/home/me/src", exit=127)),
+    ]
+    evaluate([], test, {"where": where}, online=True)
+    # "cd src" is asked at its 6 positions, then "gti status" at its 10
+    assert where.asked_in == ["/home/me"] * 6 + ["/home/me/src"] * 10
+    assert where.records == [
+        ("cd src", "/home/me", 0, ()), ("gti status", "/home/me/src", 127, ("cd src",)),
+    ]
+
+
+class Protocol:
+    """Answers as the protocol does: one suggestion with its p, and "show" on empty lines."""
+
+    def __init__(self, answers: dict[str, dict[str, object]]) -> None:
+        self.answers = answers
+
+    def answer(
+        self, prefix: str, k: int, prev: Sequence[str], cwd: str | None
+    ) -> dict[str, object]:
+        return self.answers.get(prefix, {"suggestions": []})
+
+    def suggest(
+        self, prefix: str, k: int = 5, prev: Sequence[str] = (), cwd: str | None = None
+    ) -> list[Hint]:
+        raise AssertionError("a strategy that answers is asked through its answer")
+
+    def record(
+        self,
+        command: str,
+        cwd: str | None = None,
+        exit_status: int | None = None,
+        prev: Sequence[str] = (),
+    ) -> None:
+        pass
+
+
+def test_an_empty_line_not_shown_cannot_be_accepted_and_shown_ones_are_counted() -> None:
+    right = {"suggestions": [{"text": "git status", "p": 0.9}, {"text": "ls", "p": 0.05}]}
+    hidden = {**right, "show": False}
+    train = ["cd /src"]
+    test = ["git status", "git status", "ls"]
+    shown = evaluate(train, test, {"s": Protocol({"": right})}).metrics["s"]
+    quiet = evaluate(train, test, {"q": Protocol({"": hidden})}).metrics["q"]
+    # Shown: each "git status" taken with one key, "ls" typed: 4 keys for 22 characters.
+    assert shown.ksr == pytest.approx(1 - (1 + 1 + 2) / 22)
+    assert (shown.shown, shown.shown_right) == (1.0, pytest.approx(2 / 3))
+    # Hidden: the same right guess on the empty line, but the user never saw it.
+    assert quiet.ksr == 0.0 and quiet.hit1[0] == pytest.approx(2 / 3)
+    assert (quiet.shown, quiet.shown_right) == (0.0, 0.0)
+    # Every suggestion with a p is kept with whether it was the command.
+    assert sorted(shown.calibration) == sorted(
+        [(0.9, True), (0.05, False), (0.9, True), (0.05, False), (0.9, False), (0.05, True)]
+    )
+
+
+def test_the_next_commands_name_counts_when_the_arguments_differ() -> None:
+    fixed = Fixed(["git status"])
+    metrics = evaluate(["ls"], ["git commit -m x", "make"], {"fixed": fixed}).metrics["fixed"]
+    assert metrics.hit1[0] == 0.0 and metrics.name1 == 0.5
+    assert metrics.shown == 1.0 and metrics.shown_right == 0.0
 
 
 def test_nothing_typed_counts_only_with_a_previous_command() -> None:
@@ -173,6 +263,8 @@ def test_report_table_and_dict() -> None:
     assert header == ["oracle", "silent"]
     assert any(line.split()[-2:] == ["83.3%", "0.0%"] for line in lines if line.startswith("KSR"))
     assert any(line.startswith("MRR@5 after 1 char") for line in lines)
+    assert any(line.split()[-2:] == ["100.0%", "-"] for line in lines
+               if line.startswith("Empty line: shown, right"))
     assert "KSR: share of typed characters saved" in text
     data = json.loads(json.dumps(report.to_dict()))
     assert data["test_size"] == 2 and data["online"] is True

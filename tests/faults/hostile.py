@@ -15,7 +15,10 @@ from typing import Any
 
 from aprender_shell.service.protocol.schema import MAX_LINE_BYTES
 
-KEYS = ("prefix", "record", "id", "k", "prev", "cwd", "shell", "exit", "stats", "status")
+KEYS = (
+    "prefix", "record", "id", "k", "prev", "cwd", "shell", "exit", "stats", "status", "agent",
+    "feedback", "shown", "saved", "right", "accepted", "ignored",
+)
 SURROGATES = ("\\ud800", "\\udfff", "\\udc80", "\\ud83d", "\\ud800\\ud800")
 RAW_SURROGATE = "\ud800".encode("utf-8", "surrogatepass")  # b"\xed\xa0\x80": not UTF-8
 WEIRD_VALUES: tuple[str, ...] = (
@@ -62,7 +65,7 @@ def _surrogate_json(rng: random.Random) -> bytes:
 def _wrong_types(rng: random.Random) -> bytes:
     fields = {key: rng.choice(WEIRD_VALUES) for key in rng.sample(KEYS, rng.randint(1, 5))}
     if rng.random() < 0.7:
-        kind = rng.choice(("prefix", "record"))
+        kind = rng.choice(("prefix", "record", "feedback"))
         fields.setdefault(kind, '"git"')
     return _object(fields).encode("utf-8")
 
@@ -118,7 +121,7 @@ def _truncated_json(rng: random.Random) -> bytes:
 
 
 def _line_form(rng: random.Random) -> bytes:
-    verb = rng.choice(("suggest", "record"))
+    verb = rng.choice(("suggest", "record", "record-agent", "feedback"))
     values = ["", "1", "²", "٣", "-1", "9" * 5000, "1e3", "zsh", "tcsh", "\\", "\\q", "\\x41",
               "\\t", "a\\", "\x00", "\x1b]0;t\x07", "é", "-", "--5", "0x10", " 3"]
     fields = [rng.choice(values) for _ in range(rng.choice((0, 1, 3, 4, 5, 6, 9)))]
@@ -128,7 +131,9 @@ def _line_form(rng: random.Random) -> bytes:
 
 
 def _random_bytes(rng: random.Random) -> bytes:
-    start = rng.choice((b"", b"{", b"suggest\t", b"record\t", b'{"prefix":'))
+    start = rng.choice((
+        b"", b"{", b"suggest\t", b"record\t", b"record-agent\t", b"feedback\t", b'{"prefix":',
+    ))
     return start + bytes(rng.randrange(256) for _ in range(rng.randint(0, 200)))
 
 
@@ -139,6 +144,9 @@ def _duplicate_and_mixed(rng: random.Random) -> bytes:
         b'{"prefix":"g","k":5,"k":"5"}', b'{"unknown":1}', b'{}', b'{"id":"\\ud800"}',
         b'{"prefix":"g","id":"\\ud800"}', b'{"record":"ls","exit":1e400}',
         b'{"record":"ls","exit":99999999999999999999}', b'{"prefix":"","k":100,"prev":[]}',
+        b'{"feedback":true,"ignored":["git"]*3}', b'{"feedback":true,"shown":-1}',
+        b'{"feedback":true,"ignored":' + b'["x"' + b',"x"' * 40 + b"]}",
+        b'{"record":"ls","agent":""}', b'{"record":"ls","agent":"' + b"a" * 100 + b'"}',
     ))
 
 
@@ -147,7 +155,7 @@ def _object(fields: dict[str, str]) -> str:
 
 
 def is_line_form(line: bytes) -> bool:
-    return line.startswith((b"suggest\t", b"record\t"))
+    return line.startswith((b"suggest\t", b"record\t", b"record-agent\t", b"feedback\t"))
 
 
 def check_answer(request: bytes, answer: bytes) -> Any:

@@ -112,7 +112,9 @@ json_values = st.recursive(
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow,
           HealthCheck.function_scoped_fixture])
 @given(st.dictionaries(st.sampled_from(["prefix", "record", "id", "k", "prev", "cwd", "shell",
-                                        "exit", "stats", "status"]), json_values, max_size=6))
+                                        "exit", "stats", "status", "agent", "feedback", "shown",
+                                        "saved", "right", "accepted", "ignored"]),
+                       json_values, max_size=6))
 def test_any_json_object_with_protocol_keys_gets_one_answer(
     session: Session, request_: dict[str, object]
 ) -> None:
@@ -122,7 +124,7 @@ def test_any_json_object_with_protocol_keys_gets_one_answer(
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow,
           HealthCheck.function_scoped_fixture])
-@given(st.sampled_from(["suggest", "record"]),
+@given(st.sampled_from(["suggest", "record", "record-agent", "feedback"]),
        st.lists(st.text(alphabet=st.characters(blacklist_characters="\n\t")), max_size=8))
 def test_any_line_form_request_gets_one_line_form_answer(
     session: Session, verb: str, fields: list[str]

@@ -139,11 +139,17 @@ class FakeServer:
     list, ``ok`` for records), so a test can check exactly what a shell sends.
     """
 
-    def __init__(self, home: Home, answers: dict[str, tuple[float, str]] | None = None) -> None:
+    def __init__(
+        self, home: Home, answers: dict[str, tuple[float, str]] | None = None,
+        unsure: bool = False,
+    ) -> None:
         self.home = home
+        # Answers to an empty prefix say "show": false, as the server does when it is unsure.
+        self.unsure = unsure
         # prefix -> (seconds to wait before answering, the suggestion to give)
         self.answers = answers or {}
         self.requests: list[dict[str, Any]] = []
+        self.answered: list[str] = []  # the prefixes answered, once the answer is written
         self._lock = threading.Lock()
         self._server: socketserver.UnixStreamServer | None = None
 
@@ -168,12 +174,17 @@ class FakeServer:
                         delay, text = fake.answers.get(request.get("prefix"), (0.0, ""))
                         time.sleep(delay)
                         answer = {"suggestions": [{"text": text, "score": 1.0}] if text else []}
+                        if fake.unsure and request.get("prefix") == "":
+                            answer["show"] = False
                     if line_form:
                         reply = lines.encode(answer, request.get("id", ""))
                     else:
                         reply = json.dumps(answer)
                     self.wfile.write(reply.encode() + b"\n")
                     self.wfile.flush()
+                    if "prefix" in request:
+                        with fake._lock:
+                            fake.answered.append(request["prefix"])
 
         class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
             daemon_threads = True

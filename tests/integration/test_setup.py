@@ -20,6 +20,7 @@ from aprender_shell.integration.rcfile import (
     with_block,
 )
 from aprender_shell.limits import MAX_COMMAND_CHARS
+from aprender_shell.model.learned.feedback import feedback_path
 from aprender_shell.model.learned.journal import journal_path
 from tests.integration.shells import require
 
@@ -284,10 +285,12 @@ def test_uninstall_removes_the_block_the_copy_and_the_model(private_home: Path) 
     rc.write_text("setopt autocd\n")
     invoke("install", "--shell", "zsh")
     model, journal = _trained_files()
+    feedback = feedback_path(model)  # what the shells reported goes with the model
+    feedback.write_text('{"feedback": 1}')
     result = invoke("uninstall")
     assert result.exit_code == 0
     assert rc.read_text() == "setopt autocd\n"
-    assert not model.exists() and not journal.exists()
+    assert not model.exists() and not journal.exists() and not feedback.exists()
     assert not integration_for("zsh").cache_path().exists()
 
 

@@ -74,8 +74,11 @@ def big_model(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
     yield path, [entry.command for entry in entries]
 
 
-def held_while_querying(path: Path, commands: list[str], limit: int) -> tuple[int, Any]:
-    """Peak bytes allocated while answering many queries, and the model's paging figures."""
+def held_while_querying(
+    path: Path, commands: list[str], limit: int, folders: list[str] | None = None
+) -> tuple[int, Any]:
+    """Peak bytes allocated while answering many queries (in one of ``folders`` and a shell,
+    when given), and the model's paging figures."""
     rng = random.Random(3)
     gc.collect()
     tracemalloc.start()
@@ -84,8 +87,9 @@ def held_while_querying(path: Path, commands: list[str], limit: int) -> tuple[in
         peak_paged = 0
         for _ in range(1500):
             command = rng.choice(commands)
+            where = {"cwd": rng.choice(folders), "shell": "zsh"} if folders else {}
             for typed in (0, 1, 3, len(command) // 2, len(command.split()[0]) + 1):
-                predictor.suggest(command[:typed], k=5, prev=[rng.choice(commands)])
+                predictor.suggest(command[:typed], k=5, prev=[rng.choice(commands)], **where)
                 peak_paged = max(peak_paged, predictor.bundle.stats().memory_used)
         stats = predictor.stats()
         _, peak = tracemalloc.get_traced_memory()
@@ -113,3 +117,27 @@ def test_without_the_limit_the_same_queries_hold_far_more(
     path, commands = big_model
     peak, _ = held_while_querying(path, commands, 64 * MIB)
     assert peak > 8 * MIB
+
+
+@pytest.mark.slow
+def test_the_limit_holds_with_the_folder_and_run_tables_too(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # Every run with a context, as a fold keeps the shells' records: the model's dir and run
+    # tables are paged like the rest, and their look-ups stay within the same overhead.
+    from aprender_shell.history.formats import Context
+
+    rng = random.Random(11)
+    folders = [f"/home/me/src/project{n}/sub{n % 7}" for n in range(3000)]
+    entries = [
+        HistoryEntry(entry.command, entry.timestamp, Context(
+            rng.choice(folders), rng.choice((0, 0, 0, 1, 2)), "laptop",
+            rng.choice(("zsh", "bash", "fish")),
+        ))
+        for entry in synthetic_history(120_000, seed=5)
+    ]
+    path = tmp_path_factory.mktemp("runs") / "model.apbundle"
+    train_model(entries, path, memory_limit=MemoryLimit(MIB))
+    peak, stats = held_while_querying(path, [e.command for e in entries], MIB, folders)
+    assert stats.misses > 1000  # it really paged
+    assert peak <= MIB + OVERHEAD, f"held {peak} bytes"

@@ -12,14 +12,16 @@ import sys
 import threading
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from aprender_shell.model.learned.journal import journal_path
-from aprender_shell.model.learned.newest import FOLD_RECORDS
+from aprender_shell.model.learned.newest import FOLD_CEILING, FOLD_RECORDS, fold_bound
 from aprender_shell.model.query.predictor import Predictor
 from aprender_shell.model.training.fold import KILL_AT_ENV, STEPS
-from tests.service.conftest import WAIT, ServerProcess, aprender, texts, wait_for
+from aprender_shell.service.orphan import CHECK_INTERVAL
+from tests.service.conftest import WAIT, ServerProcess, aprender, texts, train, wait_for
 from tests.service.test_durability import kept, record_until_killed
 
 
@@ -171,3 +173,30 @@ def test_what_was_learned_live_answers_the_same_after_a_fold(model: Path, run_se
     assert after[:3] == before[:3]
     # What always followed the kubectl commands: the model's successors know it too.
     assert after[3] == ["terraform plan"]
+
+
+def test_a_server_lets_a_share_of_a_large_model_pile_up_before_folding(
+    tmp_path: Path, run_server
+) -> None:
+    # Each fold retrains the whole model: a model of 12,000 commands folds past a tenth of
+    # them (fold_bound), not every FOLD_RECORDS, so a year of folds costs linear work.
+    model = train(tmp_path / "large.apbundle", [f"make build{n % 300}" for n in range(12_000)])
+    bound = fold_bound(12_000)
+    assert FOLD_RECORDS < bound < FOLD_CEILING
+    commands = [f"deploy --target host{n} --verbose" for n in range(bound - 300)]
+    write_journal(model, commands)
+    server = run_server(model)
+    # The server replayed the whole unfolded journal, not only the newest FOLD_RECORDS.
+    assert commands[0] in texts(server.request({"prefix": "deploy --target host0 "}))
+
+    def status() -> dict[str, Any]:
+        return server.request({"status": True})["status"]  # type: ignore[no-any-return]
+
+    wait_for(lambda: status()["uptime"] > 3 * CHECK_INTERVAL, what="a few fold checks")
+    assert (status()["folds"], status()["folding"]) == (0, False)
+    assert journal_records(model) == len(commands)
+    more = [f"helm upgrade release{n}" for n in range(400)]
+    record_many(server, more)
+    wait_for(lambda: status()["folds"] >= 1, what="the server to fold past the bound")
+    counts = Counter(kept(model))
+    assert all(counts[command] == 1 for command in [*commands, *more])

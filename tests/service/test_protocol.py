@@ -13,11 +13,24 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aprender_shell.errors import BundleError
+from aprender_shell.model.learned.feedback import Feedback
 from aprender_shell.model.learned.journal import journal_path
 from aprender_shell.model.query.predictor import Predictor, Suggestion
 from aprender_shell.service.protocol.schema import MAX_LINE_BYTES
 from aprender_shell.service.session import Session, serve_stream
 from tests.service.conftest import texts, train
+
+
+def test_an_empty_line_s_show_is_passed_on_in_both_forms() -> None:
+    predictor = FakePredictor()
+    session = Session(lambda: predictor)  # type: ignore[arg-type, return-value]
+    assert session.handle({"prefix": ""})["show"] is True
+    predictor.show = False
+    assert session.handle({"prefix": ""})["show"] is False
+    assert "show" not in session.handle({"prefix": "g"})
+    assert session.handle_line("suggest\t7\t1\tzsh\t\t") == "quiet\t7\t-suggested"
+    predictor.show = True
+    assert session.handle_line("suggest\t7\t1\tzsh\t\t") == "suggestions\t7\t-suggested"
 
 
 class FakePredictor:
@@ -31,6 +44,8 @@ class FakePredictor:
         self.stale = False
         self.fail_with: Exception | None = None
         self.shells: list[str | None] = []
+        self.feedback = Feedback(Path("unused.feedback"))
+        self.show = True  # what the predictor says of an empty line's answer
 
     def suggest(
         self,
@@ -47,10 +62,11 @@ class FakePredictor:
         return [Suggestion(prefix + "-suggested", 0.5, 0.4)][:k]
 
     def shows(self, suggestions: Sequence[Suggestion]) -> bool:
-        return bool(suggestions) and suggestions[0].p >= 0.4 and "quiet" not in self.shells
+        return self.show
 
     def record(self, command: str, cwd: str | None = None, exit_status: int | None = None,
-               prev: Sequence[str] = (), shell: str | None = None) -> None:
+               prev: Sequence[str] = (), shell: str | None = None,
+               agent: str | None = None) -> None:
         self.recorded.append((command, cwd, exit_status, list(prev)))
         self.shells.append(shell)
 
@@ -174,8 +190,8 @@ def test_the_model_is_opened_on_the_first_request_only(opener: Opener) -> None:
         ({"search": True, "folder": 3}, "'folder' must be a string"),
         ({"prefix": "a", "record": "b"}, "ambiguous request: 'prefix' and 'record' together"),
         ({"command": "ls"},
-         "unknown request: expected a 'prefix', 'record', 'stats', 'status', 'forget' or "
-         "'search' key"),
+         "unknown request: expected a 'prefix', 'record', 'stats', 'status', 'forget', "
+         "'search' or 'feedback' key"),
         ({"prefix": "a", "id": [1]}, "'id' must be a string or an integer"),
         ([1, 2], "request must be a JSON object"),
         ("ls", "request must be a JSON object"),

@@ -74,7 +74,7 @@ def test_the_limits_written_are_the_code_s() -> None:
 
 def test_every_kind_of_request_has_its_section_and_no_other() -> None:
     documented = re.findall(r"^### `([a-z]+)`", TEXT, re.M)
-    assert documented == ["prefix", "record", "forget", "search", "stats", "status"]
+    assert documented == ["prefix", "record", "feedback", "forget", "search", "stats", "status"]
     assert set(documented) == set(schema.KINDS)
 
 

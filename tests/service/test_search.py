@@ -79,3 +79,55 @@ def test_a_bad_option_is_one_line(model: Path) -> None:
         "Error: Invalid value for '--shell': 'tcsh' is not one of 'zsh', 'bash', 'fish' "
         "(see 'aprender-shell search --help')"
     ]
+
+
+def fold_now(model: Path) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "aprender_shell.model.training.fold", str(model)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0 and done.stdout.startswith("folded 4 records"), done.stdout
+
+
+def test_the_filters_find_folded_runs_as_they_found_them_in_the_journal(
+    model: Path, run_server: Start
+) -> None:
+    server = run_server(model)
+    host = os.uname().nodename
+    for command, cwd, exit_status in (
+        ("terraform plan", "/infra", 0),
+        ("terraform apply", "/infra", 1),
+        ("cargo build", "/src", 0),
+        ("cargo test", "/src", 101),
+    ):
+        server.request({"record": command, "cwd": cwd, "exit": exit_status, "shell": "bash"})
+    searches = {
+        "here": {"folder": "/infra"},
+        "succeeded": {"succeeded": True},
+        "here and succeeded": {"folder": "/src", "succeeded": True},
+        "this host": {"host": host},
+        "another host": {"host": "not-" + host},
+    }
+
+    def answers() -> dict[str, list[str]]:
+        return {
+            name: sorted(server.request({"search": True, **filters})["commands"])
+            for name, filters in searches.items()
+        }
+
+    before = answers()
+    assert before == {
+        "here": ["terraform apply", "terraform plan"],
+        "succeeded": ["cargo build", "terraform plan"],
+        "here and succeeded": ["cargo build"],
+        "this host": ["cargo build", "cargo test", "terraform apply", "terraform plan"],
+        "another host": [],
+    }
+    assert server.terminate() == 0
+    fold_now(model)
+    server = run_server(model)
+    assert server.request({"status": True})["status"]["unsaved_records"] == 0
+    assert answers() == before

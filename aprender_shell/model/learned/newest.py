@@ -1,11 +1,12 @@
-"""The bound on what any open replays: the newest ``FOLD_RECORDS`` of the journal.
+"""The bounds on what an open replays and on what the server lets pile up unfolded.
 
 Every process that opens the model replays the journal's unfolded records into its overlay,
-so a cold ``suggest`` costs what is unfolded. Past ``FOLD_RECORDS`` the server folds the
-journal into the model (model/training/fold.py); a process that opens a model whose journal
-is past the bound anyway (no server folded it) replays only the newest ``FOLD_RECORDS``,
-read from the file's end: its answers miss the older unfolded records until the next fold,
-but a keystroke never pays for a retrain, and nothing is lost: the file keeps them.
+so a cold ``suggest`` costs what is unfolded. The server folds the journal into the model
+(model/training/fold.py) once it passes ``fold_bound`` (a share of the model, at least
+``FOLD_RECORDS``, at most ``FOLD_CEILING``), and replays up to that bound when it starts. A
+one-shot process replays only the newest ``FOLD_RECORDS``, read from the file's end: its
+answers miss older unfolded records until the next fold, but a keystroke never pays for more,
+and nothing is lost: the file keeps them.
 """
 
 from __future__ import annotations
@@ -25,12 +26,24 @@ from aprender_shell.model.learned.journal_lines import (
     record_of,
 )
 
-# Unfolded records past which the server folds, and the most any process replays. Measured
-# (README, "Folding by itself"): opening a model pays 12 to 35 us per replayed record, so
-# 500 cost at most about one interpreter start more, while a fold retrains (seconds for a
-# typical history, in a child process) about once a day of a busy user's commands.
+# The most a one-shot process (a cold ``suggest``, ``stats``) replays, and the least the server
+# lets pile up before it folds. Measured (README, "Folding by itself"): opening a model pays
+# 12 to 35 us per replayed record, so 500 cost at most about one interpreter start more.
 FOLD_RECORDS = 500
+# A fold retrains the whole model, so folding every 500 records would cost a year of use the
+# square of its commands. The server lets the unfolded part grow to a share of what the model
+# holds (one tenth: total fold work stays linear, a geometric series), up to a ceiling that
+# bounds what a server start replays and what the journal holds on disk (measured:
+# ``python -m benchmarks.year``, README "A year of use").
+FOLD_SHARE = 10
+FOLD_CEILING = 4000
 _TAIL_CHUNK = 1 << 16
+
+
+def fold_bound(model_commands: int, floor: int = FOLD_RECORDS) -> int:
+    """Unfolded records past which the server folds its journal into a model trained on
+    ``model_commands`` commands (and the most a server replays when it opens it)."""
+    return min(FOLD_CEILING, max(floor, model_commands // FOLD_SHARE))
 
 
 def newest_records(journal: Journal, limit: int = FOLD_RECORDS) -> tuple[list[Record], bool]:

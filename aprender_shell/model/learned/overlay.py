@@ -12,6 +12,7 @@ retrain) learns what the overlay forgot.
 
 from __future__ import annotations
 
+import os
 import sys
 from bisect import bisect_left, insort
 from collections import Counter, deque
@@ -19,7 +20,7 @@ from collections.abc import Iterator
 
 from aprender_shell.bundle.cache import LRUPolicy
 from aprender_shell.history.tokens import tokenize
-from aprender_shell.limits import SHELLS
+from aprender_shell.limits import INTERRUPTED, SHELLS
 from aprender_shell.model import scoring
 from aprender_shell.model.store.segments import CommandStats
 
@@ -90,7 +91,7 @@ class _SortedTexts:
 
 
 class _Learned:
-    __slots__ = ("count", "last", "short", "long", "at", "shells", "follower")
+    __slots__ = ("count", "last", "short", "long", "at", "runs", "away", "follower")
 
     def __init__(self) -> None:
         self.count = 0
@@ -98,9 +99,12 @@ class _Learned:
         self.short = 0.0
         self.long = 0.0
         self.at = 0
-        # Uses per shell (zsh, bash, fish), and what ran right after it the last time: kept in
-        # the learned record, so within the commands' bytes.
-        self.shells: list[int] | None = None
+        # Uses per shell (zsh, bash, fish), then exits 0 and other exits (store/runs.py's
+        # RunCounts), and what ran right after it the last time: kept in the learned record,
+        # so within the commands' bytes.
+        self.runs: list[int] | None = None
+        # Uses recorded on other hosts (records other devices synced): one int, no list.
+        self.away = 0
         self.follower: str | None = None
 
 
@@ -172,7 +176,13 @@ class Overlay:
         return self._command_bytes + self._transitions.bytes + self._cwds.bytes
 
     def learn(
-        self, command: str, previous: str | None, cwd: str | None, shell: str | None = None
+        self,
+        command: str,
+        previous: str | None,
+        cwd: str | None,
+        shell: str | None = None,
+        exit_status: int | None = None,
+        host: str | None = None,
     ) -> None:
         self.clock += 1
         learned = self._learned.get(command)
@@ -190,10 +200,16 @@ class Overlay:
         learned.last = self.clock - 1
         learned.short += 1.0
         learned.long += 1.0
-        if shell in SHELLS:
-            if learned.shells is None:
-                learned.shells = [0, 0, 0]
-            learned.shells[SHELLS.index(shell)] += 1
+        if shell in SHELLS or exit_status is not None:
+            runs = learned.runs
+            if runs is None:
+                runs = learned.runs = [0, 0, 0, 0, 0]
+            if shell in SHELLS:
+                runs[SHELLS.index(shell)] += 1
+            if exit_status is not None and exit_status not in INTERRUPTED:
+                runs[3 if exit_status == 0 else 4] += 1
+        if host and host != _this_host():
+            learned.away += 1
         if previous is not None:
             self._transitions.add(previous, command)
             before = self._learned.get(previous)
@@ -282,13 +298,36 @@ class Overlay:
         """The share of ``command``'s recorded uses that ran in ``shell`` (None: no shell was
         recorded for it, or ``shell`` is not one this model tells apart)."""
         learned = self._learned.get(command)
-        if learned is None or learned.shells is None or shell not in SHELLS:
+        if learned is None or learned.runs is None or shell not in SHELLS:
             return None
-        uses = learned.shells
+        uses = learned.runs
         total = uses[0] + uses[1] + uses[2]
         return uses[SHELLS.index(shell)] / total if total else None
+
+    def host_share(self, command: str) -> float | None:
+        """The share of ``command``'s uses that ran on this host (None: all of them did, as
+        far as is known)."""
+        learned = self._learned.get(command)
+        if learned is None or not learned.away:
+            return None
+        return 1.0 - learned.away / learned.count
+
+    def runs(self, command: str) -> list[int] | None:
+        """How ``command``'s learned runs went: uses in zsh, bash and fish, exits 0, other
+        exits (None: nothing recorded)."""
+        learned = self._learned.get(command)
+        return learned.runs if learned is not None else None
 
     def last_follower(self, previous: str) -> str | None:
         """The command run right after ``previous`` the last time it ran, if recorded."""
         learned = self._learned.get(previous)
         return learned.follower if learned is not None else None
+
+
+_HOST: list[str] = []
+
+
+def _this_host() -> str:
+    if not _HOST:
+        _HOST.append(os.uname().nodename)
+    return _HOST[0]

@@ -1,7 +1,9 @@
 """A journal record: what a shell recorded about one command, and what it does to the model.
 
 ``record_line`` makes one; ``replay`` learns records into the overlay in the order they were
-recorded; ``without_commands`` takes commands back out.
+recorded; ``without_commands`` takes commands back out. A record merged from another device
+(aprender_shell/sync/) also carries ``"dev"`` and ``"seq"``: that device's id and the record's
+number there, so it is never applied twice; its ``"host"`` is that device's.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from typing import TYPE_CHECKING
 from aprender_shell.limits import SHELLS
 from aprender_shell.model.learned.journal import Journal, Record
 
+# The setting that lets agents' commands be suggested (README, "Commands run by agents").
+AGENTS_SETTING = "APRENDER_SHELL_AGENTS"
+
 if TYPE_CHECKING:
     from aprender_shell.model.learned.overlay import Overlay
 
@@ -25,11 +30,15 @@ def record_line(
     exit_status: int | None,
     previous: str | None,
     shell: str | None = None,
+    agent: str | None = None,
 ) -> Record:
-    """The journal record of a command recorded by a shell, stamped now."""
+    """The journal record of a command recorded by a shell, stamped now; ``agent`` names the
+    coding agent or script that ran it, when the shell saw one."""
     record: Record = {"c": command}
     if shell is not None:
         record["sh"] = shell  # optional: records written before it lack the key
+    if agent is not None:
+        record["agent"] = agent
     if cwd is not None:
         record["cwd"] = cwd
     if exit_status is not None:
@@ -42,6 +51,19 @@ def record_line(
     return record
 
 
+def agents_wanted() -> bool:
+    """Whether commands run by coding agents and scripts are suggested too (the user set
+    ``APRENDER_SHELL_AGENTS=1`` where the server starts, or ran ``suggest --agents``)."""
+    return os.environ.get(AGENTS_SETTING) == "1"
+
+
+def people_only(records: list[Record]) -> list[Record]:
+    """``records`` without those an agent ran, unless ``agents_wanted``."""
+    if agents_wanted():
+        return records
+    return [record for record in records if "agent" not in record]
+
+
 def replay(overlay: Overlay, records: Iterable[Record]) -> int:
     """Learn journal records into ``overlay`` in the order they were recorded; returns how many."""
     count = 0
@@ -49,11 +71,15 @@ def replay(overlay: Overlay, records: Iterable[Record]) -> int:
         previous = line.get("prev")
         cwd = line.get("cwd")
         shell = line.get("sh")
+        host = line.get("host")
+        status = line.get("exit")
         overlay.learn(
             line["c"],
             previous if isinstance(previous, str) else None,
             cwd if isinstance(cwd, str) else None,
             shell if shell in SHELLS else None,
+            status if isinstance(status, int) and not isinstance(status, bool) else None,
+            host if isinstance(host, str) else None,
         )
         count += 1
     return count

@@ -22,9 +22,9 @@ in the model's index, and the predictor adds what is recorded later (``ArgumentK
 what the journal holds when a model is opened, then each recorded command. A query then
 asks, in a dict lookup or two, whether a recent command's argument is of a kind the typed
 position takes (``ArgumentKinds.target`` and ``fits``), and which argument of a suggestion
-must name an existing path (``ArgumentKinds.checked_argument``). Heads the history has not
-shown use a prior: the editors, pagers and file tools take paths, ``ssh``/``ping``/``dig``...
-hosts.
+must name an existing path, and of what sort (``ArgumentKinds.checked_path``: ``cd`` takes
+a folder, ``less`` a file). Heads the history has not shown use a prior: the editors, pagers
+and file tools take paths, ``ssh``/``ping``/``dig``... hosts.
 """
 
 from __future__ import annotations
@@ -67,6 +67,14 @@ _PRIOR_HOSTS = (
 )
 # Heads whose path argument is usually one they create: never checked against the folder.
 _CREATES = frozenset({"mkdir", "touch", "git clone", "git init", "ln"})
+# What a checked path must name: anything there, a folder other than the current one (as
+# fish offers ``cd``), or something that is no folder (a pager shows no folder).
+ANY_PATH, FOLDER, FILE = 0, 1, 2
+_FOLDERS = frozenset({"cd", "pushd"})
+_FILES = frozenset({"less", "more", "cat", "head", "tail", "bat", "source", "."})
+# Programs that name the same things (units, containers, clusters): one, for argument reuse.
+_KIN = {"journalctl": "systemctl", "docker-compose": "docker", "kubectx": "kubectl",
+        "kubens": "kubectl"}
 # Words before the program that do not make the head.
 _PREFIX_WORDS = frozenset({"sudo", "command", "builtin", "exec", "nohup", "time"})
 
@@ -161,6 +169,26 @@ def simple_commands(tokens: Sequence[str]) -> Iterable[tuple[int, int]]:
             start = position + 1
     if start < len(tokens):
         yield start, len(tokens)
+
+
+def same_program(used: str, typed: str) -> bool:
+    """Whether ``used`` is the program ``typed``, or it mistyped (``igt`` for ``git``: one
+    letter changed, added, dropped or two swapped), so that its arguments come back with it."""
+    used, typed = _KIN.get(used, used), _KIN.get(typed, typed)
+    if used == typed:
+        return True
+    if min(len(used), len(typed)) < 3 or abs(len(used) - len(typed)) > 1:
+        return False
+    first = 0
+    while first < min(len(used), len(typed)) and used[first] == typed[first]:
+        first += 1
+    a, b = used[first:], typed[first:]
+    return (
+        a[1:] == b[1:]  # changed
+        or a[1:] == b  # added
+        or a == b[1:]  # dropped
+        or (len(a) >= 2 and a[1] + a[0] + a[2:] == b)  # swapped
+    )
 
 
 def program_ok(program: str) -> bool:
@@ -273,22 +301,34 @@ class ArgumentKinds:
         masks = self.masks(head)
         # A later position the history never filled takes what the first one does.
         taken = masks[min(position + 1, POSITIONS) - 1] or masks[0]
-        return taken, head.split(" ", 1)[0]
+        return taken, head
 
     @staticmethod
-    def fits(wanted: tuple[int, str], used: tuple[int, str]) -> bool:
+    def fits(wanted: tuple[int, str], used: tuple[int, str], own: bool = True) -> bool:
         """Whether an argument ``used`` as returned by ``argument_kinds`` may go where
         ``target`` says: of a kind taken there; a word known to be a name (a pod, not
-        ``fix/x``, which may be a path too) only in its own program's commands."""
-        kinds, program = used
-        if not kinds or not wanted[0]:
+        ``fix/x``, which may be a path too) only in its own program's commands, and a plain
+        word (``use-context``) only after the same program and subcommand. One given to
+        another program (not ``own``: ``reuse.reused_arguments``) only if it was a path or a
+        host and goes where those go (a path, where nothing is known)."""
+        kinds, head = used
+        if not own:
+            return kinds in (PATH, HOST, PATH | HOST) and bool(kinds & (wanted[0] or PATH))
+        if not kinds:
             return True
-        return bool(kinds & wanted[0]) and (kinds != NAME or program == wanted[1])
+        program, _, subcommand = head.partition(" ")
+        wanted_program, _, wanted_subcommand = wanted[1].partition(" ")
+        own = same_program(program, wanted_program)
+        if kinds == WORD and not (own and subcommand == wanted_subcommand):
+            return False
+        if not wanted[0]:
+            return True
+        return bool(kinds & wanted[0]) and (kinds != NAME or own)
 
     def argument_kinds(self, text: str, tokens: Sequence[str]) -> list[tuple[int, str]]:
         """The kinds each token of the command ``text`` was used as (0: not an argument),
         judged by its spelling and by what its position took in the history, and the
-        program it was given to."""
+        head (program, and subcommand when known) it was given to."""
         found = self._arguments.get(text)
         if found is not None and len(found) == len(tokens):
             return found
@@ -298,7 +338,6 @@ class ArgumentKinds:
             if not head:
                 continue
             masks = self.masks(head)
-            program = head.split(" ", 1)[0]
             for index, position, kinds in arguments_in(tokens, first, end):
                 if not kinds:
                     continue
@@ -311,26 +350,27 @@ class ArgumentKinds:
                     # From a position never seen: a word or a name, nothing that speaks
                     # for a path or a host.
                     kinds = taken or NAME | WORD
-                found[index] = (kinds, program)
+                found[index] = (kinds, head)
         if len(self._arguments) >= 4 * MAX_LEARNED_HEADS:
             self._arguments.clear()
         self._arguments[text] = found
         return found
 
-    def checked_argument(self, words: Sequence[str]) -> int:
+    def checked_path(self, words: Sequence[str]) -> tuple[int, int]:
         """The index in ``words`` (a suggestion split on blanks) of the argument that must
-        name an existing path, or -1: the first argument of a head that takes only paths
-        there and does not create them."""
+        name an existing path (-1: none), and what it must name (``ANY_PATH``, ``FOLDER``,
+        ``FILE``): the first argument of ``cd``, or of a head that takes only paths there
+        and does not create them."""
         if len(words) < 2:
-            return -1
+            return -1, ANY_PATH
         if self._checks_paths(words[0]):
-            return 1
+            return 1, _sort_of(words[0])
         if len(words) > 2 and self._checks_paths(words[0] + " " + words[1]):
-            return 2
-        return -1
+            return 2, ANY_PATH
+        return -1, ANY_PATH
 
     def _checks_paths(self, head: str) -> bool:
-        return head not in _CREATES and self.masks(head)[0] == PATH
+        return head in _FOLDERS or (head not in _CREATES and self.masks(head)[0] == PATH)
 
     # Learning --------------------------------------------------------------------------
 
@@ -380,6 +420,20 @@ class ArgumentKinds:
             yield record
 
 
+def names_a_file(token: str) -> bool:
+    """Whether ``token`` is spelled as a file (``data/x.csv``), which no ``cd`` takes."""
+    last = token.rsplit("/", 1)[-1]
+    return "." in last and last.rsplit(".", 1)[1].lower() in _FILE_SUFFIXES
+
+
+def takes_folders(program: str) -> bool:
+    return program in _FOLDERS
+
+
+def _sort_of(program: str) -> int:
+    return FOLDER if program in _FOLDERS else FILE if program in _FILES else ANY_PATH
+
+
 def _add(counts: bytearray, at: int, amount: int) -> None:
     """Add to one count; past a byte, halve every count, keeping their ratios."""
     value = counts[at] + amount
@@ -391,6 +445,9 @@ def _add(counts: bytearray, at: int, amount: int) -> None:
 
 
 __all__ = [
+    "ANY_PATH",
+    "FILE",
+    "FOLDER",
     "HOST",
     "KINDS",
     "MAX_KIND_COUNT",
@@ -402,5 +459,8 @@ __all__ = [
     "POSITIONS",
     "WORD",
     "ArgumentKinds",
+    "names_a_file",
+    "same_program",
+    "takes_folders",
     "shape",
 ]

@@ -2,21 +2,29 @@
 
 A command whose last run failed weighs less; one whose last run failed as a usage error or was
 never run at all (a typo, a missing program, a bad option) is not offered until a run of it
-succeeds. Known from the exit statuses the shells record (journal records since training).
+succeeds. Known from the exit statuses the shells record: the journal's records since training
+tell the last run and how it failed; what a fold or ``update`` folded into the model survives as
+its run table's counts (store/runs.py, exits 0 and others), read through ``runs``. Those counts
+do not tell a usage error from another failure, so a folded command that never exited 0 is
+taken for one that never ran, until a run of it succeeds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
+
+from aprender_shell.limits import INTERRUPTED
+
+# How a command's recorded runs went: (zsh, bash, fish, exited 0, exited otherwise), as
+# store/runs.py's RunCounts, folded and learned together; None when none were recorded.
+Runs = Callable[[str], Sequence[int] | None]
 
 # Usage errors and "not found": bash's and zsh's misuse of a builtin (2), found but not
 # executable (126), not found (127); fish's invalid arguments (121), invalid command name
 # (123), wildcard without a match (124), found but not executable (125); git's usage error
 # (129, ``usage()``; docker's own failure, a bad flag included, is 125 as well).
 NEVER_RAN = frozenset({2, 121, 123, 124, 125, 126, 127, 129})
-# Ended by the user or a pipe (SIGINT, SIGKILL, SIGPIPE, SIGTERM): says nothing of the command.
-INTERRUPTED = frozenset({130, 137, 141, 143})
 # What a command whose last run failed keeps of its score.
 FAILED_WEIGHT = 0.5
 # Commands remembered as failing; past it the oldest are forgotten (a bound, not a policy).
@@ -56,24 +64,29 @@ class Outcomes:
                 self.note(command, status)
             yield record
 
-    def factor(self, command: str) -> float:
-        """What the exit statuses leave of ``command``'s score: 1, ``FAILED_WEIGHT`` or 0."""
+    def factor(self, command: str, runs: Runs | None = None) -> float:
+        """What the exit statuses leave of ``command``'s score: 1, ``FAILED_WEIGHT`` or 0. A
+        command whose last recorded run is not in the journal asks ``runs``: failed and never
+        exited 0 (before a fold, say) is 0."""
         usage = self._failing.get(command)
         if usage is None:
-            return 1.0
+            counts = runs(command) if runs is not None else None
+            return 0.0 if counts is not None and counts[4] and not counts[3] else 1.0
         return 0.0 if usage else FAILED_WEIGHT
 
-    def weigh(self, results: dict[str, float]) -> dict[str, float]:
+    def weigh(self, results: dict[str, float], runs: Runs | None = None) -> dict[str, float]:
         """``results`` with every failing command's share reduced (or gone); a new dict when
         any changed."""
-        failing = [text for text in results if text in self._failing]
-        if not failing:
-            return results
-        weighed = dict(results)
-        for text in failing:
-            factor = self.factor(text)
-            if factor:
-                weighed[text] *= factor
+        factor = self.factor
+        weighed: dict[str, float] | None = None
+        for text in results:
+            kept = factor(text, runs)
+            if kept == 1.0:
+                continue
+            if weighed is None:
+                weighed = dict(results)
+            if kept:
+                weighed[text] *= kept
             else:
                 del weighed[text]
-        return weighed
+        return results if weighed is None else weighed

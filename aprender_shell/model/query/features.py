@@ -25,7 +25,7 @@ class FeatureBuilder:
     __slots__ = (
         "features", "_clock", "_inv_short", "_inv_long", "_count", "_transitions", "_last",
         "_templates", "_template_of", "_groups", "_kept", "_folder", "_folder_total",
-        "_shell_share", "_repeat", "_pair_count", "_pair_transitions",
+        "_shell_share", "_repeat", "_pair_count", "_pair_transitions", "_host_share",
     )
 
     def __init__(
@@ -41,6 +41,7 @@ class FeatureBuilder:
         repeat: str | None = None,
         pair_count: int = 0,
         pair_transitions: Mapping[str, int] | None = None,
+        host_share: Callable[[str], float | None] | None = None,
     ) -> None:
         """``clock``: commands learned so far. What followed the previous command: ``count``
         (how often it ran), its ``transitions``, the ``last`` command that followed it, and
@@ -50,7 +51,8 @@ class FeatureBuilder:
         ``repeat``: the command just run (scored by the user's repeat rate). What followed
         the two previous commands in a row: ``pair_count`` (how often the pair ran) and its
         ``pair_transitions``; a candidate's successor share backs off from the pair's to the
-        previous command's by how often the pair was seen (``scoring.PAIR_HALF_EVIDENCE``)."""
+        previous command's by how often the pair was seen (``scoring.PAIR_HALF_EVIDENCE``).
+        ``host_share``: a command's share of uses on this host (other devices sync theirs)."""
         self.features = scoring.Features()
         self._clock = clock
         w_short = scoring.total_weight(clock, scoring.TAU_SHORT)
@@ -75,6 +77,9 @@ class FeatureBuilder:
         if shell_share is not None:
             self.features.shell_share = []
         self._repeat = repeat
+        self._host_share = host_share
+        if host_share is not None:
+            self.features.host_share = []
 
     def add(self, text: str, short_weight: float, long_weight: float, last: int) -> None:
         """Candidate ``text``, run with these decayed weights, last at position ``last`` of
@@ -120,6 +125,8 @@ class FeatureBuilder:
             features.cwd_share.append(self._folder.get(text, 0) / self._folder_total)
         if features.shell_share is not None and self._shell_share is not None:
             features.shell_share.append(self._shell_share(text))
+        if features.host_share is not None and self._host_share is not None:
+            features.host_share.append(self._host_share(text))
 
 
 # Syntax one shell has and another lacks: a command using it is not offered in the other.

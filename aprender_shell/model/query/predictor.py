@@ -18,23 +18,25 @@ from typing import NamedTuple
 from aprender_shell.bundle import BundleError, PagedBundle
 from aprender_shell.errors import AprenderError, ChecksumError
 from aprender_shell.fileio import identity_of, version
-from aprender_shell.history.tokens import split_prefix
 from aprender_shell.model import scoring
 from aprender_shell.model.calibration import TOP, Calibration
+from aprender_shell.model.learned.feedback import Feedback
 from aprender_shell.model.learned.journal import Journal
-from aprender_shell.model.learned.newest import FOLD_RECORDS, newest_records
+from aprender_shell.model.learned.newest import FOLD_RECORDS, fold_bound, newest_records
 from aprender_shell.model.learned.overlay import Overlay
-from aprender_shell.model.learned.records import record_line, replay, without_commands
+from aprender_shell.model.learned.records import people_only, record_line, replay, without_commands
 from aprender_shell.model.memory import MemoryLimit
 from aprender_shell.model.query import reuse
-from aprender_shell.model.query.arguments import WORD, ArgumentKinds
+from aprender_shell.model.query.arguments import ArgumentKinds
 from aprender_shell.model.query.continuations import NgramModel
 from aprender_shell.model.query.exits import Outcomes
 from aprender_shell.model.query.features import FeatureBuilder, shell_share
 from aprender_shell.model.query.pathcheck import PathCheck
+from aprender_shell.model.query.runs import RunContext
 from aprender_shell.model.query.stats import ModelStats, top_commands
 from aprender_shell.model.query.successors import Sequences, Successors, history_candidates
 from aprender_shell.model.store.index import ModelIndex
+from aprender_shell.model.store.runs import RunCounts, RunTables
 from aprender_shell.model.store.segments import CommandStats
 from aprender_shell.model.store.tables import Table, check_fits, open_model_bundle, read_index
 
@@ -70,8 +72,11 @@ class Predictor:
         index: ModelIndex,
         memory_limit: MemoryLimit | None = None,
         identity: tuple[int, int, int, int] | None = None,
+        resident: bool = False,
     ) -> None:
         self.model_path = model_path
+        # The server replays up to its fold bound; a one-shot process only FOLD_RECORDS.
+        self._replay_limit = fold_bound(index.total_commands) if resident else FOLD_RECORDS
         self._bundle = bundle
         self._index = index
         # Taken before the bundle was opened (``open``): a model put in place in between then
@@ -95,15 +100,22 @@ class Predictor:
         self._overlay.recent.extend(index.recent)
         self._journal = Journal(model_path, index.generation, self.model_replaced)
         self._arguments = ArgumentKinds(index.arguments)
+        self._runs = RunContext(RunTables(bundle, index))
+        self.feedback = Feedback.beside(model_path)
         self.replayed = 0
         self._replay(self._overlay)
 
     @classmethod
     def open(
-        cls, model_path: Path | None = None, memory_limit: MemoryLimit | None = None
+        cls,
+        model_path: Path | None = None,
+        memory_limit: MemoryLimit | None = None,
+        resident: bool = False,
     ) -> Predictor:
         """Open the model at ``model_path`` (default: the user's) within ``memory_limit``, else
-        the limit it was trained for (``MemoryLimit.choose``)."""
+        the limit it was trained for (``MemoryLimit.choose``). A ``resident`` process (the
+        server) replays the journal up to its fold bound, any other the newest
+        ``FOLD_RECORDS`` (learned/newest.py)."""
         from aprender_shell.paths import default_model_path
 
         path = Path(model_path) if model_path is not None else default_model_path()
@@ -115,7 +127,7 @@ class Predictor:
             limit = MemoryLimit.choose(memory_limit, index.memory_limit)
             bundle.config = bundle.config.with_max_memory(limit.paging)
             check_fits(bundle, path, limit)
-            return cls(path, bundle, index, limit, identity)
+            return cls(path, bundle, index, limit, identity, resident)
         except ChecksumError as error:
             bundle.close()
             raise BundleError(f"{error}: retrain with 'aprender-shell train'") from error
@@ -212,13 +224,14 @@ class Predictor:
             sequence.last,
             templates,
             scoring.template_among(templates, prefix) if templates else None,
-            overlay.in_directory(cwd) if cwd else None,
-            shell_share(overlay.shell_share, shell) if shell else None,
+            self._runs.folder(cwd, overlay) if cwd else None,
+            shell_share(self._runs.shell_share(overlay), shell) if shell else None,
             # once a character is typed, the command just run matching it is likelier than
             # its unconditional repeat rate; its recency tells that (the tuning half agreed)
             None if prefix else previous,
             sequence.pair_count,
             sequence.pair_transitions,
+            overlay.host_share,
         )
         learned_stats = overlay.stats
         for text, stats in candidates.items():
@@ -240,20 +253,21 @@ class Predictor:
         reused: dict[str, float] = {}
         if prefix.strip():
             continuations = self._ngrams.continuations(prefix, k)
-            reused = self._reused(prefix, weights)
+            reused = reuse.reused(prefix, weights, self._overlay, self._arguments, self._ngrams)
         sources: dict[str, dict[str, float]] | None = {} if explained is not None else None
         results = scoring.combine(scored, continuations, reused, self._novelty, weights, sources)
-        weighed = self._outcomes.weigh(results) if self._outcomes else results
+        # exit statuses drop usage errors and weigh failures; what the user takes gains, what
+        # they skip loses (learned/feedback.py)
+        weighed = self._outcomes.weigh(results, lambda text: self._runs.runs(text, overlay))
+        results = self.feedback.weigh(weighed)
         if explained is not None and parts is not None and sources is not None:
             explained.update(scoring.attribute(list(candidates), values, parts, sources))
-            for text, value in results.items():
-                if value != weighed.get(text, 0.0):
-                    explained.setdefault(text, {})["exit"] = weighed.get(text, 0.0) - value
-        results = weighed
+            scoring.attribute_factors(explained, results, weighed, "exit")
+            scoring.attribute_factors(explained, weighed, results, "feedback")
         paths = PathCheck(cwd, self._arguments) if cwd else None
-        # Most queries need only the best few: a path check stats MAX_CHECKS arguments at most,
-        # so only repeated rejected arguments can make the rest of the ranking matter.
-        wanted = k + PathCheck.MAX_CHECKS
+        # Most queries need only the best few: only many rejected paths (or a path check out
+        # of time) make the rest of the ranking matter.
+        wanted = k + PathCheck.SPARE
         best = _best(heapq.nsmallest(wanted, results.items(), key=_ranking), k, paths)
         if len(best) < k and len(results) > wanted:
             best = _best(sorted(results.items(), key=_ranking), k, paths)
@@ -277,48 +291,6 @@ class Predictor:
             others = [Suggestion(s.text, s.score * floor) for s in others]
         return (own + others)[:k]
 
-    def _reused(self, prefix: str, weights: scoring.Weights) -> dict[str, float]:
-        """Commands made of the typed words and the arguments of a command run just before
-        (``reuse.reused_arguments``); these share ``Weights.argument_reuse``, each in proportion to
-        how recently its commands ran, as far as the typed words take arguments at all, and
-        only where they take an argument of that kind (``ArgumentKinds``): a pod name is no
-        file for ``vim``, a path no host for ``ssh``."""
-        words = split_prefix(prefix)[0]
-        kinds = self._arguments
-        wanted = kinds.target(words) if words else (0, "")
-        recent_tokens = self._overlay.recent_tokens()
-        fits: Callable[[int, int], bool] | None = None
-        kept_out: list[int] = []
-        if wanted[0]:
-            # recent_tokens() follows the recent commands, most recent first.
-            commands = list(reversed(self._overlay.recent))
-
-            def fits(age: int, position: int) -> bool:
-                used = kinds.argument_kinds(commands[age], recent_tokens[age])[position]
-                return kinds.fits(wanted, used)
-
-        found = reuse.reused_arguments(prefix, recent_tokens, fits, kept_out)
-        if not found:
-            return {}
-        decay = scoring.decay
-        weights_of = {
-            text: sum(decay(age, weights.argument_reuse_tau) for age in ages)
-            for text, ages in found.items()
-        }
-        # As much as this context takes arguments at all: "vim " does, "git " takes subcommands.
-        share = self._argument_share(words, wanted[0])
-        # What a wrong kind kept out still counts in the total: it lends its share to no other.
-        tau = weights.argument_reuse_tau
-        total = sum(weights_of.values()) + sum(decay(age, tau) for age in kept_out)
-        return {text: share * w / total for text, w in weights_of.items()}
-
-    def _argument_share(self, words: list[str], wanted: int) -> float:
-        """How often, after these words, the next token was an argument worth reusing; where
-        the history shows only paths, hosts or names (``wanted``), a plain word that came next
-        was one too (``cd src``, ``git push origin main``), elsewhere mostly a subcommand."""
-        options = self._ngrams.after_words(words)
-        return reuse.argument_share(options, plain_words=bool(wanted) and not wanted & WORD)
-
     # Learning ----------------------------------------------------------------------------
 
     def record(
@@ -328,6 +300,7 @@ class Predictor:
         exit_status: int | None = None,
         prev: Sequence[str] = (),
         shell: str | None = None,
+        agent: str | None = None,
     ) -> None:
         """Learn ``command`` now (run in ``shell`` when given). What the learning gate keeps out
         (a secret, a leading space, a ``history_filter`` match) is dropped, never stored, and
@@ -345,19 +318,22 @@ class Predictor:
             previous = None
         # Written before it is learned (and before the caller acknowledges it): a command the
         # journal refused is neither learned nor acknowledged.
-        self._journal.append(record_line(command, cwd, exit_status, previous, shell))
-        self._overlay.learn(command, previous, cwd, shell)
-        self._outcomes.note(command, exit_status)
-        before = prev[-2] if len(prev) >= 2 and gate.allows(prev[-2]) else None
-        self._sequences.pairs.learn(before, previous, command)
-        self._arguments.learn(command)
+        record = record_line(command, cwd, exit_status, previous, shell, agent)
+        self._journal.append(record)
         self.recorded += 1
+        if people_only([record]):  # an agent's run is suggested only when asked for (README)
+            self._overlay.learn(command, previous, cwd, shell, exit_status)
+            self._outcomes.note(command, exit_status)
+            before = prev[-2] if len(prev) >= 2 and gate.allows(prev[-2]) else None
+            self._sequences.pairs.learn(before, previous, command)
+            self._arguments.learn(command)
 
     def forget(self, matches: Callable[[str], bool]) -> int:
         """Drop the commands ``matches`` accepts from what was learned since training, in
         memory and in the journal; returns how many recorded commands went."""
         removed = self._journal.rewrite(*without_commands(matches))
         self._sequences = Sequences()
+        self.feedback.forget(matches)
         overlay = Overlay(self._trained_clock, self.memory_limit.learned)
         overlay.recent.extend(text for text in self._index.recent if not matches(text))
         self._arguments = ArgumentKinds(self._index.arguments)
@@ -366,11 +342,12 @@ class Predictor:
         return removed
 
     def _replay(self, overlay: Overlay) -> None:
-        """Learn the newest ``FOLD_RECORDS`` of the journal (learned/newest.py: the server
-        folds what is past them into the model, so any open costs at most that bound)."""
-        records, self.more_unfolded = newest_records(self._journal, FOLD_RECORDS)
+        """Learn the newest records of the journal up to this process's bound (learned/newest.py:
+        the server folds what is past its bound into the model, so any open costs at most
+        that bound)."""
+        records, self.more_unfolded = newest_records(self._journal, self._replay_limit)
         self._outcomes = Outcomes()
-        noted = self._sequences.pairs.noting(self._outcomes.noting(records))
+        noted = self._sequences.pairs.noting(self._outcomes.noting(people_only(records)))
         self.replayed = replay(overlay, self._arguments.learning(noted))
         self.recorded = 0
 
@@ -382,6 +359,7 @@ class Predictor:
     def save(self) -> None:
         """Make what ``record`` appended durable (``fdatasync``); raises ``JournalError``."""
         self._journal.sync()
+        self.feedback.save()
 
     def compact_journal(self) -> int:
         """Rewrite the journal without foreign or torn lines (the server does it at start);
@@ -394,8 +372,8 @@ class Predictor:
 
     @property
     def dirty(self) -> bool:
-        """True when records were appended but not yet synced to the disk."""
-        return self._journal.unsynced
+        """True when records were appended, or feedback counted, and not yet saved."""
+        return self._journal.unsynced or self.feedback.dirty
 
     def model_replaced(self) -> bool:
         """True when the model file was replaced (for example retrained) since it was opened."""
@@ -434,7 +412,7 @@ class Predictor:
             unique_commands=index.unique_commands,
             vocabulary=index.vocabulary,
             families=index.families,
-            segments=len(self._commands) + len(self._hot) + len(self._ngrams),
+            segments=len(self._commands) + len(self._hot) + len(self._ngrams) + self._runs.segments,
             loaded_segments=paging.cached_count,
             memory_limit=self.memory_limit.size,
             loaded_bytes=paging.memory_used,
@@ -453,9 +431,18 @@ class Predictor:
             generation=index.generation,
         )
 
+    def knows(self, command: str) -> bool:
+        """Whether ``command`` was learned, in training or since."""
+        return self._overlay.stats(command) is not None or self._commands.find(command) is not None
+
     def _top_commands(self, limit: int) -> list[tuple[str, int]]:
         """The most used commands, trained and learned counts together."""
         return top_commands(self._index.top_commands, self._overlay, self._commands, limit)
+
+    def run_counts(self, command: str) -> RunCounts | None:
+        """How ``command``'s recorded runs went (shells, exits 0 and others), folded into the
+        model and learned since (None: no shell or exit status was ever recorded for it)."""
+        return self._runs.runs(command, self._overlay)
 
     @property
     def index(self) -> ModelIndex:

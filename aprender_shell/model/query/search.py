@@ -8,8 +8,10 @@ journal counts then.
 
 The order: the predictor's own suggestions for an empty line in this context (the previous
 command, the folder, the shell) first, best first; then every other command, most recently run
-first. The filters keep a command when at least one of its runs matches them all; a command
-read from the corpus has no folder, exit status or host on record, so any filter leaves it out.
+first. The filters keep a command when at least one of its runs matches them all. A fold keeps
+each recorded run's folder, exit status and host in the corpus (store/corpus.py), so the
+filters see folded runs as they saw them in the journal; a command read from a history file has
+none of them on record, so any filter leaves it out.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from __future__ import annotations
 import os
 import weakref
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from aprender_shell.model.learned.journal import Record
+from aprender_shell.model.learned.records import people_only
 from aprender_shell.model.query.predictor import Predictor
 
 # How many of the predictor's best commands for this context lead the list; the rest follow
@@ -31,6 +34,13 @@ MODEL_RANKED = 100
 # corpus at the first search only (the corpus of an open model never changes; a replaced model
 # is a new predictor). A cold process searches once and gains nothing, nor pays.
 _corpus_commands: weakref.WeakKeyDictionary[Predictor, list[str]] = weakref.WeakKeyDictionary()
+# Likewise the corpus's distinct runs with a context on record, newest first, for the filters.
+_corpus_runs: weakref.WeakKeyDictionary[Predictor, list[tuple[str, Context]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+if TYPE_CHECKING:
+    from aprender_shell.history.formats import Context
 
 
 class SearchFilters(NamedTuple):
@@ -46,11 +56,15 @@ class SearchFilters(NamedTuple):
 
     def keeps(self, record: Record) -> bool:
         """Whether the journal record ``record`` is a run these filters keep."""
-        if self.folder is not None and record.get("cwd") != self.folder:
+        return self.keeps_run(record.get("cwd"), record.get("exit"), record.get("host"))
+
+    def keeps_run(self, folder: object, exit_status: object, host: object) -> bool:
+        """Whether a run in ``folder`` that exited with ``exit_status`` on ``host`` is kept."""
+        if self.folder is not None and folder != self.folder:
             return False
-        if self.succeeded and record.get("exit") != 0:
+        if self.succeeded and (exit_status != 0 or exit_status is False):
             return False
-        return self.host is None or record.get("host") == self.host
+        return self.host is None or host == self.host
 
 
 def this_host() -> str:
@@ -63,10 +77,18 @@ ANY_RUN = SearchFilters()
 
 def past_commands(predictor: Predictor, filters: SearchFilters = ANY_RUN) -> list[str]:
     """Every distinct command the model keeps that ``filters`` allow, most recently run first."""
-    runs = [str(record["c"]) for record in predictor.journal.records() if filters.keeps(record)]
+    records = people_only(list(predictor.journal.records()))  # an agent's runs, when asked
+    runs = [str(record["c"]) for record in records if filters.keeps(record)]
     runs.reverse()
-    if not filters.active and not predictor.index.trained_on_sample:
-        runs.extend(corpus_commands(predictor))
+    if not predictor.index.trained_on_sample:
+        if filters.active:
+            runs.extend(
+                command
+                for command, context in corpus_runs(predictor)
+                if filters.keeps_run(context.cwd, context.exit, context.host)
+            )
+        else:
+            runs.extend(corpus_commands(predictor))
     # dict keeps the first (most recent) place of each command.
     return list(dict.fromkeys(runs))
 
@@ -110,4 +132,24 @@ def corpus_commands(predictor: Predictor) -> list[str]:
         # A command seen in a later chunk keeps its (more recent) place.
         seen.update(dict.fromkeys(commands))
     found = _corpus_commands[predictor] = list(seen)
+    return found
+
+
+def corpus_runs(predictor: Predictor) -> list[tuple[str, Context]]:
+    """The distinct runs of the model's stored corpus that have a context on record (a folded
+    journal record's folder, exit status, host), most recent first."""
+    found = _corpus_runs.get(predictor)
+    if found is not None:
+        return found
+    from aprender_shell.model.store.corpus import decode_chunk
+
+    source = f"model {predictor.model_path}"
+    bundle = predictor.bundle
+    seen: dict[tuple[str, Context], None] = {}
+    for chunk in reversed(predictor.index.corpus):
+        entries = decode_chunk(bundle.get_model(chunk.name), chunk, source)
+        bundle.evict(chunk.name)
+        runs = [(e.command, e.context) for e in reversed(entries) if e.context is not None]
+        seen.update(dict.fromkeys(runs))
+    found = _corpus_runs[predictor] = list(seen)
     return found

@@ -37,11 +37,15 @@ MODEL_FORMAT = "aprender-shell-model"
 #   3 - an optional "arguments": for the most used command heads, how often each argument
 #       position took a path, a host, a name or a word (``arguments.py``). A version 2 model
 #       has none: its predictor uses the built-in prior until it is retrained.
+#   4 - corpus rows may carry the run's context (store/corpus.py; older chunks may not); the
+#       optional tables ``dir`` and ``run`` hold what training learned from it (store/runs.py).
 # Older versions are upgraded as they are read; newer ones are refused (a newer release wrote
 # them): upgrade aprender-shell or retrain.
-MODEL_VERSION = 3
+MODEL_VERSION = 4
 
 TABLES = ("cmd", "hot", "ngram")
+# Tables a model of version 4 may have: only a model trained on runs with a context has them.
+OPTIONAL_TABLES = ("dir", "run")
 SOURCES = ("history", "sample")
 # A corpus chunk inflates to at most this many times the segment size: training splits bigger ones,
 # so an index declaring more is not one we wrote.
@@ -70,12 +74,13 @@ class CorpusChunk(NamedTuple):
     """One ``corpus/NNNN`` entry and the size its zlib data inflates to.
 
     ``exact`` is False for a model of version 1, which did not record sizes: ``raw_size`` is
-    then the most its writer could have produced.
+    then the most its writer could have produced. ``contexts``: rows may carry one (version 4).
     """
 
     name: str
     raw_size: int
     exact: bool = True
+    contexts: bool = True
 
 
 class _Invalid(ValueError):
@@ -249,13 +254,16 @@ class ModelIndex:
         segment_bytes = _int(doc, _STORED_AS["segment_bytes"], MIN_SEGMENT_BYTES, MAX_SEGMENT_BYTES)
         total = _int(doc, "total_commands")
         tables = {table: _table(doc, table, names) for table in TABLES}
+        for table in OPTIONAL_TABLES if version >= 4 else ():
+            if table in doc["tables"]:  # an object: _table checked it
+                tables[table] = _table(doc, table, names)
         if version == 1:
             corpus = _corpus_v1(doc, names, segment_bytes)
             # Version 1 recorded the history files read; with none it was the packaged sample.
             source = "history" if doc.get("history") else "sample"
             tuning = None
         else:
-            corpus = _corpus(doc, names, segment_bytes)
+            corpus = _corpus(doc, names, segment_bytes, version >= 4)
             given = doc.get("source")
             if not isinstance(given, str) or given not in SOURCES:
                 raise _Invalid(f"'source' must be one of {', '.join(SOURCES)}, not {_show(given)}")
@@ -394,14 +402,16 @@ def _table(doc: Mapping[str, Any], table: str, names: Container[str] | None) -> 
     return TableSpec(starts, entries)
 
 
-def _corpus(doc: Mapping[str, Any], names: Container[str] | None, budget: int) -> list[CorpusChunk]:
+def _corpus(
+    doc: Mapping[str, Any], names: Container[str] | None, budget: int, contexts: bool
+) -> list[CorpusChunk]:
     limit = corpus_chunk_limit(budget)
     chunks = []
     for item in _list(doc.get("corpus"), "corpus"):
         if not isinstance(item, dict):
             raise _Invalid(f"'corpus' must hold objects, not {_show(item)}")
         name = _entry_names([item.get("name")], "corpus", names)[0]
-        chunks.append(CorpusChunk(name, _int(item, "raw_size", 0, limit)))
+        chunks.append(CorpusChunk(name, _int(item, "raw_size", 0, limit), True, contexts))
     return chunks
 
 
@@ -411,7 +421,7 @@ def _corpus_v1(
     # Sizes were not recorded: bound each chunk by the most its writer could have produced.
     limit = _V1_CHUNK_BUDGETS * budget + _V1_CHUNK_SLACK
     listed = _entry_names(doc.get("corpus"), "corpus", names)
-    return [CorpusChunk(name, limit, False) for name in listed]
+    return [CorpusChunk(name, limit, False, False) for name in listed]
 
 
 def _top_commands(doc: Mapping[str, Any]) -> list[tuple[str, int]]:

@@ -9,6 +9,7 @@ stored corpus and the journal; a running server drops it from what it learned in
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 from collections import Counter
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from aprender_shell.errors import UsageError
 from aprender_shell.fileio import temp_path
+from aprender_shell.model.learned.feedback import Feedback
 from aprender_shell.model.learned.journal import Journal
 from aprender_shell.model.learned.records import read_journal_commands, without_commands
 from aprender_shell.model.memory import MemoryLimit
@@ -88,7 +90,12 @@ def forget(
     if dry_run:
         return _forget(model_path, matches, None, journal)
     with writer(model_path) as w:
-        return _forget(model_path, matches, w, journal)
+        result = _forget(model_path, matches, w, journal)
+        if journal:  # with no server, the feedback file is ours too (learned/feedback.py)
+            feedback = Feedback.beside(model_path)
+            feedback.forget(matches)
+            feedback.save()
+        return result
 
 
 def _forget(
@@ -99,10 +106,16 @@ def _forget(
         index = read_index(bundle, model_path)
         corpus = read_corpus(bundle, index, model_path)
     kept = []
+    retrain = False
     for entry in corpus:
         if matches(entry.command):
             result.commands[entry.command] += 1
             result.from_corpus += 1
+        elif entry.context is not None and entry.context.prev and matches(entry.context.prev):
+            # Nor kept as what ran before another (the journal's records lose it alike).
+            context = dataclasses.replace(entry.context, prev="")
+            kept.append(dataclasses.replace(entry, context=context))
+            retrain = True
         else:
             kept.append(entry)
     for command in read_journal_commands(model_path, index.generation):
@@ -113,8 +126,9 @@ def _forget(
         return result
     keep, change = without_commands(matches)
     staging = temp_path(model_path, "forget")
+    retrain = retrain or bool(result.from_corpus)
     try:
-        if result.from_corpus:
+        if retrain:
             marks = Journal(model_path, index.generation).read().marks
             train_model(
                 kept,
@@ -128,7 +142,7 @@ def _forget(
         elif not (result.from_journal and journal):
             return result
         with w.replacing(index.generation, "forgetting") as state:
-            if result.from_corpus:
+            if retrain:
                 os.replace(staging, model_path)
                 result.retrained = True
             records = [change(dict(record)) for record in state.records if keep(record)]

@@ -155,6 +155,12 @@ def add_corpus(
     for entry in entries:
         chunk.append(entry)
         size += len(entry.command) + 16
+        if entry.context is not None:
+            # What a row's context adds (its keys and fields): a chunk is cut by what it
+            # stores, not re-encoded in halves until it fits.
+            context = entry.context
+            size += 60 + len(context.cwd or "") + len(context.host or "")
+            size += len(context.prev or "") + len(context.agent or "")
         if size >= 4 * segment_bytes:
             store(chunk)
             chunk, size = [], 0

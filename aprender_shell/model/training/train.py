@@ -25,7 +25,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice
 from operator import itemgetter
 from pathlib import Path
@@ -49,6 +49,7 @@ from aprender_shell.model.store.layout import (
     START,
     check_ngram_order,
 )
+from aprender_shell.model.store.runs import FOLDERS, RUNS
 from aprender_shell.model.store.segments import (
     CommandPayloads,
     CommandStats,
@@ -62,6 +63,7 @@ from aprender_shell.model.training.packing import (
     pack_table,
 )
 from aprender_shell.model.training.pairs import PAIRS_ENTRY, pair_table
+from aprender_shell.model.training.run_tables import predecessors, run_records
 
 MAX_SUCCESSOR_CHARS = 200
 # exp(-x) is exactly 0.0 in double precision beyond this x.
@@ -109,8 +111,8 @@ def clean_commands(entries: Iterable[HistoryEntry]) -> tuple[list[HistoryEntry],
     gate = default_gate()
     gate.check()  # the user's filter, read once for the whole history
     verdicts: dict[str, str | int] = {}
-    for entry in entries:
-        raw = entry.command
+
+    def judge(raw: str) -> str | int:
         verdict = verdicts.get(raw)
         if verdict is None:
             command = raw.strip("\n")
@@ -121,8 +123,22 @@ def clean_commands(entries: Iterable[HistoryEntry]) -> tuple[list[HistoryEntry],
             else:
                 verdict = _SECRET if reason == SECRET else _DROPPED
             verdicts[raw] = verdict
+        return verdict
+
+    for entry in entries:
+        raw = entry.command
+        verdict = judge(raw)
         if isinstance(verdict, str):
-            kept.append(entry if verdict == raw else HistoryEntry(verdict, entry.timestamp))
+            context = entry.context
+            if context is not None and context.prev:
+                # What ran before it is judged as a command: a secret or a command the
+                # filter keeps out is no predecessor either.
+                before = judge(context.prev)
+                if before != context.prev:
+                    context = replace(context, prev=before if isinstance(before, str) else "")
+            if verdict != raw or context is not entry.context:
+                entry = HistoryEntry(verdict, entry.timestamp, context)
+            kept.append(entry)
         elif verdict == _SECRET:
             secrets += 1
     return kept, secrets
@@ -200,7 +216,7 @@ def _train(
     recent = uses if len(learned_from) == clock else Counter(learned_from)
     kinds = argument_kinds.learn(recent.items())
     del recent, learned_from
-    stats = _count_commands(commands, uses, report_progress)
+    stats = _count_commands(commands, uses, report_progress, predecessors(kept))
     del uses
 
     def static(counts: _Counts) -> float:
@@ -224,12 +240,20 @@ def _train(
     top_commands = [(text, stats[text].count) for text in _most_used(stats, 10)]
     del frozen, ranks, family_of, ordered, stats
 
+    # Where, in which shell and how well commands ran, from the entries with a context: only
+    # a model that learned from the shells' records has these tables.
+    run_segments = [
+        (table, pack_table(records, segment_bytes))
+        for table, records in zip((FOLDERS, RUNS), run_records(kept))
+        if records
+    ]
     builder = BundleBuilder(model_path).with_config(BundleConfig())
     tables: dict[str, TableSpec] = {}
     for table, segments in (
         ("cmd", cmd_segments),
         ("hot", hot_segments),
         ("ngram", ngram_segments),
+        *run_segments,
     ):
         starts, names = [], []
         for number, (first_key, data) in enumerate(segments):
@@ -272,6 +296,7 @@ def _train(
     report_progress("writing", 0, 1)
     builder.build()
     segment_count = len(cmd_segments) + len(hot_segments) + len(ngram_segments)
+    segment_count += sum(len(segments) for _, segments in run_segments)
     return TrainReport(
         model_path=Path(model_path),
         commands=clock,
@@ -306,10 +331,14 @@ def _tuned_weights(commands: Sequence[str], novelty: float) -> dict[str, float] 
 
 
 def _count_commands(
-    commands: Sequence[str], uses: Counter[str], progress: Progress
+    commands: Sequence[str],
+    uses: Counter[str],
+    progress: Progress,
+    previous: Sequence[str | None] | None = None,
 ) -> dict[str, _Counts]:
     """Each distinct command's counts (``uses`` is ``Counter(commands)``), in the order of
-    first use."""
+    first use; ``previous``: what ran before each in its shell (None: the command before it
+    in ``commands``, as in a history file)."""
     progress("counting", 0, len(commands))
     last = {command: position for position, command in enumerate(commands)}
     newest = len(commands) - 1
@@ -329,10 +358,17 @@ def _count_commands(
     number = {command: position for position, command in enumerate(uses)}
     texts = list(uses)
     width = len(texts)
-    pairs = Counter(
-        number[previous] * width + number[command]
-        for previous, command in zip(commands, islice(commands, 1, None))
-    )
+    if previous is None:
+        pairs = Counter(
+            number[before] * width + number[command]
+            for before, command in zip(commands, islice(commands, 1, None))
+        )
+    else:
+        pairs = Counter(
+            number[before] * width + number[command]
+            for before, command in zip(previous, commands)
+            if before in number
+        )
     successors: dict[str, list[tuple[str, int]]] = {}
     for pair, transitions in pairs.items():
         previous, command = texts[pair // width], texts[pair % width]

@@ -13,7 +13,7 @@ marked ``"seen"``; only history commands without such a record are appended (``"
 "history"``). Live records never seen in a history (typed with a leading space, or in a shell
 without a history file) stay learned.
 
-When the journal outgrows what the learned overlay holds or passes ``FOLD_RECORDS``
+When the journal outgrows what the learned overlay holds or passes the server's fold bound
 (``needs_compaction``), ``update`` folds it (``compact``, the fold the server starts by itself:
 fold.py): it retrains on the stored corpus plus the journal (in a staging file named with its
 pid), then, holding the journal's lock, puts the new model in place and starts its journal
@@ -28,7 +28,7 @@ import os
 import sys
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +36,13 @@ from aprender_shell.bundle import BundleError
 from aprender_shell.errors import AprenderError, UsageError
 from aprender_shell.fileio import temp_path
 from aprender_shell.history.files import find_history_files
-from aprender_shell.history.formats import HistoryEntry
+from aprender_shell.history.formats import Context, HistoryEntry
 from aprender_shell.history.marks import HistoryMark, new_entries_since
+from aprender_shell.limits import SHELLS
 from aprender_shell.model.learned.journal import Journal, JournalState, Record
-from aprender_shell.model.learned.newest import FOLD_RECORDS
+from aprender_shell.model.learned.newest import FOLD_RECORDS, fold_bound
 from aprender_shell.model.learned.overlay import COMMAND_COST, COMMAND_SHARE
+from aprender_shell.model.learned.records import people_only
 from aprender_shell.model.memory import MemoryLimit
 from aprender_shell.model.store.corpus import read_corpus
 from aprender_shell.model.store.index import ModelIndex
@@ -53,8 +55,8 @@ from aprender_shell.model.training.writer import ModelWriter, writer
 # times are this close (history files without timestamps match by order alone).
 RECONCILE_WINDOW = 24 * 3600
 # Compact once the journal's distinct commands fill this share of what the overlay may hold, or
-# once it holds this many records: every query process that opens the model (a cold
-# 'suggest') reads the whole journal.
+# once it holds more records than the server lets pile up (``fold_bound``, at least this many):
+# past it, a process that opens the model no longer replays it whole.
 COMPACT_OVERLAY_SHARE = 0.75
 COMPACT_MAX_RECORDS = FOLD_RECORDS
 
@@ -300,7 +302,7 @@ def _update(
     legacy_index = legacy and before.marks is None
     # One limit decides whether to compact and what the compacted model is trained for.
     limit = MemoryLimit.choose(memory_limit, index.memory_limit)
-    if legacy_index or needs_compaction(records, limit):
+    if legacy_index or needs_compaction(records, limit, index.total_commands):
         report = compact(w, index, journal, limit, progress)
         if report is not None:
             result.compacted = report
@@ -316,7 +318,8 @@ def reconcile(records: list[Record], entries: Sequence[HistoryEntry]) -> tuple[l
     """
     pending: dict[str, deque[Record]] = {}
     for record in records:
-        if record.get("src") != "history" and not record.get("seen"):
+        # A record another device synced ("dev") was run there: never this history's line.
+        if record.get("src") != "history" and not record.get("seen") and "dev" not in record:
             pending.setdefault(record["c"], deque()).append(record)
     folded: list[Record] = []
     matched = 0
@@ -341,10 +344,12 @@ def _recorded_at(record: Record) -> int:
     return stamp if isinstance(stamp, int) and not isinstance(stamp, bool) else 0
 
 
-def needs_compaction(records: Sequence[Record], memory_limit: MemoryLimit) -> bool:
-    """Whether the journal outgrew what the overlay holds within ``memory_limit``, or
-    ``COMPACT_MAX_RECORDS``."""
-    if len(records) > COMPACT_MAX_RECORDS:
+def needs_compaction(
+    records: Sequence[Record], memory_limit: MemoryLimit, model_commands: int = 0
+) -> bool:
+    """Whether the journal outgrew what the overlay holds within ``memory_limit``, or the fold
+    bound of a model of ``model_commands`` (the server's, at least ``COMPACT_MAX_RECORDS``)."""
+    if len(records) > fold_bound(model_commands, COMPACT_MAX_RECORDS):
         return True
     learned_commands = memory_limit.learned * COMMAND_SHARE * COMPACT_OVERLAY_SHARE
     distinct = {record["c"] for record in records}
@@ -366,7 +371,11 @@ def compact(
     snapshot = journal.read()
     with open_model_bundle(model_path, MemoryLimit.default().paging) as bundle:
         corpus = read_corpus(bundle, index, model_path)
-    corpus.extend(HistoryEntry(r["c"], _stamp(r)) for r in snapshot.records)
+    # Each record with what the shell recorded about it: the model learns folders, shells and
+    # exit statuses from the corpus (train.py), and Ctrl-R filters its rows. An agent's runs
+    # leave the journal here without entering the model (records.people_only).
+    corpus.extend(entries_of(people_only(snapshot.records),
+                             corpus[-1].command if corpus else None))
     marks = snapshot.marks if snapshot.marks is not None else list(index.history)
     staging = temp_path(model_path, "compact")
     try:
@@ -402,9 +411,57 @@ def compact(
             staging.unlink()
 
 
-def _stamp(record: Record) -> int | None:
+def entries_of(records: Sequence[Record], before: str | None) -> list[HistoryEntry]:
+    """The corpus entries of ``records`` (``entry_of``), which follow the command ``before``;
+    equal contexts are one object (a journal repeats a few folders thousands of times)."""
+    made: dict[Context, Context] = {}
+    entries = []
+    for record in records:
+        entry = entry_of(record)
+        context = entry.context
+        if context is not None:
+            if context.prev is not None and context.prev == before:
+                context = replace(context, prev=None)  # the sequence says as much
+            context = made.setdefault(context, context)
+            entry = HistoryEntry(
+                entry.command, entry.timestamp, None if context == _NO_CONTEXT else context
+            )
+        entries.append(entry)
+        before = entry.command
+    return entries
+
+
+def entry_of(record: Record) -> HistoryEntry:
+    """The corpus entry a fold keeps of journal record ``record``: the command, when, and what
+    the shell recorded about the run (folder, exit status, host, shell, agent, the command
+    before it). A field of the wrong type is left out: a journal is a file anyone with the
+    user's rights can edit."""
     stamp = record.get("t")
-    return stamp if isinstance(stamp, int) and not isinstance(stamp, bool) else None
+    cwd = record.get("cwd")
+    status = record.get("exit")
+    host = record.get("host")
+    shell = record.get("sh")
+    agent = record.get("agent")
+    prev = record.get("prev")
+    context = Context(
+        cwd if isinstance(cwd, str) and cwd else None,
+        status if isinstance(status, int) and not isinstance(status, bool) else None,
+        host if isinstance(host, str) and host else None,
+        shell if shell in SHELLS else None,
+        agent if isinstance(agent, str) and agent else None,
+        # What ran before it in its shell, as the overlay learned it. A shell names it for
+        # every command but its first ("": none); a record of no shell (a history file's
+        # line, a client that does not say) follows the record before it.
+        prev if isinstance(prev, str) else "" if shell in SHELLS else None,
+    )
+    return HistoryEntry(
+        str(record["c"]),
+        stamp if isinstance(stamp, int) and not isinstance(stamp, bool) else None,
+        None if context == _NO_CONTEXT else context,
+    )
+
+
+_NO_CONTEXT = Context()
 
 
 def _size(path: Path) -> int:

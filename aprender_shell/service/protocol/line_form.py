@@ -10,6 +10,10 @@ other is the line form::
         -> quiet TAB id [TAB suggestion]...     (empty prefix, not sure enough to show)
     record TAB shell TAB cwd TAB exit TAB command [TAB prev]...
         -> ok
+    record-agent TAB agent TAB shell TAB cwd TAB exit TAB command [TAB prev]...
+        -> ok
+    feedback TAB shell TAB shown TAB saved TAB right TAB accepted [TAB ignored]...
+        -> ok
     anything wrong
         -> error TAB id TAB message
 
@@ -25,8 +29,8 @@ from typing import Any
 
 from aprender_shell.terminal import SHORT_ESCAPES
 
-SUGGEST, RECORD = "suggest", "record"
-VERBS = (SUGGEST, RECORD)
+SUGGEST, RECORD, RECORD_AGENT, FEEDBACK = "suggest", "record", "record-agent", "feedback"
+VERBS = (SUGGEST, RECORD, RECORD_AGENT, FEEDBACK)
 _PREFIXES = tuple(verb + "\t" for verb in VERBS)
 VERB_PREFIXES = tuple(prefix.encode("ascii") for prefix in _PREFIXES)
 
@@ -87,15 +91,41 @@ def parse(line: str) -> dict[str, Any]:
             request["id"] = request_id
         if k:
             request["k"] = _whole_number("k", k, signed=False)
-    elif verb == RECORD:
-        if len(fields) < 5:
-            raise LineFormError("record needs: record, shell, cwd, exit, command [, prev...]")
-        shell, cwd, exit_status, command = (unescape(f) for f in fields[1:5])
-        request = {"record": command, "prev": [unescape(f) for f in fields[5:]]}
+    elif verb in (RECORD, RECORD_AGENT):
+        agent = verb == RECORD_AGENT
+        if len(fields) < 5 + agent:
+            raise LineFormError(
+                f"{verb} needs: {verb},{' agent,' if agent else ''} shell, cwd, exit, command"
+                " [, prev...]"
+            )
+        shell, cwd, exit_status, command = (unescape(f) for f in fields[1 + agent:5 + agent])
+        request = {"record": command, "prev": [unescape(f) for f in fields[5 + agent:]]}
+        if agent:
+            request["agent"] = unescape(fields[1])
         if exit_status:
             request["exit"] = _whole_number("exit", exit_status, signed=True)
+    elif verb == FEEDBACK:
+        if len(fields) < 6:
+            raise LineFormError(
+                "feedback needs: feedback, shell, shown, saved, right, accepted [, ignored...]"
+            )
+        shell, shown, saved, right, accepted = (unescape(f) for f in fields[1:6])
+        if right not in ("", "0", "1"):
+            raise LineFormError(f"right must be 1, 0 or empty, not {escape(right[:20])!r}")
+        request = {
+            "feedback": True,
+            "shown": _whole_number("shown", shown or "0", signed=False),
+            "saved": _whole_number("saved", saved or "0", signed=False),
+            "right": right == "1",
+            "ignored": [unescape(f) for f in fields[6:]],
+        }
+        if accepted:
+            request["accepted"] = accepted
+        cwd = ""
     else:
-        raise LineFormError(f"unknown request {verb[:40]!r}: expected suggest or record")
+        raise LineFormError(
+            f"unknown request {verb[:40]!r}: expected suggest, record, record-agent or feedback"
+        )
     if shell:
         request["shell"] = shell
     if cwd:

@@ -21,10 +21,16 @@ MAX_PREV = 16
 MAX_ID_CHARS = 256
 MAX_ID_INT = 2**63 - 1
 # What a request asks, by the one key that says it.
-KINDS = ("prefix", "record", "stats", "status", "forget", "search")
+KINDS = ("prefix", "record", "stats", "status", "forget", "search", "feedback")
+# The longest agent name a record may carry, and the most suggestions one line's feedback lists.
+MAX_AGENT_CHARS = 64
+MAX_IGNORED = 16
+# The largest count (suggestions shown, characters saved) one line's feedback may carry.
+MAX_COUNT = 100_000
 
 __all__ = [
-    "DEFAULT_K", "KINDS", "MAX_COMMAND_CHARS", "MAX_ID_CHARS", "MAX_ID_INT",
+    "DEFAULT_K", "KINDS", "MAX_AGENT_CHARS", "MAX_COMMAND_CHARS", "MAX_COUNT", "MAX_ID_CHARS",
+    "MAX_ID_INT", "MAX_IGNORED", "Feedback",
     "MAX_K", "MAX_LINE_BYTES", "MAX_PREV", "PROTOCOL_VERSION", "SHELLS", "Forget", "Record",
     "Request", "RequestError", "RequestId", "Search", "Stats", "Status", "Suggest", "parse",
     "request_id",
@@ -56,6 +62,18 @@ class Record(NamedTuple):
     exit_status: int | None
     prev: Sequence[str]
     shell: str | None
+    agent: str | None = None
+
+
+class Feedback(NamedTuple):
+    """``feedback``: what happened to the suggestions shown on one command line."""
+
+    shown: int
+    saved: int
+    right: bool
+    accepted: str | None
+    ignored: Sequence[str]
+    shell: str | None
 
 
 class Forget(NamedTuple):
@@ -85,7 +103,7 @@ class Status(NamedTuple):
     """``status``: the answering process's figures (not counted as a request)."""
 
 
-Request = Union[Suggest, Record, Forget, Search, Stats, Status]
+Request = Union[Suggest, Record, Forget, Search, Stats, Status, Feedback]
 
 
 def has_invalid_text(text: str) -> bool:
@@ -134,6 +152,8 @@ def parse(request: Any) -> Request:
         return _forget(request)
     if kind == "search":
         return _search(request)
+    if kind == "feedback":
+        return _feedback(request)
     _check_flag(request, kind)
     return Stats() if kind == "stats" else Status()
 
@@ -157,7 +177,30 @@ def _record(request: dict[str, Any]) -> Record:
     if exit_status is not None and not (_is_int(exit_status) and abs(exit_status) < 2**31):
         raise RequestError("'exit' must be an integer")
     prev = _string_list(request, "prev")
-    return Record(command, cwd, exit_status, prev, _shell(request))
+    agent = _optional_string(request, "agent")
+    if agent is not None and not 0 < len(agent) <= MAX_AGENT_CHARS:
+        raise RequestError(f"'agent' must be a name of 1 to {MAX_AGENT_CHARS} characters")
+    return Record(command, cwd, exit_status, prev, _shell(request), agent)
+
+
+def _feedback(request: dict[str, Any]) -> Feedback:
+    _check_flag(request, "feedback")
+    counts = []
+    for key in ("shown", "saved"):
+        value = request.get(key, 0)
+        if not _is_int(value) or not 0 <= value <= MAX_COUNT:
+            raise RequestError(f"'{key}' must be a whole number from 0 to {MAX_COUNT}")
+        counts.append(value)
+    right = request.get("right", False)
+    if not isinstance(right, bool):
+        raise RequestError("'right' must be true or false")
+    ignored = request.get("ignored")
+    if ignored is not None and (not isinstance(ignored, list) or len(ignored) > MAX_IGNORED):
+        raise RequestError(f"'ignored' must be a list of at most {MAX_IGNORED} strings")
+    return Feedback(
+        counts[0], counts[1], right, _optional_string(request, "accepted"),
+        _string_list(request, "ignored"), _shell(request),
+    )
 
 
 def _forget(request: dict[str, Any]) -> Forget:

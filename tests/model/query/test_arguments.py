@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,9 @@ from aprender_shell.bundle import BundleError
 from aprender_shell.history.files import read_history
 from aprender_shell.history.marks import mark_history
 from aprender_shell.model.memory import MemoryLimit
-from aprender_shell.model.query import arguments
+from aprender_shell.model.query import arguments, reuse
 from aprender_shell.model.query.arguments import HOST, NAME, PATH, WORD, ArgumentKinds, shape
+from aprender_shell.model.query.pathcheck import PathCheck
 from aprender_shell.model.query.predictor import Predictor
 from aprender_shell.model.store.index import ModelIndex
 from aprender_shell.model.training import argument_kinds
@@ -323,3 +325,66 @@ def test_training_learns_the_kinds_from_the_most_recent_commands_only(
     with Predictor.open(model) as predictor:
         learned = predictor.index.arguments
         assert "frobnew" in learned and "frobold" not in learned
+
+
+def test_a_mistyped_program_keeps_its_arguments_and_another_program_does_not() -> None:
+    same = arguments.same_program
+    assert same("igt", "git") and same("gti", "git") and same("giit", "git")
+    assert same("gitt", "git") and same("kubect", "kubectl") and same("journalctl", "systemctl")
+    assert not same("docker", "kubectl") and not same("vi", "vim")
+    docker = [["docker", "build", "-t", "webapp:dev", "."], ["docker", "compose", "logs", "-f",
+                                                          "api"]]
+    kinds = ArgumentKinds()
+    commands = [" ".join(tokens) for tokens in docker]
+
+    def fits(wanted: list[str]) -> Callable[[int, int, bool], bool]:
+        return lambda age, at, own: kinds.fits(
+            kinds.target(wanted), kinds.argument_kinds(commands[age], docker[age])[at], own
+        )
+
+    assert reuse.reused_arguments("vim ", docker, fits(["vim"])) == {}
+    assert reuse.reused_arguments("kubectl logs ", docker, fits(["kubectl", "logs"])) == {}
+    assert set(reuse.reused_arguments("docker run ", docker)) >= {"docker run webapp:dev ."}
+    assert reuse.reused_arguments("git add ", [["cp", "a.py", "b/c.py"]]) == {
+        "git add a.py b/c.py": [0], "git add b/c.py": [0]
+    }
+
+
+class _Ticks:
+    """A clock that moves one second each time it is read."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+def test_the_path_check_stops_looking_when_its_time_is_up_and_offers_nothing_unchecked(
+    project: Path,
+) -> None:
+    kinds = ArgumentKinds()
+    (project / "src" / "b.c").write_text("")
+    paths = PathCheck(str(project), kinds, budget=2.5, clock=_Ticks())
+    assert paths.plausible("vim app.py")  # the first look starts the clock (at 1)
+    assert not paths.plausible("vim missing.c")  # looked at 2
+    assert paths.plausible("vim src/b.c")  # looked at 3
+    assert not paths.plausible("vim src/b.c.orig")  # 4 is past 3.5: not looked at
+    assert paths.looked == 3
+    assert paths.plausible("vim app.py")  # what was looked at is remembered
+    assert paths.plausible("git status") and paths.plausible("vim -R")  # nothing to look at
+    # Without a clock that moves, every path of hundreds is looked at.
+    patient = PathCheck(str(project), kinds, budget=1.0, clock=lambda: 0.0)
+    assert not any(patient.plausible(f"vim src/f{n}.c") for n in range(300))
+    assert patient.looked == 300
+
+
+def test_cd_takes_another_folder_and_a_pager_a_file(project: Path) -> None:
+    kinds = ArgumentKinds()
+    paths = PathCheck(str(project), kinds)
+    assert paths.plausible("cd src") and paths.plausible("cd ..") and paths.plausible("cd -")
+    assert not paths.plausible("cd app.py") and not paths.plausible("cd .")
+    assert not paths.plausible(f"cd {project}") and not paths.plausible("cd src/..")
+    assert paths.plausible("less app.py") and not paths.plausible("less src")
+    assert paths.plausible("vim src") and paths.plausible("vim app.py")

@@ -9,6 +9,7 @@ import pytest
 
 from aprender_shell.history.files import read_history
 from aprender_shell.history.marks import mark_history
+from aprender_shell.model.learned import newest
 from aprender_shell.model.learned.journal import journal_path
 from aprender_shell.model.query.predictor import Predictor
 from aprender_shell.model.training import update
@@ -122,6 +123,7 @@ def test_update_compacts_once_the_journal_outgrows_its_bound(
 ) -> None:
     model, history = trained
     monkeypatch.setattr(update, "COMPACT_MAX_RECORDS", 3)
+    monkeypatch.setattr(newest, "FOLD_SHARE", 10**9)  # no share of the model on top of it
     with Predictor.open(model) as predictor:
         old_generation = predictor.index.generation
         predictor.record("helm list")

@@ -1,0 +1,78 @@
+"""Training's count of where, in which shell and how well each command ran (store/runs.py).
+
+Only entries with a context count (the shells' records, kept in the corpus through folds); a
+history file's lines have none, and a model trained on them alone gets neither table.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter
+from collections.abc import Sequence
+
+from aprender_shell.history.formats import HistoryEntry
+from aprender_shell.limits import INTERRUPTED, SHELLS
+from aprender_shell.model.store.runs import (
+    MAX_FOLDER_COMMAND_CHARS,
+    MAX_PER_FOLDER,
+    encode_folder_payload,
+    encode_runs_payload,
+)
+
+_SUCCEEDED, _FAILED = len(SHELLS), len(SHELLS) + 1
+
+
+def predecessors(entries: Sequence[HistoryEntry]) -> list[str | None] | None:
+    """What ran before each entry in its own shell, where a context says (two shells at once
+    interleave their commands), else the entry before it; None when no context says (the
+    sequence alone then: a history file)."""
+    if not any(entry.context is not None and entry.context.prev is not None for entry in entries):
+        return None
+    found: list[str | None] = []
+    before: str | None = None
+    for entry in entries:
+        context = entry.context
+        prev = context.prev if context is not None and context.prev is not None else before
+        found.append(prev or None)  # "": nothing ran before it in its shell
+        before = entry.command
+    return found
+
+
+def run_records(
+    entries: Sequence[HistoryEntry],
+) -> tuple[list[tuple[str, bytes]], list[tuple[str, bytes]]]:
+    """The sorted ``dir`` and ``run`` records of ``entries`` (oldest first)."""
+    folders: dict[str, Counter[str]] = {}
+    # The position of each command's last run in its folder: among equal counts the most
+    # recent is kept, as the overlay would have kept it.
+    last: dict[tuple[str, str], int] = {}
+    runs: dict[str, list[int]] = {}
+    for position, entry in enumerate(entries):
+        context = entry.context
+        if context is None:
+            continue
+        command = entry.command
+        if context.cwd and len(command) <= MAX_FOLDER_COMMAND_CHARS:
+            counter = folders.get(context.cwd)
+            if counter is None:
+                counter = folders[context.cwd] = Counter()
+            counter[command] += 1
+            last[context.cwd, command] = position
+        shell, status = context.shell, context.exit
+        if shell in SHELLS or status is not None:
+            counts = runs.get(command)
+            if counts is None:
+                counts = runs[command] = [0] * (len(SHELLS) + 2)
+            if shell in SHELLS:
+                counts[SHELLS.index(shell)] += 1
+            if status is not None and status not in INTERRUPTED:
+                counts[_SUCCEEDED if status == 0 else _FAILED] += 1
+    folder_records = []
+    for cwd in sorted(folders):
+        counter = folders[cwd]
+        best = heapq.nlargest(
+            MAX_PER_FOLDER, counter.items(), key=lambda item: (item[1], last[cwd, item[0]])
+        )
+        folder_records.append((cwd, encode_folder_payload(best)))
+    run_records = [(command, encode_runs_payload(runs[command])) for command in sorted(runs)]
+    return folder_records, run_records

@@ -1,0 +1,38 @@
+"""The year benchmark runs end to end, small: its tables have every point and column, and its
+checks hold (no acknowledged record lost, the newest learned command suggested)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks import year
+
+
+@pytest.mark.slow  # a whole benchmark run, end to end (about twenty seconds)
+def test_the_year_benchmark_reports_every_point_and_loses_nothing() -> None:
+    lines: list[str] = []
+    # This venv stands for the installed one (building one with pip takes longer than the run).
+    result = year.run(600, 200, rounds=1, queries=50, venv=Path(sys.prefix),
+                      out=lines.append)
+    points = result["points"]
+    assert [point["learned"] for point in points] == [0, 40, 200, 600]
+    for point in points:
+        assert point["pass_s"] > 0 and point["suggest_s"] > 0 and point["start_s"] > 0
+        assert 0 < point["p50"] <= point["p99"]
+        assert point["server_peak"] > 0 and point["suggest_peak"] > 0
+        assert point["disk"] > 0 and point["scratch"] > 0
+    assert result["kills"] == 3
+    assert [event.split(" at ")[0] for event in result["events"]] == [
+        "update", "kill -9", "train", "update", "kill -9", "forget", "kill -9"]
+    assert result["acknowledged"] == 600
+    assert result["known"] == result["expected"] and result["lost"] == 0
+    assert result["newest_by_server"] and result["newest_cold"]
+    text = "\n".join(lines)
+    for heading in ("suggest ms", "start ms", "p99/1st", "scratch MB", "none lost",
+                    "by the server yes, by a cold suggest yes"):
+        assert heading in text
+    table = [line.split() for line in lines if line.strip().split(" ")[0] in ("0", "40", "200")]
+    assert len(table) == 6 and all(len(row) == 10 for row in table)
