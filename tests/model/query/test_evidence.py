@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 from aprender_shell.model.query.predictor import Predictor
@@ -142,3 +144,31 @@ def test_pairs_recorded_since_training_count_and_survive_reopening(tmp_path: Pat
     with Predictor.open(path) as predictor:  # learned again from the journal
         assert predictor.suggest("", prev=["cd ~/cli", "git pull"])[0].text == "cargo build"
         assert predictor.suggest("", prev=["cd ~/api", "git pull"])[0].text == "make build"
+
+
+def _fold(path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "aprender_shell.model.training.fold", str(path)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0 and "folded" in done.stdout, done.stdout + done.stderr
+
+
+def test_exit_statuses_folded_into_the_model_still_count(tmp_path: Path) -> None:
+    # A fold retrains the model on what the journal held and cuts the journal: what the exit
+    # statuses said must survive it, read from the model's run table.
+    path = _trained(tmp_path, _commit_habit())
+    with Predictor.open(path) as predictor:
+        predictor.record("git add -As", exit_status=129)  # a usage error
+        predictor.record("sl", exit_status=127)  # not found
+        predictor.record("git pul", exit_status=1)  # failed, then worked after the fold
+        predictor.record("tail -f log/app.log", exit_status=130)  # ended with Ctrl-C
+        predictor.save()
+    _fold(path)
+    with Predictor.open(path) as predictor:
+        assert predictor.unfolded == 0  # all of it is in the model now
+        offered = {s.text for prefix in ("git", "s", "t") for s in predictor.suggest(prefix, 10)}
+        assert not {"git add -As", "sl", "git pul"} & offered
+        assert "tail -f log/app.log" in offered  # an interrupted run is no failure
+        predictor.record("git pul", exit_status=0)
+        assert "git pul" in [s.text for s in predictor.suggest("git p", 10)]
