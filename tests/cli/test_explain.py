@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from aprender_shell.model.learned.feedback import LineFeedback
+from aprender_shell.model.learned.journal import journal_path
 from aprender_shell.model.query.predictor import Predictor
 from aprender_shell.model.scoring import PARTS
 from aprender_shell.model.training.train import train_model
@@ -61,3 +64,25 @@ def test_the_parts_add_up_to_the_score_the_predictor_ranks_by(model: Path) -> No
         parts = dict(predictor.explain("git add", k=5, prev=["git add -A"], cwd="/src"))
         failed = next(p for s, p in parts.items() if s.text == "git add -As")
         assert failed["exit"] < 0
+
+
+def test_explain_shows_what_feedback_and_other_hosts_did_to_a_score(model: Path) -> None:
+    with Predictor.open(model) as predictor:
+        predictor.record("git fetch --all", exit_status=0)
+        predictor.save()
+    # Runs another device synced (sync/): recorded on another host, they count a little less.
+    with journal_path(model).open("a") as journal:
+        for _ in range(3):
+            journal.write(json.dumps({"c": "git fetch --all", "host": "desktop", "exit": 0}) + "\n")
+    with Predictor.open(model) as predictor:
+        for _ in range(4):  # 'git status' taken from the ghost, 'git diff' typed over
+            predictor.feedback.note(
+                LineFeedback(shown=1, accepted="git status", ignored=("git diff",)),
+                predictor.knows,
+            )
+        explained = {s.text: (s, parts) for s, parts in predictor.explain("git ", k=10)}
+    taken, skipped = explained["git status"][1], explained["git diff"][1]
+    assert taken["feedback"] > 0 > skipped["feedback"]
+    assert explained["git fetch --all"][1]["host"] < 0
+    for suggestion, parts in explained.values():
+        assert sum(parts.values()) == pytest.approx(suggestion.score, abs=1e-9)

@@ -255,14 +255,14 @@ class Predictor:
             continuations = self._ngrams.continuations(prefix, k)
             reused = reuse.reused(prefix, weights, self._overlay, self._arguments, self._ngrams)
         sources: dict[str, dict[str, float]] | None = {} if explained is not None else None
-        results = scoring.combine(scored, continuations, reused, self._novelty, weights, sources)
+        combined = scoring.combine(scored, continuations, reused, self._novelty, weights, sources)
         # exit statuses drop usage errors and weigh failures; what the user takes gains, what
         # they skip loses (learned/feedback.py)
-        weighed = self._outcomes.weigh(results, lambda text: self._runs.runs(text, overlay))
+        weighed = self._outcomes.weigh(combined, lambda text: self._runs.runs(text, overlay))
         results = self.feedback.weigh(weighed)
         if explained is not None and parts is not None and sources is not None:
             explained.update(scoring.attribute(list(candidates), values, parts, sources))
-            scoring.attribute_factors(explained, results, weighed, "exit")
+            scoring.attribute_factors(explained, combined, weighed, "exit")
             scoring.attribute_factors(explained, weighed, results, "feedback")
         paths = PathCheck(cwd, self._arguments) if cwd else None
         # Most queries need only the best few: only many rejected paths (or a path check out
