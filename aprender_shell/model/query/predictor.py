@@ -29,10 +29,9 @@ from aprender_shell.model.memory import MemoryLimit
 from aprender_shell.model.query import reuse
 from aprender_shell.model.query.arguments import ArgumentKinds
 from aprender_shell.model.query.continuations import NgramModel
-from aprender_shell.model.query.exits import Outcomes
 from aprender_shell.model.query.features import FeatureBuilder, shell_share
 from aprender_shell.model.query.pathcheck import PathCheck
-from aprender_shell.model.query.runs import RunContext
+from aprender_shell.model.query.runs import Outcomes, RunContext
 from aprender_shell.model.query.stats import ModelStats, top_commands
 from aprender_shell.model.query.successors import Sequences, Successors, history_candidates
 from aprender_shell.model.store.index import ModelIndex
@@ -93,7 +92,7 @@ class Predictor:
         # The mixture this user's history chose at training (defaults when it had too little).
         self.weights = scoring.weights_from_index(index)
         self.calibration = Calibration.from_tuning(index.tuning)
-        # What the exit statuses recorded since training say (``exits.Outcomes``).
+        # What the exit statuses recorded since training say (``runs.Outcomes``).
         self._outcomes = Outcomes()
         self.memory_limit = MemoryLimit.choose(memory_limit, index.memory_limit)
         self._overlay = Overlay(self._trained_clock, self.memory_limit.learned)
