@@ -10,6 +10,7 @@ import pytest
 
 from aprender_shell.errors import UsageError
 from aprender_shell.evaluate.baselines import HistoryStrategy
+from aprender_shell.evaluate.reliability import reliability_table
 from aprender_shell.evaluate.replay import evaluate, format_report, split_history
 from aprender_shell.history.formats import Context, HistoryEntry
 
@@ -293,21 +294,28 @@ class HalfRight(Fixed):
         return bool(suggestions) and suggestions[0].p >= 0.5
 
 
+class Quiet(HalfRight):
+    """As HalfRight, but its empty line is never shown."""
+
+    def shows(self, suggestions: Sequence[Sure]) -> bool:
+        return False
+
+
 def test_evaluate_prints_the_reliability_of_p_and_how_often_the_empty_line_shows() -> None:
     # Four commands: 'git status' twice, 'git stash' once, 'ls' once; every prompt is shown.
     test = [HistoryEntry(c, i) for i, c in enumerate(
         ["git status", "git stash", "git status", "ls"], 2)]
-    report = evaluate(TRAIN, test, {"half": HalfRight([]), "plain": Fixed(["ls"])})
-    reliability = report.metrics["half"].reliability
-    assert reliability is not None and report.metrics["plain"].reliability is None
-    middle = reliability.rows[5]  # p of 0.5: 'git status', offered at 0..3 characters
+    strategies = {"half": HalfRight([]), "quiet": Quiet([]), "plain": Fixed(["ls"])}
+    report = evaluate(TRAIN, test, strategies)
+    half = report.metrics["half"]
+    assert report.metrics["plain"].calibration == []
+    middle = reliability_table(half.calibration)[5]  # p of 0.5: 'git status', at 0..3 chars
     assert middle.count == 4 + 4 + 4 + 1  # before 'ls', only the empty line offers it
-    assert middle.right == 2 * 4
-    assert reliability.empty_asked == 4 and reliability.empty_shown == 4
-    assert reliability.empty_shown_right == 2
+    assert middle.observed == pytest.approx(8 / 13)
+    assert half.shown == 1.0 and half.shown_right == 0.5
+    # the strategy's own shows() decides the empty line, as Predictor.shows does
+    assert report.metrics["quiet"].shown == 0.0
     text = format_report(report)
-    assert "Reliability of p (half)" in text and "Reliability of p (plain)" not in text
-    # 8 of the 13 times p said 0.5 it was right: 0.615, too far from 0.5 to pass unmarked
-    assert "0.5 - 0.6           13    0.500      0.615   off by more than 0.05" in text
-    assert "Empty line: shown on 100.0% of 4 prompts; right 50.0% of the 4 times shown." in text
-    assert json.loads(json.dumps(report.to_dict()))["metrics"]["half"]["reliability"]
+    assert "Reliability of half's p" in text and "Reliability of plain's p" not in text
+    assert "0.5-0.6              13    0.500     0.615   0.115 (few)" in text
+    assert json.loads(json.dumps(report.to_dict()))["metrics"]["half"]["calibrated"] == 26
