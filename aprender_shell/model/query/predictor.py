@@ -31,7 +31,7 @@ from aprender_shell.model.query.arguments import ArgumentKinds
 from aprender_shell.model.query.continuations import NgramModel
 from aprender_shell.model.query.features import FeatureBuilder, shell_share
 from aprender_shell.model.query.pathcheck import PathCheck
-from aprender_shell.model.query.runs import Outcomes, RunContext
+from aprender_shell.model.query.runs import Outcomes, RunContext, read_outcomes
 from aprender_shell.model.query.stats import ModelStats, top_commands
 from aprender_shell.model.query.successors import Sequences, Successors, history_candidates
 from aprender_shell.model.store.index import ModelIndex
@@ -257,7 +257,7 @@ class Predictor:
         combined = scoring.combine(scored, continuations, reused, self._novelty, weights, sources)
         # exit statuses drop usage errors and weigh failures; what the user takes gains, what
         # they skip loses (learned/feedback.py)
-        weighed = self._outcomes.weigh(combined, lambda text: self._runs.runs(text, overlay))
+        weighed = self._outcomes.weigh(combined)
         results = self.feedback.weigh(weighed)
         if explained is not None and parts is not None and sources is not None:
             explained.update(scoring.attribute(list(candidates), values, parts, sources))
@@ -345,7 +345,7 @@ class Predictor:
         the server folds what is past its bound into the model, so any open costs at most
         that bound)."""
         records, self.more_unfolded = newest_records(self._journal, self._replay_limit)
-        self._outcomes = Outcomes()
+        self._outcomes = read_outcomes(self._bundle)  # as of training; the journal goes on
         noted = self._sequences.pairs.noting(self._outcomes.noting(people_only(records)))
         self.replayed = replay(overlay, self._arguments.learning(noted))
         self.recorded = 0

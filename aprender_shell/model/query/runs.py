@@ -7,21 +7,23 @@ after it: the counts of both are added.
 
 Exit statuses (``Outcomes``): a command whose last run failed weighs less; one whose last run
 failed as a usage error or was never run at all (a typo, a missing program, a bad option) is
-not offered until a run of it succeeds. The journal's records since training tell the last run
-and how it failed; what a fold or ``update`` folded into the model survives as the run table's
-counts (exits 0 and others), read through ``RunContext.runs``. Those counts do not tell a usage
-error from another failure, so a folded command that never exited 0 is taken for one that
-never ran, until a run of it succeeds.
+not offered until a run of it succeeds. The journal's records since training tell it, on top of
+what training found in the corpus rows (the model's ``exits`` entry), so a fold keeps it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
+from aprender_shell.bundle import BundleError
 from aprender_shell.limits import INTERRUPTED, SHELLS
 from aprender_shell.model.learned.overlay import Overlay
 from aprender_shell.model.store.runs import NO_RUNS, RunCounts, RunTables
+
+if TYPE_CHECKING:
+    from aprender_shell.bundle import PagedBundle
 
 # Look-ups of the model's run table kept between keystrokes: a query asks for each of its few
 # dozen candidates, and the next keystroke for mostly the same ones. Bounded: about 50 KB.
@@ -92,9 +94,9 @@ class RunContext:
         return share
 
 
-# How a command's recorded runs went: (zsh, bash, fish, exited 0, exited otherwise), as
-# store/runs.py's RunCounts, folded and learned together; None when none were recorded.
-Runs = Callable[[str], Sequence[int] | None]
+# The bundle entry training writes (training/run_tables.py's ``failing_table``): the commands
+# whose last recorded run failed, as of training, so a fold keeps what the journal said.
+EXITS_ENTRY = "exits"
 
 # Usage errors and "not found": bash's and zsh's misuse of a builtin (2), found but not
 # executable (126), not found (127); fish's invalid arguments (121), invalid command name
@@ -112,12 +114,15 @@ class Outcomes:
 
     __slots__ = ("_failing",)
 
-    def __init__(self) -> None:
-        # command -> True when it failed as a usage error or "not found"
-        self._failing: dict[str, bool] = {}
+    def __init__(self, failing: Iterable[tuple[str, bool]] = ()) -> None:
+        # command -> True when it failed as a usage error or "not found", oldest first
+        self._failing: dict[str, bool] = dict(failing)
 
     def __bool__(self) -> bool:
         return bool(self._failing)
+
+    def __iter__(self) -> Iterator[tuple[str, bool]]:
+        return iter(self._failing.items())
 
     def note(self, command: str, exit_status: int | None) -> None:
         """Learn one run's exit status (None: the shell did not say)."""
@@ -140,29 +145,43 @@ class Outcomes:
                 self.note(command, status)
             yield record
 
-    def factor(self, command: str, runs: Runs | None = None) -> float:
-        """What the exit statuses leave of ``command``'s score: 1, ``FAILED_WEIGHT`` or 0. A
-        command whose last recorded run is not in the journal asks ``runs``: failed and never
-        exited 0 (before a fold, say) is 0."""
+    def factor(self, command: str) -> float:
+        """What the exit statuses leave of ``command``'s score: 1, ``FAILED_WEIGHT`` or 0."""
         usage = self._failing.get(command)
         if usage is None:
-            counts = runs(command) if runs is not None else None
-            return 0.0 if counts is not None and counts[4] and not counts[3] else 1.0
+            return 1.0
         return 0.0 if usage else FAILED_WEIGHT
 
-    def weigh(self, results: dict[str, float], runs: Runs | None = None) -> dict[str, float]:
+    def weigh(self, results: dict[str, float]) -> dict[str, float]:
         """``results`` with every failing command's share reduced (or gone); a new dict when
         any changed."""
-        factor = self.factor
-        weighed: dict[str, float] | None = None
-        for text in results:
-            kept = factor(text, runs)
-            if kept == 1.0:
-                continue
-            if weighed is None:
-                weighed = dict(results)
-            if kept:
-                weighed[text] *= kept
+        failing = [text for text in results if text in self._failing]
+        if not failing:
+            return results
+        weighed = dict(results)
+        for text in failing:
+            factor = self.factor(text)
+            if factor:
+                weighed[text] *= factor
             else:
                 del weighed[text]
-        return results if weighed is None else weighed
+        return weighed
+
+
+def read_outcomes(bundle: PagedBundle) -> Outcomes:
+    """What the model's ``exits`` entry says (none: a model trained before it, or on history
+    files alone); raises ``BundleError`` for a damaged one."""
+    if EXITS_ENTRY not in bundle:
+        return Outcomes()
+    raw = bundle.get_model(EXITS_ENTRY)
+    bundle.evict(EXITS_ENTRY)
+    try:
+        rows = json.loads(raw)
+    except (ValueError, RecursionError):
+        rows = None
+    if not isinstance(rows, list) or not all(
+        isinstance(row, list) and len(row) == 2 and isinstance(row[0], str)
+        and isinstance(row[1], bool) for row in rows
+    ):
+        raise BundleError("the model's exits entry is damaged: retrain with 'aprender-shell train'")
+    return Outcomes((text, usage) for text, usage in rows[-MAX_FAILING:])

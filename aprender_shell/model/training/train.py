@@ -37,6 +37,7 @@ from aprender_shell.history.privacy import SECRET, default_gate
 from aprender_shell.history.tokens import command_family, tokenize
 from aprender_shell.model import scoring
 from aprender_shell.model.memory import MemoryLimit
+from aprender_shell.model.query.runs import EXITS_ENTRY
 from aprender_shell.model.store.index import (
     SOURCES,
     ModelIndex,
@@ -63,7 +64,7 @@ from aprender_shell.model.training.packing import (
     pack_table,
 )
 from aprender_shell.model.training.pairs import PAIRS_ENTRY, pair_table
-from aprender_shell.model.training.run_tables import predecessors, run_records
+from aprender_shell.model.training.run_tables import failing_table, predecessors, run_records
 
 MAX_SUCCESSOR_CHARS = 200
 # exp(-x) is exactly 0.0 in double precision beyond this x.
@@ -267,6 +268,9 @@ def _train(
     pairs = pair_table(commands, segment_bytes // 4)
     if pairs is not None:
         builder.add_model(PAIRS_ENTRY, pairs)
+    failing = failing_table(kept, segment_bytes // 4)
+    if failing is not None:
+        builder.add_model(EXITS_ENTRY, failing)
 
     index = ModelIndex(
         generation=generation or uuid.uuid4().hex,

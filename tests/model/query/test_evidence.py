@@ -156,19 +156,23 @@ def _fold(path: Path) -> None:
 
 def test_exit_statuses_folded_into_the_model_still_count(tmp_path: Path) -> None:
     # A fold retrains the model on what the journal held and cuts the journal: what the exit
-    # statuses said must survive it, read from the model's run table.
+    # statuses said must survive it (the model's exits entry), and say the same as before.
     path = _trained(tmp_path, _commit_habit())
     with Predictor.open(path) as predictor:
         predictor.record("git add -As", exit_status=129)  # a usage error
         predictor.record("sl", exit_status=127)  # not found
-        predictor.record("git pul", exit_status=1)  # failed, then worked after the fold
+        predictor.record("git pul", exit_status=1)  # an ordinary failure: weighs half
         predictor.record("tail -f log/app.log", exit_status=130)  # ended with Ctrl-C
         predictor.save()
+        before = predictor.explain("", k=10)
     _fold(path)
     with Predictor.open(path) as predictor:
         assert predictor.unfolded == 0  # all of it is in the model now
         offered = {s.text for prefix in ("git", "s", "t") for s in predictor.suggest(prefix, 10)}
-        assert not {"git add -As", "sl", "git pul"} & offered
+        assert not {"git add -As", "sl"} & offered
         assert "tail -f log/app.log" in offered  # an interrupted run is no failure
-        predictor.record("git pul", exit_status=0)
-        assert "git pul" in [s.text for s in predictor.suggest("git p", 10)]
+        failed = dict((s.text, parts) for s, parts in predictor.explain("git p", 10))["git pul"]
+        assert failed["exit"] < 0
+        assert [s.text for s, _ in predictor.explain("", k=10)] == [s.text for s, _ in before]
+        predictor.record("git add -As", exit_status=0)  # it works after all
+        assert "git add -As" in [s.text for s in predictor.suggest("git add -", 5)]

@@ -258,3 +258,12 @@ def test_a_damaged_pairs_entry_is_one_line(model: Path, pairs: bytes) -> None:
     assert_one_line_error(done, "corrupt")
     # without two previous commands the model answers as before
     assert aprender(model, "suggest", "git ").returncode == 0
+
+
+@pytest.mark.parametrize("exits", [
+    b"{not json", b"[" * 100_000, b'{"a": 1}', b'[["sl", 127]]', b'[["sl"]]', b'[[1, true]]',
+])
+def test_a_damaged_exits_entry_is_one_line(model: Path, exits: bytes) -> None:
+    # The commands whose last run failed, as of training: read when the model is opened.
+    rewrite(model, {"exits": exits})
+    assert_one_line_error(aprender(model, "suggest", "git "), "exits entry is damaged")
