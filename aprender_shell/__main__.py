@@ -3,8 +3,9 @@
 ``suggest`` runs on every keystroke of a user who has no server, so its common form skips
 click (whose import alone costs more than Python's start-up); anything the fast path does not
 recognise, including ``--help`` and every error, goes to the click command line. ``search``
-(the shells' Ctrl-R) skips click the same way: the list should appear at once; so does
-``server run``, whose start the shells' first keystroke waits for.
+(the shells' Ctrl-R) skips click the same way: the list should appear at once; so do
+``server run`` and ``server start`` (as the shells run it), on which the shells' first
+answer waits.
 """
 
 from __future__ import annotations
@@ -24,6 +25,12 @@ def main() -> None:
         from aprender_shell.fastpath_server import run_server
 
         code = run_server(argv[2:])
+        if code is not None:
+            sys.exit(code)
+    elif argv[:2] == ["server", "start"]:
+        from aprender_shell.fastpath_server import start_server
+
+        code = start_server(argv[2:])
         if code is not None:
             sys.exit(code)
     elif argv[:1] == ["search"]:

@@ -79,3 +79,40 @@ def run_server(args: list[str]) -> int | None:
         sys.stderr.write("\nAborted!\n")
         return 1
     return 0
+
+
+def start_server(args: list[str]) -> int | None:
+    """``server start`` as the shells run it (no option, no APRENDER_SHELL_SERVER_IDLE)
+    without importing click, or ``None`` to defer to click. The shells ask for the line being
+    typed once this command ends, so its own start-up delays their first answer."""
+    import os
+
+    if args or os.environ.get("APRENDER_SHELL_SERVER_IDLE"):
+        return None  # click reads and checks the options and the variable
+    from aprender_shell.errors import AprenderError, error_message
+    from aprender_shell.paths import check_private_dir, config_dir, default_model_path
+    from aprender_shell.service.client import same_file
+    from aprender_shell.service.launcher import start_in_background
+    from aprender_shell.terminal import printable
+
+    try:
+        check_private_dir(config_dir())  # as cli/server.py: its history_filter judges learning
+        path = default_model_path()
+        check_private_dir(path.parent)
+        path = path.absolute()
+        started = start_in_background(path)
+        served = started.status.get("model_path")
+        if started.already_running and not same_file(served, path):
+            raise AprenderError(
+                f"the server already runs (pid {started.pid}) for another model, "
+                f"{printable(str(served))}: stop it first with 'aprender-shell server stop'"
+            )
+    except (AprenderError, OSError) as error:
+        sys.stderr.write(f"Error: {error_message(error, None)}\n")  # as the command line says
+        return 1
+    if started.already_running:
+        sys.stdout.write(f"aprender-shell server already running (pid {started.pid}).\n")
+    else:
+        shown = printable(str(path))
+        sys.stdout.write(f"aprender-shell server started (pid {started.pid}), serving {shown}.\n")
+    return 0

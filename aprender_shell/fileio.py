@@ -118,16 +118,20 @@ def read_regular(path: str | os.PathLike[str], limit: int | None = None, what: s
 
 
 @contextlib.contextmanager
-def atomic_writer(path: str | os.PathLike[str], mode: int = 0o600) -> Iterator[BinaryIO]:
+def atomic_writer(
+    path: str | os.PathLike[str], mode: int = 0o600, durable: bool = True
+) -> Iterator[BinaryIO]:
     """Yield a binary file that replaces ``path`` only once the block finishes without error.
 
     The data goes to a temporary file in the same folder (so ``os.replace`` is atomic), is
     flushed and fsynced, then renamed over ``path``. On any exception the temporary file is
     removed and ``path`` is untouched. The new file gets permission bits ``mode``.
+    ``durable=False`` skips the two fsyncs, for a file a power loss makes meaningless anyway
+    (a server's pid file): the replace is still atomic for every reader.
     """
     target = Path(path)
     try:
-        with _writing(target, mode) as handle:
+        with _writing(target, mode, durable) as handle:
             yield handle
     except OSError as error:
         if error.errno in (errno.ENOSPC, errno.EDQUOT):
@@ -136,32 +140,49 @@ def atomic_writer(path: str | os.PathLike[str], mode: int = 0o600) -> Iterator[B
 
 
 @contextlib.contextmanager
-def _writing(target: Path, mode: int) -> Iterator[BinaryIO]:
+def _writing(target: Path, mode: int, durable: bool) -> Iterator[BinaryIO]:
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # new folders: private
     remove_stale_temps(target.parent)
-    import tempfile  # only writers pay for it, not every query
-
     # Named with our pid and locked while we live: a writer killed mid-way (kill -9 during
     # 'train') leaves a file the next writer recognises as its dead predecessor's.
-    fd, tmp_name = tempfile.mkstemp(prefix=_temp_prefix(target), suffix=".tmp", dir=target.parent)
+    fd, tmp_name = _create_temp(target)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(tmp_name, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
-    _fsync_dir(target.parent)
+    if durable:
+        _fsync_dir(target.parent)
 
 
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, mode: int = 0o600) -> None:
-    """Write ``data`` to ``path`` atomically with permission bits ``mode``."""
-    with atomic_writer(path, mode) as handle:
+def _create_temp(target: Path) -> tuple[int, str]:
+    """A new private file beside ``target``, as ``tempfile.mkstemp`` makes one (O_EXCL, a
+    random tag, retried on a clash) without importing ``tempfile`` and ``random``: a server
+    writes its pid file before its first answer, and those imports cost it about 5 ms."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    for _ in range(100):
+        name = os.path.join(target.parent, f"{_temp_prefix(target)}{os.urandom(6).hex()}.tmp")
+        try:
+            return os.open(name, flags, 0o600), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no unused temporary name", str(target.parent))
+
+
+def atomic_write_bytes(
+    path: str | os.PathLike[str], data: bytes, mode: int = 0o600, durable: bool = True
+) -> None:
+    """Write ``data`` to ``path`` atomically with permission bits ``mode`` (``durable``: as
+    ``atomic_writer``)."""
+    with atomic_writer(path, mode, durable) as handle:
         handle.write(data)
 
 

@@ -18,7 +18,8 @@ from aprender_shell.terminal import printable
 def doctor(model: Path | None) -> None:
     """Check everything suggestions depend on, one line each, with what to do when a check
     fails: the model (present, intact), the journal, every history_filter line, the folders'
-    owners, disk space, the server (answering with this model), the integration loaded in
+    owners, disk space, the server (answering with this model), sync (the last merge,
+    what it refused), the integration loaded in
     this shell (and its mode) and your rc file.
 
     Exits with status 1 when anything is wrong, 0 when all is well.

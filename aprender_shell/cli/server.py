@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -184,6 +185,7 @@ def status() -> None:
     problems = figures.get("filter_problems")
     for problem in problems if isinstance(problems, list) else ():
         click.echo(f"   Filter problem:  {printable(str(problem))}")
+    _sync_lines(figures.get("sync"))
     stats: Any = figures.get("stats")
     if not isinstance(stats, dict):
         problem = str(figures.get("model_error", "not loaded"))
@@ -222,3 +224,20 @@ def connect(model: Path | None, memory_limit: MemoryLimit | None, no_start: bool
             f"could not be saved: {relayed.save_error}; free space or fix the folder's "
             "permissions"
         )
+
+
+def _sync_lines(sync: Any) -> None:
+    """The status answer's sync part, when this device syncs."""
+    if not isinstance(sync, dict):
+        return
+    last = sync.get("last_sync")
+    when = ("never" if not isinstance(last, (int, float))
+            else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last)))
+    click.echo(f"   Sync:            {printable(str(sync.get('folder')))}, "
+               f"{sync.get('devices')} other devices, last merge {when}, "
+               f"{sync.get('syncs')} syncs run by this server")
+    if sync.get("error"):
+        click.echo(f"   Sync failed:     {printable(str(sync['error']))}")
+    refused = sync.get("refused")
+    for line in refused if isinstance(refused, list) else ():
+        click.echo(f"   Sync refused:    {printable(str(line))} ('aprender-shell sync status')")

@@ -24,7 +24,7 @@ def sync() -> None:
     """
 
 
-def _report(report: object) -> None:
+def _report(report: object, refusals: bool = True) -> None:
     from aprender_shell.sync.engine import SyncReport
 
     assert isinstance(report, SyncReport)
@@ -33,7 +33,7 @@ def _report(report: object) -> None:
                              if report.kept_out else "") + ".")
     if report.forgotten:
         click.echo(f"Forgot {report.forgotten} commands other devices forgot.")
-    for line in report.refused:
+    for line in report.refused if refusals else ():
         click.echo(f"Refused: {printable(line)}")
 
 
@@ -86,10 +86,21 @@ def join(folder: Path, key_text: str, model: Path | None) -> None:
 @reports_errors
 def now(model: Path | None) -> None:
     """Publish what this device learned since the last sync and learn the other devices'
-    (a running server does it by itself within seconds)."""
+    (a running server does it by itself within seconds).
+
+    Exits with status 1 when anything was refused (a damaged, foreign or replayed file: the
+    rest is merged all the same); 'sync status' says what and why.
+    """
     from aprender_shell.sync.engine import sync_now
 
-    _report(sync_now(model_path(model)))
+    report = sync_now(model_path(model))
+    _report(report, refusals=False)
+    if report.refused:
+        count = len(report.refused)
+        more = f" (and {count - 1} more)" if count > 1 else ""
+        raise click.ClickException(
+            f"{count} refused, everything else merged: {printable(report.refused[0])}{more}; "
+            "see 'aprender-shell sync status'")
 
 
 @sync.command(short_help="Devices seen, their last records, what was refused.")
@@ -125,7 +136,7 @@ def status() -> None:
                    f"{last}{left}")
     if state.tombstones:
         click.echo(f"Forgotten: {len(state.tombstones)} patterns, applied on every device")
-    for line in state.refused:
+    for line in [*state.refused, *state.notes]:
         click.echo(f"Refused:   {printable(line)}")
 
 

@@ -32,6 +32,7 @@ def run_checks(
     """Every check, in the order a person would fix them: files first, then the server, then
     the shell. ``parent_pid`` is the shell's pid (default: this process's parent)."""
     from aprender_shell.doctor import live, local
+    from aprender_shell.doctor.local import check_sync
 
     shell_pid = os.getppid() if parent_pid is None else parent_pid
     checks: list[tuple[str, Callable[[], list[Finding]]]] = [
@@ -41,6 +42,7 @@ def run_checks(
         ("history_filter", local.check_history_filter),
         ("disk space", lambda: local.check_disk_space(model_path)),
         ("server", lambda: live.check_server(model_path)),
+        ("sync", check_sync),
         ("integration", lambda: live.check_integration(environ, shell_pid)),
         ("rc file", lambda: live.check_installed(environ, shell_pid)),
     ]

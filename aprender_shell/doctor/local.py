@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -198,3 +199,32 @@ def check_disk_space(model_path: Path, need: int | None = None) -> list[Finding]
                         f"free at least {human_bytes(need - free)} on that disk, or set "
                         "APRENDER_SHELL_HOME to a folder on another")]
     return [Finding("disk space", True, f"{folder}: {human_bytes(free)} free")]
+
+
+SYNC_STATUS = "'aprender-shell sync status'"
+
+
+def check_sync() -> list[Finding]:
+    """``doctor``'s sync line: joined or not, the last merge, what it refused."""
+    from aprender_shell.sync.state import summary
+
+    found = summary()
+    if found is None:
+        return [Finding("sync", True, "this device does not sync (optional: 'aprender-shell "
+                                      "sync init FOLDER' sets it up)")]
+    if found["folder"] is None:
+        return [Finding("sync", False, str(found["error"]), "run 'aprender-shell sync leave' "
+                                                           "and join again")]
+    last = found["last_sync"]
+    when = ("never merged yet" if last is None
+            else "last merge " + time.strftime("%Y-%m-%d %H:%M", time.localtime(last)))
+    detail = f"syncs with {found['folder']} ({found['devices']} other devices seen), {when}"
+    if found["error"]:
+        return [Finding("sync", False, f"{detail}; the last sync failed: {found['error']}",
+                        f"see {SYNC_STATUS}, then 'aprender-shell sync now'")]
+    refused = found["refused"]
+    if refused:
+        more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
+        return [Finding("sync", False, f"{detail}; refused {refused[0]}{more}",
+                        f"see {SYNC_STATUS}")]
+    return [Finding("sync", True, detail)]

@@ -17,8 +17,8 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from aprender_shell import limits
 from aprender_shell.errors import UsageError
@@ -45,8 +45,7 @@ def ignore_space() -> bool:
     return os.environ.get(RECORD_SPACE_ENV, "").strip().lower() not in _ON
 
 
-@dataclass(frozen=True)
-class UserFilter:
+class UserFilter(NamedTuple):  # not a dataclass: a server's start does not import inspect
     """A ``history_filter`` file as read: its good lines as one pattern, and one line saying
     what is wrong with each bad one (those are left out; the others still apply)."""
 

@@ -7,7 +7,6 @@ import selectors
 import socket
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Callable
 
 from aprender_shell.service.protocol.schema import MAX_LINE_BYTES
@@ -19,15 +18,23 @@ OUTPUT_HIGH_WATER = 256 * 1024
 READ_SIZE = 65536
 
 
-@dataclass
 class Connection:
-    sock: socket.socket
-    inbox: bytearray
-    outbox: bytearray
-    last_active: float
-    discarding: bool = False
-    closing: bool = False
-    dropped: bool = False
+    """One client: what it sent and was not yet answered, and what waits to be sent to it.
+
+    A plain class, not a dataclass: ``dataclasses`` imports ``inspect``, about 10 ms of every
+    server start (the shells' first keystroke waits for it)."""
+
+    __slots__ = ("sock", "inbox", "outbox", "last_active", "discarding", "closing", "dropped")
+
+    def __init__(self, sock: socket.socket, inbox: bytearray, outbox: bytearray,
+                 last_active: float) -> None:
+        self.sock = sock
+        self.inbox = inbox
+        self.outbox = outbox
+        self.last_active = last_active
+        self.discarding = False
+        self.closing = False
+        self.dropped = False
 
 
 def _waiting(connection: Connection) -> bool:

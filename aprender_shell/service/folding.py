@@ -8,16 +8,18 @@ whole corpus, while the server must answer every keystroke within its memory lim
 from __future__ import annotations
 
 import contextlib
-import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from aprender_shell.errors import AprenderError
 from aprender_shell.model.learned.newest import fold_bound
 from aprender_shell.model.memory import MemoryLimit
 from aprender_shell.service.session import Session
+
+if TYPE_CHECKING:
+    import subprocess  # imported when a fold starts: a server's start does not wait for it
 
 # After a failed fold, wait this long before the next try (a full disk, a broken corpus);
 # after one that found the journal rewritten meanwhile (a forget), this long.
@@ -66,6 +68,8 @@ class Folder:
                    str(self._model_path)]
         if self._memory_limit is not None:
             command.append(self._memory_limit.argument())
+        import subprocess
+
         try:
             self._child = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -102,6 +106,8 @@ class Folder:
         """Stop a fold still running (safe at any step: the next one starts over)."""
         child = self._child
         if child is not None:
+            import subprocess
+
             child.terminate()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 child.wait(10)

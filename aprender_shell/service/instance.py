@@ -136,7 +136,9 @@ class Instance:
         from aprender_shell.service.pidfile import record_bytes
 
         # Our start time and command line too: 'stop' signals only the process that wrote it.
-        atomic_write_bytes(self.pid_path, record_bytes())
+        # Not fsynced: the shells' first keystroke waits for this start, and after a power
+        # loss any pid in it names a process that is gone (the identity check says so).
+        atomic_write_bytes(self.pid_path, record_bytes(), durable=False)
         self.pid_identity = _identity(self.pid_path)
 
     def release(self) -> None:

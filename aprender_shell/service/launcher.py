@@ -7,9 +7,8 @@ import os
 import stat
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from aprender_shell.errors import AprenderError
 from aprender_shell.fileio import file_kind, open_regular
@@ -20,9 +19,9 @@ if TYPE_CHECKING:
     from aprender_shell.model.memory import MemoryLimit
 
 
-@dataclass
-class Started:
-    """What ``start_in_background`` found or did."""
+class Started(NamedTuple):
+    """What ``start_in_background`` found or did (not a dataclass: ``server start``, which the
+    shells wait for, would import ``inspect`` with it)."""
 
     pid: int | None
     already_running: bool

@@ -10,8 +10,8 @@ crash, or one another account wrote, names some other process and is left alone.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from aprender_shell.errors import AprenderError
 
@@ -20,8 +20,9 @@ PROC = Path("/proc")
 MAX_PID_FILE = 64 * 1024
 
 
-@dataclass(frozen=True)
-class PidRecord:
+# NamedTuples, not dataclasses: ``dataclasses`` imports ``inspect``, about 10 ms of a server's
+# start, which the shells' first keystroke waits for.
+class PidRecord(NamedTuple):
     """What a server wrote about itself: its pid and, where /proc exists, who it is."""
 
     pid: int
@@ -29,8 +30,7 @@ class PidRecord:
     cmdline: bytes | None = None
 
 
-@dataclass(frozen=True)
-class ProcessIdentity:
+class ProcessIdentity(NamedTuple):
     """Who runs under a pid now, from /proc."""
 
     uid: int

@@ -318,6 +318,7 @@ def run_server(
         from aprender_shell.sync.watch import SyncWatch
 
         syncs = SyncWatch(model_path, session.predictor, log)
+        session.status_extras.append(syncs.status)
         server = Server(session, listener, idle_timeout=timeout, log=log,
                         connection_timeout=connection_timeout, orphaned=watch.check,
                         chores=[folds.poll, syncs.poll])

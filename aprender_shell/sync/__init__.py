@@ -10,7 +10,23 @@ journal through the writer protocol, so the fold learns them like the shells' ow
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from aprender_shell.errors import AprenderError
+
+# Here, not in ``state``: a server checks for the key at every check, and a device that does
+# not sync must not pay for importing the rest of sync (``dataclasses``, ``hashlib``, ...).
+KEY_FILENAME = "key"
+
+
+def sync_dir() -> Path:
+    from aprender_shell.paths import data_dir
+
+    return data_dir() / "sync"
+
+
+def key_path() -> Path:
+    return sync_dir() / KEY_FILENAME
 
 
 class SyncError(AprenderError):

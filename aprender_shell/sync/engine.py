@@ -19,9 +19,11 @@ from typing import Any
 
 from aprender_shell.model.learned.journal import Record
 from aprender_shell.sync import SyncError
+from aprender_shell.sync.compaction import compact_own, compactable
+from aprender_shell.sync.intake import Intake
 from aprender_shell.sync.keys import load_key, new_key, parse_key, save_key
 from aprender_shell.sync.layout import MARKER_NAME, list_folder, new_device_id, write_once
-from aprender_shell.sync.merge import admitted, learn, read_incoming
+from aprender_shell.sync.merge import read_incoming
 from aprender_shell.sync.publish import (
     own_records,
     pending,
@@ -162,7 +164,7 @@ def forget_applied() -> None:
         if state is None:
             return
         for peer in state.peers.values():
-            peer.seq, peer.digest, peer.records = 0, "", 0
+            peer.seq, peer.digest, peer.records, peer.upto = 0, "", 0, 0
         save_state(state)
 
 
@@ -211,23 +213,29 @@ def _sync(model_path: Path, state: SyncState, key: bytes, with_corpus: bool = Fa
     folder = Path(str(state.folder))
     listing = list_folder(folder)
     report.published = _publish(model_path, folder, key, state, with_corpus)
-    incoming = read_incoming(folder, key, state, listing)
+    intake = Intake(model_path)
+    incoming = read_incoming(folder, key, state, listing, intake.take)
     report.refused = list(incoming.refused)
     if incoming.malformed:
         report.refused.append(f"{incoming.malformed} entries were malformed and left out")
-    if incoming.tombstones:
-        report.forgotten = _apply_tombstones(model_path, incoming.tombstones)
-        state.tombstones.extend(incoming.tombstones)
-    kept, report.kept_out = admitted(incoming.records, incoming.knows,
-                                     _matchers(state.tombstones))
-    learn(model_path, kept)
-    report.learned = len(kept)
+    known = {tombstone.get("id") for tombstone in state.tombstones}
+    fresh = [tombstone for tombstone in incoming.tombstones if tombstone["id"] not in known]
+    if fresh:  # (a compacted segment repeats the tombstones it replaces)
+        report.forgotten = _apply_tombstones(model_path, fresh)
+        state.tombstones.extend(fresh)
+    report.learned = intake.finish(_matchers(state.tombstones))
+    report.kept_out = intake.kept_out
     state.refused = report.refused
-    if listing.unknown:
-        state.refused.append(f"{len(listing.unknown)} files not ours were passed over "
-                             f"(e.g. {listing.unknown[0][:60]!r})")
+    # Not refused (nothing of ours is in them), but shown beside what was.
+    state.notes = [f"{len(listing.unknown)} files not ours were passed over (e.g. "
+                   f"{listing.unknown[0][:60]!r})"] if listing.unknown else []
     state.last_sync, state.last_error = time.time(), None
     save_state(state)
+    run = compactable(folder, state)
+    if run:
+        compact_own(folder, key, state, run, _matchers(state.tombstones),
+                    lambda: save_state(state))
+        save_state(state)
     return report
 
 
@@ -271,7 +279,8 @@ def _corpus_records(model_path: Path) -> list[Record]:
         context = getattr(entry, "context", None)
         if context is not None:
             for name, value in (("cwd", context.cwd), ("exit", context.exit),
-                                ("host", context.host), ("sh", context.shell)):
+                                ("host", context.host), ("sh", context.shell),
+                                ("agent", context.agent)):  # an agent's stays the agent's
                 if value is not None:
                     record[name] = value
         records.append(record)

@@ -13,12 +13,12 @@ import hashlib
 import os
 from pathlib import Path
 
+from aprender_shell.sync import KEY_FILENAME as KEY_FILENAME
 from aprender_shell.sync import SyncError
 
 KEY_BYTES = 32
 PREFIX = "aps1-"
 _CHECK_BYTES = 3  # 32 + 3 bytes are 56 base32 letters, no padding
-KEY_FILENAME = "key"
 
 
 def new_key() -> bytes:

@@ -6,14 +6,15 @@ not (cut short, tampered with, another key, a replay, a rollback) is refused and
 that device waits there: nothing after it is learned until it is whole, so nothing is lost and
 nothing is learned twice. Every other device still merges.
 
-Records enter the journal through the writer protocol, with their device, number and host;
-the fold then puts them in the model like the shells' own records. A record this device's
-``history_filter`` or the secrets filter keeps out, or one a tombstone covers, is never learned.
+Segments are read one at a time and handed to a sink (intake.py), so a merge holds one
+segment's records as dicts, never every device's at once. Records enter the journal through the
+writer protocol, with their device, number and host; the fold then puts them in the model like
+the shells' own records. A record this device's ``history_filter`` or the secrets filter keeps
+out, or one a tombstone covers, is never learned.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,16 +42,21 @@ from aprender_shell.sync.state import Peer, SyncState
 class Incoming:
     """What the other devices' new segments hold (the state's peers already advanced)."""
 
-    records: list[Record] = field(default_factory=list)
-    # For each record: the tombstones its writer had applied (segments.py's "knows").
-    knows: list[frozenset[str]] = field(default_factory=list)
+    taken: int = 0  # records handed to the sink
     tombstones: list[dict[str, Any]] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     malformed: int = 0
 
 
-def read_incoming(folder: Path, key: bytes, state: SyncState, listing: Listing) -> Incoming:
-    """Read every device's segments past those applied; advances ``state.peers``."""
+# Takes one segment's records and the tombstones their writer had applied (segments.py's
+# "knows"); it may keep them however it likes once it returns.
+Sink = Callable[[list[Record], frozenset[str]], None]
+
+
+def read_incoming(folder: Path, key: bytes, state: SyncState, listing: Listing,
+                  sink: Sink) -> Incoming:
+    """Read every device's segments past those applied, one at a time, handing each one's
+    records to ``sink``; advances ``state.peers``."""
     incoming = Incoming()
     for device, numbers in sorted(listing.devices.items()):
         if device == state.device:
@@ -66,10 +72,8 @@ def read_incoming(folder: Path, key: bytes, state: SyncState, listing: Listing) 
             if seq < expected:
                 continue
             where = f"{device}/{segment_name(seq)}"
-            if seq != expected:
-                incoming.refused.append(f"{device}/{segment_name(expected)} is missing (not "
-                                        f"synced yet?): {where} and later ones wait for it")
-                break
+            missing = (f"{device}/{segment_name(expected)} is missing (not synced yet?): "
+                       f"{where} and later ones wait for it")
             try:
                 data = read_segment(folder, device, seq)
                 segment = decode(key, device, seq, data)
@@ -77,25 +81,34 @@ def read_incoming(folder: Path, key: bytes, state: SyncState, listing: Listing) 
                 break  # removed since the listing (the folder vanishing): read next time
             except (OSError, SyncError, SealError) as error:
                 reason = error.strerror if isinstance(error, OSError) else str(error)
-                incoming.refused.append(f"{where} refused: {reason} (another key, tampering, "
-                                        "or a file moved or cut short); nothing learned from it")
+                incoming.refused.append(missing if seq != expected else (
+                    f"{where} refused: {reason} (another key, tampering, or a file moved or "
+                    "cut short); nothing learned from it"))
                 break
-            if segment.prev != peer.digest:
+            # A compacted segment stands for segments this device applied some of.
+            within = (segment.replaces is not None
+                      and segment.replaces[0] <= peer.seq <= segment.replaces[1])
+            if seq != expected and not (segment.replaces is not None
+                                        and segment.replaces[0] <= expected):
+                incoming.refused.append(missing)
+                break
+            if not within and segment.prev != peer.digest:
                 incoming.refused.append(f"{where} refused: it does not follow the segment "
                                         f"{peer.seq} applied here (replayed or rolled back)")
                 break
-            _take(segment, peer, incoming)
+            _take(segment, peer, incoming, sink)
             peer.host = segment.host or peer.host
             peer.seq, peer.digest = seq, digest(data)
-            expected += 1
+            expected = seq + 1
         if device in state.peers or peer.seq:
             state.peers[device] = peer
     return incoming
 
 
-def _take(segment: Segment, peer: Peer, incoming: Incoming) -> None:
+def _take(segment: Segment, peer: Peer, incoming: Incoming, sink: Sink) -> None:
     device = segment.device
-    knows = frozenset(segment.knows)
+    records: list[Record] = []
+    floor = peer.upto or peer.records  # (a state from before ``upto``: as many as numbered)
     for entry in segment.entries:
         kind = entry.get("k")
         if kind == RECORD:
@@ -103,8 +116,10 @@ def _take(segment: Segment, peer: Peer, incoming: Incoming) -> None:
             if record is None:
                 incoming.malformed += 1
                 continue
-            incoming.records.append(record)
-            incoming.knows.append(knows)
+            if record["seq"] <= floor:
+                continue  # applied already, from a segment a compacted one replaces
+            peer.upto = max(peer.upto, record["seq"])
+            records.append(record)
             peer.records += 1
             stamp = record.get("t")
             if isinstance(stamp, int):
@@ -121,46 +136,10 @@ def _take(segment: Segment, peer: Peer, incoming: Incoming) -> None:
             peer.left = False
         else:
             incoming.malformed += 1
-
-
-Matcher = Callable[[str], bool]
-
-
-def admitted(
-    records: Sequence[Record], knows: Sequence[frozenset[str]],
-    tombstones: Sequence[tuple[dict[str, Any], Matcher]],
-) -> tuple[list[Record], int]:
-    """The records this device may learn, and how many it keeps out."""
-    from aprender_shell.history.privacy import default_gate
-
-    gate = default_gate()
-    with contextlib.suppress(Exception):
-        gate.check()  # an unreadable filter keeps everything out below (fail closed)
-    kept: list[Record] = []
-
-    verdicts: dict[str, bool] = {}  # the filters judge each distinct command once
-
-    def allowed(command: str, known: frozenset[str]) -> bool:
-        verdict = verdicts.get(command)
-        if verdict is None:
-            try:
-                verdict = gate.reason(command, reread=False) is None
-            except Exception:  # noqa: BLE001 - the filter cannot be read: learn nothing
-                verdict = False
-            verdicts[command] = verdict
-        if not verdict:
-            return False
-        # A tombstone its writer had not applied yet covers it: it was run before the forget.
-        return not any(tomb["id"] not in known and match(command) for tomb, match in tombstones)
-
-    for record, known in zip(records, knows):
-        if not allowed(record["c"], known):
-            continue
-        previous = record.get("prev")
-        if isinstance(previous, str) and not allowed(previous, known):
-            record["prev"] = None
-        kept.append(record)
-    return kept, len(records) - len(kept)
+    segment.entries = []  # its dicts go as the records are taken
+    if records:
+        incoming.taken += len(records)
+        sink(records, frozenset(segment.knows))
 
 
 def learn(model_path: Path, records: Sequence[Record]) -> None:

@@ -16,24 +16,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aprender_shell.sync import SyncError
-from aprender_shell.sync.keys import KEY_FILENAME
+from aprender_shell.sync import KEY_FILENAME, SyncError
+from aprender_shell.sync import key_path as key_path
+from aprender_shell.sync import sync_dir as sync_dir
 
 STATE_VERSION = 1
 STATE_FILENAME = "state.json"
 LOCK_FILENAME = "lock"
 # Every file of ours in sync_dir() ('uninstall' takes them away with the model).
 SYNC_FILES = (KEY_FILENAME, STATE_FILENAME, LOCK_FILENAME)
-
-
-def sync_dir() -> Path:
-    from aprender_shell.paths import data_dir
-
-    return data_dir() / "sync"
-
-
-def key_path() -> Path:
-    return sync_dir() / KEY_FILENAME
 
 
 def state_path() -> Path:
@@ -50,6 +41,7 @@ class Peer:
     host: str = ""
     last_t: int | None = None  # the newest record's time, by that device's clock
     left: bool = False
+    upto: int = 0  # the highest record number applied (a compacted segment repeats some)
 
 
 @dataclass
@@ -122,3 +114,21 @@ def active_state() -> SyncState:
 def syncing() -> bool:
     """Cheap: whether this device has a key (it syncs), without reading anything."""
     return os.path.exists(key_path())
+
+
+def summary() -> dict[str, Any] | None:
+    """The status answer's ``sync`` part (PROTOCOL.md) and ``doctor``'s sync line, from this
+    device's state alone (nothing in the shared folder is read: both must answer at once);
+    None when this device does not sync."""
+    if not syncing():
+        return None
+    try:
+        state = load_state()
+    except SyncError as error:
+        return {"folder": None, "device": None, "devices": 0, "last_sync": None,
+                "error": str(error), "refused": []}
+    if state is None or not state.active:
+        return None
+    return {"folder": state.folder, "device": state.device, "devices": len(state.peers),
+            "last_sync": state.last_sync, "error": state.last_error,
+            "refused": list(state.refused)}

@@ -4,23 +4,28 @@ Every check (two seconds) costs one ``stat`` of the key, the journal and each ot
 folder (a new segment changes its folder's time). When another device wrote, or this one's
 journal grew (at most every ``PUBLISH_INTERVAL``, so a burst of commands is one segment and a
 year of use is not a folder of a hundred thousand files), one sync runs in a child process
-(``python -m aprender_shell.sync.engine``), like a fold: it may wait for the writer lock or
-decrypt many segments, and a keystroke must never wait for it. The journal it rewrites makes
-the server reopen the model, so merged records are suggested from the next keystroke.
+(``python -m aprender_shell.sync.child``), niced like a fold: it may wait for the writer lock
+or decrypt many segments, and a keystroke must never wait for it, nor share a core with it.
+The journal it rewrites makes the server reopen the model, so merged records are suggested
+from the next keystroke.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from aprender_shell.sync.layout import fingerprint
-from aprender_shell.sync.state import key_path, load_state
+from aprender_shell.sync import key_path
+
+if TYPE_CHECKING:
+    import subprocess
+
+# What only a device that syncs needs (subprocess, the state, the folder's layout) is
+# imported once its key is seen: a server's start does not wait for it.
 
 # This device's new records are published at most this often (seconds); what the others
 # write is merged at the next check.
@@ -56,6 +61,8 @@ class SyncWatch:
         if joined:  # set up, or joined again: read where to look (once, not every check)
             self._key = (key.st_ino, key.st_mtime_ns)
             self._where = _where()
+        from aprender_shell.sync.layout import fingerprint
+
         folder = fingerprint(self._where[0], self._where[1]) if self._where else ()
         journal = _stamp(self._model_path.with_name(self._model_path.name + ".journal"))
         others_wrote = joined or folder != self._folder
@@ -63,9 +70,11 @@ class SyncWatch:
         publish_due = journal != self._journal and time.monotonic() >= self._publish_at
         if not (others_wrote or publish_due):
             return
+        import subprocess
+
         try:
             self._child = subprocess.Popen(
-                [sys.executable, "-m", "aprender_shell.sync.engine", str(self._model_path)],
+                [sys.executable, "-m", "aprender_shell.sync.child", str(self._model_path)],
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                 text=True, errors="replace",
             )
@@ -74,6 +83,15 @@ class SyncWatch:
             return
         self._folder, self._journal = folder, journal
         self._publish_at = time.monotonic() + PUBLISH_INTERVAL
+
+    def status(self) -> dict[str, object]:
+        """The server's status answer's ``sync`` part (PROTOCOL.md)."""
+        from aprender_shell.sync.state import summary
+
+        found: dict[str, object] | None = summary()
+        if found is not None:
+            found.update(syncs=self.syncs, syncing=self._child is not None)
+        return {"sync": found}
 
     def _reap(self) -> None:
         child = self._child
@@ -95,6 +113,8 @@ class SyncWatch:
     def close(self) -> None:
         child = self._child
         if child is not None:
+            import subprocess
+
             child.terminate()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 child.wait(10)
@@ -105,6 +125,8 @@ class SyncWatch:
 
 
 def _where() -> tuple[Path, str] | None:
+    from aprender_shell.sync.state import load_state
+
     try:
         state = load_state()
     except Exception:  # noqa: BLE001 - the sync itself reports a damaged state

@@ -480,6 +480,69 @@ def test_a_server_run_imports_no_click_and_serves(model: Path) -> None:
     assert "aprender_shell.service.server" in imported
     heavy = {"click", "aprender_shell.cli", "aprender_shell.integration"}
     assert imported.isdisjoint(heavy), sorted(imported & heavy)
+    # Nor what only a fold, a sync or a training needs (each 2 to 10 ms of the start, measured
+    # with -X importtime in a regular install): this server folded nothing, and its device
+    # does not sync.
+    later = {"dataclasses", "inspect", "tempfile", "random", "hashlib", "subprocess", "shutil",
+             "aprender_shell.sync.state", "aprender_shell.sync.layout",
+             "aprender_shell.sync.keys", "aprender_shell.model.training.train"}
+    assert imported.isdisjoint(later), sorted(imported & later)
+
+
+def test_a_server_start_as_the_shells_run_it_imports_no_click_and_says_what_click_says(
+    history: Path,
+) -> None:
+    # The shells ask for the line being typed once 'server start' ends: click and the
+    # command line (with launcher's dataclass, inspect) cost that start 30 ms and more.
+    train = run("train", "--history", str(history))  # the default model, as the shells use
+    assert train.returncode == 0, train.stderr
+    by_click = [sys.executable, "-c", "from aprender_shell.cli import main; main()"]
+
+    def pid_of(line: str) -> str:
+        return line.split("(pid ", 1)[1].split(")", 1)[0]
+
+    try:
+        slow = subprocess.run([*by_click, "server", "start"], capture_output=True, text=True,
+                              timeout=120)
+        assert slow.returncode == 0 and "started (pid" in slow.stdout, slow.stderr
+        assert run("server", "stop").returncode == 0
+        fast = subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "aprender_shell", "server", "start"],
+            capture_output=True, text=True, timeout=120,
+        )
+        assert fast.returncode == 0 and "started (pid" in fast.stdout, fast.stderr
+        assert fast.stdout.replace(pid_of(fast.stdout), "N") == slow.stdout.replace(
+            pid_of(slow.stdout), "N")
+        imported = _imported(fast.stderr)
+        assert "aprender_shell.service.launcher" in imported
+        heavy = {"click", "aprender_shell.cli", "dataclasses", "inspect"}
+        assert imported.isdisjoint(heavy), sorted(imported & heavy)
+        again_fast = run("server", "start")
+        again_slow = subprocess.run([*by_click, "server", "start"], capture_output=True,
+                                    text=True, timeout=120)
+        assert again_fast.returncode == again_slow.returncode == 0
+        assert again_fast.stdout == again_slow.stdout
+        pid = pid_of(fast.stdout)
+        assert again_fast.stdout == f"aprender-shell server already running (pid {pid}).\n"
+    finally:
+        run("server", "stop")
+
+
+def test_a_refused_server_start_says_what_click_says(tmp_path: Path) -> None:
+    from aprender_shell import paths
+
+    paths.data_dir().mkdir(parents=True, mode=0o700)
+    (tmp_path / "elsewhere").mkdir()
+    paths.runtime_dir().symlink_to(tmp_path / "elsewhere")  # refused: never followed
+    fast = run("server", "start")
+    slow = subprocess.run(
+        [sys.executable, "-c", "from aprender_shell.cli import main; main()", "server", "start"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert fast.returncode == slow.returncode == 1
+    assert fast.stderr == slow.stderr and "is a symbolic link" in fast.stderr
+    assert fast.stdout == slow.stdout == ""
+    assert list((tmp_path / "elsewhere").iterdir()) == []
 
 
 @pytest.mark.parametrize("args, environment, says", [

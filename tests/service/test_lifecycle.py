@@ -117,3 +117,25 @@ def test_a_server_whose_socket_is_taken_over_exits(model: Path, run_server: Star
     assert "exiting: orphaned: its socket" in first.log(), first.log()
     assert read_pid(pid_path()) == second.pid
     assert second.request({"status": True})["status"]["pid"] == second.pid
+
+
+def test_a_clean_journal_is_not_rewritten_at_each_start(model: Path, run_server: Start) -> None:
+    # A start compacts the journal before its first answer (which the shells wait for): a
+    # journal with nothing to drop or upgrade keeps its file, with no rewrite and no fsync.
+    server = run_server(model)
+    assert server.request({"record": "make deploy", "cwd": "/srv", "exit": 0}) == {"ok": True}
+    assert server.terminate() == 0
+    journal = model.with_name(model.name + ".journal")
+    before = os.stat(journal)
+    server = run_server(model)
+    assert "make deploy" in texts(server.request({"prefix": "make d"}))
+    assert server.terminate() == 0
+    after = os.stat(journal)
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    # A torn last line (a crash mid-append) is still compacted away at the next start.
+    with open(journal, "ab") as handle:
+        handle.write(b'{"c":"torn')
+    server = run_server(model)
+    assert "make deploy" in texts(server.request({"prefix": "make d"}))
+    assert server.terminate() == 0
+    assert journal.read_bytes().endswith(b"\n") and b"torn" not in journal.read_bytes()

@@ -15,6 +15,7 @@ from aprender_shell.service.folding import Folder
 from aprender_shell.service.protocol import schema
 from aprender_shell.service.server import Server
 from aprender_shell.service.session import Session
+from aprender_shell.sync.watch import SyncWatch
 from tests.service.conftest import train
 
 DOCUMENT = Path(__file__).resolve().parents[2] / "PROTOCOL.md"
@@ -96,6 +97,8 @@ def test_the_status_fields_written_are_the_answer_s(session: Session, tmp_path: 
     try:
         server = Server(session, listener)  # adds the server's own figures
         Folder(session, tmp_path / "m.apbundle", None, lambda line: None)  # and its folds'
+        syncs = SyncWatch(tmp_path / "m.apbundle", session.predictor, lambda line: None)
+        session.status_extras.append(syncs.status)  # and its syncs' (as serve() does)
         answered = session.handle({"status": True})["status"]
         server.stop("done")
         server.serve_forever()  # returns at once, closing what it opened

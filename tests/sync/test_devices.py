@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.sync.conftest import Devices, all_bytes
@@ -185,3 +187,18 @@ def test_retraining_keeps_what_other_devices_taught(devices: Devices) -> None:
     assert "echo from-a-599" in b.suggest("echo from-a-599")
     assert "echo from-a-7" in b.suggest("echo from-a-7")
     assert "600 commands" in b.status()
+
+
+def test_an_agents_folded_runs_reach_another_device_as_the_agents(devices: Devices) -> None:
+    from aprender_shell.model.training.fold import fold
+
+    a = devices.device("a", ["echo one"])
+    request = json.dumps({"record": "terraform apply -auto-approve stack9", "cwd": "/infra",
+                          "shell": "bash", "agent": "claude-code"})
+    assert "error" not in a.ok("suggest", "--batch", input=request + "\n")
+    assert fold(a.model) == 1  # into a's corpus, as the agent's
+    a.ok("sync", "init", str(devices.folder))  # a first sync publishes the corpus
+    b = devices.joined("b", ["pwd"], a.key())
+    assert "terraform apply -auto-approve stack9" not in b.suggest("terraform")
+    asked = b.ok("suggest", "--agents", "terraform", "-k", "20")
+    assert "terraform apply -auto-approve stack9" in asked

@@ -29,6 +29,15 @@ def refused(device: Device) -> list[str]:
     return [line for line in device.status().splitlines() if line.startswith("Refused:")]
 
 
+def sync_refusing(device: Device, naming: str) -> None:
+    """'sync now' merges what it can, and says in one line, exiting 1, what it refused."""
+    result = device.run("sync", "now")
+    assert result.exit_code == 1, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and naming in errors[0], result.output
+    assert "see 'aprender-shell sync status'" in errors[0]
+
+
 def newest_segment(folder: Path, device: Device) -> Path:
     return sorted((folder / device_id(device)).glob("*.aps"))[-1]
 
@@ -54,7 +63,7 @@ def test_a_damaged_segment_is_refused_and_learned_once_whole(
     else:
         path.write_bytes(whole[:40] + bytes([whole[40] ^ 1]) + whole[41:])
     c = devices.joined("c", ["echo c-trained"], a.key())  # another device still merges
-    b.ok("sync", "now")
+    sync_refusing(b, path.name)
     lines = refused(b)
     assert len(lines) == 1 and path.name in lines[0] and "nothing learned" in lines[0]
     assert "echo after-damage" not in b.suggest("echo")
@@ -81,8 +90,8 @@ def test_wrong_key_and_forged_device_are_refused(devices: Devices,
     garbage.mkdir()
     (garbage / segment_name(1)).write_bytes(os.urandom(300))
     a.record("echo still-merged")
-    a.ok("sync", "now")
-    b.ok("sync", "now")
+    sync_refusing(a, "2 refused, everything else merged")  # and a publishes all the same
+    sync_refusing(b, "2 refused, everything else merged")
     lines = refused(b)
     assert len(lines) == 2, lines
     assert any("00112233aabbccdd" in line for line in lines)
@@ -110,7 +119,7 @@ def test_replayed_and_moved_segments_are_refused(devices: Devices,
     shutil.copy(first, replay)
     c = devices.joined("c", ["echo c-trained"], a.key())
     shutil.copy(first, devices.folder / device_id(c) / segment_name(2))
-    b.ok("sync", "now")
+    sync_refusing(b, "2 refused")
     lines = refused(b)
     assert len(lines) == 2, lines
     assert any(replay.name in line and a_id in line for line in lines)
@@ -133,14 +142,14 @@ def test_a_rolled_back_device_is_refused(devices: Devices, pair: tuple[Device, D
     a.ok("sync", "now")
     a.record("echo third-timeline")
     a.ok("sync", "now")
-    b.ok("sync", "now")
+    sync_refusing(b, "does not follow")
     lines = refused(b)
     assert len(lines) == 1 and "does not follow" in lines[0], lines
     assert not {"echo second-timeline", "echo third-timeline"} & set(b.suggest("echo"))
     # The folder itself going back (its newest segments gone) is one line too.
     for path in sorted((devices.folder / device_id(a)).glob("*.aps"))[-2:]:
         path.unlink()
-    b.ok("sync", "now")
+    sync_refusing(b, "rolled back")
     lines = refused(b)
     assert len(lines) == 1 and "rolled back" in lines[0], lines
 
@@ -242,8 +251,10 @@ def test_the_folder_vanishing(devices: Devices, pair: tuple[Device, Device],
     listing = list_folder(devices.folder)
     moved = devices.root / "moved"
     (devices.folder / device_id(a)).rename(moved)
-    incoming = read_incoming(devices.folder, load_key(key_path()), state, listing)
-    assert incoming.records == [] and state.peers[device_id(a)].seq == 1
+    taken: list[object] = []
+    incoming = read_incoming(devices.folder, load_key(key_path()), state, listing,
+                             lambda records, knows: taken.extend(records))
+    assert taken == [] and incoming.taken == 0 and state.peers[device_id(a)].seq == 1
     moved.rename(devices.folder / device_id(a))
     b.ok("sync", "now")
     assert not [line for line in b.status().splitlines() if line.startswith("Failed:")]

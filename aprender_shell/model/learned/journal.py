@@ -53,10 +53,14 @@ from aprender_shell.model.learned.journal_lines import (
     is_version0,
     parse,
     parse_header,
+    unseen_of,
 )
 
 # fdatasync at most this often while records arrive (and once they stop).
 SYNC_INTERVAL = 1.0
+# The files an ``exclusive`` block of this process put in place, by journal path: still
+# locked (see ``exclusive``).
+_HOLDING: dict[str, list[int]] = {}
 
 
 def journal_path(model_path: Path) -> Path:
@@ -235,8 +239,16 @@ class Journal:
 
     @contextlib.contextmanager
     def exclusive(self) -> Iterator[JournalState]:
-        """Hold the journal's lock, yielding its current state, for a read-modify-rewrite."""
+        """Hold the journal's lock, yielding its current state, for a read-modify-rewrite.
+
+        The lock covers every file the block puts in place (``write``): each new file is
+        locked before it replaces the old one and stays locked until the block ends, so an
+        appender that opens it meanwhile waits, then finds the file the block left last. A
+        fold replaces the file twice (marked, then cut): a record appended to the first
+        would be lost with it.
+        """
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+        held: list[int] = []
         try:
             while True:
                 fcntl.flock(fd, fcntl.LOCK_EX)
@@ -250,8 +262,12 @@ class Journal:
                 fd = os.open(
                     self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600
                 )
+            _HOLDING[str(self.path)] = held
             yield self.read()
         finally:
+            _HOLDING.pop(str(self.path), None)
+            for locked in held:
+                os.close(locked)
             os.close(fd)  # releases the lock
 
     def write(
@@ -259,20 +275,46 @@ class Journal:
         records: Iterable[Record],
         marks: list[dict[str, Any]] | None,
         folding: tuple[str, int] | None = None,
+        unseen: list[Record] | None = None,
+        unseen_into: list[Record] | None = None,
     ) -> None:
         """Replace the file atomically with a fresh header and ``records``; hold ``exclusive``.
 
         ``folding`` (the new model's generation, how many records it holds) marks the file
-        for a fold about to put that model in place.
+        for a fold about to put that model in place. ``unseen`` (folded records no history
+        showed yet, journal_lines.py) defaults to what the file keeps for this generation;
+        ``unseen_into`` is the fold's list for the new model.
         """
         from aprender_shell.fileio import atomic_writer
 
+        if unseen is None:
+            unseen = self._unseen_now()
         with atomic_writer(self.path, 0o600) as handle:
-            handle.write(encode(header_line(self.generation, marks, folding)))
+            handle.write(encode(header_line(self.generation, marks, folding, unseen,
+                                            unseen_into)))
             for record in records:
                 handle.write(encode(record))
+            held = _HOLDING.get(str(self.path))
+            if held is not None:
+                # The new file is locked (atomic_writer's lock on it): a duplicate of its
+                # descriptor keeps that lock past the rename, until ``exclusive`` ends.
+                held.append(os.dup(handle.fileno()))
         with contextlib.suppress(OSError):
             self.identity = identity(os.stat(self.path))
+
+    def _unseen_now(self) -> list[Record]:
+        """What the file's header keeps as folded but unseen for this generation."""
+        try:
+            fd = open_regular_fd(self.path, "the journal")
+        except OSError:
+            return []
+        try:
+            header = parse_header(first_line(fd), self.path)
+        except (OSError, JournalError):
+            return []
+        finally:
+            os.close(fd)
+        return unseen_of(header, self.generation) if header is not None else []
 
     def compact(self) -> int:
         """Rewrite the journal as this generation's records only, upgraded.
@@ -287,8 +329,23 @@ class Journal:
             # someone else, and this generation's read of it would be empty.
             if self._is_stale() or state.generation not in (None, self.generation):
                 return 0
-            self.write(state.records, state.marks)
+            if not self._holds_exactly(state):  # clean already: no rewrite, no fsync
+                self.write(state.records, state.marks)
         return len(state.records)
+
+    def _holds_exactly(self, state: JournalState) -> bool:
+        """Whether the file's bytes are what ``write`` would put there (a server's start
+        compacts: most starts find a clean journal, and its first answer waits)."""
+        if state.identity is None:
+            return False
+        expected = encode(header_line(self.generation, state.marks)) + b"".join(
+            encode(record) for record in state.records
+        )
+        try:
+            with open_regular(self.path, "the journal") as handle:
+                return bool(handle.read(len(expected) + 1) == expected)
+        except OSError:
+            return False
 
     def rewrite(
         self,
@@ -312,8 +369,9 @@ class Journal:
             removed = len(state.records) - len(kept)
             if change is not None:
                 kept = [change(dict(record)) for record in kept]
-            if kept != state.records:
-                self.write(kept, state.marks)
+            unseen = [entry for entry in state.unseen if keep(entry)]
+            if kept != state.records or unseen != state.unseen:
+                self.write(kept, state.marks, unseen=unseen)
         return removed
 
     def reset(self) -> None:

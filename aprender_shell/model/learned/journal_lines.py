@@ -4,6 +4,12 @@ mark) and the records, read the same way by every reader (see journal.py for the
 A fold (model/training/fold.py) may leave the header marked ``"folded_into"`` and
 ``"folded"``: the first ``folded`` records are in that newer model, which owns the records
 after them (the fold was killed before it cut the file).
+
+The header's ``"unseen"`` lists the live records a fold put in the model before any history
+file showed them (``{"c": ..., "t": ...}``, newest last, at most ``UNSEEN_BYTES``): ``update``
+reconciles the history lines the shells write later with them, as with the records still in
+the journal, so a command run once is learned once. A marked header's ``"unseen_into"`` is
+that list for the model it was folded into.
 """
 
 from __future__ import annotations
@@ -20,6 +26,9 @@ from aprender_shell.fileio import FileIdentity, identity_of
 JOURNAL_VERSION = 1
 # Reading stops at a line this long: no record the protocol accepts is near it.
 MAX_LINE_BYTES = 256 * 1024
+# The most the header's "unseen" list holds (its newest entries): every open reads the header,
+# and a day of a busy user's commands fits.
+UNSEEN_BYTES = 64 * 1024
 
 Record = dict[str, Any]
 
@@ -38,7 +47,7 @@ class JournalState:
     A plain class rather than a dataclass: a cold ``suggest`` imports this module.
     """
 
-    __slots__ = ("generation", "version", "marks", "records", "size", "identity")
+    __slots__ = ("generation", "version", "marks", "records", "size", "identity", "unseen")
 
     def __init__(
         self,
@@ -56,6 +65,8 @@ class JournalState:
         # Bytes read (up to the last complete line), and the file identity they were read from.
         self.size = size
         self.identity = identity
+        # Folded live records no history showed yet (see the module's docstring).
+        self.unseen: list[Record] = []
 
     def __repr__(self) -> str:
         return (f"JournalState(generation={self.generation!r}, version={self.version}, "
@@ -69,16 +80,51 @@ def encode(line: dict[str, Any]) -> bytes:
 
 
 def header_line(
-    generation: str, marks: list[dict[str, Any]] | None, folding: tuple[str, int] | None = None
+    generation: str,
+    marks: list[dict[str, Any]] | None,
+    folding: tuple[str, int] | None = None,
+    unseen: list[Record] | None = None,
+    unseen_into: list[Record] | None = None,
 ) -> dict[str, Any]:
     """The header of a journal of ``generation``; ``folding`` is a fold's mark (the new
-    model's generation, how many of the records it holds)."""
+    model's generation, how many of the records it holds), ``unseen`` and ``unseen_into``
+    the folded records no history showed yet, of this model and of the new one."""
     header: dict[str, Any] = {"journal": JOURNAL_VERSION, "generation": generation}
     if marks is not None:
         header["marks"] = marks
+    if unseen:
+        header["unseen"] = unseen
     if folding is not None:
         header["folded_into"], header["folded"] = folding
+        if unseen_into:
+            header["unseen_into"] = unseen_into
     return header
+
+
+def unseen_of(header: dict[str, Any], generation: str) -> list[Record]:
+    """The folded records no history showed yet that ``header`` keeps for ``generation``."""
+    if header.get("generation") == generation:
+        listed = header.get("unseen")
+    elif folded_into(header, generation) is not None:
+        listed = header.get("unseen_into")
+    else:
+        return []
+    if not isinstance(listed, list):
+        return []
+    return [{"c": e["c"], "t": e.get("t")} for e in listed if is_record(e)]
+
+
+def bounded_unseen(unseen: list[Record]) -> list[Record]:
+    """The newest of ``unseen`` that fit in ``UNSEEN_BYTES``."""
+    kept: list[Record] = []
+    size = 0
+    for entry in reversed(unseen):
+        size += len(entry["c"]) + 24
+        if size > UNSEEN_BYTES:
+            break
+        kept.append(entry)
+    kept.reverse()
+    return kept
 
 
 def folded_into(header: dict[str, Any], generation: str) -> int | None:
@@ -155,6 +201,7 @@ def parse(handle: Any, generation: str, path: Path, state: JournalState) -> Iter
         return
     state.version = int(header["journal"])
     state.generation = str(header.get("generation"))
+    state.unseen = unseen_of(header, generation)
     if state.generation != generation:
         skip = folded_into(header, generation)
         if skip is None:

@@ -21,7 +21,9 @@ from aprender_shell.model.learned.journal import Journal, Record
 AGENTS_SETTING = "APRENDER_SHELL_AGENTS"
 
 if TYPE_CHECKING:
+    from aprender_shell.bundle import PagedBundle
     from aprender_shell.model.learned.overlay import Overlay
+    from aprender_shell.model.store.index import ModelIndex
 
 
 def record_line(
@@ -62,6 +64,26 @@ def people_only(records: list[Record]) -> list[Record]:
     if agents_wanted():
         return records
     return [record for record in records if "agent" not in record]
+
+
+def agent_runs(bundle: PagedBundle, index: ModelIndex, model_path: Path) -> list[Record]:
+    """What agents ran that a fold put in the model's corpus, as journal records, oldest first:
+    training keeps it out of the model's tables, so ``--agents`` (``agents_wanted``) replays
+    it from there. Reads the whole corpus: only when asked."""
+    from aprender_shell.model.store.corpus import read_corpus
+
+    runs: list[Record] = []
+    for entry in read_corpus(bundle, index, model_path):
+        context = entry.context
+        if context is None or not context.agent:
+            continue
+        run: Record = {"c": entry.command, "agent": context.agent}
+        for key, value in (("cwd", context.cwd), ("exit", context.exit),
+                           ("sh", context.shell), ("prev", context.prev or None)):
+            if value is not None:
+                run[key] = value
+        runs.append(run)
+    return runs
 
 
 def replay(overlay: Overlay, records: Iterable[Record]) -> int:

@@ -344,6 +344,11 @@ class Predictor:
         """Learn the newest records of the journal up to this process's bound (learned/newest.py:
         the server folds what is past its bound into the model, so any open costs at most
         that bound)."""
+        from aprender_shell.model.learned.records import agent_runs, agents_wanted
+
+        if agents_wanted():  # agents' runs a fold put in the corpus (records.agent_runs)
+            replay(overlay, self._arguments.learning(agent_runs(self._bundle, self._index,
+                                                                self.model_path)))
         records, self.more_unfolded = newest_records(self._journal, self._replay_limit)
         self._outcomes = read_outcomes(self._bundle)  # as of training; the journal goes on
         noted = self._sequences.pairs.noting(self._outcomes.noting(people_only(records)))

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from aprender_shell.model.learned.journal import Record
-from aprender_shell.model.learned.records import people_only
+from aprender_shell.model.learned.records import agents_wanted, people_only
 from aprender_shell.model.query.predictor import Predictor
 
 # How many of the predictor's best commands for this context lead the list; the rest follow
@@ -124,8 +124,10 @@ def corpus_commands(predictor: Predictor) -> list[str]:
     bundle = predictor.bundle
     # Distinct commands only, chunk by chunk: a repeated command's copies go with their chunk.
     seen: dict[str, None] = {}
+    people = not agents_wanted()
     for chunk in reversed(predictor.index.corpus):
-        commands = decode_commands(bundle.get_model(chunk.name), chunk, source)
+        # An agent's rows (a fold keeps them, with their agent) only when asked for.
+        commands = decode_commands(bundle.get_model(chunk.name), chunk, source, not people)
         # Read whole once: kept in the cache, it would only crowd the segments out.
         bundle.evict(chunk.name)
         commands.reverse()
@@ -149,7 +151,13 @@ def corpus_runs(predictor: Predictor) -> list[tuple[str, Context]]:
     for chunk in reversed(predictor.index.corpus):
         entries = decode_chunk(bundle.get_model(chunk.name), chunk, source)
         bundle.evict(chunk.name)
-        runs = [(e.command, e.context) for e in reversed(entries) if e.context is not None]
+        runs = [(e.command, e.context) for e in reversed(entries)
+                if e.context is not None and (not ran_by_agent(e.context) or agents_wanted())]
         seen.update(dict.fromkeys(runs))
     found = _corpus_runs[predictor] = list(seen)
     return found
+
+
+def ran_by_agent(context: Context | None) -> bool:
+    """Whether a corpus row of ``context`` is an agent's run (a folded journal record)."""
+    return context is not None and bool(context.agent)

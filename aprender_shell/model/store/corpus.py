@@ -177,9 +177,12 @@ def decode_chunk(
     return entries
 
 
-def decode_commands(data: bytes, chunk: CorpusChunk, source: str = "the model") -> list[str]:
+def decode_commands(
+    data: bytes, chunk: CorpusChunk, source: str = "the model", agents: bool = True
+) -> list[str]:
     """The commands alone of ``decode_chunk``, checked alike, at a fraction of its cost (for
-    reading a whole corpus while someone waits: Ctrl-R)."""
+    reading a whole corpus while someone waits: Ctrl-R); without ``agents``, not those of
+    rows an agent ran (their context names it)."""
     rows = _rows(data, chunk, source, _Contexts())
     # The test of _is_row inline: a call per row would cost as much as the rest together. A
     # context was checked as it was parsed (_Contexts.hook); only a version 4 chunk has them.
@@ -195,6 +198,8 @@ def decode_commands(data: bytes, chunk: CorpusChunk, source: str = "the model") 
     if len(commands) != len(rows):
         decode_chunk(data, chunk, source)  # says which of the two is wrong
         raise _damaged(chunk, source, _NOT_A_ROW)
+    if not agents and contexts:
+        return [row[0] for row in rows if len(row) == 2 or not row[2].agent]
     return commands
 
 

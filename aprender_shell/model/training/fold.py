@@ -25,15 +25,26 @@ if TYPE_CHECKING:
 
 # A test names a step here to have the fold kill itself (SIGKILL) there: see ``step``.
 KILL_AT_ENV = "APRENDER_SHELL_FOLD_KILL_AT"
+# A test sets "STEP:FOLDER" here to have the fold stop at a step: it creates FOLDER/paused and
+# waits there, holding what it holds at that step, until FOLDER/resume exists.
+PAUSE_AT_ENV = "APRENDER_SHELL_FOLD_PAUSE_AT"
 STEPS = ("locked", "staged", "marked", "swapped", "cut")
 
 
 def step(name: str) -> None:
-    """A step of a fold (``STEPS``); dies by ``kill -9`` there when the test hook asks."""
+    """A step of a fold (``STEPS``); dies by ``kill -9`` there, or waits, when a test hook
+    asks."""
     if os.environ.get(KILL_AT_ENV) == name:
         import signal
 
         os.kill(os.getpid(), signal.SIGKILL)
+    at, _, folder = os.environ.get(PAUSE_AT_ENV, "").partition(":")
+    if at == name and folder:
+        import time
+
+        Path(folder, "paused").touch()
+        while not Path(folder, "resume").exists():
+            time.sleep(0.01)
 
 
 def fold(model_path: Path, memory_limit: MemoryLimit | None = None) -> int:

@@ -146,8 +146,9 @@ def _forget(
                 os.replace(staging, model_path)
                 result.retrained = True
             records = [change(dict(record)) for record in state.records if keep(record)]
-            if records != state.records:
-                Journal(model_path, index.generation).write(records, state.marks)
+            unseen = [entry for entry in state.unseen if keep(entry)]  # folded, no history yet
+            if records != state.records or unseen != state.unseen:
+                Journal(model_path, index.generation).write(records, state.marks, unseen=unseen)
     finally:
         with contextlib.suppress(FileNotFoundError):
             staging.unlink()
@@ -162,8 +163,9 @@ def forget_recorded(model_path: Path, matches: Matcher) -> int:
         with w.replacing(generation, "forgetting") as state:
             keep, change = without_commands(matches)
             records = [change(dict(record)) for record in state.records if keep(record)]
-            if records != state.records:
-                Journal(model_path, generation).write(records, state.marks)
+            unseen = [entry for entry in state.unseen if keep(entry)]
+            if records != state.records or unseen != state.unseen:
+                Journal(model_path, generation).write(records, state.marks, unseen=unseen)
             return len(state.records) - len(records)
 
 

@@ -201,7 +201,10 @@ def _train(
     segment_bytes = limit.segment_bytes
     report_progress = progress or (lambda stage, done, total: None)
 
-    kept, secrets = clean_commands(entries)
+    stored, secrets = clean_commands(entries)
+    # What an agent ran (a fold's records, "agent") stays in the corpus and out of every table
+    # that suggests: --agents replays it from the corpus (records.agent_runs).
+    kept = [entry for entry in stored if entry.context is None or entry.context.agent is None]
     commands = [entry.command for entry in kept]
     clock = len(commands)
     # The transient structures come one after another, smallest baseline first: tuning and
@@ -264,7 +267,7 @@ def _train(
             starts.append(first_key)
             names.append(name)
         tables[table] = TableSpec(starts, names)
-    corpus = add_corpus(builder, kept, segment_bytes)
+    corpus = add_corpus(builder, stored, segment_bytes)
     pairs = pair_table(commands, segment_bytes // 4)
     if pairs is not None:
         builder.add_model(PAIRS_ENTRY, pairs)

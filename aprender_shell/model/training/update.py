@@ -40,9 +40,9 @@ from aprender_shell.history.formats import Context, HistoryEntry
 from aprender_shell.history.marks import HistoryMark, new_entries_since
 from aprender_shell.limits import SHELLS
 from aprender_shell.model.learned.journal import Journal, JournalState, Record
+from aprender_shell.model.learned.journal_lines import bounded_unseen
 from aprender_shell.model.learned.newest import FOLD_RECORDS, fold_bound
 from aprender_shell.model.learned.overlay import COMMAND_COST, COMMAND_SHARE
-from aprender_shell.model.learned.records import people_only
 from aprender_shell.model.memory import MemoryLimit
 from aprender_shell.model.store.corpus import read_corpus
 from aprender_shell.model.store.index import ModelIndex
@@ -287,9 +287,12 @@ def _update(
         if state.generation not in (None, generation):
             raise UsageError("the model was retrained while updating: run 'aprender-shell "
                              "update' again")
-        folded, matched = reconcile(state.records, cleaned)
+        # The live records a fold already put in the model count as recorded too (the
+        # header's "unseen"): the history line of a command the server folded is no new run.
+        folded, matched = reconcile(state.records, cleaned, state.unseen)
         records = state.records + folded
-        journal.write(records, kept_marks + new_marks)
+        unseen = [entry for entry in state.unseen if not entry.get("seen")]
+        journal.write(records, kept_marks + new_marks, unseen=unseen)
     result = UpdateResult(
         new_commands=len(added),
         total_commands=index.total_commands + len(records),
@@ -311,15 +314,17 @@ def _update(
     return result
 
 
-def reconcile(records: list[Record], entries: Sequence[HistoryEntry]) -> tuple[list[Record], int]:
-    """The records to append for ``entries``, and how many live ``records`` they matched.
+def reconcile(
+    records: list[Record], entries: Sequence[HistoryEntry], unseen: Sequence[Record] = ()
+) -> tuple[list[Record], int]:
+    """The records to append for ``entries``, and how many live ``records`` (or records a
+    fold put in the model before a history showed them, ``unseen``, older) they matched.
 
     Matched live records are marked ``"seen"`` in place (see the module's docstring).
     """
     pending: dict[str, deque[Record]] = {}
-    for record in records:
-        # A record another device synced ("dev") was run there: never this history's line.
-        if record.get("src") != "history" and not record.get("seen") and "dev" not in record:
+    for record in [*unseen, *records]:
+        if _live_unseen(record):
             pending.setdefault(record["c"], deque()).append(record)
     folded: list[Record] = []
     matched = 0
@@ -337,6 +342,18 @@ def reconcile(records: list[Record], entries: Sequence[HistoryEntry]) -> tuple[l
             line["t"] = stamp
         folded.append(line)
     return folded, matched
+
+
+def _live_unseen(record: Record) -> bool:
+    """Whether ``record`` is a live record no history showed yet. A record another device
+    synced ("dev") was run there: never this history's line."""
+    return record.get("src") != "history" and not record.get("seen") and "dev" not in record
+
+
+def _unseen_entry(record: Record) -> Record:
+    """What the journal's header keeps of a folded live record (journal_lines.py)."""
+    stamp = record.get("t")
+    return {"c": record["c"], "t": stamp} if isinstance(stamp, int) else {"c": record["c"]}
 
 
 def _recorded_at(record: Record) -> int:
@@ -373,9 +390,9 @@ def compact(
         corpus = read_corpus(bundle, index, model_path)
     # Each record with what the shell recorded about it: the model learns folders, shells and
     # exit statuses from the corpus (train.py), and Ctrl-R filters its rows. An agent's runs
-    # leave the journal here without entering the model (records.people_only).
-    corpus.extend(entries_of(people_only(snapshot.records),
-                             corpus[-1].command if corpus else None))
+    # go into the corpus with their agent, and training keeps them out of what it suggests.
+    people = (e.command for e in reversed(corpus) if e.context is None or not e.context.agent)
+    corpus.extend(entries_of(snapshot.records, next(people, None)))
     marks = snapshot.marks if snapshot.marks is not None else list(index.history)
     staging = temp_path(model_path, "compact")
     try:
@@ -395,15 +412,18 @@ def compact(
             if state.identity != snapshot.identity or state.generation != snapshot.generation:
                 return None
             folded = len(snapshot.records)
+            # What a history may still show of the records folded now: update reconciles it.
+            unseen = bounded_unseen(state.unseen + [
+                _unseen_entry(r) for r in state.records[:folded] if _live_unseen(r)])
             # Under the lock, in three steps a kill may cut short (see fold.py): the journal
             # marked with what the new model holds, the model, the journal cut. The server's
             # next append finds the new model's journal, holding what was appended while this
             # retrained.
-            journal.write(state.records, state.marks, (generation, folded))
+            journal.write(state.records, state.marks, (generation, folded), state.unseen, unseen)
             step("marked")
             os.replace(staging, model_path)
             step("swapped")
-            Journal(model_path, generation).write(state.records[folded:], None)
+            Journal(model_path, generation).write(state.records[folded:], None, unseen=unseen)
             step("cut")
         return report
     finally:
@@ -419,6 +439,9 @@ def entries_of(records: Sequence[Record], before: str | None) -> list[HistoryEnt
     for record in records:
         entry = entry_of(record)
         context = entry.context
+        if context is not None and context.agent:
+            entries.append(entry)  # not in the sequence training learns (train.py)
+            continue
         if context is not None:
             if context.prev is not None and context.prev == before:
                 context = replace(context, prev=None)  # the sequence says as much

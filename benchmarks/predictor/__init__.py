@@ -1,8 +1,9 @@
 """Training and update cost, and cold-start cost, of the predictor, each beside its reference.
 
 - Training: ``aprender-shell train`` on a generated zsh history (300,000 commands by default),
-  beside the Counter floor (``counter_floor.py``: read the same file, count whole commands and
-  word bigrams and trigrams with ``collections.Counter``). Each is a separate process, run
+  beside the Counter floor (``predictor/counter_floor.py``: read the same file, count whole
+  commands and word bigrams and trigrams with ``collections.Counter``). Each is a separate
+  process, run
   alternately; wall time, CPU time and peak memory (the process's maximum resident set) are
   compared as ratios. Goals: at most 5x the time and 2x the memory.
 - Update: ``aprender-shell update`` after 100 commands were appended to that history, beside a
@@ -129,7 +130,7 @@ def write_histories(commands: int, folder: Path) -> tuple[Path, Path]:
 def training_cost(history: Path, commands: int, folder: Path, rounds: int,
                   out: Out = print) -> tuple[float, float, float]:
     """``train`` against the Counter floor, printed; returns the wall, CPU and memory ratios."""
-    from benchmarks import counter_floor
+    from benchmarks.predictor import counter_floor
 
     model = folder / "model.apbundle"
     ways = {
@@ -265,6 +266,3 @@ def main(argv: list[str] | None = None) -> int:
         cold_start(folder / "model.apbundle", args.rounds)
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())
