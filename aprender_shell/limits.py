@@ -8,6 +8,9 @@ from __future__ import annotations
 
 # The shells with an integration, in the order every list of them is shown.
 SHELLS = ("zsh", "bash", "fish")
+# Exit statuses of a run ended by the user or a pipe (SIGINT, SIGKILL, SIGPIPE, SIGTERM): they
+# say nothing of the command, so they count as neither a success nor a failure.
+INTERRUPTED = frozenset({130, 137, 141, 143})
 
 # How many suggestions a query asks for unless it says, and the most it may ask for.
 DEFAULT_K = 5

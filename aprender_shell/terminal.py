@@ -50,10 +50,10 @@ def escape_field(text: str) -> str:
     )
 
 
-def suggestion_line(text: str, score: float) -> str:
+def suggestion_line(text: str, p: float) -> str:
     """One line of ``suggest``'s output (no newline): the command as one escaped field, a tab,
-    its score; the command line and its click-free fast path print exactly this."""
-    return f"{escape_field(text)}\t{score:.4f}"
+    its ``p``; the command line and its click-free fast path print exactly this."""
+    return f"{escape_field(text)}\t{p:.4f}"
 
 
 def human_bytes(size: float) -> str:

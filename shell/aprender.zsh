@@ -534,7 +534,7 @@ _aprender_ask() {
   # Skip what other requests left on a shared socket (records' "ok", older answers).
   while IFS= read -t $timeout -r -u $fd line; do
     _aprender_answer_text "$line" $id && return 0
-    [[ $line == (suggestions|error)$'\t'$id(|$'\t'*) ]] && return 1
+    [[ $line == (suggestions|quiet|error)$'\t'$id(|$'\t'*) ]] && return 1
   done
   _aprender_debug "no answer within $timeout s"
   return 1

@@ -100,11 +100,12 @@ def test_the_shared_foundations_import_no_layer(name: str) -> None:
     assert not upward, f"{name}.py imports {upward}"
 
 
-# Inside model/, what happens to the data: the foundations (the score's arithmetic and the
-# memory limit), then what is stored, what is learned live, answering a query, and training,
-# each importing only those before it (a package's own modules are free to import each other).
+# Inside model/, what happens to the data: the foundations (the score's arithmetic, its
+# command templates, what a score means as a probability, and the memory limit), then what
+# is stored, what is learned live, answering a query, and training, each importing only
+# those before it (a package's own modules are free to import each other).
 MODEL_LAYERS = ("foundation", "store", "learned", "query", "training")
-MODEL_FOUNDATIONS = ("scoring", "memory")
+MODEL_FOUNDATIONS = ("scoring", "templates", "calibration", "memory")
 
 
 def model_layer_of(name: str) -> str | None:

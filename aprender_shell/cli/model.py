@@ -326,12 +326,12 @@ def stats(model: Path | None, memory_limit: MemoryLimit | None) -> None:
     click.echo(f"   Hit rate:        {figures.hit_rate * 100:.1f}%")
     click.echo(f"   Source:          {source}")
     if figures.weights:
+        from aprender_shell.cli.weights import weights_in_words
+
         click.echo("")
-        how = "tuned on your recent history" if figures.tuned else "defaults (history too short)"
-        click.echo(f"🎛  Score weights ({how}):")
-        pairs = [f"{name} {float(value):.3g}" for name, value in figures.weights]
-        for start in range(0, len(pairs), 4):
-            click.echo("   " + ", ".join(pairs[start : start + 4]))
+        sample = figures.trained_on == "sample"
+        for line in weights_in_words(figures.weights, figures.tuned, sample):
+            click.echo(line)
     if figures.top_commands:
         click.echo("")
         click.echo("🔝 Most used commands:")

@@ -7,7 +7,8 @@ the shells record it: with its folder, its exit status and the commands before i
 
 A strategy may answer as the protocol does (an ``answer(prefix, k, prev, cwd)`` method giving
 ``{"suggestions": [{"text": ..., "p": ...}], "show": ...}``); otherwise its ``suggest`` is
-asked and every empty-line answer counts as shown.
+asked, and an empty-line answer counts as shown unless its ``shows`` (``Predictor.shows``)
+says no.
 
 Metrics, per strategy:
 
@@ -179,7 +180,9 @@ def ask(
     answer = getattr(strategy, "answer", None)
     if answer is None:
         found = strategy.suggest(prefix, k, prev, cwd)[:k]
-        return Answer([s.text for s in found], [getattr(s, "p", None) for s in found])
+        shows = getattr(strategy, "shows", None)
+        show = True if prefix or shows is None else bool(shows(found))
+        return Answer([s.text for s in found], [getattr(s, "p", None) for s in found], show)
     reply = answer(prefix, k, prev, cwd)
     if "error" in reply:
         raise RuntimeError(f"the strategy answered an error: {reply['error']}")
@@ -333,6 +336,12 @@ def format_report(report: EvaluationReport) -> str:
         "Shown: empty lines with a suggestion shown; shown, right: of those, the top one was "
         "the command.",
     ]
+    from aprender_shell.evaluate.reliability import format_reliability, reliability_table
+
+    for name, strategy_metrics in report.metrics.items():
+        if strategy_metrics.calibration:  # only strategies that state a p
+            lines += ["", f"Reliability of {name}'s p (top five, 0 to 3 characters typed):"]
+            lines.append(format_reliability(reliability_table(strategy_metrics.calibration)))
     return "\n".join(lines)
 
 

@@ -9,7 +9,7 @@ With ``p`` the previous command and ``w`` a ``Weights``::
     static(c)   = w.short_share * short(c) + (1 - w.short_share) * long(c)
     recent(c)   = (1 - w.recency) * static(c)
                   + w.recency * decay(age(c), w.tau_recent) / total_weight(clock, w.tau_recent)
-    sequence(c) = max(0, 1 - w.template - w.last_follower) * transitions(p -> c) / count(p)
+    sequence(c) = max(0, 1 - w.template - w.last_follower) * successor(c)
                   + w.template * template_share(c) + w.last_follower * followed_last(c)
     lam         = w.context_max * count(p) / (count(p) + w.half_evidence)
     context(c)  = lam * sequence(c) + (1 - lam) * recent(c)
@@ -20,10 +20,16 @@ With ``p`` the previous command and ``w`` a ``Weights``::
 ``short`` and ``long`` are the command's occurrence counts decayed exponentially with the
 number of commands run since (time constants ``TAU_SHORT`` and ``TAU_LONG``, fixed at
 training) divided by the total weight of all commands, so ``static`` is a recency-weighted
-frequency; ``age`` is the number of commands since its last use. ``template_share`` is how
-often ``p`` was followed by a command of ``c``'s template (first words and options, see
-``template``) times ``c``'s share of that template's matches, so a successor whose full line
-never repeats (``git commit -m "..."`` after ``git add -A``) still wins as a family.
+frequency; ``age`` is the number of commands since its last use. ``successor(c)`` is
+``transitions(p -> c) / count(p)``, backed off from what followed the two previous commands
+``p2 p`` in a row: ``l * transitions(p2 p -> c) / count(p2 p) + (1 - l) * transitions(p -> c) /
+count(p)`` with ``l = count(p2 p) / (count(p2 p) + PAIR_HALF_EVIDENCE)``. On the empty line
+the command just run takes ``w.repeat_rate`` of the total of the scores (the user's measured
+rate of running a command twice in a row), the others keep their proportions.
+``template_share`` is how often ``p`` was followed by a command of ``c``'s template (first
+words and options, see ``template``) times ``c``'s share of that template's matches, so a
+successor whose full line never repeats (``git commit -m "..."`` after ``git add -A``) still
+wins as a family.
 ``followed_last`` is 1 for what followed ``p`` the last time it ran (edit-compile-run cycles).
 ``cwd_share`` is ``c``'s share of the commands run in the working directory, ``shell_share``
 its share of uses in the current shell (1 when unknown, so unknown costs nothing), and
@@ -41,11 +47,16 @@ The weights have defaults below; ``train`` chooses them per user (``tuning.py``)
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 from aprender_shell import limits
+
+# Read as ``scoring.template_of`` and so on by the rest of the model.
+from aprender_shell.model.templates import TEMPLATE_WORDS as TEMPLATE_WORDS
+from aprender_shell.model.templates import template as template
+from aprender_shell.model.templates import template_among as template_among
+from aprender_shell.model.templates import template_of as template_of
 
 # Fixed at training (the decayed counts in the segments are computed with them).
 TAU_SHORT = 8.0
@@ -53,6 +64,9 @@ TAU_LONG = 3000.0
 NGRAM_BACKOFF = 0.4
 
 SUCCESSORS_KEPT = 12
+# How often two commands in a row must have been seen for what followed them to take half of
+# the successor share from what followed the last one alone (``FeatureBuilder``).
+PAIR_HALF_EVIDENCE = 1.0
 # The last commands run are kept in order (the trained history's last ones in the index), up
 # to this many and this long, for their arguments to be reused in new commands.
 RECENT_COMMANDS = 16
@@ -62,8 +76,6 @@ RECENT_COMMAND_CHARS = 200
 RETRIEVED_CANDIDATES = 24
 NGRAM_CONTINUATIONS = 12
 MAX_COMMAND_CHARS = limits.MAX_COMMAND_CHARS
-# A template is at most this many leading words and options.
-TEMPLATE_WORDS = 3
 
 
 class Weights(NamedTuple):
@@ -93,6 +105,9 @@ class Weights(NamedTuple):
     # What the arguments of the last commands add, and how fast an older command's count less.
     argument_reuse: float = 0.5
     argument_reuse_tau: float = 3.0
+    # How often this user runs the command just run again, right away: that command's share of
+    # the guess, whatever its recency (measured at training, not tuned).
+    repeat_rate: float = 0.05
 
     def replace(self, **changes: float) -> Weights:
         """These weights with ``changes``; unknown names are a ValueError."""
@@ -141,6 +156,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "ngram": (0.0, 1.0 / 0.02),
     "argument_reuse": (0.0, 10.0),
     "argument_reuse_tau": (0.5, 1000.0),
+    "repeat_rate": (0.0, 0.95),
 }
 # Each signal turned off, for the quality benchmark's ablation table.
 ABLATIONS: dict[str, dict[str, float]] = {
@@ -167,7 +183,7 @@ class Features:
 
     __slots__ = (
         "short", "long", "age", "successor", "followed", "evidence", "group", "group_weight",
-        "cwd_share", "shell_share", "host_share",
+        "cwd_share", "shell_share", "repeat", "host_share",
     )
 
     def __init__(self) -> None:
@@ -183,6 +199,7 @@ class Features:
         self.group_weight: list[float] = []
         self.cwd_share: list[float] | None = None  # None: the working directory is unknown
         self.shell_share: list[float | None] | None = None  # None: the shell is unknown
+        self.repeat = -1  # the candidate that is the command just run, or -1
         self.host_share: list[float | None] | None = None  # share of uses on this host
 
 
@@ -209,13 +226,25 @@ def _recent(
     return value
 
 
-def history_scores(features: Features, weights: Weights, w_recent: float) -> list[float]:
+# The parts of a score by name, as ``suggest --explain`` shows them (``history_scores`` and
+# ``combine`` fill them when asked; the keystroke path never asks).
+PARTS = (
+    "sequence", "frequency", "recency", "directory", "shell", "host", "arguments", "feedback",
+    "repeat", "exit", "n-gram",
+)
+Parts = dict[str, list[float]]
+
+
+def history_scores(
+    features: Features, weights: Weights, w_recent: float, parts: Parts | None = None
+) -> list[float]:
     """Each candidate's score (the module's formula), in the order of ``features``.
 
     ``w_recent`` is ``total_weight(clock, weights.tau_recent)``, the same for every candidate
     of a query. A template share is computed from the scores without context (``local`` and
     the shell factor applied, the sequence not): the family is predicted from the sequence,
-    the line from use.
+    the line from use. ``parts``, when given, is filled with what each named signal adds to
+    each score (they sum to it).
     """
     mu, keep_static = weights.short_share, 1.0 - weights.recency
     recent_scale = weights.recency / w_recent if w_recent > 0 else 0.0
@@ -226,6 +255,12 @@ def history_scores(features: Features, weights: Weights, w_recent: float) -> lis
         + (recent_scale * exp(-age / tau_recent) if age >= 0 and recent_scale else 0.0)
         for short, long, age in zip(features.short, features.long, features.age)
     ]
+    if parts is not None:
+        parts["frequency"] = [
+            keep_static * (mu * short + (1.0 - mu) * long)
+            for short, long in zip(features.short, features.long)
+        ]
+        parts["recency"] = [v - f for v, f in zip(values, parts["frequency"])]
     evidence = features.evidence
     if evidence > 0 and weights.context_max:
         lam = weights.context_max * evidence / (evidence + weights.half_evidence)
@@ -242,36 +277,73 @@ def history_scores(features: Features, weights: Weights, w_recent: float) -> lis
                     shares[i] = features.group_weight[group] * own[i] / totals[group]
         direct = max(0.0, 1.0 - template - weights.last_follower)
         last = weights.last_follower
-        values = [
-            lam * (direct * successor + template * share + last * followed) + (1.0 - lam) * v
-            for v, successor, share, followed in zip(
-                values, features.successor, shares, features.followed
-            )
+        sequence = [
+            lam * (direct * successor + template * share + last * followed)
+            for successor, share, followed in zip(features.successor, shares, features.followed)
         ]
-    return _in_context(values, features, weights)
+        values = [s + (1.0 - lam) * v for v, s in zip(values, sequence)]
+        if parts is not None:
+            _scale(parts, 1.0 - lam)
+            parts["sequence"] = sequence
+    return _repeated(_in_context(values, features, weights, parts), features.repeat, weights, parts)
+
+
+def _scale(parts: Parts, factor: float) -> None:
+    for name, values in parts.items():
+        parts[name] = [factor * v for v in values]
+
+
+def _repeated(
+    values: list[float], repeat: int, weights: Weights, parts: Parts | None = None
+) -> list[float]:
+    """``values`` with the command just run taking ``repeat_rate`` of their total, the others
+    keeping their proportions: how often this user repeats a command, not how recent it is."""
+    if repeat < 0:
+        return values
+    others = sum(values) - values[repeat]
+    if others > 0:
+        rate = weights.repeat_rate
+        values[repeat] = others * rate / (1.0 - rate)
+        if parts is not None:
+            for found in parts.values():
+                found[repeat] = 0.0
+            parts.setdefault("repeat", [0.0] * len(values))[repeat] = values[repeat]
+    return values
 
 
 # How much less a command run only on other hosts (synced) counts than one run here.
 HOST_PREFERENCE = 0.3
 
 
-def _in_context(values: list[float], features: Features, weights: Weights) -> list[float]:
-    """``values`` mixed with the working directory's shares and scaled by the shell's."""
+def _in_context(
+    values: list[float], features: Features, weights: Weights, parts: Parts | None = None
+) -> list[float]:
+    """``values`` mixed with the working directory's shares and scaled by the shell's and the
+    host's."""
     if features.cwd_share is not None:
         cwd = weights.cwd
         values = [(1.0 - cwd) * v + cwd * share for v, share in zip(values, features.cwd_share)]
+        if parts is not None:
+            _scale(parts, 1.0 - cwd)
+            parts["directory"] = [cwd * share for share in features.cwd_share]
     if features.shell_share is not None:
         shell = weights.shell
-        values = [
+        scaled = [
             v if share is None else v * (1.0 - shell * (1.0 - share))
             for v, share in zip(values, features.shell_share)
         ]
+        if parts is not None:
+            parts["shell"] = [after - before for before, after in zip(values, scaled)]
+        values = scaled
     if features.host_share is not None:
         # Commands synced from other machines count a little less than this host's own.
-        values = [
+        scaled = [
             v if share is None else v * (1.0 - HOST_PREFERENCE * (1.0 - share))
             for v, share in zip(values, features.host_share)
         ]
+        if parts is not None:
+            parts["host"] = [after - before for before, after in zip(values, scaled)]
+        values = scaled
     return values
 
 
@@ -281,28 +353,72 @@ def combine(
     reused: Mapping[str, float],
     novelty: float,
     weights: Weights,
+    parts: dict[str, dict[str, float]] | None = None,
 ) -> dict[str, float]:
     """One distribution over suggestions from the three sources (the module's ``combine``).
 
     ``reused`` shares are already scaled by how much the typed words take arguments; they
-    are multiplied by ``weights.argument_reuse`` here.
+    are multiplied by ``weights.argument_reuse`` here. ``parts``, when given, gets each
+    suggestion's share from each source: ``history``, ``n-gram`` and ``arguments``.
     """
     ngram_share = min(1.0, max(0.0, novelty * weights.ngram))
     total = sum(history.values())
     results: dict[str, float] = {}
+    from_history: dict[str, float] = {}
+    from_ngrams: dict[str, float] = {}
     if total > 0:
         history_share = 1.0 - ngram_share
         for text, value in history.items():
-            results[text] = history_share * value / total
+            results[text] = from_history[text] = history_share * value / total
     for text, probability in continuations:
         results[text] = results.get(text, 0.0) + ngram_share * probability
+        from_ngrams[text] = from_ngrams.get(text, 0.0) + ngram_share * probability
     extra = {text: weights.argument_reuse * share for text, share in reused.items() if share > 0}
+    scale = 1.0
     if extra:
         scale = 1.0 / (1.0 + sum(extra.values()))
         results = {text: scale * value for text, value in results.items()}
         for text, share in extra.items():
             results[text] = results.get(text, 0.0) + scale * share
+    if parts is not None:
+        sources = (("history", from_history), ("n-gram", from_ngrams), ("arguments", extra))
+        for name, found in sources:
+            parts[name] = {text: scale * value for text, value in found.items()}
     return results
+
+
+def attribute(
+    candidates: list[str],
+    values: list[float],
+    parts: Parts,
+    sources: Mapping[str, Mapping[str, float]],
+) -> dict[str, dict[str, float]]:
+    """Each suggestion's share of the answer by named part: a history candidate's ``parts``
+    (``history_scores``) scaled to its share in ``combine`` (``sources``), then what the
+    n-grams and the reused arguments add."""
+    explained: dict[str, dict[str, float]] = {}
+    history = sources.get("history", {})
+    for i, text in enumerate(candidates):
+        scale = history.get(text, 0.0) / values[i] if values[i] > 0 else 0.0
+        explained[text] = {name: scale * found[i] for name, found in parts.items()}
+    for name in ("n-gram", "arguments"):
+        for text, value in sources.get(name, {}).items():
+            explained.setdefault(text, {})[name] = value
+    return explained
+
+
+def attribute_factors(
+    explained: dict[str, dict[str, float]],
+    before: Mapping[str, float],
+    after: Mapping[str, float],
+    name: str,
+) -> None:
+    """What a factor applied to whole scores (exit statuses, feedback) took or gave, as part
+    ``name`` of each suggestion it changed: the parts still add up to the score."""
+    for text, value in before.items():
+        changed = after.get(text, 0.0) - value
+        if changed:
+            explained.setdefault(text, {})[name] = changed
 
 
 def rank_score(short: float, long_: float, age: int, clock: int) -> float:
@@ -319,117 +435,6 @@ def rank_score(short: float, long_: float, age: int, clock: int) -> float:
         long_ / total_weight(clock, TAU_LONG) if clock > 0 else 0.0,
         age,
     )
-
-
-def template(tokens: list[str]) -> tuple[str, ...]:
-    """The command's family and form: its leading words and options, up to the first argument.
-
-    ``git commit -m "fix"`` -> ``("git", "commit", "-m")``; ``vim app.py`` -> ``("vim",)``;
-    ``kubectl logs redis-0`` -> ``("kubectl", "logs")``. Commands of one template are what the
-    same habit produces with different arguments.
-    """
-    found: list[str] = []
-    for token in tokens[: TEMPLATE_WORDS + 1]:
-        if not found:
-            found.append(token)
-            continue
-        if not _extends_template(token) or len(found) >= TEMPLATE_WORDS:
-            break
-        found.append(token)
-    return tuple(found)
-
-
-def template_of(text: str) -> tuple[str, ...]:
-    """``template`` of a command line (split on blanks: cheap enough for every query)."""
-    return template(text.split(None, TEMPLATE_WORDS + 1))
-
-
-def _extends_template(token: str) -> bool:
-    """Whether a word after the first is still part of the template: a word or an option."""
-    word = token.lstrip("-")
-    return bool(word) and word.replace("-", "").isalpha()
-
-
-_NEXT_WORD = re.compile(r"\s+(\S+)")
-
-
-def _decided_by(
-    heads: list[tuple[str, tuple[str, ...]]], prefix: str
-) -> tuple[tuple[str, ...] | None] | None:
-    """The template every command starting with ``prefix`` has among ``heads`` (longest
-    first), when the prefix alone decides it: it goes past the longest head's words and far
-    enough into the next word to tell whether that word extends the template. None: it does
-    not, and each command has to be looked at."""
-    if not heads:
-        return (None,)
-    head, key = heads[0]
-    end = len(head)
-    if len(prefix) <= end or not prefix.startswith(head) or not prefix[end].isspace():
-        return None
-    if len(key) >= TEMPLATE_WORDS:
-        return (key,)
-    after = _NEXT_WORD.match(prefix, end)
-    if after is None:
-        return None
-    word = after.group(1)
-    if after.end() < len(prefix):  # the word is whole: a blank follows it
-        return (None,) if _extends_template(word) else (key,)
-    if any(not (c == "-" or c.isalpha()) for c in word):
-        return (key,)  # it already holds a character no template word has
-    return None
-
-
-def _may_begin(head: str, prefix: str) -> bool:
-    """Whether a command starting with ``prefix`` can begin with the words ``head``."""
-    if head.startswith(prefix):
-        return True
-    return prefix.startswith(head) and (len(prefix) == len(head) or prefix[len(head)].isspace())
-
-
-def template_among(
-    keys: Iterable[tuple[str, ...]], prefix: str = ""
-) -> Callable[[str], tuple[str, ...] | None]:
-    """A function telling which of ``keys`` is a command's template (None: none of them).
-
-    For a query's candidates, which all start with ``prefix``, against its previous command's
-    successor templates: rather than splitting every candidate, it finds the longest key whose
-    words, single-spaced, begin the command and looks at the one word after it. A command whose
-    leading words are separated by other runs of blanks matches no key.
-    """
-    heads = sorted(
-        (
-            (head, key)
-            for head, key in ((" ".join(key), key) for key in keys if key)
-            if _may_begin(head, prefix)
-        ),
-        key=lambda item: -len(item[0]),
-    )
-
-    decided = _decided_by(heads, prefix)
-    if decided is not None:
-        same = decided[0]
-        return lambda text: same
-
-    every_head = tuple(head for head, _ in heads)
-
-    def template_of(text: str) -> tuple[str, ...] | None:
-        if not text.startswith(every_head):
-            return None  # most candidates: one test in C
-        for head, key in heads:
-            if not text.startswith(head):
-                continue
-            end = len(head)
-            if end < len(text) and not text[end].isspace():
-                continue
-            if len(key) >= TEMPLATE_WORDS:
-                return key
-            after = _NEXT_WORD.match(text, end)
-            if after is not None and _extends_template(after.group(1)):
-                return None  # its template is longer than any key that begins it
-            return key
-        return None
-
-    return template_of
 
 
 def describe(weights: Weights) -> list[tuple[str, float]]:

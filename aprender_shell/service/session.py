@@ -279,13 +279,13 @@ class Session:
             request.prefix, k=request.k, prev=request.prev, cwd=request.cwd, shell=request.shell
         )
         answer: Answer = {
-            "suggestions": [{"text": s.text, "score": round(s.score, 6)} for s in suggestions]
+            "suggestions": [
+                {"text": s.text, "score": round(s.score, 6), "p": round(s.p, 4)}
+                for s in suggestions
+            ]
         }
-        # Whether the shells show an empty line's answer is the predictor's to say, once it can
-        # (``Predictor.shows``, the calibrated part of #18.2); until then it is not said.
-        shows = getattr(predictor, "shows", None)
-        if not request.prefix and shows is not None:
-            answer["show"] = bool(shows(suggestions))
+        if not request.prefix:
+            answer["show"] = predictor.shows(suggestions)
         return answer
 
     def _feedback(self, request: schema.Feedback) -> Answer:

@@ -48,6 +48,12 @@ def test_the_sample_model_says_so_and_gives_way_to_the_users_commands() -> None:
     stats = run("stats")
     assert stats.returncode == 0, stats.stderr
     assert "Trained on:      the packaged sample history, not yours" in stats.stdout
+    # The weights in words, and every line of them that speaks of a history names the sample.
+    weights = _weights_part(stats.stdout)
+    assert weights[0].startswith("🎛  How suggestions are scored")
+    assert not {"mu", "kappa", "tau_recent", "recycle"} & set(" ".join(weights).split())
+    assert all("the sample history" in line for line in weights if "history" in line)
+    assert not any("your" in line for line in weights)
     # What it saved opens stats, and says whose suggestions they are.
     assert "the sample model's suggestions, not yet your history's" in stats.stdout.splitlines()[0]
     before = suggested("g")
@@ -72,5 +78,14 @@ def test_the_sample_model_says_so_and_gives_way_to_the_users_commands() -> None:
     assert run("train").returncode == 0
     own_stats = run("stats").stdout
     assert "Trained on" not in own_stats
+    assert "sample" not in " ".join(_weights_part(own_stats))
     assert own_stats.splitlines()[0].endswith("What it saved you (from your shells):")
     assert suggested("gi") == []  # the sample history is not part of it
+
+
+def _weights_part(stats: str) -> list[str]:
+    """The lines of ``stats`` from the weights' heading to the next blank line."""
+    lines = stats.splitlines()
+    start = next(i for i, line in enumerate(lines) if "How suggestions are scored" in line)
+    end = next((i for i in range(start, len(lines)) if not lines[i].strip()), len(lines))
+    return lines[start:end]

@@ -10,6 +10,7 @@ import pytest
 
 from aprender_shell.errors import UsageError
 from aprender_shell.evaluate.baselines import HistoryStrategy
+from aprender_shell.evaluate.reliability import reliability_table
 from aprender_shell.evaluate.replay import evaluate, format_report, split_history
 from aprender_shell.history.formats import Context, HistoryEntry
 
@@ -270,3 +271,51 @@ def test_report_table_and_dict() -> None:
     assert data["test_size"] == 2 and data["online"] is True
     assert data["metrics"]["oracle"]["hit1"]["0"] == 1.0
     assert data["counted"] == {"0": 2, "1": 2, "2": 1, "3": 1}
+
+
+@dataclass(frozen=True)
+class Sure:
+    text: str
+    score: float
+    p: float
+
+
+class HalfRight(Fixed):
+    """States p=0.5 for 'git status' and p=0.1 for 'git stash'; shows the empty line when
+    the best p is at least 0.5."""
+
+    def suggest(
+        self, prefix: str, k: int = 5, prev: Sequence[str] = (), cwd: str | None = None
+    ) -> list[Sure]:  # type: ignore[override]
+        found = [Sure("git status", 0.5, 0.5), Sure("git stash", 0.1, 0.1)]
+        return [s for s in found if s.text.startswith(prefix)][:k]
+
+    def shows(self, suggestions: Sequence[Sure]) -> bool:
+        return bool(suggestions) and suggestions[0].p >= 0.5
+
+
+class Quiet(HalfRight):
+    """As HalfRight, but its empty line is never shown."""
+
+    def shows(self, suggestions: Sequence[Sure]) -> bool:
+        return False
+
+
+def test_evaluate_prints_the_reliability_of_p_and_how_often_the_empty_line_shows() -> None:
+    # Four commands: 'git status' twice, 'git stash' once, 'ls' once; every prompt is shown.
+    test = [HistoryEntry(c, i) for i, c in enumerate(
+        ["git status", "git stash", "git status", "ls"], 2)]
+    strategies = {"half": HalfRight([]), "quiet": Quiet([]), "plain": Fixed(["ls"])}
+    report = evaluate(TRAIN, test, strategies)
+    half = report.metrics["half"]
+    assert report.metrics["plain"].calibration == []
+    middle = reliability_table(half.calibration)[5]  # p of 0.5: 'git status', at 0..3 chars
+    assert middle.count == 4 + 4 + 4 + 1  # before 'ls', only the empty line offers it
+    assert middle.observed == pytest.approx(8 / 13)
+    assert half.shown == 1.0 and half.shown_right == 0.5
+    # the strategy's own shows() decides the empty line, as Predictor.shows does
+    assert report.metrics["quiet"].shown == 0.0
+    text = format_report(report)
+    assert "Reliability of half's p" in text and "Reliability of plain's p" not in text
+    assert "0.5-0.6              13    0.500     0.615   0.115 (few)" in text
+    assert json.loads(json.dumps(report.to_dict()))["metrics"]["half"]["calibrated"] == 26

@@ -235,6 +235,24 @@ class TestEmptyLine:
             shell.close()
             shell.assert_quiet()
 
+    def test_after_git_add_the_empty_line_shows_the_commit_not_git_add_again(
+        self, tmp_path: Path
+    ) -> None:
+        # The issue's case: 'git add -A' just run used to be offered again (its recency and
+        # folder) over the commit that always follows it; this user never repeats a command.
+        home = Home(tmp_path)
+        habit: list[str] = []
+        for number in range(30):
+            habit += ["git status", f"vim src/mod{number % 7}.py", "git diff", "git add -A",
+                      f'git commit -m "change {number}"', "make test"]
+        home.train(habit)
+        with session(ZshSession, home) as shell:
+            assert isinstance(shell, ZshSession)
+            shell.run("git add -A")  # the first command recorded in this folder
+            wait_for_ghost(shell, 'git commit -m "change 29"')
+            shell.close()
+            shell.assert_quiet()
+
     def test_a_setting_turns_it_off(self, tmp_path: Path) -> None:
         home = Home(tmp_path)
         home.train(ALTERNATING)

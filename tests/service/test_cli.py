@@ -12,7 +12,7 @@ from typing import Any, Callable
 from aprender_shell.model.learned.journal import journal_path
 from aprender_shell.paths import socket_path
 from aprender_shell.service.instance import accepts
-from tests.service.conftest import WAIT, ServerProcess, aprender, texts
+from tests.service.conftest import WAIT, ServerProcess, aprender, texts, train
 
 Start = Callable[..., ServerProcess]
 
@@ -155,3 +155,36 @@ def test_server_command_help_lists_every_subcommand() -> None:
     assert done.returncode == 0
     for name in ("start", "run", "stop", "status", "connect"):
         assert f"  {name} " in done.stdout
+
+
+def test_answers_carry_p_and_the_empty_line_says_whether_to_show(tmp_path: Path) -> None:
+    # A 60-of-60 habit shows on the empty line, sure of itself; a history with no pattern
+    # answers the empty line all the same, but says not to show it (the line form: "quiet").
+    import random
+
+    habit = train(tmp_path / "habit.apbundle", ["git add -A", "git commit -m wip"] * 30)
+    rng = random.Random(5)
+    noise = train(tmp_path / "noise.apbundle", [
+        f"{rng.choice(['ls', 'cat', 'vim', 'grep', 'rm', 'cp'])} f{rng.randrange(300)}"
+        for _ in range(900)
+    ])
+    asked = lines(
+        {"prefix": "", "prev": ["git commit -m wip", "git add -A"]},
+        {"prefix": "git c", "prev": ["git add -A"]},
+        "suggest\t7\t1\tzsh\t/src\t\tgit add -A",
+    )
+    done = aprender("suggest", "--batch", "--model", str(habit), input=asked)
+    assert done.returncode == 0, done.stderr
+    empty, typed, line = done.stdout.splitlines()
+    empty_answer, typed_answer = json.loads(empty), json.loads(typed)
+    assert empty_answer["show"] is True
+    assert empty_answer["suggestions"][0]["text"] == "git commit -m wip"
+    assert empty_answer["suggestions"][0]["p"] >= 0.8
+    assert "show" not in typed_answer  # a typed prefix is always shown
+    assert all(0 <= s["p"] <= 1 for s in typed_answer["suggestions"])
+    assert line == "suggestions\t7\tgit commit -m wip"
+
+    done = aprender("suggest", "--batch", "--model", str(noise), input=asked)
+    empty_answer = json.loads(done.stdout.splitlines()[0])
+    assert empty_answer["show"] is False and empty_answer["suggestions"]
+    assert done.stdout.splitlines()[2].startswith("quiet\t7\t")

@@ -36,8 +36,9 @@ def record(server: ServerProcess, runs: list[tuple[str, str, int, str]]) -> None
 
 
 # Two projects: the same kinds of work, a different tool in each; run in different shells.
+# The lint fails as a check does (1; 2 is a usage error, never offered: issue #18).
 RUNS = (
-    [("make test", "/src/c-lib", 0, "zsh"), ("make lint", "/src/c-lib", 2, "zsh")] * 4
+    [("make test", "/src/c-lib", 0, "zsh"), ("make lint", "/src/c-lib", 1, "zsh")] * 4
     + [("npm test", "/src/web", 0, "fish"), ("npm run lint", "/src/web", 1, "fish")] * 4
     + [("make test", "/src/c-lib", 0, "zsh")]
 )
@@ -59,9 +60,9 @@ def test_a_folders_and_a_shells_preferences_survive_a_fold(model: Path, run_serv
     server = run_server(model)
     record(server, RUNS)
     before = answers(server)
-    # What the folders prefer, as the overlay learned it.
-    assert set(before[0][:2]) == {"make test", "make lint"}
-    assert set(before[1][:2]) == {"npm test", "npm run lint"}
+    # What the folders prefer, as the overlay learned it (the lints failed: they weigh half).
+    assert before[0][0] == "make test" and "make lint" in before[0]
+    assert before[1][0] == "npm test" and "npm run lint" in before[1]
     assert server.terminate() == 0
     fold_now(model, len(RUNS))
     server = run_server(model)

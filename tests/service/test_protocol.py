@@ -59,7 +59,7 @@ class FakePredictor:
         self.shells.append(shell)
         if self.fail_with is not None:
             raise self.fail_with
-        return [Suggestion(prefix + "-suggested", 0.5)][:k]
+        return [Suggestion(prefix + "-suggested", 0.5, 0.4)][:k]
 
     def shows(self, suggestions: Sequence[Suggestion]) -> bool:
         return self.show
@@ -124,7 +124,7 @@ def ask(session: Session, request: Any) -> dict[str, Any]:
 
 def test_suggest_answers_with_text_and_score(session: Session, opener: Opener) -> None:
     answer = ask(session, {"prefix": "git c", "k": 3, "prev": ["git add ."], "cwd": "/src"})
-    assert answer == {"suggestions": [{"text": "git c-suggested", "score": 0.5}]}
+    assert answer == {"suggestions": [{"text": "git c-suggested", "score": 0.5, "p": 0.4}]}
     assert opener.current.calls == [("git c", 3, ["git add ."], "/src")]
 
 
@@ -354,7 +354,7 @@ def test_serve_stream_reads_bytes_and_survives_an_endless_line(session: Session)
     assert len(answers) == 3
     assert answers[0]["error"].startswith("request line longer than")
     assert answers[1]["error"] == "request is not valid UTF-8"
-    assert answers[2] == {"suggestions": [{"text": "ok-suggested", "score": 0.5}]}
+    assert answers[2] == {"suggestions": [{"text": "ok-suggested", "score": 0.5, "p": 0.4}]}
 
 
 def test_record_then_suggest_without_retraining(model: Path) -> None:
@@ -420,9 +420,10 @@ json_values = st.recursive(
 def test_any_json_gets_exactly_one_kind_of_answer(request_: Any) -> None:
     session = Session(Opener())
     answer = json.loads(session.handle_line(json.dumps(request_)))
-    kinds = set(answer) - {"id"}
+    kinds = set(answer) - {"id", "show"}  # "show" goes with "suggestions" (empty prefix)
     assert len(kinds) == 1
     assert kinds <= {"suggestions", "ok", "stats", "status", "error"}
+    assert "show" not in answer or "suggestions" in answer
     if "error" in answer:
         assert isinstance(answer["error"], str) and "\n" not in answer["error"]
 

@@ -37,8 +37,8 @@ def exchanges() -> list[tuple[str, str]]:
 
 
 def same_but_scores(answer: str) -> str:
-    # Scores depend on the model's tuning, which is not the protocol's to fix.
-    return re.sub(r'"score":[0-9.e-]+', '"score":S', answer)
+    # Scores and p depend on the model's tuning and calibration, not the protocol's to fix.
+    return re.sub(r'"(score|p)":[0-9.e-]+', r'"\1":S', answer)
 
 
 def table(heading: str) -> list[str]:

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 
 from aprender_shell.bundle.cache import LRUPolicy
 from aprender_shell.history.tokens import tokenize
-from aprender_shell.limits import SHELLS
+from aprender_shell.limits import INTERRUPTED, SHELLS
 from aprender_shell.model import scoring
 from aprender_shell.model.store.segments import CommandStats
 
@@ -206,7 +206,7 @@ class Overlay:
                 runs = learned.runs = [0, 0, 0, 0, 0]
             if shell in SHELLS:
                 runs[SHELLS.index(shell)] += 1
-            if exit_status is not None:
+            if exit_status is not None and exit_status not in INTERRUPTED:
                 runs[3 if exit_status == 0 else 4] += 1
         if host and host != _this_host():
             learned.away += 1

@@ -25,7 +25,7 @@ class FeatureBuilder:
     __slots__ = (
         "features", "_clock", "_inv_short", "_inv_long", "_count", "_transitions", "_last",
         "_templates", "_template_of", "_groups", "_kept", "_folder", "_folder_total",
-        "_shell_share", "_host_share",
+        "_shell_share", "_repeat", "_pair_count", "_pair_transitions", "_host_share",
     )
 
     def __init__(
@@ -38,6 +38,9 @@ class FeatureBuilder:
         template_of: TemplateOf | None = None,
         folder: Mapping[str, int] | None = None,
         shell_share: Callable[[str], float | None] | None = None,
+        repeat: str | None = None,
+        pair_count: int = 0,
+        pair_transitions: Mapping[str, int] | None = None,
         host_share: Callable[[str], float | None] | None = None,
     ) -> None:
         """``clock``: commands learned so far. What followed the previous command: ``count``
@@ -45,7 +48,11 @@ class FeatureBuilder:
         how often each template followed (``templates``, with ``template_of`` telling a
         candidate's). ``folder``: how often each command ran in the working directory;
         ``shell_share``: a command's share of its uses in the current shell (None: unknown);
-        ``host_share``: its share of uses on this host (other devices sync theirs)."""
+        ``repeat``: the command just run (scored by the user's repeat rate). What followed
+        the two previous commands in a row: ``pair_count`` (how often the pair ran) and its
+        ``pair_transitions``; a candidate's successor share backs off from the pair's to the
+        previous command's by how often the pair was seen (``scoring.PAIR_HALF_EVIDENCE``).
+        ``host_share``: a command's share of uses on this host (other devices sync theirs)."""
         self.features = scoring.Features()
         self._clock = clock
         w_short = scoring.total_weight(clock, scoring.TAU_SHORT)
@@ -53,7 +60,9 @@ class FeatureBuilder:
         self._inv_short = 1.0 / w_short if w_short > 0 else 0.0
         self._inv_long = 1.0 / w_long if w_long > 0 else 0.0
         self._count = count
-        self.features.evidence = count
+        self._pair_count = pair_count if pair_transitions else 0
+        self._pair_transitions = pair_transitions or {}
+        self.features.evidence = max(count, self._pair_count)
         self._transitions = transitions or {}
         self._last = last
         self._kept = sum(templates.values()) if templates else 0
@@ -67,6 +76,7 @@ class FeatureBuilder:
         self._shell_share = shell_share
         if shell_share is not None:
             self.features.shell_share = []
+        self._repeat = repeat
         self._host_share = host_share
         if host_share is not None:
             self.features.host_share = []
@@ -78,12 +88,13 @@ class FeatureBuilder:
         features.short.append(short_weight * self._inv_short)
         features.long.append(long_weight * self._inv_long)
         features.age.append(self._clock - 1 - last if last >= 0 else -1)
-        if self._count:
-            features.successor.append(self._transitions.get(text, 0) / self._count)
-            features.followed.append(1.0 if text == self._last else 0.0)
-        else:
-            features.successor.append(0.0)
-            features.followed.append(0.0)
+        successor = self._transitions.get(text, 0) / self._count if self._count else 0.0
+        if self._pair_count:
+            pair = self._pair_count
+            lam = pair / (pair + scoring.PAIR_HALF_EVIDENCE)
+            successor = lam * self._pair_transitions.get(text, 0) / pair + (1.0 - lam) * successor
+        features.successor.append(successor)
+        features.followed.append(1.0 if self._count and text == self._last else 0.0)
         group = -1
         if self._template_of is not None:
             key = self._template_of(text)
@@ -108,6 +119,8 @@ class FeatureBuilder:
 
     def _add_context(self, text: str) -> None:
         features = self.features
+        if text == self._repeat:
+            features.repeat = len(features.short) - 1
         if features.cwd_share is not None and self._folder is not None:
             features.cwd_share.append(self._folder.get(text, 0) / self._folder_total)
         if features.shell_share is not None and self._shell_share is not None:

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import heapq
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
 from aprender_shell.bundle import BundleError, PagedBundle
 from aprender_shell.errors import AprenderError, ChecksumError
-from aprender_shell.fileio import FileVersion, identity_of, version
-from aprender_shell.history.tokens import split_prefix
+from aprender_shell.fileio import identity_of, version
 from aprender_shell.model import scoring
+from aprender_shell.model.calibration import TOP, Calibration
 from aprender_shell.model.learned.feedback import Feedback
 from aprender_shell.model.learned.journal import Journal
 from aprender_shell.model.learned.newest import FOLD_RECORDS, fold_bound, newest_records
@@ -27,27 +27,21 @@ from aprender_shell.model.learned.overlay import Overlay
 from aprender_shell.model.learned.records import people_only, record_line, replay, without_commands
 from aprender_shell.model.memory import MemoryLimit
 from aprender_shell.model.query import reuse
-from aprender_shell.model.query.arguments import WORD, ArgumentKinds
+from aprender_shell.model.query.arguments import ArgumentKinds
 from aprender_shell.model.query.continuations import NgramModel
 from aprender_shell.model.query.features import FeatureBuilder, shell_share
 from aprender_shell.model.query.pathcheck import PathCheck
-from aprender_shell.model.query.runs import RunContext
-from aprender_shell.model.query.stats import ModelStats
-from aprender_shell.model.query.successors import Successors, read_successors
+from aprender_shell.model.query.runs import Outcomes, RunContext, read_outcomes
+from aprender_shell.model.query.stats import ModelStats, top_commands
+from aprender_shell.model.query.successors import Sequences, Successors, history_candidates
 from aprender_shell.model.store.index import ModelIndex
 from aprender_shell.model.store.runs import RunCounts, RunTables
 from aprender_shell.model.store.segments import CommandStats
 from aprender_shell.model.store.tables import Table, check_fits, open_model_bundle, read_index
 
-# A prefix matching at most this many commands has all of them scored; past it, the best
-# ranked (RETRIEVED_CANDIDATES) are, with the successors and what was learned since training.
-# On the tuning half of the generated histories 96 keeps the keystroke saving of 256 (39.7%)
-# and cuts the slowest keystrokes by a third.
-SCORE_WHOLE_RANGE = 96
 # At most this many of the commands learned since training join a query's candidates: the
 # most recently used of those matching.
 LEARNED_CANDIDATES = 48
-RANKED_SCAN_LIMIT = 20_000
 # A model trained on the packaged sample gives way to the user's own commands: once any are
 # recorded they rank above every suggestion of the sample, and after this many the sample's
 # suggestions are no longer shown at all.
@@ -55,10 +49,12 @@ SAMPLE_GIVES_WAY_AFTER = 20
 
 
 class Suggestion(NamedTuple):
-    """A whole command line that starts with exactly what was typed, and its score in [0, 1]."""
+    """A whole command line that starts with exactly what was typed, its score in [0, 1], and
+    ``p``: the calibrated chance that it is the command run next (``model.calibration``)."""
 
     text: str
     score: float
+    p: float = 0.0
 
 
 class Predictor:
@@ -84,17 +80,20 @@ class Predictor:
         self._index = index
         # Taken before the bundle was opened (``open``): a model put in place in between then
         # reads as replaced and is reopened, never taken for the one open here.
-        self._identity = identity if identity is not None else _file_identity(model_path)
+        self._identity = identity if identity is not None else version(model_path)
         tables = index.tables
         self._commands = Table(bundle, tables["cmd"])
         self._hot = Table(bundle, tables["hot"])
         self._ngrams = NgramModel(Table(bundle, tables["ngram"]), index.ngram)
         self._trained_clock = index.total_commands
         self._novelty = index.novelty
-        # The last previous command's successors, with the learning clock they were read at.
-        self._sequence: tuple[str, int, Successors] | None = None
+        # What followed the previous commands (the last read kept), and pairs of them.
+        self._sequences = Sequences()
         # The mixture this user's history chose at training (defaults when it had too little).
         self.weights = scoring.weights_from_index(index)
+        self.calibration = Calibration.from_tuning(index.tuning)
+        # What the exit statuses recorded since training say (``runs.Outcomes``).
+        self._outcomes = Outcomes()
         self.memory_limit = MemoryLimit.choose(memory_limit, index.memory_limit)
         self._overlay = Overlay(self._trained_clock, self.memory_limit.learned)
         self._overlay.recent.extend(index.recent)
@@ -119,7 +118,7 @@ class Predictor:
         from aprender_shell.paths import default_model_path
 
         path = Path(model_path) if model_path is not None else default_model_path()
-        identity = _file_identity(path)
+        identity = version(path)
         # Learned commands count against the limit like segments: paging gets the rest.
         bundle = open_model_bundle(path, MemoryLimit.choose(memory_limit).paging)
         try:
@@ -144,18 +143,24 @@ class Predictor:
         prev: Sequence[str] = (),
         cwd: str | None = None,
         shell: str | None = None,
+        explained: dict[str, dict[str, float]] | None = None,
     ) -> list[Suggestion]:
         """The ``k`` most likely whole commands starting with ``prefix``, best first.
 
         ``cwd`` is the shell's working directory, ``shell`` its name (``zsh``, ``bash`` or
-        ``fish``): commands run there and in that shell are preferred.
+        ``fish``): commands run there and in that shell are preferred. ``explained``, when
+        given, gets each candidate's score parts (``explain``).
         """
         if k <= 0 or len(prefix) > scoring.MAX_COMMAND_CHARS:
             return []
         try:
             if self._index.trained_on_sample:
-                return self._give_way_to_own(self._suggest(prefix, k + 24, prev, cwd, shell), k)
-            return self._suggest(prefix, k, prev, cwd, shell)
+                found = self._give_way_to_own(
+                    self._suggest(prefix, k + 24, prev, cwd, shell, explained), k
+                )
+            else:
+                found = self._suggest(prefix, k, prev, cwd, shell, explained)
+            return found
         except ChecksumError as error:
             raise BundleError(f"{error}: retrain with 'aprender-shell train'") from error
         except BundleError:
@@ -165,15 +170,44 @@ class Predictor:
                 f"model {self.model_path} is corrupt ({error}): retrain with 'aprender-shell train'"
             ) from error
 
+    def shows(self, suggestions: Sequence[Suggestion]) -> bool:
+        """Whether the shells show the best of these empty-line suggestions (its ``p`` reaches
+        the level the user's own replay chose, ``Calibration.show_level``)."""
+        return bool(suggestions) and self.calibration.shows(suggestions[0].p)
+
+    def explain(
+        self,
+        prefix: str,
+        k: int = 5,
+        prev: Sequence[str] = (),
+        cwd: str | None = None,
+        shell: str | None = None,
+    ) -> list[tuple[Suggestion, dict[str, float]]]:
+        """``suggest``'s answer, each suggestion with its score's parts by name
+        (``scoring.PARTS``; they sum to the score), computed by the same code."""
+        explained: dict[str, dict[str, float]] = {}
+        found = self.suggest(prefix, k, prev, cwd, shell, explained)
+        return [(s, explained.get(s.text, {})) for s in found]
+
     def _suggest(
-        self, prefix: str, k: int, prev: Sequence[str], cwd: str | None, shell: str | None
+        self,
+        prefix: str,
+        k: int,
+        prev: Sequence[str],
+        cwd: str | None,
+        shell: str | None,
+        explained: dict[str, dict[str, float]] | None = None,
     ) -> list[Suggestion]:
         weights = self.weights
-        candidates: dict[str, CommandStats | None] = dict(self._history_candidates(prefix))
+        candidates: dict[str, CommandStats | None] = dict(
+            history_candidates(self._commands, self._hot, prefix)
+        )
         previous = prev[-1] if prev else None
         sequence = Successors()
         if previous is not None:
-            sequence = self._successors_of(previous, prefix, candidates)
+            sequence = self._sequences.after(
+                self._commands, self._overlay, self._bundle, prev, prefix, candidates
+            )
         for text in self._overlay.matching(prefix, LEARNED_CANDIDATES):
             candidates.setdefault(text, None)
         overlay = self._overlay
@@ -191,6 +225,11 @@ class Predictor:
             scoring.template_among(templates, prefix) if templates else None,
             self._runs.folder(cwd, overlay) if cwd else None,
             shell_share(self._runs.shell_share(overlay), shell) if shell else None,
+            # once a character is typed, the command just run matching it is likelier than
+            # its unconditional repeat rate; its recency tells that (the tuning half agreed)
+            None if prefix else previous,
+            sequence.pair_count,
+            sequence.pair_transitions,
             overlay.host_share,
         )
         learned_stats = overlay.stats
@@ -206,15 +245,24 @@ class Predictor:
                 last = max(last, learned.last_position)
             builder.add(text, short, long_, last)
         w_recent = scoring.total_weight(clock, weights.tau_recent)
-        values = scoring.history_scores(builder.features, weights, w_recent)
+        parts: scoring.Parts | None = {} if explained is not None else None
+        values = scoring.history_scores(builder.features, weights, w_recent, parts)
         scored = dict(zip(candidates, values))
         continuations: list[tuple[str, float]] = []
         reused: dict[str, float] = {}
         if prefix.strip():
             continuations = self._ngrams.continuations(prefix, k)
-            reused = self._reused(prefix, weights)
-        results = scoring.combine(scored, continuations, reused, self._novelty, weights)
-        results = self.feedback.weigh(results)  # what the user takes gains, what they skip loses
+            reused = reuse.reused(prefix, weights, self._overlay, self._arguments, self._ngrams)
+        sources: dict[str, dict[str, float]] | None = {} if explained is not None else None
+        combined = scoring.combine(scored, continuations, reused, self._novelty, weights, sources)
+        # exit statuses drop usage errors and weigh failures; what the user takes gains, what
+        # they skip loses (learned/feedback.py)
+        weighed = self._outcomes.weigh(combined)
+        results = self.feedback.weigh(weighed)
+        if explained is not None and parts is not None and sources is not None:
+            explained.update(scoring.attribute(list(candidates), values, parts, sources))
+            scoring.attribute_factors(explained, combined, weighed, "exit")
+            scoring.attribute_factors(explained, weighed, results, "feedback")
         paths = PathCheck(cwd, self._arguments) if cwd else None
         # Most queries need only the best few: only many rejected paths (or a path check out
         # of time) make the rest of the ranking matter.
@@ -222,7 +270,10 @@ class Predictor:
         best = _best(heapq.nsmallest(wanted, results.items(), key=_ranking), k, paths)
         if len(best) < k and len(results) > wanted:
             best = _best(sorted(results.items(), key=_ranking), k, paths)
-        return best
+        # p reads a score against the best few's (``calibration.TOP``), as training measured it
+        top = sum(heapq.nlargest(TOP, results.values())) if best else 0.0
+        p, empty = self.calibration.p, not prefix
+        return [Suggestion(s.text, s.score, p(s.score / top, empty)) for s in best]
 
     def _give_way_to_own(self, found: list[Suggestion], k: int) -> list[Suggestion]:
         """The sample's suggestions below the user's own, and gone after enough of them."""
@@ -238,92 +289,6 @@ class Predictor:
             floor = own[-1].score / 2
             others = [Suggestion(s.text, s.score * floor) for s in others]
         return (own + others)[:k]
-
-    def _history_candidates(self, prefix: str) -> Iterator[tuple[str, CommandStats]]:
-        table = self._commands
-        if not len(table):
-            return
-        first, last = table.segments_of_prefix(prefix)
-        if first != last:
-            found = self._hot.find(prefix)
-            if found is not None:
-                view, index = found
-                yield from view.candidates(index)
-                return
-            # Not listed as spanning: every match is in the last segment that starts with it.
-            first = last
-        view = table.view(first)
-        lo, hi = view.prefix_range(prefix)
-        if hi - lo <= SCORE_WHOLE_RANGE:
-            for index in range(lo, hi):
-                yield view.entry(index)
-            return
-        taken = 0
-        for scanned, index in enumerate(view.ranked()):
-            if lo <= index < hi:
-                yield view.entry(index)
-                taken += 1
-                if taken == scoring.RETRIEVED_CANDIDATES:
-                    return
-            if scanned >= RANKED_SCAN_LIMIT:
-                return
-
-    def _successors_of(
-        self, previous: str, prefix: str, candidates: dict[str, CommandStats | None]
-    ) -> Successors:
-        """What followed ``previous`` (every kept successor, matching or not, for the
-        template shares); those starting with ``prefix`` join the candidates."""
-        clock = self._overlay.clock
-        cached = self._sequence
-        if cached is not None and cached[0] == previous and cached[1] == clock:
-            sequence = cached[2]
-        else:
-            sequence = read_successors(self._commands, self._overlay, previous)
-            self._sequence = (previous, clock, sequence)
-        for text, stats in sequence.successors:
-            if text.startswith(prefix):
-                candidates.setdefault(text, stats)
-        return sequence
-
-    def _reused(self, prefix: str, weights: scoring.Weights) -> dict[str, float]:
-        """Commands made of the typed words and the arguments of a command run just before
-        (``reuse.reused_arguments``); these share ``Weights.argument_reuse``, each in proportion to
-        how recently its commands ran, as far as the typed words take arguments at all, and
-        only where they take an argument of that kind (``ArgumentKinds``): a pod name is no
-        file for ``vim``, a path no host for ``ssh``."""
-        words = split_prefix(prefix)[0]
-        kinds = self._arguments
-        wanted = kinds.target(words) if words else (0, "")
-        recent_tokens = self._overlay.recent_tokens()
-        kept_out: list[int] = []
-        # recent_tokens() follows the recent commands, most recent first.
-        commands = list(reversed(self._overlay.recent))
-
-        def fits(age: int, position: int, own: bool) -> bool:
-            used = kinds.argument_kinds(commands[age], recent_tokens[age])[position]
-            return kinds.fits(wanted, used, own)
-
-        found = reuse.reused_arguments(prefix, recent_tokens, fits, kept_out)
-        if not found:
-            return {}
-        decay = scoring.decay
-        weights_of = {
-            text: sum(decay(age, weights.argument_reuse_tau) for age in ages)
-            for text, ages in found.items()
-        }
-        # As much as this context takes arguments at all: "vim " does, "git " takes subcommands.
-        share = self._argument_share(words, wanted[0])
-        # What a wrong kind kept out still counts in the total: it lends its share to no other.
-        tau = weights.argument_reuse_tau
-        total = sum(weights_of.values()) + sum(decay(age, tau) for age in kept_out)
-        return {text: share * w / total for text, w in weights_of.items()}
-
-    def _argument_share(self, words: list[str], wanted: int) -> float:
-        """How often, after these words, the next token was an argument worth reusing; where
-        the history shows only paths, hosts or names (``wanted``), a plain word that came next
-        was one too (``cd src``, ``git push origin main``), elsewhere mostly a subcommand."""
-        options = self._ngrams.after_words(words)
-        return reuse.argument_share(options, plain_words=bool(wanted) and not wanted & WORD)
 
     # Learning ----------------------------------------------------------------------------
 
@@ -357,19 +322,22 @@ class Predictor:
         self.recorded += 1
         if people_only([record]):  # an agent's run is suggested only when asked for (README)
             self._overlay.learn(command, previous, cwd, shell, exit_status)
+            self._outcomes.note(command, exit_status)
+            before = prev[-2] if len(prev) >= 2 and gate.allows(prev[-2]) else None
+            self._sequences.pairs.learn(before, previous, command)
             self._arguments.learn(command)
 
     def forget(self, matches: Callable[[str], bool]) -> int:
         """Drop the commands ``matches`` accepts from what was learned since training, in
         memory and in the journal; returns how many recorded commands went."""
         removed = self._journal.rewrite(*without_commands(matches))
+        self._sequences = Sequences()
         self.feedback.forget(matches)
         overlay = Overlay(self._trained_clock, self.memory_limit.learned)
         overlay.recent.extend(text for text in self._index.recent if not matches(text))
         self._arguments = ArgumentKinds(self._index.arguments)
         self._replay(overlay)
         self._overlay = overlay
-        self._sequence = None
         return removed
 
     def _replay(self, overlay: Overlay) -> None:
@@ -382,7 +350,9 @@ class Predictor:
             replay(overlay, self._arguments.learning(agent_runs(self._bundle, self._index,
                                                                 self.model_path)))
         records, self.more_unfolded = newest_records(self._journal, self._replay_limit)
-        self.replayed = replay(overlay, self._arguments.learning(people_only(records)))
+        self._outcomes = read_outcomes(self._bundle)  # as of training; the journal goes on
+        noted = self._sequences.pairs.noting(self._outcomes.noting(people_only(records)))
+        self.replayed = replay(overlay, self._arguments.learning(noted))
         self.recorded = 0
 
     @property
@@ -411,7 +381,7 @@ class Predictor:
 
     def model_replaced(self) -> bool:
         """True when the model file was replaced (for example retrained) since it was opened."""
-        return _file_identity(self.model_path) != self._identity
+        return version(self.model_path) != self._identity
 
     def is_stale(self) -> bool:
         """True when the model file, or its journal, was replaced since they were read
@@ -460,7 +430,8 @@ class Predictor:
             top_commands=self._top_commands(len(index.top_commands) or 10),
             trained_on=index.source,
             weights=scoring.describe(self.weights),
-            tuned=index.tuning is not None,
+            # a short history's tuning holds only what was measured, no chosen weights
+            tuned=index.tuning is not None and "recency" in index.tuning,
             generation=index.generation,
         )
 
@@ -470,16 +441,7 @@ class Predictor:
 
     def _top_commands(self, limit: int) -> list[tuple[str, int]]:
         """The most used commands, trained and learned counts together."""
-        counts = dict(self._index.top_commands)
-        learned = self._overlay.most_used(limit)
-        for text in {text for text, _ in learned} - set(counts):
-            found = self._commands.find(text) if len(self._commands) else None
-            counts[text] = found[0].command_stats(found[1]).count if found else 0
-        for text in counts:
-            stats = self._overlay.stats(text)
-            if stats is not None:
-                counts[text] += stats.count
-        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
+        return top_commands(self._index.top_commands, self._overlay, self._commands, limit)
 
     def run_counts(self, command: str) -> RunCounts | None:
         """How ``command``'s recorded runs went (shells, exits 0 and others), folded into the
@@ -511,10 +473,6 @@ def _best(
         if paths is None or paths.plausible(text):
             best.append(Suggestion(text, min(1.0, value)))
     return best
-
-
-def _file_identity(path: Path) -> FileVersion | None:
-    return version(path)
 
 
 __all__ = ["ModelStats", "Predictor", "Suggestion", "AprenderError"]

@@ -8,11 +8,15 @@ rule, so the predictor (which serves it) and the self-tuning replay (which weigh
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from aprender_shell.history.tokens import OPERATORS, split_prefix
+from aprender_shell.model import scoring
 from aprender_shell.model.query.arguments import (
     HOST,
     PATH,
+    WORD,
+    ArgumentKinds,
     head_start,
     names_a_file,
     same_program,
@@ -20,6 +24,10 @@ from aprender_shell.model.query.arguments import (
     takes_folders,
 )
 from aprender_shell.model.store.layout import END
+
+if TYPE_CHECKING:
+    from aprender_shell.model.learned.overlay import Overlay
+    from aprender_shell.model.query.continuations import NgramModel
 
 # Paths every folder has: that another program was given one says nothing about this one.
 _EVERYWHERE = frozenset({".", "..", "./", "../", "~", "~/", "/"})
@@ -110,3 +118,42 @@ def argument_share(options: Iterable[tuple[str, float]], plain_words: bool = Fal
         if token != END and (reusable(token) or (plain_words and token.isalpha())):
             taken += probability
     return taken / total if total > 0 else 1.0
+
+
+def reused(
+    prefix: str,
+    weights: scoring.Weights,
+    overlay: Overlay,
+    kinds: ArgumentKinds,
+    ngrams: NgramModel,
+) -> dict[str, float]:
+    """Commands made of the typed words and the arguments of a command run just before
+    (``reused_arguments``); these share ``Weights.argument_reuse``, each in proportion to how
+    recently its commands ran, as far as the typed words take arguments at all, and only
+    where they take an argument of that kind (``ArgumentKinds``): a pod name is no file for
+    ``vim``, a path no host for ``ssh``. The predictor's query asks here."""
+    words = split_prefix(prefix)[0]
+    wanted = kinds.target(words) if words else (0, "")
+    recent_tokens = overlay.recent_tokens()
+    kept_out: list[int] = []
+    # recent_tokens() follows the recent commands, most recent first.
+    commands = list(reversed(overlay.recent))
+
+    def fits(age: int, position: int, own: bool) -> bool:
+        used = kinds.argument_kinds(commands[age], recent_tokens[age])[position]
+        return kinds.fits(wanted, used, own)
+
+    found = reused_arguments(prefix, recent_tokens, fits, kept_out)
+    if not found:
+        return {}
+    decay = scoring.decay
+    tau = weights.argument_reuse_tau
+    weights_of = {text: sum(decay(age, tau) for age in ages) for text, ages in found.items()}
+    # As much as this context takes arguments at all: "vim " does, "git " takes subcommands.
+    # Where the history shows only paths, hosts or names (``wanted``), a plain word that came
+    # next was one too (``cd src``, ``git push origin main``), elsewhere mostly a subcommand.
+    plain_words = bool(wanted[0]) and not wanted[0] & WORD
+    share = argument_share(ngrams.after_words(words), plain_words=plain_words)
+    # What a wrong kind kept out still counts in the total: it lends its share to no other.
+    total = sum(weights_of.values()) + sum(decay(age, tau) for age in kept_out)
+    return {text: share * w / total for text, w in weights_of.items()}

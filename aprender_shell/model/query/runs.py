@@ -4,15 +4,26 @@ What the shells recorded since training is in the overlay (learned/overlay.py); 
 ``update`` folded into the model is in its ``dir`` and ``run`` tables (store/runs.py). The
 predictor asks here, so a folder's or a shell's preferences read the same before a fold and
 after it: the counts of both are added.
+
+Exit statuses (``Outcomes``): a command whose last run failed weighs less; one whose last run
+failed as a usage error or was never run at all (a typo, a missing program, a bad option) is
+not offered until a run of it succeeds. The journal's records since training tell it, on top of
+what training found in the corpus rows (the model's ``exits`` entry), so a fold keeps it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
-from aprender_shell.limits import SHELLS
+from aprender_shell.bundle import BundleError
+from aprender_shell.limits import INTERRUPTED, SHELLS
 from aprender_shell.model.learned.overlay import Overlay
 from aprender_shell.model.store.runs import NO_RUNS, RunCounts, RunTables
+
+if TYPE_CHECKING:
+    from aprender_shell.bundle import PagedBundle
 
 # Look-ups of the model's run table kept between keystrokes: a query asks for each of its few
 # dozen candidates, and the next keystroke for mostly the same ones. Bounded: about 50 KB.
@@ -81,3 +92,96 @@ class RunContext:
             return uses[SHELLS.index(shell)] / total if total else None
 
         return share
+
+
+# The bundle entry training writes (training/run_tables.py's ``failing_table``): the commands
+# whose last recorded run failed, as of training, so a fold keeps what the journal said.
+EXITS_ENTRY = "exits"
+
+# Usage errors and "not found": bash's and zsh's misuse of a builtin (2), found but not
+# executable (126), not found (127); fish's invalid arguments (121), invalid command name
+# (123), wildcard without a match (124), found but not executable (125); git's usage error
+# (129, ``usage()``; docker's own failure, a bad flag included, is 125 as well).
+NEVER_RAN = frozenset({2, 121, 123, 124, 125, 126, 127, 129})
+# What a command whose last run failed keeps of its score.
+FAILED_WEIGHT = 0.5
+# Commands remembered as failing; past it the oldest are forgotten (a bound, not a policy).
+MAX_FAILING = 4096
+
+
+class Outcomes:
+    """The commands whose last recorded run failed, and how."""
+
+    __slots__ = ("_failing",)
+
+    def __init__(self, failing: Iterable[tuple[str, bool]] = ()) -> None:
+        # command -> True when it failed as a usage error or "not found", oldest first
+        self._failing: dict[str, bool] = dict(failing)
+
+    def __bool__(self) -> bool:
+        return bool(self._failing)
+
+    def __iter__(self) -> Iterator[tuple[str, bool]]:
+        return iter(self._failing.items())
+
+    def note(self, command: str, exit_status: int | None) -> None:
+        """Learn one run's exit status (None: the shell did not say)."""
+        if exit_status is None or exit_status in INTERRUPTED:
+            return
+        if exit_status == 0:
+            self._failing.pop(command, None)
+            return
+        # the last run decides; moved to the end, the oldest failure is the first forgotten
+        self._failing.pop(command, None)
+        self._failing[command] = exit_status in NEVER_RAN
+        if len(self._failing) > MAX_FAILING:
+            del self._failing[next(iter(self._failing))]
+
+    def noting(self, records: Iterable[Mapping[str, Any]]) -> Iterator[Any]:
+        """Journal records passed through unchanged, each one's exit status noted on the way."""
+        for record in records:
+            command, status = record.get("c"), record.get("exit")
+            if isinstance(command, str) and (status is None or isinstance(status, int)):
+                self.note(command, status)
+            yield record
+
+    def factor(self, command: str) -> float:
+        """What the exit statuses leave of ``command``'s score: 1, ``FAILED_WEIGHT`` or 0."""
+        usage = self._failing.get(command)
+        if usage is None:
+            return 1.0
+        return 0.0 if usage else FAILED_WEIGHT
+
+    def weigh(self, results: dict[str, float]) -> dict[str, float]:
+        """``results`` with every failing command's share reduced (or gone); a new dict when
+        any changed."""
+        failing = [text for text in results if text in self._failing]
+        if not failing:
+            return results
+        weighed = dict(results)
+        for text in failing:
+            factor = self.factor(text)
+            if factor:
+                weighed[text] *= factor
+            else:
+                del weighed[text]
+        return weighed
+
+
+def read_outcomes(bundle: PagedBundle) -> Outcomes:
+    """What the model's ``exits`` entry says (none: a model trained before it, or on history
+    files alone); raises ``BundleError`` for a damaged one."""
+    if EXITS_ENTRY not in bundle:
+        return Outcomes()
+    raw = bundle.get_model(EXITS_ENTRY)
+    bundle.evict(EXITS_ENTRY)
+    try:
+        rows = json.loads(raw)
+    except (ValueError, RecursionError):
+        rows = None
+    if not isinstance(rows, list) or not all(
+        isinstance(row, list) and len(row) == 2 and isinstance(row[0], str)
+        and isinstance(row[1], bool) for row in rows
+    ):
+        raise BundleError("the model's exits entry is damaged: retrain with 'aprender-shell train'")
+    return Outcomes((text, usage) for text, usage in rows[-MAX_FAILING:])

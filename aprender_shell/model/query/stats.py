@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from aprender_shell.model.learned.overlay import Overlay
+    from aprender_shell.model.store.tables import Table
 
 
 class ModelStats(NamedTuple):
@@ -41,3 +45,19 @@ class ModelStats(NamedTuple):
         data["top_commands"] = [list(item) for item in self.top_commands]
         data["weights"] = [list(item) for item in self.weights]
         return data
+
+
+def top_commands(
+    trained: Sequence[tuple[str, int]], overlay: Overlay, commands: Table, limit: int
+) -> list[tuple[str, int]]:
+    """The most used commands, the ``trained`` counts and those learned since together."""
+    counts = dict(trained)
+    learned = overlay.most_used(limit)
+    for text in {text for text, _ in learned} - set(counts):
+        found = commands.find(text) if len(commands) else None
+        counts[text] = found[0].command_stats(found[1]).count if found else 0
+    for text in counts:
+        stats = overlay.stats(text)
+        if stats is not None:
+            counts[text] += stats.count
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]

@@ -42,7 +42,8 @@ _FIELDS = 5
 
 class RunCounts(NamedTuple):
     """How a command's recorded runs went: uses per shell (``limits.SHELLS`` order), exited 0,
-    exited otherwise. A run with no shell or no exit status recorded counts in neither."""
+    exited otherwise. A run with no shell or no exit status recorded, or interrupted
+    (``limits.INTERRUPTED``), counts in neither."""
 
     zsh: int
     bash: int

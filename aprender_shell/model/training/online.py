@@ -79,6 +79,9 @@ class OnlineModel:
         self.second: dict[str, Counter[str]] = {}
         self.tokens: dict[str, list[str]] = {}
         self.templates: dict[str, tuple[str, ...]] = {}
+        # what followed each two commands in a row, and the last two learned
+        self.pairs: dict[tuple[str, str], Counter[str]] = {}
+        self.last_two: deque[str] = deque(maxlen=2)
 
     def tokens_of(self, command: str) -> list[str]:
         found = self.tokens.get(command)
@@ -113,6 +116,9 @@ class OnlineModel:
             if top is None:
                 top = self.tops[command[:length]] = Top()
             top.use(command, use.count, new, self.uses)
+        if previous is not None and len(self.last_two) == 2 and self.last_two[1] == previous:
+            self.pairs.setdefault((self.last_two[0], previous), Counter())[command] += 1
+        self.last_two.append(command)
         if previous is not None:
             self.followers.setdefault(previous, Counter())[command] += 1
             self.by_template.pop(previous, None)
@@ -157,6 +163,19 @@ class OnlineModel:
                 key = self.template_of(text)
                 found[key] = found.get(key, 0) + count
         return found
+
+    def pair_followers(self, previous: str | None) -> tuple[int, dict[str, int]]:
+        """What followed the command before ``previous`` and ``previous`` in a row, as the model
+        keeps it (``training.pairs``: pairs seen twice or more, successors seen twice or
+        more); ``(0, {})`` when ``previous`` is not the last command learned."""
+        if previous is None or len(self.last_two) < 2 or self.last_two[1] != previous:
+            return 0, {}
+        found = self.pairs.get((self.last_two[0], previous))
+        if not found:
+            return 0, {}
+        count = sum(found.values())
+        kept = {text: n for text, n in found.items() if n >= 2}
+        return (count, kept) if count >= 2 and kept else (0, {})
 
     def argument_share(self, words: list[str]) -> float:
         """How much the first word took reusable arguments so far (``reuse.argument_share``)."""

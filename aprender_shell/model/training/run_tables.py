@@ -7,11 +7,12 @@ history file's lines have none, and a model trained on them alone gets neither t
 from __future__ import annotations
 
 import heapq
+import json
 from collections import Counter
 from collections.abc import Sequence
 
 from aprender_shell.history.formats import HistoryEntry
-from aprender_shell.limits import SHELLS
+from aprender_shell.limits import INTERRUPTED, SHELLS
 from aprender_shell.model.store.runs import (
     MAX_FOLDER_COMMAND_CHARS,
     MAX_PER_FOLDER,
@@ -65,7 +66,7 @@ def run_records(
                 counts = runs[command] = [0] * (len(SHELLS) + 2)
             if shell in SHELLS:
                 counts[SHELLS.index(shell)] += 1
-            if status is not None:
+            if status is not None and status not in INTERRUPTED:
                 counts[_SUCCEEDED if status == 0 else _FAILED] += 1
     folder_records = []
     for cwd in sorted(folders):
@@ -76,3 +77,26 @@ def run_records(
         folder_records.append((cwd, encode_folder_payload(best)))
     run_records = [(command, encode_runs_payload(runs[command])) for command in sorted(runs)]
     return folder_records, run_records
+
+
+def failing_table(entries: Sequence[HistoryEntry], budget: int) -> bytes | None:
+    """The ``exits`` entry (query/runs.py): the commands whose last recorded run failed, oldest
+    first, each with whether it failed as a usage error or "not found", within ``budget``
+    bytes (None: none failed). The predictor starts from it, so a fold forgets no failure."""
+    from aprender_shell.model.query.runs import MAX_FAILING, Outcomes
+
+    outcomes = Outcomes()
+    for entry in entries:
+        if entry.context is not None and entry.context.exit is not None:
+            outcomes.note(entry.command, entry.context.exit)
+    rows = list(outcomes)[-MAX_FAILING:]
+    size = 2
+    kept: list[list[object]] = []
+    for text, usage in reversed(rows):  # the newest first, within the budget
+        size += len(json.dumps([text, usage], ensure_ascii=False).encode("utf-8")) + 1
+        if size > budget:
+            break
+        kept.append([text, usage])
+    if not kept:
+        return None
+    return json.dumps(kept[::-1], ensure_ascii=False, separators=(",", ":")).encode("utf-8")

@@ -37,6 +37,7 @@ from aprender_shell.history.privacy import SECRET, default_gate
 from aprender_shell.history.tokens import command_family, tokenize
 from aprender_shell.model import scoring
 from aprender_shell.model.memory import MemoryLimit
+from aprender_shell.model.query.runs import EXITS_ENTRY
 from aprender_shell.model.store.index import (
     SOURCES,
     ModelIndex,
@@ -62,7 +63,8 @@ from aprender_shell.model.training.packing import (
     pack_commands,
     pack_table,
 )
-from aprender_shell.model.training.run_tables import predecessors, run_records
+from aprender_shell.model.training.pairs import PAIRS_ENTRY, pair_table
+from aprender_shell.model.training.run_tables import failing_table, predecessors, run_records
 
 MAX_SUCCESSOR_CHARS = 200
 # exp(-x) is exactly 0.0 in double precision beyond this x.
@@ -266,6 +268,12 @@ def _train(
             names.append(name)
         tables[table] = TableSpec(starts, names)
     corpus = add_corpus(builder, stored, segment_bytes)
+    pairs = pair_table(commands, segment_bytes // 4)
+    if pairs is not None:
+        builder.add_model(PAIRS_ENTRY, pairs)
+    failing = failing_table(kept, segment_bytes // 4)
+    if failing is not None:
+        builder.add_model(EXITS_ENTRY, failing)
 
     index = ModelIndex(
         generation=generation or uuid.uuid4().hex,
@@ -311,11 +319,22 @@ def _train(
 
 
 def _tuned_weights(commands: Sequence[str], novelty: float) -> dict[str, float] | None:
-    """The score's weights chosen on this history's end (None: too short, defaults apply)."""
+    """The score's weights chosen on this history's end (too short a history keeps the
+    defaults), its repeat rate, and what their scores mean on it (``calibrating``); None when
+    the history is too short for any of them."""
+    from aprender_shell.model.training.calibrating import calibrate, repeat_rate
     from aprender_shell.model.training.tuning import tune
 
     weights = tune(commands, novelty=novelty)
-    return weights.to_dict() if weights is not None else None
+    rate = repeat_rate(commands)
+    if weights is None and rate is None:
+        return None
+    chosen = (weights or scoring.DEFAULT_WEIGHTS).replace(
+        repeat_rate=rate if rate is not None else scoring.DEFAULT_WEIGHTS.repeat_rate
+    )
+    stored = chosen.to_dict() if weights is not None else {"repeat_rate": chosen.repeat_rate}
+    stored.update(calibrate(commands, chosen).to_tuning())
+    return stored
 
 
 def _count_commands(

@@ -144,6 +144,25 @@ def _gather(
     others = sorted(chosen)
     texts = [command, *others]
 
+    query = _ReplayedQuery(query_features(replay, previous, texts))
+    query.before = bisect.bisect_left(others, command)
+    if reused:
+        _index_sparse(query)
+        query.reused = [(i, reused[text]) for i, text in enumerate(texts) if text in reused]
+        query.argument_share = replay.argument_share(words)
+        return query
+    return _prune(query)
+
+
+def query_features(
+    replay: OnlineModel, previous: str | None, texts: Sequence[str], repeat: str | None = None
+) -> scoring.Features:
+    """The features of candidates ``texts`` after ``previous``, as the predictor builds them
+    (a text the replay never saw run is one only a reused argument proposes). ``repeat``: the
+    command just run, when it is to be scored by the repeat rate (the tuning leaves it out:
+    the rate is measured, not tuned)."""
+    uses = replay.uses
+    followers = replay.followers.get(previous) if previous is not None else None
     evidence = uses[previous].count if previous in uses else 0
     kept = sum(followers.values()) if followers else 0
     templates = replay.templates_after(previous) if followers and previous else None
@@ -153,6 +172,7 @@ def _gather(
         return key if templates is not None and key in templates else None
 
     clock = replay.clock
+    pair_count, pair_transitions = replay.pair_followers(previous)
     builder = FeatureBuilder(
         clock,
         max(evidence, kept),
@@ -160,6 +180,9 @@ def _gather(
         replay.last_follower.get(previous) if previous is not None else None,
         templates,
         template_of,
+        repeat=repeat,
+        pair_count=pair_count,
+        pair_transitions=pair_transitions,
     )
     short_decay, long_decay = scoring.TAU_SHORT, scoring.TAU_LONG
     for text in texts:
@@ -174,14 +197,7 @@ def _gather(
                 use.long * scoring.decay(steps, long_decay),
                 use.last,
             )
-    query = _ReplayedQuery(builder.features)
-    query.before = bisect.bisect_left(others, command)
-    if reused:
-        _index_sparse(query)
-        query.reused = [(i, reused[text]) for i, text in enumerate(texts) if text in reused]
-        query.argument_share = replay.argument_share(words)
-        return query
-    return _prune(query)
+    return builder.features
 
 
 def _index_sparse(query: _ReplayedQuery) -> None:

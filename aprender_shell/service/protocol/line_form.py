@@ -6,8 +6,8 @@ requests shells make; everything else is JSON. A line that starts with ``{`` is 
 other is the line form::
 
     suggest TAB id TAB k TAB shell TAB cwd TAB prefix [TAB prev]...   (prev: most recent last)
-        -> suggestions TAB id [TAB suggestion]...   (quiet instead of suggestions: the answer
-           to an empty prefix says the shells should not show it, "show": false in JSON)
+        -> suggestions TAB id [TAB suggestion]...
+        -> quiet TAB id [TAB suggestion]...     (empty prefix, not sure enough to show)
     record TAB shell TAB cwd TAB exit TAB command [TAB prev]...
         -> ok
     record-agent TAB agent TAB shell TAB cwd TAB exit TAB command [TAB prev]...
@@ -157,6 +157,8 @@ def encode(answer: dict[str, Any], request_id: str = "") -> str:
         return "\t".join(("error", escape(request_id), escape(str(answer["error"]))))
     if "suggestions" in answer:
         texts = [escape(str(item["text"])) for item in answer["suggestions"]]
-        kind = "quiet" if answer.get("show") is False else "suggestions"
-        return "\t".join([kind, escape(request_id), *texts])
+        # an answer the shells should not show unasked gets a verb of its own: a script that
+        # does not know it shows nothing, as it should
+        verb = "quiet" if answer.get("show") is False else "suggestions"
+        return "\t".join([verb, escape(request_id), *texts])
     return "ok"

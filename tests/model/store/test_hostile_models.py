@@ -241,3 +241,29 @@ def test_a_history_mark_with_wrong_fields_is_one_line_for_update(
     edit_index(model, _set("history", [{"path": str(history), "size": "big", "offset": []}]))
     assert aprender(model, "suggest", "git ").returncode == 0  # queries never read the marks
     assert_one_line_error(aprender(model, "update"), "history mark")
+
+
+@pytest.mark.parametrize("pairs", [
+    b"{not json", b"[" * 100_000, b'{"a": 1}', b'[["git add -A", "x", "many", []]]',
+    b'[["a", "b", 3, [["c", -1]]]]', b'[["a", "b", 3, [["c", true]]]]',
+])
+def test_a_damaged_pairs_entry_is_one_line(model: Path, pairs: bytes) -> None:
+    # The two-command sequence is read at the first query with two previous commands.
+    rewrite(model, {"pairs": pairs})
+    done = subprocess.run(
+        [sys.executable, "-m", "aprender_shell", "suggest", "", "--prev", "git status",
+         "--prev", "git add -A", "--model", str(model)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert_one_line_error(done, "corrupt")
+    # without two previous commands the model answers as before
+    assert aprender(model, "suggest", "git ").returncode == 0
+
+
+@pytest.mark.parametrize("exits", [
+    b"{not json", b"[" * 100_000, b'{"a": 1}', b'[["sl", 127]]', b'[["sl"]]', b'[[1, true]]',
+])
+def test_a_damaged_exits_entry_is_one_line(model: Path, exits: bytes) -> None:
+    # The commands whose last run failed, as of training: read when the model is opened.
+    rewrite(model, {"exits": exits})
+    assert_one_line_error(aprender(model, "suggest", "git "), "exits entry is damaged")
