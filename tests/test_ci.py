@@ -60,3 +60,9 @@ def test_ci_installs_syncthing_for_the_real_transport_tests() -> None:
     # tests/sync/transports runs two real Syncthing instances; in CI a missing one fails them.
     tools = CI.split("for tool in", 1)[1].split(";", 1)[0].split()
     assert "syncthing" in tools
+
+
+def test_ci_installs_fzf_for_the_ctrl_r_tests() -> None:
+    # Ctrl-R opens fzf when it is installed; without it the fzf half of test_ctrl_r.py fails in CI.
+    tools = CI.split("for tool in", 1)[1].split(";", 1)[0].split()
+    assert "fzf" in tools
