@@ -144,7 +144,11 @@ def show_level(guesses: Sequence[tuple[float, bool]]) -> float:
     hits = 0
     for shown, (p, right) in enumerate(ordered, 1):
         hits += right
+        # Guesses as sure as each other are shown together (the shells compare p with the
+        # level), so a level is judged on all of them, never on the first few of a tie: the
+        # flat top of the map gives many guesses one p.
+        tied = shown < len(ordered) and ordered[shown][0] == p
         # a handful of lucky guesses at the top says little: at least 5 shown
-        if shown >= 5 and hits / shown >= SHOWN_RIGHT and p > 0:
+        if not tied and shown >= 5 and hits / shown >= SHOWN_RIGHT and p > 0:
             level = p
     return level
