@@ -111,3 +111,28 @@ def test_what_followed_a_command_in_its_own_shell_survives_a_fold(
     fold_now(model, 16)
     server = run_server(model)
     assert [texts(server.request({**query, "k": 3})) for query in queries] == before
+
+
+def test_the_current_hosts_habits_survive_a_fold(model: Path, run_server: Start) -> None:
+    import json
+
+    from aprender_shell.model.learned.journal import journal_path
+
+    # One home on two machines: this one deploys to staging; the laptop (its runs synced,
+    # sync/) to production, most recently. Here, staging comes first: the laptop's runs count
+    # less on this host. Before the model counted hosts, a fold lost that and production won.
+    server = run_server(model)
+    record(server, [("deploy --staging", "/srv", 0, "zsh")] * 6)
+    assert server.terminate() == 0
+    with journal_path(model).open("a") as journal:
+        for _ in range(3):
+            journal.write(json.dumps({"c": "deploy --production", "cwd": "/srv", "exit": 0,
+                                      "sh": "zsh", "host": "laptop"}) + "\n")
+    server = run_server(model)
+    query = {"prefix": "deploy ", "k": 3}
+    before = texts(server.request(query))
+    assert before == ["deploy --staging", "deploy --production"]
+    assert server.terminate() == 0
+    fold_now(model, 9)
+    server = run_server(model)
+    assert texts(server.request(query)) == before

@@ -312,6 +312,11 @@ class Overlay:
             return None
         return 1.0 - learned.away / learned.count
 
+    def host_runs(self, command: str) -> tuple[int, int] | None:
+        """``command``'s learned uses and how many of them ran on other hosts (None: unknown)."""
+        learned = self._learned.get(command)
+        return (learned.count, learned.away) if learned is not None else None
+
     def runs(self, command: str) -> list[int] | None:
         """How ``command``'s learned runs went: uses in zsh, bash and fish, exits 0, other
         exits (None: nothing recorded)."""

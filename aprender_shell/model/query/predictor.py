@@ -230,7 +230,7 @@ class Predictor:
             None if prefix else previous,
             sequence.pair_count,
             sequence.pair_transitions,
-            overlay.host_share,
+            self._runs.host_share(overlay),
         )
         learned_stats = overlay.stats
         for text, stats in candidates.items():

@@ -93,6 +93,23 @@ class RunContext:
 
         return share
 
+    def host_share(self, overlay: Overlay) -> Callable[[str], float | None]:
+        """A command's share of its recorded uses that ran on this host, folded and learned
+        (None: all of them did, as far as is known)."""
+        tables = self._tables
+
+        def share(command: str) -> float | None:
+            folded = tables.hosts(command)
+            learned = overlay.host_runs(command)
+            if folded is None:
+                return overlay.host_share(command)
+            uses, away = folded
+            if learned is not None:
+                uses, away = uses + learned[0], away + learned[1]
+            return 1.0 - away / uses
+
+        return share
+
 
 # The bundle entry training writes (training/run_tables.py's ``failing_table``): the commands
 # whose last recorded run failed, as of training, so a fold keeps what the journal said.

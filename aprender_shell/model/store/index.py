@@ -39,13 +39,14 @@ MODEL_FORMAT = "aprender-shell-model"
 #       has none: its predictor uses the built-in prior until it is retrained.
 #   4 - corpus rows may carry the run's context (store/corpus.py; older chunks may not); the
 #       optional tables ``dir`` and ``run`` hold what training learned from it (store/runs.py).
+#   5 - an optional table ``host``: each command's runs recorded on other hosts (store/runs.py).
 # Older versions are upgraded as they are read; newer ones are refused (a newer release wrote
 # them): upgrade aprender-shell or retrain.
-MODEL_VERSION = 4
+MODEL_VERSION = 5
 
 TABLES = ("cmd", "hot", "ngram")
-# Tables a model of version 4 may have: only a model trained on runs with a context has them.
-OPTIONAL_TABLES = ("dir", "run")
+# Tables a model of version 4 (``host``: 5) may have: only one trained on runs with a context.
+OPTIONAL_TABLES = ("dir", "run", "host")
 SOURCES = ("history", "sample")
 # A corpus chunk inflates to at most this many times the segment size: training splits bigger ones,
 # so an index declaring more is not one we wrote.
@@ -254,7 +255,7 @@ class ModelIndex:
         segment_bytes = _int(doc, _STORED_AS["segment_bytes"], MIN_SEGMENT_BYTES, MAX_SEGMENT_BYTES)
         total = _int(doc, "total_commands")
         tables = {table: _table(doc, table, names) for table in TABLES}
-        for table in OPTIONAL_TABLES if version >= 4 else ():
+        for table in OPTIONAL_TABLES[: 2 if version == 4 else 3] if version >= 4 else ():
             if table in doc["tables"]:  # an object: _table checked it
                 tables[table] = _table(doc, table, names)
         if version == 1:

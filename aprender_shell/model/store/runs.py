@@ -12,6 +12,9 @@ statuses are known to whoever scores it:
   ran in zsh, bash and fish, how often it exited 0 and how often it failed. Payload: the five
   counts as unsigned LEB128 varints (one byte each below 128: a table of every command run
   since the shells recorded, so its bytes count).
+- ``host`` (index version 5): for each command run at least once on another host than the one
+  training ran on (``os.uname().nodename``, as the overlay tells "here"), two such varints: its
+  runs with a context, and how many of them were on other hosts (the predictor's host share).
 
 Both are cut into segments like the other tables (paged within the memory limit, looked up in
 place); a model trained on history files alone has neither (index version 4, FORMAT.md).
@@ -29,7 +32,7 @@ if TYPE_CHECKING:
     from aprender_shell.bundle import PagedBundle
     from aprender_shell.model.store.index import ModelIndex
 
-FOLDERS, RUNS = "dir", "run"
+FOLDERS, RUNS, HOSTS = "dir", "run", "host"
 # The overlay keeps as many commands per folder (learned/overlay.py, MAX_PER_FOLDER).
 MAX_PER_FOLDER = 64
 # A folder's command longer than this is not kept: it bounds a folder's record to a few KB.
@@ -73,7 +76,7 @@ def encode_folder_payload(commands: Sequence[tuple[str, int]]) -> bytes:
 
 
 def encode_runs_payload(counts: Sequence[int]) -> bytes:
-    """A ``run`` record's payload: the five counts of ``RunCounts``."""
+    """A ``run`` record's payload (the five counts of ``RunCounts``), or a ``host`` one's."""
     packed = bytearray()
     for count in counts:
         count = min(count, MAX_RUN_COUNT)
@@ -108,10 +111,23 @@ def folder_commands(view: SegmentView, index: int) -> dict[str, int]:
 
 def run_counts(view: SegmentView, index: int) -> RunCounts:
     """The counts of ``run`` record ``index`` (ValueError: damaged)."""
+    return RunCounts(*_varints(view, index, _FIELDS))
+
+
+def host_counts(view: SegmentView, index: int) -> tuple[int, int]:
+    """The counts of ``host`` record ``index``: runs recorded, of them elsewhere (ValueError:
+    damaged, or more runs elsewhere than recorded)."""
+    recorded, away = _varints(view, index, 2)
+    if away > recorded:
+        raise ValueError("a host record counts more runs elsewhere than runs")
+    return recorded, away
+
+
+def _varints(view: SegmentView, index: int, fields: int) -> list[int]:
     data = view.data
     offset = view.payload_start(index)
     counts = []
-    for _ in range(_FIELDS):
+    for _ in range(fields):
         count = shift = 0
         while True:
             if offset >= len(data) or shift > 28:  # 5 bytes hold any u32
@@ -123,7 +139,7 @@ def run_counts(view: SegmentView, index: int) -> RunCounts:
             if byte < 0x80:
                 break
         counts.append(count)
-    return RunCounts(*counts)
+    return counts
 
 
 class RunTables:
@@ -133,13 +149,16 @@ class RunTables:
         from aprender_shell.model.store.tables import Table
 
         folders, runs = index.tables.get(FOLDERS), index.tables.get(RUNS)
+        hosts = index.tables.get(HOSTS)
         self._folders = Table(bundle, folders) if folders is not None else None
         self._runs = Table(bundle, runs) if runs is not None else None
+        self._hosts = Table(bundle, hosts) if hosts is not None else None
 
     @property
     def segments(self) -> int:
         """How many segments the two tables take."""
-        return sum(len(table) for table in (self._folders, self._runs) if table is not None)
+        tables = (self._folders, self._runs, self._hosts)
+        return sum(len(table) for table in tables if table is not None)
 
     @property
     def has_runs(self) -> bool:
@@ -155,3 +174,9 @@ class RunTables:
         """How ``command``'s recorded runs went, as of training (None: none recorded)."""
         found = self._runs.find(command) if self._runs is not None else None
         return run_counts(*found) if found is not None else None
+
+    def hosts(self, command: str) -> tuple[int, int] | None:
+        """``command``'s runs with a context and how many of them ran on other hosts, as of
+        training (None: all of them ran on the training host, as far as is known)."""
+        found = self._hosts.find(command) if self._hosts is not None else None
+        return host_counts(*found) if found is not None else None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import heapq
 import json
+import os
 from collections import Counter
 from collections.abc import Sequence
 
@@ -39,10 +40,13 @@ def predecessors(entries: Sequence[HistoryEntry]) -> list[str | None] | None:
     return found
 
 
-def run_records(
-    entries: Sequence[HistoryEntry],
-) -> tuple[list[tuple[str, bytes]], list[tuple[str, bytes]]]:
-    """The sorted ``dir`` and ``run`` records of ``entries`` (oldest first)."""
+Records = list[tuple[str, bytes]]
+
+
+def run_records(entries: Sequence[HistoryEntry]) -> tuple[Records, Records, Records]:
+    """The sorted ``dir``, ``run`` and ``host`` records of ``entries`` (oldest first)."""
+    here = os.uname().nodename  # as the overlay tells this host's runs (learned/overlay.py)
+    hosts: dict[str, list[int]] = {}
     folders: dict[str, Counter[str]] = {}
     # The position of each command's last run in its folder: among equal counts the most
     # recent is kept, as the overlay would have kept it.
@@ -53,6 +57,12 @@ def run_records(
         if context is None:
             continue
         command = entry.command
+        host = hosts.get(command)
+        if host is None:
+            host = hosts[command] = [0, 0]
+        host[0] += 1
+        if context.host and context.host != here:
+            host[1] += 1
         if context.cwd and len(command) <= MAX_FOLDER_COMMAND_CHARS:
             counter = folders.get(context.cwd)
             if counter is None:
@@ -76,7 +86,11 @@ def run_records(
         )
         folder_records.append((cwd, encode_folder_payload(best)))
     run_records = [(command, encode_runs_payload(runs[command])) for command in sorted(runs)]
-    return folder_records, run_records
+    host_records = [
+        (command, encode_runs_payload(hosts[command])) for command in sorted(hosts)
+        if hosts[command][1]
+    ]
+    return folder_records, run_records, host_records
 
 
 def failing_table(entries: Sequence[HistoryEntry], budget: int) -> bytes | None:

@@ -50,7 +50,7 @@ from aprender_shell.model.store.layout import (
     START,
     check_ngram_order,
 )
-from aprender_shell.model.store.runs import FOLDERS, RUNS
+from aprender_shell.model.store.runs import FOLDERS, HOSTS, RUNS
 from aprender_shell.model.store.segments import (
     CommandPayloads,
     CommandStats,
@@ -248,7 +248,7 @@ def _train(
     # a model that learned from the shells' records has these tables.
     run_segments = [
         (table, pack_table(records, segment_bytes))
-        for table, records in zip((FOLDERS, RUNS), run_records(kept))
+        for table, records in zip((FOLDERS, RUNS, HOSTS), run_records(kept))
         if records
     ]
     builder = BundleBuilder(model_path).with_config(BundleConfig())

@@ -185,6 +185,24 @@ def test_garbage_run_records_are_one_line(model: Path, tmp_path: Path) -> None:
     assert "corrupt" in done.stdout and "Traceback" not in done.stdout + done.stderr, done
 
 
+def suggest_batch(model: Path, request: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "aprender_shell", "suggest", "--batch", "--model", str(model)],
+        input=request + "\n", capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_garbage_host_records_are_one_line(model: Path) -> None:
+    # "git push" ran on the laptop, not here: the model's host table (version 5) holds it.
+    garbage_tables(model, "host")
+    done = suggest_batch(model, '{"prefix": "git p"}')
+    assert "corrupt" in done.stdout and "Traceback" not in done.stdout + done.stderr, done
+    # Version 4 had no host table: one listed there is not read.
+    edit_index(model, lambda index: index.update(version=4))
+    done = suggest_batch(model, '{"prefix": "git p"}')
+    assert "git push" in done.stdout and "corrupt" not in done.stdout, done
+
+
 def test_a_forgotten_command_leaves_the_rows_it_ran_before(tmp_path: Path) -> None:
     model = trained(tmp_path / "model.apbundle", ["git status", "ls"] * 10)
     # Two shells interleave: the second row's prev is stored, as it is not the row before.

@@ -28,7 +28,7 @@ def copy(document: dict[str, Any], **changes: Any) -> dict[str, Any]:
 def test_training_writes_the_current_version_with_sizes_and_source(
     document: dict[str, Any],
 ) -> None:
-    assert document["version"] == MODEL_VERSION == 4
+    assert document["version"] == MODEL_VERSION == 5
     assert document["source"] == "history"
     assert isinstance(document["arguments"], dict)
     assert all(set(chunk) == {"name", "raw_size"} for chunk in document["corpus"])
