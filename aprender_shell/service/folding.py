@@ -106,12 +106,7 @@ class Folder:
         """Stop a fold still running (safe at any step: the next one starts over)."""
         child = self._child
         if child is not None:
-            import subprocess
+            from aprender_shell.children import stop
 
-            child.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                child.wait(10)
-            if child.poll() is None:
-                child.kill()
-                child.wait()
+            stop(child)
             self._reap()
