@@ -243,6 +243,8 @@ class ArgumentKinds:
         self._masks: dict[str, tuple[int, ...]] = {}
         # The kinds of the arguments of the recent commands, by command text.
         self._arguments: dict[str, list[tuple[int, str]]] = {}
+        # The paths each suggestion names, by text, as ``pathcheck`` read them by these kinds.
+        self.paths_named: dict[str, tuple[tuple[str, int], ...]] = {}
         self._last_target: tuple[tuple[str, ...], tuple[int, str]] = ((), (0, ""))
 
     def __len__(self) -> int:
@@ -399,6 +401,7 @@ class ArgumentKinds:
         if changed:
             # What the recent commands' arguments were taken for may read differently now.
             self._arguments.clear()
+            self.paths_named.clear()
             self._last_target = ((), (0, ""))
 
     def learning(self, commands: Iterable[_Record]) -> Iterator[_Record]:

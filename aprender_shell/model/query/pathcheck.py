@@ -48,6 +48,8 @@ _DESTINATIONS = frozenset({"cp", "mv", "install", "rsync", "scp"})
 _MOVES = frozenset({"cd", "pushd"})
 # Characters only the shell can expand: the word is not ours to judge.
 _EXPANDS = frozenset("$`*?[{")
+# Suggestions whose paths are kept read (``ArgumentKinds.paths_named``), at most.
+MAX_READ = 4096
 # What a redirection does with the word it names.
 _READS, _WRITES, _NO_FILE = 0, 1, 2
 
@@ -110,14 +112,12 @@ def _redirection(token: str) -> tuple[str, int] | None:
     return rest, _READS if token[operator] == "<" else _WRITES
 
 
-def path_arguments(
-    kinds: ArgumentKinds, tokens: Sequence[str], cwd: str
-) -> Iterator[tuple[str, int]]:
-    """Each path ``tokens`` (a command line) names that must be there, as an absolute path
-    and what it must name (``ANY_PATH``, ``FOLDER``, ``FILE``, ``INTO``). It stops where the
-    line leaves for a folder it cannot follow (``cd -``, ``cd $X``) or makes paths
-    (``mkdir build && cd build``): what follows is the shell's to say."""
-    base: str | None = cwd
+def path_arguments(kinds: ArgumentKinds, tokens: Sequence[str]) -> Iterator[tuple[str, int]]:
+    """Each path ``tokens`` (a command line) names that must be there, relative to the
+    shell's folder (or absolute), and what it must name (``ANY_PATH``, ``FOLDER``, ``FILE``,
+    ``INTO``). It stops where the line leaves for a folder it cannot follow (``cd -``,
+    ``cd $X``) or makes paths (``mkdir build && cd build``): the rest is the shell's to say."""
+    base: str | None = ""
     for start, end in simple_commands(tokens):
         if base is None:
             return
@@ -222,15 +222,16 @@ class PathCheck:
     Like fish, a suggestion any of whose paths names nothing there is not offered, nor
     ``cd`` to a file or to the folder the shell is in (``path_arguments`` says which words
     are paths). The looking is bounded by time, not by a count: past ``BUDGET`` seconds of
-    one query (a slow network folder, hundreds of missing files) a suggestion with a path
-    not yet looked at is not offered, as fish drops a suggestion whose check was cancelled
+    stats in one query (a slow network folder, hundreds of missing files) a suggestion with
+    a path not yet looked at is not offered, as fish drops a suggestion whose check was cancelled
     (``all_paths_are_valid`` answers false): a ghost naming a file that is gone is the
     accident the check is there to prevent, and a slow folder must not let it through.
     """
 
-    # Seconds one query may spend on stats; a local stat takes microseconds, so only a slow
+    # Seconds one query may spend in stats; a local stat takes microseconds, so only a slow
     # folder ever reaches it, and a keystroke then costs this much more at most (plus the
-    # one stat under way).
+    # one stat under way). Reading the suggestions is not counted: a busy machine does not
+    # make paths that are there go unoffered.
     BUDGET = 0.004
     # Ranked suggestions looked at beyond the k wanted before the whole ranking is: the
     # paths rejected are mostly among the first few.
@@ -257,21 +258,30 @@ class PathCheck:
         self.looked = 0
         self._budget = budget
         self._clock = clock
-        self._deadline: float | None = None
+        self._spent = 0.0  # seconds spent in stats this query
 
     def plausible(self, text: str) -> bool:
         """False for a suggestion one of whose paths names nothing fitting here, or was not
         looked at before the budget ran out."""
         if self.cwd is None:
             return True
-        for path in path_arguments(self.kinds, tokenize(text), self.cwd):
+        # A keystroke ranks mostly what the one before did: each text is read once.
+        paths = self.kinds.paths_named.get(text)
+        if paths is None:
+            if len(self.kinds.paths_named) >= MAX_READ:
+                self.kinds.paths_named.clear()
+            paths = self.kinds.paths_named[text] = tuple(
+                path_arguments(self.kinds, tokenize(text))
+            )
+        for relative, sort in paths:
+            path = (os.path.join(self.cwd, relative), sort)
             found = self.seen.get(path)
             if found is None:
-                if self._deadline is None:
-                    self._deadline = self._clock() + self._budget
-                elif self._clock() > self._deadline:
+                if self._spent > self._budget:
                     return False  # not looked at: not offered
+                started = self._clock()
                 found = self.seen[path] = self._names(*path)
+                self._spent += self._clock() - started
             if not found:
                 return False
         return True
