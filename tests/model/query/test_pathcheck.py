@@ -132,3 +132,14 @@ def test_a_second_path_not_looked_at_before_the_time_is_up_is_not_offered(
     assert paths.plausible("vim a.txt src/a.c")  # the clock starts at 1, then reads 2
     assert not paths.plausible("vim a.txt src/b.c")  # src/b.c would be looked at 3: too late
     assert paths.looked == 2
+
+
+def test_what_a_suggestion_names_is_read_again_once_the_command_is_learned_to_take_paths(
+    project: Path,
+) -> None:
+    kinds = ArgumentKinds()
+    assert PathCheck(str(project), kinds).plausible("frob gone.csv")  # frob: nothing known
+    for _ in range(3):
+        kinds.learn("frob a.txt")
+    assert not PathCheck(str(project), kinds).plausible("frob gone.csv")
+    assert PathCheck(str(project), kinds).plausible("frob a.txt")
