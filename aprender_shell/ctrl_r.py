@@ -16,6 +16,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
+from aprender_shell.argv import scan
 from aprender_shell.terminal import escape_field, printable
 
 if TYPE_CHECKING:
@@ -24,7 +25,8 @@ if TYPE_CHECKING:
 SHELLS = ("zsh", "bash", "fish")
 CANCELLED = 130  # as fzf, and a shell after Ctrl-C
 _VALUED = {"--prev", "--cwd", "--shell", "--model"}
-_FLAGS = {"--here", "--succeeded", "--this-host", "--list"}
+_FILTERS = {"--here": "folder", "--succeeded": "succeeded", "--this-host": "host"}
+_FLAGS = {*_FILTERS, "--list"}
 
 
 class SearchOptions:
@@ -53,50 +55,27 @@ class SearchOptions:
 
 def parse(args: list[str]) -> SearchOptions | None:
     """The options of a ``search`` command line, or None for what click should handle."""
-    options = SearchOptions()
-    query: str | None = None
-    position = 0
-    while position < len(args):
-        arg = args[position]
-        if arg == "--":
-            rest = args[position + 1 :]
-            if len(rest) > 1 or (rest and query is not None):
-                return None
-            query = rest[0] if rest else query
-            break
-        if arg.startswith("-") and arg != "-":
-            name, has_value, value = arg.partition("=")
-            if name in _FLAGS and not has_value:
-                if name == "--list":
-                    options.list_only = True
-                else:
-                    options.filters[{"--here": "folder", "--succeeded": "succeeded",
-                                     "--this-host": "host"}[name]] = True
-                position += 1
-                continue
-            if name not in _VALUED:
-                return None
-            if not has_value:
-                position += 1
-                if position == len(args):
-                    return None
-                value = args[position]
-            if name == "--prev":
-                options.prev.append(value)
-            elif name == "--cwd":
-                options.cwd = value
-            elif name == "--model":
-                options.model = value
-            elif value in SHELLS:
-                options.shell = value
+    scanned = scan(args, _VALUED, _FLAGS)
+    if scanned is None or len(scanned[1]) > 1:
+        return None
+    found, words = scanned
+    options = SearchOptions(words[0] if words else "")
+    for name, value in found:
+        if value is None:
+            if name == "--list":
+                options.list_only = True
             else:
-                return None
-        elif query is None:
-            query = arg
+                options.filters[_FILTERS[name]] = True
+        elif name == "--prev":
+            options.prev.append(value)
+        elif name == "--cwd":
+            options.cwd = value
+        elif name == "--model":
+            options.model = value
+        elif value in SHELLS:
+            options.shell = value
         else:
             return None
-        position += 1
-    options.query = query or ""
     return options
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
+from aprender_shell.argv import scan
 from aprender_shell.limits import DEFAULT_K, MAX_K
 from aprender_shell.terminal import suggestion_line
 
@@ -33,42 +34,33 @@ class _Query:
 
 
 def _parse(args: list[str]) -> _Query | None:
+    scanned = scan(args, _VALUED)
+    if scanned is None or len(scanned[1]) > 1:
+        return None
     query = _Query()
-    position = 0
-    while position < len(args):
-        arg = args[position]
-        if arg.startswith("-") and arg != "-":
-            name, has_value, value = arg.partition("=")
-            if name not in _VALUED:
+    found, words = scanned
+    query.prefix = words[0] if words else None
+    for name, value in found:
+        if value is None:
+            return None  # no flag is scanned: every option takes a value
+        if name == "-k":
+            if not value.isdigit() or not 1 <= int(value) <= MAX_K:
                 return None
-            if not has_value:
-                position += 1
-                if position == len(args):
-                    return None
-                value = args[position]
-            if name == "-k":
-                if not value.isdigit() or not 1 <= int(value) <= MAX_K:
-                    return None
-                query.k = int(value)
-            elif name == "--prev":
-                query.prev.append(value)
-            elif name == "--cwd":
-                query.cwd = value
-            elif name == "--model":
-                query.model = value
-            else:
-                from aprender_shell.errors import UsageError
-                from aprender_shell.model.memory import MemoryLimit
-
-                try:
-                    query.memory_limit = MemoryLimit.parse(value)
-                except UsageError:
-                    return None  # click says what is wrong, as for every bad option
-        elif query.prefix is None:
-            query.prefix = arg
+            query.k = int(value)
+        elif name == "--prev":
+            query.prev.append(value)
+        elif name == "--cwd":
+            query.cwd = value
+        elif name == "--model":
+            query.model = value
         else:
-            return None
-        position += 1
+            from aprender_shell.errors import UsageError
+            from aprender_shell.model.memory import MemoryLimit
+
+            try:
+                query.memory_limit = MemoryLimit.parse(value)
+            except UsageError:
+                return None  # click says what is wrong, as for every bad option
     return query
 
 

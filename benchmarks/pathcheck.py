@@ -1,7 +1,7 @@
 """The path check's time budget on a slow folder, beside the same queries on a fast one.
 
-Suggestions whose path argument names nothing in the shell's folder are not offered (as in
-fish), and the looking is bounded by ``PathCheck.BUDGET`` per query, not by a count. This
+Suggestions any of whose paths names nothing in the shell's folder are not offered (as in
+fish), and the looking is bounded by ``PathCheck.BUDGET`` of stats per query, not by a count. This
 trains a model in which hundreds of files were edited, paged and entered (``vim src/modN.c``,
 ``less docs/noteN.md``, ``cd dirN``), then asks ``suggest --batch`` for them from a folder
 where none exists, so that every path candidate is looked at and rejected: the worst case.

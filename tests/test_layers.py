@@ -155,7 +155,9 @@ def test_no_model_module_imports_a_later_stage(path: Path) -> None:
 # The keystroke path's own modules: the fast path answers a cold ``suggest`` without click
 # and reaches the model only through the query side; the terminal rules import nothing.
 KEYSTROKE_MAY_IMPORT = {
-    "fastpath": ("aprender_shell.terminal", "aprender_shell.errors", "aprender_shell.limits",
+    "argv": (),
+    "fastpath": ("aprender_shell.argv", "aprender_shell.terminal", "aprender_shell.errors",
+                 "aprender_shell.limits",
                  "aprender_shell.model.memory", "aprender_shell.model.query.predictor",
                  "aprender_shell.paths"),
     "terminal": (),

@@ -261,30 +261,31 @@ def _publish(model_path: Path, folder: Path, key: bytes, state: SyncState,
     return published
 
 
-def _corpus_records(model_path: Path) -> list[Record]:
+def _corpus_records(model_path: Path) -> Iterator[Record]:
+    """The commands the model was trained on as records, a corpus entry decoded at a time."""
     from aprender_shell.model.memory import MemoryLimit
-    from aprender_shell.model.store.corpus import read_corpus
+    from aprender_shell.model.store.corpus import decode_chunk
     from aprender_shell.model.store.tables import open_model_bundle, read_index
 
     with open_model_bundle(model_path, MemoryLimit.default().paging) as bundle:
         index = read_index(bundle, model_path)
         if index.source == "sample":
-            return []  # the packaged sample is nobody's history
-        corpus = read_corpus(bundle, index, model_path)
-    records = []
-    for entry in corpus:
-        record: Record = {"c": entry.command}
-        if entry.timestamp is not None:
-            record["t"] = entry.timestamp
-        context = getattr(entry, "context", None)
-        if context is not None:
-            for name, value in (("cwd", context.cwd), ("exit", context.exit),
-                                ("host", context.host), ("sh", context.shell),
-                                ("agent", context.agent)):  # an agent's stays the agent's
-                if value is not None:
-                    record[name] = value
-        records.append(record)
-    return records
+            return  # the packaged sample is nobody's history
+        for chunk in index.corpus:
+            entries = decode_chunk(bundle.get_model(chunk.name), chunk, f"model {model_path}")
+            bundle.evict(chunk.name)
+            for entry in entries:
+                record: Record = {"c": entry.command}
+                if entry.timestamp is not None:
+                    record["t"] = entry.timestamp
+                context = getattr(entry, "context", None)
+                if context is not None:
+                    for name, value in (("cwd", context.cwd), ("exit", context.exit),
+                                        ("host", context.host), ("sh", context.shell),
+                                        ("agent", context.agent)):  # an agent's stays its own
+                        if value is not None:
+                            record[name] = value
+                yield record
 
 
 def _matchers(tombstones: Sequence[dict[str, Any]]) -> list[tuple[dict[str, Any], Any]]:

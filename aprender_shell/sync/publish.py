@@ -9,10 +9,11 @@ a fold keeping it, a merge adding others' records around it). Records merged fro
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,20 +48,23 @@ def pending(records: Sequence[Record], published: Counter[str]) -> tuple[list[Re
 
 
 def publish_records(
-    folder: Path, key: bytes, state: SyncState, records: Sequence[Record],
+    folder: Path, key: bytes, state: SyncState, records: Iterable[Record],
     committed: Callable[[Sequence[Record]], None],
 ) -> int:
     """Seal ``records`` into new segments of this device, calling ``committed`` with each
     segment's records once it is written (the caller saves the state there: a number is never
-    used twice); returns how many were published."""
-    for start in range(0, len(records), MAX_ENTRIES):
-        chunk = records[start : start + MAX_ENTRIES]
+    used twice); returns how many were published. ``records`` is read a segment at a time:
+    a whole corpus (``sync join``) is never held as records at once."""
+    published = 0
+    remaining = iter(records)
+    while chunk := list(itertools.islice(remaining, MAX_ENTRIES)):
         first = state.records_published + 1
         entries = [record_entry(r, first + i, state.host) for i, r in enumerate(chunk)]
         publish_entries(folder, key, state, entries)
         state.records_published += len(chunk)
         committed(chunk)
-    return len(records)
+        published += len(chunk)
+    return published
 
 
 def publish_entries(folder: Path, key: bytes, state: SyncState,

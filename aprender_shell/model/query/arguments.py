@@ -21,10 +21,11 @@ used heads took each kind; the counts (scaled to a byte each, ``MAX_HEADS`` head
 in the model's index, and the predictor adds what is recorded later (``ArgumentKinds.learn``):
 what the journal holds when a model is opened, then each recorded command. A query then
 asks, in a dict lookup or two, whether a recent command's argument is of a kind the typed
-position takes (``ArgumentKinds.target`` and ``fits``), and which argument of a suggestion
-must name an existing path, and of what sort (``ArgumentKinds.checked_path``: ``cd`` takes
-a folder, ``less`` a file). Heads the history has not shown use a prior: the editors, pagers
-and file tools take paths, ``ssh``/``ping``/``dig``... hosts.
+position takes (``ArgumentKinds.target`` and ``fits``), and which arguments of a suggestion
+must name an existing path (``pathcheck``: those where the head takes only paths), and of
+what sort (``path_sort``: ``cd`` takes a folder, ``less`` a file). Heads the history has not
+shown use a prior: the editors, pagers and file tools take paths, ``ssh``/``ping``/``dig``...
+hosts.
 """
 
 from __future__ import annotations
@@ -242,6 +243,8 @@ class ArgumentKinds:
         self._masks: dict[str, tuple[int, ...]] = {}
         # The kinds of the arguments of the recent commands, by command text.
         self._arguments: dict[str, list[tuple[int, str]]] = {}
+        # The paths each suggestion names, by text, as ``pathcheck`` read them by these kinds.
+        self.paths_named: dict[str, tuple[tuple[str, int], ...]] = {}
         self._last_target: tuple[tuple[str, ...], tuple[int, str]] = ((), (0, ""))
 
     def __len__(self) -> int:
@@ -356,21 +359,10 @@ class ArgumentKinds:
         self._arguments[text] = found
         return found
 
-    def checked_path(self, words: Sequence[str]) -> tuple[int, int]:
-        """The index in ``words`` (a suggestion split on blanks) of the argument that must
-        name an existing path (-1: none), and what it must name (``ANY_PATH``, ``FOLDER``,
-        ``FILE``): the first argument of ``cd``, or of a head that takes only paths there
-        and does not create them."""
-        if len(words) < 2:
-            return -1, ANY_PATH
-        if self._checks_paths(words[0]):
-            return 1, _sort_of(words[0])
-        if len(words) > 2 and self._checks_paths(words[0] + " " + words[1]):
-            return 2, ANY_PATH
-        return -1, ANY_PATH
-
-    def _checks_paths(self, head: str) -> bool:
-        return head in _FOLDERS or (head not in _CREATES and self.masks(head)[0] == PATH)
+    def head(self, tokens: Sequence[str], start: int, end: int) -> tuple[str, int]:
+        """The head of the simple command ``tokens[start:end]`` and where its arguments start
+        (``""``: none), as the table knows heads (``PathCheck`` reads suggestions by it)."""
+        return self._head(tokens, start, end)
 
     # Learning --------------------------------------------------------------------------
 
@@ -409,6 +401,7 @@ class ArgumentKinds:
         if changed:
             # What the recent commands' arguments were taken for may read differently now.
             self._arguments.clear()
+            self.paths_named.clear()
             self._last_target = ((), (0, ""))
 
     def learning(self, commands: Iterable[_Record]) -> Iterator[_Record]:
@@ -430,8 +423,20 @@ def takes_folders(program: str) -> bool:
     return program in _FOLDERS
 
 
-def _sort_of(program: str) -> int:
-    return FOLDER if program in _FOLDERS else FILE if program in _FILES else ANY_PATH
+def creates_paths(head: str) -> bool:
+    """Whether ``head`` makes the paths it is given (``mkdir``), so none is checked."""
+    return head in _CREATES
+
+
+def plain_program(program: str) -> bool:
+    """Whether ``program`` is a file tool that takes no subcommand (``mkdir``, ``vim``), so a
+    head the history paired with its first argument (``mkdir out``) is still that program."""
+    return program in _PRIOR_PATHS or program in _CREATES
+
+
+def path_sort(head: str) -> int:
+    """What each path argument of ``head`` must name: ``FOLDER``, ``FILE`` or ``ANY_PATH``."""
+    return FOLDER if head in _FOLDERS else FILE if head in _FILES else ANY_PATH
 
 
 def _add(counts: bytearray, at: int, amount: int) -> None:
@@ -459,7 +464,10 @@ __all__ = [
     "POSITIONS",
     "WORD",
     "ArgumentKinds",
+    "creates_paths",
     "names_a_file",
+    "path_sort",
+    "plain_program",
     "same_program",
     "takes_folders",
     "shape",
