@@ -7,13 +7,13 @@ reader decide how the bytes reach the disk or come off it.
 
 from __future__ import annotations
 
-import json
 import struct
 import sys
 import zlib
 from enum import Enum
 from typing import Any, NamedTuple, Sequence
 
+from aprender_shell.bundle.jsontext import Decoder
 from aprender_shell.errors import BundleError, ChecksumError
 
 MAGIC = b"APBUNDLE"
@@ -119,6 +119,8 @@ def manifest_allowance(max_memory: int) -> int:
 
 def manifest_bound(names: Sequence[str]) -> int:
     """At most how many bytes the manifest of entries named ``names`` takes."""
+    import json
+
     return 32 + sum(
         len(json.dumps(name, ensure_ascii=False).encode("utf-8", "surrogatepass"))
         + ENTRY_RECORD_BYTES
@@ -128,6 +130,8 @@ def manifest_bound(names: Sequence[str]) -> int:
 
 def encode_manifest(entries: Sequence[Entry]) -> bytes:
     """The manifest JSON of ``entries``, UTF-8 encoded."""
+    import json
+
     document = {"model_count": len(entries), "models": [entry.to_json() for entry in entries]}
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
@@ -221,6 +225,9 @@ def _reject_constant(token: str) -> Any:
     raise ValueError(f"{token} is not valid JSON")
 
 
+_MANIFEST = Decoder(object_pairs_hook=_reject_duplicate_keys, parse_constant=_reject_constant)
+
+
 def _field_int(record: dict[str, Any], key: str, where: str, source: str, limit: int) -> int:
     value = record.get(key)
     # bool is an int subclass in Python but never a valid count or offset.
@@ -239,9 +246,7 @@ def decode_manifest(raw: bytes, file_size: int, source: str) -> list[Entry]:
     """Parse and check the manifest of a file of ``file_size`` bytes; entries in manifest order."""
     try:
         text = raw.decode("utf-8")
-        document = json.loads(
-            text, object_pairs_hook=_reject_duplicate_keys, parse_constant=_reject_constant
-        )
+        document = _MANIFEST.loads(text)
     except (ValueError, RecursionError) as error:
         detail = str(error).splitlines()[0][:120] if str(error) else type(error).__name__
         raise BundleError(
