@@ -13,7 +13,7 @@ import heapq
 import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from aprender_shell.bundle import BundleError, PagedBundle
 from aprender_shell.errors import AprenderError, ChecksumError
@@ -32,12 +32,14 @@ from aprender_shell.model.query.continuations import NgramModel
 from aprender_shell.model.query.features import FeatureBuilder, shell_share
 from aprender_shell.model.query.pathcheck import PathCheck
 from aprender_shell.model.query.runs import Outcomes, RunContext, read_outcomes
-from aprender_shell.model.query.stats import ModelStats, top_commands
 from aprender_shell.model.query.successors import Sequences, Successors, history_candidates
 from aprender_shell.model.store.index import ModelIndex
 from aprender_shell.model.store.runs import RunCounts, RunTables
 from aprender_shell.model.store.segments import CommandStats
 from aprender_shell.model.store.tables import Table, check_fits, open_model_bundle, read_index
+
+if TYPE_CHECKING:
+    from aprender_shell.model.query.stats import ModelStats
 
 # At most this many of the commands learned since training join a query's candidates: the
 # most recently used of those matching.
@@ -406,6 +408,8 @@ class Predictor:
 
     def stats(self) -> ModelStats:
         """The model's figures and this predictor's paging activity so far."""
+        # Imported here: a query never needs it, and its NamedTuple costs a cold start 1 ms.
+        from aprender_shell.model.query.stats import ModelStats
         paging = self._bundle.stats()
         index = self._index
         return ModelStats(
@@ -441,6 +445,8 @@ class Predictor:
 
     def _top_commands(self, limit: int) -> list[tuple[str, int]]:
         """The most used commands, trained and learned counts together."""
+        from aprender_shell.model.query.stats import top_commands
+
         return top_commands(self._index.top_commands, self._overlay, self._commands, limit)
 
     def run_counts(self, command: str) -> RunCounts | None:
@@ -475,4 +481,4 @@ def _best(
     return best
 
 
-__all__ = ["ModelStats", "Predictor", "Suggestion", "AprenderError"]
+__all__ = ["Predictor", "Suggestion", "AprenderError"]
