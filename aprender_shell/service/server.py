@@ -42,6 +42,7 @@ from aprender_shell.service.session import SAVE_INTERVAL, Session
 
 if TYPE_CHECKING:
     from aprender_shell.model.memory import MemoryLimit
+    from aprender_shell.model.query.predictor import Predictor
 
 IDLE_ENV = "APRENDER_SHELL_SERVER_IDLE"
 DEFAULT_IDLE_TIMEOUT = 3600.0
@@ -278,6 +279,44 @@ class Server(Connections):
                 os.close(fd)
 
 
+class Opening:
+    """How the server opens its model. The shells' first request waits for the first open,
+    which replays what a one-shot process does (the newest ``FOLD_RECORDS`` of the journal);
+    ``complete``, a chore, reads the rest of the server's bound once a request was answered
+    (up to 4,000 records, several interpreter starts: benchmarks/year). Every later open (after
+    a fold, a retrain) reads it all."""
+
+    def __init__(self, model_path: Path, memory_limit: MemoryLimit | None,
+                 log: Callable[[str], None]) -> None:
+        self.model_path = model_path
+        self.memory_limit = memory_limit
+        self.log = log
+        self.session: Session | None = None
+        self.opens = 0
+
+    def open(self) -> Predictor:
+        from aprender_shell.model.learned.newest import FOLD_RECORDS
+        from aprender_shell.model.query.predictor import Predictor
+
+        self.opens += 1
+        return Predictor.open(self.model_path, self.memory_limit, resident=True,
+                              replay_limit=FOLD_RECORDS if self.opens == 1 else None)
+
+    def complete(self) -> None:
+        """Read the journal's older records, once the first request was answered."""
+        session = self.session
+        if session is None or not session.loaded or not session.requests:
+            return
+        try:
+            if session.predictor().partial:
+                predictor = session.reopen()
+                self.log(f"read the journal's {predictor.replayed} unfolded records, after "
+                         "answering from the newest")
+                predictor.compact_journal()
+        except (AprenderError, OSError) as error:
+            self.log(f"could not read the rest of the journal: {error}")
+
+
 def run_server(
     model_path: Path,
     memory_limit: MemoryLimit | None = None,
@@ -290,7 +329,6 @@ def run_server(
 
     Raises ``AlreadyRunningError`` when another server of this user runs.
     """
-    from aprender_shell.model.query.predictor import Predictor
     from aprender_shell.service.folding import Folder
     from aprender_shell.service.orphan import OrphanWatch
 
@@ -308,11 +346,9 @@ def run_server(
     instance.acquire()
     try:
         listener = instance.bind()
-        session = Session(
-            lambda: Predictor.open(model_path, memory_limit, resident=True),
-            model_path=model_path,
-            save_interval=save_interval,
-        )
+        opening = Opening(model_path, memory_limit, log)
+        session = opening.session = Session(opening.open, model_path=model_path,
+                                            save_interval=save_interval)
         watch = OrphanWatch(model_path, instance.socket_path)
         folds = Folder(session, model_path, memory_limit, log)
         from aprender_shell.sync.watch import SyncWatch
@@ -321,7 +357,7 @@ def run_server(
         session.status_extras.append(syncs.status)
         server = Server(session, listener, idle_timeout=timeout, log=log,
                         connection_timeout=connection_timeout, orphaned=watch.check,
-                        chores=[folds.poll, syncs.poll])
+                        chores=[opening.complete, folds.poll, syncs.poll])
         # Before anyone can learn our pid: 'server stop' (SIGTERM) must always be a clean exit
         # that saves, never the default action that kills.
         server.install_signal_handlers()

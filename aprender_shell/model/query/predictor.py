@@ -74,10 +74,12 @@ class Predictor:
         memory_limit: MemoryLimit | None = None,
         identity: tuple[int, int, int, int] | None = None,
         resident: bool = False,
+        replay_limit: int | None = None,
     ) -> None:
         self.model_path = model_path
         # The server replays up to its fold bound; a one-shot process only FOLD_RECORDS.
-        self._replay_limit = fold_bound(index.total_commands) if resident else FOLD_RECORDS
+        self._full_replay = fold_bound(index.total_commands) if resident else FOLD_RECORDS
+        self._replay_limit = min(replay_limit or self._full_replay, self._full_replay)
         self._bundle = bundle
         self._index = index
         # Taken before the bundle was opened (``open``): a model put in place in between then
@@ -112,11 +114,12 @@ class Predictor:
         model_path: Path | None = None,
         memory_limit: MemoryLimit | None = None,
         resident: bool = False,
+        replay_limit: int | None = None,
     ) -> Predictor:
         """Open the model at ``model_path`` (default: the user's) within ``memory_limit``, else
         the limit it was trained for (``MemoryLimit.choose``). A ``resident`` process (the
         server) replays the journal up to its fold bound, any other the newest
-        ``FOLD_RECORDS`` (learned/newest.py)."""
+        ``FOLD_RECORDS`` (learned/newest.py); ``replay_limit`` reads fewer (``partial``)."""
         from aprender_shell.paths import default_model_path
 
         path = Path(model_path) if model_path is not None else default_model_path()
@@ -128,7 +131,7 @@ class Predictor:
             limit = MemoryLimit.choose(memory_limit, index.memory_limit)
             bundle.config = bundle.config.with_max_memory(limit.paging)
             check_fits(bundle, path, limit)
-            return cls(path, bundle, index, limit, identity, resident)
+            return cls(path, bundle, index, limit, identity, resident, replay_limit)
         except ChecksumError as error:
             bundle.close()
             raise BundleError(f"{error}: retrain with 'aprender-shell train'") from error
@@ -356,6 +359,12 @@ class Predictor:
         noted = self._sequences.pairs.noting(self._outcomes.noting(people_only(records)))
         self.replayed = replay(overlay, self._arguments.learning(noted))
         self.recorded = 0
+
+    @property
+    def partial(self) -> bool:
+        """Whether unfolded records this process would replay were left unread (opened with a
+        smaller ``replay_limit``, as the server's first open: service/server.py)."""
+        return self.more_unfolded and self._replay_limit < self._full_replay
 
     @property
     def unfolded(self) -> int:
