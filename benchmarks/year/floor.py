@@ -77,6 +77,25 @@ def learn(setup: Setup, records: int) -> None:
     server.end()
 
 
+def run(venv: Path | None, rounds: int, learned: int,
+        initial: int = 20_000) -> list[tuple[str, dict[str, Any]]]:
+    """The two points (0 learned, then ``learned``) on a model trained on ``initial``."""
+    from benchmarks.sessions import generate_sessions, write_bash_history
+
+    with tempfile.TemporaryDirectory(prefix="aprender-floor-") as name:
+        folder = Path(name)
+        setup = Setup(venv.resolve() if venv else build_venv(folder), folder)
+        try:
+            write_bash_history(setup.history, generate_sessions(initial, seed=11))
+            setup.cli("train", "--history", str(setup.history), "--model", str(setup.model))
+            points = [("0", measure(setup, rounds))]
+            learn(setup, learned)
+            points.append((f"{learned:,}", measure(setup, rounds)))
+        finally:
+            setup.stop_servers()
+    return points
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--venv", type=Path, help="an installed venv (default: build one)")
@@ -84,22 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--learned", type=int, default=1_000,
                         help="records learned live for the second point (1000)")
     args = parser.parse_args(argv)
-    from benchmarks.sessions import generate_sessions, write_bash_history
-
-    with tempfile.TemporaryDirectory(prefix="aprender-floor-") as name:
-        folder = Path(name)
-        venv = args.venv.resolve() if args.venv else build_venv(folder)
-        setup = Setup(venv, folder)
-        try:
-            write_bash_history(setup.history, generate_sessions(20_000, seed=11))
-            setup.cli("train", "--history", str(setup.history), "--model", str(setup.model))
-            points = [("0", measure(setup, args.rounds))]
-            learn(setup, args.learned)
-            points.append((f"{args.learned:,}", measure(setup, args.rounds)))
-        finally:
-            setup.stop_servers()
-    print(f"Cold suggest against its floor (Python {sys.version.split()[0]}, {venv}), "
-          f"ratios to python -c pass, wall (CPU), medians of {args.rounds} rounds:")
+    points = run(args.venv, args.rounds, args.learned)
+    print(f"Cold suggest against its floor (Python {sys.version.split()[0]}), ratios to "
+          f"python -c pass, wall (CPU), medians of {args.rounds} rounds:")
     print(f"  {'learned':>8}{'pass ms':>9}{'launcher':>15}{'stdlib':>15}{'suggest':>15}"
           f"{'modules':>9}")
     for learned, point in points:
