@@ -284,7 +284,8 @@ class Opening:
     which replays what a one-shot process does (the newest ``FOLD_RECORDS`` of the journal);
     ``complete``, a chore, reads the rest of the server's bound once a request was answered
     (up to 4,000 records, several interpreter starts: benchmarks/year). Every later open (after
-    a fold, a retrain) reads it all."""
+    a fold, a retrain) reads it all. The user's history_filter is read then too, unless a record
+    needed it first: compiling its patterns imports re2 (about 5 ms)."""
 
     def __init__(self, model_path: Path, memory_limit: MemoryLimit | None,
                  log: Callable[[str], None]) -> None:
@@ -293,6 +294,7 @@ class Opening:
         self.log = log
         self.session: Session | None = None
         self.opens = 0
+        self.filter_read = False
 
     def open(self) -> Predictor:
         from aprender_shell.model.learned.newest import FOLD_RECORDS
@@ -305,7 +307,14 @@ class Opening:
     def complete(self) -> None:
         """Read the journal's older records, once the first request was answered."""
         session = self.session
-        if session is None or not session.loaded or not session.requests:
+        if session is None or not session.requests:
+            return
+        if not self.filter_read:
+            self.filter_read = True
+            from aprender_shell.history.privacy import report_filter_problems
+
+            report_filter_problems(self.log)  # each bad line, now and after each edit
+        if not session.loaded:
             return
         try:
             if session.predictor().partial:
@@ -365,9 +374,11 @@ def run_server(
         # Listening last: whoever can connect also finds the pid file.
         listener.listen(128)
         log(f"serving {model_path} on {instance.socket_path} (idle timeout {timeout:g} s)")
-        from aprender_shell.history.privacy import report_filter_problems
+        from aprender_shell.history.privacy import default_gate
 
-        report_filter_problems(log)  # each bad history_filter line, now and after each edit
+        # Each bad history_filter line is logged whenever the file is read: at the first record,
+        # or once the first request is answered (Opening.complete), and after each edit.
+        default_gate().report = log
         try:
             # Open the model now so the first keystroke does not pay for it.
             predictor = session.predictor()

@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from aprender_shell.model.learned.journal import journal_path
 from aprender_shell.model.learned.newest import FOLD_RECORDS, fold_bound
 from aprender_shell.model.query.predictor import Predictor
+from aprender_shell.paths import history_filter_path
 from aprender_shell.service.server import Opening
 from aprender_shell.service.session import Session
 from tests.service.conftest import texts, train, wait_for
@@ -66,3 +69,26 @@ def test_a_real_server_answers_then_reads_the_rest(tmp_path: Path, run_server) -
     status = server.request({"status": True})["status"]
     assert status["stats"]["replayed_records"] == len(commands)
     assert server.terminate() == 0
+
+
+def test_a_history_filter_waits_for_the_first_answer_and_is_still_reported(
+    model: Path, run_server
+) -> None:
+    # Its patterns compile with re2, whose import (about 5 ms) a start need not wait for.
+    path = history_filter_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("^ssh .*prod\n[bad\n")
+    started = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "aprender_shell", "server", "run",
+         "--model", str(model), "--idle-timeout", "0.5"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert started.returncode == 0, started.stderr[-2000:]
+    assert "aprender_shell.service.server" in started.stderr
+    assert " re2\n" not in started.stderr  # nothing answered, no pattern compiled
+    server = run_server(model)
+    assert texts(server.request({"prefix": "git"}))
+    wait_for(lambda: "line 2" in server.log(), what="the bad filter line to be logged")
+    with server.client() as client:
+        assert client.request({"record": "ssh admin@db.prod"}) == {"ok": True}
+        assert texts(client.request({"prefix": "ssh"})) == []  # the good line applies
