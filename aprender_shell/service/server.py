@@ -295,6 +295,7 @@ class Opening:
         self.session: Session | None = None
         self.opens = 0
         self.filter_read = False
+        self.checks = 0
 
     def open(self) -> Predictor:
         from aprender_shell.model.learned.newest import FOLD_RECORDS
@@ -305,9 +306,11 @@ class Opening:
                               replay_limit=FOLD_RECORDS if self.opens == 1 else None)
 
     def complete(self) -> None:
-        """Read the journal's older records, once the first request was answered."""
+        """Read the journal's older records, once the first request was answered (or a check
+        found none: then nobody waits, and a fold past the bound must not wait either)."""
         session = self.session
-        if session is None or not session.requests:
+        self.checks += 1
+        if session is None or (not session.requests and self.checks < 2):
             return
         if not self.filter_read:
             self.filter_read = True

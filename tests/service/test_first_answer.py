@@ -92,3 +92,14 @@ def test_a_history_filter_waits_for_the_first_answer_and_is_still_reported(
     with server.client() as client:
         assert client.request({"record": "ssh admin@db.prod"}) == {"ok": True}
         assert texts(client.request({"prefix": "ssh"})) == []  # the good line applies
+
+
+def test_a_server_nobody_asks_reads_the_rest_by_itself(tmp_path: Path, run_server) -> None:
+    # Nobody waits then, and what is past the bound must still be folded without a request.
+    model = tmp_path / "model.apbundle"
+    commands = long_journal(model)
+    server = run_server(model)
+    wait_for(lambda: f"read the journal's {len(commands)} unfolded records" in server.log(),
+             what="the rest of the journal to be read without a request")
+    assert OLDEST in texts(server.request({"prefix": "ssh old"}))
+    assert server.terminate() == 0
