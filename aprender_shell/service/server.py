@@ -42,6 +42,7 @@ from aprender_shell.service.session import SAVE_INTERVAL, Session
 
 if TYPE_CHECKING:
     from aprender_shell.model.memory import MemoryLimit
+    from aprender_shell.model.query.predictor import Predictor
 
 IDLE_ENV = "APRENDER_SHELL_SERVER_IDLE"
 DEFAULT_IDLE_TIMEOUT = 3600.0
@@ -278,6 +279,56 @@ class Server(Connections):
                 os.close(fd)
 
 
+class Opening:
+    """How the server opens its model. The shells' first request waits for the first open,
+    which replays what a one-shot process does (the newest ``FOLD_RECORDS`` of the journal);
+    ``complete``, a chore, reads the rest of the server's bound once a request was answered
+    (up to 4,000 records, several interpreter starts: benchmarks/year). Every later open (after
+    a fold, a retrain) reads it all. The user's history_filter is read then too, unless a record
+    needed it first: compiling its patterns imports re2 (about 5 ms)."""
+
+    def __init__(self, model_path: Path, memory_limit: MemoryLimit | None,
+                 log: Callable[[str], None]) -> None:
+        self.model_path = model_path
+        self.memory_limit = memory_limit
+        self.log = log
+        self.session: Session | None = None
+        self.opens = 0
+        self.filter_read = False
+        self.checks = 0
+
+    def open(self) -> Predictor:
+        from aprender_shell.model.learned.newest import FOLD_RECORDS
+        from aprender_shell.model.query.predictor import Predictor
+
+        self.opens += 1
+        return Predictor.open(self.model_path, self.memory_limit, resident=True,
+                              replay_limit=FOLD_RECORDS if self.opens == 1 else None)
+
+    def complete(self) -> None:
+        """Read the journal's older records, once the first request was answered (or a check
+        found none: then nobody waits, and a fold past the bound must not wait either)."""
+        session = self.session
+        self.checks += 1
+        if session is None or (not session.requests and self.checks < 2):
+            return
+        if not self.filter_read:
+            self.filter_read = True
+            from aprender_shell.history.privacy import report_filter_problems
+
+            report_filter_problems(self.log)  # each bad line, now and after each edit
+        if not session.loaded:
+            return
+        try:
+            if session.predictor().partial:
+                predictor = session.reopen()
+                self.log(f"read the journal's {predictor.replayed} unfolded records, after "
+                         "answering from the newest")
+                predictor.compact_journal()
+        except (AprenderError, OSError) as error:
+            self.log(f"could not read the rest of the journal: {error}")
+
+
 def run_server(
     model_path: Path,
     memory_limit: MemoryLimit | None = None,
@@ -290,7 +341,6 @@ def run_server(
 
     Raises ``AlreadyRunningError`` when another server of this user runs.
     """
-    from aprender_shell.model.query.predictor import Predictor
     from aprender_shell.service.folding import Folder
     from aprender_shell.service.orphan import OrphanWatch
 
@@ -308,11 +358,9 @@ def run_server(
     instance.acquire()
     try:
         listener = instance.bind()
-        session = Session(
-            lambda: Predictor.open(model_path, memory_limit, resident=True),
-            model_path=model_path,
-            save_interval=save_interval,
-        )
+        opening = Opening(model_path, memory_limit, log)
+        session = opening.session = Session(opening.open, model_path=model_path,
+                                            save_interval=save_interval)
         watch = OrphanWatch(model_path, instance.socket_path)
         folds = Folder(session, model_path, memory_limit, log)
         from aprender_shell.sync.watch import SyncWatch
@@ -321,7 +369,7 @@ def run_server(
         session.status_extras.append(syncs.status)
         server = Server(session, listener, idle_timeout=timeout, log=log,
                         connection_timeout=connection_timeout, orphaned=watch.check,
-                        chores=[folds.poll, syncs.poll])
+                        chores=[opening.complete, folds.poll, syncs.poll])
         # Before anyone can learn our pid: 'server stop' (SIGTERM) must always be a clean exit
         # that saves, never the default action that kills.
         server.install_signal_handlers()
@@ -329,9 +377,11 @@ def run_server(
         # Listening last: whoever can connect also finds the pid file.
         listener.listen(128)
         log(f"serving {model_path} on {instance.socket_path} (idle timeout {timeout:g} s)")
-        from aprender_shell.history.privacy import report_filter_problems
+        from aprender_shell.history.privacy import default_gate
 
-        report_filter_problems(log)  # each bad history_filter line, now and after each edit
+        # Each bad history_filter line is logged whenever the file is read: at the first record,
+        # or once the first request is answered (Opening.complete), and after each edit.
+        default_gate().report = log
         try:
             # Open the model now so the first keystroke does not pay for it.
             predictor = session.predictor()

@@ -107,6 +107,13 @@ class Session:
         self._last_save = self._clock()
         return self._predictor
 
+    def reopen(self) -> Predictor:
+        """Save what was learned, close the model and open it again (``predictor``)."""
+        current = self._predictor
+        if current is not None:
+            self._retire(current)
+        return self.predictor()
+
     def _retire(self, predictor: Predictor) -> None:
         self._predictor = None
         try:

@@ -36,3 +36,16 @@ def test_the_year_benchmark_reports_every_point_and_loses_nothing() -> None:
         assert heading in text
     table = [line.split() for line in lines if line.strip().split(" ")[0] in ("0", "40", "200")]
     assert len(table) == 6 and all(len(row) == 10 for row in table)
+
+
+@pytest.mark.slow  # trains a model and runs a server (about fifteen seconds)
+def test_the_floor_benchmark_measures_each_way_at_both_points() -> None:
+    from benchmarks.year import floor
+
+    points = floor.run(Path(sys.prefix), rounds=1, learned=30, initial=300)
+    assert [learned for learned, _ in points] == ["0", "30"]
+    for _, point in points:
+        # The standard modules a suggest imports, read off its -X importtime: re among them.
+        assert 0 < point["stdlib_modules"] < point["modules"]
+        for way in ("launcher", "stdlib", "suggest"):
+            assert point[f"{way}_wall"] > 0 and point[f"{way}_cpu"] > 0

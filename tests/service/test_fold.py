@@ -186,7 +186,11 @@ def test_a_server_lets_a_share_of_a_large_model_pile_up_before_folding(
     commands = [f"deploy --target host{n} --verbose" for n in range(bound - 300)]
     write_journal(model, commands)
     server = run_server(model)
-    # The server replayed the whole unfolded journal, not only the newest FOLD_RECORDS.
+    # The server replays the whole unfolded journal, not only the newest FOLD_RECORDS: the
+    # rest once it answered its first request (service/server.py, Opening).
+    server.request({"prefix": "deploy"})
+    wait_for(lambda: "unfolded records, after answering" in server.log(),
+             what="the rest of the journal to be read")
     assert commands[0] in texts(server.request({"prefix": "deploy --target host0 "}))
 
     def status() -> dict[str, Any]:

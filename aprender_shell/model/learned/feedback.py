@@ -22,12 +22,12 @@ Version history (``FEEDBACK_VERSION``): 1 = the first.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from aprender_shell.bundle.jsontext import loads
 from aprender_shell.errors import AprenderError
 from aprender_shell.fileio import FileTooLargeError, atomic_write_bytes, read_regular
 
@@ -180,6 +180,8 @@ class Feedback:
             "commands": [[text, *counts] for text, counts in self.commands.items()],
             "days": {day: [sums[name] for name in DAY_FIELDS] for day, sums in self.days.items()},
         }
+        import json  # a writer's: reading decodes without the json package
+
         atomic_write_bytes(self.path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
         self.dirty = False
 
@@ -202,7 +204,7 @@ class Feedback:
 
 def _decode(path: Path, data: bytes) -> tuple[dict[str, list[int]], dict[str, dict[str, int]]]:
     try:
-        found = json.loads(data.decode("utf-8"))
+        found = loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise FeedbackError(f"{path} is not a feedback file: delete it to start again") from None
     if not isinstance(found, dict) or not isinstance(found.get("feedback"), int):

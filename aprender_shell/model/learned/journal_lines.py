@@ -14,12 +14,12 @@ that list for the model it was folded into.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from aprender_shell.bundle.jsontext import loads
 from aprender_shell.errors import AprenderError
 from aprender_shell.fileio import FileIdentity, identity_of
 
@@ -74,6 +74,8 @@ class JournalState:
 
 
 def encode(line: dict[str, Any]) -> bytes:
+    import json  # a writer's: readers decode without the json package
+
     return (json.dumps(line, separators=(",", ":"), ensure_ascii=False) + "\n").encode(
         "utf-8", "surrogatepass"
     )
@@ -160,7 +162,7 @@ def parse_header(line: bytes | None, path: Path) -> dict[str, Any] | None:
     if line is None:
         return None
     try:
-        header = json.loads(line)
+        header = loads(line)
     except ValueError:
         return None
     if not isinstance(header, dict) or "journal" not in header:
@@ -178,7 +180,7 @@ def parse_header(line: bytes | None, path: Path) -> dict[str, Any] | None:
 
 def is_version0(line: bytes, generation: str) -> bool:
     try:
-        record = json.loads(line)
+        record = loads(line)
     except ValueError:
         return False
     return is_record(record) and record.get("g") == generation
@@ -236,7 +238,7 @@ def _skipping(count: int, records: Iterator[Record]) -> Iterator[Record]:
 def record_of(raw: bytes, generation: str, version0: bool) -> Record | None:
     """The record on line ``raw`` of ``generation``'s journal, or None (torn, foreign)."""
     try:
-        line = json.loads(raw)
+        line = loads(raw)
     except ValueError:
         return None
     if not is_record(line):

@@ -3,7 +3,8 @@
 Every process that opens the model replays the journal's unfolded records into its overlay,
 so a cold ``suggest`` costs what is unfolded. The server folds the journal into the model
 (model/training/fold.py) once it passes ``fold_bound`` (a share of the model, at least
-``FOLD_RECORDS``, at most ``FOLD_CEILING``), and replays up to that bound when it starts. A
+``FOLD_RECORDS``, at most ``FOLD_CEILING``), and replays up to that bound when it starts (the
+newest ``FOLD_RECORDS`` before its first answer, the rest right after: service/server.py). A
 one-shot process replays only the newest ``FOLD_RECORDS``, read from the file's end: its
 answers miss older unfolded records until the next fold, but a keystroke never pays for more,
 and nothing is lost: the file keeps them.

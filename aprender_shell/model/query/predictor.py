@@ -13,7 +13,7 @@ import heapq
 import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from aprender_shell.bundle import BundleError, PagedBundle
 from aprender_shell.errors import AprenderError, ChecksumError
@@ -32,12 +32,14 @@ from aprender_shell.model.query.continuations import NgramModel
 from aprender_shell.model.query.features import FeatureBuilder, shell_share
 from aprender_shell.model.query.pathcheck import PathCheck
 from aprender_shell.model.query.runs import Outcomes, RunContext, read_outcomes
-from aprender_shell.model.query.stats import ModelStats, top_commands
 from aprender_shell.model.query.successors import Sequences, Successors, history_candidates
 from aprender_shell.model.store.index import ModelIndex
 from aprender_shell.model.store.runs import RunCounts, RunTables
 from aprender_shell.model.store.segments import CommandStats
 from aprender_shell.model.store.tables import Table, check_fits, open_model_bundle, read_index
+
+if TYPE_CHECKING:
+    from aprender_shell.model.query.stats import ModelStats
 
 # At most this many of the commands learned since training join a query's candidates: the
 # most recently used of those matching.
@@ -72,10 +74,12 @@ class Predictor:
         memory_limit: MemoryLimit | None = None,
         identity: tuple[int, int, int, int] | None = None,
         resident: bool = False,
+        replay_limit: int | None = None,
     ) -> None:
         self.model_path = model_path
         # The server replays up to its fold bound; a one-shot process only FOLD_RECORDS.
-        self._replay_limit = fold_bound(index.total_commands) if resident else FOLD_RECORDS
+        self._full_replay = fold_bound(index.total_commands) if resident else FOLD_RECORDS
+        self._replay_limit = min(replay_limit or self._full_replay, self._full_replay)
         self._bundle = bundle
         self._index = index
         # Taken before the bundle was opened (``open``): a model put in place in between then
@@ -110,11 +114,12 @@ class Predictor:
         model_path: Path | None = None,
         memory_limit: MemoryLimit | None = None,
         resident: bool = False,
+        replay_limit: int | None = None,
     ) -> Predictor:
         """Open the model at ``model_path`` (default: the user's) within ``memory_limit``, else
         the limit it was trained for (``MemoryLimit.choose``). A ``resident`` process (the
         server) replays the journal up to its fold bound, any other the newest
-        ``FOLD_RECORDS`` (learned/newest.py)."""
+        ``FOLD_RECORDS`` (learned/newest.py); ``replay_limit`` reads fewer (``partial``)."""
         from aprender_shell.paths import default_model_path
 
         path = Path(model_path) if model_path is not None else default_model_path()
@@ -126,7 +131,7 @@ class Predictor:
             limit = MemoryLimit.choose(memory_limit, index.memory_limit)
             bundle.config = bundle.config.with_max_memory(limit.paging)
             check_fits(bundle, path, limit)
-            return cls(path, bundle, index, limit, identity, resident)
+            return cls(path, bundle, index, limit, identity, resident, replay_limit)
         except ChecksumError as error:
             bundle.close()
             raise BundleError(f"{error}: retrain with 'aprender-shell train'") from error
@@ -356,6 +361,12 @@ class Predictor:
         self.recorded = 0
 
     @property
+    def partial(self) -> bool:
+        """Whether unfolded records this process would replay were left unread (opened with a
+        smaller ``replay_limit``, as the server's first open: service/server.py)."""
+        return self.more_unfolded and self._replay_limit < self._full_replay
+
+    @property
     def unfolded(self) -> int:
         """Records in the journal (at least: past the bound only the newest were read)."""
         return self.replayed + self.recorded + (1 if self.more_unfolded else 0)
@@ -406,6 +417,8 @@ class Predictor:
 
     def stats(self) -> ModelStats:
         """The model's figures and this predictor's paging activity so far."""
+        # Imported here: a query never needs it, and its NamedTuple costs a cold start 1 ms.
+        from aprender_shell.model.query.stats import ModelStats
         paging = self._bundle.stats()
         index = self._index
         return ModelStats(
@@ -441,6 +454,8 @@ class Predictor:
 
     def _top_commands(self, limit: int) -> list[tuple[str, int]]:
         """The most used commands, trained and learned counts together."""
+        from aprender_shell.model.query.stats import top_commands
+
         return top_commands(self._index.top_commands, self._overlay, self._commands, limit)
 
     def run_counts(self, command: str) -> RunCounts | None:
@@ -475,4 +490,4 @@ def _best(
     return best
 
 
-__all__ = ["ModelStats", "Predictor", "Suggestion", "AprenderError"]
+__all__ = ["Predictor", "Suggestion", "AprenderError"]

@@ -13,11 +13,11 @@ what training found in the corpus rows (the model's ``exits`` entry), so a fold 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from aprender_shell.bundle import BundleError
+from aprender_shell.bundle.jsontext import loads
 from aprender_shell.limits import INTERRUPTED, SHELLS
 from aprender_shell.model.learned.overlay import Overlay
 from aprender_shell.model.store.runs import NO_RUNS, RunCounts, RunTables
@@ -193,7 +193,7 @@ def read_outcomes(bundle: PagedBundle) -> Outcomes:
     raw = bundle.get_model(EXITS_ENTRY)
     bundle.evict(EXITS_ENTRY)
     try:
-        rows = json.loads(raw)
+        rows = loads(raw)
     except (ValueError, RecursionError):
         rows = None
     if not isinstance(rows, list) or not all(

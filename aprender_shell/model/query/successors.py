@@ -8,10 +8,10 @@ change it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from aprender_shell.bundle.jsontext import loads
 from aprender_shell.model import scoring
 from aprender_shell.model.learned.overlay import Overlay
 from aprender_shell.model.store.segments import CommandStats
@@ -229,7 +229,7 @@ def _read_pairs(bundle: PagedBundle) -> dict[tuple[str, str], tuple[int, dict[st
     raw = bundle.get_model(PAIRS_ENTRY)
     bundle.evict(PAIRS_ENTRY)  # kept decoded, like the index
     try:
-        rows = json.loads(raw)
+        rows = loads(raw)
     except (ValueError, RecursionError) as error:
         raise ValueError(f"its pairs are not JSON ({error})") from error
     found: dict[tuple[str, str], tuple[int, dict[str, int]]] = {}

@@ -11,21 +11,25 @@ Kept cheap to import and build (plain classes, no dataclasses): a cold ``suggest
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Container, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
+from aprender_shell.bundle.jsontext import loads
 from aprender_shell.errors import BundleError
 from aprender_shell.model.memory import MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES, MemoryLimit
-from aprender_shell.model.store.layout import (
-    COUNTS,
-    MAX_HEAD_CHARS,
-    MAX_HEADS,
-    MAX_KIND_COUNT,
-    MAX_NGRAM_ORDER,
-    MIN_NGRAM_ORDER,
+from aprender_shell.model.store import index_fields as fields
+from aprender_shell.model.store.index_fields import (
+    CORPUS_CHUNK_BUDGETS,
+    MAX_COUNT,
+    MAX_GENERATION_CHARS,
+    MAX_RECENT,
+    MAX_TOP_COMMANDS,
+    CorpusChunk,
+    Invalid,
+    TableSpec,
+    corpus_chunk_limit,
 )
+from aprender_shell.model.store.layout import MAX_NGRAM_ORDER, MIN_NGRAM_ORDER
 
 MODEL_FORMAT = "aprender-shell-model"
 # Model index history:
@@ -48,44 +52,8 @@ TABLES = ("cmd", "hot", "ngram")
 # Tables a model of version 4 (``host``: 5) may have: only one trained on runs with a context.
 OPTIONAL_TABLES = ("dir", "run", "host")
 SOURCES = ("history", "sample")
-# A corpus chunk inflates to at most this many times the segment size: training splits bigger ones,
-# so an index declaring more is not one we wrote.
-CORPUS_CHUNK_BUDGETS = 16
-# Version 1 did not record chunk sizes; its writer cut chunks at 4 budgets of text, which JSON
-# escaping can blow up at most 12-fold (a surrogate pair as two \uXXXX), plus one command.
-_V1_CHUNK_BUDGETS = 48
-_V1_CHUNK_SLACK = 64 * 1024
 # Attributes stored under another key: the key every version so far has written.
 _STORED_AS = {"segment_bytes": "segment_budget"}
-MAX_TOP_COMMANDS = 100
-MAX_RECENT = 256
-MAX_GENERATION_CHARS = 128
-# Counts far beyond any history a person can type are damage, not data.
-MAX_COUNT = 2**48
-
-
-class TableSpec(NamedTuple):
-    """One sorted table of the model: the first key and the entry name of each segment."""
-
-    starts: list[str]
-    names: list[str]
-
-
-class CorpusChunk(NamedTuple):
-    """One ``corpus/NNNN`` entry and the size its zlib data inflates to.
-
-    ``exact`` is False for a model of version 1, which did not record sizes: ``raw_size`` is
-    then the most its writer could have produced. ``contexts``: rows may carry one (version 4).
-    """
-
-    name: str
-    raw_size: int
-    exact: bool = True
-    contexts: bool = True
-
-
-class _Invalid(ValueError):
-    """A field of the index is missing or wrong; the message names it."""
 
 
 class ModelIndex:
@@ -193,6 +161,8 @@ class ModelIndex:
 
     def to_json(self) -> bytes:
         """The index as compact UTF-8 JSON, as stored in the bundle's ``index`` entry."""
+        import json
+
         return json.dumps(self.to_dict(), separators=(",", ":")).encode("utf-8", "surrogatepass")
 
     # Reading -----------------------------------------------------------------------------
@@ -208,7 +178,7 @@ class ModelIndex:
         Raises ``BundleError`` with one line saying what is wrong and what to do.
         """
         try:
-            document = json.loads(raw)
+            document = loads(raw)
         except RecursionError:
             raise BundleError(
                 f"{source} has an unreadable index (nested too deeply): "
@@ -216,7 +186,7 @@ class ModelIndex:
             ) from None
         except (ValueError, TypeError) as error:
             raise BundleError(
-                f"{source} has an unreadable index ({_short(error)}): "
+                f"{source} has an unreadable index ({fields.short(error)}): "
                 "retrain with 'aprender-shell train'"
             ) from None
         return cls.from_dict(document, entry_names, source)
@@ -230,10 +200,11 @@ class ModelIndex:
             raise BundleError(
                 f"{source} is not an aprender-shell model: retrain with 'aprender-shell train'"
             )
-        version = _as_int(document.get("version"))
+        version = fields.as_int(document.get("version"))
         if version is None or version < 1:
             raise BundleError(
-                f"{source} has a damaged index (version {_show(document.get('version'))}): "
+                f"{source} has a damaged index "
+                f"(version {fields.show(document.get('version'))}): "
                 "retrain with 'aprender-shell train'"
             )
         if version > MODEL_VERSION:
@@ -243,7 +214,7 @@ class ModelIndex:
             )
         try:
             return cls._checked(document, version, entry_names)
-        except _Invalid as error:
+        except Invalid as error:
             raise BundleError(
                 f"{source} has a damaged index ({error}): retrain with 'aprender-shell train'"
             ) from None
@@ -252,44 +223,48 @@ class ModelIndex:
     def _checked(
         cls, doc: dict[str, Any], version: int, names: Container[str] | None
     ) -> ModelIndex:
-        segment_bytes = _int(doc, _STORED_AS["segment_bytes"], MIN_SEGMENT_BYTES, MAX_SEGMENT_BYTES)
-        total = _int(doc, "total_commands")
-        tables = {table: _table(doc, table, names) for table in TABLES}
+        segment_bytes = fields.integer(
+            doc, _STORED_AS["segment_bytes"], MIN_SEGMENT_BYTES, MAX_SEGMENT_BYTES
+        )
+        total = fields.integer(doc, "total_commands")
+        tables = {table: fields.table_spec(doc, table, names) for table in TABLES}
         for table in OPTIONAL_TABLES[: 2 if version == 4 else 3] if version >= 4 else ():
-            if table in doc["tables"]:  # an object: _table checked it
-                tables[table] = _table(doc, table, names)
+            if table in doc["tables"]:  # an object: table_spec checked it
+                tables[table] = fields.table_spec(doc, table, names)
         if version == 1:
-            corpus = _corpus_v1(doc, names, segment_bytes)
+            corpus = fields.corpus_v1(doc, names, segment_bytes)
             # Version 1 recorded the history files read; with none it was the packaged sample.
             source = "history" if doc.get("history") else "sample"
             tuning = None
         else:
-            corpus = _corpus(doc, names, segment_bytes, version >= 4)
+            corpus = fields.corpus(doc, names, segment_bytes, version >= 4)
             given = doc.get("source")
             if not isinstance(given, str) or given not in SOURCES:
-                raise _Invalid(f"'source' must be one of {', '.join(SOURCES)}, not {_show(given)}")
+                raise Invalid(
+                    f"'source' must be one of {', '.join(SOURCES)}, not {fields.show(given)}"
+                )
             source = given
-            tuning = _tuning(doc)
-        arguments = _arguments(doc) if version >= 3 else None
+            tuning = fields.tuning(doc)
+        arguments = fields.arguments(doc) if version >= 3 else None
         return cls(
-            generation=_text(doc, "generation", MAX_GENERATION_CHARS),
-            trained_at=_int(doc, "trained_at"),
-            ngram=_int(doc, "ngram", MIN_NGRAM_ORDER, MAX_NGRAM_ORDER),
+            generation=fields.text(doc, "generation", MAX_GENERATION_CHARS),
+            trained_at=fields.integer(doc, "trained_at"),
+            ngram=fields.integer(doc, "ngram", MIN_NGRAM_ORDER, MAX_NGRAM_ORDER),
             total_commands=total,
-            unique_commands=_int(doc, "unique_commands", 0, total),
-            vocabulary=_int(doc, "vocabulary"),
-            families=_int(doc, "families"),
-            secrets_dropped=_int(doc, "secrets_dropped"),
-            novelty=_number(doc, "novelty", 0.0, 1.0),
-            memory_limit=_int(doc, "memory_limit", MemoryLimit.MIN, MemoryLimit.MAX),
+            unique_commands=fields.integer(doc, "unique_commands", 0, total),
+            vocabulary=fields.integer(doc, "vocabulary"),
+            families=fields.integer(doc, "families"),
+            secrets_dropped=fields.integer(doc, "secrets_dropped"),
+            novelty=fields.number(doc, "novelty", 0.0, 1.0),
+            memory_limit=fields.integer(doc, "memory_limit", MemoryLimit.MIN, MemoryLimit.MAX),
             segment_bytes=segment_bytes,
-            tau_short=_number(doc, "tau_short", 1e-9, 1e12),
-            tau_long=_number(doc, "tau_long", 1e-9, 1e12),
+            tau_short=fields.number(doc, "tau_short", 1e-9, 1e12),
+            tau_long=fields.number(doc, "tau_long", 1e-9, 1e12),
             tables=tables,
             corpus=corpus,
-            top_commands=_top_commands(doc),
-            recent=_strings(doc, "recent", MAX_RECENT),
-            history=_marks(doc),
+            top_commands=fields.top_commands(doc),
+            recent=fields.strings(doc, "recent", MAX_RECENT),
+            history=fields.marks(doc),
             source=source,
             tuning=tuning,
             arguments=arguments,
@@ -309,189 +284,14 @@ class ModelIndex:
         )
 
 
-def corpus_chunk_limit(segment_bytes: int) -> int:
-    """The most bytes one corpus chunk of a model with this segment size may inflate to."""
-    return CORPUS_CHUNK_BUDGETS * segment_bytes
-
-
-# Field checks: each raises _Invalid naming the field ------------------------------------------
-
-
-def _as_int(value: object) -> int | None:
-    # bool is an int subclass but never a valid count.
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _show(value: object) -> str:
-    text = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _short(error: BaseException) -> str:
-    lines = str(error).splitlines()
-    return lines[0][:120] if lines else type(error).__name__
-
-
-def _int(doc: Mapping[str, Any], key: str, low: int = 0, high: int = MAX_COUNT) -> int:
-    value = _as_int(doc.get(key))
-    if value is None:
-        raise _Invalid(f"'{key}' must be an integer, not {_show(doc.get(key))}")
-    if not low <= value <= high:
-        raise _Invalid(f"'{key}' is {value}, outside {low} to {high}")
-    return value
-
-
-def _number(doc: Mapping[str, Any], key: str, low: float, high: float) -> float:
-    value = doc.get(key)
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        raise _Invalid(f"'{key}' must be a number, not {_show(value)}")
-    if not low <= value <= high:  # NaN fails too
-        raise _Invalid(f"'{key}' is {value}, outside {low:g} to {high:g}")
-    return float(value)
-
-
-def _text(doc: Mapping[str, Any], key: str, longest: int) -> str:
-    value = doc.get(key)
-    if not isinstance(value, str) or not 0 < len(value) <= longest:
-        raise _Invalid(f"'{key}' must be a string of 1 to {longest} characters")
-    return value
-
-
-def _list(value: object, key: str, longest: int = MAX_COUNT) -> list[Any]:
-    if not isinstance(value, list):
-        raise _Invalid(f"'{key}' must be a list, not {_show(value)}")
-    if len(value) > longest:
-        raise _Invalid(f"'{key}' has {len(value)} items, more than {longest}")
-    return value
-
-
-def _strings(doc: Mapping[str, Any], key: str, longest: int) -> list[str]:
-    values = _list(doc.get(key, []), key, longest)
-    if not all(isinstance(value, str) for value in values):
-        raise _Invalid(f"'{key}' must hold only strings")
-    return values
-
-
-def _entry_names(values: object, key: str, names: Container[str] | None) -> list[str]:
-    found = _list(values, key)
-    for name in found:
-        if not isinstance(name, str):
-            raise _Invalid(f"'{key}' must hold entry names, not {_show(name)}")
-        if names is not None and name not in names:
-            raise _Invalid(f"'{key}' names {name[:60]!r}, which the bundle does not hold")
-    return found
-
-
-def _table(doc: Mapping[str, Any], table: str, names: Container[str] | None) -> TableSpec:
-    tables = doc.get("tables")
-    if not isinstance(tables, dict):
-        raise _Invalid(f"'tables' must be an object, not {_show(tables)}")
-    spec = tables.get(table)
-    where = f"tables.{table}"
-    if not isinstance(spec, dict):
-        raise _Invalid(f"'{where}' must be an object, not {_show(spec)}")
-    starts = _list(spec.get("starts"), f"{where}.starts")
-    entries = _entry_names(spec.get("names"), f"{where}.names", names)
-    if len(starts) != len(entries):
-        raise _Invalid(f"'{where}' lists {len(starts)} starts for {len(entries)} names")
-    for number, start in enumerate(starts):
-        if not isinstance(start, str):
-            raise _Invalid(f"'{where}.starts' must hold strings, not {_show(start)}")
-        # The predictor bisects the starts: out of order, it would look in the wrong segment.
-        if number and start < starts[number - 1]:
-            raise _Invalid(f"'{where}.starts' is not sorted")
-    return TableSpec(starts, entries)
-
-
-def _corpus(
-    doc: Mapping[str, Any], names: Container[str] | None, budget: int, contexts: bool
-) -> list[CorpusChunk]:
-    limit = corpus_chunk_limit(budget)
-    chunks = []
-    for item in _list(doc.get("corpus"), "corpus"):
-        if not isinstance(item, dict):
-            raise _Invalid(f"'corpus' must hold objects, not {_show(item)}")
-        name = _entry_names([item.get("name")], "corpus", names)[0]
-        chunks.append(CorpusChunk(name, _int(item, "raw_size", 0, limit), True, contexts))
-    return chunks
-
-
-def _corpus_v1(
-    doc: Mapping[str, Any], names: Container[str] | None, budget: int
-) -> list[CorpusChunk]:
-    # Sizes were not recorded: bound each chunk by the most its writer could have produced.
-    limit = _V1_CHUNK_BUDGETS * budget + _V1_CHUNK_SLACK
-    listed = _entry_names(doc.get("corpus"), "corpus", names)
-    return [CorpusChunk(name, limit, False, False) for name in listed]
-
-
-def _top_commands(doc: Mapping[str, Any]) -> list[tuple[str, int]]:
-    found = []
-    for item in _list(doc.get("top_commands", []), "top_commands", MAX_TOP_COMMANDS):
-        count = _as_int(item[1]) if isinstance(item, list) and len(item) == 2 else None
-        if count is None or not isinstance(item[0], str) or not 0 <= count <= MAX_COUNT:
-            raise _Invalid("'top_commands' must hold [command, count] pairs")
-        found.append((item[0], count))
-    return found
-
-
-def _marks(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
-    marks = _list(doc.get("history", []), "history")
-    for mark in marks:
-        if not isinstance(mark, dict) or not isinstance(mark.get("path"), str):
-            raise _Invalid("'history' must hold objects with a 'path'")
-    return marks
-
-
-def _optional_object(doc: Mapping[str, Any], key: str) -> dict[str, Any] | None:
-    value = doc.get(key)
-    if value is not None and not isinstance(value, dict):
-        raise _Invalid(f"'{key}' must be an object, not {_show(value)}")
-    return value
-
-
-def _tuning(doc: Mapping[str, Any]) -> dict[str, float] | None:
-    tuning = _optional_object(doc, "tuning")
-    if tuning is None:
-        return None
-    found = {}
-    for name, value in tuning.items():
-        if (
-            not isinstance(value, (int, float))
-            or isinstance(value, bool)
-            or not math.isfinite(value)
-        ):
-            raise _Invalid(f"'tuning.{name[:40]}' must be a finite number, not {_show(value)}")
-        found[name] = float(value)
-    return found
-
-
-def _arguments(doc: Mapping[str, Any]) -> dict[str, bytes] | None:
-    arguments = _optional_object(doc, "arguments")
-    if arguments is None:
-        return None
-    if len(arguments) > MAX_HEADS:
-        raise _Invalid(f"'arguments' has {len(arguments)} heads, more than {MAX_HEADS}")
-    found = {}
-    for head, counts in arguments.items():
-        if not 0 < len(head) <= MAX_HEAD_CHARS:
-            raise _Invalid(f"'arguments' names a head of {len(head)} characters")
-        if (
-            not isinstance(counts, list)
-            or len(counts) != COUNTS
-            or not all(_as_int(n) is not None and 0 <= n <= MAX_KIND_COUNT for n in counts)
-        ):
-            raise _Invalid(
-                f"'arguments.{head[:40]}' must be {COUNTS} counts of 0 to {MAX_KIND_COUNT}"
-            )
-        found[head] = bytes(counts)
-    return found
-
-
 __all__ = [
     "CORPUS_CHUNK_BUDGETS",
     "MODEL_FORMAT",
     "MODEL_VERSION",
+    "MAX_COUNT",
+    "MAX_GENERATION_CHARS",
+    "MAX_RECENT",
+    "MAX_TOP_COMMANDS",
     "CorpusChunk",
     "ModelIndex",
     "TableSpec",
