@@ -37,7 +37,7 @@ KINDS = ("empty", "typed")
 class Calibration:
     """Monotone maps from a suggestion's score to its ``p``, and the empty line's show level."""
 
-    __slots__ = ("knots", "show_level")
+    __slots__ = ("knots", "show_level", "names")
 
     def __init__(
         self,
@@ -48,6 +48,8 @@ class Calibration:
             kind: sorted(found) for kind, found in (knots or {}).items() if found
         }
         self.show_level = show_level
+        # The names signal's share the replay chose (``Weights.names``); None: not fitted.
+        self.names: float | None = None
 
     def p(self, score: float, empty: bool) -> float:
         """The chance a suggestion is the command run next, from its ``score`` as a share of its
@@ -73,6 +75,8 @@ class Calibration:
     def to_tuning(self) -> dict[str, float]:
         """The map as the index's ``tuning`` keeps it: ``p.KIND.N.score`` and ``p.KIND.N.rate``."""
         stored = {"p.show": self.show_level}
+        if self.names is not None:  # read back as the weight of that name (Weights)
+            stored["names"] = self.names
         for kind, knots in self.knots.items():
             for number, (score, rate) in enumerate(knots):
                 stored[f"p.{kind}.{number}.score"] = score
