@@ -16,6 +16,9 @@ With ``p`` the previous command and ``w`` a ``Weights``::
     local(c)    = (1 - w.cwd) * context(c) + w.cwd * cwd_share(c)      (when the cwd is known)
     score(c)    = local(c) * (1 - w.shell * (1 - shell_share(c)))      (when the shell is known)
                            * (1 - HOST_PREFERENCE * (1 - host_share(c)))  (when a host is)
+    named(c)    = (1 - b) * score(c) + b * S * q(name(c)) / Q * score(c) / S_name(c)
+``b = w.names * n / (n + NAME_HALF_EVIDENCE)`` (empty line): ``q``: share of each name among
+what followed ``n`` runs of ``p``'s name; ``S``, ``S_name``, ``Q``: sums over the candidates.
 
 ``short`` and ``long`` are the command's occurrence counts decayed exponentially with the
 number of commands run since (time constants ``TAU_SHORT`` and ``TAU_LONG``, fixed at
@@ -162,17 +165,6 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "repeat_rate": (0.0, 0.95),
     "names": (0.0, 1.0),
 }
-# Each signal turned off, for the quality benchmark's ablation table.
-ABLATIONS: dict[str, dict[str, float]] = {
-    "no frequency (short_share=1)": {"short_share": 1.0},
-    "no short-term weight (short_share=0)": {"short_share": 0.0},
-    "no last use": {"recency": 0.0},
-    "no sequence": {"context_max": 0.0},
-    "no template": {"template": 0.0},
-    "no last follower": {"last_follower": 0.0},
-    "no n-grams": {"ngram": 0.0},
-    "no argument reuse": {"argument_reuse": 0.0},
-}
 
 
 class Features:
@@ -309,9 +301,7 @@ NAME_HALF_EVIDENCE = 2.0
 def _named(
     values: list[float], features: Features, weights: Weights, parts: Parts | None = None
 ) -> list[float]:
-    """``values`` mixed with ``p(name | previous name) x p(line | name)``: each candidate's
-    share of its name's total, times its name's share of what followed the previous name,
-    scaled to the same total (the names present among the candidates share it)."""
+    """``values`` mixed with ``p(name | previous name) x p(line | name)`` (``named``)."""
     shares, groups = features.name_share, features.name_group
     assert shares is not None
     totals: dict[int, float] = {}

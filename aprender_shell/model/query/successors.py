@@ -287,13 +287,14 @@ def name_of(line: str) -> str:
 class NameFollowers:
     """The next names after a name: counts, and the lines that followed (with their stats)."""
 
-    __slots__ = ("names", "lines", "total")
+    __slots__ = ("names", "lines", "total", "_best")
 
     def __init__(self) -> None:
         self.names: dict[str, int] = {}
         # each line that followed a line of the name: its pooled transitions and trained stats
         self.lines: dict[str, tuple[int, CommandStats | None]] = {}
         self.total = 0
+        self._best: list[tuple[str, CommandStats | None]] | None = None
 
     def add(self, text: str, transitions: int, stats: CommandStats | None) -> None:
         name = name_of(text)
@@ -303,12 +304,22 @@ class NameFollowers:
         self.total += transitions
         known, kept = self.lines.get(text, (0, None))
         self.lines[text] = (known + transitions, stats if stats is not None else kept)
+        self._best = None
 
     def merged(self, other: NameFollowers) -> NameFollowers:
+        """These and ``other``'s counts; of these lines only the best (``NAME_CANDIDATES``)
+        are kept, so a merge per query copies little."""
+        if not other.total:
+            return self
         found = NameFollowers()
-        for source in (self, other):
-            for text, (transitions, stats) in source.lines.items():
-                found.add(text, transitions, stats)
+        found.names = dict(self.names)
+        for name, count in other.names.items():
+            found.names[name] = found.names.get(name, 0) + count
+        found.total = self.total + other.total
+        found.lines = {text: self.lines[text] for text, _ in self.candidates()}
+        for text, (transitions, stats) in other.lines.items():
+            known, kept = found.lines.get(text, (0, None))
+            found.lines[text] = (known + transitions, kept if kept is not None else stats)
         return found
 
     def shares(self) -> dict[str, float]:
@@ -320,8 +331,10 @@ class NameFollowers:
 
     def candidates(self) -> list[tuple[str, CommandStats | None]]:
         """The lines that followed most often (``NAME_CANDIDATES``), with their stats."""
-        best = heapq.nlargest(NAME_CANDIDATES, self.lines.items(), key=lambda item: item[1][0])
-        return [(text, stats) for text, (_, stats) in best]
+        if self._best is None:
+            best = heapq.nlargest(NAME_CANDIDATES, self.lines.items(), key=lambda i: i[1][0])
+            self._best = [(text, stats) for text, (_, stats) in best]
+        return self._best
 
 
 class Names:

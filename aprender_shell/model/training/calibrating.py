@@ -109,7 +109,7 @@ def _query(
 
 def _fit_names(queries: Sequence[_Query], weights: Weights) -> Weights:
     """``weights`` with the names share that puts the command run first on the most empty
-    lines (the smallest of equals)."""
+    lines of the replay (the smallest of equals)."""
     empty = [query for query in queries if query[0]]
     best, best_right = weights, -1
     for share in NAMES_GRID:
