@@ -138,21 +138,13 @@ class FeatureBuilder:
         if features.host_share is not None and self._host_share is not None:
             features.host_share.append(self._host_share(text))
         if features.name_share is not None and self._names is not None:
-            _add_name(features.name_share, features.name_group, self._name_groups,
-                      self._names, text)
-
-
-def _add_name(
-    shares: list[float], groups: list[int], seen: dict[str, int], names: Mapping[str, float],
-    text: str,
-) -> None:
-    """A candidate's name share and name group (candidates of one name share a group)."""
-    name = text.split(None, 1)[0] if text.strip() else ""
-    group = seen.get(name)
-    if group is None:
-        group = seen[name] = len(seen)
-    groups.append(group)
-    shares.append(names.get(name, 0.0))
+            name = text.split(None, 1)[0] if text.strip() else ""
+            groups = self._name_groups
+            group = groups.get(name)
+            if group is None:
+                group = groups[name] = len(groups)
+            features.name_group.append(group)
+            features.name_share.append(self._names.get(name, 0.0))
 
 
 def add_names(
@@ -165,7 +157,9 @@ def add_names(
     features.name_share, features.name_group, features.name_evidence = [], [], evidence
     seen: dict[str, int] = {}
     for text in texts:
-        _add_name(features.name_share, features.name_group, seen, names, text)
+        name = text.split(None, 1)[0] if text.strip() else ""
+        features.name_group.append(seen.setdefault(name, len(seen)))
+        features.name_share.append(names.get(name, 0.0))
 
 
 # Syntax one shell has and another lacks: a command using it is not offered in the other.

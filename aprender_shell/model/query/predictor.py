@@ -339,6 +339,7 @@ class Predictor:
             self._outcomes.note(command, exit_status)
             before = prev[-2] if len(prev) >= 2 and gate.allows(prev[-2]) else None
             self._sequences.pairs.learn(before, previous, command)
+            self._names.learn(previous, command)
             self._arguments.learn(command)
 
     def forget(self, matches: Callable[[str], bool]) -> int:

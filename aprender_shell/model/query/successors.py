@@ -307,8 +307,8 @@ class NameFollowers:
         self._best = None
 
     def merged(self, other: NameFollowers) -> NameFollowers:
-        """These and ``other``'s counts; of these lines only the best (``NAME_CANDIDATES``)
-        are kept, so a merge per query copies little."""
+        """These and ``other``'s counts; of the lines only each one's best
+        (``NAME_CANDIDATES``) are kept, so a merge per query copies little."""
         if not other.total:
             return self
         found = NameFollowers()
@@ -317,7 +317,8 @@ class NameFollowers:
             found.names[name] = found.names.get(name, 0) + count
         found.total = self.total + other.total
         found.lines = {text: self.lines[text] for text, _ in self.candidates()}
-        for text, (transitions, stats) in other.lines.items():
+        for text, _ in other.candidates():
+            transitions, stats = other.lines[text]
             known, kept = found.lines.get(text, (0, None))
             found.lines[text] = (known + transitions, kept if kept is not None else stats)
         return found
@@ -339,12 +340,14 @@ class NameFollowers:
 
 class Names:
     """What followed each previous name, as one predictor reads it: the trained part of each
-    name is kept, the learned part read when the previous command changes."""
+    name is read once and kept; the learned part is read from the overlay the first time the
+    name is asked, then kept up to date as commands are learned (``learn``)."""
 
-    __slots__ = ("_trained", "_cached")
+    __slots__ = ("_trained", "_learned", "_cached")
 
     def __init__(self) -> None:
         self._trained: dict[str, NameFollowers] = {}
+        self._learned: dict[str, NameFollowers] = {}
         self._cached: tuple[str, int, NameFollowers] | None = None
 
     def after(self, commands: Table, overlay: Overlay, previous: str) -> NameFollowers:
@@ -357,9 +360,18 @@ class Names:
         trained = self._trained.get(name)
         if trained is None:
             trained = self._trained[name] = _trained_followers(commands, name)
-        found = trained.merged(_learned_followers(overlay, name)) if name else trained
+        learned = self._learned.get(name)
+        if learned is None and name:
+            learned = self._learned[name] = _learned_followers(overlay, name)
+        found = trained.merged(learned) if learned is not None else trained
         self._cached = (name, clock, found)
         return found
+
+    def learn(self, previous: str | None, command: str) -> None:
+        """``command`` ran after ``previous`` (learned since training)."""
+        learned = self._learned.get(name_of(previous)) if previous is not None else None
+        if learned is not None:
+            learned.add(command, 1, None)
 
 
 def _trained_followers(commands: Table, name: str) -> NameFollowers:
