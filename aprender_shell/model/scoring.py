@@ -17,8 +17,9 @@ With ``p`` the previous command and ``w`` a ``Weights``::
     score(c)    = local(c) * (1 - w.shell * (1 - shell_share(c)))      (when the shell is known)
                            * (1 - HOST_PREFERENCE * (1 - host_share(c)))  (when a host is)
     named(c)    = (1 - b) * score(c) + b * S * q(name(c)) / Q * score(c) / S_name(c)
-``b = w.names * n / (n + NAME_HALF_EVIDENCE)`` (empty line): ``q``: share of each name among
-what followed ``n`` runs of ``p``'s name; ``S``, ``S_name``, ``Q``: sums over the candidates.
+``b = w.names * n / (n + NAME_HALF_EVIDENCE) * h / (count(p) + h)``, ``h = w.half_evidence``
+(empty line; a back-off from the line to its name): ``q``: share of each name among what
+followed ``n`` runs of ``p``'s name; ``S``, ``S_name``, ``Q``: sums over the candidates.
 
 ``short`` and ``long`` are the command's occurrence counts decayed exponentially with the
 number of commands run since (time constants ``TAU_SHORT`` and ``TAU_LONG``, fixed at
@@ -313,8 +314,10 @@ def _named(
     total = sum(values)
     if mass <= 0 or total <= 0:
         return values
-    evidence = features.name_evidence
-    beta = weights.names * evidence / (evidence + NAME_HALF_EVIDENCE)
+    # a back-off: the name speaks as much as the line itself was seldom followed
+    evidence, line = features.name_evidence, features.evidence
+    half = max(weights.half_evidence, 0.5)
+    beta = weights.names * evidence / (evidence + NAME_HALF_EVIDENCE) * half / (line + half)
     scale = total / mass
     named = [
         beta * scale * share * value / totals[group] if totals[group] > 0 else 0.0
