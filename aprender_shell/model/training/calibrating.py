@@ -86,7 +86,7 @@ def calibrate(commands: Sequence[str], weights: scoring.Weights) -> Calibration:
 # the total weight of recency at its clock.
 _Query = tuple[bool, str, list[str], scoring.Features, float]
 # The shares of the names signal tried (``Weights.names``).
-NAMES_GRID = (0.0, 0.3, 0.6, 0.9)
+NAMES_GRID = (0.0, 0.6, 0.9)
 
 
 def _query(
