@@ -50,6 +50,19 @@ OURS = "aprender-shell"
 BASELINES = ("history", "match_prev_cmd")
 COUNTING = ("most frequent", "most frequent follower", "back-off (lines)", "back-off (names)")
 
+# Each signal turned off, for the quality benchmark's ablation table.
+ABLATIONS: dict[str, dict[str, float]] = {
+    "no frequency (short_share=1)": {"short_share": 1.0},
+    "no short-term weight (short_share=0)": {"short_share": 0.0},
+    "no last use": {"recency": 0.0},
+    "no sequence": {"context_max": 0.0},
+    "no template": {"template": 0.0},
+    "no last follower": {"last_follower": 0.0},
+    "no n-grams": {"ngram": 0.0},
+    "no argument reuse": {"argument_reuse": 0.0},
+    "no names": {"names": 0.0},
+}
+
 
 @dataclass
 class HistoryResult:
@@ -138,9 +151,7 @@ class Answering:
 
 def ablations() -> dict[str, dict[str, float]]:
     """Each of the model's signals turned off in turn, as overrides of the default weights."""
-    from aprender_shell.model import scoring
-
-    return scoring.ABLATIONS
+    return ABLATIONS
 
 
 def replay_history(

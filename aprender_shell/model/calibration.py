@@ -23,6 +23,8 @@ from collections.abc import Mapping, Sequence
 
 # The share of shown empty-line guesses that must turn out right.
 SHOWN_RIGHT = 0.5
+# How many standard errors below its observed rate a level's rate is judged (Wilson).
+SHOWN_Z = 1.0
 # Fewer observed guesses than this leave the map at its prior: half the score's share.
 MIN_OBSERVED = 30
 MAX_KNOTS = 20
@@ -37,7 +39,7 @@ KINDS = ("empty", "typed")
 class Calibration:
     """Monotone maps from a suggestion's score to its ``p``, and the empty line's show level."""
 
-    __slots__ = ("knots", "show_level")
+    __slots__ = ("knots", "show_level", "names")
 
     def __init__(
         self,
@@ -48,6 +50,8 @@ class Calibration:
             kind: sorted(found) for kind, found in (knots or {}).items() if found
         }
         self.show_level = show_level
+        # The names signal's share the replay chose (``Weights.names``); None: not fitted.
+        self.names: float | None = None
 
     def p(self, score: float, empty: bool) -> float:
         """The chance a suggestion is the command run next, from its ``score`` as a share of its
@@ -73,6 +77,8 @@ class Calibration:
     def to_tuning(self) -> dict[str, float]:
         """The map as the index's ``tuning`` keeps it: ``p.KIND.N.score`` and ``p.KIND.N.rate``."""
         stored = {"p.show": self.show_level}
+        if self.names is not None:  # read back as the weight of that name (Weights)
+            stored["names"] = self.names
         for kind, knots in self.knots.items():
             for number, (score, rate) in enumerate(knots):
                 stored[f"p.{kind}.{number}.score"] = score
@@ -148,7 +154,16 @@ def show_level(guesses: Sequence[tuple[float, bool]]) -> float:
         # level), so a level is judged on all of them, never on the first few of a tie: the
         # flat top of the map gives many guesses one p.
         tied = shown < len(ordered) and ordered[shown][0] == p
-        # a handful of lucky guesses at the top says little: at least 5 shown
-        if not tied and shown >= 5 and hits / shown >= SHOWN_RIGHT and p > 0:
+        # a handful of lucky guesses at the top says little: at least 5 shown, and right half
+        # the time even by the rate's lower bound (the replay only approximates the predictor)
+        if not tied and shown >= 5 and _lower_bound(hits, shown) >= SHOWN_RIGHT and p > 0:
             level = p
     return level
+
+
+def _lower_bound(hits: int, count: int, z: float = SHOWN_Z) -> float:
+    """The Wilson score interval's lower end of a rate of ``hits`` in ``count``."""
+    rate, z2 = hits / count, z * z / count
+    centre = rate + z2 / 2
+    margin = z * math.sqrt(rate * (1 - rate) / count + z2 / (4 * count))
+    return (centre - margin) / (1 + z2)

@@ -16,6 +16,10 @@ With ``p`` the previous command and ``w`` a ``Weights``::
     local(c)    = (1 - w.cwd) * context(c) + w.cwd * cwd_share(c)      (when the cwd is known)
     score(c)    = local(c) * (1 - w.shell * (1 - shell_share(c)))      (when the shell is known)
                            * (1 - HOST_PREFERENCE * (1 - host_share(c)))  (when a host is)
+    named(c)    = (1 - b) * score(c) + b * S * q(name(c)) / Q * score(c) / S_name(c)
+``b = w.names * n / (n + NAME_HALF_EVIDENCE) * h / (count(p) + h)``, ``h = w.half_evidence``
+(empty line; a back-off from the line to its name): ``q``: share of each name among what
+followed ``n`` runs of ``p``'s name; ``S``, ``S_name``, ``Q``: sums over the candidates.
 
 ``short`` and ``long`` are the command's occurrence counts decayed exponentially with the
 number of commands run since (time constants ``TAU_SHORT`` and ``TAU_LONG``, fixed at
@@ -108,6 +112,9 @@ class Weights(NamedTuple):
     # How often this user runs the command just run again, right away: that command's share of
     # the guess, whatever its recency (measured at training, not tuned).
     repeat_rate: float = 0.05
+    # What followed the previous command's name (any line of it) predicts the next name: its
+    # share of the score, ``p(name | previous name) x p(line | name)`` (``query.successors.Names``).
+    names: float = 0.0
 
     def replace(self, **changes: float) -> Weights:
         """These weights with ``changes``; unknown names are a ValueError."""
@@ -157,17 +164,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "argument_reuse": (0.0, 10.0),
     "argument_reuse_tau": (0.5, 1000.0),
     "repeat_rate": (0.0, 0.95),
-}
-# Each signal turned off, for the quality benchmark's ablation table.
-ABLATIONS: dict[str, dict[str, float]] = {
-    "no frequency (short_share=1)": {"short_share": 1.0},
-    "no short-term weight (short_share=0)": {"short_share": 0.0},
-    "no last use": {"recency": 0.0},
-    "no sequence": {"context_max": 0.0},
-    "no template": {"template": 0.0},
-    "no last follower": {"last_follower": 0.0},
-    "no n-grams": {"ngram": 0.0},
-    "no argument reuse": {"argument_reuse": 0.0},
+    "names": (0.0, 1.0),
 }
 
 
@@ -183,7 +180,8 @@ class Features:
 
     __slots__ = (
         "short", "long", "age", "successor", "followed", "evidence", "group", "group_weight",
-        "cwd_share", "shell_share", "repeat", "host_share",
+        "cwd_share", "shell_share", "repeat", "host_share", "name_share", "name_group",
+        "name_evidence",
     )
 
     def __init__(self) -> None:
@@ -201,6 +199,11 @@ class Features:
         self.shell_share: list[float | None] | None = None  # None: the shell is unknown
         self.repeat = -1  # the candidate that is the command just run, or -1
         self.host_share: list[float | None] | None = None  # share of uses on this host
+        # p(the candidate's name | the previous command's name), and the candidate's name as
+        # an index (candidates of one name share it); None: no name followed the previous one
+        self.name_share: list[float] | None = None
+        self.name_group: list[int] = []
+        self.name_evidence = 0  # how often lines of the previous command's name were followed
 
 
 def decay(steps: float, tau: float) -> float:
@@ -230,7 +233,7 @@ def _recent(
 # ``combine`` fill them when asked; the keystroke path never asks).
 PARTS = (
     "sequence", "frequency", "recency", "directory", "shell", "host", "arguments", "feedback",
-    "repeat", "exit", "n-gram",
+    "repeat", "exit", "n-gram", "names",
 )
 Parts = dict[str, list[float]]
 
@@ -285,7 +288,45 @@ def history_scores(
         if parts is not None:
             _scale(parts, 1.0 - lam)
             parts["sequence"] = sequence
-    return _repeated(_in_context(values, features, weights, parts), features.repeat, weights, parts)
+    values = _in_context(values, features, weights, parts)
+    if features.name_share is not None and weights.names and features.name_evidence:
+        values = _named(values, features, weights, parts)
+    return _repeated(values, features.repeat, weights, parts)
+
+
+# How often lines of the previous command's name must have been followed for the next name's
+# share to take half of ``Weights.names``.
+NAME_HALF_EVIDENCE = 2.0
+
+
+def _named(
+    values: list[float], features: Features, weights: Weights, parts: Parts | None = None
+) -> list[float]:
+    """``values`` mixed with ``p(name | previous name) x p(line | name)`` (``named``)."""
+    shares, groups = features.name_share, features.name_group
+    assert shares is not None
+    totals: dict[int, float] = {}
+    present: dict[int, float] = {}
+    for value, group, share in zip(values, groups, shares):
+        totals[group] = totals.get(group, 0.0) + value
+        present[group] = share
+    mass = sum(present.values())
+    total = sum(values)
+    if mass <= 0 or total <= 0:
+        return values
+    # a back-off: the name speaks as much as the line itself was seldom followed
+    evidence, line = features.name_evidence, features.evidence
+    half = max(weights.half_evidence, 0.5)
+    beta = weights.names * evidence / (evidence + NAME_HALF_EVIDENCE) * half / (line + half)
+    scale = total / mass
+    named = [
+        beta * scale * share * value / totals[group] if totals[group] > 0 else 0.0
+        for value, group, share in zip(values, groups, shares)
+    ]
+    if parts is not None:
+        _scale(parts, 1.0 - beta)
+        parts["names"] = named
+    return [(1.0 - beta) * value + extra for value, extra in zip(values, named)]
 
 
 def _scale(parts: Parts, factor: float) -> None:

@@ -26,6 +26,7 @@ class FeatureBuilder:
         "features", "_clock", "_inv_short", "_inv_long", "_count", "_transitions", "_last",
         "_templates", "_template_of", "_groups", "_kept", "_folder", "_folder_total",
         "_shell_share", "_repeat", "_pair_count", "_pair_transitions", "_host_share",
+        "_names", "_name_groups",
     )
 
     def __init__(
@@ -42,6 +43,8 @@ class FeatureBuilder:
         pair_count: int = 0,
         pair_transitions: Mapping[str, int] | None = None,
         host_share: Callable[[str], float | None] | None = None,
+        names: Mapping[str, float] | None = None,
+        name_evidence: int = 0,
     ) -> None:
         """``clock``: commands learned so far. What followed the previous command: ``count``
         (how often it ran), its ``transitions``, the ``last`` command that followed it, and
@@ -52,7 +55,9 @@ class FeatureBuilder:
         the two previous commands in a row: ``pair_count`` (how often the pair ran) and its
         ``pair_transitions``; a candidate's successor share backs off from the pair's to the
         previous command's by how often the pair was seen (``scoring.PAIR_HALF_EVIDENCE``).
-        ``host_share``: a command's share of uses on this host (other devices sync theirs)."""
+        ``host_share``: a command's share of uses on this host (other devices sync theirs).
+        ``names``: each name's share of what followed lines of the previous command's name,
+        seen ``name_evidence`` times (``query.successors.Names``)."""
         self.features = scoring.Features()
         self._clock = clock
         w_short = scoring.total_weight(clock, scoring.TAU_SHORT)
@@ -80,6 +85,11 @@ class FeatureBuilder:
         self._host_share = host_share
         if host_share is not None:
             self.features.host_share = []
+        self._names = names if names and name_evidence > 0 else None
+        self._name_groups: dict[str, int] = {}
+        if self._names is not None:
+            self.features.name_share = []
+            self.features.name_evidence = name_evidence
 
     def add(self, text: str, short_weight: float, long_weight: float, last: int) -> None:
         """Candidate ``text``, run with these decayed weights, last at position ``last`` of
@@ -127,6 +137,29 @@ class FeatureBuilder:
             features.shell_share.append(self._shell_share(text))
         if features.host_share is not None and self._host_share is not None:
             features.host_share.append(self._host_share(text))
+        if features.name_share is not None and self._names is not None:
+            name = text.split(None, 1)[0] if text.strip() else ""
+            groups = self._name_groups
+            group = groups.get(name)
+            if group is None:
+                group = groups[name] = len(groups)
+            features.name_group.append(group)
+            features.name_share.append(self._names.get(name, 0.0))
+
+
+def add_names(
+    features: scoring.Features, texts: list[str], names: Mapping[str, float], evidence: int
+) -> None:
+    """Give features built without names (the tuning replay's) the names signal of ``texts``,
+    as ``FeatureBuilder`` would have."""
+    if not names or evidence <= 0:
+        return
+    features.name_share, features.name_group, features.name_evidence = [], [], evidence
+    seen: dict[str, int] = {}
+    for text in texts:
+        name = text.split(None, 1)[0] if text.strip() else ""
+        features.name_group.append(seen.setdefault(name, len(seen)))
+        features.name_share.append(names.get(name, 0.0))
 
 
 # Syntax one shell has and another lacks: a command using it is not offered in the other.

@@ -32,7 +32,13 @@ from aprender_shell.model.query.continuations import NgramModel
 from aprender_shell.model.query.features import FeatureBuilder, shell_share
 from aprender_shell.model.query.pathcheck import PathCheck
 from aprender_shell.model.query.runs import Outcomes, RunContext, read_outcomes
-from aprender_shell.model.query.successors import Sequences, Successors, history_candidates
+from aprender_shell.model.query.successors import (
+    NameFollowers,
+    Names,
+    Sequences,
+    Successors,
+    history_candidates,
+)
 from aprender_shell.model.store.index import ModelIndex
 from aprender_shell.model.store.runs import RunCounts, RunTables
 from aprender_shell.model.store.segments import CommandStats
@@ -93,6 +99,7 @@ class Predictor:
         self._novelty = index.novelty
         # What followed the previous commands (the last read kept), and pairs of them.
         self._sequences = Sequences()
+        self._names = Names()  # what followed the previous command's name (query/successors.py)
         # The mixture this user's history chose at training (defaults when it had too little).
         self.weights = scoring.weights_from_index(index)
         self.calibration = Calibration.from_tuning(index.tuning)
@@ -213,6 +220,11 @@ class Predictor:
             sequence = self._sequences.after(
                 self._commands, self._overlay, self._bundle, prev, prefix, candidates
             )
+        named = NameFollowers()
+        if previous is not None and not prefix:
+            named = self._names.after(self._commands, self._overlay, previous)
+            for text, stats in named.candidates():
+                candidates.setdefault(text, stats)
         for text in self._overlay.matching(prefix, LEARNED_CANDIDATES):
             candidates.setdefault(text, None)
         overlay = self._overlay
@@ -236,6 +248,8 @@ class Predictor:
             sequence.pair_count,
             sequence.pair_transitions,
             self._runs.host_share(overlay),
+            named.shares(),
+            named.total,
         )
         learned_stats = overlay.stats
         for text, stats in candidates.items():
@@ -330,6 +344,7 @@ class Predictor:
             self._outcomes.note(command, exit_status)
             before = prev[-2] if len(prev) >= 2 and gate.allows(prev[-2]) else None
             self._sequences.pairs.learn(before, previous, command)
+            self._names.learn(previous, command)
             self._arguments.learn(command)
 
     def forget(self, matches: Callable[[str], bool]) -> int:
@@ -337,6 +352,7 @@ class Predictor:
         memory and in the journal; returns how many recorded commands went."""
         removed = self._journal.rewrite(*without_commands(matches))
         self._sequences = Sequences()
+        self._names = Names()
         self.feedback.forget(matches)
         overlay = Overlay(self._trained_clock, self.memory_limit.learned)
         overlay.recent.extend(text for text in self._index.recent if not matches(text))

@@ -8,13 +8,14 @@ change it.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from aprender_shell.bundle.jsontext import loads
 from aprender_shell.model import scoring
 from aprender_shell.model.learned.overlay import Overlay
-from aprender_shell.model.store.segments import CommandStats
+from aprender_shell.model.store.segments import CommandStats, Successor
 from aprender_shell.model.store.tables import Table
 
 if TYPE_CHECKING:
@@ -253,3 +254,170 @@ def _read_pairs(bundle: PagedBundle) -> dict[tuple[str, str], tuple[int, dict[st
 
 def _count(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**48
+
+
+# What followed the previous command's *name* ---------------------------------------------
+#
+# The sequence signal reads what followed the previous *line*; a line with varying arguments
+# (``vim src/app.py``, ``git commit -m "..."``) was seen a few times at most, so its successors
+# say little. What followed any line of the same name (``vim``, ``git``) is seen far more
+# often: ``Names`` pools the successors of the name's best-ranked trained lines (their command
+# records) and of the lines learned since training, as counts of the next command's name, and
+# keeps the lines that followed as candidates. ``scoring.history_scores`` reads the names'
+# shares as the ``names`` signal (``p(name | previous name) x p(line | name)``). The trained
+# part of a name is read once per name and kept; the learned part per query context.
+
+# At most this many trained lines of a name have their successors pooled (the best ranked),
+# from at most this many segments of the command table.
+NAME_LINES = 32
+NAME_SEGMENTS = 2
+# At most this many learned lines of a name are pooled (the most recently used).
+LEARNED_NAME_LINES = 32
+# The lines that followed the name that join an empty line's candidates, at most.
+NAME_CANDIDATES = 16
+# Names kept per previous name (the most frequent): the rest share too little to matter.
+NAMES_KEPT = 24
+
+
+def name_of(line: str) -> str:
+    """A command line's name: its first word (``git`` for ``git commit -m x``)."""
+    return line.split(None, 1)[0] if line.strip() else ""
+
+
+class NameFollowers:
+    """The next names after a name: counts, and the lines that followed (with their stats)."""
+
+    __slots__ = ("names", "lines", "total", "_best")
+
+    def __init__(self) -> None:
+        self.names: dict[str, int] = {}
+        # each line that followed a line of the name: its pooled transitions and trained stats
+        self.lines: dict[str, tuple[int, CommandStats | None]] = {}
+        self.total = 0
+        self._best: list[tuple[str, CommandStats | None]] | None = None
+
+    def add(self, text: str, transitions: int, stats: CommandStats | None) -> None:
+        name = name_of(text)
+        if not name or transitions <= 0:
+            return
+        self.names[name] = self.names.get(name, 0) + transitions
+        self.total += transitions
+        known, kept = self.lines.get(text, (0, None))
+        self.lines[text] = (known + transitions, stats if stats is not None else kept)
+        self._best = None
+
+    def merged(self, other: NameFollowers) -> NameFollowers:
+        """These and ``other``'s counts; of the lines only each one's best
+        (``NAME_CANDIDATES``) are kept, so a merge per query copies little."""
+        if not other.total:
+            return self
+        found = NameFollowers()
+        found.names = dict(self.names)
+        for name, count in other.names.items():
+            found.names[name] = found.names.get(name, 0) + count
+        found.total = self.total + other.total
+        found.lines = {text: self.lines[text] for text, _ in self.candidates()}
+        for text, _ in other.candidates():
+            transitions, stats = other.lines[text]
+            known, kept = found.lines.get(text, (0, None))
+            found.lines[text] = (known + transitions, kept if kept is not None else stats)
+        return found
+
+    def shares(self) -> dict[str, float]:
+        """Each next name's share of what followed (the ``NAMES_KEPT`` most frequent)."""
+        if not self.total:
+            return {}
+        kept = heapq.nlargest(NAMES_KEPT, self.names.items(), key=lambda item: item[1])
+        return {name: count / self.total for name, count in kept}
+
+    def candidates(self) -> list[tuple[str, CommandStats | None]]:
+        """The lines that followed most often (``NAME_CANDIDATES``), with their stats."""
+        if self._best is None:
+            best = heapq.nlargest(NAME_CANDIDATES, self.lines.items(), key=lambda i: i[1][0])
+            self._best = [(text, stats) for text, (_, stats) in best]
+        return self._best
+
+
+class Names:
+    """What followed each previous name, as one predictor reads it: the trained part of each
+    name is read once and kept; the learned part is read from the overlay the first time the
+    name is asked, then kept up to date as commands are learned (``learn``)."""
+
+    __slots__ = ("_trained", "_learned", "_cached")
+
+    def __init__(self) -> None:
+        self._trained: dict[str, NameFollowers] = {}
+        self._learned: dict[str, NameFollowers] = {}
+        self._cached: tuple[str, int, NameFollowers] | None = None
+
+    def after(self, commands: Table, overlay: Overlay, previous: str) -> NameFollowers:
+        """What followed the lines named as ``previous`` is, trained and learned since."""
+        name = name_of(previous)
+        clock = overlay.clock
+        cached = self._cached
+        if cached is not None and cached[0] == name and cached[1] == clock:
+            return cached[2]
+        trained = self._trained.get(name)
+        if trained is None:
+            trained = self._trained[name] = _trained_followers(commands, name)
+        learned = self._learned.get(name)
+        if learned is None and name:
+            learned = self._learned[name] = _learned_followers(overlay, name)
+        found = trained.merged(learned) if learned is not None else trained
+        self._cached = (name, clock, found)
+        return found
+
+    def learn(self, previous: str | None, command: str) -> None:
+        """``command`` ran after ``previous`` (learned since training)."""
+        learned = self._learned.get(name_of(previous)) if previous is not None else None
+        if learned is not None:
+            learned.add(command, 1, None)
+
+
+def _trained_followers(commands: Table, name: str) -> NameFollowers:
+    """The successors of the best-ranked trained lines named ``name``, pooled."""
+    found = NameFollowers()
+    if not name or not len(commands):
+        return found
+    exact = commands.find(name)
+    if exact is not None:
+        _pool(found, exact[0].command(exact[1]).successors)
+    prefix = name + " "
+    first, last = commands.segments_of_prefix(prefix)
+    read = 0
+    for number in range(first, min(last, first + NAME_SEGMENTS - 1) + 1):
+        view = commands.view(number)
+        lo, hi = view.prefix_range(prefix)
+        if hi - lo <= NAME_LINES - read:
+            indices = list(range(lo, hi))
+        else:
+            indices = []
+            for index in view.ranked():
+                if lo <= index < hi:
+                    indices.append(index)
+                    if len(indices) >= NAME_LINES - read:
+                        break
+        for index in indices:
+            _pool(found, view.command(index).successors)
+        read += len(indices)
+        if read >= NAME_LINES:
+            break
+    return found
+
+
+def _pool(found: NameFollowers, successors: Iterable[Successor]) -> None:
+    for successor in successors:
+        found.add(successor.text, successor.transitions, successor.stats)
+
+
+def _learned_followers(overlay: Overlay, name: str) -> NameFollowers:
+    """What followed the lines named ``name`` learned since training."""
+    found = NameFollowers()
+    lines = overlay.matching(name + " ", LEARNED_NAME_LINES)
+    lines.append(name)
+    for line in lines:
+        transitions: Mapping[str, int] | None = overlay.transitions(line)
+        if transitions:
+            for text, count in transitions.items():
+                found.add(text, count, None)
+    return found

@@ -14,10 +14,14 @@ first: the replay scores the command just run with it, as the predictor does.
 from __future__ import annotations
 
 import heapq
+from collections import Counter
 from collections.abc import Sequence
 
 from aprender_shell.model import calibration, scoring
 from aprender_shell.model.calibration import Calibration
+from aprender_shell.model.query.features import add_names
+from aprender_shell.model.query.successors import NAME_CANDIDATES, NAMES_KEPT, name_of
+from aprender_shell.model.scoring import Weights
 from aprender_shell.model.training.online import OnlineModel
 from aprender_shell.model.training.tuning import SAMPLE, WARM_UP, query_features
 
@@ -39,52 +43,127 @@ def repeat_rate(commands: Sequence[str]) -> float | None:
 
 
 def calibrate(commands: Sequence[str], weights: scoring.Weights) -> Calibration:
-    """The calibration of ``weights`` on the end of ``commands`` (the prior when too short)."""
-    observed: dict[str, list[tuple[float, bool]]] = {"empty": [], "typed": []}
-    best_guesses: list[tuple[float, bool]] = []
+    """The calibration of ``weights`` on the end of ``commands`` (the prior when too short),
+    with the share of the names signal (``Weights.names``) that put the command run first on
+    the most empty lines of the replay (``Calibration.names``)."""
+    queries: list[_Query] = []
     replay = OnlineModel()
+    names = _Names()
     start = max(0, len(commands) - SAMPLE)
     previous: str | None = None
     for command in commands[max(0, start - WARM_UP) : start]:
         replay.learn(command, previous)
+        names.learn(previous, command)
         previous = command
     for command in commands[start:]:
         for n in (0, *TYPED):
             if n >= len(command) or (n == 0 and previous is None):
                 continue
-            best = _best(replay, command[:n], previous, weights)
-            kind = "empty" if n == 0 else "typed"
-            observed[kind].extend((score, text == command) for text, score in best)
-            if n == 0:
-                best_guesses.append((best[0][1], best[0][0] == command) if best else (0.0, False))
+            query = _query(replay, names, command[:n], previous, weights)
+            if query is not None:
+                queries.append((n == 0, command, *query))
         replay.learn(command, previous)
+        names.learn(previous, command)
         previous = command
+    chosen = _fit_names(queries, weights)
+    observed: dict[str, list[tuple[float, bool]]] = {"empty": [], "typed": []}
+    best_guesses: list[tuple[float, bool]] = []
+    for empty, command, texts, features, w_recent in queries:
+        best = _best(texts, features, w_recent, chosen)
+        observed["empty" if empty else "typed"].extend(
+            (score, text == command) for text, score in best
+        )
+        if empty:
+            best_guesses.append((best[0][1], best[0][0] == command) if best else (0.0, False))
     found = Calibration({kind: calibration.fit(pairs) for kind, pairs in observed.items()})
     guesses = [(found.p(score, empty=True), right) for score, right in best_guesses]
     found.show_level = calibration.show_level(guesses)
+    found.names = chosen.names
     return found
 
 
-def _best(
-    replay: OnlineModel,
-    prefix: str,
-    previous: str | None,
-    weights: scoring.Weights,
-) -> list[tuple[str, float]]:
-    """The query's ``OBSERVED`` best candidates and their scores, each a share of the
-    ``calibration.TOP`` best (as the predictor reads them)."""
+# One replayed query: empty or typed, the command run, its candidates and their features, and
+# the total weight of recency at its clock.
+_Query = tuple[bool, str, list[str], scoring.Features, float]
+# The shares of the names signal tried (``Weights.names``).
+NAMES_GRID = (0.0, 0.6, 0.9)
+
+
+def _query(
+    replay: OnlineModel, names: _Names, prefix: str, previous: str | None, weights: Weights
+) -> tuple[list[str], scoring.Features, float] | None:
+    """The query's candidates and features, as the predictor gathers them."""
     followers = replay.followers.get(previous) if previous is not None else None
     texts = list(dict.fromkeys(replay.best_matches(prefix, followers)))
+    shares: dict[str, float] = {}
+    evidence = 0
+    if not prefix and previous is not None:
+        shares, evidence, lines = names.after(previous)
+        texts += [text for text in lines if text not in texts]
     if not texts:
-        return []
+        return None
     features = query_features(replay, previous, texts, repeat=None if prefix else previous)
-    clock = replay.clock
-    values = scoring.history_scores(
-        features, weights, scoring.total_weight(clock, weights.tau_recent)
-    )
+    add_names(features, texts, shares, evidence)
+    return texts, features, scoring.total_weight(replay.clock, weights.tau_recent)
+
+
+def _fit_names(queries: Sequence[_Query], weights: Weights) -> Weights:
+    """``weights`` with the names share that puts the command run first on the most empty
+    lines of the replay (the smallest of equals)."""
+    empty = [query for query in queries if query[0]]
+    best, best_right = weights, -1
+    for share in NAMES_GRID:
+        tried = weights.replace(names=share)
+        right = 0
+        for _, command, texts, features, w_recent in empty:
+            top = _best(texts, features, w_recent, tried, 1)
+            right += bool(top) and top[0][0] == command
+        if right > best_right:
+            best, best_right = tried, right
+    return best
+
+
+def _best(
+    texts: list[str],
+    features: scoring.Features,
+    w_recent: float,
+    weights: Weights,
+    observed: int = OBSERVED,
+) -> list[tuple[str, float]]:
+    """The query's ``observed`` best candidates and their scores, each a share of the
+    ``calibration.TOP`` best (as the predictor reads them)."""
+    values = scoring.history_scores(features, weights, w_recent)
     top = sum(heapq.nlargest(calibration.TOP, values))
     if top <= 0:
         return []
     scored = [(text, value / top) for text, value in zip(texts, values)]
     # ties go to the first text, as the predictor breaks them
-    return sorted(scored, key=lambda item: (-item[1], item[0]))[:OBSERVED]
+    return heapq.nsmallest(observed, scored, key=lambda item: (-item[1], item[0]))
+
+
+class _Names:
+    """What followed each command name in the replay: the next names and the next lines, as
+    the predictor pools them (``query.successors.Names``)."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, Counter[str]] = {}
+        self.lines: dict[str, Counter[str]] = {}
+
+    def learn(self, previous: str | None, command: str) -> None:
+        if previous is None:
+            return
+        key, name = name_of(previous), name_of(command)
+        if key and name:
+            self.names.setdefault(key, Counter())[name] += 1
+            self.lines.setdefault(key, Counter())[command] += 1
+
+    def after(self, previous: str) -> tuple[dict[str, float], int, list[str]]:
+        """The next names' shares after ``previous``'s name, how often it was followed, and
+        the lines that followed it most."""
+        key = name_of(previous)
+        counts = self.names.get(key)
+        if not counts:
+            return {}, 0, []
+        total = sum(counts.values())
+        shares = {name: count / total for name, count in counts.most_common(NAMES_KEPT)}
+        return shares, total, [text for text, _ in self.lines[key].most_common(NAME_CANDIDATES)]

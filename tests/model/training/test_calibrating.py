@@ -23,6 +23,17 @@ def test_guesses_as_sure_as_each_other_are_judged_together() -> None:
     assert calibration.show_level(sure + below) == 0.9
 
 
+def test_a_few_lucky_guesses_at_the_top_do_not_set_a_level() -> None:
+    # Six right of the ten surest is over half, but by too few to trust: the replay that chose
+    # the level only approximates the predictor, and a ghost shown wrong costs the user.
+    lucky = [(0.9, number < 6) for number in range(10)]
+    below = [(0.1, False)] * 60
+    assert calibration.show_level(lucky + below) == calibration.NEVER
+    # thirty right of forty is a habit
+    habit = [(0.9, number < 30) for number in range(40)]
+    assert calibration.show_level(habit + below) == 0.9
+
+
 def test_a_shown_empty_line_guess_is_right_at_least_half_the_time_on_the_held_out_part(
     tmp_path: Path,
 ) -> None:

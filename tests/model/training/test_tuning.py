@@ -47,16 +47,20 @@ def test_users_get_different_weights_that_beat_the_defaults(tmp_path: Path) -> N
 
 
 def test_a_short_history_keeps_the_defaults(tmp_path: Path) -> None:
-    # Too short to tune the weights; its repeat rate and calibration are measured all the same.
+    # Too short to tune the weights; its repeat rate, its calibration and the names share the
+    # calibration's replay chooses are measured all the same.
     path = tmp_path / "model.apbundle"
     train_model(entries(WORKDAY * 3), path)
     with Predictor.open(path) as predictor:
         measured = predictor.weights.repeat_rate
-        assert predictor.weights == scoring.DEFAULT_WEIGHTS.replace(repeat_rate=measured)
+        names = predictor.weights.names
+        assert predictor.weights == scoring.DEFAULT_WEIGHTS.replace(
+            repeat_rate=measured, names=names
+        )
         assert not predictor.stats().tuned
         assert predictor.index.tuning is not None
         assert {name for name in predictor.index.tuning if not name.startswith("p.")} == {
-            "repeat_rate"
+            "repeat_rate", "names"
         }
 
 
