@@ -49,7 +49,7 @@ _MOVES = frozenset({"cd", "pushd"})
 # Characters only the shell can expand: the word is not ours to judge.
 _EXPANDS = frozenset("$`*?[{")
 # Suggestions whose paths are kept read (``ArgumentKinds.paths_named``), at most.
-MAX_READ = 4096
+MAX_READ = 256
 # What a redirection does with the word it names.
 _READS, _WRITES, _NO_FILE = 0, 1, 2
 

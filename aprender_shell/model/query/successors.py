@@ -277,6 +277,8 @@ LEARNED_NAME_LINES = 32
 NAME_CANDIDATES = 16
 # Names kept per previous name (the most frequent): the rest share too little to matter.
 NAMES_KEPT = 24
+# Names whose followers a predictor keeps between queries (one per prompt is the usual need).
+NAMES_CACHED = 8
 
 
 def name_of(line: str) -> str:
@@ -359,10 +361,10 @@ class Names:
             return cached[2]
         trained = self._trained.get(name)
         if trained is None:
-            trained = self._trained[name] = _trained_followers(commands, name)
+            trained = _kept(self._trained, name, _trained_followers(commands, name))
         learned = self._learned.get(name)
         if learned is None and name:
-            learned = self._learned[name] = _learned_followers(overlay, name)
+            learned = _kept(self._learned, name, _learned_followers(overlay, name))
         found = trained.merged(learned) if learned is not None else trained
         self._cached = (name, clock, found)
         return found
@@ -372,6 +374,15 @@ class Names:
         learned = self._learned.get(name_of(previous)) if previous is not None else None
         if learned is not None:
             learned.add(command, 1, None)
+
+
+def _kept(kept: dict[str, NameFollowers], name: str, found: NameFollowers) -> NameFollowers:
+    """``found`` kept for ``name``, the oldest name dropped past ``NAMES_CACHED``: what is
+    kept is re-read when asked again, so the memory limit holds however many names are asked."""
+    if len(kept) >= NAMES_CACHED:
+        del kept[next(iter(kept))]
+    kept[name] = found
+    return found
 
 
 def _trained_followers(commands: Table, name: str) -> NameFollowers:
@@ -402,6 +413,8 @@ def _trained_followers(commands: Table, name: str) -> NameFollowers:
         read += len(indices)
         if read >= NAME_LINES:
             break
+    # Only the best lines are ever merged or offered: keep those, not every line pooled.
+    found.lines = {text: found.lines[text] for text, _ in found.candidates()}
     return found
 
 
