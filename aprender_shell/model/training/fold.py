@@ -52,8 +52,8 @@ def fold(model_path: Path, memory_limit: MemoryLimit | None = None) -> int:
     (0: nothing to fold, or another writer changed the journal meanwhile)."""
     from aprender_shell.model.learned.journal import Journal
     from aprender_shell.model.memory import MemoryLimit
-    from aprender_shell.model.training.update import compact, index_of
-    from aprender_shell.model.training.writer import writer
+    from aprender_shell.model.training.update.compaction import compact
+    from aprender_shell.model.training.writer import index_of, writer
 
     with writer(model_path) as w:
         step("locked")
