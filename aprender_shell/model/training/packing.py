@@ -134,7 +134,7 @@ def _first_matching(by_rank: list[str], prefix: str, limit: int) -> list[str]:
 
 
 def add_corpus(
-    builder: Any, entries: Sequence[HistoryEntry], segment_bytes: int
+    builder: Any, entries: Iterable[HistoryEntry], segment_bytes: int
 ) -> list[CorpusChunk]:
     """Store the command sequence in compressed chunks that each fit in a segment."""
     chunks: list[CorpusChunk] = []

@@ -57,6 +57,7 @@ from aprender_shell.model.store.segments import (
     encode_ngram_payload,
 )
 from aprender_shell.model.training import argument_kinds
+from aprender_shell.model.training.entries import Entries
 from aprender_shell.model.training.packing import (
     add_corpus,
     hot_prefixes,
@@ -105,8 +106,13 @@ def clean_commands(entries: Iterable[HistoryEntry]) -> tuple[list[HistoryEntry],
     Blanks, oversized commands and whatever the learning gate keeps out (secrets, a leading
     space, the user's ``history_filter``) are dropped.
     """
-    kept: list[HistoryEntry] = []
-    secrets = 0
+    secrets = [0]
+    kept = list(_cleaning(entries, secrets))
+    return kept, secrets[0]
+
+
+def _cleaning(entries: Iterable[HistoryEntry], secrets: list[int]) -> Iterator[HistoryEntry]:
+    """``clean_commands``' entries one at a time; adds the secrets it drops to ``secrets[0]``."""
     # Each distinct command is judged once: a history repeats most of its lines, and the
     # learning gate's secret rules are the costliest step of training.
     gate = default_gate()
@@ -139,14 +145,13 @@ def clean_commands(entries: Iterable[HistoryEntry]) -> tuple[list[HistoryEntry],
                     context = replace(context, prev=before if isinstance(before, str) else "")
             if verdict != raw or context is not entry.context:
                 entry = HistoryEntry(verdict, entry.timestamp, context)
-            kept.append(entry)
+            yield entry
         elif verdict == _SECRET:
-            secrets += 1
-    return kept, secrets
+            secrets[0] += 1
 
 
 def train_model(
-    entries: Sequence[HistoryEntry],
+    entries: Iterable[HistoryEntry],
     model_path: Path,
     ngram: int = DEFAULT_NGRAM_ORDER,
     memory_limit: MemoryLimit | None = None,
@@ -182,7 +187,7 @@ def _without_cycle_collection() -> Iterator[None]:
 
 
 def _train(
-    entries: Sequence[HistoryEntry],
+    entries: Iterable[HistoryEntry],
     model_path: Path,
     ngram: int,
     memory_limit: MemoryLimit | None,
@@ -201,16 +206,22 @@ def _train(
     segment_bytes = limit.segment_bytes
     report_progress = progress or (lambda stage, done, total: None)
 
-    stored, secrets = clean_commands(entries)
+    # Held as columns (entries.py): a fold's corpus as objects would be most of its memory.
+    dropped = [0]
+    stored = Entries(_cleaning(entries, dropped))
+    secrets = dropped[0]
     # What an agent ran (a fold's records, "agent") stays in the corpus and out of every table
     # that suggests: --agents replays it from the corpus (records.agent_runs).
-    kept = [entry for entry in stored if entry.context is None or entry.context.agent is None]
-    commands = [entry.command for entry in kept]
+    kept = stored.without_agents()
+    commands = kept.commands
     clock = len(commands)
     # The transient structures come one after another, smallest baseline first: tuning and
     # the n-gram tables need only the commands and their counts, not the full statistics.
     novelty = _novelty(commands)
     tuning = _tuned_weights(commands, novelty)
+    # Counted before the tables that stay until the bundle is written: the memory its count
+    # takes for a moment is then reused by them, not added on top of them.
+    pairs = pair_table(commands, segment_bytes // 4)
     uses = Counter(commands)
     report_progress("n-grams", 0, len(uses))
     ngram_records, vocabulary = _ngram_table(uses, ngram)
@@ -268,7 +279,6 @@ def _train(
             names.append(name)
         tables[table] = TableSpec(starts, names)
     corpus = add_corpus(builder, stored, segment_bytes)
-    pairs = pair_table(commands, segment_bytes // 4)
     if pairs is not None:
         builder.add_model(PAIRS_ENTRY, pairs)
     failing = failing_table(kept, segment_bytes // 4)

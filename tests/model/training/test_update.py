@@ -56,7 +56,7 @@ def test_update_reads_neither_the_corpus_nor_retrains(
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("update did work proportional to the trained history")
 
-    monkeypatch.setattr(compaction, "read_corpus", refuse)
+    monkeypatch.setattr(compaction, "read_entries", refuse)
     monkeypatch.setattr("aprender_shell.model.training.train.train_model", refuse)
     append_history(history, ["cargo build --release", "cargo test"])
     result = update_model(model)

@@ -25,9 +25,9 @@ from aprender_shell.model.learned.journal_lines import bounded_unseen
 from aprender_shell.model.learned.newest import FOLD_RECORDS, fold_bound
 from aprender_shell.model.learned.overlay import COMMAND_COST, COMMAND_SHARE
 from aprender_shell.model.memory import MemoryLimit
-from aprender_shell.model.store.corpus import read_corpus
 from aprender_shell.model.store.index import ModelIndex
 from aprender_shell.model.store.tables import open_model_bundle
+from aprender_shell.model.training.entries import read_entries
 from aprender_shell.model.training.fold import step
 from aprender_shell.model.training.train import Progress, TrainReport
 from aprender_shell.model.training.writer import ModelWriter, index_of
@@ -65,12 +65,11 @@ def compact(
     model_path = w.model_path
     snapshot = journal.read()
     with open_model_bundle(model_path, MemoryLimit.default().paging) as bundle:
-        corpus = read_corpus(bundle, index, model_path)
+        corpus = read_entries(bundle, index, model_path)
     # Each record with what the shell recorded about it: the model learns folders, shells and
     # exit statuses from the corpus (train.py), and Ctrl-R filters its rows. An agent's runs
     # go into the corpus with their agent, and training keeps them out of what it suggests.
-    people = (e.command for e in reversed(corpus) if e.context is None or not e.context.agent)
-    corpus.extend(entries_of(snapshot.records, next(people, None)))
+    corpus.extend(entries_of(snapshot.records, corpus.last_person()))
     marks = snapshot.marks if snapshot.marks is not None else list(index.history)
     staging = temp_path(model_path, "compact")
     try:
