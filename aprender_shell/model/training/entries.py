@@ -30,14 +30,19 @@ _NO_STAMP = -(2**63)
 
 class Entries:
     """A re-readable sequence of history entries, stored as columns (see the module's
-    docstring); ``commands`` is the command of each row, oldest first."""
+    docstring); ``commands`` is the command of each row, oldest first. Made ``like`` another
+    ``Entries``, it shares that one's strings and contexts."""
 
-    def __init__(self, entries: Iterable[HistoryEntry] = ()) -> None:
+    def __init__(self, entries: Iterable[HistoryEntry] = (), like: object = None) -> None:
         self.commands: list[str] = []
         self._stamps = array("q")
         self._contexts: list[Context | None] = []
         self._strings: dict[str, str] = {}
         self._made: dict[Context, Context] = {}
+        if isinstance(like, Entries):
+            # Made of that sequence (training's cleaned copy of a fold's corpus): equal
+            # commands and contexts stay one object across both.
+            self._strings, self._made = like._strings, like._made
         self.extend(entries)
 
     def append(self, entry: HistoryEntry) -> None:

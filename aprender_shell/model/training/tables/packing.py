@@ -58,7 +58,7 @@ def pack_commands(
     return segments
 
 
-def pack_table(records: list[tuple[str, bytes]], segment_bytes: int) -> list[tuple[str, bytes]]:
+def pack_table(records: Iterable[tuple[str, bytes]], segment_bytes: int) -> list[tuple[str, bytes]]:
     segments: list[tuple[str, bytes]] = []
     current: list[tuple[str, bytes]] = []
     size = 0
