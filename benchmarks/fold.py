@@ -161,14 +161,14 @@ def fold_memory(commands: int, rounds: int, against: str | None, folder: Path, o
         f"and shell on each, {FOLD_RECORDS:,} journal records, median of {rounds} (floor: the "
         "peak of an interpreter that imported the trainer):")
     out(f"  {'limit':>6}  {'code':<16}{'peak MB':>9}{'floor MB':>10}{'above':>8}{'wall s':>8}"
-        "  held")
+        f"{'CPU s':>8}  held")
     before, here = os.environ.get("PYTHONPATH"), os.getcwd()
     # Run from elsewhere: ``python -m`` puts the working folder first on the path, ahead of
     # PYTHONPATH, and this checkout's working folder would shadow the code compared with it.
     os.chdir(folder)
     try:
         for limit in LIMITS:
-            found: dict[str, list[tuple[float, float, float]]] = {way: [] for way in ways}
+            found: dict[str, list[tuple[float, float, float, float]]] = {way: [] for way in ways}
             for _ in range(rounds):
                 for way, path in ways.items():
                     os.environ["PYTHONPATH"] = path
@@ -178,17 +178,20 @@ def fold_memory(commands: int, rounds: int, against: str | None, folder: Path, o
                     cost = run_process([sys.executable, "-m", "aprender_shell.model.training.fold",
                                         str(copy), limit])
                     floor = run_process([sys.executable, "-c", FLOOR])
-                    found[way].append((cost.peak / 2**20, floor.peak / 2**20, cost.wall))
+                    found[way].append((cost.peak / 2**20, floor.peak / 2**20, cost.wall,
+                                       cost.cpu))
             medians = {way: [sorted(column)[len(column) // 2] for column in zip(*samples)]
                        for way, samples in found.items()}
-            for way, (peak, floor, wall) in medians.items():
+            for way, (peak, floor, wall, cpu) in medians.items():
                 held = "yes" if peak - floor <= float(limit) else "no"
                 out(f"  {limit + ' MB':>6}  {way:<16}{peak:>9.1f}{floor:>10.1f}"
-                    f"{peak - floor:>8.1f}{wall:>8.2f}  {held}")
+                    f"{peak - floor:>8.1f}{wall:>8.2f}{cpu:>8.2f}  {held}")
             if against is not None:
-                (peak, floor, wall), (old_peak, old_floor, old_wall) = medians.values()
+                (peak, floor, wall, cpu), (old_peak, old_floor, old_wall, old_cpu) = (
+                    medians.values())
                 out(f"  {'':>6}  {'ratio':<16}{peak / old_peak:>8.2f}x{'':>10}"
-                    f"{(peak - floor) / (old_peak - old_floor):>7.2f}x{wall / old_wall:>7.2f}x")
+                    f"{(peak - floor) / (old_peak - old_floor):>7.2f}x{wall / old_wall:>7.2f}x"
+                    f"{cpu / old_cpu:>7.2f}x")
     finally:
         os.chdir(here)
         if before is None:

@@ -46,23 +46,33 @@ class Entries:
         self.extend(entries)
 
     def append(self, entry: HistoryEntry) -> None:
-        command = entry.command
-        self.commands.append(self._strings.setdefault(command, command))
-        stamp = entry.timestamp
-        self._stamps.append(_NO_STAMP if stamp is None else stamp)
-        context = entry.context
-        self._contexts.append(None if context is None else self._made.setdefault(context, context))
+        self.extend((entry,))
 
     def extend(self, entries: Iterable[HistoryEntry]) -> None:
+        commands, stamps, contexts = self.commands, self._stamps, self._contexts
+        strings, made = self._strings, self._made
+        # Runs of rows share one context object (a chunk makes one per distinct context):
+        # hashing a context's six fields for each row was most of the cost of holding it.
+        seen: Context | None = None
+        kept: Context | None = None
         for entry in entries:
-            self.append(entry)
+            command = entry.command
+            commands.append(strings.setdefault(command, command))
+            stamp = entry.timestamp
+            stamps.append(_NO_STAMP if stamp is None else stamp)
+            context = entry.context
+            if context is not seen:
+                seen = context
+                kept = None if context is None else made.setdefault(context, context)
+            contexts.append(kept)
 
     def __len__(self) -> int:
         return len(self.commands)
 
     def __iter__(self) -> Iterator[HistoryEntry]:
+        entry, none = HistoryEntry, _NO_STAMP
         for command, stamp, context in zip(self.commands, self._stamps, self._contexts):
-            yield HistoryEntry(command, None if stamp == _NO_STAMP else stamp, context)
+            yield entry(command, None if stamp == none else stamp, context)
 
     def without_agents(self) -> Entries:
         """The rows a person ran (an agent's are kept in the corpus, out of what suggests):
