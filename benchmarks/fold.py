@@ -6,9 +6,13 @@ Three tables, each subject beside its reference in the same run:
   against ``python -c pass`` (past the bound only the newest ``FOLD_RECORDS`` are read);
 - per-query p50/p99 over a real server's socket while idle, and while the server folds its
   journal in its child process (one fold, triggered by recording past the bound);
-- the fold's wall time against a ``train`` of the same corpus.
+- the fold's wall time against a ``train`` of the same corpus;
+- the fold child's peak resident memory against the memory limit (16 MB and 4 MB), above the
+  floor its code takes, on a model whose every row has a folder, exit status, host and shell;
+  with ``--against REF``, beside the fold of that commit (``git archive``, run from the same
+  interpreter), fold time side by side (b612997: the trainer before it streamed).
 
-``python -m benchmarks.fold [--commands N] [--rounds N] [--quick]``.
+``python -m benchmarks.fold [--commands N] [--rounds N] [--quick] [--against REF]``.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from benchmarks.predictor import compare
 from benchmarks.server import percentile, running_server, synthetic_commands, typed_queries
@@ -100,7 +104,103 @@ def during_a_fold(model: Path, home: Path, commands: Sequence[str], out: Out) ->
     return took
 
 
-def run(commands: int, rounds: int, out: Out = print) -> None:
+LIMITS = ("16", "4")
+FLOOR = "import aprender_shell.model.training.update, aprender_shell.model.training.train"
+
+
+def context_model(model: Path, commands: int) -> None:
+    """A model of ``commands`` generated commands, each with the context a shell records, and
+    ``FOLD_RECORDS`` journal records to fold."""
+    from aprender_shell.history.formats import Context, HistoryEntry
+    from aprender_shell.model.learned.newest import FOLD_RECORDS
+    from aprender_shell.model.training.train import train_model
+    from benchmarks.sessions import generate_sessions
+
+    entries, before = [], ""
+    for item in generate_sessions(commands, seed=0):
+        entries.append(HistoryEntry(item.command, item.timestamp,
+                                    Context(item.cwd, item.exit_status, "laptop", "zsh", None,
+                                            before)))
+        before = item.command
+    train_model(entries, model)
+    write_journal(model, FOLD_RECORDS)
+
+
+def checkout_of(ref: str, into: Path) -> Path:
+    """The package as it was at ``ref`` (``git archive`` of this repository), under ``into``."""
+    import io
+    import subprocess
+    import tarfile
+
+    root = Path(__file__).resolve().parents[1]
+    archive = subprocess.run(["git", "-C", str(root), "archive", ref, "aprender_shell"],
+                             capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        # Only regular files and folders of our own repository; the filter where it exists.
+        safe: dict[str, Any] = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+        tar.extractall(into, **safe)
+    return into
+
+
+def fold_memory(commands: int, rounds: int, against: str | None, folder: Path, out: Out) -> None:
+    """The fold child's peak memory against the limit, and beside ``against``'s fold."""
+    import os
+    import shutil
+
+    from aprender_shell.model.learned.journal import journal_path
+    from aprender_shell.model.learned.newest import FOLD_RECORDS
+    from benchmarks.predictor import run_process
+
+    model = folder / "memory" / "model.apbundle"
+    model.parent.mkdir()
+    context_model(model, commands)
+    ways = {"this checkout": str(Path(__file__).resolve().parents[1])}
+    if against is not None:
+        ways[against] = str(checkout_of(against, folder / "against"))
+    out(f"The fold child's memory, a model of {commands:,} commands with a folder, exit, host "
+        f"and shell on each, {FOLD_RECORDS:,} journal records, median of {rounds} (floor: the "
+        "peak of an interpreter that imported the trainer):")
+    out(f"  {'limit':>6}  {'code':<16}{'peak MB':>9}{'floor MB':>10}{'above':>8}{'wall s':>8}"
+        f"{'CPU s':>8}  held")
+    before, here = os.environ.get("PYTHONPATH"), os.getcwd()
+    # Run from elsewhere: ``python -m`` puts the working folder first on the path, ahead of
+    # PYTHONPATH, and this checkout's working folder would shadow the code compared with it.
+    os.chdir(folder)
+    try:
+        for limit in LIMITS:
+            found: dict[str, list[tuple[float, float, float, float]]] = {way: [] for way in ways}
+            for _ in range(rounds):
+                for way, path in ways.items():
+                    os.environ["PYTHONPATH"] = path
+                    copy = folder / "memory" / "folded.apbundle"
+                    shutil.copyfile(model, copy)
+                    shutil.copyfile(journal_path(model), journal_path(copy))
+                    cost = run_process([sys.executable, "-m", "aprender_shell.model.training.fold",
+                                        str(copy), limit])
+                    floor = run_process([sys.executable, "-c", FLOOR])
+                    found[way].append((cost.peak / 2**20, floor.peak / 2**20, cost.wall,
+                                       cost.cpu))
+            medians = {way: [sorted(column)[len(column) // 2] for column in zip(*samples)]
+                       for way, samples in found.items()}
+            for way, (peak, floor, wall, cpu) in medians.items():
+                held = "yes" if peak - floor <= float(limit) else "no"
+                out(f"  {limit + ' MB':>6}  {way:<16}{peak:>9.1f}{floor:>10.1f}"
+                    f"{peak - floor:>8.1f}{wall:>8.2f}{cpu:>8.2f}  {held}")
+            if against is not None:
+                (peak, floor, wall, cpu), (old_peak, old_floor, old_wall, old_cpu) = (
+                    medians.values())
+                out(f"  {'':>6}  {'ratio':<16}{peak / old_peak:>8.2f}x{'':>10}"
+                    f"{(peak - floor) / (old_peak - old_floor):>7.2f}x{wall / old_wall:>7.2f}x"
+                    f"{cpu / old_cpu:>7.2f}x")
+    finally:
+        os.chdir(here)
+        if before is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = before
+
+
+def run(commands: int, rounds: int, out: Out = print, against: str | None = None) -> None:
     from aprender_shell.history.formats import HistoryEntry
     from aprender_shell.model.learned.newest import FOLD_RECORDS
     from aprender_shell.model.training.fold import fold
@@ -127,6 +227,8 @@ def run(commands: int, rounds: int, out: Out = print) -> None:
         out(f"A fold of {FOLD_RECORDS:,} records against training the same corpus, in this "
             f"process: {took:.2f} s against {trained:.2f} s ({took / trained:.2f}x; a fold "
             "retrains the corpus plus the journal)")
+        out("")
+        fold_memory(commands, rounds, against, folder, out)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,10 +236,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--commands", type=int, default=50_000, help="history size (50000)")
     parser.add_argument("--rounds", type=int, default=7, help="cold-start rounds (7)")
     parser.add_argument("--quick", action="store_true", help="5000 commands, 3 rounds")
+    parser.add_argument("--against", metavar="REF",
+                        help="also fold with the code of this commit, side by side")
     args = parser.parse_args(argv)
     if args.quick:
         args.commands, args.rounds = 5_000, 3
-    run(args.commands, args.rounds)
+    run(args.commands, args.rounds, against=args.against)
     return 0
 
 

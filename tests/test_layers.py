@@ -176,7 +176,7 @@ def test_the_keystroke_modules_import_only_what_they_name(name: str) -> None:
 
 
 def test_the_checker_sees_imports_inside_functions_and_relative_ones() -> None:
-    source = PACKAGE / "model" / "training" / "update.py"
+    source = PACKAGE / "model" / "training" / "update" / "__init__.py"
     names = imported(source)
     assert "aprender_shell.model.training.train" in names
     assert any(name.startswith("aprender_shell.history") for name in names)

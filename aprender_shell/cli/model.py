@@ -55,7 +55,7 @@ def train(
 ) -> None:
     """Train the model on your shell history."""
     from aprender_shell.model.training.train import train_model
-    from aprender_shell.model.training.update import retrain
+    from aprender_shell.model.training.update.retraining import retrain
 
     path = model_path(model)
     if model is None:

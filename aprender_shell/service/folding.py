@@ -1,8 +1,10 @@
 """The server's side of folding (model/training/fold.py): start a fold in a child process once the
 journal passes the bound, reap it, and open the folded model before the next keystroke.
 
-A child process rather than a thread: retraining holds the GIL for seconds and allocates the
-whole corpus, while the server must answer every keystroke within its memory limit.
+A child process rather than a thread: retraining holds the GIL for seconds and allocates tables
+that grow with the corpus, while the server must answer every keystroke within its memory
+limit. The child ends by saying how much memory it took against the limit (fold.py's
+``memory_note``), which the server logs with its output.
 """
 
 from __future__ import annotations

@@ -71,7 +71,7 @@ def sync_lock() -> Iterator[None]:
 
 
 def _generation(model_path: Path) -> str:
-    from aprender_shell.model.training.update import index_of
+    from aprender_shell.model.training.writer import index_of
 
     return index_of(model_path).generation  # ModelNotFoundError says to train first
 

@@ -121,7 +121,7 @@ class Intake:
         return verdict
 
     def _entry(self, record: Record) -> HistoryEntry:
-        from aprender_shell.model.training.update import entry_of
+        from aprender_shell.model.training.update.compaction import entry_of
 
         entry = entry_of(record)
         command = self._commands.setdefault(entry.command, entry.command)
@@ -142,7 +142,7 @@ def _covered(command: str, known: frozenset[str], tombstones: Tombstones) -> boo
 def _in_journal(model_path: Path) -> dict[str, set[int]]:
     """The numbers of each device's records in the journal (a few thousand at most: the
     server and ``update`` fold it past their bound)."""
-    from aprender_shell.model.training.update import index_of
+    from aprender_shell.model.training.writer import index_of
 
     present: dict[str, set[int]] = {}
     for record in Journal(model_path, index_of(model_path).generation).records():
@@ -162,8 +162,8 @@ def fold_in(model_path: Path, entries: Sequence[HistoryEntry]) -> None:
     from aprender_shell.model.store.corpus import read_corpus
     from aprender_shell.model.store.tables import open_model_bundle
     from aprender_shell.model.training.train import train_model
-    from aprender_shell.model.training.update import entries_of, index_of
-    from aprender_shell.model.training.writer import writer
+    from aprender_shell.model.training.update.compaction import entries_of
+    from aprender_shell.model.training.writer import index_of, writer
 
     if not entries:
         return

@@ -146,8 +146,8 @@ def learn(model_path: Path, records: Sequence[Record]) -> None:
     """Append ``records`` to the journal as the one writer, folding when it grew past the
     bound (``update``'s compaction); a running server reopens the model at its next request."""
     from aprender_shell.model.memory import MemoryLimit
-    from aprender_shell.model.training.update import compact, index_of, needs_compaction
-    from aprender_shell.model.training.writer import writer
+    from aprender_shell.model.training.update.compaction import compact, needs_compaction
+    from aprender_shell.model.training.writer import index_of, writer
 
     if not records:
         return

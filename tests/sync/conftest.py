@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 
 from aprender_shell.cli import cli
 from aprender_shell.model.learned.journal import Journal, Record
-from aprender_shell.model.training.update import index_of
+from aprender_shell.model.training.writer import index_of
 
 
 class Device:

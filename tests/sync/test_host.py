@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 from aprender_shell.model.learned.journal import Journal
-from aprender_shell.model.training.update import index_of
+from aprender_shell.model.training.writer import index_of
 from tests.sync.conftest import Devices
 
 

@@ -166,7 +166,7 @@ class OnlineModel:
 
     def pair_followers(self, previous: str | None) -> tuple[int, dict[str, int]]:
         """What followed the command before ``previous`` and ``previous`` in a row, as the model
-        keeps it (``training.pairs``: pairs seen twice or more, successors seen twice or
+        keeps it (``training.tables.pairs``: pairs seen twice or more, successors seen twice or
         more); ``(0, {})`` when ``previous`` is not the last command learned."""
         if previous is None or len(self.last_two) < 2 or self.last_two[1] != previous:
             return 0, {}

@@ -23,18 +23,17 @@ import math
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from itertools import islice
-from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from aprender_shell.errors import UsageError
 from aprender_shell.history.formats import HistoryEntry
 from aprender_shell.history.privacy import SECRET, default_gate
-from aprender_shell.history.tokens import command_family, tokenize
+from aprender_shell.history.tokens import command_family
 from aprender_shell.model import scoring
 from aprender_shell.model.memory import MemoryLimit
 from aprender_shell.model.query.runs import EXITS_ENTRY
@@ -45,26 +44,24 @@ from aprender_shell.model.store.index import (
 )
 from aprender_shell.model.store.layout import (
     DEFAULT_NGRAM_ORDER,
-    END,
-    SEP,
-    START,
     check_ngram_order,
 )
 from aprender_shell.model.store.runs import FOLDERS, HOSTS, RUNS
 from aprender_shell.model.store.segments import (
     CommandPayloads,
     CommandStats,
-    encode_ngram_payload,
 )
 from aprender_shell.model.training import argument_kinds
-from aprender_shell.model.training.packing import (
+from aprender_shell.model.training.entries import Entries
+from aprender_shell.model.training.tables.ngrams import ngram_table
+from aprender_shell.model.training.tables.packing import (
     add_corpus,
     hot_prefixes,
     pack_commands,
     pack_table,
 )
-from aprender_shell.model.training.pairs import PAIRS_ENTRY, pair_table
-from aprender_shell.model.training.run_tables import failing_table, predecessors, run_records
+from aprender_shell.model.training.tables.pairs import PAIRS_ENTRY, pair_table
+from aprender_shell.model.training.tables.run_tables import failing_table, predecessors, run_records
 
 MAX_SUCCESSOR_CHARS = 200
 # exp(-x) is exactly 0.0 in double precision beyond this x.
@@ -105,8 +102,13 @@ def clean_commands(entries: Iterable[HistoryEntry]) -> tuple[list[HistoryEntry],
     Blanks, oversized commands and whatever the learning gate keeps out (secrets, a leading
     space, the user's ``history_filter``) are dropped.
     """
-    kept: list[HistoryEntry] = []
-    secrets = 0
+    secrets = [0]
+    kept = list(_cleaning(entries, secrets))
+    return kept, secrets[0]
+
+
+def _cleaning(entries: Iterable[HistoryEntry], secrets: list[int]) -> Iterator[HistoryEntry]:
+    """``clean_commands``' entries one at a time; adds the secrets it drops to ``secrets[0]``."""
     # Each distinct command is judged once: a history repeats most of its lines, and the
     # learning gate's secret rules are the costliest step of training.
     gate = default_gate()
@@ -139,14 +141,13 @@ def clean_commands(entries: Iterable[HistoryEntry]) -> tuple[list[HistoryEntry],
                     context = replace(context, prev=before if isinstance(before, str) else "")
             if verdict != raw or context is not entry.context:
                 entry = HistoryEntry(verdict, entry.timestamp, context)
-            kept.append(entry)
+            yield entry
         elif verdict == _SECRET:
-            secrets += 1
-    return kept, secrets
+            secrets[0] += 1
 
 
 def train_model(
-    entries: Sequence[HistoryEntry],
+    entries: Iterable[HistoryEntry],
     model_path: Path,
     ngram: int = DEFAULT_NGRAM_ORDER,
     memory_limit: MemoryLimit | None = None,
@@ -182,7 +183,7 @@ def _without_cycle_collection() -> Iterator[None]:
 
 
 def _train(
-    entries: Sequence[HistoryEntry],
+    entries: Iterable[HistoryEntry],
     model_path: Path,
     ngram: int,
     memory_limit: MemoryLimit | None,
@@ -201,19 +202,26 @@ def _train(
     segment_bytes = limit.segment_bytes
     report_progress = progress or (lambda stage, done, total: None)
 
-    stored, secrets = clean_commands(entries)
+    # Held as columns (entries.py): a fold's corpus as objects would be most of its memory.
+    dropped = [0]
+    stored = Entries(_cleaning(entries, dropped), like=entries)
+    secrets = dropped[0]
     # What an agent ran (a fold's records, "agent") stays in the corpus and out of every table
     # that suggests: --agents replays it from the corpus (records.agent_runs).
-    kept = [entry for entry in stored if entry.context is None or entry.context.agent is None]
-    commands = [entry.command for entry in kept]
+    kept = stored.without_agents()
+    commands = kept.commands
     clock = len(commands)
     # The transient structures come one after another, smallest baseline first: tuning and
     # the n-gram tables need only the commands and their counts, not the full statistics.
     novelty = _novelty(commands)
     tuning = _tuned_weights(commands, novelty)
+    # Counted before the tables that stay until the bundle is written: the memory its count
+    # takes for a moment is then reused by them, not added on top of them.
+    pairs = pair_table(commands, segment_bytes // 4)
     uses = Counter(commands)
     report_progress("n-grams", 0, len(uses))
-    ngram_records, vocabulary = _ngram_table(uses, ngram)
+    # Counted within a quarter of the limit: past it, the counts go to sorted runs on disk.
+    ngram_records, vocabulary = ngram_table(uses, ngram, limit.size // 4, model_path)
     ngram_segments = pack_table(ngram_records, segment_bytes)
     del ngram_records
     learned_from = commands[-argument_kinds.LEARNED_FROM :]
@@ -268,7 +276,6 @@ def _train(
             names.append(name)
         tables[table] = TableSpec(starts, names)
     corpus = add_corpus(builder, stored, segment_bytes)
-    pairs = pair_table(commands, segment_bytes // 4)
     if pairs is not None:
         builder.add_model(PAIRS_ENTRY, pairs)
     failing = failing_table(kept, segment_bytes // 4)
@@ -419,50 +426,6 @@ def _successors(
     return heapq.nlargest(
         scoring.SUCCESSORS_KEPT, eligible, key=lambda item: (item[1], last[item[0]])
     )
-
-
-def _ngram_table(uses: Mapping[str, int], order: int) -> tuple[list[tuple[str, bytes]], int]:
-    """Continuation counts for every context of 1 to ``order - 1`` tokens (``uses``: each
-    distinct command's count, in the order of first use)."""
-    # Plain dicts, filled in the order Counter would be: most_common breaks ties by it.
-    continuations: dict[str, dict[str, int]] = {}
-    vocabulary: set[str] = set()
-    padding = [START] * (order - 1)
-    for text, weight in uses.items():
-        tokens = tokenize(text)
-        vocabulary.update(tokens)
-        padded = padding + tokens
-        padded.append(END)
-        for position in range(order - 1, len(padded)):
-            following = padded[position]
-            context = padded[position - 1]
-            width = 1
-            while True:  # contexts of 1 to order - 1 tokens, shortest first
-                table = continuations.get(context)
-                if table is None:
-                    continuations[context] = {following: weight}
-                else:
-                    table[following] = table.get(following, 0) + weight
-                width += 1
-                if width == order:
-                    break
-                context = padded[position - width] + SEP + context
-    records = []
-    wanted = scoring.NGRAM_CONTINUATIONS
-    for context in sorted(continuations):
-        table = continuations[context]
-        total = sum(table.values())
-        if total < 2 and SEP in context:
-            continue  # one-off long contexts are noise; shorter contexts back them off
-        # A UTF-8 character takes at most 4 bytes: only long contexts need measuring.
-        if len(context) > 0xFFFF // 4 and len(context.encode("utf-8", "surrogatepass")) > 0xFFFF:
-            continue
-        # What Counter.most_common(wanted) gives, ties in first-counted order.
-        best = list(table.items()) if len(table) == 1 else heapq.nlargest(
-            wanted, table.items(), key=itemgetter(1)
-        )
-        records.append((context, encode_ngram_payload(total, best)))
-    return records, len(vocabulary)
 
 
 def _novelty(commands: Sequence[str]) -> float:

@@ -27,12 +27,27 @@ from pathlib import Path
 from aprender_shell.errors import AprenderError
 from aprender_shell.fileio import FileVersion, remove_stale_temps, version
 from aprender_shell.model.learned.journal import Journal, JournalState
+from aprender_shell.model.memory import MemoryLimit
+from aprender_shell.model.store.index import ModelIndex
+from aprender_shell.model.store.tables import open_model_bundle, read_index
 
 FileIdentity = FileVersion  # which file, and which version of it
 
 
 class WriterConflictError(AprenderError):
     """The model was replaced by something that did not follow the protocol."""
+
+
+def index_of(model_path: Path) -> ModelIndex:
+    """The index of the model at ``model_path``, read with the same checks as every query."""
+    with open_model_bundle(model_path, MemoryLimit.default().paging) as bundle:
+        return read_index(bundle, model_path)  # the same checks as every query
+
+
+def journal_for(model_path: Path) -> Journal:
+    """The journal of the model now at ``model_path`` (``forget`` calls its ``rewrite``)."""
+    return Journal(model_path, index_of(model_path).generation)
+
 
 
 def lock_path(model_path: Path) -> Path:

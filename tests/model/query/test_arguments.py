@@ -20,8 +20,9 @@ from aprender_shell.model.query.predictor import Predictor
 from aprender_shell.model.store.index import ModelIndex
 from aprender_shell.model.training import argument_kinds
 from aprender_shell.model.training.train import train_model
-from aprender_shell.model.training.update import compact, journal_for, update_model
-from aprender_shell.model.training.writer import writer
+from aprender_shell.model.training.update import update_model
+from aprender_shell.model.training.update.compaction import compact
+from aprender_shell.model.training.writer import journal_for, writer
 from tests.model.hostile import edit_index
 from tests.model.sessions import WORKDAY, entries
 

@@ -12,9 +12,9 @@ from aprender_shell.history.marks import mark_history
 from aprender_shell.model.learned import newest
 from aprender_shell.model.learned.journal import journal_path
 from aprender_shell.model.query.predictor import Predictor
-from aprender_shell.model.training import update
 from aprender_shell.model.training.train import train_model
-from aprender_shell.model.training.update import reset_journal, update_model
+from aprender_shell.model.training.update import compaction, reconcile, update_model
+from aprender_shell.model.training.update.retraining import reset_journal
 
 TRAINED = ["git status", "git add .", "git commit -m fix", "ls -la", "make test"] * 20
 
@@ -56,7 +56,7 @@ def test_update_reads_neither_the_corpus_nor_retrains(
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("update did work proportional to the trained history")
 
-    monkeypatch.setattr(update, "read_corpus", refuse)
+    monkeypatch.setattr(compaction, "read_entries", refuse)
     monkeypatch.setattr("aprender_shell.model.training.train.train_model", refuse)
     append_history(history, ["cargo build --release", "cargo test"])
     result = update_model(model)
@@ -110,7 +110,7 @@ def test_a_live_record_matches_only_a_history_line_of_about_its_time() -> None:
 
     day = 24 * 3600
     live = [{"c": "make", "t": 1_000_000}, {"c": "make", "t": 1_000_000 + 3 * day}]
-    folded, matched = update.reconcile(
+    folded, matched = reconcile(
         live, [HistoryEntry("make", 1_000_000 + 3 * day - 5), HistoryEntry("make", 999)]
     )
     # The first live record is days older than the history line: another run of make.
@@ -122,7 +122,7 @@ def test_update_compacts_once_the_journal_outgrows_its_bound(
     trained: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     model, history = trained
-    monkeypatch.setattr(update, "COMPACT_MAX_RECORDS", 3)
+    monkeypatch.setattr(compaction, "COMPACT_MAX_RECORDS", 3)
     monkeypatch.setattr(newest, "FOLD_SHARE", 10**9)  # no share of the model on top of it
     with Predictor.open(model) as predictor:
         old_generation = predictor.index.generation
@@ -158,7 +158,7 @@ def test_train_starts_the_journal_afresh_but_keeps_a_newer_models_records(
 def test_train_keeps_live_records_its_histories_do_not_hold_yet(
     trained: tuple[Path, Path],
 ) -> None:
-    from aprender_shell.model.training.update import retrain
+    from aprender_shell.model.training.update.retraining import retrain
 
     model, history = trained
     with Predictor.open(model) as predictor:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Sequence
+from itertools import islice
 
 from aprender_shell.model import scoring
 from aprender_shell.model.query.successors import PAIRS_ENTRY as PAIRS_ENTRY
@@ -28,27 +29,45 @@ def pair_table(commands: Sequence[str], budget: int) -> bytes | None:
     anything)."""
     tail = commands[-LEARNED_FROM:]
     longest = scoring.RECENT_COMMAND_CHARS
-    triples: Counter[tuple[str, str, str]] = Counter(
-        (a, b, c) for a, b, c in zip(tail, tail[1:], tail[2:])
-        if len(a) <= longest and len(b) <= longest and len(c) <= longest
+    # Each triple is counted as one integer (its three commands' numbers), not as a tuple of
+    # strings: a fold's child counts 100,000 of them within the memory limit.
+    number: dict[str, int] = {}
+    for text in tail:
+        if len(text) <= longest and text not in number:
+            number[text] = len(number)
+    texts = list(number)
+    width = len(texts)
+    coded = [number.get(text, -1) for text in tail]
+    triples = Counter(
+        (a * width + b) * width + c for a, b, c in zip(coded, islice(coded, 1, None),
+                                                       islice(coded, 2, None))
+        if a >= 0 and b >= 0 and c >= 0
     )
-    pairs: dict[tuple[str, str], list[tuple[str, int]]] = {}
-    totals: Counter[tuple[str, str]] = Counter()
-    for (a, b, c), n in triples.items():
-        totals[a, b] += n
+    del coded
+    pairs: dict[int, list[tuple[str, int]]] = {}
+    totals: Counter[int] = Counter()
+    for triple, n in triples.items():
+        pair, third = divmod(triple, width)
+        totals[pair] += n
         if n >= 2:
-            pairs.setdefault((a, b), []).append((c, n))
+            pairs.setdefault(pair, []).append((texts[third], n))
     del triples
+
+    def first_two(pair: int) -> tuple[str, str]:
+        return texts[pair // width], texts[pair % width]
+
     rows: list[list[object]] = []
     size = 2
-    for (a, b), count in sorted(totals.items(), key=lambda item: (-item[1], item[0])):
+    # Only a pair with a follower seen twice can make a row (it was seen twice itself): the
+    # others are not sorted at all.
+    for pair in sorted(pairs, key=lambda pair: (-totals[pair], first_two(pair))):
+        count = totals[pair]
         if count < MIN_PAIR_COUNT:
             break
-        followers = pairs.get((a, b))
-        if not followers:
-            continue
+        followers = pairs[pair]
+        first, second = first_two(pair)
         best = sorted(followers, key=lambda item: (-item[1], item[0]))[:SUCCESSORS_PER_PAIR]
-        row: list[object] = [a, b, count, [[c, n] for c, n in best]]
+        row: list[object] = [first, second, count, [[c, n] for c, n in best]]
         size += len(json.dumps(row, ensure_ascii=False).encode("utf-8")) + 1
         if size > budget:
             break

@@ -58,7 +58,7 @@ def pack_commands(
     return segments
 
 
-def pack_table(records: list[tuple[str, bytes]], segment_bytes: int) -> list[tuple[str, bytes]]:
+def pack_table(records: Iterable[tuple[str, bytes]], segment_bytes: int) -> list[tuple[str, bytes]]:
     segments: list[tuple[str, bytes]] = []
     current: list[tuple[str, bytes]] = []
     size = 0
@@ -134,7 +134,7 @@ def _first_matching(by_rank: list[str], prefix: str, limit: int) -> list[str]:
 
 
 def add_corpus(
-    builder: Any, entries: Sequence[HistoryEntry], segment_bytes: int
+    builder: Any, entries: Iterable[HistoryEntry], segment_bytes: int
 ) -> list[CorpusChunk]:
     """Store the command sequence in compressed chunks that each fit in a segment."""
     chunks: list[CorpusChunk] = []

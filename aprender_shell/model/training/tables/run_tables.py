@@ -10,7 +10,7 @@ import heapq
 import json
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable
 
 from aprender_shell.history.formats import HistoryEntry
 from aprender_shell.limits import INTERRUPTED, SHELLS
@@ -24,26 +24,29 @@ from aprender_shell.model.store.runs import (
 _SUCCEEDED, _FAILED = len(SHELLS), len(SHELLS) + 1
 
 
-def predecessors(entries: Sequence[HistoryEntry]) -> list[str | None] | None:
+def predecessors(entries: Iterable[HistoryEntry]) -> list[str | None] | None:
     """What ran before each entry in its own shell, where a context says (two shells at once
     interleave their commands), else the entry before it; None when no context says (the
     sequence alone then: a history file)."""
-    if not any(entry.context is not None and entry.context.prev is not None for entry in entries):
-        return None
+    said = False
     found: list[str | None] = []
     before: str | None = None
     for entry in entries:
         context = entry.context
-        prev = context.prev if context is not None and context.prev is not None else before
+        if context is not None and context.prev is not None:
+            prev: str | None = context.prev
+            said = True
+        else:
+            prev = before
         found.append(prev or None)  # "": nothing ran before it in its shell
         before = entry.command
-    return found
+    return found if said else None
 
 
 Records = list[tuple[str, bytes]]
 
 
-def run_records(entries: Sequence[HistoryEntry]) -> tuple[Records, Records, Records]:
+def run_records(entries: Iterable[HistoryEntry]) -> tuple[Records, Records, Records]:
     """The sorted ``dir``, ``run`` and ``host`` records of ``entries`` (oldest first)."""
     here = os.uname().nodename  # as the overlay tells this host's runs (learned/overlay.py)
     hosts: dict[str, list[int]] = {}
@@ -93,7 +96,7 @@ def run_records(entries: Sequence[HistoryEntry]) -> tuple[Records, Records, Reco
     return folder_records, run_records, host_records
 
 
-def failing_table(entries: Sequence[HistoryEntry], budget: int) -> bytes | None:
+def failing_table(entries: Iterable[HistoryEntry], budget: int) -> bytes | None:
     """The ``exits`` entry (query/runs.py): the commands whose last recorded run failed, oldest
     first, each with whether it failed as a usage error or "not found", within ``budget``
     bytes (None: none failed). The predictor starts from it, so a fold forgets no failure."""
