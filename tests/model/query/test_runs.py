@@ -1,0 +1,51 @@
+"""The model's run and host tables are asked once per command, not per candidate and keystroke.
+
+Every keystroke scores a few dozen candidates, each asking its share of runs on this host; the
+next keystroke asks for mostly the same ones. Read from the table each time, that search cost a
+keystroke more than everything else the host preference does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from aprender_shell.model.query.predictor import Predictor
+from aprender_shell.model.store.runs import RunTables
+from tests.model.hostile import trained
+from tests.model.store.test_corpus_context import RECORDS, fold, write_journal
+
+
+@pytest.fixture
+def folded(tmp_path: Path) -> Path:
+    """A model whose host table holds "git push" (run on the laptop, not here)."""
+    model = trained(tmp_path / "model.apbundle")
+    write_journal(model, RECORDS)
+    fold(model)
+    return model
+
+
+def test_the_next_keystroke_reads_no_host_or_run_record_again(
+    folded: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[str] = []
+    for name in ("hosts", "runs"):
+        table_read = getattr(RunTables, name)
+
+        def counted(
+            self: RunTables, command: str, read: Callable[..., object] = table_read,
+            name: str = name,
+        ) -> object:
+            reads.append(f"{name} {command}")
+            return read(self, command)
+
+        monkeypatch.setattr(RunTables, name, counted)
+    with Predictor.open(folded) as predictor:
+        first = predictor.suggest("git p", 5, cwd="/src/app", shell="zsh")
+        assert any(f"hosts {s.text}" in reads for s in first)  # the table is asked
+        read_first = len(reads)
+        again = predictor.suggest("git p", 5, cwd="/src/app", shell="zsh")
+        assert again == first
+        assert reads[read_first:] == []
