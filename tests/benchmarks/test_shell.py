@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import shell_against
 from benchmarks.shell import ZSH_AUTOSUGGESTIONS, keystrokes, run
-from benchmarks.shell_against import project_folder
+from benchmarks.shell import against as shell_against
+from benchmarks.shell.against import project_folder
 from tests.integration.shells import require
 
 CHECKOUT = Path(__file__).resolve().parents[2]

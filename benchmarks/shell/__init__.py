@@ -24,7 +24,7 @@ and (zsh) with zsh-autosuggestions; the median of interleaved runs.
 ``python -m benchmarks.shell [--commands N] [--keystrokes N] [--starts N] [--quick]``
 
 ``--against DIR [--rounds N]`` times zsh's keystrokes only, beside another checkout (its own
-``.venv``), in alternating rounds: shell_against.py.
+``.venv``), in alternating rounds: against.py.
 """
 
 from __future__ import annotations
@@ -364,17 +364,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.commands, args.keystrokes, args.starts = 5_000, 300, 5
     if args.against is not None:
-        from benchmarks import shell_against
+        from benchmarks.shell.against import run as run_against
 
         if args.rounds < 1:
             parser.error("--rounds must be at least 1")
         with tempfile.TemporaryDirectory(prefix="aprender-shell-against-") as name:
-            shell_against.run(args.against.resolve(), args.commands, args.keystrokes,
-                              args.rounds, Path(name), working=args.folder)
+            run_against(args.against.resolve(), args.commands, args.keystrokes,
+                        args.rounds, Path(name), working=args.folder)
         return 0
     run(args.commands, args.keystrokes, args.starts, presses=10 if args.quick else 30)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
