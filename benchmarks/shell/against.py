@@ -12,7 +12,9 @@ spread (quartiles, least and most), beside zsh-autosuggestions' own ``history`` 
 timed in the same rounds.
 
 Three modes: the integration's own widgets; ours as zsh-autosuggestions' only strategy; ours
-first and its ``history`` strategy after (as installed). The shells run in one folder, the
+first and its ``history`` strategy after (as installed). Then, in the same rounds, each side's
+``Predictor.suggest`` in a process of its own on the same keystrokes, in the same folder (what
+the server's answer costs without the shell and the socket). The shells run in one folder, the
 same for both: by default it holds the files and folders the history names, as a project
 does; ``--folder empty`` leaves it empty, where no path a suggestion names exists (the most a
 path check costs, and the fewest suggestions offered).
@@ -20,6 +22,7 @@ path check costs, and the fewest suggestions offered).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import statistics
@@ -53,6 +56,27 @@ MODES = (("own widgets", OWN_WIDGETS_ZSH),
          ("zsh-autosuggestions, ours alone", STRATEGY_ALONE_ZSH),
          ("zsh-autosuggestions, ours+history", STRATEGY_ZSH))
 REFERENCE = "zsh-autosuggestions (history)"
+IN_PROCESS = "Predictor.suggest, in process"
+
+# Run by each side's interpreter: its Predictor.suggest on the keystrokes, as the server asks it
+# (in the shells' folder, as zsh), after an untimed pass over the first ones. Prints the
+# microseconds of each and how many got a suggestion.
+TIME_IN_PROCESS = """
+import json, sys, time
+from pathlib import Path
+from aprender_shell.model.query.predictor import Predictor
+keys = json.loads(Path(sys.argv[2]).read_text())
+cwd, answered, times = sys.argv[3], 0, []
+with Predictor.open(Path(sys.argv[1])) as predictor:
+    for prefix, prev in keys[:200]:
+        predictor.suggest(prefix, 5, [prev], cwd, "zsh")
+    for prefix, prev in keys:
+        start = time.perf_counter()
+        found = predictor.suggest(prefix, 5, [prev], cwd, "zsh")
+        times.append((time.perf_counter() - start) * 1e6)
+        answered += bool(found)
+print(json.dumps([times, answered]))
+"""
 
 
 @dataclass
@@ -111,6 +135,18 @@ class Side:
                 raise RuntimeError(f"the server of {self.label} did not start")
             time.sleep(0.02)
         return server
+
+
+    def in_process(self, keys: Path, cwd: Path, base: dict[str, str]) -> tuple[list[float], int]:
+        """Microseconds of this side's ``Predictor.suggest`` per keystroke, and how many got a
+        suggestion (``TIME_IN_PROCESS``, run by this side's own interpreter)."""
+        done = subprocess.run(
+            [self.python, "-c", TIME_IN_PROCESS, str(self.model), str(keys), str(cwd)],
+            env=self.environment(base), cwd=self.folder, check=True, capture_output=True,
+            text=True, timeout=3600,
+        )
+        times, answered = json.loads(done.stdout)
+        return [float(value) for value in times], int(answered)
 
 
 def other_side(checkout: Path, folder: Path) -> Side:
@@ -185,6 +221,7 @@ def side_by_side(
     keys = keystrokes([history[-1].command, *typed], count)
     write_zsh_history(folder / "history", history)
     _write_keys(folder / "keys", keys)
+    (folder / "keys.json").write_text(json.dumps(keys))
     work = folder / "work"  # the shells' working folder, the same for both sides
     work.mkdir()
     made = project_folder(work, [item.command for item in session]) if working == "project" else 0
@@ -225,6 +262,10 @@ def side_by_side(
                     cwd=work)
                 results.setdefault(mode, {}).setdefault(label, []).append(
                     (percentile(times, 0.5), percentile(times, 0.9), answered / len(times)))
+            for side in order:
+                times, answered = side.in_process(folder / "keys.json", work, base)
+                results.setdefault(IN_PROCESS, {}).setdefault(side.label, []).append(
+                    (percentile(times, 0.5), percentile(times, 0.9), answered / len(times)))
     finally:
         for server in servers:
             server.terminate()
@@ -239,7 +280,7 @@ def report(results: Results, against: Path, out: Out = print) -> Ratios:
     out("")
     out(f"  {'per keystroke (medians of rounds)':<34}{'this p50':>10}{'other p50':>11}"
         f"{'answered':>11}  {'p50 ratio [quartiles] (least-most)':<36}{'p90 ratio':>10}"
-        f"{'vs zsh-as':>12}")
+        f"{'vs zsh-as':>14}")
     for mode, sides in results.items():
         if mode == REFERENCE:
             continue
@@ -257,7 +298,7 @@ def report(results: Results, against: Path, out: Out = print) -> Ratios:
             f"{statistics.median(b[0] for b in theirs) / 1e3:>9.3f}ms"
             f"{answered[0]:>6.0%}/{answered[1]:<4.0%}"
             f"  {middle:>5.3f}x [{low:.3f}-{high:.3f}] ({least:.2f}-{most:.2f})"
-            f"{statistics.median(p90):>9.3f}x{versus:>12}")
+            f"{statistics.median(p90):>9.3f}x{versus:>14}")
     if reference:
         out(f"  {REFERENCE:<34}{statistics.median(r[0] for r in reference) / 1e3:>8.3f}ms")
     out(f"  (this: the running checkout; other: {against}. Ratios are this over other, one per "

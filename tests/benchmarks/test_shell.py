@@ -79,6 +79,7 @@ def test_a_side_by_side_run_alternates_rounds_and_reports_each_modes_ratio(
     modes = ["own widgets"]
     if ZSH_AUTOSUGGESTIONS.exists():
         modes += ["zsh-autosuggestions, ours alone", "zsh-autosuggestions, ours+history"]
+    modes.append("Predictor.suggest, in process")
     assert list(ratios) == modes
     for middle, low, high, least, most in ratios.values():
         assert 0 < least <= low <= middle <= high <= most
