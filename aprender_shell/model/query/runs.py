@@ -106,11 +106,13 @@ class RunContext:
 
         return share
 
-    def host_share(self, overlay: Overlay) -> Callable[[str], float | None]:
+    def host_share(self, overlay: Overlay) -> Callable[[str], float | None] | None:
         """A command's share of its recorded uses that ran on this host, folded and learned
-        (None: all of them did, as far as is known)."""
+        (None: all of them did, as far as is known); None for every command when nothing ran
+        on another host (the preference is then left out, as if no host were known)."""
         if not self._tables.has_hosts:
-            return overlay.host_share  # nothing folded: the overlay's alone, asked directly
+            # Nothing folded: the overlay's alone, asked directly, if it knows of any.
+            return overlay.host_share if overlay.away_runs else None
         hosts = self._folded_hosts
 
         def share(command: str) -> float | None:

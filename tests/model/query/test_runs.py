@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from aprender_shell.model.learned.overlay import Overlay
 from aprender_shell.model.query.predictor import Predictor
 from aprender_shell.model.store.runs import RunTables
 from tests.model.hostile import trained
@@ -76,3 +77,30 @@ def test_a_days_commands_stay_cached_past_a_few_hundred(
         again = [predictor.run_counts(command) for command in commands[:100]]
         assert again == first[:100]
         assert reads[len(commands):] == []
+
+
+def test_no_host_share_is_asked_when_no_command_ran_elsewhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every run was on this host: every candidate's share would be None (no preference), so a
+    # keystroke does not ask for it per candidate.
+    model = trained(tmp_path / "model.apbundle")
+    asked: list[str] = []
+    host_share = Overlay.host_share
+
+    def counted(self: Overlay, command: str) -> float | None:
+        asked.append(command)
+        return host_share(self, command)
+
+    monkeypatch.setattr(Overlay, "host_share", counted)
+    with Predictor.open(model) as predictor:
+        predictor.record("git status", cwd="/src", shell="zsh")
+        found = predictor.explain("git ", 5, cwd="/src", shell="zsh")
+        assert found and all("host" not in parts for _, parts in found)
+    assert asked == []
+    # One run from another host, and the preference is asked for again.
+    write_journal(model, [{"c": "git fetch --all", "host": "desktop", "exit": 0, "t": 1}])
+    with Predictor.open(model) as predictor:
+        found = predictor.explain("git f", 5)
+        parts = next(parts for s, parts in found if s.text == "git fetch --all")
+        assert asked and parts["host"] < 0
