@@ -10,7 +10,7 @@ Two tables, each subject beside its reference in the same run:
   the merging device from the same saved state; the ways alternate round by round, each a
   separate process (wall and CPU time, peak memory).
 - **Per key** (goal: no difference beyond noise): keystrokes typed in a real zsh through the
-  integration's own widgets (``benchmarks/shell.py``'s harness), answered by a server whose
+  integration's own widgets (``benchmarks/shell``'s harness), answered by a server whose
   model syncs (two devices, merged) beside one trained on the same commands that does not;
   the two alternate in rounds.
 

@@ -77,18 +77,20 @@ class Setup:
 class Server:
     """The installed ``server run``, started, asked, killed and stopped by the benchmark."""
 
-    def __init__(self, setup: Setup) -> None:
+    def __init__(self, setup: Setup, data: Path | None = None) -> None:
+        """``data``: a copy of the data folder to serve instead of the run's own."""
         from aprender_shell.errors import AprenderError
         from aprender_shell.service.client import Client
 
         self.setup = setup
+        data = data or setup.data
         self.process = subprocess.Popen(
-            [setup.program, "server", "run", "--model", str(setup.model)],
-            env=setup.environment, cwd=setup.folder, stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [setup.program, "server", "run", "--model", str(data / setup.model.name)],
+            env={**setup.environment, "APRENDER_SHELL_HOME": str(data)}, cwd=setup.folder,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         setup.servers.append(self.process)
-        self.socket = setup.data / "run" / "server.sock"
+        self.socket = data / "run" / "server.sock"
         self.started = time.perf_counter()
         deadline = time.monotonic() + WAIT
         while True:

@@ -10,7 +10,9 @@ After 0, 10k, 50k and 150k learned it reports, side by side:
 
 - a cold ``aprender-shell suggest`` and a server's start-to-first-answer against
   ``python -c pass`` on the same interpreter (goals: 2x at 0 learned, 3x later, flat);
-- per-query p50/p99 over the server's socket (goal: within 1.2x of the first point);
+- per-query p50/p99 over the server's socket (goal: within 1.2x of the first point), at
+  each point and again at the end side by side: servers on copies of the data folder kept at
+  each point, asked in turn (ages.py);
 - the peak resident memory of the server and of a cold suggest against the memory limit;
 - bytes on disk (model + journal) against a model trained from scratch on the same history
   (goal: within 1.5x).
@@ -36,6 +38,7 @@ from typing import Any, Callable
 
 from benchmarks.predictor import compare
 from benchmarks.server import percentile, time_each, typed_queries
+from benchmarks.year import ages
 from benchmarks.year.installed import (
     Server,
     Setup,
@@ -106,6 +109,7 @@ def run(records: int, initial: int, rounds: int, queries: int, venv: Path | None
             forgotten = kills = folds = 0
             happened: list[str] = []
             points: list[dict[str, Any]] = []
+            copies: list[tuple[int, Path]] = []  # the data folder at each point (ages.py)
             server = Server(setup)
             previous = sessions[initial - 1].command if initial else ""
             for number in range(records + 1):
@@ -113,6 +117,7 @@ def run(records: int, initial: int, rounds: int, queries: int, venv: Path | None
                     asked = typed_queries([s.command for s in sessions[: initial + number]],
                                           queries)
                     points.append(measure(setup, server, number, asked, rounds))
+                    copies.append((number, ages.keep_copy(setup, number)))
                     folds += points[-1]["folds"]
                     server = Server(setup)
                 event = events.get(number)
@@ -164,13 +169,16 @@ def run(records: int, initial: int, rounds: int, queries: int, venv: Path | None
             expected = learnable(setup, [s.command for s in sessions[:initial]]) \
                 + learnable(setup, acknowledged) - forgotten
             known = known_commands(setup)
+            together = ages.side_by_side(
+                setup, copies, typed_queries([s.command for s in sessions], queries))
         finally:
             setup.stop_servers()
     result = {"points": points, "acknowledged": len(acknowledged), "expected": expected,
               "known": known, "lost": expected - known, "kills": kills, "folds": folds,
               "events": happened, "newest_by_server": newest_by_server,
-              "newest_cold": newest_cold}
+              "newest_cold": newest_cold, "side_by_side": together}
     report(result, out)
+    ages.report(together, queries, out)
     return result
 
 

@@ -35,7 +35,14 @@ def test_the_year_benchmark_reports_every_point_and_loses_nothing() -> None:
                     "by the server yes, by a cold suggest yes"):
         assert heading in text
     table = [line.split() for line in lines if line.strip().split(" ")[0] in ("0", "40", "200")]
-    assert len(table) == 6 and all(len(row) == 10 for row in table)
+    assert len(table) == 9 and all(len(row) in (10, 5) for row in table)
+    # Every age asked again at the end, side by side, each against the first.
+    together = result["side_by_side"]
+    assert [row["learned"] for row in together] == [0, 40, 200, 600]
+    assert together[0]["p50_ratio"] == together[0]["p99_ratio"] == 1.0
+    for row in together:
+        assert 0 < row["p50"] <= row["p99"] and row["p50_ratio"] > 0
+    assert "Per query side by side" in text
 
 
 @pytest.mark.slow  # trains a model and runs a server (about fifteen seconds)

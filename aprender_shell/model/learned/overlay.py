@@ -158,6 +158,9 @@ class Overlay:
         self._max_command_bytes = int(max_bytes * COMMAND_SHARE)
         self._command_bytes = 0
         self.forgotten = 0
+        # Runs learned from other hosts (synced), forgotten ones included: none, and no command
+        # has a host share, so a query need not ask per candidate.
+        self.away_runs = 0
         self._learned: dict[str, _Learned] = {}
         self._recency = LRUPolicy()
         self._sorted = _SortedTexts()
@@ -210,6 +213,7 @@ class Overlay:
                 runs[3 if exit_status == 0 else 4] += 1
         if host and host != _this_host():
             learned.away += 1
+            self.away_runs += 1
         if previous is not None:
             self._transitions.add(previous, command)
             before = self._learned.get(previous)

@@ -13,6 +13,7 @@ what training found in the corpus rows (the model's ``exits`` entry), so a fold 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -25,21 +26,26 @@ from aprender_shell.model.store.runs import NO_RUNS, RunCounts, RunTables
 if TYPE_CHECKING:
     from aprender_shell.bundle import PagedBundle
 
-# Look-ups of the model's run table kept between keystrokes: a query asks for each of its few
-# dozen candidates, and the next keystroke for mostly the same ones. Bounded: about 50 KB.
-CACHED_RUNS = 256
+# Look-ups of the model's run and host tables kept between keystrokes: a query asks for each
+# of its few dozen candidates, the next keystroke for mostly the same ones, and a day's typing
+# for a few thousand (2,721 over the year benchmark's 2,000 queries). Kept at 256 and cleared
+# when full, three look-ups in four searched the table again, and a model with run tables (any
+# model once folded) answered 1.3x slower than the same model before. Bounded: about 0.5 MB
+# each, the oldest quarter dropped when full.
+CACHED_RUNS = 2048
 
 
 class RunContext:
     """The folder, shell and exit-status counts of an open model and what it learned since."""
 
-    __slots__ = ("_tables", "_folder", "_runs")
+    __slots__ = ("_tables", "_folder", "_runs", "_hosts")
 
     def __init__(self, tables: RunTables) -> None:
         self._tables = tables
         # The model's counts for the last folder asked about (a shell's keystrokes share one).
         self._folder: tuple[str, dict[str, int]] | None = None
         self._runs: dict[str, RunCounts | None] = {}
+        self._hosts: dict[str, tuple[int, int] | None] = {}
 
     @property
     def segments(self) -> int:
@@ -64,27 +70,34 @@ class RunContext:
 
     def runs(self, command: str, overlay: Overlay) -> RunCounts | None:
         """How ``command``'s recorded runs went, folded and learned (None: none recorded)."""
-        cache = self._runs
-        if not self._tables.has_runs:
-            folded = None
-        elif command in cache:
-            folded = cache[command]
-        else:
-            if len(cache) >= CACHED_RUNS:
-                cache.clear()
-            folded = cache[command] = self._tables.runs(command)
+        folded = self._folded_runs(command) if self._tables.has_runs else None
         learned = overlay.runs(command)
         if learned is None:
             return folded
         return (folded or NO_RUNS).plus(learned)
+
+    def _folded_runs(self, command: str) -> RunCounts | None:
+        cache = self._runs
+        if command in cache:
+            return cache[command]
+        if len(cache) >= CACHED_RUNS:
+            _drop_oldest(cache)
+        found = cache[command] = self._tables.runs(command)
+        return found
+
     def shell_share(self, overlay: Overlay) -> Callable[[str, str], float | None]:
         """A command's share of its recorded uses run in a shell (None: no shell recorded for
         it, or a shell this model does not tell apart)."""
+        if not self._tables.has_runs:
+            # Nothing folded: the overlay's counts alone, asked directly (this is called for
+            # every candidate of every keystroke).
+            return overlay.shell_share
+        runs = self.runs
 
         def share(command: str, shell: str) -> float | None:
             if shell not in SHELLS:
                 return None
-            counts = self.runs(command, overlay)
+            counts = runs(command, overlay)
             if counts is None:
                 return None
             uses = counts.shells
@@ -93,22 +106,43 @@ class RunContext:
 
         return share
 
-    def host_share(self, overlay: Overlay) -> Callable[[str], float | None]:
+    def host_share(self, overlay: Overlay) -> Callable[[str], float | None] | None:
         """A command's share of its recorded uses that ran on this host, folded and learned
-        (None: all of them did, as far as is known)."""
-        tables = self._tables
+        (None: all of them did, as far as is known); None for every command when nothing ran
+        on another host (the preference is then left out, as if no host were known)."""
+        if not self._tables.has_hosts:
+            # Nothing folded: the overlay's alone, asked directly, if it knows of any.
+            return overlay.host_share if overlay.away_runs else None
+        hosts = self._folded_hosts
 
         def share(command: str) -> float | None:
-            folded = tables.hosts(command)
-            learned = overlay.host_runs(command)
+            folded = hosts(command)
             if folded is None:
                 return overlay.host_share(command)
             uses, away = folded
+            learned = overlay.host_runs(command)
             if learned is not None:
                 uses, away = uses + learned[0], away + learned[1]
             return 1.0 - away / uses
 
         return share
+
+    def _folded_hosts(self, command: str) -> tuple[int, int] | None:
+        # Kept between keystrokes like the run table's look-ups: the host table was read per
+        # candidate and keystroke, a segment search each time.
+        cache = self._hosts
+        if command in cache:
+            return cache[command]
+        if len(cache) >= CACHED_RUNS:
+            _drop_oldest(cache)
+        found = cache[command] = self._tables.hosts(command)
+        return found
+
+
+def _drop_oldest(cache: dict[str, Any]) -> None:
+    """The oldest quarter of a look-up cache gone (the first looked up: dicts keep order)."""
+    for command in list(itertools.islice(cache, len(cache) // 4 or 1)):
+        del cache[command]
 
 
 # The bundle entry training writes (training/run_tables.py's ``failing_table``): the commands

@@ -165,6 +165,11 @@ class RunTables:
         """Whether the model has a ``run`` table (trained on runs with a shell or an exit)."""
         return self._runs is not None
 
+    @property
+    def has_hosts(self) -> bool:
+        """Whether the model has a ``host`` table (trained on runs with a host)."""
+        return self._hosts is not None
+
     def folder(self, cwd: str) -> dict[str, int]:
         """The commands the model saw run most in ``cwd``, with how often."""
         found = self._folders.find(cwd) if self._folders is not None else None

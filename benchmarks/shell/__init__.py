@@ -22,6 +22,9 @@ the block ``aprender-shell install`` writes, with a plain ``eval "$(aprender-she
 and (zsh) with zsh-autosuggestions; the median of interleaved runs.
 
 ``python -m benchmarks.shell [--commands N] [--keystrokes N] [--starts N] [--quick]``
+
+``--against DIR [--rounds N]`` times zsh's keystrokes only, beside another checkout (its own
+``.venv``), in alternating rounds: against.py.
 """
 
 from __future__ import annotations
@@ -152,7 +155,7 @@ def _write_keys(path: Path, keys: Sequence[tuple[str, str]]) -> None:
 
 
 def run_in_terminal(
-    argv: list[str], script: Path, env: dict[str, str], out: Path
+    argv: list[str], script: Path, env: dict[str, str], out: Path, cwd: Path | None = None
 ) -> tuple[list[float], int]:
     """Source ``script`` in an interactive shell on a pseudo-terminal (so its history works).
 
@@ -160,7 +163,7 @@ def run_in_terminal(
     """
     master, slave = os.openpty()
     process = subprocess.Popen(
-        argv, stdin=slave, stdout=slave, stderr=slave, env=env,
+        argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=cwd,
         start_new_session=True,
     )
     os.close(slave)
@@ -349,12 +352,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keystrokes", type=int, default=3_000, help="keystrokes timed (3000)")
     parser.add_argument("--starts", type=int, default=30, help="shell starts per set-up (30)")
     parser.add_argument("--quick", action="store_true", help="5000 commands, 300 keystrokes")
+    parser.add_argument("--against", type=Path, metavar="DIR",
+                        help="time zsh's keystrokes beside the checkout DIR (its own .venv), "
+                             "alternating rounds, instead of the whole benchmark")
+    parser.add_argument("--rounds", type=int, default=20,
+                        help="alternated rounds with --against (20), each of --keystrokes")
+    parser.add_argument("--folder", choices=("project", "empty"), default="project",
+                        help="with --against: the shells' folder holds the paths the history "
+                             "names (project) or nothing (empty)")
     args = parser.parse_args(argv)
     if args.quick:
         args.commands, args.keystrokes, args.starts = 5_000, 300, 5
+    if args.against is not None:
+        from benchmarks.shell.against import run as run_against
+
+        if args.rounds < 1:
+            parser.error("--rounds must be at least 1")
+        with tempfile.TemporaryDirectory(prefix="aprender-shell-against-") as name:
+            run_against(args.against.resolve(), args.commands, args.keystrokes,
+                        args.rounds, Path(name), working=args.folder)
+        return 0
     run(args.commands, args.keystrokes, args.starts, presses=10 if args.quick else 30)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
