@@ -279,8 +279,9 @@ class Predictor:
         found = [Suggestion(s.text, s.score, p(s.score / top, empty)) for s in best]
         if self._index.trained_on_sample or not top:  # the sample's starts are not the user's
             return found
-        return with_partial(prefix, results, lambda score: p(score / top, empty), found, explained,
-                            paths.plausible if paths else None)
+        start = self.calibration.p_start
+        return with_partial(prefix, results, lambda score: start(score / top, empty), found,
+                            explained, paths.plausible if paths else None)
 
     def _give_way_to_own(self, found: list[Suggestion], k: int) -> list[Suggestion]:
         """The sample's suggestions below the user's own, and gone after enough of them."""

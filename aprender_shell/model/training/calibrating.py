@@ -4,8 +4,10 @@ The end of the history (``tuning.SAMPLE`` commands, after ``tuning.WARM_UP`` lea
 replayed online with the chosen weights, as the tuning replay does (``OnlineModel``, the same
 ``FeatureBuilder`` and ``scoring.history_scores``): before each command, on the empty line and
 after its first one and two characters, the best ``OBSERVED`` candidates' scores are noted with
-whether each was the command run. ``calibration.fit`` turns them into the score-to-``p`` maps,
-and the empty line's best guesses, with their ``p``, into the level at which it shows.
+whether each was the command run, and the likeliest partial ghost's start (``model.query.
+partial``) with whether the command started with it. ``calibration.fit`` turns them into the
+score-to-``p`` maps, and the empty line's best guesses, with their ``p``, into the level at
+which it shows.
 
 The repeat rate (how often a command is run twice in a row) is counted over the whole history
 first: the replay scores the command just run with it, as the predictor does.
@@ -18,6 +20,7 @@ from collections.abc import Sequence
 
 from aprender_shell.model import calibration, scoring
 from aprender_shell.model.calibration import Calibration
+from aprender_shell.model.query.partial import likeliest_start
 from aprender_shell.model.training.online import OnlineModel
 from aprender_shell.model.training.tuning import SAMPLE, WARM_UP, query_features
 
@@ -40,7 +43,7 @@ def repeat_rate(commands: Sequence[str]) -> float | None:
 
 def calibrate(commands: Sequence[str], weights: scoring.Weights) -> Calibration:
     """The calibration of ``weights`` on the end of ``commands`` (the prior when too short)."""
-    observed: dict[str, list[tuple[float, bool]]] = {"empty": [], "typed": []}
+    observed: dict[str, list[tuple[float, bool]]] = {"empty": [], "typed": [], "start": []}
     best_guesses: list[tuple[float, bool]] = []
     replay = OnlineModel()
     start = max(0, len(commands) - SAMPLE)
@@ -52,9 +55,14 @@ def calibrate(commands: Sequence[str], weights: scoring.Weights) -> Calibration:
         for n in (0, *TYPED):
             if n >= len(command) or (n == 0 and previous is None):
                 continue
-            best = _best(replay, command[:n], previous, weights)
+            ranked = _best(replay, command[:n], previous, weights)
+            best = ranked[:OBSERVED]
             kind = "empty" if n == 0 else "typed"
             observed[kind].extend((score, text == command) for text, score in best)
+            # a partial ghost's start: right when the command starts with it
+            cut = likeliest_start(command[:n], dict(ranked))
+            if cut is not None:
+                observed["start"].append((cut[1], command.startswith(cut[0])))
             if n == 0:
                 best_guesses.append((best[0][1], best[0][0] == command) if best else (0.0, False))
         replay.learn(command, previous)
@@ -71,7 +79,7 @@ def _best(
     previous: str | None,
     weights: scoring.Weights,
 ) -> list[tuple[str, float]]:
-    """The query's ``OBSERVED`` best candidates and their scores, each a share of the
+    """The query's candidates, best first, and their scores, each a share of the
     ``calibration.TOP`` best (as the predictor reads them)."""
     followers = replay.followers.get(previous) if previous is not None else None
     texts = list(dict.fromkeys(replay.best_matches(prefix, followers)))
@@ -87,4 +95,4 @@ def _best(
         return []
     scored = [(text, value / top) for text, value in zip(texts, values)]
     # ties go to the first text, as the predictor breaks them
-    return sorted(scored, key=lambda item: (-item[1], item[0]))[:OBSERVED]
+    return sorted(scored, key=lambda item: (-item[1], item[0]))

@@ -81,3 +81,21 @@ def test_the_answer_marks_the_partial_and_the_line_form_shows_it_first(tmp_path:
         line = line_form.encode(session.handle(line_form.parse(
             "suggest\t7\t1\tzsh\t\t\t" + "\t".join(AFTER_ADD))), "7")
         assert line.split("\t")[:3] == ["suggestions", "7", 'git commit -m "']
+
+
+def test_training_fits_the_starts_own_map_and_an_older_model_reads_them_as_lines(
+    tmp_path: Path,
+) -> None:
+    from aprender_shell.model.calibration import Calibration
+
+    with Predictor.open(_varied_commits(tmp_path)) as predictor:
+        calibration = predictor.calibration
+        assert calibration.knots.get("start"), "no map of the starts was fitted"
+        tuning = predictor.index.tuning or {}
+        assert any(key.startswith("p.start.") for key in tuning)
+        # kept with the model: read back the same
+        assert Calibration.from_tuning(tuning).p_start(0.6, True) == calibration.p_start(0.6, True)
+        # a model trained before starts had a map reads them through the line's map
+        older = Calibration.from_tuning({k: v for k, v in tuning.items() if ".start." not in k})
+        assert older.p_start(0.6, True) == older.p(0.6, True)
+        assert older.p_start(0.6, False) == older.p(0.6, False)

@@ -23,7 +23,7 @@ from typing import Protocol, TypeVar
 
 # Only the best candidates are summed: the many small ones add little to a start's p and
 # would make every keystroke pay for them.
-CANDIDATES = 48
+CANDIDATES = 16
 # A start must stand for at least this many different lines ("several candidates share").
 MIN_LINES = 2
 # Keys a ghost costs to take (the accept key); a start saving no more is never offered.
@@ -31,8 +31,10 @@ ACCEPT_KEYS = 1
 # A start is never surer than this: the candidates' p are estimates, and they are summed.
 MAX_P = 0.99
 _QUOTES = "\"'"
+_CUT_AFTER = " \"'/="
 
-__all__ = ["ACCEPT_KEYS", "PartialGhost", "boundaries", "partial_ghost", "with_partial"]
+__all__ = ["ACCEPT_KEYS", "PartialGhost", "boundaries", "likeliest_start", "partial_ghost",
+           "with_partial"]
 
 
 class PartialGhost:
@@ -50,25 +52,32 @@ def boundaries(line: str, start: int) -> list[int]:
     of the start kept): after the space ending a word, after a quote opening an argument, after
     the ``=`` of a ``--option=``, after a folder of a path; never at the line's end."""
     cuts: list[int] = []
-    end = len(line)
-    for at in range(max(start, 1), end):
-        char = line[at - 1]
-        if char == " ":
-            if line[at - 2 : at - 1] not in ("", " ") and line[at] != " ":
-                cuts.append(at)
-        elif char in _QUOTES:
-            # opening: the quote starts an argument (after a space or an =)
-            if at >= 2 and line[at - 2] in " =" and line[at] != char:
-                cuts.append(at)
-        elif char == "/":
-            # a folder of a path argument (not the root alone, not the path's end)
-            if line[at] not in " /" and line[at - 2 : at - 1] not in ("", " ", "/"):
-                cuts.append(at)
-        elif char == "=" and line[at] != " ":
-            word = line.rfind(" ", 0, at) + 1
-            if line.startswith("-", word) and "=" not in line[word : at - 1]:
-                cuts.append(at)
+    end = len(line) - 1
+    first = max(start, 1) - 1
+    for char in _CUT_AFTER:
+        # str.find, not a loop over every character: this runs on every keystroke
+        at = line.find(char, first)
+        while 0 <= at < end:
+            if _fits(line, at, char):
+                cuts.append(at + 1)
+            at = line.find(char, at + 1)
+    cuts.sort()
     return cuts
+
+
+def _fits(line: str, at: int, char: str) -> bool:
+    """Whether ``line`` may be cut after its ``char`` at ``at`` (not its last character)."""
+    after = line[at + 1]
+    before = line[at - 1] if at else ""
+    if char == " ":
+        return before not in ("", " ") and after != " "
+    if char in _QUOTES:  # opening: the quote starts an argument (after a space or an =)
+        return before in (" ", "=") and after != char
+    if char == "/":  # a folder of a path argument (not the root alone, not the path's end)
+        return after not in " /" and before not in ("", " ", "/")
+    # "=": of an option (--option=), its first
+    word = line.rfind(" ", 0, at) + 1
+    return after != " " and line.startswith("-", word) and "=" not in line[word:at]
 
 
 def gain(text: str, prefix: str) -> int:
@@ -84,14 +93,60 @@ def partial_ghost(
     plausible: Callable[[str], bool] | None = None,
 ) -> PartialGhost | None:
     """The start of the candidates ``scores`` (text: score) worth offering before the best whole
-    line ``best`` (its text and p), or None. ``chance`` is a score's p (``Calibration.p`` as the
-    predictor reads it). A start is worth offering when, on average, it saves more keystrokes
-    than the best line (its p times what it saves, against the line's) and is likelier; and
-    when ``plausible`` is given (the path check), only a start it accepts."""
+    line ``best`` (its text and p), or None. ``chance`` is a start's p from its summed score
+    (``Calibration.p_start`` as the predictor reads it). A start is worth offering when, on
+    average, it saves more keystrokes than the best line (its p times what it saves, against
+    the line's) and is likelier; and when ``plausible`` is given (the path check), only a
+    start it accepts."""
     if len(scores) < MIN_LINES:
         return None
     top = heapq.nlargest(CANDIDATES, scores.items(), key=lambda item: item[1])
-    shared: dict[str, list[float]] = {}  # start: [score summed, lines]
+    best_p, best_value = 0.0, 0.0
+    if best is not None:
+        best_p = best[1]
+        best_value = best_p * gain(best[0], prefix)
+    # No start is likelier than all of them together, nor saves more than the longest: when
+    # even that would not beat the best line, no line need be cut (most keystrokes end here).
+    most = min(MAX_P, chance(sum(score for _, score in top if score > 0)))
+    longest = max(gain(text, prefix) for text, _ in top)
+    if most <= best_p or most * longest <= best_value:
+        return None
+    shared = _starts(prefix, top)
+    worth: list[tuple[float, str, PartialGhost]] = []
+    for text, (score, lines) in shared.items():
+        if lines < MIN_LINES or text in scores:
+            continue
+        # the start read as one candidate holding its lines' scores, through its own map
+        p = min(MAX_P, chance(score))
+        value = p * gain(text, prefix)
+        if p > best_p and value > best_value:
+            worth.append((-value, text, PartialGhost(text, p, min(1.0, score))))
+    for _, text, ghost in sorted(worth, key=lambda item: item[:2]):
+        if plausible is None or plausible(text):
+            ghost.lines = tuple(line for line, score in top if score > 0
+                                and line.startswith(text))
+            return ghost
+    return None
+
+
+def likeliest_start(prefix: str, shares: Mapping[str, float]) -> tuple[str, float] | None:
+    """The start of the candidates ``shares`` (text: score as a share of the best few) that
+    training notes for the starts' own calibration map (``training.calibrating``): shared by
+    several lines, the one whose summed share times what it saves is largest."""
+    top = heapq.nlargest(CANDIDATES, shares.items(), key=lambda item: item[1])
+    chosen: tuple[str, float] | None = None
+    chosen_value = 0.0
+    for text, (share, lines) in _starts(prefix, top).items():
+        value = share * gain(text, prefix)
+        if lines >= MIN_LINES and value > chosen_value and text not in shares:
+            chosen, chosen_value = (text, share), value
+    return chosen
+
+
+def _starts(prefix: str, top: list[tuple[str, float]]) -> dict[str, list[float]]:
+    """Every start of the lines ``top`` (best first) past ``prefix``, cut at a boundary: its
+    lines' scores summed and how many lines it starts."""
+    shared: dict[str, list[float]] = {}
     start = len(prefix)
     for text, score in top:
         if score <= 0:
@@ -105,25 +160,7 @@ def partial_ghost(
             else:
                 entry[0] += score
                 entry[1] += 1
-    best_p, best_value = 0.0, 0.0
-    if best is not None:
-        best_p = best[1]
-        best_value = best_p * gain(best[0], prefix)
-    worth: list[tuple[float, str, PartialGhost]] = []
-    for text, (score, lines) in shared.items():
-        if lines < MIN_LINES or text in scores:
-            continue
-        # the start read as one candidate holding its lines' scores, through the same map
-        p = min(MAX_P, chance(score))
-        value = p * gain(text, prefix)
-        if p > best_p and value > best_value:
-            worth.append((-value, text, PartialGhost(text, p, min(1.0, score))))
-    for _, text, ghost in sorted(worth, key=lambda item: item[:2]):
-        if plausible is None or plausible(text):
-            ghost.lines = tuple(line for line, score in top if score > 0
-                                and line.startswith(text))
-            return ghost
-    return None
+    return shared
 
 
 class _Line(Protocol):
