@@ -24,6 +24,9 @@ from typing import Protocol, TypeVar
 # Only the best candidates are summed: the many small ones add little to a start's p and
 # would make every keystroke pay for them.
 CANDIDATES = 16
+# Starts are cut from the best few lines only (each then summed over all the candidates): a
+# start none of them has holds too little of the answer to beat its best line.
+SEEDS = 3
 # A start must stand for at least this many different lines ("several candidates share").
 MIN_LINES = 2
 # Keys a ghost costs to take (the accept key); a start saving no more is never offered.
@@ -144,22 +147,17 @@ def likeliest_start(prefix: str, shares: Mapping[str, float]) -> tuple[str, floa
 
 
 def _starts(prefix: str, top: list[tuple[str, float]]) -> dict[str, list[float]]:
-    """Every start of the lines ``top`` (best first) past ``prefix``, cut at a boundary: its
-    lines' scores summed and how many lines it starts."""
+    """The starts past ``prefix`` of the best ``SEEDS`` lines of ``top`` (best first), cut at a
+    boundary: the scores of the lines of ``top`` they start, summed, and how many lines."""
+    lines = [(text, score) for text, score in top if score > 0 and text.startswith(prefix)]
     shared: dict[str, list[float]] = {}
-    start = len(prefix)
-    for text, score in top:
-        if score <= 0:
-            break
-        if not text.startswith(prefix):
-            continue
-        for cut in boundaries(text, start + 1):
-            entry = shared.get(text[:cut])
-            if entry is None:
-                shared[text[:cut]] = [score, 1.0]
-            else:
-                entry[0] += score
-                entry[1] += 1
+    first = len(prefix) + 1
+    for text, _ in lines[:SEEDS]:
+        for cut in boundaries(text, first):
+            start = text[:cut]
+            if start not in shared:
+                found = [score for line, score in lines if line.startswith(start)]
+                shared[start] = [sum(found), float(len(found))]
     return shared
 
 
