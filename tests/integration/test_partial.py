@@ -138,3 +138,4 @@ def test_the_fill_key_fills_the_start_and_the_message_is_typed_after_the_quote(
         shell.assert_quiet()
     assert sums["accepted"] == 1 and sums["right"] == 0
     assert sums["saved"] == len('ommit -m "')
+
