@@ -99,3 +99,22 @@ def test_training_fits_the_starts_own_map_and_an_older_model_reads_them_as_lines
         older = Calibration.from_tuning({k: v for k, v in tuning.items() if ".start." not in k})
         assert older.p_start(0.6, True) == older.p(0.6, True)
         assert older.p_start(0.6, False) == older.p(0.6, False)
+
+
+def test_the_empty_line_shows_a_sure_start_where_no_whole_line_is_ever_sure(
+    tmp_path: Path,
+) -> None:
+    # A file edited, then committed with a new message: the next line's start is certain,
+    # the line itself never is (the whole-line guesses were right too rarely to ever show).
+    commands: list[str] = []
+    for number in range(300):
+        commands += [f"vim src/part{(number * 7) % 41}.py", f'git commit -m "change {number}"']
+    path = tmp_path / "model.apbundle"
+    train_model(entries(commands), path)
+    with Predictor.open(path) as predictor:
+        found = predictor.suggest("", k=1, prev=["git status", "vim src/part3.py"])
+        assert (found[0].text, found[0].partial) == ('git commit -m "change ', True)
+        assert predictor.shows(found)
+        found = predictor.suggest("", k=1, prev=['git commit -m "change 7"'])
+        assert (found[0].text, found[0].partial) == ("vim src/", True)
+        assert predictor.shows(found)
