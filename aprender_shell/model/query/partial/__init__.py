@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Mapping
+from operator import itemgetter
 from typing import Protocol, TypeVar
 
 # Only the best candidates are summed: the many small ones add little to a start's p and
@@ -35,6 +36,7 @@ ACCEPT_KEYS = 1
 MAX_P = 0.99
 _QUOTES = "\"'"
 _CUT_AFTER = " \"'/="
+_SCORE = itemgetter(1)
 
 __all__ = ["ACCEPT_KEYS", "PartialGhost", "boundaries", "likeliest_start", "partial_ghost",
            "with_partial"]
@@ -103,7 +105,7 @@ def partial_ghost(
     start it accepts."""
     if len(scores) < MIN_LINES:
         return None
-    top = heapq.nlargest(CANDIDATES, scores.items(), key=lambda item: item[1])
+    top = heapq.nlargest(CANDIDATES, scores.items(), key=_SCORE)
     best_p, best_value = 0.0, 0.0
     if best is not None:
         best_p = best[1]
@@ -111,7 +113,7 @@ def partial_ghost(
     # No start is likelier than all of them together, nor saves more than the longest: when
     # even that would not beat the best line, no line need be cut (most keystrokes end here).
     most = min(MAX_P, chance(sum(score for _, score in top if score > 0)))
-    longest = max(gain(text, prefix) for text, _ in top)
+    longest = max(gain(text, prefix) for text, _ in top[:SEEDS])  # a start is cut from one
     if most <= best_p or most * longest <= best_value:
         return None
     shared = _starts(prefix, top)
@@ -136,7 +138,7 @@ def likeliest_start(prefix: str, shares: Mapping[str, float]) -> tuple[str, floa
     """The start of the candidates ``shares`` (text: score as a share of the best few) that
     training notes for the starts' own calibration map (``training.calibrating``): shared by
     several lines, the one whose summed share times what it saves is largest."""
-    top = heapq.nlargest(CANDIDATES, shares.items(), key=lambda item: item[1])
+    top = heapq.nlargest(CANDIDATES, shares.items(), key=_SCORE)
     chosen: tuple[str, float] | None = None
     chosen_value = 0.0
     for text, (share, lines) in _starts(prefix, top).items():
