@@ -62,9 +62,11 @@ class Calibration:
         knots = self.knots.get("start")
         return _read(knots, score) if knots else self.p(score, empty)
 
-    def shows(self, p: float) -> bool:
-        """Whether an empty-line guess this sure is shown."""
-        return p >= self.show_level
+    def shows(self, p: float, start: bool = False) -> bool:
+        """Whether an empty-line guess this sure is shown. A partial ghost's ``start`` is shown
+        once it is likelier than not (its own map says how often the line starts with it; the
+        level was judged on whole lines, where a start would let unsure lines through)."""
+        return p >= (SHOWN_RIGHT if start else self.show_level)
 
     def to_tuning(self) -> dict[str, float]:
         """The map as the index's ``tuning`` keeps it: ``p.KIND.N.score`` and ``p.KIND.N.rate``."""

@@ -175,8 +175,9 @@ class Predictor:
 
     def shows(self, suggestions: Sequence[Suggestion]) -> bool:
         """Whether the shells show the best of these empty-line suggestions (its ``p`` reaches
-        the level the user's own replay chose, ``Calibration.show_level``)."""
-        return bool(suggestions) and self.calibration.shows(suggestions[0].p)
+        the level the user's own replay chose, ``Calibration.show_level``; a partial's, half)."""
+        return bool(suggestions) and self.calibration.shows(suggestions[0].p,
+                                                            suggestions[0].partial)
 
     def explain(
         self,

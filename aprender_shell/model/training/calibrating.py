@@ -6,8 +6,8 @@ replayed online with the chosen weights, as the tuning replay does (``OnlineMode
 after its first one and two characters, the best ``OBSERVED`` candidates' scores are noted with
 whether each was the command run, and the likeliest partial ghost's start (``model.query.
 partial``) with whether the command started with it. ``calibration.fit`` turns them into the
-score-to-``p`` maps, and the empty line's ghosts as the maps pick them (a partial one when it
-is worth more than the best line), with their ``p``, into the level at which it shows.
+score-to-``p`` maps, and the empty line's best guesses, with their ``p``, into the level at
+which it shows.
 
 The repeat rate (how often a command is run twice in a row) is counted over the whole history
 first: the replay scores the command just run with it, as the predictor does.
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 from aprender_shell.model import calibration, scoring
 from aprender_shell.model.calibration import Calibration
-from aprender_shell.model.query.partial import likeliest_start, partial_ghost
+from aprender_shell.model.query.partial import likeliest_start
 from aprender_shell.model.training.online import OnlineModel
 from aprender_shell.model.training.tuning import SAMPLE, WARM_UP, query_features
 
@@ -44,8 +44,7 @@ def repeat_rate(commands: Sequence[str]) -> float | None:
 def calibrate(commands: Sequence[str], weights: scoring.Weights) -> Calibration:
     """The calibration of ``weights`` on the end of ``commands`` (the prior when too short)."""
     observed: dict[str, list[tuple[float, bool]]] = {"empty": [], "typed": [], "start": []}
-    # each empty line's candidates (share of the best few) and the command run there
-    empty_lines: list[tuple[dict[str, float], str]] = []
+    best_guesses: list[tuple[float, bool]] = []
     replay = OnlineModel()
     start = max(0, len(commands) - SAMPLE)
     previous: str | None = None
@@ -65,25 +64,13 @@ def calibrate(commands: Sequence[str], weights: scoring.Weights) -> Calibration:
             if cut is not None:
                 observed["start"].append((cut[1], command.startswith(cut[0])))
             if n == 0:
-                empty_lines.append((dict(ranked), command))
+                best_guesses.append((best[0][1], best[0][0] == command) if best else (0.0, False))
         replay.learn(command, previous)
         previous = command
     found = Calibration({kind: calibration.fit(pairs) for kind, pairs in observed.items()})
-    found.show_level = calibration.show_level([_shown(found, *line) for line in empty_lines])
+    guesses = [(found.p(score, empty=True), right) for score, right in best_guesses]
+    found.show_level = calibration.show_level(guesses)
     return found
-
-
-def _shown(found: Calibration, shares: dict[str, float], command: str) -> tuple[float, bool]:
-    """The ghost an empty line would show, as ``found`` reads it: its ``p``, and whether it was
-    right (the command, or for a partial ghost the command's start)."""
-    if not shares:
-        return 0.0, False
-    text, share = min(shares.items(), key=lambda item: (-item[1], item[0]))
-    p = found.p(share, empty=True)
-    ghost = partial_ghost("", shares, lambda summed: found.p_start(summed, True), (text, p))
-    if ghost is not None:
-        return ghost.p, command.startswith(ghost.text)
-    return p, text == command
 
 
 def _best(

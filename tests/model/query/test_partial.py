@@ -118,3 +118,13 @@ def test_the_empty_line_shows_a_sure_start_where_no_whole_line_is_ever_sure(
         found = predictor.suggest("", k=1, prev=['git commit -m "change 7"'])
         assert (found[0].text, found[0].partial) == ("vim src/", True)
         assert predictor.shows(found)
+
+
+def test_a_start_shows_once_likelier_than_not_whatever_level_the_lines_need() -> None:
+    from aprender_shell.model.calibration import NEVER, Calibration
+
+    # a level judged on whole lines would let unsure lines through behind sure starts
+    never = Calibration(show_level=NEVER)
+    assert never.shows(0.6, start=True) and not never.shows(0.4, start=True)
+    assert not never.shows(0.9)
+    assert Calibration(show_level=0.2).shows(0.3) and not Calibration().shows(0.3, start=True)
