@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 from aprender_shell.model import calibration, scoring
 from aprender_shell.model.calibration import Calibration
-from aprender_shell.model.query.partial import likeliest_start
+from aprender_shell.model.query.partial import likeliest_start, partial_ghost
 from aprender_shell.model.training.online import OnlineModel
 from aprender_shell.model.training.tuning import SAMPLE, WARM_UP, query_features
 
@@ -45,6 +45,7 @@ def calibrate(commands: Sequence[str], weights: scoring.Weights) -> Calibration:
     """The calibration of ``weights`` on the end of ``commands`` (the prior when too short)."""
     observed: dict[str, list[tuple[float, bool]]] = {"empty": [], "typed": [], "start": []}
     best_guesses: list[tuple[float, bool]] = []
+    queries: list[tuple[str, dict[str, float], str]] = []  # for the starts' second look
     replay = OnlineModel()
     start = max(0, len(commands) - SAMPLE)
     previous: str | None = None
@@ -60,17 +61,46 @@ def calibrate(commands: Sequence[str], weights: scoring.Weights) -> Calibration:
             kind = "empty" if n == 0 else "typed"
             observed[kind].extend((score, text == command) for text, score in best)
             # a partial ghost's start: right when the command starts with it
-            cut = likeliest_start(command[:n], dict(ranked))
+            shares = dict(ranked)
+            cut = likeliest_start(command[:n], shares)
             if cut is not None:
-                observed["start"].append((cut[1], command.startswith(cut[0])))
+                # a map reads shares up to 1 (a longer one is refused when the model is read)
+                observed["start"].append((min(1.0, cut[1]), command.startswith(cut[0])))
+                queries.append((command[:n], shares, command))
             if n == 0:
                 best_guesses.append((best[0][1], best[0][0] == command) if best else (0.0, False))
         replay.learn(command, previous)
         previous = command
     found = Calibration({kind: calibration.fit(pairs) for kind, pairs in observed.items()})
+    offered = _offered_starts(found, queries)
+    if offered:
+        found.knots["start"] = calibration.fit(observed["start"] + offered) or []
+        if not found.knots["start"]:
+            del found.knots["start"]
     guesses = [(found.p(score, empty=True), right) for score, right in best_guesses]
     found.show_level = calibration.show_level(guesses)
     return found
+
+
+def _offered_starts(
+    found: Calibration, queries: Sequence[tuple[str, dict[str, float], str]]
+) -> list[tuple[float, bool]]:
+    """The partial ghosts ``found``'s maps offer on ``queries`` (prefix, candidates' shares,
+    the command run), as the predictor picks them (likelier than the best line), each its
+    summed share and whether the command started with it. The first map saw every query's
+    likeliest start, most of them never offered: these say what an offered one is worth."""
+    pairs: list[tuple[float, bool]] = []
+    for prefix, shares, command in queries:
+        empty = not prefix
+
+        def chance(summed: float, empty: bool = empty) -> float:
+            return found.p_start(summed, empty)
+
+        text, share = min(shares.items(), key=lambda item: (-item[1], item[0]))
+        ghost = partial_ghost(prefix, shares, chance, (text, found.p(share, empty)))
+        if ghost is not None:
+            pairs.append((ghost.score, command.startswith(ghost.text)))
+    return pairs
 
 
 def _best(

@@ -128,3 +128,18 @@ def test_a_start_shows_once_likelier_than_not_whatever_level_the_lines_need() ->
     assert never.shows(0.6, start=True) and not never.shows(0.4, start=True)
     assert not never.shows(0.9)
     assert Calibration(show_level=0.2).shows(0.3) and not Calibration().shows(0.3, start=True)
+
+
+def test_the_starts_map_is_kept_for_a_generated_user_whose_starts_sum_past_one(
+    tmp_path: Path,
+) -> None:
+    # A start's lines' shares of the best few can add up past 1; a map holding such a share
+    # would be refused whole when the model is read.
+    from benchmarks.sessions import generate_sessions
+
+    sessions = generate_sessions(1000, seed=3, persona="developer", messy=False)
+    path = tmp_path / "model.apbundle"
+    train_model(entries([item.command for item in sessions]), path)
+    with Predictor.open(path) as predictor:
+        knots = predictor.calibration.knots.get("start")
+        assert knots and all(0.0 <= score <= 1.0 for score, _ in knots)
