@@ -128,8 +128,6 @@ def partial_ghost(
             worth.append((-value, text, PartialGhost(text, p, min(1.0, score))))
     for _, text, ghost in sorted(worth, key=lambda item: item[:2]):
         if plausible is None or plausible(text):
-            ghost.lines = tuple(line for line, score in top if score > 0
-                                and line.startswith(text))
             return ghost
     return None
 
@@ -196,6 +194,9 @@ def with_partial(
     if ghost is None:
         return found
     if explained is not None:
+        top = heapq.nlargest(CANDIDATES, scores.items(), key=_SCORE)
+        ghost.lines = tuple(line for line, score in top
+                            if score > 0 and line.startswith(ghost.text))
         parts: dict[str, float] = {}
         for line in ghost.lines:
             for name, value in explained.get(line, {}).items():
