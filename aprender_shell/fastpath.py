@@ -90,7 +90,7 @@ def run_suggest(args: list[str]) -> int | None:
     out = sys.stdout
     try:
         for suggestion in suggestions:
-            out.write(suggestion_line(suggestion.text, suggestion.p) + "\n")
+            out.write(suggestion_line(suggestion.text, suggestion.p, suggestion.partial) + "\n")
         out.flush()
     except BrokenPipeError:  # the reader went away (`| head -1`): exit quietly, as click does
         import os

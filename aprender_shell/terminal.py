@@ -50,10 +50,12 @@ def escape_field(text: str) -> str:
     )
 
 
-def suggestion_line(text: str, p: float) -> str:
+def suggestion_line(text: str, p: float, partial: bool = False) -> str:
     """One line of ``suggest``'s output (no newline): the command as one escaped field, a tab,
-    its ``p``; the command line and its click-free fast path print exactly this."""
-    return f"{escape_field(text)}\t{p:.4f}"
+    its ``p``, and for a partial ghost (the likely start of several commands) a tab and
+    ``partial``; the command line and its click-free fast path print exactly this."""
+    line = f"{escape_field(text)}\t{p:.4f}"
+    return f"{line}\tpartial" if partial else line
 
 
 def human_bytes(size: float) -> str:

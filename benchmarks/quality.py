@@ -228,6 +228,9 @@ def mean_metrics(results: Sequence[HistoryResult], name: str) -> StrategyMetrics
         shown=sum(m.shown for m in every) / count,
         shown_right=sum(m.shown_right for m in every) / count,
         calibration=[pair for m in every for pair in m.calibration],
+        partials=[pair for m in every for pair in m.partials],
+        partials_met=sum(m.partials_met for m in every),
+        partials_taken=sum(m.partials_taken for m in every),
     )
 
 
@@ -335,8 +338,17 @@ def reliability(results: Sequence[HistoryResult], name: str = OURS) -> list[str]
     if not pairs:
         return [f"  Reliability of p: {name}'s answers carry no \"p\"."]
     table = format_reliability(reliability_table(pairs)).splitlines()
-    return [f"  Reliability of {name}'s p (the top five, 0 to 3 characters typed):",
-            *(f"  {line}" for line in table)]
+    lines = [f"  Reliability of {name}'s p (the top five, 0 to 3 characters typed):",
+             *(f"  {line}" for line in table)]
+    partials = [pair for r in chosen for pair in r.metrics(name).partials]
+    if partials:
+        # a partial ghost's p is the chance the command starts with it (model/query/partial)
+        table = format_reliability(reliability_table(partials)).splitlines()
+        taken = sum(r.metrics(name).partials_taken for r in chosen)
+        lines += ["", f"  Reliability of {name}'s partial ghosts' p (the command starts with "
+                  f"it), 0 to 3 characters typed; {taken:,} taken while typing:",
+                  *(f"  {line}" for line in table)]
+    return lines
 
 
 def ablation_table(results: Sequence[HistoryResult], variants: Sequence[str]) -> list[str]:
@@ -394,7 +406,8 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print("\n".join(ablation_table(results, list(variants))))
     print(f"\n  KSR: keystrokes saved when the top suggestion, once it is the whole command, is "
-          f"accepted with one key.\n  H@1/n: the command is the top suggestion after its first "
+          f"accepted with one key (a partial ghost the command starts with, too).\n"
+          f"  H@1/n: the command is the top suggestion after its first "
           f"n characters. ({time.perf_counter() - started:.0f} s)")
     return 0
 

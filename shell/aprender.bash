@@ -220,13 +220,16 @@ _aprender_agent() {
 }
 
 # Tell the server what became of the suggestions the keys filled in on the line just run ($1):
-# the one run as filled in was taken, the others shown were passed over.
+# the one run as filled in, or typed on from (a partial one: `git commit -m "`), was taken,
+# the others shown were passed over.
 _aprender_feedback() {
   local cmd=$1 count=${#_aprender_suggestions[@]} taken='' saved=0 right=0 item
+  local filled=${_aprender_suggestions[_aprender_choice]-}
   (( count )) || return 0
   (( _aprender_choice + 1 < count )) && count=$(( _aprender_choice + 1 ))
-  if [[ $cmd == "${_aprender_suggestions[_aprender_choice]-}" ]]; then
-    taken=$cmd right=1 saved=$(( ${#cmd} - ${#_aprender_typed} ))
+  if [[ -n $filled && $cmd == "$filled"* ]]; then
+    taken=$filled saved=$(( ${#filled} - ${#_aprender_typed} ))
+    [[ $cmd == "$filled" ]] && right=1
   fi
   local -a ignored=()
   for item in "${_aprender_suggestions[@]:0:count}"; do

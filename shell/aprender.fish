@@ -155,7 +155,8 @@ function _aprender_agent
 end
 
 # What became of the suggestions the key filled in on the line just run ($argv[1]), as the
-# arguments of a feedback request: the one run as filled in was taken, the others passed over.
+# arguments of a feedback request: the one run as filled in, or typed on from (a partial one:
+# `git commit -m "`), was taken, the others passed over.
 function _aprender_feedback_fields
     set -l count (count $_aprender_suggestions)
     test $count -gt 0 -a $_aprender_choice -gt 0; or return 1
@@ -164,10 +165,13 @@ function _aprender_feedback_fields
     set -l saved 0
     set -l right 0
     if test $_aprender_choice -le (count $_aprender_suggestions)
-        and test "$argv[1]" = "$_aprender_suggestions[$_aprender_choice]"
-        set taken $argv[1]
-        set right 1
-        set saved (math (string length -- $argv[1]) - (string length -- $_aprender_typed))
+        set -l filled $_aprender_suggestions[$_aprender_choice]
+        set -l head (string sub -l (string length -- "$filled") -- $argv[1] | string collect)
+        if test -n "$filled"; and test "$head" = "$filled"
+            set taken $filled
+            test "$argv[1]" = "$filled"; and set right 1
+            set saved (math (string length -- $filled) - (string length -- $_aprender_typed))
+        end
     end
     set -l ignored
     for item in $_aprender_suggestions[1..$count]

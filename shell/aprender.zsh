@@ -313,6 +313,8 @@ _aprender_pre_redraw() {
 }
 
 _aprender_line_init() {
+  # A line cancelled (Ctrl-C) ends without line-finish: what it showed is told now, none run.
+  [[ $_aprender_mode == own ]] && (( _aprender_fb_count )) && _aprender_feedback ''
   _aprender_seen=''
   _aprender_full=''
   _aprender_hl=''
@@ -336,17 +338,19 @@ _aprender_line_finish() {
   fi
   _aprender_full=''
   _aprender_seen=''
-  [[ $_aprender_mode == own ]] && (( _aprender_fb_count )) && _aprender_feedback
+  [[ $_aprender_mode == own ]] && (( _aprender_fb_count )) && _aprender_feedback "$BUFFER"
   _aprender_fb_count=0
 }
 
-# Tell the server what became of this line's suggestions: the one run (whole) or taken counts
-# for it, the others shown were typed over. Only suggestions it made are named.
+# Tell the server what became of the suggestions of the line that ran $1 (empty: cancelled):
+# the one run (whole) or taken counts for it, the others shown were typed over. Only
+# suggestions it made are named.
 _aprender_feedback() {
   emulate -L zsh
-  local -i right=${_aprender_fb_shown[(Ie)$BUFFER]}
+  local run=$1
+  local -i right=${_aprender_fb_shown[(Ie)$run]}
   (( right )) && right=1
-  local -a ignored=("${(@)_aprender_fb_shown:#(${(b)BUFFER}|${(b)_aprender_fb_taken})}")
+  local -a ignored=("${(@)_aprender_fb_shown:#(${(b)run}|${(b)_aprender_fb_taken})}")
   _aprender_fields zsh $_aprender_fb_count $_aprender_fb_saved $right "$_aprender_fb_taken" \
     "${ignored[@]}"
   _aprender_send "feedback"$'\t'"$REPLY"

@@ -63,7 +63,9 @@ def suggest(
     memory_limit: MemoryLimit | None,
 ) -> None:
     """Suggest commands starting with PREFIX, one 'suggestion<TAB>p' line each: p is the chance
-    it is the command you run next, as measured on your own history.
+    it is the command you run next, as measured on your own history. A first line ending in
+    '<TAB>partial' is the likely start of several commands (git commit -m "), and its p the
+    chance the command starts with it.
 
     Newlines, tabs and backslashes inside a suggestion are written as \\n, \\t and \\\\, other
     control characters as \\xHH: nothing printed can drive your terminal.
@@ -93,7 +95,7 @@ def suggest(
             click.echo(explained_table(predictor.explain(prefix, k=k, prev=list(prev), cwd=cwd)))
             return
         for suggestion in predictor.suggest(prefix, k=k, prev=list(prev), cwd=cwd):
-            click.echo(suggestion_line(suggestion.text, suggestion.p))
+            click.echo(suggestion_line(suggestion.text, suggestion.p, suggestion.partial))
 
 
 # The parts every row shows, in this order; the others only where they count.
@@ -113,6 +115,8 @@ def explained_table(rows: list[tuple[Suggestion, dict[str, float]]]) -> str:
             for name in PARTS
             if name not in SHOWN_PARTS and abs(parts.get(name, 0.0)) >= 0.0005
         ]
+        if suggestion.partial:  # a start, not a line: its parts are its lines' summed
+            others = ["(partial)", *others]
         table.append([
             f"{suggestion.p:.2f}",
             f"{suggestion.score:.3f}",
@@ -131,6 +135,11 @@ def explained_table(rows: list[tuple[Suggestion, dict[str, float]]]) -> str:
         "sequence - what followed your last commands; frequency - how often you run it;",
         "recency - how lately; directory - how often in this folder; shell - fit to this shell;",
         "arguments - words reused from your last commands; feedback - accepted or typed over.",
+        *([] if not any(s.partial for s, _ in rows) else [
+            "partial: the likely start of several suggestions, offered when it is worth more",
+            "keystrokes than the best whole one; its p is the chance yours starts with it, its",
+            "parts those of the suggestions it starts, summed.",
+        ]),
     ])
 
 

@@ -14,8 +14,11 @@ Metrics, per strategy:
 
 - **KSR** (keystroke saving rate): at each point while typing (with nothing typed too, when
   there is a previous command) the user accepts the top suggestion with one key as soon as it
-  is the whole command, else types it all. ``KSR = 1 - keys used / characters``, Enter not
-  counted. Positions 0-3 reuse the top of the ``k=5`` queries below; later ones ask ``k=1``.
+  is the whole command, else types it all. A partial ghost (``"partial": true``, the likely
+  start of several lines) the command starts with is accepted with one key too, and the rest
+  typed on from there (the next ghost comes once a character more is typed, as in the shells).
+  ``KSR = 1 - keys used / characters``, Enter not counted. Positions 0-3 reuse the top of the
+  ``k=5`` queries below; later ones ask ``k=1``.
 - **Hit@1 / Hit@5 after n chars** (n = 0..3): the command is the top / among the top five
   suggestions once its first n characters are typed. Only commands longer than n count: a
   command already typed in full needs no suggestion. With nothing typed, a strategy that
@@ -27,7 +30,13 @@ Metrics, per strategy:
   answer with suggestions and ``"show"`` not false), and the share of those whose top one is
   the command. A ghost that is not shown cannot be accepted: KSR counts that too.
 - **Calibration**: every suggestion that carries ``p`` (the top five, 0 to 3 characters typed),
-  with whether it was the command: the pairs a reliability table is made from.
+  with whether it was the command: the pairs a reliability table is made from. A partial
+  ghost's ``p`` is the chance the command starts with it: its pairs are kept apart
+  (``partials``), as is how many ghosts were partial and how many of those were taken.
+
+The Hit@, MRR and Name@1 figures are over the whole lines of an answer (a partial is not one);
+the empty line's shown and right count the ghost shown, partial (right when the command starts
+with it) or whole.
 """
 
 from __future__ import annotations
@@ -59,12 +68,22 @@ class CommandLike(Protocol):
 
 
 class Answer(NamedTuple):
-    """What the user is offered: suggestions best first, their ``p`` (None when a strategy
-    gives none), and whether an empty line shows the first."""
+    """What the user is offered: whole-line suggestions best first, their ``p`` (None when a
+    strategy gives none), whether an empty line shows the ghost, and the partial ghost shown
+    before the whole lines (``model.query.partial``) with its ``p``, if there is one."""
 
     texts: list[str]
     chances: list[float | None]
     show: bool = True
+    partial: str | None = None
+    partial_p: float | None = None
+
+    @property
+    def ghost(self) -> str | None:
+        """What the shells show: the partial ghost, else the first whole line."""
+        if self.partial is not None:
+            return self.partial
+        return self.texts[0] if self.texts else None
 
 
 class Strategy(Protocol):
@@ -106,10 +125,15 @@ class StrategyMetrics:
     shown_right: float = 0.0
     # (p, was it the command) for every suggestion that carried a p: see reliability.py.
     calibration: list[tuple[float, bool]] = field(default_factory=list, repr=False)
+    # (p, did the command start with it) for every partial ghost offered, 0 to 3 chars typed.
+    partials: list[tuple[float, bool]] = field(default_factory=list, repr=False)
+    # How many partial ghosts the keystroke replay met on the line, and took.
+    partials_met: int = 0
+    partials_taken: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        del data["calibration"]
+        del data["calibration"], data["partials"]
         data["calibrated"] = len(self.calibration)
         data["hit1"] = {str(n): rate for n, rate in self.hit1.items()}
         data["hit5"] = {str(n): rate for n, rate in self.hit5.items()}
@@ -151,6 +175,9 @@ class _Tally:
     shown: int = 0
     shown_right: int = 0
     calibration: list[tuple[float, bool]] = field(default_factory=list)
+    partials: list[tuple[float, bool]] = field(default_factory=list)
+    partials_met: int = 0
+    partials_taken: int = 0
 
 
 def _command(entry: CommandLike | str) -> str:
@@ -179,18 +206,26 @@ def ask(
     """``strategy``'s answer to ``prefix``: through its protocol answer when it has one."""
     answer = getattr(strategy, "answer", None)
     if answer is None:
-        found = strategy.suggest(prefix, k, prev, cwd)[:k]
+        found = list(strategy.suggest(prefix, k, prev, cwd))
         shows = getattr(strategy, "shows", None)
         show = True if prefix or shows is None else bool(shows(found))
-        return Answer([s.text for s in found], [getattr(s, "p", None) for s in found], show)
+        partial = found[0] if found and getattr(found[0], "partial", False) else None
+        found = found[partial is not None:][:k]
+        return Answer([s.text for s in found], [getattr(s, "p", None) for s in found], show,
+                      partial.text if partial is not None else None,
+                      getattr(partial, "p", None))
     reply = answer(prefix, k, prev, cwd)
     if "error" in reply:
         raise RuntimeError(f"the strategy answered an error: {reply['error']}")
-    suggestions = reply.get("suggestions", [])[:k]
+    items = reply.get("suggestions", [])
+    first = items[0] if items and items[0].get("partial") else None
+    suggestions = items[first is not None:][:k]
     return Answer(
         [item["text"] for item in suggestions],
         [item.get("p") for item in suggestions],
         reply.get("show", True) is not False,
+        first and first["text"],
+        first and first.get("p"),
     )
 
 
@@ -235,41 +270,68 @@ def _replay(
     strategy: Strategy, command: str, prev: tuple[str, ...], cwd: str | None, tally: _Tally
 ) -> None:
     """Type ``command`` into ``strategy``, adding its hits and keystrokes to ``tally``."""
-    keys = len(command)
-    accepted = False
     start = time.perf_counter()
+    answers: dict[int, Answer] = {}
     for n in PREFIX_LENGTHS:
         if len(command) <= n:
             break
-        answer = ask(strategy, command[:n], TOP, prev, cwd)
+        answer = answers[n] = ask(strategy, command[:n], TOP, prev, cwd)
         texts = answer.texts
         tally.queries += 1
-        shown = bool(texts) and (n > 0 or answer.show)
+        shown = answer.ghost is not None and (n > 0 or answer.show)
         right = bool(texts) and texts[0] == command
         tally.calibration.extend(
             (p, text == command) for text, p in zip(texts, answer.chances) if p is not None
         )
+        if answer.partial is not None and answer.partial_p is not None:
+            tally.partials.append((answer.partial_p, command.startswith(answer.partial)))
         if n == 0:
+            ghost = answer.ghost or ""
             tally.names += bool(texts) and command_name(texts[0]) == command_name(command)
             tally.shown += shown
-            tally.shown_right += shown and right
+            tally.shown_right += shown and (
+                ghost == command if answer.partial is None else command.startswith(ghost))
         if right:
             tally.hits1[n] += 1
-            if not accepted and shown and (n or prev):
-                keys, accepted = n + 1, True
         if command in texts:
             tally.hits5[n] += 1
             if n == MRR_PREFIX:
                 tally.reciprocal += 1.0 / (texts.index(command) + 1)
-    position = len(PREFIX_LENGTHS)
-    while not accepted and position < len(command):
-        top = ask(strategy, command[:position], 1, prev, cwd).texts
-        tally.queries += 1
-        if top and top[0] == command:
-            keys, accepted = position + 1, True
-        position += 1
-    tally.keys += keys
+    tally.keys += _keys_used(strategy, command, prev, cwd, answers, tally)
     tally.seconds += time.perf_counter() - start
+
+
+def _keys_used(
+    strategy: Strategy,
+    command: str,
+    prev: tuple[str, ...],
+    cwd: str | None,
+    answers: Mapping[int, Answer],
+    tally: _Tally,
+) -> int:
+    """The keys typing ``command`` takes when every ghost that fits is taken with one key: a
+    whole line ends it, a partial one jumps to its end (module docstring, KSR)."""
+    keys = position = 0
+    asks = True  # after taking a partial ghost, the next one comes with the next key
+    while position < len(command):
+        answer = answers.get(position) if asks else None
+        if answer is None and asks:
+            answer = ask(strategy, command[:position], 1, prev, cwd)
+            tally.queries += 1
+        asks = True
+        ghost = answer.ghost if answer is not None else None
+        shown = answer is not None and (position > 0 or (answer.show and bool(prev)))
+        if shown and ghost == command:
+            return keys + 1
+        if (shown and ghost is not None and answer is not None and answer.partial is not None
+                and len(ghost) > position and command.startswith(ghost)):
+            tally.partials_met += 1
+            tally.partials_taken += 1
+            keys, position, asks = keys + 1, len(ghost), False
+            continue
+        tally.partials_met += shown and answer is not None and answer.partial is not None
+        keys, position = keys + 1, position + 1
+    return keys
 
 
 def _metrics(tally: _Tally, counted: dict[int, int], typed: int) -> StrategyMetrics:
@@ -287,6 +349,9 @@ def _metrics(tally: _Tally, counted: dict[int, int], typed: int) -> StrategyMetr
         shown=rate(tally.shown, counted[0]),
         shown_right=rate(tally.shown_right, tally.shown),
         calibration=tally.calibration,
+        partials=tally.partials,
+        partials_met=tally.partials_met,
+        partials_taken=tally.partials_taken,
     )
 
 

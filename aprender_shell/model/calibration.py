@@ -33,7 +33,9 @@ TOP = 12
 # ``show`` level of a model never calibrated: a calibrated-by-prior p this high.
 DEFAULT_SHOW_LEVEL = 0.5
 NEVER = 2.0
-KINDS = ("empty", "typed")
+# "start": a partial ghost's start (model/query/partial), judged on whether the line run
+# starts with it; a model without that map reads a start's score through its line's map.
+KINDS = ("empty", "typed", "start")
 
 
 class Calibration:
@@ -56,23 +58,19 @@ class Calibration:
     def p(self, score: float, empty: bool) -> float:
         """The chance a suggestion is the command run next, from its ``score`` as a share of its
         query's ``TOP`` best."""
-        score = min(1.0, max(0.0, score))
-        knots = self.knots.get("empty" if empty else "typed")
-        if not knots:
-            return score / 2
-        scores = [s for s, _ in knots]
-        at = bisect.bisect_left(scores, score)
-        if at == 0:
-            first_score, first_rate = knots[0]
-            return first_rate * score / first_score if first_score > 0 else first_rate
-        if at == len(knots):
-            return knots[-1][1]
-        (s0, r0), (s1, r1) = knots[at - 1], knots[at]
-        return r0 + (r1 - r0) * (score - s0) / (s1 - s0) if s1 > s0 else r1
+        return _read(self.knots.get("empty" if empty else "typed"), score)
 
-    def shows(self, p: float) -> bool:
-        """Whether an empty-line guess this sure is shown."""
-        return p >= self.show_level
+    def p_start(self, score: float, empty: bool) -> float:
+        """The chance the line run starts with a partial ghost whose lines' scores, summed, are
+        ``score`` (a share of its query's ``TOP`` best)."""
+        knots = self.knots.get("start")
+        return _read(knots, score) if knots else self.p(score, empty)
+
+    def shows(self, p: float, start: bool = False) -> bool:
+        """Whether an empty-line guess this sure is shown. A partial ghost's ``start`` is shown
+        once it is likelier than not (its own map says how often the line starts with it; the
+        level was judged on whole lines, where a start would let unsure lines through)."""
+        return p >= (SHOWN_RIGHT if start else self.show_level)
 
     def to_tuning(self) -> dict[str, float]:
         """The map as the index's ``tuning`` keeps it: ``p.KIND.N.score`` and ``p.KIND.N.rate``."""
@@ -106,6 +104,23 @@ class Calibration:
         if not (isinstance(level, (int, float)) and math.isfinite(level) and 0 <= level <= NEVER):
             level = DEFAULT_SHOW_LEVEL
         return cls(knots, float(level))
+
+
+def _read(knots: list[tuple[float, float]] | None, score: float) -> float:
+    """``score`` read through the monotone map ``knots`` (the prior, half the score, when
+    there is none)."""
+    score = min(1.0, max(0.0, score))
+    if not knots:
+        return score / 2
+    scores = [s for s, _ in knots]
+    at = bisect.bisect_left(scores, score)
+    if at == 0:
+        first_score, first_rate = knots[0]
+        return first_rate * score / first_score if first_score > 0 else first_rate
+    if at == len(knots):
+        return knots[-1][1]
+    (s0, r0), (s1, r1) = knots[at - 1], knots[at]
+    return r0 + (r1 - r0) * (score - s0) / (s1 - s0) if s1 > s0 else r1
 
 
 def _valid(knots: list[tuple[float, float]]) -> bool:

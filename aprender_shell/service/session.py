@@ -29,7 +29,7 @@ from aprender_shell.service.protocol.schema import (
 )
 
 if TYPE_CHECKING:
-    from aprender_shell.model.query.predictor import Predictor
+    from aprender_shell.model.query.predictor import Predictor, Suggestion
 
 # Records are appended before they are acknowledged; this is how often they are also
 # fdatasync'ed (journal.SYNC_INTERVAL): a power loss may lose the last second, a crash nothing.
@@ -285,12 +285,7 @@ class Session:
         suggestions = predictor.suggest(
             request.prefix, k=request.k, prev=request.prev, cwd=request.cwd, shell=request.shell
         )
-        answer: Answer = {
-            "suggestions": [
-                {"text": s.text, "score": round(s.score, 6), "p": round(s.p, 4)}
-                for s in suggestions
-            ]
-        }
+        answer: Answer = {"suggestions": [_suggestion(s) for s in suggestions]}
         if not request.prefix:
             answer["show"] = predictor.shows(suggestions)
         return answer
@@ -444,3 +439,12 @@ def _save(predictor: Predictor) -> None:
 
 def _identity(path: str | None) -> FileVersion | None:
     return version(path) if path is not None else None
+
+
+def _suggestion(found: Suggestion) -> Answer:
+    """One suggestion as an answer carries it; a partial ghost (the likely start of several
+    lines, ``model.query.partial``) says so with ``"partial": true`` (PROTOCOL.md)."""
+    item: Answer = {"text": found.text, "score": round(found.score, 6), "p": round(found.p, 4)}
+    if found.partial:
+        item["partial"] = True
+    return item

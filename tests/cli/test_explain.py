@@ -38,15 +38,20 @@ def test_explain_prints_p_and_the_named_parts_of_each_suggestion(model: Path) ->
     header = lines[0].split()
     assert header == ["p", "score", "sequence", "frequency", "recency", "directory", "shell",
                       "arguments", "feedback", "suggestion"]
-    first = lines[1].split(None, 9)
+    # every message differs: the likely start comes first, then the whole lines
+    assert lines[1].split(None, 9)[9].startswith('git commit -m "change  (partial)')
+    first = lines[2].split(None, 9)
     assert first[9].startswith('git commit -m "change 29"')
     # after 'git add -A' the commit wins by what followed it, not by how often it is run
     sequence, frequency = float(first[2]), float(first[3])
     assert sequence > 5 * frequency
     plain = run("suggest", "git ", "--prev", "git add -A", "--model", str(model)).stdout
     assert [line.split("\t")[0] for line in plain.splitlines()] == [
-        line.split(None, 9)[9].split(" (")[0] for line in lines[1:6]
+        line.split(None, 9)[9].split(" (")[0] for line in lines[1:7]
     ]
+    text, p, mark = plain.splitlines()[0].split("\t")
+    assert (text, mark) == ('git commit -m "change ', "partial") and 0.5 < float(p) <= 0.99
+    assert "partial: the likely start of several suggestions" in done.stdout
     assert "the chance it is the command you run next" in done.stdout
 
 

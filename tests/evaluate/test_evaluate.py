@@ -319,3 +319,34 @@ def test_evaluate_prints_the_reliability_of_p_and_how_often_the_empty_line_shows
     assert "Reliability of half's p" in text and "Reliability of plain's p" not in text
     assert "0.5-0.6              13    0.500     0.615   0.115 (few)" in text
     assert json.loads(json.dumps(report.to_dict()))["metrics"]["half"]["calibrated"] == 26
+
+
+def test_a_partial_ghost_the_command_starts_with_is_taken_and_the_rest_typed_on() -> None:
+    # The empty line offers the start of a commit (partial) before a whole line that is wrong.
+    start = 'git commit -m "'
+    partial = {"suggestions": [{"text": start, "p": 0.8, "partial": True},
+                               {"text": 'git commit -m "wip"', "p": 0.1}], "show": True}
+    answers: dict[str, dict[str, object]] = {"": partial}
+    command = 'git commit -m "fix x"'  # 21 characters
+    metrics = evaluate(["git add -A"], [command], {"s": Protocol(answers)}).metrics["s"]
+    # One key takes the 15 characters of the start; the next ghost comes after one more key,
+    # and none fits: the 6 characters after it are typed. 7 keys for 21 characters.
+    assert metrics.ksr == pytest.approx(1 - 7 / 21)
+    assert (metrics.partials_met, metrics.partials_taken) == (1, 1)
+    # The partial's p is judged on whether the command starts with it; the whole lines' apart.
+    assert metrics.partials == [(0.8, True)]
+    assert (0.8, False) not in metrics.calibration and (0.1, False) in metrics.calibration
+    # Shown on the empty line, and right: the command starts with what was shown.
+    assert (metrics.shown, metrics.shown_right) == (1.0, 1.0)
+    # Top-1 is the whole line's: not the command.
+    assert metrics.hit1[0] == 0.0 and metrics.name1 == 1.0
+
+
+def test_a_partial_ghost_the_command_does_not_start_with_saves_nothing() -> None:
+    partial = {"suggestions": [{"text": 'git commit -m "', "p": 0.8, "partial": True}],
+               "show": True}
+    metrics = evaluate(["git add -A"], ["git commit --amend"],
+                       {"s": Protocol({"": partial})}).metrics["s"]
+    assert metrics.ksr == 0.0 and metrics.partials_taken == 0
+    assert metrics.partials == [(0.8, False)]
+    assert (metrics.shown, metrics.shown_right) == (1.0, 0.0)

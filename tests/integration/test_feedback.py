@@ -76,6 +76,28 @@ def test_zsh_tells_what_was_typed_over(tmp_path: Path) -> None:
     assert today_sums(home)["accepted"] == 0
 
 
+@pytest.mark.parametrize("pace", [0.15, 0.0], ids=["human-speed", "burst"])
+def test_zsh_tells_what_a_line_cancelled_with_ctrl_c_showed(tmp_path: Path, pace: float) -> None:
+    home = Home(tmp_path)
+    home.train()  # tests/integration/shells.HISTORY: 'git c' shows 'git commit -m fix'
+    home.env["APRENDER_SHELL_EMPTY_LINE"] = "0"
+    with session(ZshSession, home) as shell:
+        assert isinstance(shell, ZshSession)
+        shell.type_slowly("git c", pace)
+        wait_for_ghost(shell, "ommit -m fix")
+        shell.send("\x03")  # Ctrl-C: zle ends the line without its line-finish hook
+        shell.expect_prompt()
+        shell.run("true")  # the next line comes: what the cancelled one showed is told
+        deadline = time.monotonic() + 30
+        while Feedback.load(home.model).commands.get("git commit -m fix") != [0, 1]:
+            assert time.monotonic() < deadline, Feedback.load(home.model).commands
+            time.sleep(0.05)  # how often to look, not how long something takes
+        shell.close()
+        shell.assert_quiet()
+    (sums,) = Feedback.load(home.model).days.values()
+    assert sums["shown"] == 1 and sums["accepted"] == 0 and sums["right"] == 0
+
+
 @pytest.mark.parametrize("kind", FILL_SHELLS, ids=["bash", "fish"])
 def test_the_fill_key_tells_what_was_taken_and_passed_over(
     tmp_path: Path, kind: type[Session]

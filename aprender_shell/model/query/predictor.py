@@ -30,6 +30,7 @@ from aprender_shell.model.query import reuse
 from aprender_shell.model.query.arguments import ArgumentKinds
 from aprender_shell.model.query.continuations import NgramModel
 from aprender_shell.model.query.features import FeatureBuilder, shell_share
+from aprender_shell.model.query.partial import with_partial
 from aprender_shell.model.query.pathcheck import PathCheck
 from aprender_shell.model.query.runs import Outcomes, RunContext, read_outcomes
 from aprender_shell.model.query.successors import (
@@ -63,6 +64,8 @@ class Suggestion(NamedTuple):
     text: str
     score: float
     p: float = 0.0
+    # the likely start of several lines, not a whole one (``model.query.partial``)
+    partial: bool = False
 
 
 class Predictor:
@@ -184,8 +187,9 @@ class Predictor:
 
     def shows(self, suggestions: Sequence[Suggestion]) -> bool:
         """Whether the shells show the best of these empty-line suggestions (its ``p`` reaches
-        the level the user's own replay chose, ``Calibration.show_level``)."""
-        return bool(suggestions) and self.calibration.shows(suggestions[0].p)
+        the level the user's own replay chose, ``Calibration.show_level``; a partial's, half)."""
+        return bool(suggestions) and self.calibration.shows(suggestions[0].p,
+                                                            suggestions[0].partial)
 
     def explain(
         self,
@@ -292,7 +296,12 @@ class Predictor:
         # p reads a score against the best few's (``calibration.TOP``), as training measured it
         top = sum(heapq.nlargest(TOP, results.values())) if best else 0.0
         p, empty = self.calibration.p, not prefix
-        return [Suggestion(s.text, s.score, p(s.score / top, empty)) for s in best]
+        found = [Suggestion(s.text, s.score, p(s.score / top, empty)) for s in best]
+        if self._index.trained_on_sample or not top:  # the sample's starts are not the user's
+            return found
+        start = self.calibration.p_start
+        return with_partial(prefix, results, lambda score: start(score / top, empty), found,
+                            explained, paths.plausible if paths else None)
 
     def _give_way_to_own(self, found: list[Suggestion], k: int) -> list[Suggestion]:
         """The sample's suggestions below the user's own, and gone after enough of them."""

@@ -4,8 +4,10 @@ The end of the history (``tuning.SAMPLE`` commands, after ``tuning.WARM_UP`` lea
 replayed online with the chosen weights, as the tuning replay does (``OnlineModel``, the same
 ``FeatureBuilder`` and ``scoring.history_scores``): before each command, on the empty line and
 after its first one and two characters, the best ``OBSERVED`` candidates' scores are noted with
-whether each was the command run. ``calibration.fit`` turns them into the score-to-``p`` maps,
-and the empty line's best guesses, with their ``p``, into the level at which it shows.
+whether each was the command run, and the likeliest partial ghost's start (``model.query.
+partial``) with whether the command started with it. ``calibration.fit`` turns them into the
+score-to-``p`` maps, and the empty line's best guesses, with their ``p``, into the level at
+which it shows.
 
 The repeat rate (how often a command is run twice in a row) is counted over the whole history
 first: the replay scores the command just run with it, as the predictor does.
@@ -20,6 +22,7 @@ from collections.abc import Sequence
 from aprender_shell.model import calibration, scoring
 from aprender_shell.model.calibration import Calibration
 from aprender_shell.model.query.features import add_names
+from aprender_shell.model.query.partial import likeliest_start, partial_ghost
 from aprender_shell.model.query.successors import NAME_CANDIDATES, NAMES_KEPT, name_of
 from aprender_shell.model.scoring import Weights
 from aprender_shell.model.training.online import OnlineModel
@@ -61,30 +64,44 @@ def calibrate(commands: Sequence[str], weights: scoring.Weights) -> Calibration:
                 continue
             query = _query(replay, names, command[:n], previous, weights)
             if query is not None:
-                queries.append((n == 0, command, *query))
+                queries.append((command[:n], command, *query))
         replay.learn(command, previous)
         names.learn(previous, command)
         previous = command
     chosen = _fit_names(queries, weights)
-    observed: dict[str, list[tuple[float, bool]]] = {"empty": [], "typed": []}
+    observed: dict[str, list[tuple[float, bool]]] = {"empty": [], "typed": [], "start": []}
     best_guesses: list[tuple[float, bool]] = []
-    for empty, command, texts, features, w_recent in queries:
-        best = _best(texts, features, w_recent, chosen)
-        observed["empty" if empty else "typed"].extend(
+    starts: list[tuple[str, dict[str, float], str]] = []  # for the starts' second look
+    for prefix, command, texts, features, w_recent in queries:
+        ranked = _best(texts, features, w_recent, chosen, None)
+        best = ranked[:OBSERVED]
+        observed["typed" if prefix else "empty"].extend(
             (score, text == command) for text, score in best
         )
-        if empty:
+        # a partial ghost's start: right when the command starts with it
+        shares = dict(ranked)
+        cut = likeliest_start(prefix, shares)
+        if cut is not None:
+            # a map reads shares up to 1 (a longer one is refused when the model is read)
+            observed["start"].append((min(1.0, cut[1]), command.startswith(cut[0])))
+            starts.append((prefix, shares, command))
+        if not prefix:
             best_guesses.append((best[0][1], best[0][0] == command) if best else (0.0, False))
     found = Calibration({kind: calibration.fit(pairs) for kind, pairs in observed.items()})
+    offered = _offered_starts(found, starts)
+    if offered:
+        found.knots["start"] = calibration.fit(observed["start"] + offered) or []
+        if not found.knots["start"]:
+            del found.knots["start"]
     guesses = [(found.p(score, empty=True), right) for score, right in best_guesses]
     found.show_level = calibration.show_level(guesses)
     found.names = chosen.names
     return found
 
 
-# One replayed query: empty or typed, the command run, its candidates and their features, and
-# the total weight of recency at its clock.
-_Query = tuple[bool, str, list[str], scoring.Features, float]
+# One replayed query: what was typed ("" on the empty line), the command run, its candidates
+# and their features, and the total weight of recency at its clock.
+_Query = tuple[str, str, list[str], scoring.Features, float]
 # The shares of the names signal tried (``Weights.names``).
 NAMES_GRID = (0.0, 0.6, 0.9)
 
@@ -110,7 +127,7 @@ def _query(
 def _fit_names(queries: Sequence[_Query], weights: Weights) -> Weights:
     """``weights`` with the names share that puts the command run first on the most empty
     lines of the replay (the smallest of equals)."""
-    empty = [query for query in queries if query[0]]
+    empty = [query for query in queries if not query[0]]
     best, best_right = weights, -1
     for share in NAMES_GRID:
         tried = weights.replace(names=share)
@@ -123,21 +140,44 @@ def _fit_names(queries: Sequence[_Query], weights: Weights) -> Weights:
     return best
 
 
+def _offered_starts(
+    found: Calibration, queries: Sequence[tuple[str, dict[str, float], str]]
+) -> list[tuple[float, bool]]:
+    """The partial ghosts ``found``'s maps offer on ``queries`` (prefix, candidates' shares,
+    the command run), as the predictor picks them (likelier than the best line), each its
+    summed share and whether the command started with it. The first map saw every query's
+    likeliest start, most of them never offered: these say what an offered one is worth."""
+    pairs: list[tuple[float, bool]] = []
+    for prefix, shares, command in queries:
+        empty = not prefix
+
+        def chance(summed: float, empty: bool = empty) -> float:
+            return found.p_start(summed, empty)
+
+        text, share = min(shares.items(), key=lambda item: (-item[1], item[0]))
+        ghost = partial_ghost(prefix, shares, chance, (text, found.p(share, empty)))
+        if ghost is not None:
+            pairs.append((ghost.score, command.startswith(ghost.text)))
+    return pairs
+
+
 def _best(
     texts: list[str],
     features: scoring.Features,
     w_recent: float,
     weights: Weights,
-    observed: int = OBSERVED,
+    observed: int | None = OBSERVED,
 ) -> list[tuple[str, float]]:
-    """The query's ``observed`` best candidates and their scores, each a share of the
-    ``calibration.TOP`` best (as the predictor reads them)."""
+    """The query's ``observed`` best candidates (all, for None) and their scores, best first,
+    each a share of the ``calibration.TOP`` best (as the predictor reads them)."""
     values = scoring.history_scores(features, weights, w_recent)
     top = sum(heapq.nlargest(calibration.TOP, values))
     if top <= 0:
         return []
     scored = [(text, value / top) for text, value in zip(texts, values)]
     # ties go to the first text, as the predictor breaks them
+    if observed is None:
+        return sorted(scored, key=lambda item: (-item[1], item[0]))
     return heapq.nsmallest(observed, scored, key=lambda item: (-item[1], item[0]))
 
 
