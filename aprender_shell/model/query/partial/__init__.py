@@ -106,6 +106,8 @@ def partial_ghost(
     if len(scores) < MIN_LINES:
         return None
     top = heapq.nlargest(CANDIDATES, scores.items(), key=_SCORE)
+    if plausible is not None:  # a line the path check refuses is not one the user will run here
+        top = [(text, score) for text, score in top if plausible(text)]
     best_p, best_value = 0.0, 0.0
     if best is not None:
         best_p = best[1]
