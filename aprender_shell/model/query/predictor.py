@@ -443,45 +443,16 @@ class Predictor:
     def stats(self) -> ModelStats:
         """The model's figures and this predictor's paging activity so far."""
         # Imported here: a query never needs it, and its NamedTuple costs a cold start 1 ms.
-        from aprender_shell.model.query.stats import ModelStats
-        paging = self._bundle.stats()
-        index = self._index
-        return ModelStats(
-            model_path=self.model_path,
-            model_bytes=self._identity[2] if self._identity else 0,
-            ngram=self._ngrams.order,
-            total_commands=index.total_commands + (self._overlay.clock - self._trained_clock),
-            unique_commands=index.unique_commands,
-            vocabulary=index.vocabulary,
-            families=index.families,
-            segments=len(self._commands) + len(self._hot) + len(self._ngrams) + self._runs.segments,
-            loaded_segments=paging.cached_count,
-            memory_limit=self.memory_limit.size,
-            loaded_bytes=paging.memory_used,
-            hits=paging.hits,
-            misses=paging.misses,
-            evictions=paging.evictions,
-            hit_rate=paging.hit_rate,
-            total_bytes_loaded=paging.total_bytes_loaded,
-            learned_commands=len(self._overlay),
-            replayed_records=self.replayed,
-            top_commands=self._top_commands(len(index.top_commands) or 10),
-            trained_on=index.source,
-            weights=scoring.describe(self.weights),
-            # a short history's tuning holds only what was measured, no chosen weights
-            tuned=index.tuning is not None and "recency" in index.tuning,
-            generation=index.generation,
-        )
+        from aprender_shell.model.query.stats import model_stats
+
+        tables = len(self._commands) + len(self._hot) + len(self._ngrams) + self._runs.segments
+        return model_stats(self, self._overlay, self._commands, self._ngrams.order, tables,
+                           self._identity[2] if self._identity else 0,
+                           self._overlay.clock - self._trained_clock)
 
     def knows(self, command: str) -> bool:
         """Whether ``command`` was learned, in training or since."""
         return self._overlay.stats(command) is not None or self._commands.find(command) is not None
-
-    def _top_commands(self, limit: int) -> list[tuple[str, int]]:
-        """The most used commands, trained and learned counts together."""
-        from aprender_shell.model.query.stats import top_commands
-
-        return top_commands(self._index.top_commands, self._overlay, self._commands, limit)
 
     def run_counts(self, command: str) -> RunCounts | None:
         """How ``command``'s recorded runs went (shells, exits 0 and others), folded into the

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from aprender_shell.model.learned.overlay import Overlay
+    from aprender_shell.model.query.predictor import Predictor
     from aprender_shell.model.store.tables import Table
 
 
@@ -45,6 +46,50 @@ class ModelStats(NamedTuple):
         data["top_commands"] = [list(item) for item in self.top_commands]
         data["weights"] = [list(item) for item in self.weights]
         return data
+
+
+def model_stats(
+    predictor: Predictor,
+    overlay: Overlay,
+    commands: Table,
+    ngram: int,
+    segments: int,
+    model_bytes: int,
+    learned_since: int,
+) -> ModelStats:
+    """``predictor``'s figures: its model's, its paging's so far, and what it learned since
+    training (``learned_since`` commands, ``overlay``)."""
+    from aprender_shell.model import scoring
+
+    paging = predictor.bundle.stats()
+    index = predictor.index
+    return ModelStats(
+        model_path=predictor.model_path,
+        model_bytes=model_bytes,
+        ngram=ngram,
+        total_commands=index.total_commands + learned_since,
+        unique_commands=index.unique_commands,
+        vocabulary=index.vocabulary,
+        families=index.families,
+        segments=segments,
+        loaded_segments=paging.cached_count,
+        memory_limit=predictor.memory_limit.size,
+        loaded_bytes=paging.memory_used,
+        hits=paging.hits,
+        misses=paging.misses,
+        evictions=paging.evictions,
+        hit_rate=paging.hit_rate,
+        total_bytes_loaded=paging.total_bytes_loaded,
+        learned_commands=len(overlay),
+        replayed_records=predictor.replayed,
+        top_commands=top_commands(index.top_commands, overlay, commands,
+                                  len(index.top_commands) or 10),
+        trained_on=index.source,
+        weights=scoring.describe(predictor.weights),
+        # a short history's tuning holds only what was measured, no chosen weights
+        tuned=index.tuning is not None and "recency" in index.tuning,
+        generation=index.generation,
+    )
 
 
 def top_commands(
