@@ -10,10 +10,10 @@ from aprender_shell.history.tokens import tokenize
 from aprender_shell.model.query.arguments import (
     BARE,
     SLASHED,
-    SUBCOMMAND,
     VALUES_PER_SLOT,
     arguments_in,
     head_start,
+    is_subcommand,
     program_ok,
     shape,
     simple_commands,
@@ -68,7 +68,7 @@ def learn(commands: Iterable[tuple[str, int]]) -> dict[str, list[int]]:
                 continue
             program = tokens[start]
             heads = [(program, start + 1)]
-            if start + 1 < end and SUBCOMMAND.fullmatch(tokens[start + 1]):
+            if start + 1 < end and is_subcommand(tokens[start + 1]):
                 with_word[program] = with_word.get(program, 0) + weight
                 heads.append((program + " " + tokens[start + 1], start + 2))
             for head, first in heads:
