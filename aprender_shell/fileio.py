@@ -10,12 +10,14 @@ import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
 
 from aprender_shell.errors import AprenderError
 
+TYPE_CHECKING = False  # typing imports re: see model/tuples.py
+
 if TYPE_CHECKING:
     import re
+    from typing import BinaryIO
 
 # O_NONBLOCK: opening a FIFO for reading would wait for a writer forever. O_NOCTTY: a terminal
 # device must never become our controlling terminal. Neither changes how a regular file reads.

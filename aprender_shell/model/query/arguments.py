@@ -31,8 +31,8 @@ hosts.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TypeVar
 
+from aprender_shell.history.spellings import has_extension, is_ipv4, is_subcommand
 from aprender_shell.history.tokens import OPERATORS, tokenize
 from aprender_shell.model.store.layout import (
     COUNTS,
@@ -47,6 +47,14 @@ from aprender_shell.model.store.layout import (
     SLOT_SIZE,
     WORD,
 )
+
+TYPE_CHECKING = False  # typing imports re: see model/tuples.py
+
+if TYPE_CHECKING:
+    from typing import TypeVar
+
+    _Record = TypeVar("_Record", bound=Mapping[str, object])
+
 
 # Heads first seen after training that the predictor learns, beyond the trained ones.
 MAX_LEARNED_HEADS = 64
@@ -78,37 +86,6 @@ _KIN = {"journalctl": "systemctl", "docker-compose": "docker", "kubectx": "kubec
 # Words before the program that do not make the head.
 _PREFIX_WORDS = frozenset({"sudo", "command", "builtin", "exec", "nohup", "time"})
 
-# Spellings are told apart with string methods, not re: importing re costs a cold suggest
-# about 3 ms, more than half of Python's own start-up.
-_LOWER = frozenset("abcdefghijklmnopqrstuvwxyz")
-_SUBCOMMAND_CHARACTERS = _LOWER | frozenset("0123456789-")
-_SUFFIX_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") | _LOWER
-
-
-def is_subcommand(token: str) -> bool:
-    """Whether ``token`` is spelled as a subcommand: a lowercase ASCII letter, then up to 23
-    of those, digits or hyphens."""
-    return (0 < len(token) <= 24 and token[0] in _LOWER
-            and _SUBCOMMAND_CHARACTERS.issuperset(token))
-
-
-def _is_ipv4(token: str) -> bool:
-    """Four dotted groups of one to three digits, and maybe a ``:port``."""
-    address, colon, port = token.partition(":")
-    if colon and not port.isdecimal():
-        return False
-    groups = address.split(".")
-    return len(groups) == 4 and all(len(group) <= 3 and group.isdecimal() for group in groups)
-
-
-def _has_extension(name: str) -> bool:
-    """A file name (no slash) ending in a dot and one to eight letters, digits or ``_``, after
-    a stem whose last character is no dot."""
-    stem, _, suffix = name.rpartition(".")
-    return (bool(stem) and stem[-1] != "." and "/" not in stem and 0 < len(suffix) <= 8
-            and _SUFFIX_CHARACTERS.issuperset(suffix))
-
-
 # Last labels that make a dotted word a file, not a domain.
 _FILE_SUFFIXES = frozenset(
     "gz bz2 xz zst zip tar tgz js mjs ts tsx jsx py pyc json yaml yml toml txt md rst log csv "
@@ -118,7 +95,6 @@ _FILE_SUFFIXES = frozenset(
 )
 _NOT_AN_ARGUMENT = (0, "")
 _UNKNOWN = (0,) * POSITIONS
-_Record = TypeVar("_Record", bound=Mapping[str, object])
 
 # A word's shape when it alone cannot say: slashed (``feature/login``, ``src/lib``) may be a
 # path or a name; bare (``redis-0``, ``src``) a word, a name or, where paths go, a path.
@@ -144,11 +120,11 @@ def shape(token: str) -> int:
         return PATH
     if token.endswith("/") or first == "*" or "*" in token:
         return PATH
-    if _is_ipv4(token):
+    if is_ipv4(token):
         return HOST
     slash = token.rfind("/")
     last = token[slash + 1 :]
-    if "." in last and _has_extension(last):
+    if "." in last and has_extension(last):
         suffix = last.rsplit(".", 1)[1].lower()
         if suffix.isdigit():
             return SLASHED if slash >= 0 else BARE  # a version, not a file

@@ -11,9 +11,10 @@ its share of the folder's commands and of its uses in this shell.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
 
 from aprender_shell.model import scoring
+
+TYPE_CHECKING = False  # typing imports re: see model/tuples.py
 
 if TYPE_CHECKING:
     import re

@@ -14,7 +14,6 @@ what training found in the corpus rows (the model's ``exits`` entry), so a fold 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
 
 from aprender_shell.bundle import BundleError
 from aprender_shell.bundle.jsontext import loads
@@ -22,7 +21,11 @@ from aprender_shell.limits import INTERRUPTED, SHELLS
 from aprender_shell.model.learned.overlay import Overlay
 from aprender_shell.model.store.runs import NO_RUNS, RunCounts, RunTables
 
+TYPE_CHECKING = False  # typing imports re: see model/tuples.py
+
 if TYPE_CHECKING:
+    from typing import Any
+
     from aprender_shell.bundle import PagedBundle
 
 # Look-ups of the model's run table kept between keystrokes: a query asks for each of its few

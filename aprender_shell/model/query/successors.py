@@ -9,7 +9,6 @@ change it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
 
 from aprender_shell.bundle.jsontext import loads
 from aprender_shell.model import scoring
@@ -17,7 +16,11 @@ from aprender_shell.model.learned.overlay import Overlay
 from aprender_shell.model.store.segments import CommandStats
 from aprender_shell.model.store.tables import Table
 
+TYPE_CHECKING = False  # typing imports re: see model/tuples.py
+
 if TYPE_CHECKING:
+    from typing import Any
+
     from aprender_shell.bundle import PagedBundle
 
 # A prefix matching at most this many commands has all of them scored; past it, the best

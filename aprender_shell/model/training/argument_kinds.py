@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from aprender_shell.history.spellings import is_subcommand
 from aprender_shell.history.tokens import tokenize
 from aprender_shell.model.query.arguments import (
     BARE,
@@ -13,7 +14,6 @@ from aprender_shell.model.query.arguments import (
     VALUES_PER_SLOT,
     arguments_in,
     head_start,
-    is_subcommand,
     program_ok,
     shape,
     simple_commands,
