@@ -400,7 +400,10 @@ class ArgumentKinds:
                     ):
                         _add(counts, base + offset, 1)
             before = self._masks.pop(head, None)
-            changed = changed or before != self.masks(head)
+            # Only readings already made can read differently: a replay before any query (a
+            # cold suggest's) compares nothing, and the masks are built when first asked for.
+            if not changed and (self._arguments or self.paths_named or self._last_target[0]):
+                changed = before != self.masks(head)
         if changed:
             # What the recent commands' arguments were taken for may read differently now.
             self._arguments.clear()
