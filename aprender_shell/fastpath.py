@@ -9,11 +9,12 @@ source of truth for help and validation, handles it instead.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
 
 from aprender_shell.argv import scan
 from aprender_shell.limits import DEFAULT_K, MAX_K
 from aprender_shell.terminal import suggestion_line
+
+TYPE_CHECKING = False  # typing imports re: see model/tuples.py
 
 if TYPE_CHECKING:
     from aprender_shell.model.memory import MemoryLimit

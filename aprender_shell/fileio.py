@@ -7,13 +7,17 @@ import contextlib
 import errno
 import fcntl
 import os
-import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
 
 from aprender_shell.errors import AprenderError
+
+TYPE_CHECKING = False  # typing imports re: see model/tuples.py
+
+if TYPE_CHECKING:
+    import re
+    from typing import BinaryIO
 
 # O_NONBLOCK: opening a FIFO for reading would wait for a writer forever. O_NOCTTY: a terminal
 # device must never become our controlling terminal. Neither changes how a regular file reads.
@@ -48,7 +52,7 @@ class DiskFullError(AprenderError, OSError):
 
     def __init__(self, path: str | os.PathLike[str], code: int = errno.ENOSPC) -> None:
         target = Path(path)
-        match = _TEMP_NAME.match(target.name)
+        match = _temp_name().match(target.name)
         name = match.group("name") if match else target.name  # the file it would replace
         self.path = target.with_name(name)
         self.message = (
@@ -188,7 +192,10 @@ def atomic_write_bytes(
 
 # ".<target>.<pid>.<tag>.tmp" (temp_path): atomic_writer's files (tag from mkstemp) and the
 # staging models of the writers (tags "train", "compact", "forget").
-_TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.(?P<pid>[0-9]+)\.[A-Za-z0-9_]+\.tmp$")
+def _temp_name() -> re.Pattern[str]:
+    import re  # compiled (and cached by re) when first needed: a cold suggest imports no re
+
+    return re.compile(r"^\.(?P<name>.+)\.(?P<pid>[0-9]+)\.[A-Za-z0-9_]+\.tmp$")
 
 
 def remove_stale_temps(folder: str | os.PathLike[str]) -> list[Path]:
@@ -199,11 +206,12 @@ def remove_stale_temps(folder: str | os.PathLike[str]) -> list[Path]:
     """
     removed: list[Path] = []
     try:
-        names = [entry.name for entry in os.scandir(folder) if _TEMP_NAME.match(entry.name)]
+        pattern = _temp_name()
+        names = [entry.name for entry in os.scandir(folder) if pattern.match(entry.name)]
     except OSError:
         return removed
     for name in names:
-        match = _TEMP_NAME.match(name)
+        match = pattern.match(name)
         if match is None or process_alive(int(match.group("pid"))):
             continue
         path = Path(folder) / name
@@ -307,7 +315,7 @@ def temporaries_of(target: str | os.PathLike[str]) -> list[Path]:
         return []
     prefix = f".{target.name}."
     return sorted(target.parent / name for name in names
-                  if name.startswith(prefix) and _TEMP_NAME.match(name))
+                  if name.startswith(prefix) and _temp_name().match(name))
 
 
 def _temp_prefix(target: Path) -> str:

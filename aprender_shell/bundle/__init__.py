@@ -12,14 +12,16 @@ fast.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from aprender_shell.bundle.cache import CachePolicy, EvictionStrategy, LFUPolicy, LRUPolicy
 from aprender_shell.bundle.format import ALIGNMENT, MAGIC, VERSION, Compression, EntryNotFoundError
 from aprender_shell.bundle.paging import PagedBundle, PagingConfig, PagingStats
 from aprender_shell.errors import BundleError, ChecksumError, EntryTooLargeError
 
+TYPE_CHECKING = False  # typing imports re: see model/tuples.py
+
 if TYPE_CHECKING:
+    from typing import Any
+
     from aprender_shell.bundle.builder import BundleBuilder, BundleConfig, ModelBundle
 
 _WRITERS = ("BundleBuilder", "BundleConfig", "ModelBundle")

@@ -11,10 +11,14 @@ import struct
 import sys
 import zlib
 from enum import Enum
-from typing import Any, Sequence
 
 from aprender_shell.bundle.jsontext import Decoder
 from aprender_shell.errors import BundleError, ChecksumError
+
+TYPE_CHECKING = False  # typing imports re: see model/tuples.py
+
+if TYPE_CHECKING:
+    from typing import Any, Sequence
 
 MAGIC = b"APBUNDLE"
 # Format history:

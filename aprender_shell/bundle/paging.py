@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import stat
 import threading
-from typing import Any
 
 from aprender_shell.bundle.cache import CachePolicy, EvictionStrategy, make_policy
 from aprender_shell.bundle.format import (
@@ -21,6 +20,11 @@ from aprender_shell.bundle.format import (
 )
 from aprender_shell.errors import BundleError, EntryTooLargeError
 from aprender_shell.fileio import READ_FLAGS, file_kind
+
+TYPE_CHECKING = False  # typing imports re: see model/tuples.py
+
+if TYPE_CHECKING:
+    from typing import Any
 
 # The library's own default, the design document's 10 MB; aprender-shell always passes its
 # limit (model/memory.py) explicitly.

@@ -8,17 +8,24 @@ word (``2>/dev/null``), since users type them as one.
 
 from __future__ import annotations
 
-import re
-
 OPERATORS = ("&&", "||", ";;", "|&", "|", ";", "&", "(", ")")
 _SPACE = " \t\n"
 # Characters that start a quote, an escape or an operator: a line without any of them is split
 # at spaces, tabs and newlines only, which ``_plain_words`` does without a character loop.
 _SPECIAL = frozenset("'\"\\&|;()")
 _OPERATOR_STARTS = frozenset(op[0] for op in OPERATORS)
-# Runs of characters that are appended to the word one like the other.
-_ORDINARY_RUN = re.compile(r"[^ \t\n'\"\\&|;()]+")
-_DOUBLE_QUOTED_RUN = re.compile(r'[^"\\]+')
+# Runs of characters that are appended to the word one like the other end at one of these.
+# A line is translated once so that each such end reads NUL (and a typed NUL reads \x01):
+# one str.find then finds where a run ends, at C speed, without importing re (about 3 ms
+# of a cold suggest, more than half of Python's own start-up).
+_ORDINARY_ENDS = str.maketrans({**dict.fromkeys(_SPACE + "'\"\\&|;()", "\0"), "\0": "\1"})
+_DOUBLE_QUOTED_ENDS = str.maketrans({'"': "\0", "\\": "\0", "\0": "\1"})
+
+
+def _run_end(ends: str, position: int) -> int:
+    """Where the run starting at ``position`` of a line translated to ``ends`` stops."""
+    end = ends.find("\0", position)
+    return len(ends) if end < 0 else end
 
 
 def _plain_words(line: str) -> list[str]:
@@ -34,6 +41,8 @@ def _lex(line: str) -> tuple[list[str], str, bool]:
         return words, "", False
     tokens: list[str] = []
     word: list[str] = []  # pieces of the word being read
+    ordinary_ends = line.translate(_ORDINARY_ENDS)
+    quoted_ends = ""  # translated at the first double quote
     quote = ""
     position = 0
     length = len(line)
@@ -47,10 +56,12 @@ def _lex(line: str) -> tuple[list[str], str, bool]:
             position = stop
             continue
         if quote:
-            run = _DOUBLE_QUOTED_RUN.match(line, position)
-            if run:
-                word.append(run.group())
-                position = run.end()
+            if not quoted_ends:
+                quoted_ends = line.translate(_DOUBLE_QUOTED_ENDS)
+            stop = _run_end(quoted_ends, position)
+            if stop > position:
+                word.append(line[position:stop])
+                position = stop
                 continue
             word.append(char)
             if char == "\\" and position + 1 < length:
@@ -69,12 +80,12 @@ def _lex(line: str) -> tuple[list[str], str, bool]:
                 tokens.append("".join(word))
                 word = []
         elif char not in _OPERATOR_STARTS:
-            run = _ORDINARY_RUN.match(line, position)
-            if run is None:  # a backslash ending the line stands for itself
+            stop = _run_end(ordinary_ends, position)
+            if stop == position:  # a backslash ending the line stands for itself
                 word.append(char)
             else:
-                word.append(run.group())
-                position = run.end()
+                word.append(line[position:stop])
+                position = stop
                 continue
         else:
             operator = next(op for op in OPERATORS if line.startswith(op, position))

@@ -52,15 +52,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any, NamedTuple
 
 from aprender_shell import limits
-
-# Read as ``scoring.template_of`` and so on by the rest of the model.
 from aprender_shell.model.templates import TEMPLATE_WORDS as TEMPLATE_WORDS
 from aprender_shell.model.templates import template as template
 from aprender_shell.model.templates import template_among as template_among
 from aprender_shell.model.templates import template_of as template_of
+
+# Read as ``scoring.template_of`` and so on by the rest of the model.
+from aprender_shell.model.tuples import NamedTuple
+
+TYPE_CHECKING = False  # typing imports re: see model/tuples.py
+
+if TYPE_CHECKING:
+    from typing import Any
 
 # Fixed at training (the decayed counts in the segments are computed with them).
 TAU_SHORT = 8.0

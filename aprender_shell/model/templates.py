@@ -5,7 +5,6 @@ the score counts what followed a command by template as well as by line (``scori
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 
 # A template is at most this many leading words and options.
@@ -41,7 +40,15 @@ def _extends_template(token: str) -> bool:
     return bool(word) and word.replace("-", "").isalpha()
 
 
-_NEXT_WORD = re.compile(r"\s+(\S+)")
+def _next_word(text: str, end: int) -> tuple[str, bool] | None:
+    """The word after the blanks at ``end``, and whether more (a blank) follows it; None when
+    no blank or no word comes next. (String methods, not re: a cold suggest imports no re.)"""
+    rest = text[end:]
+    stripped = rest.lstrip()
+    if not stripped or len(stripped) == len(rest):
+        return None
+    word = stripped.split(None, 1)[0]
+    return word, len(word) < len(stripped)
 
 
 def _decided_by(
@@ -59,11 +66,11 @@ def _decided_by(
         return None
     if len(key) >= TEMPLATE_WORDS:
         return (key,)
-    after = _NEXT_WORD.match(prefix, end)
+    after = _next_word(prefix, end)
     if after is None:
         return None
-    word = after.group(1)
-    if after.end() < len(prefix):  # the word is whole: a blank follows it
+    word, whole = after
+    if whole:  # a blank follows the word
         return (None,) if _extends_template(word) else (key,)
     if any(not (c == "-" or c.isalpha()) for c in word):
         return (key,)  # it already holds a character no template word has
@@ -114,8 +121,8 @@ def template_among(
                 continue
             if len(key) >= TEMPLATE_WORDS:
                 return key
-            after = _NEXT_WORD.match(text, end)
-            if after is not None and _extends_template(after.group(1)):
+            after = _next_word(text, end)
+            if after is not None and _extends_template(after[0]):
                 return None  # its template is longer than any key that begins it
             return key
         return None

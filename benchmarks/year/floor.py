@@ -3,8 +3,9 @@
 In a regular (non-editable) install, side by side in one run (the ways alternated in each
 round, medians of wall and CPU time), each as a ratio to ``python -c pass``:
 
-- ``launcher``: what pip's console script runs before any code of ours (``import re`` and one
-  ``re.sub``): no answer can cost less than this through ``bin/aprender-shell``;
+- ``launcher``: what ``bin/aprender-shell`` (``scripts/aprender-shell``) runs before any code
+  of ours (``import sys``; pip's own console script imported ``re`` first): no answer can cost
+  less than this through the installed command;
 - ``stdlib``: the launcher plus every standard-library module a real ``suggest`` imports
   (read off its ``-X importtime``), none of ours: the floor of today's import graph;
 - ``suggest``: the whole ``aprender-shell suggest`` at 0 learned, and after ``--learned``
@@ -26,8 +27,8 @@ from typing import Any
 from benchmarks.predictor import compare
 from benchmarks.year.installed import Server, Setup, build_venv
 
-# What pip's generated bin/aprender-shell runs before importing aprender_shell.
-LAUNCHER = "import re; re.sub(r'(-script\\.pyw|\\.exe)?$', '', 'aprender-shell')"
+# What the installed bin/aprender-shell runs before importing aprender_shell.
+LAUNCHER = "import sys"
 
 
 def imported(setup: Setup, argv: list[str]) -> list[str]:
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
                         for way in ("launcher", "stdlib", "suggest"))
         print(f"  {learned:>8}{point['pass_ms']:>9.1f}{cells}"
               f"{point['modules']:>5} ({point['stdlib_modules']} stdlib)")
-    print("  launcher: pip's bin/aprender-shell before our code; stdlib: it and every standard")
+    print("  launcher: bin/aprender-shell before our code; stdlib: it and every standard")
     print("  module the suggest imports (none of ours): the floor of the import graph.")
     return 0
 

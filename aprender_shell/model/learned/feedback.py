@@ -25,11 +25,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
 
 from aprender_shell.bundle.jsontext import loads
 from aprender_shell.errors import AprenderError
 from aprender_shell.fileio import FileTooLargeError, atomic_write_bytes, read_regular
+from aprender_shell.model.tuples import NamedTuple
+
+TYPE_CHECKING = False  # typing imports re: see model/tuples.py
 
 if TYPE_CHECKING:
     from typing import TypeGuard  # Python 3.10; only read by the type checker

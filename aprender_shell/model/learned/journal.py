@@ -34,7 +34,6 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
 
 from aprender_shell.fileio import FileIdentity, open_regular, open_regular_fd
 from aprender_shell.model.learned.journal_lines import JOURNAL_VERSION as JOURNAL_VERSION
@@ -55,6 +54,11 @@ from aprender_shell.model.learned.journal_lines import (
     parse_header,
     unseen_of,
 )
+
+TYPE_CHECKING = False  # typing imports re: see model/tuples.py
+
+if TYPE_CHECKING:
+    from typing import Any
 
 # fdatasync at most this often while records arrive (and once they stop).
 SYNC_INTERVAL = 1.0

@@ -17,11 +17,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from aprender_shell.bundle.jsontext import loads
 from aprender_shell.errors import AprenderError
 from aprender_shell.fileio import FileIdentity, identity_of
+
+TYPE_CHECKING = False  # typing imports re: see model/tuples.py
+
+if TYPE_CHECKING:
+    from typing import Any
 
 JOURNAL_VERSION = 1
 # Reading stops at a line this long: no record the protocol accepts is near it.
@@ -30,7 +34,10 @@ MAX_LINE_BYTES = 256 * 1024
 # and a day of a busy user's commands fits.
 UNSEEN_BYTES = 64 * 1024
 
-Record = dict[str, Any]
+if TYPE_CHECKING:
+    Record = dict[str, Any]
+else:
+    Record = dict
 
 
 class JournalError(AprenderError):

@@ -12,10 +12,11 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from aprender_shell.limits import SHELLS
 from aprender_shell.model.learned.journal import Journal, Record
+
+TYPE_CHECKING = False  # typing imports re: see model/tuples.py
 
 # The setting that lets agents' commands be suggested (README, "Commands run by agents").
 AGENTS_SETTING = "APRENDER_SHELL_AGENTS"

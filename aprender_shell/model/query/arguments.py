@@ -30,10 +30,9 @@ hosts.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TypeVar
 
+from aprender_shell.history.spellings import has_extension, is_ipv4, is_subcommand
 from aprender_shell.history.tokens import OPERATORS, tokenize
 from aprender_shell.model.store.layout import (
     COUNTS,
@@ -48,6 +47,14 @@ from aprender_shell.model.store.layout import (
     SLOT_SIZE,
     WORD,
 )
+
+TYPE_CHECKING = False  # typing imports re: see model/tuples.py
+
+if TYPE_CHECKING:
+    from typing import TypeVar
+
+    _Record = TypeVar("_Record", bound=Mapping[str, object])
+
 
 # Heads first seen after training that the predictor learns, beyond the trained ones.
 MAX_LEARNED_HEADS = 64
@@ -79,9 +86,6 @@ _KIN = {"journalctl": "systemctl", "docker-compose": "docker", "kubectx": "kubec
 # Words before the program that do not make the head.
 _PREFIX_WORDS = frozenset({"sudo", "command", "builtin", "exec", "nohup", "time"})
 
-SUBCOMMAND = re.compile(r"[a-z][a-z0-9-]{0,23}")
-_EXTENSION = re.compile(r"[^/]*[^./]\.[A-Za-z0-9_]{1,8}")
-_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?")
 # Last labels that make a dotted word a file, not a domain.
 _FILE_SUFFIXES = frozenset(
     "gz bz2 xz zst zip tar tgz js mjs ts tsx jsx py pyc json yaml yml toml txt md rst log csv "
@@ -91,7 +95,6 @@ _FILE_SUFFIXES = frozenset(
 )
 _NOT_AN_ARGUMENT = (0, "")
 _UNKNOWN = (0,) * POSITIONS
-_Record = TypeVar("_Record", bound=Mapping[str, object])
 
 # A word's shape when it alone cannot say: slashed (``feature/login``, ``src/lib``) may be a
 # path or a name; bare (``redis-0``, ``src``) a word, a name or, where paths go, a path.
@@ -117,11 +120,11 @@ def shape(token: str) -> int:
         return PATH
     if token.endswith("/") or first == "*" or "*" in token:
         return PATH
-    if _IPV4.fullmatch(token):
+    if is_ipv4(token):
         return HOST
     slash = token.rfind("/")
     last = token[slash + 1 :]
-    if "." in last and _EXTENSION.fullmatch(last):
+    if "." in last and has_extension(last):
         suffix = last.rsplit(".", 1)[1].lower()
         if suffix.isdigit():
             return SLASHED if slash >= 0 else BARE  # a version, not a file
@@ -379,7 +382,7 @@ class ArgumentKinds:
                 " " not in head
                 and head in self._with_subcommands
                 and first < end
-                and SUBCOMMAND.fullmatch(tokens[first])
+                and is_subcommand(tokens[first])
             ):
                 head, first = head + " " + tokens[first], first + 1
             counts = self._counts.get(head)
@@ -397,7 +400,10 @@ class ArgumentKinds:
                     ):
                         _add(counts, base + offset, 1)
             before = self._masks.pop(head, None)
-            changed = changed or before != self.masks(head)
+            # Only readings already made can read differently: a replay before any query (a
+            # cold suggest's) compares nothing, and the masks are built when first asked for.
+            if not changed and (self._arguments or self.paths_named or self._last_target[0]):
+                changed = before != self.masks(head)
         if changed:
             # What the recent commands' arguments were taken for may read differently now.
             self._arguments.clear()

@@ -10,10 +10,14 @@ its share of the folder's commands and of its uses in this shell.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 
 from aprender_shell.model import scoring
+
+TYPE_CHECKING = False  # typing imports re: see model/tuples.py
+
+if TYPE_CHECKING:
+    import re
 
 # Which of the previous command's successor templates a command has (None: none of them).
 TemplateOf = Callable[[str], "tuple[str, ...] | None"]
@@ -175,6 +179,8 @@ def _foreign_syntax(shell: str) -> re.Pattern[str] | None:
     shell first asks, not at import (a cold ``suggest`` names no shell)."""
     pattern = _foreign.get(shell)
     if pattern is None and shell in _LACKS:
+        import re  # not at import: a cold suggest imports no re
+
         pattern = _foreign[shell] = re.compile("|".join(map(re.escape, _LACKS[shell])))
     return pattern
 

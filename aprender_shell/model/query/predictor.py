@@ -13,7 +13,6 @@ import heapq
 import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
 
 from aprender_shell.bundle import BundleError, PagedBundle
 from aprender_shell.errors import AprenderError, ChecksumError
@@ -44,6 +43,9 @@ from aprender_shell.model.store.index import ModelIndex
 from aprender_shell.model.store.runs import RunCounts, RunTables
 from aprender_shell.model.store.segments import CommandStats
 from aprender_shell.model.store.tables import Table, check_fits, open_model_bundle, read_index
+from aprender_shell.model.tuples import NamedTuple
+
+TYPE_CHECKING = False  # typing imports re: see model/tuples.py
 
 if TYPE_CHECKING:
     from aprender_shell.model.query.stats import ModelStats

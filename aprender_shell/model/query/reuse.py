@@ -8,7 +8,6 @@ rule, so the predictor (which serves it) and the self-tuning replay (which weigh
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING
 
 from aprender_shell.history.tokens import OPERATORS, split_prefix
 from aprender_shell.model import scoring
@@ -24,6 +23,8 @@ from aprender_shell.model.query.arguments import (
     takes_folders,
 )
 from aprender_shell.model.store.layout import END
+
+TYPE_CHECKING = False  # typing imports re: see model/tuples.py
 
 if TYPE_CHECKING:
     from aprender_shell.model.learned.overlay import Overlay

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
 
 from aprender_shell.bundle import BundleError
 from aprender_shell.bundle.jsontext import loads
@@ -23,7 +22,11 @@ from aprender_shell.limits import INTERRUPTED, SHELLS
 from aprender_shell.model.learned.overlay import Overlay
 from aprender_shell.model.store.runs import NO_RUNS, RunCounts, RunTables
 
+TYPE_CHECKING = False  # typing imports re: see model/tuples.py
+
 if TYPE_CHECKING:
+    from typing import Any
+
     from aprender_shell.bundle import PagedBundle
 
 # Look-ups of the model's run and host tables kept between keystrokes: a query asks for each

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
 
 from aprender_shell.bundle.jsontext import loads
 from aprender_shell.model import scoring
@@ -18,7 +17,11 @@ from aprender_shell.model.learned.overlay import Overlay
 from aprender_shell.model.store.segments import CommandStats, Successor
 from aprender_shell.model.store.tables import Table
 
+TYPE_CHECKING = False  # typing imports re: see model/tuples.py
+
 if TYPE_CHECKING:
+    from typing import Any
+
     from aprender_shell.bundle import PagedBundle
 
 # A prefix matching at most this many commands has all of them scored; past it, the best

@@ -12,7 +12,6 @@ Kept cheap to import and build (plain classes, no dataclasses): a cold ``suggest
 from __future__ import annotations
 
 from collections.abc import Container, Mapping, Sequence
-from typing import Any
 
 from aprender_shell.bundle.jsontext import loads
 from aprender_shell.errors import BundleError
@@ -30,6 +29,11 @@ from aprender_shell.model.store.index_fields import (
     corpus_chunk_limit,
 )
 from aprender_shell.model.store.layout import MAX_NGRAM_ORDER, MIN_NGRAM_ORDER
+
+TYPE_CHECKING = False  # typing imports re: see model/tuples.py
+
+if TYPE_CHECKING:
+    from typing import Any
 
 MODEL_FORMAT = "aprender-shell-model"
 # Model index history:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Container, Mapping
-from typing import Any
 
 from aprender_shell.model.store.layout import (
     COUNTS,
@@ -16,6 +15,11 @@ from aprender_shell.model.store.layout import (
     MAX_HEADS,
     MAX_KIND_COUNT,
 )
+
+TYPE_CHECKING = False  # typing imports re: see model/tuples.py
+
+if TYPE_CHECKING:
+    from typing import Any
 
 # A corpus chunk inflates to at most this many times the segment size: training splits bigger ones,
 # so an index declaring more is not one we wrote.

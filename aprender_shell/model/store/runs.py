@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NamedTuple
 
 from aprender_shell.model.store.segments import SegmentView
+from aprender_shell.model.tuples import NamedTuple
+
+TYPE_CHECKING = False  # typing imports re: see model/tuples.py
 
 if TYPE_CHECKING:
     from aprender_shell.bundle import PagedBundle

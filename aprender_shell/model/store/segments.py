@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator, Mapping, Sequence
-from typing import NamedTuple
+
+from aprender_shell.model.tuples import NamedTuple
 
 _U32 = struct.Struct("<I")
 _U16 = struct.Struct("<H")

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from aprender_shell.history.spellings import is_subcommand
 from aprender_shell.history.tokens import tokenize
 from aprender_shell.model.query.arguments import (
     BARE,
     SLASHED,
-    SUBCOMMAND,
     VALUES_PER_SLOT,
     arguments_in,
     head_start,
@@ -68,7 +68,7 @@ def learn(commands: Iterable[tuple[str, int]]) -> dict[str, list[int]]:
                 continue
             program = tokens[start]
             heads = [(program, start + 1)]
-            if start + 1 < end and SUBCOMMAND.fullmatch(tokens[start + 1]):
+            if start + 1 < end and is_subcommand(tokens[start + 1]):
                 with_word[program] = with_word.get(program, 0) + weight
                 heads.append((program + " " + tokens[start + 1], start + 2))
             for head, first in heads:
