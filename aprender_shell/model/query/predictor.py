@@ -115,7 +115,7 @@ class Predictor:
         self._overlay.recent.extend(index.recent)
         self._journal = Journal(model_path, index.generation, self.model_replaced)
         self._arguments = ArgumentKinds(index.arguments)
-        self._runs = RunContext(RunTables(bundle, index))
+        self._runs = RunContext(RunTables(bundle, index), self.memory_limit.size)
         self.feedback = Feedback.beside(model_path)
         self.replayed = 0
         self._replay(self._overlay)

@@ -33,18 +33,22 @@ if TYPE_CHECKING:
 # of its few dozen candidates, the next keystroke for mostly the same ones, and a day's typing
 # for a few thousand (2,721 over the year benchmark's 2,000 queries). Kept at 256 and cleared
 # when full, three look-ups in four searched the table again, and a model with run tables (any
-# model once folded) answered 1.3x slower than the same model before. Bounded: about 0.5 MB
-# each, the oldest quarter dropped when full.
+# model once folded) answered 1.3x slower than the same model before. Bounded by the memory
+# limit (what is kept lies outside the paged segments it holds): one look-up per 16 KiB of it,
+# from 64 to 2,048 (1,024, about 0.25 MB, at the default 16 MB), the oldest quarter dropped
+# when full.
 CACHED_RUNS = 2048
+LIMIT_PER_LOOKUP = 16384
 
 
 class RunContext:
     """The folder, shell and exit-status counts of an open model and what it learned since."""
 
-    __slots__ = ("_tables", "_folder", "_runs", "_hosts")
+    __slots__ = ("_tables", "_folder", "_runs", "_hosts", "_kept")
 
-    def __init__(self, tables: RunTables) -> None:
+    def __init__(self, tables: RunTables, memory_limit: int) -> None:
         self._tables = tables
+        self._kept = max(64, min(CACHED_RUNS, memory_limit // LIMIT_PER_LOOKUP))
         # The model's counts for the last folder asked about (a shell's keystrokes share one).
         self._folder: tuple[str, dict[str, int]] | None = None
         self._runs: dict[str, RunCounts | None] = {}
@@ -83,7 +87,7 @@ class RunContext:
         cache = self._runs
         if command in cache:
             return cache[command]
-        if len(cache) >= CACHED_RUNS:
+        if len(cache) >= self._kept:
             _drop_oldest(cache)
         found = cache[command] = self._tables.runs(command)
         return found
@@ -136,7 +140,7 @@ class RunContext:
         cache = self._hosts
         if command in cache:
             return cache[command]
-        if len(cache) >= CACHED_RUNS:
+        if len(cache) >= self._kept:
             _drop_oldest(cache)
         found = cache[command] = self._tables.hosts(command)
         return found

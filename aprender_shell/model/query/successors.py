@@ -280,8 +280,8 @@ LEARNED_NAME_LINES = 32
 NAME_CANDIDATES = 16
 # Names kept per previous name (the most frequent): the rest share too little to matter.
 NAMES_KEPT = 24
-# Names whose followers a predictor keeps between queries (one per prompt is the usual need).
-NAMES_CACHED = 8
+# Names whose followers a predictor keeps between queries (a prompt's keystrokes share one).
+NAMES_CACHED = 2
 
 
 def name_of(line: str) -> str:
