@@ -71,6 +71,17 @@ def test_a_folder_shared_by_the_paths_is_offered_and_a_sure_line_is_offered_whol
         assert typed and not any(s.partial for s in typed)
 
 
+def test_a_line_that_starts_the_others_is_offered_whole_not_cut_shorter(tmp_path: Path) -> None:
+    # 'git commit -m fix' begins every commit line here: taking it and typing on saves more
+    # than a shorter start of the same lines ('git commit -m ').
+    commands = ["git status", "git commit -m fix"] * 12 + ["git status", "git commit -m fix!"] * 3
+    path = tmp_path / "model.apbundle"
+    train_model(entries(commands), path)
+    with Predictor.open(path) as predictor:
+        found = predictor.suggest("git c", k=2)
+        assert (found[0].text, found[0].partial) == ("git commit -m fix", False)
+
+
 def test_the_answer_marks_the_partial_and_the_line_form_shows_it_first(tmp_path: Path) -> None:
     with Predictor.open(_varied_commits(tmp_path)) as predictor:
         session = Session(lambda: predictor, save_interval=float("inf"))

@@ -110,7 +110,10 @@ def partial_ghost(
         top = [(text, score) for text, score in top if plausible(text)]
     best_p, best_value = 0.0, 0.0
     if best is not None:
-        best_p = best[1]
+        # The best line is a start too, of every line it begins (``git commit -m fix`` of
+        # ``git commit -m fix!``): a shorter start of the same lines saves less.
+        covered = sum(score for text, score in top if score > 0 and text.startswith(best[0]))
+        best_p = max(best[1], min(MAX_P, chance(covered)))
         best_value = best_p * gain(best[0], prefix)
     # No start is likelier than all of them together, nor saves more than the longest: when
     # even that would not beat the best line, no line need be cut (most keystrokes end here).
