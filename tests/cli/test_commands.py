@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import aprender_shell
 from tests.model.sessions import WORKDAY, write_zsh_history
 
 
@@ -140,16 +141,19 @@ def _imported(importtime: str) -> set[str]:
 def test_a_cold_suggest_imports_none_of_the_heavy_modules(model: Path) -> None:
     # Each of these costs a cold suggest milliseconds (click about 20, dataclasses with
     # inspect about 7): the one-shot query path must not pull them in.
+    # Without site (-S), this checkout on the path: an environment's site hooks (a .pth file
+    # loading certifi imports typing and tempfile here) would hide what our code imports.
+    root = str(Path(aprender_shell.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": root}
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "aprender_shell", "suggest", "git ",
+        [sys.executable, "-S", "-X", "importtime", "-m", "aprender_shell", "suggest", "git ",
          "--prev", "git pull", "--model", str(model)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True, text=True, timeout=120, env=env,
     )
-    assert result.returncode == 0 and result.stdout
-    # What the interpreter itself imports before our code runs (site hooks of the
-    # environment, such as a .pth file loading certifi) is no choice of ours.
-    bare = subprocess.run([sys.executable, "-X", "importtime", "-c", "pass"],
-                          capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout, result.stderr
+    # What the interpreter itself imports before our code runs is no choice of ours.
+    bare = subprocess.run([sys.executable, "-S", "-X", "importtime", "-c", "pass"],
+                          capture_output=True, text=True, timeout=120, env=env)
     imported = _imported(result.stderr) - _imported(bare.stderr)
     assert "aprender_shell.model.query.predictor" in imported
     # typing imports re (about 3 ms); its names are the annotations' only (model/tuples.py).

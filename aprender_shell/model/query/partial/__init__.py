@@ -20,7 +20,8 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Mapping
 from operator import itemgetter
-from typing import Protocol, TypeVar
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING: typing stays off the keystroke path
 
 # Only the best candidates are summed: the many small ones add little to a start's p and
 # would make every keystroke pay for them.
@@ -166,20 +167,22 @@ def _starts(prefix: str, top: list[tuple[str, float]]) -> dict[str, list[float]]
     return shared
 
 
-class _Line(Protocol):
-    """A suggestion as the predictor makes them (``predictor.Suggestion``)."""
+if TYPE_CHECKING:
+    from typing import Protocol, TypeVar
 
-    @property
-    def text(self) -> str: ...
+    class _Line(Protocol):
+        """A suggestion as the predictor makes them (``predictor.Suggestion``)."""
 
-    @property
-    def p(self) -> float: ...
+        @property
+        def text(self) -> str: ...
 
-    def _replace(self: _L, *, text: str = ..., score: float = ..., p: float = ...,
-                 partial: bool = ...) -> _L: ...
+        @property
+        def p(self) -> float: ...
 
+        def _replace(self: _L, *, text: str = ..., score: float = ..., p: float = ...,
+                     partial: bool = ...) -> _L: ...
 
-_L = TypeVar("_L", bound=_Line)
+    _L = TypeVar("_L", bound=_Line)
 
 
 def with_partial(
