@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Container, Mapping
 
+from aprender_shell.bundle.values import Value
 from aprender_shell.model.store.layout import (
     COUNTS,
     MAX_HEAD_CHARS,
@@ -35,9 +36,8 @@ MAX_GENERATION_CHARS = 128
 MAX_COUNT = 2**48
 
 
-# Plain classes, not NamedTuples: building a NamedTuple class compiles its constructor, about
-# 0.2 ms of every cold start each (measured), and these are only ever read by attribute.
-class TableSpec:
+# Plain value classes, not NamedTuples (bundle/values.py): read only by attribute.
+class TableSpec(Value):
     """One sorted table of the model: the first key and the entry name of each segment."""
 
     __slots__ = ("starts", "names")
@@ -46,18 +46,10 @@ class TableSpec:
         self.starts = starts
         self.names = names
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, TableSpec):
-            return NotImplemented
-        return (self.starts, self.names) == (other.starts, other.names)
-
     __hash__ = None  # type: ignore[assignment]  # it holds lists
 
-    def __repr__(self) -> str:
-        return f"TableSpec(starts={self.starts!r}, names={self.names!r})"
 
-
-class CorpusChunk:
+class CorpusChunk(Value):
     """One ``corpus/NNNN`` entry and the size its zlib data inflates to.
 
     ``exact`` is False for a model of version 1, which did not record sizes: ``raw_size`` is
@@ -72,21 +64,6 @@ class CorpusChunk:
         self.raw_size = raw_size
         self.exact = exact
         self.contexts = contexts
-
-    def _key(self) -> tuple[str, int, bool, bool]:
-        return self.name, self.raw_size, self.exact, self.contexts
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, CorpusChunk):
-            return NotImplemented
-        return self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __repr__(self) -> str:
-        return (f"CorpusChunk(name={self.name!r}, raw_size={self.raw_size}, "
-                f"exact={self.exact}, contexts={self.contexts})")
 
 
 class Invalid(ValueError):
