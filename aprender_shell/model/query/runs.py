@@ -25,9 +25,11 @@ from aprender_shell.model.store.runs import NO_RUNS, RunCounts, RunTables
 TYPE_CHECKING = False  # typing imports re: see model/tuples.py
 
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, TypeVar
 
     from aprender_shell.bundle import PagedBundle
+
+    Found = TypeVar("Found")
 
 # Look-ups of the model's run and host tables kept between keystrokes: a query asks for each
 # of its few dozen candidates, the next keystroke for mostly the same ones, and a day's typing
@@ -84,13 +86,7 @@ class RunContext:
         return (folded or NO_RUNS).plus(learned)
 
     def _folded_runs(self, command: str) -> RunCounts | None:
-        cache = self._runs
-        if command in cache:
-            return cache[command]
-        if len(cache) >= self._kept:
-            _drop_oldest(cache)
-        found = cache[command] = self._tables.runs(command)
-        return found
+        return _looked_up(self._runs, command, self._tables.runs, self._kept)
 
     def shell_share(self, overlay: Overlay) -> Callable[[str, str], float | None]:
         """A command's share of its recorded uses run in a shell (None: no shell recorded for
@@ -137,19 +133,21 @@ class RunContext:
     def _folded_hosts(self, command: str) -> tuple[int, int] | None:
         # Kept between keystrokes like the run table's look-ups: the host table was read per
         # candidate and keystroke, a segment search each time.
-        cache = self._hosts
-        if command in cache:
-            return cache[command]
-        if len(cache) >= self._kept:
-            _drop_oldest(cache)
-        found = cache[command] = self._tables.hosts(command)
-        return found
+        return _looked_up(self._hosts, command, self._tables.hosts, self._kept)
 
 
-def _drop_oldest(cache: dict[str, Any]) -> None:
-    """The oldest quarter of a look-up cache gone (the first looked up: dicts keep order)."""
-    for command in list(itertools.islice(cache, len(cache) // 4 or 1)):
-        del cache[command]
+def _looked_up(
+    cache: dict[str, Found], command: str, read: Callable[[str], Found], most: int
+) -> Found:
+    """``command``'s look-up, kept in ``cache``: at most ``most``, the oldest quarter (the first
+    looked up: dicts keep order) dropped when it is full."""
+    if command in cache:
+        return cache[command]
+    if len(cache) >= most:
+        for oldest in list(itertools.islice(cache, len(cache) // 4 or 1)):
+            del cache[oldest]
+    found = cache[command] = read(command)
+    return found
 
 
 # The bundle entry training writes (training/run_tables.py's ``failing_table``): the commands
