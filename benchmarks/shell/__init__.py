@@ -40,10 +40,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from aprender_shell.integration import integration_for
 from benchmarks import fill_key
+
+if TYPE_CHECKING:
+    from benchmarks.sessions import SessionCommand
 
 ZSH_AUTOSUGGESTIONS = Path("/usr/share/zsh-autosuggestions/zsh-autosuggestions.zsh")
 
@@ -154,6 +157,22 @@ def _write_keys(path: Path, keys: Sequence[tuple[str, str]]) -> None:
     path.write_bytes(b"".join(f"{p}\0{q}\0".encode() for p, q in keys))
 
 
+def workload(
+    commands: int, count: int, folder: Path
+) -> tuple[list[SessionCommand], list[tuple[str, str]]]:
+    """The generated session (``commands`` of history, then what is typed) and up to ``count``
+    keystrokes typed after the history, written to ``folder``'s ``history`` and ``keys``."""
+    from benchmarks.sessions import generate_sessions, write_zsh_history
+
+    session = generate_sessions(commands + 2_000, seed=0)
+    history, later = session[:commands], [item.command for item in session[commands:]]
+    typed = [command for command in later if "\n" not in command and "\0" not in command]
+    keys = keystrokes([history[-1].command, *typed], count)
+    write_zsh_history(folder / "history", history)
+    _write_keys(folder / "keys", keys)
+    return session, keys
+
+
 def run_in_terminal(
     argv: list[str], script: Path, env: dict[str, str], out: Path, cwd: Path | None = None
 ) -> tuple[list[float], int]:
@@ -208,16 +227,10 @@ def keystroke_latency(
     """Train on ``commands`` synthetic commands and time ``count`` keystrokes per contender."""
     from aprender_shell.history.formats import HistoryEntry
     from aprender_shell.model.training.train import train_model
-    from benchmarks.sessions import generate_sessions, write_zsh_history
-
     if shutil.which("zsh") is None:
         raise RuntimeError("zsh is not installed")
-    session = generate_sessions(commands + 2_000, seed=0)
-    history, later = session[:commands], [item.command for item in session[commands:]]
-    typed = [command for command in later if "\n" not in command and "\0" not in command]
-    keys = keystrokes([history[-1].command, *typed], count)
-    write_zsh_history(folder / "history", history)
-    _write_keys(folder / "keys", keys)
+    session, keys = workload(commands, count, folder)
+    history = session[:commands]
     model = folder / "model.apbundle"
     started = time.perf_counter()
     report = train_model([HistoryEntry(item.command, item.timestamp) for item in history], model)

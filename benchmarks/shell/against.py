@@ -39,10 +39,9 @@ from benchmarks.shell import (
     OWN_WIDGETS_ZSH,
     STRATEGY_ZSH,
     ZSH_AUTOSUGGESTIONS,
-    _write_keys,
-    keystrokes,
     percentile,
     run_in_terminal,
+    workload,
 )
 
 Out = Callable[[str], None]
@@ -208,19 +207,12 @@ def side_by_side(
     """Per mode, side and round: the p50 and p90 of ``count`` keystrokes, and the share of
     them that got a suggestion. ``working``: the shells' folder holds the paths the typed
     commands name (``project``) or nothing (``empty``)."""
-    from benchmarks.sessions import generate_sessions, write_zsh_history
-
     if shutil.which("zsh") is None:
         raise RuntimeError("zsh is not installed")
     # What this interpreter imports, a PYTHONPATH included (how an older commit is run here).
     this = Side("this", sys.executable, folder / "this", os.environ.get("PYTHONPATH"))
     other = other_side(against, folder / "other")
-    session = generate_sessions(commands + 2_000, seed=0)
-    history, later = session[:commands], [item.command for item in session[commands:]]
-    typed = [command for command in later if "\n" not in command and "\0" not in command]
-    keys = keystrokes([history[-1].command, *typed], count)
-    write_zsh_history(folder / "history", history)
-    _write_keys(folder / "keys", keys)
+    session, keys = workload(commands, count, folder)
     (folder / "keys.json").write_text(json.dumps(keys))
     work = folder / "work"  # the shells' working folder, the same for both sides
     work.mkdir()
