@@ -24,6 +24,7 @@ from aprender_shell.model.training.update import update_model
 from aprender_shell.model.training.update.compaction import compact
 from aprender_shell.model.training.writer import journal_for, writer
 from tests.model.hostile import edit_index
+from tests.model.query.ticks import Ticks
 from tests.model.sessions import WORKDAY, entries
 
 # Branches created, pushed and merged; pods listed and logged; hosts reached.
@@ -351,23 +352,12 @@ def test_a_mistyped_program_keeps_its_arguments_and_another_program_does_not() -
     }
 
 
-class _Ticks:
-    """A clock that moves one second each time it is read."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        self.now += 1.0
-        return self.now
-
-
 def test_the_path_check_stops_looking_when_its_time_is_up_and_offers_nothing_unchecked(
     project: Path,
 ) -> None:
     kinds = ArgumentKinds()
     (project / "src" / "b.c").write_text("")
-    paths = PathCheck(str(project), kinds, budget=2.5, clock=_Ticks())
+    paths = PathCheck(str(project), kinds, budget=2.5, clock=Ticks())
     assert paths.plausible("vim app.py")  # the first look starts the clock (at 1)
     assert not paths.plausible("vim missing.c")  # looked at 2
     assert paths.plausible("vim src/b.c")  # looked at 3

@@ -10,6 +10,7 @@ from aprender_shell.model.query.arguments import ArgumentKinds
 from aprender_shell.model.query.pathcheck import PathCheck, unquoted
 from aprender_shell.model.query.predictor import Predictor
 from aprender_shell.model.training.train import train_model
+from tests.model.query.ticks import Ticks
 from tests.model.sessions import WORKDAY, entries
 
 
@@ -112,23 +113,12 @@ def test_words_only_the_shell_can_expand_are_not_judged(
     assert unquoted("'unclosed") is None and unquoted('"a\\"b"') == 'a"b'
 
 
-class _Ticks:
-    """A clock that moves one second each time it is read."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        self.now += 1.0
-        return self.now
-
-
 def test_a_second_path_not_looked_at_before_the_time_is_up_is_not_offered(
     project: Path,
 ) -> None:
     # As fish drops a suggestion whose check was cancelled: a path not looked at is not
     # taken to be there, even when the first path of the same suggestion was.
-    paths = PathCheck(str(project), ArgumentKinds(), budget=1.5, clock=_Ticks())
+    paths = PathCheck(str(project), ArgumentKinds(), budget=1.5, clock=Ticks())
     assert paths.plausible("vim a.txt src/a.c")  # the clock starts at 1, then reads 2
     assert not paths.plausible("vim a.txt src/b.c")  # src/b.c would be looked at 3: too late
     assert paths.looked == 2
