@@ -320,7 +320,7 @@ class Opening:
         if not session.loaded:
             return
         try:
-            if session.predictor().partial:
+            if session.predictor().replay_cut_short:
                 predictor = session.reopen()
                 self.log(f"read the journal's {predictor.replayed} unfolded records, after "
                          "answering from the newest")

@@ -131,7 +131,8 @@ class Predictor:
         """Open the model at ``model_path`` (default: the user's) within ``memory_limit``, else
         the limit it was trained for (``MemoryLimit.choose``). A ``resident`` process (the
         server) replays the journal up to its fold bound, any other the newest
-        ``FOLD_RECORDS`` (learned/newest.py); ``replay_limit`` reads fewer (``partial``)."""
+        ``FOLD_RECORDS`` (learned/newest.py); ``replay_limit`` reads fewer
+        (``replay_cut_short``)."""
         from aprender_shell.paths import default_model_path
 
         path = Path(model_path) if model_path is not None else default_model_path()
@@ -388,7 +389,7 @@ class Predictor:
         self.recorded = 0
 
     @property
-    def partial(self) -> bool:
+    def replay_cut_short(self) -> bool:
         """Whether unfolded records this process would replay were left unread (opened with a
         smaller ``replay_limit``, as the server's first open: service/server.py)."""
         return self.more_unfolded and self._replay_limit < self._full_replay
