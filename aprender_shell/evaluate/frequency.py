@@ -19,7 +19,7 @@ from bisect import bisect_left, insort
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 
-from aprender_shell.evaluate.replay import command_name
+from aprender_shell.history.tokens import command_name
 from aprender_shell.model.query.predictor import Suggestion
 
 __all__ = ["BASELINES", "BackoffLinesStrategy", "BackoffNamesStrategy", "FollowerStrategy",

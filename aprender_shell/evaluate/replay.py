@@ -47,6 +47,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, NamedTuple, Protocol, TypeVar
 
 from aprender_shell.errors import UsageError
+from aprender_shell.history.tokens import command_name
 
 # The shells send the two commands before (shell/aprender.zsh keeps two in _aprender_prev).
 CONTEXT = 2
@@ -193,11 +194,6 @@ def _where(entry: CommandLike | str) -> tuple[str | None, int | None]:
     if context is not None:
         return context.cwd, context.exit
     return getattr(entry, "cwd", None), getattr(entry, "exit_status", None)
-
-
-def command_name(line: str) -> str:
-    """A command line's name: its first word (``git`` for ``git commit -m x``)."""
-    return line.split(None, 1)[0] if line.strip() else ""
 
 
 def ask(

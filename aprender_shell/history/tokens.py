@@ -139,3 +139,8 @@ def command_family(line: str) -> str:
 def _is_assignment(token: str) -> bool:
     name, equals, _ = token.partition("=")
     return bool(equals) and name.isidentifier()
+
+
+def command_name(line: str) -> str:
+    """A command line's name: its first word (``git`` for ``git commit -m x``)."""
+    return line.split(None, 1)[0] if line.strip() else ""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from aprender_shell.history.tokens import command_name
 from aprender_shell.model import scoring
 
 TYPE_CHECKING = False  # typing imports re: see model/tuples.py
@@ -142,7 +143,7 @@ class FeatureBuilder:
         if features.host_share is not None and self._host_share is not None:
             features.host_share.append(self._host_share(text))
         if features.name_share is not None and self._names is not None:
-            name = text.split(None, 1)[0] if text.strip() else ""
+            name = command_name(text)
             groups = self._name_groups
             group = groups.get(name)
             if group is None:
@@ -161,7 +162,7 @@ def add_names(
     features.name_share, features.name_group, features.name_evidence = [], [], evidence
     seen: dict[str, int] = {}
     for text in texts:
-        name = text.split(None, 1)[0] if text.strip() else ""
+        name = command_name(text)
         features.name_group.append(seen.setdefault(name, len(seen)))
         features.name_share.append(names.get(name, 0.0))
 

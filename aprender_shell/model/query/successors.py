@@ -12,6 +12,7 @@ import heapq
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from aprender_shell.bundle.jsontext import loads
+from aprender_shell.history.tokens import command_name
 from aprender_shell.model import scoring
 from aprender_shell.model.learned.overlay import Overlay
 from aprender_shell.model.store.segments import CommandStats, Successor
@@ -284,11 +285,6 @@ NAMES_KEPT = 24
 NAMES_CACHED = 2
 
 
-def name_of(line: str) -> str:
-    """A command line's name: its first word (``git`` for ``git commit -m x``)."""
-    return line.split(None, 1)[0] if line.strip() else ""
-
-
 class NameFollowers:
     """The next names after a name: counts, and the lines that followed (with their stats)."""
 
@@ -302,7 +298,7 @@ class NameFollowers:
         self._best: list[tuple[str, CommandStats | None]] | None = None
 
     def add(self, text: str, transitions: int, stats: CommandStats | None) -> None:
-        name = name_of(text)
+        name = command_name(text)
         if not name or transitions <= 0:
             return
         self.names[name] = self.names.get(name, 0) + transitions
@@ -357,7 +353,7 @@ class Names:
 
     def after(self, commands: Table, overlay: Overlay, previous: str) -> NameFollowers:
         """What followed the lines named as ``previous`` is, trained and learned since."""
-        name = name_of(previous)
+        name = command_name(previous)
         clock = overlay.clock
         cached = self._cached
         if cached is not None and cached[0] == name and cached[1] == clock:
@@ -374,7 +370,7 @@ class Names:
 
     def learn(self, previous: str | None, command: str) -> None:
         """``command`` ran after ``previous`` (learned since training)."""
-        learned = self._learned.get(name_of(previous)) if previous is not None else None
+        learned = self._learned.get(command_name(previous)) if previous is not None else None
         if learned is not None:
             learned.add(command, 1, None)
 

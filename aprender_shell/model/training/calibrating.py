@@ -19,11 +19,12 @@ import heapq
 from collections import Counter
 from collections.abc import Sequence
 
+from aprender_shell.history.tokens import command_name
 from aprender_shell.model import calibration, scoring
 from aprender_shell.model.calibration import Calibration
 from aprender_shell.model.query.features import add_names
 from aprender_shell.model.query.partial import likeliest_start, partial_ghost
-from aprender_shell.model.query.successors import NAME_CANDIDATES, NAMES_KEPT, name_of
+from aprender_shell.model.query.successors import NAME_CANDIDATES, NAMES_KEPT
 from aprender_shell.model.scoring import Weights
 from aprender_shell.model.training.online import OnlineModel
 from aprender_shell.model.training.tuning import SAMPLE, WARM_UP, query_features
@@ -192,7 +193,7 @@ class _Names:
     def learn(self, previous: str | None, command: str) -> None:
         if previous is None:
             return
-        key, name = name_of(previous), name_of(command)
+        key, name = command_name(previous), command_name(command)
         if key and name:
             self.names.setdefault(key, Counter())[name] += 1
             self.lines.setdefault(key, Counter())[command] += 1
@@ -200,7 +201,7 @@ class _Names:
     def after(self, previous: str) -> tuple[dict[str, float], int, list[str]]:
         """The next names' shares after ``previous``'s name, how often it was followed, and
         the lines that followed it most."""
-        key = name_of(previous)
+        key = command_name(previous)
         counts = self.names.get(key)
         if not counts:
             return {}, 0, []
