@@ -59,6 +59,22 @@ def record_until_killed(server: ServerProcess, prefix: str, stop: threading.Even
             number += 1
 
 
+@contextlib.contextmanager
+def recording(server: ServerProcess, prefix: str) -> Iterator[list[str]]:
+    """A client recording (``record_until_killed``) while the block runs: the commands it got
+    acknowledged, the list growing until the block ends."""
+    stop = threading.Event()
+    acknowledged: list[str] = []
+    client = threading.Thread(target=record_until_killed,
+                              args=(server, prefix, stop, acknowledged))
+    client.start()
+    try:
+        yield acknowledged
+    finally:
+        stop.set()
+        client.join(WAIT)
+
+
 def test_kill_9_one_second_after_the_last_ack_loses_nothing(
     model: Path, run_server: Start
 ) -> None:

@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from aprender_shell.model.query.predictor import Predictor
 from aprender_shell.model.training.fold import KILL_AT_ENV, STEPS
 from aprender_shell.service.orphan import CHECK_INTERVAL
 from tests.service.conftest import WAIT, ServerProcess, aprender, texts, train, wait_for
-from tests.service.test_durability import kept, record_until_killed
+from tests.service.test_durability import kept, recording
 
 
 def journal_records(model: Path) -> int:
@@ -78,19 +77,11 @@ def test_kill_9_at_every_step_of_a_fold_loses_nothing(
     server = run_server(model)
     # The server starts a fold at once (its journal is past the bound), which dies at ``at``,
     # while a client records: before it, while it retrains, and after it died.
-    stop = threading.Event()
-    acknowledged: list[str] = []
-    client = threading.Thread(target=record_until_killed,
-                              args=(server, "make target", stop, acknowledged))
-    client.start()
-    try:
+    with recording(server, "make target") as acknowledged:
         wait_for(lambda: f"fold ended with status {-signal.SIGKILL}" in server.log(),
                  what=f"the fold to die at {at}")
         count = len(acknowledged)
         wait_for(lambda: len(acknowledged) > count + 20, what="records after the kill")
-    finally:
-        stop.set()
-        client.join(WAIT)
     assert server.request({"status": True})["status"]["folds"] == 0
     newest = acknowledged[-1]
     assert newest in texts(server.request({"prefix": newest}))

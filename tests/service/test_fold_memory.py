@@ -11,7 +11,6 @@ import signal
 import stat
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ import pytest
 from aprender_shell.model.learned.newest import FOLD_RECORDS
 from aprender_shell.model.training.fold import PAUSE_AT_ENV, SPILLED
 from tests.service.conftest import WAIT, wait_for
-from tests.service.test_durability import kept, record_until_killed
+from tests.service.test_durability import kept, recording
 from tests.service.test_fold import journal_records, write_journal
 
 NOTE = re.compile(
@@ -54,12 +53,7 @@ def test_kill_9_while_a_fold_spills_loses_nothing(
     monkeypatch.setenv(PAUSE_AT_ENV, f"{SPILLED}:{hook}")
     # At the smallest limit the fold's n-gram count outgrows its share at once: it spills.
     server = run_server(model, "--memory-limit", "0.125")
-    stop = threading.Event()
-    acknowledged: list[str] = []
-    client = threading.Thread(target=record_until_killed,
-                              args=(server, "make target", stop, acknowledged))
-    client.start()
-    try:
+    with recording(server, "make target") as acknowledged:
         wait_for(lambda: (hook / "paused").exists(), what="the fold to spill")
         # Its first sorted run is on disk, readable by the user alone.
         runs = list(model.parent.glob(".*ngrams*.tmp"))
@@ -72,9 +66,6 @@ def test_kill_9_while_a_fold_spills_loses_nothing(
                  what="the fold to die while it spills")
         count = len(acknowledged)
         wait_for(lambda: len(acknowledged) > count + 20, what="records after the kill")
-    finally:
-        stop.set()
-        client.join(WAIT)
     assert server.request({"status": True})["status"]["folds"] == 0
     server.process.kill()
     server.process.wait(WAIT)
