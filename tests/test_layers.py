@@ -216,3 +216,13 @@ def test_no_package_folder_holds_more_than_twelve_modules() -> None:
         for folder in [root, *sorted(p for p in root.rglob("*") if p.is_dir())]:
             count = len([p for p in folder.glob("*.py") if p.name != "__init__.py"])
             assert count <= 12, f"{folder.relative_to(PACKAGE.parent)} has {count} modules"
+
+
+def test_every_package_folder_is_in_the_wheel() -> None:
+    # A regular install (pip install ., not editable) ships only the packages listed; one
+    # missing there imports fine here and fails in every user's copy (suggest, train).
+    config = (PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8")
+    listed = set(config.split("packages = [", 1)[1].split("]", 1)[0].split('"')[1::2])
+    folders = {".".join(("aprender_shell", *init.parent.relative_to(PACKAGE).parts))
+               for init in PACKAGE.rglob("__init__.py")}
+    assert sorted(folders - listed) == []
