@@ -8,8 +8,6 @@ import errno
 import fcntl
 import os
 import stat
-from collections.abc import Iterator
-from pathlib import Path
 
 from aprender_shell.errors import AprenderError
 
@@ -17,6 +15,8 @@ TYPE_CHECKING = False  # typing imports re: see model/tuples.py
 
 if TYPE_CHECKING:
     import re
+    from collections.abc import Iterator
+    from pathlib import Path
     from typing import BinaryIO
 
 # O_NONBLOCK: opening a FIFO for reading would wait for a writer forever. O_NOCTTY: a terminal
@@ -51,6 +51,8 @@ class DiskFullError(AprenderError, OSError):
     """
 
     def __init__(self, path: str | os.PathLike[str], code: int = errno.ENOSPC) -> None:
+        from pathlib import Path  # an error's: a cold suggest imports no pathlib (nor its re)
+
         target = Path(path)
         match = _temp_name().match(target.name)
         name = match.group("name") if match else target.name  # the file it would replace
@@ -133,6 +135,8 @@ def atomic_writer(
     ``durable=False`` skips the two fsyncs, for a file a power loss makes meaningless anyway
     (a server's pid file): the replace is still atomic for every reader.
     """
+    from pathlib import Path  # a writer's: a cold suggest imports no pathlib (nor its re)
+
     target = Path(path)
     try:
         with _writing(target, mode, durable) as handle:
@@ -204,6 +208,8 @@ def remove_stale_temps(folder: str | os.PathLike[str]) -> list[Path]:
     A file counts as dead when the pid in its name does not run and nobody holds its
     ``flock`` (the lock also covers a writer whose pid we cannot see).
     """
+    from pathlib import Path
+
     removed: list[Path] = []
     try:
         pattern = _temp_name()
@@ -302,12 +308,16 @@ def temp_path(target: str | os.PathLike[str], tag: str) -> Path:
     """The temporary file a writer of ``target`` stages it in (beside it, so the final rename is
     atomic): named for the target, our pid and ``tag``, which ``remove_stale_temps`` and
     ``temporaries_of`` recognise."""
+    from pathlib import Path
+
     target = Path(target)
     return target.with_name(f"{_temp_prefix(target)}{tag}.tmp")
 
 
 def temporaries_of(target: str | os.PathLike[str]) -> list[Path]:
     """The temporary files writers of ``target`` left beside it (dead or alive)."""
+    from pathlib import Path
+
     target = Path(target)
     try:
         names = [entry.name for entry in os.scandir(target.parent)]

@@ -32,8 +32,6 @@ import errno
 import fcntl
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
 
 from aprender_shell.fileio import FileIdentity, open_regular, open_regular_fd
 from aprender_shell.model.learned.journal_lines import JOURNAL_VERSION as JOURNAL_VERSION
@@ -58,6 +56,8 @@ from aprender_shell.model.learned.journal_lines import (
 TYPE_CHECKING = False  # typing imports re: see model/tuples.py
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+    from pathlib import Path
     from typing import Any
 
 # fdatasync at most this often while records arrive (and once they stop).
@@ -67,8 +67,16 @@ SYNC_INTERVAL = 1.0
 _HOLDING: dict[str, list[int]] = {}
 
 
-def journal_path(model_path: Path) -> Path:
-    return model_path.with_name(model_path.name + ".journal")
+def journal_path(model_path: str | os.PathLike[str]) -> Path:
+    """The journal file of the model at ``model_path``."""
+    from pathlib import Path  # not on the query path, which reads journal_file
+
+    return Path(journal_file(model_path))
+
+
+def journal_file(model_path: str | os.PathLike[str]) -> str:
+    """The journal file of the model at ``model_path``, as a plain string."""
+    return os.fspath(model_path) + ".journal"
 
 
 class Journal:
@@ -80,11 +88,11 @@ class Journal:
 
     def __init__(
         self,
-        model_path: Path,
+        model_path: str | os.PathLike[str],
         generation: str,
         is_stale: Callable[[], bool] = lambda: False,
     ) -> None:
-        self.path = journal_path(Path(model_path))
+        self.path = journal_file(model_path)
         self.generation = generation
         self._is_stale = is_stale
         self._fd: int | None = None
@@ -364,7 +372,7 @@ class Journal:
         Holds the same lock as every writer, so no record appended meanwhile is lost; a
         running server sees the file replaced and reloads the model at its next request.
         """
-        if not self.path.exists():
+        if not os.path.exists(self.path):
             return 0
         with self.exclusive() as state:
             if state.generation not in (None, self.generation):
@@ -394,7 +402,7 @@ def _no_space() -> int:
     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
-def _open_append(path: Path) -> int:
+def _open_append(path: str) -> int:
     flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
     fd = os.open(path, flags, 0o600)
     try:
