@@ -3,7 +3,6 @@ never block on a FIFO nor run forever on a device."""
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import fcntl
 import os
@@ -15,9 +14,35 @@ TYPE_CHECKING = False  # typing imports re: see model/tuples.py
 
 if TYPE_CHECKING:
     import re
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
+    from contextlib import AbstractContextManager
     from pathlib import Path
-    from typing import BinaryIO
+    from typing import BinaryIO, ParamSpec, TypeVar
+
+    Params = ParamSpec("Params")
+    Yielded = TypeVar("Yielded")
+
+
+def lazy_contextmanager(
+    function: Callable[Params, Iterator[Yielded]],
+) -> Callable[Params, AbstractContextManager[Yielded]]:
+    """``contextlib.contextmanager``, with contextlib (and the functools, collections and types
+    it imports) imported at the first call, not when the module defining ``function`` is:
+    a cold suggest imports the modules of writers it never calls."""
+
+    managed: Callable[Params, AbstractContextManager[Yielded]] | None = None
+
+    def call(*args: Params.args, **kwargs: Params.kwargs) -> AbstractContextManager[Yielded]:
+        nonlocal managed
+        if managed is None:
+            from contextlib import contextmanager
+
+            managed = contextmanager(function)
+        return managed(*args, **kwargs)
+
+    call.__name__, call.__qualname__ = function.__name__, function.__qualname__
+    call.__doc__ = function.__doc__
+    return call
 
 # O_NONBLOCK: opening a FIFO for reading would wait for a writer forever. O_NOCTTY: a terminal
 # device must never become our controlling terminal. Neither changes how a regular file reads.
@@ -123,7 +148,7 @@ def read_regular(path: str | os.PathLike[str], limit: int | None = None, what: s
         return data
 
 
-@contextlib.contextmanager
+@lazy_contextmanager
 def atomic_writer(
     path: str | os.PathLike[str], mode: int = 0o600, durable: bool = True
 ) -> Iterator[BinaryIO]:
@@ -147,7 +172,7 @@ def atomic_writer(
         raise
 
 
-@contextlib.contextmanager
+@lazy_contextmanager
 def _writing(target: Path, mode: int, durable: bool) -> Iterator[BinaryIO]:
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # new folders: private
     remove_stale_temps(target.parent)
@@ -164,8 +189,10 @@ def _writing(target: Path, mode: int, durable: bool) -> Iterator[BinaryIO]:
                 os.fsync(handle.fileno())
         os.replace(tmp_name, target)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+        try:  # noqa: SIM105 (contextlib stays off the cold path)
             os.unlink(tmp_name)
+        except FileNotFoundError:
+            pass
         raise
     if durable:
         _fsync_dir(target.parent)

@@ -7,7 +7,6 @@ from the real home.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import stat
@@ -154,8 +153,10 @@ def ensure_private_dir(path: Path) -> Path:
     """
     path = _path(os.path.abspath(path))
     check_ancestors(path)
-    with contextlib.suppress(FileExistsError):
+    try:  # noqa: SIM105 (contextlib stays off the cold path)
         path.mkdir(parents=True, mode=0o700)
+    except FileExistsError:
+        pass
     flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
     try:
         # Opened without following a link, then checked and tightened through the descriptor,

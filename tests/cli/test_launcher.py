@@ -72,10 +72,13 @@ def test_the_tokenizer_and_templates_import_no_re() -> None:
     assert "re" not in modules
 
 
-# Standard modules a cold suggest must not import, with what each costs it (and what pulls it
-# in): pathlib imports re, fnmatch, urllib.parse and ipaddress, together about a fifth of
-# Python's own start-up. Paths on the query path are plain strings (paths.model_file).
-NOT_WHEN_COLD = ["pathlib", "re", "fnmatch", "urllib.parse", "ipaddress"]
+# Standard modules a cold suggest must not import (CPU time against python -c pass, measured
+# alone): pathlib imports re, fnmatch, urllib.parse and ipaddress, together about half of
+# Python's own start-up, so paths on the query path are plain strings (paths.model_file); enum
+# (0.18x, with functools and types) gives way to bundle/values.Choice; contextlib (0.12x) is
+# imported when a writer first runs (fileio.lazy_contextmanager); threading (0.14x) to _thread.
+NOT_WHEN_COLD = ["pathlib", "re", "fnmatch", "urllib.parse", "ipaddress", "enum", "functools",
+                 "types", "contextlib", "threading"]
 
 
 def _with_journal(model: Path, records: int) -> None:

@@ -27,13 +27,17 @@ Version 0 files are read and upgraded at the next rewrite; newer versions are re
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import fcntl
 import os
 import time
 
-from aprender_shell.fileio import FileIdentity, open_regular, open_regular_fd
+from aprender_shell.fileio import (
+    FileIdentity,
+    lazy_contextmanager,
+    open_regular,
+    open_regular_fd,
+)
 from aprender_shell.model.learned.journal_lines import JOURNAL_VERSION as JOURNAL_VERSION
 from aprender_shell.model.learned.journal_lines import JournalError as JournalError
 from aprender_shell.model.learned.journal_lines import JournalState as JournalState
@@ -118,8 +122,10 @@ class Journal:
                 f"cannot read the journal {self.path}: {error.strerror or error}"
             ) from None
         with handle:
-            with contextlib.suppress(OSError):
+            try:  # noqa: SIM105 (contextlib stays off the cold path)
                 self.identity = identity(os.fstat(handle.fileno()))
+            except OSError:
+                pass
             yield from parse(handle, self.generation, self.path, JournalState())
 
     def read(self) -> JournalState:
@@ -156,8 +162,10 @@ class Journal:
                         written += os.write(fd, data[written:]) or _no_space()
                 except OSError:
                     # A partial line would swallow the next record: take it back.
-                    with contextlib.suppress(OSError):
+                    try:  # noqa: SIM105 (contextlib stays off the cold path)
                         os.ftruncate(fd, before)
+                    except OSError:
+                        pass
                     raise
         except OSError as error:
             self.close()
@@ -166,7 +174,7 @@ class Journal:
             ) from None
         self._unsynced = True
 
-    @contextlib.contextmanager
+    @lazy_contextmanager
     def _locked_for_append(self) -> Iterator[int]:
         while True:
             fd = self._fd
@@ -235,21 +243,25 @@ class Journal:
 
     def _release_fd(self) -> None:
         if self._fd is not None:
-            with contextlib.suppress(OSError):
+            try:  # noqa: SIM105 (contextlib stays off the cold path)
                 os.close(self._fd)
+            except OSError:
+                pass
             self._fd = None
 
     def close(self) -> None:
         """Sync (best effort) and close the descriptor; ``append`` reopens it."""
         if self._fd is not None and self._unsynced:
-            with contextlib.suppress(OSError):
+            try:  # noqa: SIM105 (contextlib stays off the cold path)
                 os.fdatasync(self._fd) if hasattr(os, "fdatasync") else os.fsync(self._fd)
+            except OSError:
+                pass
             self._unsynced = False
         self._release_fd()
 
     # Rewriting ---------------------------------------------------------------------------
 
-    @contextlib.contextmanager
+    @lazy_contextmanager
     def exclusive(self) -> Iterator[JournalState]:
         """Hold the journal's lock, yielding its current state, for a read-modify-rewrite.
 
@@ -311,8 +323,10 @@ class Journal:
                 # The new file is locked (atomic_writer's lock on it): a duplicate of its
                 # descriptor keeps that lock past the rename, until ``exclusive`` ends.
                 held.append(os.dup(handle.fileno()))
-        with contextlib.suppress(OSError):
+        try:  # noqa: SIM105 (contextlib stays off the cold path)
             self.identity = identity(os.stat(self.path))
+        except OSError:
+            pass
 
     def _unseen_now(self) -> list[Record]:
         """What the file's header keeps as folded but unseen for this generation."""
