@@ -18,12 +18,12 @@ import contextlib
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
 
 from aprender_shell import limits
 from aprender_shell.errors import UsageError
 from aprender_shell.fileio import FileVersion, version
 from aprender_shell.history.patterns import PatternError, UserPattern, compile_any, compile_pattern
+from aprender_shell.model.tuples import NamedTuple
 
 RECORD_SPACE_ENV = "APRENDER_SHELL_RECORD_SPACE"
 _ON = {"1", "yes", "on", "true"}

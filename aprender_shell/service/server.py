@@ -21,7 +21,6 @@ import threading
 import time
 from pathlib import Path
 from types import FrameType
-from typing import IO, TYPE_CHECKING, Callable, Sequence
 
 from aprender_shell.errors import AprenderError, UsageError
 from aprender_shell.paths import ensure_private_dir, runtime_dir
@@ -40,7 +39,11 @@ from aprender_shell.service.instance import Instance
 from aprender_shell.service.orphan import CHECK_INTERVAL
 from aprender_shell.service.session import SAVE_INTERVAL, Session
 
+TYPE_CHECKING = False  # typing imports re: see model/tuples.py
+
 if TYPE_CHECKING:
+    from typing import IO, Callable, Sequence
+
     from aprender_shell.model.memory import MemoryLimit
     from aprender_shell.model.query.predictor import Predictor
 

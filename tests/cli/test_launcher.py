@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import sysconfig
+import time
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,36 @@ def test_a_cold_suggest_imports_no_pathlib_nor_re(model: Path, given: str,
     assert "aprender_shell.model.query.predictor" in modules
     bare = _imports("-c", "pass")
     assert [name for name in NOT_WHEN_COLD if name in modules and name not in bare] == []
+
+
+def test_a_server_start_imports_no_typing(model: Path, tmp_path: Path) -> None:
+    # typing imports re and more: about a third of Python's start-up (CPU) before a server's
+    # first answer. Its names are the annotations' only (TYPE_CHECKING), as on the query path.
+    from aprender_shell.errors import AprenderError
+    from aprender_shell.service.client import Client
+
+    data = tmp_path / "data"
+    environment = {**os.environ, "PYTHONPATH": str(CHECKOUT), HOME_ENV: str(data)}
+    server = subprocess.Popen(
+        [sys.executable, "-S", "-X", "importtime", str(COMMAND), "server", "run", "--model",
+         str(model)], env=environment, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True)
+    try:
+        socket = data / "run" / "server.sock"
+        for _ in range(6000):  # until it listens (it binds first), or ends
+            try:
+                client = Client(socket, timeout=60).connect()
+                break
+            except (AprenderError, OSError):
+                assert server.poll() is None, "the server ended before listening"
+                time.sleep(0.01)
+        with client:
+            answer = client.request({"prefix": "git ", "prev": []})
+        assert answer["suggestions"], answer
+    finally:
+        server.terminate()
+        _, errors = server.communicate(timeout=60)
+    modules = [line.rsplit("|", 1)[-1].strip() for line in errors.splitlines()
+               if line.startswith("import time:")]
+    assert "aprender_shell.service.server" in modules
+    assert "typing" not in modules
