@@ -70,17 +70,15 @@ def run_suggest(args: list[str]) -> int | None:
     query = _parse(args)
     if query is None:
         return None
-    from pathlib import Path
-
     from aprender_shell.errors import AprenderError, error_message
     from aprender_shell.model.query.predictor import Predictor
 
-    model = Path(query.model) if query.model else None
+    model = query.model or None  # a str: pathlib imports re, which a cold suggest does not need
     try:
         if model is None:
-            from aprender_shell.paths import check_private_dir, data_dir
+            from aprender_shell.paths import check_private_dir, data_folder
 
-            check_private_dir(data_dir())  # another account's folder: refused before reading
+            check_private_dir(data_folder())  # another account's folder: refused before reading
         with Predictor.open(model, query.memory_limit) as predictor:
             suggestions = predictor.suggest(
                 query.prefix or "", k=query.k, prev=query.prev, cwd=query.cwd

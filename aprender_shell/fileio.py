@@ -3,13 +3,10 @@ never block on a FIFO nor run forever on a device."""
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import fcntl
 import os
 import stat
-from collections.abc import Iterator
-from pathlib import Path
 
 from aprender_shell.errors import AprenderError
 
@@ -17,7 +14,35 @@ TYPE_CHECKING = False  # typing imports re: see model/tuples.py
 
 if TYPE_CHECKING:
     import re
-    from typing import BinaryIO
+    from collections.abc import Callable, Iterator
+    from contextlib import AbstractContextManager
+    from pathlib import Path
+    from typing import BinaryIO, ParamSpec, TypeVar
+
+    Params = ParamSpec("Params")
+    Yielded = TypeVar("Yielded")
+
+
+def lazy_contextmanager(
+    function: Callable[Params, Iterator[Yielded]],
+) -> Callable[Params, AbstractContextManager[Yielded]]:
+    """``contextlib.contextmanager``, with contextlib (and the functools, collections and types
+    it imports) imported at the first call, not when the module defining ``function`` is:
+    a cold suggest imports the modules of writers it never calls."""
+
+    managed: Callable[Params, AbstractContextManager[Yielded]] | None = None
+
+    def call(*args: Params.args, **kwargs: Params.kwargs) -> AbstractContextManager[Yielded]:
+        nonlocal managed
+        if managed is None:
+            from contextlib import contextmanager
+
+            managed = contextmanager(function)
+        return managed(*args, **kwargs)
+
+    call.__name__, call.__qualname__ = function.__name__, function.__qualname__
+    call.__doc__ = function.__doc__
+    return call
 
 # O_NONBLOCK: opening a FIFO for reading would wait for a writer forever. O_NOCTTY: a terminal
 # device must never become our controlling terminal. Neither changes how a regular file reads.
@@ -51,6 +76,8 @@ class DiskFullError(AprenderError, OSError):
     """
 
     def __init__(self, path: str | os.PathLike[str], code: int = errno.ENOSPC) -> None:
+        from pathlib import Path  # an error's: a cold suggest imports no pathlib (nor its re)
+
         target = Path(path)
         match = _temp_name().match(target.name)
         name = match.group("name") if match else target.name  # the file it would replace
@@ -121,7 +148,7 @@ def read_regular(path: str | os.PathLike[str], limit: int | None = None, what: s
         return data
 
 
-@contextlib.contextmanager
+@lazy_contextmanager
 def atomic_writer(
     path: str | os.PathLike[str], mode: int = 0o600, durable: bool = True
 ) -> Iterator[BinaryIO]:
@@ -133,6 +160,8 @@ def atomic_writer(
     ``durable=False`` skips the two fsyncs, for a file a power loss makes meaningless anyway
     (a server's pid file): the replace is still atomic for every reader.
     """
+    from pathlib import Path  # a writer's: a cold suggest imports no pathlib (nor its re)
+
     target = Path(path)
     try:
         with _writing(target, mode, durable) as handle:
@@ -143,7 +172,7 @@ def atomic_writer(
         raise
 
 
-@contextlib.contextmanager
+@lazy_contextmanager
 def _writing(target: Path, mode: int, durable: bool) -> Iterator[BinaryIO]:
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # new folders: private
     remove_stale_temps(target.parent)
@@ -160,8 +189,10 @@ def _writing(target: Path, mode: int, durable: bool) -> Iterator[BinaryIO]:
                 os.fsync(handle.fileno())
         os.replace(tmp_name, target)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+        try:  # noqa: SIM105 (contextlib stays off the cold path)
             os.unlink(tmp_name)
+        except FileNotFoundError:
+            pass
         raise
     if durable:
         _fsync_dir(target.parent)
@@ -204,6 +235,8 @@ def remove_stale_temps(folder: str | os.PathLike[str]) -> list[Path]:
     A file counts as dead when the pid in its name does not run and nobody holds its
     ``flock`` (the lock also covers a writer whose pid we cannot see).
     """
+    from pathlib import Path
+
     removed: list[Path] = []
     try:
         pattern = _temp_name()
@@ -302,12 +335,16 @@ def temp_path(target: str | os.PathLike[str], tag: str) -> Path:
     """The temporary file a writer of ``target`` stages it in (beside it, so the final rename is
     atomic): named for the target, our pid and ``tag``, which ``remove_stale_temps`` and
     ``temporaries_of`` recognise."""
+    from pathlib import Path
+
     target = Path(target)
     return target.with_name(f"{_temp_prefix(target)}{tag}.tmp")
 
 
 def temporaries_of(target: str | os.PathLike[str]) -> list[Path]:
     """The temporary files writers of ``target`` left beside it (dead or alive)."""
+    from pathlib import Path
+
     target = Path(target)
     try:
         names = [entry.name for entry in os.scandir(target.parent)]

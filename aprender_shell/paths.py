@@ -7,14 +7,17 @@ from the real home.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import stat
 import sys
-from pathlib import Path
 
 from aprender_shell.errors import AprenderError
+
+TYPE_CHECKING = False  # typing imports re: see model/tuples.py
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 HOME_ENV = "APRENDER_SHELL_HOME"
 APP_NAME = "aprender-shell"
@@ -22,28 +25,48 @@ MODEL_FILENAME = "model.apbundle"
 HISTORY_FILTER_FILENAME = "history_filter"
 
 
+def _path(text: str) -> Path:
+    # pathlib imports re (together about a fifth of Python's start-up): the cold query path
+    # asks data_folder and model_file, which answer plain strings.
+    from pathlib import Path
+
+    return Path(text)
+
+
 def data_dir() -> Path:
     """The folder holding the model and what it learned since training."""
+    return _path(data_folder())
+
+
+def data_folder() -> str:
+    """``data_dir`` as a plain string (the cold query path's)."""
     override = os.environ.get(HOME_ENV)
     if override:
-        return Path(override).expanduser()
+        return os.path.expanduser(override)
     if sys.platform == "linux":
         # platformdirs' XDG rule, spelled out: importing platformdirs costs every cold
         # 'suggest' a few milliseconds. tests/test_paths.py holds the two to the same answer.
         xdg = os.environ.get("XDG_DATA_HOME", "").strip()
-        return Path(xdg or os.path.expanduser("~/.local/share")) / APP_NAME
+        return os.path.join(xdg or os.path.expanduser("~/.local/share"), APP_NAME)
     from platformdirs import user_data_path
 
-    return user_data_path(APP_NAME, appauthor=False)
+    return str(user_data_path(APP_NAME, appauthor=False))
 
 
 def default_model_path() -> Path:
     """The model file used when ``--model`` is not given."""
-    return data_dir() / MODEL_FILENAME
+    return _path(model_file())
+
+
+def model_file() -> str:
+    """``default_model_path`` as a plain string (the cold query path's)."""
+    return os.path.join(data_folder(), MODEL_FILENAME)
 
 
 def config_dir() -> Path:
     """The folder holding what the user sets (the ``history_filter`` file)."""
+    from pathlib import Path
+
     override = os.environ.get(HOME_ENV)
     if override:
         return Path(override).expanduser()
@@ -63,6 +86,8 @@ def history_filter_path() -> Path:
 
 def runtime_dir() -> Path:
     """The private folder for the server's socket and pid file (created 0700 by the server)."""
+    from pathlib import Path
+
     override = os.environ.get(HOME_ENV)
     if override:
         return Path(override).expanduser() / "run"
@@ -126,10 +151,12 @@ def ensure_private_dir(path: Path) -> Path:
     owns or every user may write to (without the sticky bit, as /tmp has): whoever controls a
     folder controls what we would read, run or serve from it. An unsafe folder is never changed.
     """
-    path = Path(os.path.abspath(path))
+    path = _path(os.path.abspath(path))
     check_ancestors(path)
-    with contextlib.suppress(FileExistsError):
+    try:  # noqa: SIM105 (contextlib stays off the cold path)
         path.mkdir(parents=True, mode=0o700)
+    except FileExistsError:
+        pass
     flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
     try:
         # Opened without following a link, then checked and tightened through the descriptor,
@@ -148,10 +175,10 @@ def ensure_private_dir(path: Path) -> Path:
     return path
 
 
-def check_private_dir(path: Path) -> None:
+def check_private_dir(path: str | os.PathLike[str]) -> None:
     """What ``ensure_private_dir`` checks, changing nothing: ``UnsafeFolderError`` when ``path``
     (if it exists) or a folder above it could be controlled by another account."""
-    path = Path(os.path.abspath(path))
+    path = os.path.abspath(path)
     check_ancestors(path)
     try:
         info = os.lstat(path)
@@ -167,11 +194,11 @@ def check_private_dir(path: Path) -> None:
         raise UnsafeFolderError(f"{_belongs(path, info.st_uid)}: {_ADVICE}")
 
 
-def check_ancestors(path: Path) -> None:
+def check_ancestors(path: str | os.PathLike[str]) -> None:
     """Raise ``UnsafeFolderError`` when a folder above ``path`` lets another user replace it:
     one owned by someone but us or root, or writable by every user without the sticky bit."""
     me = os.geteuid()
-    for folder in reversed(path.parents):
+    for folder in _ancestors(os.fspath(path)):
         try:
             info = os.stat(folder)
         except FileNotFoundError:
@@ -187,10 +214,22 @@ def check_ancestors(path: Path) -> None:
             )
 
 
+def _ancestors(path: str) -> list[str]:
+    # What reversed(Path(path).parents) lists, outermost first, in strings.
+    found: list[str] = []
+    folder = os.path.normpath(path)
+    while True:
+        above = os.path.dirname(folder) or "."
+        if above == folder:
+            return found[::-1]
+        found.append(above)
+        folder = above
+
+
 _ADVICE = f"refusing to use it; set {HOME_ENV} to a folder of your own"
 
 
-def _belongs(path: Path, uid: int) -> str:
+def _belongs(path: str | os.PathLike[str], uid: int) -> str:
     try:
         import pwd
 
@@ -200,7 +239,7 @@ def _belongs(path: Path, uid: int) -> str:
     return f"{path} belongs to {who}, not to you"
 
 
-def _unusable(path: Path, error: OSError) -> UnsafeFolderError:
+def _unusable(path: str | os.PathLike[str], error: OSError) -> UnsafeFolderError:
     # O_NOFOLLOW|O_DIRECTORY on a link answers ELOOP or ENOTDIR depending on the system.
     if error.errno == errno.ELOOP or os.path.islink(path):
         target = os.readlink(path) if os.path.islink(path) else "?"
@@ -224,7 +263,7 @@ def make_private_folders(folder: Path, record: bool = False) -> list[Path]:
     can take them away again. Returns them, innermost first."""
     from aprender_shell.fileio import atomic_write_bytes
 
-    folder = Path(os.path.abspath(folder))
+    folder = _path(os.path.abspath(folder))
     missing = [path for path in [folder, *folder.parents] if not path.exists()]
     for path in reversed(missing):
         path.mkdir(mode=0o700)
@@ -242,4 +281,4 @@ def made_folders() -> list[Path]:
         text = (data_dir() / MADE_FOLDERS_FILE).read_bytes().decode("utf-8", "surrogateescape")
     except OSError:
         return []
-    return [Path(line) for line in text.splitlines() if line.startswith("/")]
+    return [_path(line) for line in text.splitlines() if line.startswith("/")]

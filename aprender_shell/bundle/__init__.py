@@ -6,8 +6,8 @@
   CRC-32 and evicts (LRU or LFU) so the bytes held never exceed ``max_memory``.
 
 The byte format is specified in FORMAT.md. Importing this package loads only the standard
-library's _json scanner (jsontext.py), struct, zlib, os and threading, so CLI start-up stays
-fast.
+library's _json scanner (jsontext.py), struct, zlib, os and _thread (no enum, threading or
+json: values.Choice stands for Enum), so CLI start-up stays fast.
 """
 
 from __future__ import annotations

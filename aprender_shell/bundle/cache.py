@@ -11,15 +11,24 @@ can substitute counting containers and prove that no operation's cost grows with
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
-from enum import Enum
+
+from aprender_shell.bundle.values import Choice
+
+TYPE_CHECKING = False  # typing imports re: see model/tuples.py
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import ClassVar
 
 
-class EvictionStrategy(Enum):
+class EvictionStrategy(Choice):
     """Which entry a full cache gives up: least recently or least frequently used."""
 
-    LRU = "lru"
-    LFU = "lfu"
+    LRU: ClassVar[EvictionStrategy]
+    LFU: ClassVar[EvictionStrategy]
+
+
+EvictionStrategy._define(LRU="lru", LFU="lfu")
 
 
 class CachePolicy:

@@ -10,16 +10,15 @@ from __future__ import annotations
 import struct
 import sys
 import zlib
-from enum import Enum
 
 from aprender_shell.bundle.jsontext import Decoder
-from aprender_shell.bundle.values import Value
+from aprender_shell.bundle.values import Choice, Value
 from aprender_shell.errors import BundleError, ChecksumError
 
 TYPE_CHECKING = False  # typing imports re: see model/tuples.py
 
 if TYPE_CHECKING:
-    from typing import Any, Sequence
+    from typing import Any, ClassVar, Sequence
 
 MAGIC = b"APBUNDLE"
 # Format history:
@@ -45,11 +44,15 @@ MAX_U32 = 0xFFFFFFFF
 MAX_INT64 = 2**63 - 1
 
 
-class Compression(str, Enum):
-    """How an entry's bytes are stored in the file."""
+class Compression(Choice, str):
+    """How an entry's bytes are stored in the file (equal to its value, as a string)."""
 
-    NONE = "none"
-    ZLIB = "zlib"
+    NONE: ClassVar[Compression]
+    ZLIB: ClassVar[Compression]
+    value: str
+
+
+Compression._define(NONE="none", ZLIB="zlib")
 
 
 class ManifestTooLargeError(BundleError):

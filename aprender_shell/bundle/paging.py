@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
-import threading
+from _thread import allocate_lock  # threading's Lock, without threading's import cost
 
 from aprender_shell.bundle.cache import CachePolicy, EvictionStrategy, make_policy
 from aprender_shell.bundle.format import (
@@ -182,7 +182,7 @@ class PagedBundle:
         self.config = config
         self._fd: int | None = fd
         self._entries = {entry.name: entry for entry in entries}
-        self._lock = threading.Lock()
+        self._lock = allocate_lock()
         self._cache: dict[str, bytes] = {}
         self._policy: CachePolicy = make_policy(config.eviction)
         self._memory_used = 0

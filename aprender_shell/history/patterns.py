@@ -12,7 +12,11 @@ compile, and so do we, saying why.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+
+TYPE_CHECKING = False  # typing imports re: see model/tuples.py
+
+if TYPE_CHECKING:
+    from typing import Any
 
 # RE2's own cap on one compiled program (its default is 8 MB): a pattern past it is refused
 # rather than allowed to grow the server.

@@ -18,9 +18,9 @@ import contextlib
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
 
 from aprender_shell import limits
+from aprender_shell.bundle.values import Value
 from aprender_shell.errors import UsageError
 from aprender_shell.fileio import FileVersion, version
 from aprender_shell.history.patterns import PatternError, UserPattern, compile_any, compile_pattern
@@ -45,12 +45,15 @@ def ignore_space() -> bool:
     return os.environ.get(RECORD_SPACE_ENV, "").strip().lower() not in _ON
 
 
-class UserFilter(NamedTuple):  # not a dataclass: a server's start does not import inspect
+class UserFilter(Value):  # not a dataclass (inspect) nor a NamedTuple (typing): server start
     """A ``history_filter`` file as read: its good lines as one pattern, and one line saying
     what is wrong with each bad one (those are left out; the others still apply)."""
 
-    pattern: UserPattern | None = None
-    problems: tuple[str, ...] = ()
+    __slots__ = ("pattern", "problems")
+
+    def __init__(self, pattern: UserPattern | None = None, problems: tuple[str, ...] = ()) -> None:
+        self.pattern = pattern
+        self.problems = problems
 
 
 def read_filter(path: Path) -> UserFilter:

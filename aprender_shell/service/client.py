@@ -7,11 +7,14 @@ import os
 import socket
 import struct
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from aprender_shell.errors import AprenderError
 
+TYPE_CHECKING = False  # typing imports re: see model/tuples.py
+
 if TYPE_CHECKING:
+    from typing import Any
+
     from aprender_shell.model.query.stats import ModelStats
 
 MAX_ANSWER_BYTES = 16 * 1024 * 1024

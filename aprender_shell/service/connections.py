@@ -7,10 +7,14 @@ import selectors
 import socket
 import time
 from collections import OrderedDict
-from typing import Callable
 
 from aprender_shell.service.protocol.schema import MAX_LINE_BYTES
 from aprender_shell.service.session import Session
+
+TYPE_CHECKING = False  # typing imports re: see model/tuples.py
+
+if TYPE_CHECKING:
+    from typing import Callable
 
 # A client that stops reading is not read from either once this much output waits for it,
 # so what one client can make the server hold is bounded by this plus one read.

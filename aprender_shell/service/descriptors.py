@@ -13,7 +13,11 @@ import errno
 import os
 import resource
 import time
-from typing import Callable
+
+TYPE_CHECKING = False  # typing imports re: see model/tuples.py
+
+if TYPE_CHECKING:
+    from typing import Callable
 
 # Descriptors the server needs besides its clients: stdio, the listener, the lock, the wakeup
 # pipe, the selector, the model's files, the journal, the reserve, and a few for a reload.

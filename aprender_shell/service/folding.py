@@ -13,15 +13,17 @@ import contextlib
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
 
 from aprender_shell.errors import AprenderError
 from aprender_shell.model.learned.newest import fold_bound
 from aprender_shell.model.memory import MemoryLimit
 from aprender_shell.service.session import Session
 
+TYPE_CHECKING = False  # typing imports re: see model/tuples.py
+
 if TYPE_CHECKING:
     import subprocess  # imported when a fold starts: a server's start does not wait for it
+    from typing import Callable
 
 # After a failed fold, wait this long before the next try (a full disk, a broken corpus);
 # after one that found the journal rewritten meanwhile (a forget), this long.

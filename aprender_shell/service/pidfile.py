@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import NamedTuple
 
 from aprender_shell.errors import AprenderError
+from aprender_shell.model.tuples import NamedTuple
 
 PROC = Path("/proc")
 # A command line holds the model's path; paths are at most 4096 bytes, hex doubles them.

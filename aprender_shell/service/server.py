@@ -21,7 +21,6 @@ import threading
 import time
 from pathlib import Path
 from types import FrameType
-from typing import IO, TYPE_CHECKING, Callable, Sequence
 
 from aprender_shell.errors import AprenderError, UsageError
 from aprender_shell.paths import ensure_private_dir, runtime_dir
@@ -40,7 +39,11 @@ from aprender_shell.service.instance import Instance
 from aprender_shell.service.orphan import CHECK_INTERVAL
 from aprender_shell.service.session import SAVE_INTERVAL, Session
 
+TYPE_CHECKING = False  # typing imports re: see model/tuples.py
+
 if TYPE_CHECKING:
+    from typing import IO, Callable, Sequence
+
     from aprender_shell.model.memory import MemoryLimit
     from aprender_shell.model.query.predictor import Predictor
 
@@ -285,7 +288,10 @@ class Opening:
     ``complete``, a chore, reads the rest of the server's bound once a request was answered
     (up to 4,000 records, several interpreter starts: benchmarks/year). Every later open (after
     a fold, a retrain) reads it all. The user's history_filter is read then too, unless a record
-    needed it first: compiling its patterns imports re2 (about 5 ms)."""
+    needed it first: compiling its patterns imports re2 (about 5 ms). The journal is compacted
+    then as well (foreign and torn lines out, an old version upgraded: ``compact``), or as the
+    server stops if it stops first: reading and re-encoding every record to find it clean cost
+    the first answer about a third of an interpreter start at 500 records."""
 
     def __init__(self, model_path: Path, memory_limit: MemoryLimit | None,
                  log: Callable[[str], None]) -> None:
@@ -296,6 +302,7 @@ class Opening:
         self.opens = 0
         self.filter_read = False
         self.checks = 0
+        self.compacted = False
 
     def open(self) -> Predictor:
         from aprender_shell.model.learned.newest import FOLD_RECORDS
@@ -324,9 +331,21 @@ class Opening:
                 predictor = session.reopen()
                 self.log(f"read the journal's {predictor.replayed} unfolded records, after "
                          "answering from the newest")
-                predictor.compact_journal()
         except (AprenderError, OSError) as error:
             self.log(f"could not read the rest of the journal: {error}")
+        self.compact()
+
+    def compact(self) -> None:
+        """Rewrite the journal without foreign or torn lines, once, when the model is open."""
+        session = self.session
+        if self.compacted or session is None or not session.loaded:
+            return
+        self.compacted = True
+        try:
+            session.predictor().compact_journal()
+        except (AprenderError, OSError) as error:
+            session.save_error = f"could not compact the journal: {error}"
+            self.log(session.save_error)
 
 
 def run_server(
@@ -384,19 +403,13 @@ def run_server(
         default_gate().report = log
         try:
             # Open the model now so the first keystroke does not pay for it.
-            predictor = session.predictor()
+            session.predictor()
         except Exception as error:  # noqa: BLE001 - reported per request; keep serving
             log(f"model not available yet: {error}")
-        else:
-            try:
-                # Foreign and torn lines out, an old version upgraded, while nobody waits.
-                predictor.compact_journal()
-            except (AprenderError, OSError) as error:
-                session.save_error = f"could not compact the journal: {error}"
-                log(session.save_error)
         try:
             reason = server.serve_forever()
         finally:
+            opening.compact()  # when it stops before its first chore
             folds.close()
             syncs.close()
             watch.close()

@@ -13,23 +13,27 @@ import io
 import os
 import time
 from collections.abc import Callable, Iterator
-from typing import IO, TYPE_CHECKING, Any
 
 from aprender_shell.errors import AprenderError
 from aprender_shell.fileio import FileVersion, version
 from aprender_shell.limits import MAX_COMMAND_CHARS
 from aprender_shell.service.descriptors import EXHAUSTED, out_of_descriptors_message
 from aprender_shell.service.protocol import json_form, line_form, schema
-from aprender_shell.service.protocol.json_form import Answer, error_line
+from aprender_shell.service.protocol.json_form import error_line
 from aprender_shell.service.protocol.schema import (
     MAX_LINE_BYTES,
     PROTOCOL_VERSION,
     RequestError,
-    RequestId,
 )
 
+TYPE_CHECKING = False  # typing imports re: see model/tuples.py
+
 if TYPE_CHECKING:
+    from typing import IO, Any
+
     from aprender_shell.model.query.predictor import Predictor, Suggestion
+    from aprender_shell.service.protocol.json_form import Answer
+    from aprender_shell.service.protocol.schema import RequestId
 
 # Records are appended before they are acknowledged; this is how often they are also
 # fdatasync'ed (journal.SYNC_INTERVAL): a power loss may lose the last second, a crash nothing.

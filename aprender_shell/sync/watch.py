@@ -17,12 +17,14 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
 
 from aprender_shell.sync import key_path
 
+TYPE_CHECKING = False  # typing imports re: see model/tuples.py
+
 if TYPE_CHECKING:
     import subprocess
+    from typing import Callable
 
 # What only a device that syncs needs (subprocess, the state, the folder's layout) is
 # imported once its key is seen: a server's start does not wait for it.

@@ -120,7 +120,7 @@ def test_a_server_whose_socket_is_taken_over_exits(model: Path, run_server: Star
 
 
 def test_a_clean_journal_is_not_rewritten_at_each_start(model: Path, run_server: Start) -> None:
-    # A start compacts the journal before its first answer (which the shells wait for): a
+    # A server compacts the journal once it answered (or as it stops, Opening.compact): a
     # journal with nothing to drop or upgrade keeps its file, with no rewrite and no fsync.
     server = run_server(model)
     assert server.request({"record": "make deploy", "cwd": "/srv", "exit": 0}) == {"ok": True}

@@ -22,9 +22,8 @@ Version history (``FEEDBACK_VERSION``): 1 = the first.
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Callable, Iterable
-from pathlib import Path
 
 from aprender_shell.bundle.jsontext import loads
 from aprender_shell.errors import AprenderError
@@ -34,6 +33,8 @@ from aprender_shell.model.tuples import NamedTuple
 TYPE_CHECKING = False  # typing imports re: see model/tuples.py
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from pathlib import Path
     from typing import TypeGuard  # Python 3.10; only read by the type checker
 
 FEEDBACK_VERSION = 1
@@ -48,7 +49,7 @@ DAY_FIELDS = ("shown", "accepted", "saved", "right", "commands")
 
 __all__ = [
     "DAY_FIELDS", "FEEDBACK_VERSION", "Feedback", "FeedbackError", "LineFeedback",
-    "feedback_path", "today",
+    "feedback_file", "feedback_path", "today",
 ]
 
 
@@ -56,9 +57,16 @@ class FeedbackError(AprenderError):
     """A feedback file that cannot be read."""
 
 
-def feedback_path(model_path: Path) -> Path:
+def feedback_path(model_path: str | os.PathLike[str]) -> Path:
     """The feedback file of the model at ``model_path``."""
-    return model_path.with_name(model_path.name + ".feedback")
+    from pathlib import Path  # not on the query path, which reads feedback_file
+
+    return Path(feedback_file(model_path))
+
+
+def feedback_file(model_path: str | os.PathLike[str]) -> str:
+    """The feedback file of the model at ``model_path``, as a plain string."""
+    return os.fspath(model_path) + ".feedback"
 
 
 def today(now: float | None = None) -> str:
@@ -83,7 +91,7 @@ class Feedback:
 
     def __init__(
         self,
-        path: Path,
+        path: str,
         commands: dict[str, list[int]] | None = None,
         days: dict[str, dict[str, int]] | None = None,
         problem: str | None = None,
@@ -96,9 +104,9 @@ class Feedback:
         self.problem = problem
 
     @classmethod
-    def load(cls, model_path: Path) -> Feedback:
+    def load(cls, model_path: str | os.PathLike[str]) -> Feedback:
         """The feedback beside the model at ``model_path`` (empty when there is none yet)."""
-        path = feedback_path(Path(model_path))
+        path = feedback_file(model_path)
         try:
             data = read_regular(path, MAX_FILE_BYTES, "feedback file")
         except FileNotFoundError:
@@ -110,13 +118,13 @@ class Feedback:
         return cls(path, *_decode(path, data))
 
     @classmethod
-    def beside(cls, model_path: Path) -> Feedback:
+    def beside(cls, model_path: str | os.PathLike[str]) -> Feedback:
         """As ``load``, but a file that cannot be read gives empty counts that are never saved
         (a suggestion must not fail for it), with the reason in ``problem``."""
         try:
             return cls.load(model_path)
         except AprenderError as error:
-            return cls(feedback_path(Path(model_path)), problem=str(error))
+            return cls(feedback_file(model_path), problem=str(error))
 
     def feedback_factor(self, command: str) -> float:
         """What a score of ``command`` is multiplied by: above 1 when the user tends to take it,
@@ -204,7 +212,7 @@ class Feedback:
             self.days = dict(sorted(self.days.items())[-MAX_DAYS:])
 
 
-def _decode(path: Path, data: bytes) -> tuple[dict[str, list[int]], dict[str, dict[str, int]]]:
+def _decode(path: str, data: bytes) -> tuple[dict[str, list[int]], dict[str, dict[str, int]]]:
     try:
         found = loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):

@@ -27,15 +27,17 @@ Version 0 files are read and upgraded at the next rewrite; newer versions are re
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import fcntl
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
 
-from aprender_shell.fileio import FileIdentity, open_regular, open_regular_fd
+from aprender_shell.fileio import (
+    FileIdentity,
+    lazy_contextmanager,
+    open_regular,
+    open_regular_fd,
+)
 from aprender_shell.model.learned.journal_lines import JOURNAL_VERSION as JOURNAL_VERSION
 from aprender_shell.model.learned.journal_lines import JournalError as JournalError
 from aprender_shell.model.learned.journal_lines import JournalState as JournalState
@@ -58,6 +60,8 @@ from aprender_shell.model.learned.journal_lines import (
 TYPE_CHECKING = False  # typing imports re: see model/tuples.py
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+    from pathlib import Path
     from typing import Any
 
 # fdatasync at most this often while records arrive (and once they stop).
@@ -67,8 +71,16 @@ SYNC_INTERVAL = 1.0
 _HOLDING: dict[str, list[int]] = {}
 
 
-def journal_path(model_path: Path) -> Path:
-    return model_path.with_name(model_path.name + ".journal")
+def journal_path(model_path: str | os.PathLike[str]) -> Path:
+    """The journal file of the model at ``model_path``."""
+    from pathlib import Path  # not on the query path, which reads journal_file
+
+    return Path(journal_file(model_path))
+
+
+def journal_file(model_path: str | os.PathLike[str]) -> str:
+    """The journal file of the model at ``model_path``, as a plain string."""
+    return os.fspath(model_path) + ".journal"
 
 
 class Journal:
@@ -80,11 +92,11 @@ class Journal:
 
     def __init__(
         self,
-        model_path: Path,
+        model_path: str | os.PathLike[str],
         generation: str,
         is_stale: Callable[[], bool] = lambda: False,
     ) -> None:
-        self.path = journal_path(Path(model_path))
+        self.path = journal_file(model_path)
         self.generation = generation
         self._is_stale = is_stale
         self._fd: int | None = None
@@ -110,8 +122,10 @@ class Journal:
                 f"cannot read the journal {self.path}: {error.strerror or error}"
             ) from None
         with handle:
-            with contextlib.suppress(OSError):
+            try:  # noqa: SIM105 (contextlib stays off the cold path)
                 self.identity = identity(os.fstat(handle.fileno()))
+            except OSError:
+                pass
             yield from parse(handle, self.generation, self.path, JournalState())
 
     def read(self) -> JournalState:
@@ -148,8 +162,10 @@ class Journal:
                         written += os.write(fd, data[written:]) or _no_space()
                 except OSError:
                     # A partial line would swallow the next record: take it back.
-                    with contextlib.suppress(OSError):
+                    try:  # noqa: SIM105 (contextlib stays off the cold path)
                         os.ftruncate(fd, before)
+                    except OSError:
+                        pass
                     raise
         except OSError as error:
             self.close()
@@ -158,7 +174,7 @@ class Journal:
             ) from None
         self._unsynced = True
 
-    @contextlib.contextmanager
+    @lazy_contextmanager
     def _locked_for_append(self) -> Iterator[int]:
         while True:
             fd = self._fd
@@ -227,21 +243,25 @@ class Journal:
 
     def _release_fd(self) -> None:
         if self._fd is not None:
-            with contextlib.suppress(OSError):
+            try:  # noqa: SIM105 (contextlib stays off the cold path)
                 os.close(self._fd)
+            except OSError:
+                pass
             self._fd = None
 
     def close(self) -> None:
         """Sync (best effort) and close the descriptor; ``append`` reopens it."""
         if self._fd is not None and self._unsynced:
-            with contextlib.suppress(OSError):
+            try:  # noqa: SIM105 (contextlib stays off the cold path)
                 os.fdatasync(self._fd) if hasattr(os, "fdatasync") else os.fsync(self._fd)
+            except OSError:
+                pass
             self._unsynced = False
         self._release_fd()
 
     # Rewriting ---------------------------------------------------------------------------
 
-    @contextlib.contextmanager
+    @lazy_contextmanager
     def exclusive(self) -> Iterator[JournalState]:
         """Hold the journal's lock, yielding its current state, for a read-modify-rewrite.
 
@@ -303,8 +323,10 @@ class Journal:
                 # The new file is locked (atomic_writer's lock on it): a duplicate of its
                 # descriptor keeps that lock past the rename, until ``exclusive`` ends.
                 held.append(os.dup(handle.fileno()))
-        with contextlib.suppress(OSError):
+        try:  # noqa: SIM105 (contextlib stays off the cold path)
             self.identity = identity(os.stat(self.path))
+        except OSError:
+            pass
 
     def _unseen_now(self) -> list[Record]:
         """What the file's header keeps as folded but unseen for this generation."""
@@ -364,7 +386,7 @@ class Journal:
         Holds the same lock as every writer, so no record appended meanwhile is lost; a
         running server sees the file replaced and reloads the model at its next request.
         """
-        if not self.path.exists():
+        if not os.path.exists(self.path):
             return 0
         with self.exclusive() as state:
             if state.generation not in (None, self.generation):
@@ -394,7 +416,7 @@ def _no_space() -> int:
     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
-def _open_append(path: Path) -> int:
+def _open_append(path: str) -> int:
     flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
     fd = os.open(path, flags, 0o600)
     try:

@@ -15,8 +15,6 @@ that list for the model it was folded into.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from pathlib import Path
 
 from aprender_shell.bundle.jsontext import loads
 from aprender_shell.errors import AprenderError
@@ -25,6 +23,7 @@ from aprender_shell.fileio import FileIdentity, identity_of
 TYPE_CHECKING = False  # typing imports re: see model/tuples.py
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Any
 
 JOURNAL_VERSION = 1
@@ -164,7 +163,7 @@ def first_line(fd: int) -> bytes | None:
     return data[:end] if end >= 0 else None
 
 
-def parse_header(line: bytes | None, path: Path) -> dict[str, Any] | None:
+def parse_header(line: bytes | None, path: str | os.PathLike[str]) -> dict[str, Any] | None:
     """The header of a journal whose first line is ``line``; None for a version 0 journal."""
     if line is None:
         return None
@@ -193,7 +192,9 @@ def is_version0(line: bytes, generation: str) -> bool:
     return is_record(record) and record.get("g") == generation
 
 
-def parse(handle: Any, generation: str, path: Path, state: JournalState) -> Iterator[Record]:
+def parse(
+    handle: Any, generation: str, path: str | os.PathLike[str], state: JournalState
+) -> Iterator[Record]:
     """``generation``'s records in the open file ``handle``, filling in ``state``."""
     raw = handle.readline()
     if not raw.endswith(b"\n"):

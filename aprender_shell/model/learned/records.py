@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable
-from pathlib import Path
 
 from aprender_shell.limits import SHELLS
 from aprender_shell.model.learned.journal import Journal, Record
@@ -22,6 +20,8 @@ TYPE_CHECKING = False  # typing imports re: see model/tuples.py
 AGENTS_SETTING = "APRENDER_SHELL_AGENTS"
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
     from aprender_shell.bundle import PagedBundle
     from aprender_shell.model.learned.overlay import Overlay
     from aprender_shell.model.store.index import ModelIndex
@@ -67,7 +67,9 @@ def people_only(records: list[Record]) -> list[Record]:
     return [record for record in records if "agent" not in record]
 
 
-def agent_runs(bundle: PagedBundle, index: ModelIndex, model_path: Path) -> list[Record]:
+def agent_runs(
+    bundle: PagedBundle, index: ModelIndex, model_path: str | os.PathLike[str]
+) -> list[Record]:
     """What agents ran that a fold put in the model's corpus, as journal records, oldest first:
     training keeps it out of the model's tables, so ``--agents`` (``agents_wanted``) replays
     it from there. Reads the whole corpus: only when asked."""
@@ -126,6 +128,6 @@ def without_commands(matches: Callable[[str], bool]) -> tuple[
     return keep, change
 
 
-def read_journal_commands(model_path: Path, generation: str) -> list[str]:
+def read_journal_commands(model_path: str | os.PathLike[str], generation: str) -> list[str]:
     """The commands recorded for model ``generation`` beside ``model_path``, oldest first."""
     return [str(record["c"]) for record in Journal(model_path, generation).records()]

@@ -58,6 +58,7 @@ if TYPE_CHECKING:
 
 # Heads first seen after training that the predictor learns, beyond the trained ones.
 MAX_LEARNED_HEADS = 64
+_REPLAY_CACHE = 4096  # at most this many commands and words kept by a replay (learning)
 # A kind is taken by a position when at least this share of its arguments had it.
 KIND_SHARE = 0.15
 # Prior sightings given to a head of the built-in lists: a few of the user's own outweigh them.
@@ -369,11 +370,13 @@ class ArgumentKinds:
 
     # Learning --------------------------------------------------------------------------
 
-    def learn(self, command: str) -> None:
-        """Count the arguments of ``command``, run after training (bounded: new heads stop
-        being added past ``MAX_LEARNED_HEADS``)."""
+    def learn(self, command: str, tokens: Sequence[str] | None = None,
+              shape_of: Callable[[str], int] = shape) -> None:
+        """Count the arguments of ``command`` (``tokens``: its tokens, when known), run after
+        training (bounded: new heads stop being added past ``MAX_LEARNED_HEADS``)."""
         changed = False
-        tokens = tokenize(command)
+        if tokens is None:
+            tokens = tokenize(command)
         for start, end in simple_commands(tokens):
             head, first = self._head(tokens, start, end)
             if not head:
@@ -390,7 +393,7 @@ class ArgumentKinds:
                 if len(self._counts) >= self._trained + MAX_LEARNED_HEADS:
                     continue
                 counts = self._counts[head] = bytearray(COUNTS)
-            for _, position, kinds in arguments_in(tokens, first, end):
+            for _, position, kinds in arguments_in(tokens, first, end, shape_of):
                 if not kinds:
                     continue
                 base = (min(position, POSITIONS) - 1) * SLOT_SIZE
@@ -411,11 +414,28 @@ class ArgumentKinds:
             self._last_target = ((), (0, ""))
 
     def learning(self, commands: Iterable[_Record]) -> Iterator[_Record]:
-        """Journal records passed through unchanged, each command learned on the way."""
+        """Journal records passed through unchanged, each command learned on the way (each
+        tokenized, each word's shape read, once: a journal's commands repeat)."""
+        tokens_of: dict[str, list[str]] = {}
+        shapes: dict[str, int] = {}
+
+        def shape_of(token: str) -> int:
+            found = shapes.get(token)
+            if found is None:
+                found = shape(token)
+                if len(shapes) < _REPLAY_CACHE:
+                    shapes[token] = found
+            return found
+
         for record in commands:
             command = record.get("c")
             if isinstance(command, str):
-                self.learn(command)
+                tokens = tokens_of.get(command)
+                if tokens is None:
+                    tokens = tokenize(command)
+                    if len(tokens_of) < _REPLAY_CACHE:
+                        tokens_of[command] = tokens
+                self.learn(command, tokens, shape_of)
             yield record
 
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import heapq
 import os
-from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
 
 from aprender_shell.bundle import BundleError, PagedBundle
 from aprender_shell.errors import AprenderError, ChecksumError
@@ -48,6 +46,9 @@ from aprender_shell.model.tuples import NamedTuple
 TYPE_CHECKING = False  # typing imports re: see model/tuples.py
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+    from pathlib import Path
+
     from aprender_shell.model.query.stats import ModelStats
 
 # At most this many of the commands learned since training join a query's candidates: the
@@ -79,7 +80,7 @@ class Predictor:
 
     def __init__(
         self,
-        model_path: Path,
+        model_path: str | os.PathLike[str],
         bundle: PagedBundle,
         index: ModelIndex,
         memory_limit: MemoryLimit | None = None,
@@ -87,7 +88,7 @@ class Predictor:
         resident: bool = False,
         replay_limit: int | None = None,
     ) -> None:
-        self.model_path = model_path
+        self.model_file = os.fspath(model_path)  # a str: no pathlib (nor re) when cold
         # The server replays up to its fold bound; a one-shot process only FOLD_RECORDS.
         self._full_replay = fold_bound(index.total_commands) if resident else FOLD_RECORDS
         self._replay_limit = min(replay_limit or self._full_replay, self._full_replay)
@@ -95,7 +96,7 @@ class Predictor:
         self._index = index
         # Taken before the bundle was opened (``open``): a model put in place in between then
         # reads as replaced and is reopened, never taken for the one open here.
-        self._identity = identity if identity is not None else version(model_path)
+        self._identity = identity if identity is not None else version(self.model_file)
         tables = index.tables
         self._commands = Table(bundle, tables["cmd"])
         self._hot = Table(bundle, tables["hot"])
@@ -113,17 +114,23 @@ class Predictor:
         self.memory_limit = MemoryLimit.choose(memory_limit, index.memory_limit)
         self._overlay = Overlay(self._trained_clock, self.memory_limit.learned)
         self._overlay.recent.extend(index.recent)
-        self._journal = Journal(model_path, index.generation, self.model_replaced)
+        self._journal = Journal(self.model_file, index.generation, self.model_replaced)
         self._arguments = ArgumentKinds(index.arguments)
         self._runs = RunContext(RunTables(bundle, index), self.memory_limit.size)
-        self.feedback = Feedback.beside(model_path)
+        self.feedback = Feedback.beside(self.model_file)
         self.replayed = 0
         self._replay(self._overlay)
+
+    @property
+    def model_path(self) -> Path:
+        """The model file this predictor reads (``model_file`` as a ``Path``)."""
+        from pathlib import Path
+        return Path(self.model_file)
 
     @classmethod
     def open(
         cls,
-        model_path: Path | None = None,
+        model_path: str | os.PathLike[str] | None = None,
         memory_limit: MemoryLimit | None = None,
         resident: bool = False,
         replay_limit: int | None = None,
@@ -133,9 +140,9 @@ class Predictor:
         server) replays the journal up to its fold bound, any other the newest
         ``FOLD_RECORDS`` (learned/newest.py); ``replay_limit`` reads fewer
         (``replay_cut_short``)."""
-        from aprender_shell.paths import default_model_path
+        from aprender_shell.paths import model_file
 
-        path = Path(model_path) if model_path is not None else default_model_path()
+        path = os.fspath(model_path) if model_path is not None else model_file()
         identity = version(path)
         # Learned commands count against the limit like segments: paging gets the rest.
         bundle = open_model_bundle(path, MemoryLimit.choose(memory_limit).paging)
@@ -381,7 +388,7 @@ class Predictor:
 
         if agents_wanted():  # agents' runs a fold put in the corpus (records.agent_runs)
             replay(overlay, self._arguments.learning(agent_runs(self._bundle, self._index,
-                                                                self.model_path)))
+                                                                self.model_file)))
         records, self.more_unfolded = newest_records(self._journal, self._replay_limit)
         self._outcomes = read_outcomes(self._bundle)  # as of training; the journal goes on
         noted = self._sequences.pairs.noting(self._outcomes.noting(people_only(records)))
@@ -420,7 +427,7 @@ class Predictor:
 
     def model_replaced(self) -> bool:
         """True when the model file was replaced (for example retrained) since it was opened."""
-        return version(self.model_path) != self._identity
+        return version(self.model_file) != self._identity
 
     def is_stale(self) -> bool:
         """True when the model file, or its journal, was replaced since they were read

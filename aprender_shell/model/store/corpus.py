@@ -26,7 +26,7 @@ from aprender_shell.limits import MAX_COMMAND_CHARS, SHELLS
 from aprender_shell.model.store.index import CorpusChunk, ModelIndex
 
 if TYPE_CHECKING:
-    from pathlib import Path
+    from os import PathLike
 
     from aprender_shell.bundle import PagedBundle
 
@@ -262,7 +262,9 @@ def _damaged(chunk: CorpusChunk, source: str, why: str) -> BundleError:
     )
 
 
-def read_corpus(bundle: PagedBundle, index: ModelIndex, path: Path) -> list[HistoryEntry]:
+def read_corpus(
+    bundle: PagedBundle, index: ModelIndex, path: str | PathLike[str]
+) -> list[HistoryEntry]:
     """The command sequence the model was trained on, one corpus entry in memory at a time."""
     corpus: list[HistoryEntry] = []
     contexts = _Contexts()

@@ -7,8 +7,7 @@ first keys the index lists; a look-up reads the one segment that may hold its ke
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
-from pathlib import Path
+import os
 
 from aprender_shell.bundle import BundleError, EvictionStrategy, PagedBundle, PagingConfig
 from aprender_shell.bundle.format import ManifestTooLargeError
@@ -16,6 +15,11 @@ from aprender_shell.errors import ModelNotFoundError, UsageError
 from aprender_shell.model.memory import MemoryLimit
 from aprender_shell.model.store.index import ModelIndex, TableSpec
 from aprender_shell.model.store.segments import SegmentView
+
+TYPE_CHECKING = False  # typing imports re: see model/tuples.py
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 class Table:
@@ -53,7 +57,9 @@ class Table:
         return (view, index) if index >= 0 else None
 
 
-def check_fits(bundle: PagedBundle, path: Path, memory_limit: MemoryLimit) -> None:
+def check_fits(
+    bundle: PagedBundle, path: str | os.PathLike[str], memory_limit: MemoryLimit
+) -> None:
     """Refuse, before any query, a limit whose paging share is below the largest segment."""
     largest = max((bundle.model_size(name) for name in bundle.model_names()), default=0)
     if largest > memory_limit.paging:
@@ -80,10 +86,10 @@ def check_manifest_fits(names: Sequence[str], memory_limit: MemoryLimit) -> None
         )
 
 
-def open_model_bundle(path: Path, max_memory: int) -> PagedBundle:
+def open_model_bundle(path: str | os.PathLike[str], max_memory: int) -> PagedBundle:
     """The model file paged within ``max_memory`` bytes; a missing or damaged one says what
     to do."""
-    if not path.exists():
+    if not os.path.exists(path):
         raise ModelNotFoundError(f"no model at {path}: run 'aprender-shell train' first")
     config = PagingConfig(max_memory=max_memory, eviction=EvictionStrategy.LRU, prefetch=False)
     try:
@@ -101,7 +107,7 @@ def open_model_bundle(path: Path, max_memory: int) -> PagedBundle:
         raise BundleError(f"{error} (retrain with 'aprender-shell train')") from error
 
 
-def read_index(bundle: PagedBundle, path: Path) -> ModelIndex:
+def read_index(bundle: PagedBundle, path: str | os.PathLike[str]) -> ModelIndex:
     """The model's index, checked to be an aprender-shell model this version can read."""
     if "index" not in bundle:
         raise BundleError(

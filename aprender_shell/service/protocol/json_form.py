@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 
 from aprender_shell.service.protocol import line_form
 from aprender_shell.service.protocol.schema import MAX_ID_CHARS, RequestError
 from aprender_shell.terminal import TERMINAL_CONTROLS
 
-Answer = dict[str, Any]
+TYPE_CHECKING = False  # typing imports re: see model/tuples.py
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    Answer = dict[str, Any]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # JSON escapes C0 only; what else could drive a terminal that shows the line is escaped too.

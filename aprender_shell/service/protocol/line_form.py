@@ -25,9 +25,13 @@ return; answers also write any other control character as ``\\xHH``. Empty ``k``
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from aprender_shell.terminal import SHORT_ESCAPES
+
+TYPE_CHECKING = False  # typing imports re: see model/tuples.py
+
+if TYPE_CHECKING:
+    from typing import Any
 
 SUGGEST, RECORD, RECORD_AGENT, FEEDBACK = "suggest", "record", "record-agent", "feedback"
 VERBS = (SUGGEST, RECORD, RECORD_AGENT, FEEDBACK)

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any, NamedTuple, Union
 
 from aprender_shell.limits import DEFAULT_K, MAX_COMMAND_CHARS, MAX_K, SHELLS
+from aprender_shell.model.tuples import NamedTuple
+
+TYPE_CHECKING = False  # typing imports re: see model/tuples.py
+
+if TYPE_CHECKING:
+    from typing import Any, Union
 
 # The protocol's version, answered by 'status' (PROTOCOL.md, section 5).
 PROTOCOL_VERSION = 1
@@ -32,11 +37,12 @@ __all__ = [
     "DEFAULT_K", "KINDS", "MAX_AGENT_CHARS", "MAX_COMMAND_CHARS", "MAX_COUNT", "MAX_ID_CHARS",
     "MAX_ID_INT", "MAX_IGNORED", "Feedback",
     "MAX_K", "MAX_LINE_BYTES", "MAX_PREV", "PROTOCOL_VERSION", "SHELLS", "Forget", "Record",
-    "Request", "RequestError", "RequestId", "Search", "Stats", "Status", "Suggest", "parse",
+    "RequestError", "Search", "Stats", "Status", "Suggest", "parse",
     "request_id",
 ]
 
-RequestId = Union[str, int]
+if TYPE_CHECKING:
+    RequestId = Union[str, int]
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -103,7 +109,8 @@ class Status(NamedTuple):
     """``status``: the answering process's figures (not counted as a request)."""
 
 
-Request = Union[Suggest, Record, Forget, Search, Stats, Status, Feedback]
+if TYPE_CHECKING:
+    Request = Union[Suggest, Record, Forget, Search, Stats, Status, Feedback]
 
 
 def has_invalid_text(text: str) -> bool:

@@ -12,6 +12,7 @@ import pytest
 from aprender_shell.bundle import BundleError
 from aprender_shell.history.files import read_history
 from aprender_shell.history.marks import mark_history
+from aprender_shell.history.tokens import tokenize
 from aprender_shell.model.memory import MemoryLimit
 from aprender_shell.model.query import arguments, reuse
 from aprender_shell.model.query.arguments import HOST, NAME, PATH, WORD, ArgumentKinds, shape
@@ -379,3 +380,18 @@ def test_cd_takes_another_folder_and_a_pager_a_file(project: Path) -> None:
     assert not paths.plausible(f"cd {project}") and not paths.plausible("cd src/..")
     assert paths.plausible("less app.py") and not paths.plausible("less src")
     assert paths.plausible("vim src") and paths.plausible("vim app.py")
+
+
+def test_a_replay_reads_arguments_as_learning_each_command_alone() -> None:
+    # learning() tokenizes each distinct command once per replay: the kinds must not tell.
+    commands = [f"{program} {argument}" for _ in range(3) for program, argument in [
+        ("vim", "src/app.py"), ("ssh", "db.example.com"), ("git", "checkout main"),
+        ("kubectl", "logs pod-1"), ("cd", "../build"), ("make", "-j4 test")]]
+    commands += [f"newtool{n} --flag value{n} path/{n}.txt" for n in range(80)]  # new heads
+    replayed, alone = ArgumentKinds(), ArgumentKinds()
+    assert len(list(replayed.learning({"c": command} for command in commands))) == len(commands)
+    for command in commands:
+        alone.learn(command)
+    heads = {alone.head(tokenize(c), 0, len(tokenize(c)))[0] for c in commands}
+    assert len(replayed) == len(alone)
+    assert all(replayed.masks(head) == alone.masks(head) for head in heads)

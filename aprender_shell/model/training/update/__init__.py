@@ -140,7 +140,7 @@ def _update(
     result = UpdateResult(
         new_commands=len(added),
         total_commands=index.total_commands + len(records),
-        model_bytes=_size(model_path) + _size(journal.path),
+        model_bytes=_size(model_path) + _size(Path(journal.path)),
         already_recorded=matched,
         learned=len(folded),
         left_out=len(added) - len(cleaned),
