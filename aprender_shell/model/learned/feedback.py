@@ -192,7 +192,12 @@ class Feedback:
         }
         import json  # a writer's: reading decodes without the json package
 
-        atomic_write_bytes(self.path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+        try:
+            atomic_write_bytes(self.path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+        except OSError as error:  # one line, as the journal's: what, where and why
+            raise FeedbackError(
+                f"could not save the feedback counts to {self.path}: {error.strerror or error}"
+            ) from None
         self.dirty = False
 
     def last_days(self, count: int, now: float | None = None) -> list[tuple[str, dict[str, int]]]:

@@ -92,3 +92,16 @@ def test_a_newer_or_broken_file_is_refused_and_never_written_over(tmp_path: Path
         session.handle({"feedback": True, "shown": 1, "accepted": "git push"})
         assert top(session, "git ")
     assert json.loads(path.read_text())["feedback"] == 99
+
+
+def test_counts_that_cannot_be_saved_say_what_where_and_why(tmp_path: Path) -> None:
+    # The server reports its last failed save in `server status`: one line naming the file.
+    model = train(tmp_path / "model.apbundle")
+    stored = Feedback.load(model)
+    stored.count_command()
+    feedback_path(model).mkdir()  # the file's place is taken: the write cannot land
+    with pytest.raises(FeedbackError) as raised:
+        stored.save()
+    message = str(raised.value)
+    assert message.startswith(f"could not save the feedback counts to {feedback_path(model)}: ")
+    assert "\n" not in message and "Errno" not in message
