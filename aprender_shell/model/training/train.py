@@ -205,7 +205,11 @@ def _train(
 
     # Held as columns (entries.py): a fold's corpus as objects would be most of its memory.
     dropped = [0]
-    stored = Entries(_cleaning(entries, dropped), like=entries)
+    if isinstance(entries, Entries) and entries.consumable:
+        stored = entries  # cleaned where it lies: a second copy of a fold's corpus is not made
+        stored.overwrite(_cleaning(entries, dropped))
+    else:
+        stored = Entries(_cleaning(entries, dropped), like=entries)
     secrets = dropped[0]
     # What an agent ran (a fold's records, "agent") stays in the corpus and out of every table
     # that suggests: --agents replays it from the corpus (records.agent_runs).
