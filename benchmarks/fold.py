@@ -12,7 +12,8 @@ Three tables, each subject beside its reference in the same run:
   with ``--against REF``, beside the fold of that commit (``git archive``, run from the same
   interpreter), fold time side by side (b612997: the trainer before it streamed).
 
-``python -m benchmarks.fold [--commands N] [--rounds N] [--quick] [--against REF]``.
+``python -m benchmarks.fold [--commands N] [--rounds N] [--quick] [--against REF]
+[--memory-only]``.
 """
 
 from __future__ import annotations
@@ -200,7 +201,10 @@ def fold_memory(commands: int, rounds: int, against: str | None, folder: Path, o
             os.environ["PYTHONPATH"] = before
 
 
-def run(commands: int, rounds: int, out: Out = print, against: str | None = None) -> None:
+def run(
+    commands: int, rounds: int, out: Out = print, against: str | None = None,
+    memory_only: bool = False,
+) -> None:
     from aprender_shell.history.formats import HistoryEntry
     from aprender_shell.model.learned.newest import FOLD_RECORDS
     from aprender_shell.model.training.fold import fold
@@ -209,6 +213,9 @@ def run(commands: int, rounds: int, out: Out = print, against: str | None = None
     history = synthetic_commands(commands)
     with tempfile.TemporaryDirectory(prefix="aprender-fold-bench-") as name:
         folder = Path(name)
+        if memory_only:
+            fold_memory(commands, rounds, against, folder, out)
+            return
         model = folder / "model.apbundle"
         started = time.perf_counter()
         train_model([HistoryEntry(command) for command in history], model)
@@ -238,10 +245,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="5000 commands, 3 rounds")
     parser.add_argument("--against", metavar="REF",
                         help="also fold with the code of this commit, side by side")
+    parser.add_argument("--memory-only", action="store_true",
+                        help="only the fold child's memory table")
     args = parser.parse_args(argv)
     if args.quick:
         args.commands, args.rounds = 5_000, 3
-    run(args.commands, args.rounds, against=args.against)
+    run(args.commands, args.rounds, against=args.against, memory_only=args.memory_only)
     return 0
 
 
