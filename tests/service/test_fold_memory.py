@@ -89,3 +89,24 @@ def test_kill_9_while_a_fold_spills_loses_nothing(
     assert journal_records(model) == 0
     # The killed fold's runs went with the next writer, and this fold removed its own.
     assert [path.name for path in model.parent.glob(".*.tmp")] == []
+
+
+def test_a_fold_that_tunes_its_weights_holds_16_mb(tmp_path: Path) -> None:
+    # 3,000 commands, each with a folder, exit status, host and shell, and records to fold: past
+    # the size where training replays the history's end to tune its weights (MIN_COMMANDS),
+    # whose features were the fold's largest transient. It took 18.6 MB above its code.
+    from benchmarks.fold import context_model
+
+    model = tmp_path / "data" / "model.apbundle"
+    model.parent.mkdir()
+    context_model(model, 3000)
+    done = subprocess.run(
+        [sys.executable, "-m", "aprender_shell.model.training.fold", str(model), "16"],
+        capture_output=True, text=True, timeout=WAIT * 4,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith(f"folded {FOLD_RECORDS} records")
+    found = NOTE.search(done.stderr)
+    assert found is not None, done.stderr
+    assert found["held"] == "held" and float(found["grown"]) <= 16, found[0]
+    assert [path.name for path in model.parent.glob(".*.tmp")] == []
