@@ -10,9 +10,11 @@ Three tables, each subject beside its reference in the same run:
 - the fold child's peak resident memory against the memory limit (16 MB and 4 MB), above the
   floor its code takes, on a model whose every row has a folder, exit status, host and shell;
   with ``--against REF``, beside the fold of that commit (``git archive``, run from the same
-  interpreter), fold time side by side (b612997: the trainer before it streamed).
+  interpreter), fold time side by side (b612997: the trainer before it streamed);
+- the same for ``train`` on a bash history of as many commands (``--memory-only``: these two).
 
-``python -m benchmarks.fold [--commands N] [--rounds N] [--quick] [--against REF]``.
+``python -m benchmarks.fold [--commands N] [--rounds N] [--quick] [--against REF]
+[--memory-only]``.
 """
 
 from __future__ import annotations
@@ -200,7 +202,64 @@ def fold_memory(commands: int, rounds: int, against: str | None, folder: Path, o
             os.environ["PYTHONPATH"] = before
 
 
-def run(commands: int, rounds: int, out: Out = print, against: str | None = None) -> None:
+def train_memory(commands: int, rounds: int, against: str | None, folder: Path, out: Out) -> None:
+    """``aprender-shell train`` on a bash history of ``commands`` lines: its peak memory above
+    the trainer's code, beside ``against``'s."""
+    import os
+
+    from benchmarks.predictor import run_process
+    from benchmarks.sessions import generate_sessions
+
+    history = folder / "train" / "bash_history"
+    history.parent.mkdir()
+    with open(history, "w", encoding="utf-8") as handle:
+        for item in generate_sessions(commands, seed=0):
+            handle.write(f"#{item.timestamp}\n{item.command}\n")
+    ways = {"this checkout": str(Path(__file__).resolve().parents[1])}
+    if against is not None:
+        ways[against] = str(folder / "against")  # fold_memory's checkout
+    out(f"'train' on a bash history of {commands:,} commands (the CLI, the file read whole), "
+        f"median of {rounds}:")
+    out(f"  {'limit':>6}  {'code':<16}{'peak MB':>9}{'floor MB':>10}{'above':>8}{'CPU s':>8}"
+        "  held")
+    saved = {name: os.environ.get(name) for name in ("PYTHONPATH", "APRENDER_SHELL_HOME")}
+    here = os.getcwd()
+    os.chdir(folder)
+    try:
+        for limit in LIMITS:
+            found: dict[str, list[tuple[float, float, float]]] = {way: [] for way in ways}
+            for number in range(rounds):
+                for way, path in ways.items():
+                    os.environ["PYTHONPATH"] = path
+                    home = folder / "train" / f"home-{number}-{len(found[way])}-{limit}"
+                    os.environ["APRENDER_SHELL_HOME"] = str(home)
+                    cost = run_process([sys.executable, "-m", "aprender_shell", "train",
+                                        "--history", str(history), "--memory-limit", limit])
+                    floor = run_process([sys.executable, "-c", FLOOR])
+                    found[way].append((cost.peak / 2**20, floor.peak / 2**20, cost.cpu))
+            medians = {way: [sorted(column)[len(column) // 2] for column in zip(*samples)]
+                       for way, samples in found.items()}
+            for way, (peak, floor, cpu) in medians.items():
+                held = "yes" if peak - floor <= float(limit) else "no"
+                out(f"  {limit + ' MB':>6}  {way:<16}{peak:>9.1f}{floor:>10.1f}"
+                    f"{peak - floor:>8.1f}{cpu:>8.2f}  {held}")
+            if against is not None:
+                (peak, floor, cpu), (old_peak, old_floor, old_cpu) = medians.values()
+                out(f"  {'':>6}  {'ratio':<16}{peak / old_peak:>8.2f}x{'':>10}"
+                    f"{(peak - floor) / (old_peak - old_floor):>7.2f}x{cpu / old_cpu:>7.2f}x")
+    finally:
+        os.chdir(here)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def run(
+    commands: int, rounds: int, out: Out = print, against: str | None = None,
+    memory_only: bool = False,
+) -> None:
     from aprender_shell.history.formats import HistoryEntry
     from aprender_shell.model.learned.newest import FOLD_RECORDS
     from aprender_shell.model.training.fold import fold
@@ -209,6 +268,11 @@ def run(commands: int, rounds: int, out: Out = print, against: str | None = None
     history = synthetic_commands(commands)
     with tempfile.TemporaryDirectory(prefix="aprender-fold-bench-") as name:
         folder = Path(name)
+        if memory_only:
+            fold_memory(commands, rounds, against, folder, out)
+            out("")
+            train_memory(commands, rounds, against, folder, out)
+            return
         model = folder / "model.apbundle"
         started = time.perf_counter()
         train_model([HistoryEntry(command) for command in history], model)
@@ -229,6 +293,8 @@ def run(commands: int, rounds: int, out: Out = print, against: str | None = None
             "retrains the corpus plus the journal)")
         out("")
         fold_memory(commands, rounds, against, folder, out)
+        out("")
+        train_memory(commands, rounds, against, folder, out)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -238,10 +304,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="5000 commands, 3 rounds")
     parser.add_argument("--against", metavar="REF",
                         help="also fold with the code of this commit, side by side")
+    parser.add_argument("--memory-only", action="store_true",
+                        help="only the fold child's memory table")
     args = parser.parse_args(argv)
     if args.quick:
         args.commands, args.rounds = 5_000, 3
-    run(args.commands, args.rounds, against=args.against)
+    run(args.commands, args.rounds, against=args.against, memory_only=args.memory_only)
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,7 +21,7 @@ from aprender_shell.bundle.format import (
     validate_name,
 )
 from aprender_shell.errors import BundleError, EntryTooLargeError
-from aprender_shell.fileio import NotRegularFileError, open_regular
+from aprender_shell.fileio import NotRegularFileError, open_regular, temp_path
 
 
 @dataclass(frozen=True)
@@ -77,44 +78,156 @@ class BundleConfig:
 
 
 class BundleBuilder:
-    """Collects named entries and writes them as one bundle file, atomically and privately."""
+    """Collects named entries and writes them as one bundle file, atomically and privately.
+
+    By default the entries are held in memory until ``build``. ``streaming()`` makes the
+    builder write each entry's stored bytes to a private file beside the bundle as it is added
+    (mode 0600, named with this process's pid: ``build`` or ``close`` removes it, and the next
+    writer of the folder removes one a killed process left), so that only the manifest is held;
+    ``build`` then writes the same bytes the in-memory path writes.
+    """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self._config = BundleConfig()
         self._models: dict[str, bytes] = {}
+        self._spill: _Spill | None = None
 
     def with_config(self, config: BundleConfig) -> BundleBuilder:
         """Use ``config`` for the file this builder writes; returns the builder for chaining."""
+        if self._spill is not None and len(self._spill):
+            raise BundleError("a streaming builder's config is chosen before its first entry")
         self._config = config
+        return self
+
+    def streaming(self) -> BundleBuilder:
+        """Write entries to a private file as they are added rather than hold them (see the
+        class docstring); call before the first ``add_model``. Returns the builder."""
+        if self._models:
+            raise BundleError("a builder streams from its first entry: call streaming() first")
+        if self._spill is None:
+            self._spill = _Spill(self.path)
         return self
 
     def add_model(self, name: str, data: bytes | bytearray | memoryview) -> BundleBuilder:
         """Add entry ``name`` holding ``data``; names must be unique. Returns the builder."""
         validate_name(name)
-        if name in self._models:
+        if name in self._models or (self._spill is not None and name in self._spill.names):
             raise BundleError(f"the bundle already has an entry named {name!r}")
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise BundleError(f"entry {name!r} must be bytes, not {type(data).__name__}")
-        self._models[name] = bytes(data)
+        if self._spill is not None:
+            self._spill.add(name, bytes(data), self._config)
+        else:
+            self._models[name] = bytes(data)
         return self
 
     def model_names(self) -> list[str]:
         """Names of the entries added so far, in order."""
-        return list(self._models)
+        return list(self._spill.names) if self._spill is not None else list(self._models)
 
     @property
     def total_size(self) -> int:
         """The size in bytes of all entries' data added so far."""
+        if self._spill is not None:
+            return self._spill.raw_total
         return sum(len(data) for data in self._models.values())
 
     def __len__(self) -> int:
-        return len(self._models)
+        return len(self._spill) if self._spill is not None else len(self._models)
 
     def build(self) -> Path:
         """Write the bundle (mode 0600) by temp file and rename; the old file survives a crash."""
-        write_bundle(self.path, self._models.items(), self._config)
+        if self._spill is not None:
+            try:
+                self._spill.write(self.path)
+            finally:
+                self.close()
+        else:
+            write_bundle(self.path, self._models.items(), self._config)
         return self.path
+
+    def close(self) -> None:
+        """Drop what a streaming builder wrote so far without writing the bundle (idempotent;
+        ``build`` does it too)."""
+        if self._spill is not None:
+            self._spill.remove()
+
+
+class _Spill:
+    """A streaming builder's entries, stored (compressed when asked) in a private file beside
+    the bundle, in the order added; only their manifest records stay in memory."""
+
+    def __init__(self, target: Path) -> None:
+        self.names: dict[str, None] = {}
+        self.records: list[tuple[str, int, int, Compression, int]] = []
+        self.raw_total = 0
+        self._handle: BinaryIO | None = None
+        self._closed = False
+        self._target = target
+        self._path = temp_path(target, f"entries{id(self):x}")
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def add(self, name: str, data: bytes, config: BundleConfig) -> None:
+        self._check_open()
+        if config.max_memory is not None and len(data) > config.max_memory:
+            raise _too_large(name, len(data), config.max_memory)
+        packed, method = store(data, config.method, config.level)
+        handle = self._handle or self._open()
+        handle.write(packed)
+        self.names[name] = None
+        self.records.append((name, len(packed), checksum(packed), method, len(data)))
+        self.raw_total += len(data)
+
+    def _open(self) -> BinaryIO:
+        import fcntl
+
+        self._target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        fd = os.open(self._path, flags, 0o600)
+        # Locked while this process lives, as atomic_writer's files are: the next writer
+        # removes it only once its pid is dead and nobody holds it.
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        self._handle = os.fdopen(fd, "w+b")
+        return self._handle
+
+    def write(self, path: Path) -> None:
+        from aprender_shell.fileio import atomic_writer
+
+        self._check_open()
+        head, entries = layout(self.records)
+        source = self._handle
+        if source is not None:
+            source.flush()
+            source.seek(0)
+        with atomic_writer(path, 0o600) as handle:
+            handle.write(head)
+            position = len(head)
+            for entry in entries:
+                # The spill holds the entries back to back, in manifest order.
+                packed = source.read(entry.size) if source is not None and entry.size else b""
+                position = _write_entry(handle, position, entry, packed)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise BundleError("this streaming builder was already built or closed: make another")
+
+    def remove(self) -> None:
+        self._closed = True
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self._path)
+
+
+def _too_large(name: str, size: int, max_memory: int) -> EntryTooLargeError:
+    return EntryTooLargeError(
+        f"entry {name!r} holds {size} bytes, more than the {max_memory}-byte"
+        " max_memory this bundle is built for: split it or raise max_memory"
+    )
 
 
 def write_bundle(
@@ -125,10 +238,7 @@ def write_bundle(
     records: list[tuple[str, int, int, Compression, int]] = []
     for name, data in models:
         if config.max_memory is not None and len(data) > config.max_memory:
-            raise EntryTooLargeError(
-                f"entry {name!r} holds {len(data)} bytes, more than the {config.max_memory}-byte"
-                " max_memory this bundle is built for: split it or raise max_memory"
-            )
+            raise _too_large(name, len(data), config.max_memory)
         packed, method = store(data, config.method, config.level)
         stored.append(packed)
         records.append((name, len(packed), checksum(packed), method, len(data)))

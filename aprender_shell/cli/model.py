@@ -74,12 +74,19 @@ def train(
         )
     paths.make_private_folders(path.parent, record=model is None)
     read = [Path(str(mark["path"])) for mark in marks]
+    from aprender_shell.model.training.entries import Entries
+
+    # As columns, each distinct command once (a history's lines as objects took about half of
+    # train's memory), handed to training to clean in place.
+    held = Entries(entries)
+    del entries
+    held.consumable = True
     with progress_bar("Training") as progress:
         report = retrain(
             path,
             read,
             lambda target: train_model(
-                entries,
+                held,
                 target,
                 ngram=ngram,
                 memory_limit=memory_limit,

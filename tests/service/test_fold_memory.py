@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from aprender_shell.model.learned.newest import FOLD_RECORDS
-from aprender_shell.model.training.fold import PAUSE_AT_ENV, SPILLED
+from aprender_shell.model.training.fold import PAUSE_AT_ENV, SPILLED, STREAMED
 from tests.service.conftest import WAIT, wait_for
 from tests.service.test_durability import kept, recording
 from tests.service.test_fold import journal_records, write_journal
@@ -42,23 +42,31 @@ def test_a_fold_says_how_much_memory_it_took_against_the_limit(model: Path, run_
     assert grown <= 16 and found["held"] == "held"
 
 
+@pytest.mark.parametrize(("at", "spilled"), [
+    (SPILLED, (".*ngrams*.tmp", ".*entries*.tmp")),
+    # The new model's segments, written as they are cut by the streaming bundle builder.
+    (STREAMED, (".*entries*.tmp",)),
+])
 def test_kill_9_while_a_fold_spills_loses_nothing(
-    model: Path, run_server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    model: Path, run_server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, at: str,
+    spilled: tuple[str, ...],
 ) -> None:
     before = kept(model)
     commands = [f"ssh host{n} uptime" for n in range(FOLD_RECORDS + 10)]
     write_journal(model, commands)
     hook = tmp_path / "hook"
     hook.mkdir()
-    monkeypatch.setenv(PAUSE_AT_ENV, f"{SPILLED}:{hook}")
+    monkeypatch.setenv(PAUSE_AT_ENV, f"{at}:{hook}")
     # At the smallest limit the fold's n-gram count outgrows its share at once: it spills.
     server = run_server(model, "--memory-limit", "0.125")
     with recording(server, "make target") as acknowledged:
         wait_for(lambda: (hook / "paused").exists(), what="the fold to spill")
-        # Its first sorted run is on disk, readable by the user alone.
-        runs = list(model.parent.glob(".*ngrams*.tmp"))
-        assert runs, sorted(path.name for path in model.parent.iterdir())
-        assert all(stat.S_IMODE(path.stat().st_mode) == 0o600 for path in runs)
+        # What it spilled (its first sorted run, the segments written so far) is on disk,
+        # readable by the user alone.
+        for pattern in spilled:
+            runs = list(model.parent.glob(pattern))
+            assert runs, (pattern, sorted(path.name for path in model.parent.iterdir()))
+            assert all(stat.S_IMODE(path.stat().st_mode) == 0o600 for path in runs)
         found = re.search(r"\(pid (\d+)\)", server.log())
         assert found is not None, server.log()
         os.kill(int(found[1]), signal.SIGKILL)
@@ -80,4 +88,25 @@ def test_kill_9_while_a_fold_spills_loses_nothing(
     assert sorted(kept(model)) == expected
     assert journal_records(model) == 0
     # The killed fold's runs went with the next writer, and this fold removed its own.
+    assert [path.name for path in model.parent.glob(".*.tmp")] == []
+
+
+def test_a_fold_that_tunes_its_weights_holds_16_mb(tmp_path: Path) -> None:
+    # 3,000 commands, each with a folder, exit status, host and shell, and records to fold: past
+    # the size where training replays the history's end to tune its weights (MIN_COMMANDS),
+    # whose features were the fold's largest transient. It took 18.6 MB above its code.
+    from benchmarks.fold import context_model
+
+    model = tmp_path / "data" / "model.apbundle"
+    model.parent.mkdir()
+    context_model(model, 3000)
+    done = subprocess.run(
+        [sys.executable, "-m", "aprender_shell.model.training.fold", str(model), "16"],
+        capture_output=True, text=True, timeout=WAIT * 4,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith(f"folded {FOLD_RECORDS} records")
+    found = NOTE.search(done.stderr)
+    assert found is not None, done.stderr
+    assert found["held"] == "held" and float(found["grown"]) <= 16, found[0]
     assert [path.name for path in model.parent.glob(".*.tmp")] == []

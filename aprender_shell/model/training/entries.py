@@ -39,6 +39,9 @@ class Entries:
         self._contexts: list[Context | None] = []
         self._strings: dict[str, str] = {}
         self._made: dict[Context, Context] = {}
+        # Set by an owner that reads this sequence no more once training has it (a fold's
+        # corpus): training then cleans it in place (``overwrite``) instead of copying it.
+        self.consumable = False
         if isinstance(like, Entries):
             # Made of that sequence (training's cleaned copy of a fold's corpus): equal
             # commands and contexts stay one object across both.
@@ -65,6 +68,23 @@ class Entries:
                 seen = context
                 kept = None if context is None else made.setdefault(context, context)
             contexts.append(kept)
+
+    def overwrite(self, rows: Iterable[HistoryEntry]) -> None:
+        """Replace this sequence's rows by ``rows``, read lazily from this very sequence, at
+        most one row for each row read (training's cleaning): each is written where a row
+        already read was, so no second copy of the columns is made."""
+        commands, stamps, contexts = self.commands, self._stamps, self._contexts
+        strings, made = self._strings, self._made
+        written = 0
+        for entry in rows:
+            command = entry.command
+            commands[written] = strings.setdefault(command, command)
+            stamp = entry.timestamp
+            stamps[written] = _NO_STAMP if stamp is None else stamp
+            context = entry.context
+            contexts[written] = None if context is None else made.setdefault(context, context)
+            written += 1
+        del commands[written:], stamps[written:], contexts[written:]
 
     def __len__(self) -> int:
         return len(self.commands)

@@ -37,6 +37,9 @@ STEPS = ("locked", "staged", "marked", "swapped", "cut")
 # Reached, between "locked" and "staged", only by a fold whose n-gram count outgrew its share of
 # the memory limit, once its first sorted run is on disk (tables/ngrams.py).
 SPILLED = "spilled"
+# Reached, between "locked" and "staged", once the new model's first segment is in the private
+# file its streaming bundle builder writes (bundle/builder.py), before the n-grams are counted.
+STREAMED = "streamed"
 
 
 def step(name: str) -> None:

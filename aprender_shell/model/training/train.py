@@ -53,6 +53,7 @@ from aprender_shell.model.store.segments import (
 )
 from aprender_shell.model.training import argument_kinds
 from aprender_shell.model.training.entries import Entries
+from aprender_shell.model.training.fold import STREAMED, step
 from aprender_shell.model.training.tables.ngrams import ngram_table
 from aprender_shell.model.training.tables.packing import (
     add_corpus,
@@ -204,7 +205,11 @@ def _train(
 
     # Held as columns (entries.py): a fold's corpus as objects would be most of its memory.
     dropped = [0]
-    stored = Entries(_cleaning(entries, dropped), like=entries)
+    if isinstance(entries, Entries) and entries.consumable:
+        stored = entries  # cleaned where it lies: a second copy of a fold's corpus is not made
+        stored.overwrite(_cleaning(entries, dropped))
+    else:
+        stored = Entries(_cleaning(entries, dropped), like=entries)
     secrets = dropped[0]
     # What an agent ran (a fold's records, "agent") stays in the corpus and out of every table
     # that suggests: --agents replays it from the corpus (records.agent_runs).
@@ -219,98 +224,99 @@ def _train(
     # takes for a moment is then reused by them, not added on top of them.
     pairs = pair_table(commands, segment_bytes // 4)
     uses = Counter(commands)
-    report_progress("n-grams", 0, len(uses))
-    # Counted within a quarter of the limit: past it, the counts go to sorted runs on disk.
-    ngram_records, vocabulary = ngram_table(uses, ngram, limit.size // 4, model_path)
-    ngram_segments = pack_table(ngram_records, segment_bytes)
-    del ngram_records
     learned_from = commands[-argument_kinds.LEARNED_FROM :]
     recent = uses if len(learned_from) == clock else Counter(learned_from)
     kinds = argument_kinds.learn(recent.items())
     del recent, learned_from
     stats = _count_commands(commands, uses, report_progress, predecessors(kept))
-    del uses
 
     def static(counts: _Counts) -> float:
         # exactly the score a query gives without context, so ranked lists agree with it
         return scoring.rank_score(counts.short, counts.long, clock - 1 - counts.last, clock)
 
-    frozen = {text: _freeze(counts) for text, counts in stats.items()}
-    ordered = sorted(stats)
-    report_progress("segments", 0, len(ordered))
-    ranks = {text: static(stats[text]) for text in ordered}
-    family_of = {text: command_family(text) for text in ordered}
-    records = _command_records(ordered, stats, frozen)
-    cmd_segments = pack_commands(records, ranks, segment_bytes, family_of)
-
-    hot_records = hot_prefixes(ordered, cmd_segments, ranks, frozen)
-    hot_segments = pack_table(hot_records, segment_bytes)
-    del hot_records
-    # What the index needs of the statistics; the rest goes before the corpus is encoded.
-    families = len(set(family_of.values()))
-    unique = len(ordered)
-    top_commands = [(text, stats[text].count) for text in _most_used(stats, 10)]
-    del frozen, ranks, family_of, ordered, stats
-
-    # Where, in which shell and how well commands ran, from the entries with a context: only
-    # a model that learned from the shells' records has these tables.
-    run_segments = [
-        (table, pack_table(records, segment_bytes))
-        for table, records in zip((FOLDERS, RUNS, HOSTS), run_records(kept))
-        if records
-    ]
-    builder = BundleBuilder(model_path).with_config(BundleConfig())
+    # Each segment goes to the file as it is cut (a streaming builder): the new model's
+    # segments are never held together. The entries keep the order the bundle lists them in.
+    builder = BundleBuilder(model_path).with_config(BundleConfig()).streaming()
     tables: dict[str, TableSpec] = {}
-    for table, segments in (
-        ("cmd", cmd_segments),
-        ("hot", hot_segments),
-        ("ngram", ngram_segments),
-        *run_segments,
-    ):
-        starts, names = [], []
+
+    def write(table: str, segments: Iterable[tuple[str, bytes]]) -> None:
+        starts: list[str] = []
+        names: list[str] = []
         for number, (first_key, data) in enumerate(segments):
             suffix = f"/{command_family(first_key)[:32]}" if table == "cmd" and first_key else ""
             name = f"{table}/{number:04d}{suffix}"
             builder.add_model(name, data)
+            if not tables and not names:
+                step(STREAMED)
             starts.append(first_key)
             names.append(name)
         tables[table] = TableSpec(starts, names)
-    corpus = add_corpus(builder, stored, segment_bytes)
-    if pairs is not None:
-        builder.add_model(PAIRS_ENTRY, pairs)
-    failing = failing_table(kept, segment_bytes // 4)
-    if failing is not None:
-        builder.add_model(EXITS_ENTRY, failing)
 
-    index = ModelIndex(
-        generation=generation or uuid.uuid4().hex,
-        trained_at=int(time.time()),
-        ngram=ngram,
-        total_commands=clock,
-        unique_commands=unique,
-        vocabulary=vocabulary,
-        families=families,
-        secrets_dropped=secrets,
-        novelty=novelty,
-        memory_limit=limit.size,
-        segment_bytes=segment_bytes,
-        tau_short=scoring.TAU_SHORT,
-        tau_long=scoring.TAU_LONG,
-        tables=tables,
-        corpus=corpus,
-        top_commands=top_commands,
-        recent=_recent(commands),
-        history=list(history_marks),
-        source=source,
-        tuning=tuning,
-        arguments=kinds,
-    )
-    builder.add_model("index", index.to_json())
-    check_manifest_fits(builder.model_names(), limit)
-    report_progress("writing", 0, 1)
-    builder.build()
-    segment_count = len(cmd_segments) + len(hot_segments) + len(ngram_segments)
-    segment_count += sum(len(segments) for _, segments in run_segments)
+    try:
+        frozen = {text: _freeze(counts) for text, counts in stats.items()}
+        ordered = sorted(stats)
+        report_progress("segments", 0, len(ordered))
+        ranks = {text: static(stats[text]) for text in ordered}
+        family_of = {text: command_family(text) for text in ordered}
+        write("cmd", pack_commands(_command_records(ordered, stats, frozen), ranks,
+                                   segment_bytes, family_of))
+        hot_records = hot_prefixes(ordered, tables["cmd"].starts, ranks, frozen)
+        write("hot", pack_table(hot_records, segment_bytes))
+        del hot_records
+        # What the index needs of the statistics; the rest goes before the n-grams are counted.
+        families = len(set(family_of.values()))
+        unique = len(ordered)
+        top_commands = [(text, stats[text].count) for text in _most_used(stats, 10)]
+        del frozen, ranks, family_of, ordered, stats
+
+        report_progress("n-grams", 0, len(uses))
+        # Counted within a quarter of the limit: past it, the counts go to sorted runs on disk.
+        ngram_records, vocabulary = ngram_table(uses, ngram, limit.size // 4, model_path)
+        del uses
+        write("ngram", pack_table(ngram_records, segment_bytes))
+        del ngram_records
+        # Where, in which shell and how well commands ran, from the entries with a context:
+        # only a model that learned from the shells' records has these tables.
+        for table, records in zip((FOLDERS, RUNS, HOSTS), run_records(kept)):
+            if records:
+                write(table, pack_table(records, segment_bytes))
+        corpus = add_corpus(builder, stored, segment_bytes)
+        if pairs is not None:
+            builder.add_model(PAIRS_ENTRY, pairs)
+        failing = failing_table(kept, segment_bytes // 4)
+        if failing is not None:
+            builder.add_model(EXITS_ENTRY, failing)
+
+        index = ModelIndex(
+            generation=generation or uuid.uuid4().hex,
+            trained_at=int(time.time()),
+            ngram=ngram,
+            total_commands=clock,
+            unique_commands=unique,
+            vocabulary=vocabulary,
+            families=families,
+            secrets_dropped=secrets,
+            novelty=novelty,
+            memory_limit=limit.size,
+            segment_bytes=segment_bytes,
+            tau_short=scoring.TAU_SHORT,
+            tau_long=scoring.TAU_LONG,
+            tables=tables,
+            corpus=corpus,
+            top_commands=top_commands,
+            recent=_recent(commands),
+            history=list(history_marks),
+            source=source,
+            tuning=tuning,
+            arguments=kinds,
+        )
+        builder.add_model("index", index.to_json())
+        check_manifest_fits(builder.model_names(), limit)
+        report_progress("writing", 0, 1)
+        builder.build()
+    finally:
+        builder.close()
+    segment_count = sum(len(spec.names) for spec in tables.values())
     return TrainReport(
         model_path=Path(model_path),
         commands=clock,

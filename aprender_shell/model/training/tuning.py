@@ -33,7 +33,9 @@ from __future__ import annotations
 
 import bisect
 import math
+from array import array
 from collections.abc import Sequence
+from typing import cast
 
 from aprender_shell.history.tokens import split_prefix
 from aprender_shell.model import scoring
@@ -77,9 +79,10 @@ class _ReplayedQuery:
 
     def __init__(self, features: scoring.Features | None = None) -> None:
         self.features = features if features is not None else scoring.Features()
-        self.grouped: list[tuple[int, int]] = []  # (candidate, its template) when it has one
-        # (candidate, successor, followed) when either is not 0
-        self.sequence: list[tuple[int, float, float]] = []
+        # The candidates with a template, and their templates (arrays: see _COLUMNS).
+        self.grouped: tuple[Sequence[int], Sequence[int]] = ((), ())
+        # The candidates with a successor or followed term not 0, and those two terms.
+        self.sequence: tuple[Sequence[int], Sequence[float], Sequence[float]] = ((), (), ())
         self.before = 0
         # (candidate, ages of the recent commands it reuses), or None without argument reuse
         self.reused: list[tuple[int, list[int]]] | None = None
@@ -197,14 +200,33 @@ def query_features(
                 use.long * scoring.decay(steps, long_decay),
                 use.last,
             )
-    return builder.features
+    return _compact(builder.features)
+
+
+# The per-candidate lists the replays keep for thousands of queries, and the array type each
+# is stored as: 8 bytes a value rather than a float object and its pointer (about 32). The
+# values are the same doubles and integers, read by index and iteration only.
+_COLUMNS = (("short", "d"), ("long", "d"), ("age", "q"), ("successor", "d"), ("followed", "d"),
+            ("group", "q"))
+
+
+def _compact(features: scoring.Features) -> scoring.Features:
+    """``features`` with its per-candidate lists stored as arrays (``_COLUMNS``)."""
+    for name, kind in _COLUMNS:
+        setattr(features, name, cast("list[float]", array(kind, getattr(features, name))))
+    return features
 
 
 def _index_sparse(query: _ReplayedQuery) -> None:
     """List the candidates with a template or a sequence term (a few of each query's)."""
     f = query.features
-    query.grouped = [(i, g) for i, g in enumerate(f.group) if g >= 0]
-    query.sequence = [(i, x, y) for i, (x, y) in enumerate(zip(f.successor, f.followed)) if x or y]
+    grouped = [i for i, g in enumerate(f.group) if g >= 0]
+    if grouped:
+        query.grouped = (array("q", grouped), array("q", [f.group[i] for i in grouped]))
+    sequence = [i for i, (x, y) in enumerate(zip(f.successor, f.followed)) if x or y]
+    if sequence:
+        query.sequence = (array("q", sequence), array("d", [f.successor[i] for i in sequence]),
+                          array("d", [f.followed[i] for i in sequence]))
 
 
 def _prune(query: _ReplayedQuery) -> _ReplayedQuery | None:
@@ -218,9 +240,9 @@ def _prune(query: _ReplayedQuery) -> _ReplayedQuery | None:
         return query
     if len(keep) == 1:
         return _ALWAYS if f.age[0] >= 0 else None
-    for name in ("short", "long", "age", "successor", "followed", "group"):
+    for name, kind in _COLUMNS:
         values = getattr(f, name)
-        setattr(f, name, [values[j] for j in keep])
+        setattr(f, name, array(kind, [values[j] for j in keep]))
     _index_sparse(query)
     return query
 
@@ -284,19 +306,19 @@ def _history_values(query: _ReplayedQuery, s: _Setting, c_recent: float) -> list
         direct, last = lam * s.direct / keep, lam * s.last_follower / keep
         base = values
         values = base.copy()
-        for i, x, y in query.sequence:
+        for i, x, y in zip(*query.sequence):
             values[i] += direct * x + last * y
         group_weight = query.features.group_weight
         if group_weight:
             # the template shares, as the predictor computes them (scores before context)
             totals = [0.0] * len(group_weight)
-            for i, g in query.grouped:
+            for i, g in zip(*query.grouped):
                 totals[g] += base[i]
             factors = [
                 lam * s.template * w / (t * keep) if t > 0 else 0.0
                 for w, t in zip(group_weight, totals)
             ]
-            for i, g in query.grouped:
+            for i, g in zip(*query.grouped):
                 values[i] += factors[g] * base[i]
     query.history_id, query.history_values = s.history_id, values
     return values

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from aprender_shell.history.formats import HistoryEntry
@@ -29,49 +29,50 @@ def pack_commands(
     ranks: dict[str, float],
     segment_bytes: int,
     family_of: dict[str, str],
-) -> list[tuple[str, bytes]]:
-    """Group sorted command records into segments, cutting at family boundaries when possible."""
-    segments: list[tuple[str, bytes]] = []
+) -> Iterator[tuple[str, bytes]]:
+    """Group sorted command records into segments, cutting at family boundaries when possible;
+    each segment (its first key and data) as soon as it is cut."""
     current: list[tuple[str, bytes]] = []
     size = 0
     family = None
+    made = False
 
-    def flush() -> None:
-        nonlocal current, size
-        if current:
-            ranked = sorted(range(len(current)), key=lambda i: -ranks[current[i][0]])
-            segments.append((current[0][0], encode_segment(current, ranked)))
-        current, size = [], 0
+    def segment() -> tuple[str, bytes]:
+        ranked = sorted(range(len(current)), key=lambda i: -ranks[current[i][0]])
+        return current[0][0], encode_segment(current, ranked)
 
     for key, payload in records:
         this_family = family_of[key]
         cost = record_size(key, payload) + 4
         new_family = this_family != family
         if current and (size + cost > segment_bytes or (new_family and size >= segment_bytes // 4)):
-            flush()
+            yield segment()
+            made = True
+            current, size = [], 0
         current.append((key, payload))
         size += cost
         family = this_family
-    flush()
-    if not segments:
-        segments.append(("", encode_segment([], [])))
-    return segments
+    if current:
+        yield segment()
+    elif not made:
+        yield "", encode_segment([], [])
 
 
-def pack_table(records: Iterable[tuple[str, bytes]], segment_bytes: int) -> list[tuple[str, bytes]]:
-    segments: list[tuple[str, bytes]] = []
+def pack_table(
+    records: Iterable[tuple[str, bytes]], segment_bytes: int
+) -> Iterator[tuple[str, bytes]]:
+    """Sorted records cut into segments of at most ``segment_bytes``, each as soon as it is cut."""
     current: list[tuple[str, bytes]] = []
     size = 0
     for key, payload in records:
         cost = record_size(key, payload)
         if current and size + cost > segment_bytes:
-            segments.append((current[0][0], encode_segment(current)))
+            yield current[0][0], encode_segment(current)
             current, size = [], 0
         current.append((key, payload))
         size += cost
     if current:
-        segments.append((current[0][0], encode_segment(current)))
-    return segments
+        yield current[0][0], encode_segment(current)
 
 
 def _common_prefix(a: str, b: str) -> str:
@@ -85,20 +86,21 @@ def _common_prefix(a: str, b: str) -> str:
 
 def hot_prefixes(
     ordered: list[str],
-    segments: list[tuple[str, bytes]],
+    starts: Sequence[str],
     ranks: dict[str, float],
     frozen: dict[str, CommandStats],
 ) -> list[tuple[str, bytes]]:
-    """Best matches for each prefix whose matches span several command segments.
+    """Best matches for each prefix whose matches span several command segments (``starts``:
+    each segment's first key).
 
     A prefix spans segments ``i`` and ``i + 1`` exactly when it is a prefix of both the last
     key of ``i`` and the first key of ``i + 1``; every such prefix is listed.
     """
-    if len(segments) < 2:
+    if len(starts) < 2:
         return []
     prefixes: set[str] = set()
-    for number in range(1, len(segments)):
-        first = segments[number][0]
+    for number in range(1, len(starts)):
+        first = starts[number]
         last = ordered[bisect.bisect_left(ordered, first) - 1]
         common = _common_prefix(last, first)
         prefixes.update(common[:length] for length in range(len(common) + 1))

@@ -12,6 +12,7 @@ entry, ``PAIRS_ENTRY``, JSON: ``[[first, second, count, [[successor, n], ...]], 
 from __future__ import annotations
 
 import json
+from array import array
 from collections import Counter
 from collections.abc import Sequence
 from itertools import islice
@@ -37,18 +38,29 @@ def pair_table(commands: Sequence[str], budget: int) -> bytes | None:
             number[text] = len(number)
     texts = list(number)
     width = len(texts)
-    coded = [number.get(text, -1) for text in tail]
-    triples = Counter(
-        (a * width + b) * width + c for a, b, c in zip(coded, islice(coded, 1, None),
-                                                       islice(coded, 2, None))
+    # Machine words, not an int object per command.
+    coded = array("q", [number.get(text, -1) for text in tail])
+    del number, tail
+    # Only a pair seen twice makes a row: its triples alone are counted (most pairs of a long
+    # history are seen once, and a Counter of every triple was most of this table's memory).
+    seen = Counter(
+        a * width + b for a, b, c in zip(coded, islice(coded, 1, None), islice(coded, 2, None))
         if a >= 0 and b >= 0 and c >= 0
+    )
+    totals: Counter[int] = Counter(
+        {pair: n for pair, n in seen.items() if n >= MIN_PAIR_COUNT})
+    del seen
+    triples = Counter(
+        pair * width + c for pair, c in (
+            (a * width + b, c) for a, b, c in zip(coded, islice(coded, 1, None),
+                                                  islice(coded, 2, None))
+            if a >= 0 and b >= 0 and c >= 0)
+        if pair in totals
     )
     del coded
     pairs: dict[int, list[tuple[str, int]]] = {}
-    totals: Counter[int] = Counter()
     for triple, n in triples.items():
         pair, third = divmod(triple, width)
-        totals[pair] += n
         if n >= 2:
             pairs.setdefault(pair, []).append((texts[third], n))
     del triples

@@ -70,6 +70,7 @@ def compact(
     # exit statuses from the corpus (train.py), and Ctrl-R filters its rows. An agent's runs
     # go into the corpus with their agent, and training keeps them out of what it suggests.
     corpus.extend(entries_of(snapshot.records, corpus.last_person()))
+    corpus.consumable = True  # read no more here: training cleans it in place
     marks = snapshot.marks if snapshot.marks is not None else list(index.history)
     staging = temp_path(model_path, "compact")
     try:
