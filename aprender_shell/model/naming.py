@@ -52,8 +52,9 @@ def named(
     return [(1.0 - beta) * value + extra for value, extra in zip(values, named)]
 
 
-# How often lines of the previous command's name must have been followed for their next
-# names to count half of the name's chance, the candidates' own share of each name the rest.
+# How often the previous line (then its name's lines) must have been followed for what
+# followed it to count half of the next name's chance, backing off to the name's lines
+# (then to the candidates' own share of each name) for the rest.
 NAME_TRUST_HALF = 2.0
 
 
@@ -67,16 +68,21 @@ def name_first(
     assert shares is not None
     totals: dict[int, float] = {}
     present: dict[int, float] = {}
-    for value, group, share in zip(values, groups, shares):
+    followed: dict[int, float] = {}  # what followed the previous line itself, by name
+    for value, group, share, successor in zip(values, groups, shares, features.successor):
         totals[group] = totals.get(group, 0.0) + value
         present[group] = share
-    mass, total = sum(present.values()), sum(values)
+        followed[group] = followed.get(group, 0.0) + successor
+    mass, total, seen = sum(present.values()), sum(values), sum(followed.values())
     if mass <= 0 or total <= 0:
         return values
     evidence = features.name_evidence
     trust = evidence / (evidence + NAME_TRUST_HALF)
+    line = features.evidence if seen > 0 else 0
+    own = line / (line + NAME_TRUST_HALF)
     chance = {
-        group: trust * present[group] / mass + (1.0 - trust) * totals[group] / total
+        group: own * followed[group] / max(seen, 1e-12) + (1.0 - own) * (
+            trust * present[group] / mass + (1.0 - trust) * totals[group] / total)
         for group in totals
     }
     weight = weights.name_first

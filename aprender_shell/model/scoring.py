@@ -22,7 +22,8 @@ With ``p`` the previous command and ``w`` a ``Weights``::
 followed ``n`` runs of ``p``'s name; ``S``, ``S_name``, ``Q``: sums over the candidates.
 Then the name first (empty line, ``naming.name_first``): the line ranked first is the one with the
 most ``score(c) / S + w.name_first * N(name(c))``, ``N = t * q / Q + (1 - t) * S_name / S``,
-``t = n / (n + NAME_TRUST_HALF)``; it trades scores with the best line, the others stay.
+``t = n / (n + NAME_TRUST_HALF)``, backed off from the names of what followed ``p`` itself
+(``count(p) / (count(p) + NAME_TRUST_HALF)`` of it); it trades scores with the best line.
 
 ``short`` and ``long`` are the command's occurrence counts decayed exponentially with the
 number of commands run since (time constants ``TAU_SHORT`` and ``TAU_LONG``, fixed at
