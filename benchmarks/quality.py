@@ -61,6 +61,7 @@ ABLATIONS: dict[str, dict[str, float]] = {
     "no n-grams": {"ngram": 0.0},
     "no argument reuse": {"argument_reuse": 0.0},
     "no names": {"names": 0.0},
+    "no name first": {"name_first": 0.0},
 }
 
 

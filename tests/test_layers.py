@@ -105,7 +105,7 @@ def test_the_shared_foundations_import_no_layer(name: str) -> None:
 # is stored, what is learned live, answering a query, and training, each importing only
 # those before it (a package's own modules are free to import each other).
 MODEL_LAYERS = ("foundation", "store", "learned", "query", "training")
-MODEL_FOUNDATIONS = ("scoring", "templates", "calibration", "memory", "tuples")
+MODEL_FOUNDATIONS = ("scoring", "naming", "templates", "calibration", "memory", "tuples")
 
 
 def model_layer_of(name: str) -> str | None:

@@ -20,6 +20,10 @@ With ``p`` the previous command and ``w`` a ``Weights``::
 ``b = w.names * n / (n + NAME_HALF_EVIDENCE) * h / (count(p) + h)``, ``h = w.half_evidence``
 (empty line; a back-off from the line to its name): ``q``: share of each name among what
 followed ``n`` runs of ``p``'s name; ``S``, ``S_name``, ``Q``: sums over the candidates.
+Then the name first (empty line, ``naming.name_first``): the line ranked first is the one with the
+most ``score(c) / S + w.name_first * N(name(c))``, ``N = t * q / Q + (1 - t) * S_name / S``,
+``t = n / (n + NAME_TRUST_HALF)``, backed off from the names of what followed ``p`` itself
+(``count(p) / (count(p) + NAME_TRUST_HALF)`` of it); it trades scores with the best line.
 
 ``short`` and ``long`` are the command's occurrence counts decayed exponentially with the
 number of commands run since (time constants ``TAU_SHORT`` and ``TAU_LONG``, fixed at
@@ -54,6 +58,9 @@ import math
 from collections.abc import Iterable, Mapping
 
 from aprender_shell import limits
+from aprender_shell.model.naming import NAME_HALF_EVIDENCE as NAME_HALF_EVIDENCE
+from aprender_shell.model.naming import NAME_TRUST_HALF as NAME_TRUST_HALF
+from aprender_shell.model.naming import name_first, named, scale_parts
 from aprender_shell.model.templates import TEMPLATE_WORDS as TEMPLATE_WORDS
 from aprender_shell.model.templates import template as template
 from aprender_shell.model.templates import template_among as template_among
@@ -120,6 +127,10 @@ class Weights(NamedTuple):
     # What followed the previous command's name (any line of it) predicts the next name: its
     # share of the score, ``p(name | previous name) x p(line | name)`` (``query.successors.Names``).
     names: float = 0.0
+    # On the empty line the next command's *name* is surer than its line (``git`` after
+    # ``git pull``, its lines many): the line ranked first is the one whose share plus this
+    # times its name's chance is highest (``naming.name_first``; the tuning half chose 0.5).
+    name_first: float = 0.5
 
     def replace(self, **changes: float) -> Weights:
         """These weights with ``changes``; unknown names are a ValueError."""
@@ -170,6 +181,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "argument_reuse_tau": (0.5, 1000.0),
     "repeat_rate": (0.0, 0.95),
     "names": (0.0, 1.0),
+    "name_first": (0.0, 10.0),
 }
 
 
@@ -238,7 +250,7 @@ def _recent(
 # ``combine`` fill them when asked; the keystroke path never asks).
 PARTS = (
     "sequence", "frequency", "recency", "directory", "shell", "host", "arguments", "feedback",
-    "repeat", "exit", "n-gram", "names",
+    "repeat", "exit", "n-gram", "names", "name first",
 )
 Parts = dict[str, list[float]]
 
@@ -291,52 +303,17 @@ def history_scores(
         ]
         values = [s + (1.0 - lam) * v for v, s in zip(values, sequence)]
         if parts is not None:
-            _scale(parts, 1.0 - lam)
+            scale_parts(parts, 1.0 - lam)
             parts["sequence"] = sequence
     values = _in_context(values, features, weights, parts)
     if features.name_share is not None and weights.names and features.name_evidence:
-        values = _named(values, features, weights, parts)
-    return _repeated(values, features.repeat, weights, parts)
+        values = named(values, features, weights, parts)
+    values = _repeated(values, features.repeat, weights, parts)
+    if features.name_share is not None and weights.name_first and features.name_evidence:
+        values = name_first(values, features, weights, parts)
+    return values
 
 
-# How often lines of the previous command's name must have been followed for the next name's
-# share to take half of ``Weights.names``.
-NAME_HALF_EVIDENCE = 2.0
-
-
-def _named(
-    values: list[float], features: Features, weights: Weights, parts: Parts | None = None
-) -> list[float]:
-    """``values`` mixed with ``p(name | previous name) x p(line | name)`` (``named``)."""
-    shares, groups = features.name_share, features.name_group
-    assert shares is not None
-    totals: dict[int, float] = {}
-    present: dict[int, float] = {}
-    for value, group, share in zip(values, groups, shares):
-        totals[group] = totals.get(group, 0.0) + value
-        present[group] = share
-    mass = sum(present.values())
-    total = sum(values)
-    if mass <= 0 or total <= 0:
-        return values
-    # a back-off: the name speaks as much as the line itself was seldom followed
-    evidence, line = features.name_evidence, features.evidence
-    half = max(weights.half_evidence, 0.5)
-    beta = weights.names * evidence / (evidence + NAME_HALF_EVIDENCE) * half / (line + half)
-    scale = total / mass
-    named = [
-        beta * scale * share * value / totals[group] if totals[group] > 0 else 0.0
-        for value, group, share in zip(values, groups, shares)
-    ]
-    if parts is not None:
-        _scale(parts, 1.0 - beta)
-        parts["names"] = named
-    return [(1.0 - beta) * value + extra for value, extra in zip(values, named)]
-
-
-def _scale(parts: Parts, factor: float) -> None:
-    for name, values in parts.items():
-        parts[name] = [factor * v for v in values]
 
 
 def _repeated(
@@ -370,7 +347,7 @@ def _in_context(
         cwd = weights.cwd
         values = [(1.0 - cwd) * v + cwd * share for v, share in zip(values, features.cwd_share)]
         if parts is not None:
-            _scale(parts, 1.0 - cwd)
+            scale_parts(parts, 1.0 - cwd)
             parts["directory"] = [cwd * share for share in features.cwd_share]
     if features.shell_share is not None:
         shell = weights.shell

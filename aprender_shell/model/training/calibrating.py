@@ -33,6 +33,10 @@ from aprender_shell.model.training.tuning import SAMPLE, WARM_UP, query_features
 # still say how sure a lower-ranked score is).
 OBSERVED = 3
 TYPED = (1, 2)
+# The starts' map is fitted on the starts its predecessor offers, this many times; on those
+# alone once at least this many were offered (the first map judged every likeliest start).
+START_REFITS = 2
+START_OFFERED_ALONE = 200
 # Below this many commands a repeat rate is a guess: the default stands.
 MIN_REPEAT_EVIDENCE = 50
 
@@ -89,11 +93,18 @@ def calibrate(commands: Sequence[str], weights: scoring.Weights) -> Calibration:
         if not prefix:
             best_guesses.append((best[0][1], best[0][0] == command) if best else (0.0, False))
     found = Calibration({kind: calibration.fit(pairs) for kind, pairs in observed.items()})
-    offered = _offered_starts(found, starts)
-    if offered:
-        found.knots["start"] = calibration.fit(observed["start"] + offered) or []
-        if not found.knots["start"]:
-            del found.knots["start"]
+    for _ in range(START_REFITS):
+        offered = _offered_starts(found, starts)
+        if not offered:
+            break
+        # what an offered start is worth, once enough were offered to say: the likeliest
+        # starts never offered are other ghosts (pooled, they made offered ones seem unsure)
+        enough = len(offered) >= START_OFFERED_ALONE
+        knots = calibration.fit(offered if enough else observed["start"] + offered)
+        if knots:
+            found.knots["start"] = knots
+        else:
+            found.knots.pop("start", None)
     guesses = [(found.p(score, empty=True), right) for score, right in best_guesses]
     found.show_level = calibration.show_level(guesses)
     found.names = chosen.names
