@@ -39,6 +39,7 @@ MAX_P = 0.99
 _QUOTES = "\"'"
 _CUT_AFTER = " \"'/="
 _SCORE = itemgetter(1)
+_TEXT = itemgetter(0)
 
 __all__ = ["ACCEPT_KEYS", "PartialGhost", "boundaries", "likeliest_start", "partial_ghost",
            "with_partial"]
@@ -168,7 +169,7 @@ def _cannot_win(prefix: str, top: list[tuple[str, float]], chance: Callable[[flo
     raises nothing the best line is weighed by (its own p and what it saves)."""
     saves = gain(best[0], prefix)
     most = min(MAX_P, chance(sum(score for _, score in top if score > 0)))
-    longest = max((gain(text, prefix) for text, _ in top), default=0)
+    longest = max(map(len, map(_TEXT, top)), default=0) - len(prefix) - ACCEPT_KEYS  # in C
     return most <= best[1] or (saves >= 0 and longest >= 0 and most * longest <= best[1] * saves)
 
 
