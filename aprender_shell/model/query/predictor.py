@@ -31,7 +31,7 @@ from aprender_shell.model.query.continuations import NgramModel
 from aprender_shell.model.query.features import FeatureBuilder, shell_share
 from aprender_shell.model.query.partial import CANDIDATES, with_partial
 from aprender_shell.model.query.pathcheck import PathCheck
-from aprender_shell.model.query.runs import Outcomes, RunContext, read_outcomes
+from aprender_shell.model.query.runs import Outcomes, RunContext, failing_kept, read_outcomes
 from aprender_shell.model.query.successors import (
     NameFollowers,
     Names,
@@ -385,7 +385,8 @@ class Predictor:
             replay(overlay, self._arguments.learning(agent_runs(self._bundle, self._index,
                                                                 self.model_path)))
         records, self.more_unfolded = newest_records(self._journal, self._replay_limit)
-        self._outcomes = read_outcomes(self._bundle)  # as of training; the journal goes on
+        # as of training; the journal goes on
+        self._outcomes = read_outcomes(self._bundle, failing_kept(self.memory_limit.size))
         noted = self._sequences.pairs.noting(self._outcomes.noting(people_only(records)))
         self.replayed = replay(overlay, self._arguments.learning(noted))
         self.recorded = 0
