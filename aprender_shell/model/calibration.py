@@ -112,8 +112,9 @@ def _read(knots: list[tuple[float, float]] | None, score: float) -> float:
     score = min(1.0, max(0.0, score))
     if not knots:
         return score / 2
-    scores = [s for s, _ in knots]
-    at = bisect.bisect_left(scores, score)
+    # (score,) sorts before a knot (s, rate) exactly when score <= s: no list of the scores
+    # is built on every suggestion of every keystroke
+    at = bisect.bisect_left(knots, (score,))
     if at == 0:
         first_score, first_rate = knots[0]
         return first_rate * score / first_score if first_score > 0 else first_rate

@@ -23,9 +23,9 @@ from aprender_shell.model.training.train import train_model
 MIB = 1 << 20
 # What the model may hold beyond the limit: the index of segment boundaries (about 80 KiB
 # here), the decoded records and candidate lists of the query being answered, the per-query
-# Python objects, and since the names signal and the partial ghost (#18) what follows the
-# previous command's name and the starts weighed (256 KiB before them). Stated in the README.
-OVERHEAD = 384 * 1024
+# Python objects, what follows the previous command and its name, and the commands remembered
+# as failing (as many as the limit allows: query/runs.py). Stated in the README.
+OVERHEAD = 256 * 1024
 
 PROGRAMS = [
     "git",

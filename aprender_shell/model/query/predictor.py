@@ -27,9 +27,9 @@ from aprender_shell.model.query import reuse
 from aprender_shell.model.query.arguments import ArgumentKinds
 from aprender_shell.model.query.continuations import NgramModel
 from aprender_shell.model.query.features import FeatureBuilder, shell_share
-from aprender_shell.model.query.partial import with_partial
+from aprender_shell.model.query.partial import CANDIDATES, with_partial
 from aprender_shell.model.query.pathcheck import PathCheck
-from aprender_shell.model.query.runs import Outcomes, RunContext, read_outcomes
+from aprender_shell.model.query.runs import Outcomes, RunContext, failing_kept, read_outcomes
 from aprender_shell.model.query.successors import (
     NameFollowers,
     Names,
@@ -299,19 +299,21 @@ class Predictor:
         paths = PathCheck(cwd, self._arguments) if cwd else None
         # Most queries need only the best few: only many rejected paths (or a path check out
         # of time) make the rest of the ranking matter.
-        wanted = k + PathCheck.SPARE
-        best = _best(heapq.nsmallest(wanted, results.items(), key=_ranking), k, paths)
+        # One ranking of the best few serves the lines, p's reference and the partial ghost.
+        wanted = max(k + PathCheck.SPARE, TOP, CANDIDATES)
+        ranked = heapq.nsmallest(wanted, results.items(), key=_ranking)
+        best = _best(ranked, k, paths)
         if len(best) < k and len(results) > wanted:
             best = _best(sorted(results.items(), key=_ranking), k, paths)
         # p reads a score against the best few's (``calibration.TOP``), as training measured it
-        top = sum(heapq.nlargest(TOP, results.values())) if best else 0.0
+        top = sum(value for _, value in ranked[:TOP]) if best else 0.0
         p, empty = self.calibration.p, not prefix
         found = [Suggestion(s.text, s.score, p(s.score / top, empty)) for s in best]
         if self._index.trained_on_sample or not top:  # the sample's starts are not the user's
             return found
         start = self.calibration.p_start
         return with_partial(prefix, results, lambda score: start(score / top, empty), found,
-                            explained, paths.plausible if paths else None)
+                            explained, paths.plausible if paths else None, ranked)
 
     def _give_way_to_own(self, found: list[Suggestion], k: int) -> list[Suggestion]:
         """The sample's suggestions below the user's own, and gone after enough of them."""
@@ -390,7 +392,8 @@ class Predictor:
             replay(overlay, self._arguments.learning(agent_runs(self._bundle, self._index,
                                                                 self.model_file)))
         records, self.more_unfolded = newest_records(self._journal, self._replay_limit)
-        self._outcomes = read_outcomes(self._bundle)  # as of training; the journal goes on
+        # as of training; the journal goes on
+        self._outcomes = read_outcomes(self._bundle, failing_kept(self.memory_limit.size))
         noted = self._sequences.pairs.noting(self._outcomes.noting(people_only(records)))
         self.replayed = replay(overlay, self._arguments.learning(noted))
         self.recorded = 0

@@ -163,16 +163,31 @@ NEVER_RAN = frozenset({2, 121, 123, 124, 125, 126, 127, 129})
 FAILED_WEIGHT = 0.5
 # Commands remembered as failing; past it the oldest are forgotten (a bound, not a policy).
 MAX_FAILING = 4096
+# A query process keeps one per this many bytes of its memory limit, 64 at least (4,096, all of
+# them, from 16 MB; 256 at 1 MB): each costs about 100 bytes outside the paged segments, and at
+# 1 MB all 4,096 held about 185 KiB, more than the model's index.
+LIMIT_PER_FAILING = 4096
+
+
+def failing_kept(memory_limit: int) -> int:
+    """How many failing commands a process within ``memory_limit`` bytes remembers."""
+    return max(64, min(MAX_FAILING, memory_limit // LIMIT_PER_FAILING))
 
 
 class Outcomes:
-    """The commands whose last recorded run failed, and how."""
+    """The commands whose last recorded run failed, and how (the newest ``kept``)."""
 
-    __slots__ = ("_failing",)
+    __slots__ = ("_failing", "_kept")
 
-    def __init__(self, failing: Iterable[tuple[str, bool]] = ()) -> None:
+    def __init__(self, failing: Iterable[tuple[str, bool]] = (), kept: int = MAX_FAILING) -> None:
         # command -> True when it failed as a usage error or "not found", oldest first
-        self._failing: dict[str, bool] = dict(failing)
+        self._failing: dict[str, bool] = {}
+        self._kept = kept
+        for command, usage in failing:
+            self._failing.pop(command, None)
+            self._failing[command] = usage
+            if len(self._failing) > kept:
+                del self._failing[next(iter(self._failing))]
 
     def __bool__(self) -> bool:
         return bool(self._failing)
@@ -190,7 +205,7 @@ class Outcomes:
         # the last run decides; moved to the end, the oldest failure is the first forgotten
         self._failing.pop(command, None)
         self._failing[command] = exit_status in NEVER_RAN
-        if len(self._failing) > MAX_FAILING:
+        if len(self._failing) > self._kept:
             del self._failing[next(iter(self._failing))]
 
     def noting(self, records: Iterable[Mapping[str, Any]]) -> Iterator[Any]:
@@ -224,11 +239,11 @@ class Outcomes:
         return weighed
 
 
-def read_outcomes(bundle: PagedBundle) -> Outcomes:
+def read_outcomes(bundle: PagedBundle, kept: int = MAX_FAILING) -> Outcomes:
     """What the model's ``exits`` entry says (none: a model trained before it, or on history
-    files alone); raises ``BundleError`` for a damaged one."""
+    files alone), its newest ``kept``; raises ``BundleError`` for a damaged one."""
     if EXITS_ENTRY not in bundle:
-        return Outcomes()
+        return Outcomes(kept=kept)
     raw = bundle.get_model(EXITS_ENTRY)
     bundle.evict(EXITS_ENTRY)
     try:
@@ -240,4 +255,4 @@ def read_outcomes(bundle: PagedBundle) -> Outcomes:
         and isinstance(row[1], bool) for row in rows
     ):
         raise BundleError("the model's exits entry is damaged: retrain with 'aprender-shell train'")
-    return Outcomes((text, usage) for text, usage in rows[-MAX_FAILING:])
+    return Outcomes(((text, usage) for text, usage in rows[-kept:]), kept)

@@ -106,9 +106,10 @@ def read_successors(commands: Table, overlay: Overlay, previous: str) -> Success
     latest = -1
     if found is not None:
         view, index = found
-        record = view.command(index)
-        sequence.count = record.stats.count
-        for successor in record.successors:
+        # decoded one at a time: a command followed by hundreds holds them once, as kept here
+        stats, successors = view.successors(index)
+        sequence.count = stats.count
+        for successor in successors:
             sequence.transitions[successor.text] = successor.transitions
             sequence.successors.append((successor.text, successor.stats))
             # The trained successors do not say which came last; the most recently used
@@ -138,11 +139,14 @@ class Sequences:
     """What followed the previous command, and the two before it, as one predictor reads
     them: the last read is kept, for the keystrokes of the next command share it."""
 
-    __slots__ = ("pairs", "_cached")
+    __slots__ = ("pairs", "_cached", "_matching")
 
     def __init__(self) -> None:
         self.pairs = PairSuccessors()
         self._cached: tuple[tuple[str, ...], int, Successors] | None = None
+        # The last prefix asked and the successors and pair successors starting with it: the
+        # next keystroke types on, and its matches are among these.
+        self._matching: tuple[str, list[tuple[str, CommandStats | None]], list[str]] | None = None
 
     def after(
         self,
@@ -157,19 +161,27 @@ class Sequences:
         shares); those starting with ``prefix`` join the candidates."""
         key, clock = tuple(prev[-2:]), overlay.clock
         cached = self._cached
+        matching = self._matching
         if cached is not None and cached[0] == key and cached[1] == clock:
             sequence = cached[2]
         else:
+            # What the last command kept goes before the next is read: never both at once.
+            self._cached = self._matching = cached = matching = None
             sequence = read_successors(commands, overlay, prev[-1])
             if len(key) == 2:
                 sequence.pair_count, sequence.pair_transitions = self.pairs.of(bundle, *key)
             self._cached = (key, clock, sequence)
-        for text, stats in sequence.successors:
-            if text.startswith(prefix):
-                candidates.setdefault(text, stats)
-        for text in sequence.pair_transitions:
-            if text.startswith(prefix):
-                candidates.setdefault(text, None)
+        if matching is not None and prefix.startswith(matching[0]):
+            successors, pairs = matching[1], matching[2]
+        else:
+            successors, pairs = sequence.successors, list(sequence.pair_transitions)
+        successors = [item for item in successors if item[0].startswith(prefix)]
+        pairs = [text for text in pairs if text.startswith(prefix)]
+        self._matching = (prefix, successors, pairs)
+        for text, stats in successors:
+            candidates.setdefault(text, stats)
+        for text in pairs:
+            candidates.setdefault(text, None)
         return sequence
 
 

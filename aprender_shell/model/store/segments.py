@@ -26,6 +26,7 @@ Payloads:
 from __future__ import annotations
 
 import struct
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 
 from aprender_shell.model.tuples import NamedTuple
@@ -145,6 +146,20 @@ def encode_segment(
     return bytes(head + body)
 
 
+def _offsets_array(data: bytes, at: int, count: int) -> Sequence[int]:
+    """The ``count`` u32 offsets at ``at`` of ``data``, indexable in place."""
+    return memoryview(data)[at : at + 4 * count].cast("I")
+
+
+def _offsets_unpacked(data: bytes, at: int, count: int) -> Sequence[int]:
+    return struct.unpack_from(f"<{count}I", data, at)
+
+
+# A memoryview reads the offsets in place, in the machine's byte order: little-endian only.
+_offsets = _offsets_array if sys.byteorder == "little" and struct.calcsize("I") == 4 else (
+    _offsets_unpacked)
+
+
 class SegmentView:
     """Read-only access to one segment's records straight from its bytes."""
 
@@ -184,15 +199,15 @@ class SegmentView:
         decoding a key at every step of the search.
         """
         data = self.data
-        offsets_at = self._offsets_at
-        records_at = self._records_at
-        u32 = _U32.unpack_from
-        u16 = _U16.unpack_from
+        # The offsets as an array of native u32 (little-endian here), read by indexing, and
+        # each key's u16 length from its two bytes: no struct call at any step of the search.
+        offsets = _offsets(data, self._offsets_at, self.count)
+        records_at = self._records_at + 2
         lo, hi = 0, self.count
         while lo < hi:
             mid = (lo + hi) // 2
-            start = records_at + u32(data, offsets_at + 4 * mid)[0] + 2
-            if data[start : start + u16(data, start - 2)[0]] < target:
+            start = records_at + offsets[mid]
+            if data[start : start + (data[start - 2] | data[start - 1] << 8)] < target:
                 lo = mid + 1
             else:
                 hi = mid
@@ -265,6 +280,21 @@ class SegmentView:
             succ_stats, offset = self._stats_at(offset + 4)
             successors.append(Successor(text, transitions, succ_stats))
         return CommandRecord(self.key(index), stats, tuple(successors))
+
+    def successors(self, index: int) -> tuple[CommandStats, Iterator[Successor]]:
+        """A command record's statistics and its successors, decoded one at a time as they
+        are taken (``command`` decodes them all at once)."""
+        stats, offset = self._stats_at(self.payload_start(index))
+        return stats, self._successors_from(offset)
+
+    def _successors_from(self, offset: int) -> Iterator[Successor]:
+        count = self.data[offset]
+        offset += 1
+        for _ in range(count):
+            text, offset = self._text_at(offset)
+            transitions = _U32.unpack_from(self.data, offset)[0]
+            stats, offset = self._stats_at(offset + 4)
+            yield Successor(text, transitions, stats)
 
     def candidates(self, index: int) -> list[tuple[str, CommandStats]]:
         offset = self.payload_start(index)

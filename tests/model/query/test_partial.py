@@ -154,3 +154,16 @@ def test_the_starts_map_is_kept_for_a_generated_user_whose_starts_sum_past_one(
     with Predictor.open(path) as predictor:
         knots = predictor.calibration.knots.get("start")
         assert knots and all(0.0 <= score <= 1.0 for score, _ in knots)
+
+
+def test_best_lines_all_refused_by_the_path_check_give_no_start_and_no_error() -> None:
+    # The line offered (the first the path check lets through) can rank below the sixteen
+    # summed: when the check refuses all sixteen, no start is offered, and the keystroke is
+    # answered (it raised ValueError, which the predictor reports as a corrupt model).
+    from aprender_shell.model.query.partial import CANDIDATES, partial_ghost
+
+    scores = {f"vim notes/draft{n}.md": 0.5 - n / 100 for n in range(CANDIDATES)}
+    scores["vim notes/here.md"] = 0.01
+    ghost = partial_ghost("vim ", scores, lambda score: score / 2,
+                          ("vim notes/here.md", 0.005), lambda text: text == "vim notes/here.md")
+    assert ghost is None

@@ -104,3 +104,17 @@ def test_no_host_share_is_asked_when_no_command_ran_elsewhere(
         found = predictor.explain("git f", 5)
         parts = next(parts for s, parts in found if s.text == "git fetch --all")
         assert asked and parts["host"] < 0
+
+
+def test_a_process_remembers_as_many_failing_commands_as_its_limit_allows() -> None:
+    # The failing commands are held outside the paged segments: at 1 MiB all 4,096 took about
+    # 185 KiB (tests/model/test_memory.py), so a small limit keeps the newest; 16 MB, all.
+    from aprender_shell.model.query.runs import MAX_FAILING, Outcomes, failing_kept
+
+    rows = [(f"tool --bad{n}", True) for n in range(MAX_FAILING)]
+    small = Outcomes(rows, failing_kept(1 << 20))
+    assert len(list(small)) == 256
+    assert small.factor(f"tool --bad{MAX_FAILING - 1}") == 0.0  # the newest: still never offered
+    assert small.factor("tool --bad0") == 1.0  # the oldest forgotten
+    default = Outcomes(rows, failing_kept(16 << 20))
+    assert all(default.factor(text) == 0.0 for text, _ in rows)

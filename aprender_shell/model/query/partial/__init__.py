@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Mapping
+from itertools import compress, repeat
 from operator import itemgetter
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING: typing stays off the keystroke path
@@ -38,6 +39,7 @@ MAX_P = 0.99
 _QUOTES = "\"'"
 _CUT_AFTER = " \"'/="
 _SCORE = itemgetter(1)
+_TEXT = itemgetter(0)
 
 __all__ = ["ACCEPT_KEYS", "PartialGhost", "boundaries", "likeliest_start", "partial_ghost",
            "with_partial"]
@@ -57,18 +59,32 @@ def boundaries(line: str, start: int) -> list[int]:
     """The places after ``start`` where ``line`` may be cut for a partial ghost (each the length
     of the start kept): after the space ending a word, after a quote opening an argument, after
     the ``=`` of a ``--option=``, after a folder of a path; never at the line's end."""
+    cuts = _CUTS.get(line)
+    if cuts is None:
+        # The best lines of one keystroke are mostly the next one's: each is cut once.
+        if len(_CUTS) >= CUTS_KEPT:
+            del _CUTS[next(iter(_CUTS))]
+        cuts = _CUTS[line] = _all_cuts(line)
+    return [cut for cut in cuts if cut >= start]
+
+
+# Lines whose places to cut are kept (the oldest read goes first): a few keystrokes' seeds.
+CUTS_KEPT = 32
+_CUTS: dict[str, tuple[int, ...]] = {}
+
+
+def _all_cuts(line: str) -> tuple[int, ...]:
     cuts: list[int] = []
     end = len(line) - 1
-    first = max(start, 1) - 1
     for char in _CUT_AFTER:
         # str.find, not a loop over every character: this runs on every keystroke
-        at = line.find(char, first)
+        at = line.find(char)
         while 0 <= at < end:
             if _fits(line, at, char):
                 cuts.append(at + 1)
             at = line.find(char, at + 1)
     cuts.sort()
-    return cuts
+    return tuple(cuts)
 
 
 def _fits(line: str, at: int, char: str) -> bool:
@@ -97,17 +113,24 @@ def partial_ghost(
     chance: Callable[[float], float],
     best: tuple[str, float] | None,
     plausible: Callable[[str], bool] | None = None,
+    ranked: list[tuple[str, float]] | None = None,
 ) -> PartialGhost | None:
     """The start of the candidates ``scores`` (text: score) worth offering before the best whole
     line ``best`` (its text and p), or None. ``chance`` is a start's p from its summed score
     (``Calibration.p_start`` as the predictor reads it). A start is worth offering when, on
     average, it saves more keystrokes than the best line (its p times what it saves, against
     the line's) and is likelier; and when ``plausible`` is given (the path check), only a
-    start it accepts."""
+    start it accepts. ``ranked``: the best ``CANDIDATES`` of ``scores`` at least, best first,
+    when the caller has them (the predictor ranks them anyway)."""
     if len(scores) < MIN_LINES:
         return None
-    top = heapq.nlargest(CANDIDATES, scores.items(), key=_SCORE)
+    if ranked is None:
+        top = heapq.nlargest(CANDIDATES, scores.items(), key=_SCORE)
+    else:
+        top = ranked[:CANDIDATES]
     if plausible is not None:  # a line the path check refuses is not one the user will run here
+        if best is not None and _cannot_win(prefix, top, chance, best):
+            return None  # known before any path of the lines is read
         top = [(text, score) for text, score in top if plausible(text)]
     best_p, best_value = 0.0, 0.0
     if best is not None:
@@ -119,7 +142,8 @@ def partial_ghost(
     # No start is likelier than all of them together, nor saves more than the longest: when
     # even that would not beat the best line, no line need be cut (most keystrokes end here).
     most = min(MAX_P, chance(sum(score for _, score in top if score > 0)))
-    longest = max(gain(text, prefix) for text, _ in top[:SEEDS])  # a start is cut from one
+    # a start is cut from one (none: the path check refused them all)
+    longest = max((gain(text, prefix) for text, _ in top[:SEEDS]), default=0)
     if most <= best_p or most * longest <= best_value:
         return None
     shared = _starts(prefix, top)
@@ -138,6 +162,17 @@ def partial_ghost(
     return None
 
 
+def _cannot_win(prefix: str, top: list[tuple[str, float]], chance: Callable[[float], float],
+                best: tuple[str, float]) -> bool:
+    """Whether no start of ``top`` could beat ``best`` even if every line passed the path
+    check: the check only takes lines away, which lowers what a start may be worth and
+    raises nothing the best line is weighed by (its own p and what it saves)."""
+    saves = gain(best[0], prefix)
+    most = min(MAX_P, chance(sum(score for _, score in top if score > 0)))
+    longest = max(map(len, map(_TEXT, top)), default=0) - len(prefix) - ACCEPT_KEYS  # in C
+    return most <= best[1] or (saves >= 0 and longest >= 0 and most * longest <= best[1] * saves)
+
+
 def likeliest_start(prefix: str, shares: Mapping[str, float]) -> tuple[str, float] | None:
     """The start of the candidates ``shares`` (text: score as a share of the best few) that
     training notes for the starts' own calibration map (``training.calibrating``): shared by
@@ -154,16 +189,26 @@ def likeliest_start(prefix: str, shares: Mapping[str, float]) -> tuple[str, floa
 
 def _starts(prefix: str, top: list[tuple[str, float]]) -> dict[str, list[float]]:
     """The starts past ``prefix`` of the best ``SEEDS`` lines of ``top`` (best first), cut at a
-    boundary: the scores of the lines of ``top`` they start, summed, and how many lines."""
-    lines = [(text, score) for text, score in top if score > 0 and text.startswith(prefix)]
+    boundary and shared by at least ``MIN_LINES`` lines of ``top``: the scores of the lines
+    they start, summed, and how many lines."""
+    texts: list[str] = []
+    scores: list[float] = []
+    for text, score in top:
+        if score > 0 and text.startswith(prefix):
+            texts.append(text)
+            scores.append(score)
     shared: dict[str, list[float]] = {}
     first = len(prefix) + 1
-    for text, _ in lines[:SEEDS]:
-        for cut in boundaries(text, first):
-            start = text[:cut]
-            if start not in shared:
-                found = [score for line, score in lines if line.startswith(start)]
-                shared[start] = [sum(found), float(len(found))]
+    for seed in texts[:SEEDS]:
+        for cut in boundaries(seed, first):
+            start = seed[:cut]
+            if start in shared:
+                continue
+            # the lines it starts, matched in C (this runs on every keystroke)
+            found = list(compress(scores, map(str.startswith, texts, repeat(start))))
+            if len(found) < MIN_LINES:
+                break  # a seed's later starts are longer: they start fewer lines still
+            shared[start] = [sum(found), float(len(found))]
     return shared
 
 
@@ -192,13 +237,16 @@ def with_partial(
     found: list[_L],
     explained: dict[str, dict[str, float]] | None = None,
     plausible: Callable[[str], bool] | None = None,
+    ranked: list[tuple[str, float]] | None = None,
 ) -> list[_L]:
     """``found`` (the best whole lines, best first) with the partial ghost worth offering put
     before them, if there is one. ``explained`` (each candidate's score parts) then gets the
-    partial's: its lines' parts summed, scaled as its score is (capped at 1)."""
+    partial's: its lines' parts summed, scaled as its score is (capped at 1). ``ranked``: as
+    ``partial_ghost`` takes it."""
     if not found:
         return found
-    ghost = partial_ghost(prefix, scores, chance, (found[0].text, found[0].p), plausible)
+    ghost = partial_ghost(prefix, scores, chance, (found[0].text, found[0].p), plausible,
+                          ranked)
     if ghost is None:
         return found
     if explained is not None:
