@@ -180,12 +180,10 @@ class Predictor:
             return []
         try:
             if self._index.trained_on_sample:
-                found = self._give_way_to_own(
+                return self._give_way_to_own(
                     self._suggest(prefix, k + 24, prev, cwd, shell, explained), k
                 )
-            else:
-                found = self._suggest(prefix, k, prev, cwd, shell, explained)
-            return found
+            return self._suggest(prefix, k, prev, cwd, shell, explained)
         except ChecksumError as error:
             raise BundleError(f"{error}: retrain with 'aprender-shell train'") from error
         except BundleError:
@@ -297,9 +295,8 @@ class Predictor:
             scoring.attribute_factors(explained, combined, weighed, "exit")
             scoring.attribute_factors(explained, weighed, results, "feedback")
         paths = PathCheck(cwd, self._arguments) if cwd else None
-        # Most queries need only the best few: only many rejected paths (or a path check out
-        # of time) make the rest of the ranking matter.
-        # One ranking of the best few serves the lines, p's reference and the partial ghost.
+        # One ranking of the best few serves the lines, p's reference and the partial ghost:
+        # only many rejected paths (or a path check out of time) need the rest of it.
         wanted = max(k + PathCheck.SPARE, TOP, CANDIDATES)
         ranked = heapq.nsmallest(wanted, results.items(), key=_ranking)
         best = _best(ranked, k, paths)
