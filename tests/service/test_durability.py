@@ -359,3 +359,34 @@ def test_clients_hammering_the_server_while_train_rewrites_the_model(
     assert status["reloads"] >= 1
     assert set(acknowledged) <= learned(model)
     assert len(acknowledged) == 4 * 500
+
+
+def test_train_after_a_fold_keeps_the_records_no_history_holds(
+    tmp_path: Path, run_server: Start
+) -> None:
+    # A fold moves the journal's records into the model's corpus; `train` retrains from the
+    # history files, so what the shells recorded and no history file holds was lost with the
+    # old model (one hammering run in three, when the server's fold ran between two trains).
+    history = tmp_path / ".bash_history"
+    history.write_text("git status\nmake test\nls -la\n" * 50)
+    model = tmp_path / "model.apbundle"
+    assert aprender("train", "--history", str(history), "--model", str(model)).returncode == 0
+    server = run_server(model)
+    recorded = [f"deploy --run {n}" for n in range(20)] + ["make test"]
+    with server.client() as client:
+        for command in recorded:
+            assert client.request({"record": command, "cwd": "/srv", "shell": "bash"}) == {
+                "ok": True}
+    fold = subprocess.run(
+        [sys.executable, "-m", "aprender_shell.model.training.fold", str(model)],
+        capture_output=True, text=True, timeout=WAIT,
+    )
+    assert fold.stdout.startswith(f"folded {len(recorded)} records"), fold.stdout + fold.stderr
+    retrained = aprender("train", "--history", str(history), "--model", str(model))
+    assert retrained.returncode == 0, retrained.stderr
+    after = kept(model)
+    assert set(recorded) <= set(after)
+    # What the history holds counts once: its lines, not also the run the shell recorded.
+    assert after.count("make test") == 50
+    answer = server.request({"prefix": "deploy --run 1", "cwd": "/srv"})
+    assert "deploy --run 19" in [item["text"] for item in answer["suggestions"]]
