@@ -77,6 +77,29 @@ def tree(root: Path) -> dict[str, bytes | None]:
     return found
 
 
+def relays_of(home: Home) -> list[int]:
+    """The relays (and socat clients) talking to ``home``'s server now, whoever started them:
+    the processes running ``relay.py`` or ``socat`` with its socket on their command line."""
+    socket = str(home.data / "run" / "server.sock").encode()
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            argv = Path(f"/proc/{entry}/cmdline").read_bytes() if entry.isdigit() else b""
+        except OSError:
+            continue  # ended meanwhile
+        if socket in argv and (b"relay.py" in argv or b"socat" in argv):
+            found.append(int(entry))
+    return found
+
+
+def running(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie nobody reaped has ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 class Home:
     """A private home: environment, history, model and server of one test."""
 
@@ -290,6 +313,12 @@ class Session:
                 self.child.expect(pexpect.EOF, timeout=10)
             except pexpect.TIMEOUT:
                 self.child.terminate(force=True)
+            # What the shell handed its relays before it exited (its last command, what became
+            # of its suggestions) has reached the server once they have ended.
+            deadline = time.monotonic() + TIMEOUT
+            while relays := [pid for pid in relays_of(self.home) if running(pid)]:
+                assert time.monotonic() < deadline, f"relays {relays} still running"
+                time.sleep(0.02)
         if self.child is not None:
             self.seen += str(self.child.before or "")
 
