@@ -53,6 +53,8 @@ set -g _aprender_socat
 if not set -q APRENDER_SHELL_NO_SOCAT; and not string match -qr '[:,!\\ ]' -- $_aprender_shell_socket
     set _aprender_socat (command -s socat)
 end
+# nohup, when installed: what a command's record is sent through must outlive fish (below).
+set -g _aprender_nohup (command -s nohup)
 
 # Whether socat may talk to the socket: installed, and the socket and its folder are ours and
 # no link (as zsh's _aprender_trusted), so no other account listens there. Otherwise the relay,
@@ -200,13 +202,15 @@ function _aprender_postexec --on-event fish_postexec
     and set request (_aprender_line record-agent $agent fish "$where" "$code" "$cmd" $_aprender_prev)
     set -q feedback[1]; and set -a request (_aprender_line $feedback)
     # In the background and disowned: the prompt never waits, and no job notice is printed.
+    # Started from an event handler, the client stays in fish's process group, which the
+    # terminal hangs up when fish ends (`exit` typed ahead, a window closed): under nohup, the
+    # last command and what became of its suggestions still reach the server.
     if _aprender_socat_usable
-        printf '%s\n' $request | $_aprender_socat - UNIX-CONNECT:$_aprender_shell_socket \
-            >/dev/null 2>&1 &
+        printf '%s\n' $request | $_aprender_nohup $_aprender_socat - \
+            UNIX-CONNECT:$_aprender_shell_socket >/dev/null 2>&1 &
     else
-        printf '%s\n' $request \
-            | $_aprender_shell_relay --once $_aprender_shell_socket $_aprender_shell_marker \
-            >/dev/null 2>&1 &
+        printf '%s\n' $request | $_aprender_nohup $_aprender_shell_relay --once \
+            $_aprender_shell_socket $_aprender_shell_marker >/dev/null 2>&1 &
     end
     disown 2>/dev/null
     set -g _aprender_prev $_aprender_prev[-1] "$cmd"

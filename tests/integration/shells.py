@@ -77,27 +77,23 @@ def tree(root: Path) -> dict[str, bytes | None]:
     return found
 
 
-def relays_of(home: Home) -> list[int]:
-    """The relays (and socat clients) talking to ``home``'s server now, whoever started them:
-    the processes running ``relay.py`` or ``socat`` with its socket on their command line."""
-    socket = str(home.data / "run" / "server.sock").encode()
+def relays_of(shell: int, argv: bytes) -> list[int]:
+    """The relays (and socat clients) the shell ``shell`` (command line ``argv``) started,
+    still running after it ended, and its forks not yet turned into one: the processes of its
+    session (a server leaves it) running ``relay.py`` or ``socat``, or still the shell's."""
     found = []
     for entry in os.listdir("/proc"):
         try:
-            argv = Path(f"/proc/{entry}/cmdline").read_bytes() if entry.isdigit() else b""
+            stat = Path(f"/proc/{entry}/stat").read_text() if entry.isdigit() else ""
+            command = Path(f"/proc/{entry}/cmdline").read_bytes() if stat else b""
         except OSError:
             continue  # ended meanwhile
-        if socket in argv and (b"relay.py" in argv or b"socat" in argv):
+        fields = stat.rsplit(")", 1)[-1].split()
+        if (len(fields) > 3 and fields[0] != "Z" and fields[3] == str(shell)
+                and int(entry) != shell
+                and (b"relay.py" in command or b"socat" in command or command == argv)):
             found.append(int(entry))
     return found
-
-
-def running(pid: int) -> bool:
-    """Whether ``pid`` runs (a zombie nobody reaped has ended)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 class Home:
@@ -308,6 +304,8 @@ class Session:
 
     def close(self) -> None:
         if self.child is not None and self.child.isalive():
+            shell = self.child.pid
+            argv = Path(f"/proc/{shell}/cmdline").read_bytes()
             self.child.sendline("exit")
             try:
                 self.child.expect(pexpect.EOF, timeout=10)
@@ -316,7 +314,7 @@ class Session:
             # What the shell handed its relays before it exited (its last command, what became
             # of its suggestions) has reached the server once they have ended.
             deadline = time.monotonic() + TIMEOUT
-            while relays := [pid for pid in relays_of(self.home) if running(pid)]:
+            while relays := relays_of(shell, argv):
                 assert time.monotonic() < deadline, f"relays {relays} still running"
                 time.sleep(0.02)
         if self.child is not None:
