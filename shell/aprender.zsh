@@ -161,6 +161,10 @@ _aprender-started() {
     _aprender_request
   elif [[ $_aprender_mode == autosuggest && -z $BUFFER ]]; then
     _aprender_request_empty
+  elif [[ $_aprender_mode == autosuggest && -z $POSTDISPLAY ]] &&
+      (( ${+widgets[autosuggest-fetch]} )); then
+    # What was typed while it started got no suggestion: ask zsh-autosuggestions again.
+    zle autosuggest-fetch
   fi
   return 0
 }
@@ -325,6 +329,8 @@ _aprender_line_init() {
     # An empty line shows the likely next command.
     _aprender_wanted && _aprender_request
   elif [[ $_aprender_mode == autosuggest ]]; then
+    # Its async worker starts no server: the shell does, before the first key needs one.
+    (( ${+APRENDER_SHELL_DISABLE} )) || _aprender_connect
     _aprender_request_empty
   fi
 }
