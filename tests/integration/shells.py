@@ -116,6 +116,9 @@ class Home:
             "APRENDER_SHELL_HOME": str(self.data),
             # A server a failed test leaves behind still goes away by itself.
             "APRENDER_SHELL_SERVER_IDLE": "120",
+            # bash's first key press starts the server; on a loaded machine that may take more
+            # than the 2 s bash waits for an answer, and a key given up on never fills the line.
+            "APRENDER_SHELL_BASH_TIMEOUT": str(TIMEOUT),
             "PYTHONPATH": str(REPO),
             "PYTHONDONTWRITEBYTECODE": "1",
         }
