@@ -53,8 +53,9 @@ set -g _aprender_socat
 if not set -q APRENDER_SHELL_NO_SOCAT; and not string match -qr '[:,!\\ ]' -- $_aprender_shell_socket
     set _aprender_socat (command -s socat)
 end
-# nohup, when installed: what a command's record is sent through must outlive fish (below).
-set -g _aprender_nohup (command -s nohup)
+# nohup: what a command's record is sent through must outlive fish (below); env where it is
+# missing, as fish runs no command whose name expands to nothing.
+set -g _aprender_nohup (command -s nohup; or command -s env)
 
 # Whether socat may talk to the socket: installed, and the socket and its folder are ours and
 # no link (as zsh's _aprender_trusted), so no other account listens there. Otherwise the relay,
