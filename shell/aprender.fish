@@ -205,12 +205,13 @@ function _aprender_postexec --on-event fish_postexec
     # In the background and disowned: the prompt never waits, and no job notice is printed.
     # Started from an event handler, the client stays in fish's process group, which the
     # terminal hangs up when fish ends (`exit` typed ahead, a window closed): under nohup, the
-    # last command and what became of its suggestions still reach the server.
+    # last command and what became of its suggestions still reach the server. The external
+    # printf writes them itself: what fish's own printf writes into the pipe is lost with fish.
     if _aprender_socat_usable
-        printf '%s\n' $request | $_aprender_nohup $_aprender_socat - \
+        command printf '%s\n' $request | $_aprender_nohup $_aprender_socat - \
             UNIX-CONNECT:$_aprender_shell_socket >/dev/null 2>&1 &
     else
-        printf '%s\n' $request | $_aprender_nohup $_aprender_shell_relay --once \
+        command printf '%s\n' $request | $_aprender_nohup $_aprender_shell_relay --once \
             $_aprender_shell_socket $_aprender_shell_marker >/dev/null 2>&1 &
     end
     disown 2>/dev/null
