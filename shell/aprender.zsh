@@ -7,7 +7,8 @@
 #
 # With zsh-autosuggestions loaded (before or after this file), aprender-shell becomes one of its
 # strategies, `aprender`, and draws nothing itself: its widgets, keys and settings stay as they
-# are. Without it, aprender-shell shows the suggestion with widgets of its own:
+# are (what they do with our suggestions is told to the server, as our own widgets tell it).
+# Without it, aprender-shell shows the suggestion with widgets of its own:
 #
 #   Right arrow, End        accept the whole suggestion (at the end of the line; else as usual)
 #   Alt-F, Ctrl-Right       accept the next word of it
