@@ -105,6 +105,10 @@ def run(presses: int, out: Callable[[str], None] = print) -> None:
         root = Path(folder)
         home = root / "home"
         home.mkdir()
+        # fish's first start in a new home runs its man-page completion generator in the
+        # background, still writing there when the folder is removed; a home that has its
+        # folder already is spared it.
+        (home / ".local" / "share" / "fish" / "generated_completions").mkdir(parents=True)
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home),
                "TERM": "xterm", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
                "APRENDER_SHELL_HOME": str(root / "data"), "APRENDER_SHELL_SERVER_IDLE": "300",

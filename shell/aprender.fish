@@ -53,6 +53,9 @@ set -g _aprender_socat
 if not set -q APRENDER_SHELL_NO_SOCAT; and not string match -qr '[:,!\\ ]' -- $_aprender_shell_socket
     set _aprender_socat (command -s socat)
 end
+# nohup: what a command's record is sent through must outlive fish (below); env where it is
+# missing, as fish runs no command whose name expands to nothing.
+set -g _aprender_nohup (command -s nohup; or command -s env)
 
 # Whether socat may talk to the socket: installed, and the socket and its folder are ours and
 # no link (as zsh's _aprender_trusted), so no other account listens there. Otherwise the relay,
@@ -200,13 +203,16 @@ function _aprender_postexec --on-event fish_postexec
     and set request (_aprender_line record-agent $agent fish "$where" "$code" "$cmd" $_aprender_prev)
     set -q feedback[1]; and set -a request (_aprender_line $feedback)
     # In the background and disowned: the prompt never waits, and no job notice is printed.
+    # Started from an event handler, the client stays in fish's process group, which the
+    # terminal hangs up when fish ends (`exit` typed ahead, a window closed): under nohup, the
+    # last command and what became of its suggestions still reach the server. The external
+    # printf writes them itself: what fish's own printf writes into the pipe is lost with fish.
     if _aprender_socat_usable
-        printf '%s\n' $request | $_aprender_socat - UNIX-CONNECT:$_aprender_shell_socket \
-            >/dev/null 2>&1 &
+        command printf '%s\n' $request | $_aprender_nohup $_aprender_socat - \
+            UNIX-CONNECT:$_aprender_shell_socket >/dev/null 2>&1 &
     else
-        printf '%s\n' $request \
-            | $_aprender_shell_relay --once $_aprender_shell_socket $_aprender_shell_marker \
-            >/dev/null 2>&1 &
+        command printf '%s\n' $request | $_aprender_nohup $_aprender_shell_relay --once \
+            $_aprender_shell_socket $_aprender_shell_marker >/dev/null 2>&1 &
     end
     disown 2>/dev/null
     set -g _aprender_prev $_aprender_prev[-1] "$cmd"

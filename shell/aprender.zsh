@@ -7,7 +7,8 @@
 #
 # With zsh-autosuggestions loaded (before or after this file), aprender-shell becomes one of its
 # strategies, `aprender`, and draws nothing itself: its widgets, keys and settings stay as they
-# are. Without it, aprender-shell shows the suggestion with widgets of its own:
+# are (what they do with our suggestions is told to the server, as our own widgets tell it).
+# Without it, aprender-shell shows the suggestion with widgets of its own:
 #
 #   Right arrow, End        accept the whole suggestion (at the end of the line; else as usual)
 #   Alt-F, Ctrl-Right       accept the next word of it
@@ -66,6 +67,11 @@ typeset -gi _aprender_show=1      # whether the last answer read may be shown un
 typeset -ga _aprender_fb_shown=()
 typeset -gi _aprender_fb_count=0 _aprender_fb_saved=0
 typeset -g _aprender_fb_taken=''
+# Strategy mode: the suggestions our strategy gave on this line (escaped as line-form fields),
+# so that one zsh-autosuggestions shows from another strategy is never told as ours. Its async
+# worker, a fork of this shell, tells them back through a socket pair: it writes to the tell end.
+typeset -ga _aprender_ours=()
+typeset -g _aprender_told_fd=${_aprender_told_fd-} _aprender_tell_fd=${_aprender_tell_fd-}
 
 # Where the server listens is aprender-shell's to say (init fills it in); a copy of this file
 # sourced as it was shipped knows no server, and stays out of the way.
@@ -159,8 +165,16 @@ _aprender-started() {
   exec {fd}<&-
   if [[ $_aprender_mode == own && -z $POSTDISPLAY ]] && _aprender_wanted; then
     _aprender_request
-  elif [[ $_aprender_mode == autosuggest && -z $BUFFER ]]; then
-    _aprender_request_empty
+  elif [[ $_aprender_mode == autosuggest ]]; then
+    # The server made its folder: the channel our strategy's async workers tell through.
+    _aprender_open_told
+    if [[ -z $BUFFER ]]; then
+      _aprender_request_empty
+    elif (( ${+widgets[autosuggest-fetch]} )); then
+      # What was typed while it started got no suggestion, or one from a worker forked before
+      # the channel was open (not told as ours): ask zsh-autosuggestions again.
+      zle autosuggest-fetch
+    fi
   fi
   return 0
 }
@@ -314,7 +328,7 @@ _aprender_pre_redraw() {
 
 _aprender_line_init() {
   # A line cancelled (Ctrl-C) ends without line-finish: what it showed is told now, none run.
-  [[ $_aprender_mode == own ]] && (( _aprender_fb_count )) && _aprender_feedback ''
+  (( _aprender_fb_count )) && _aprender_feedback ''
   _aprender_seen=''
   _aprender_full=''
   _aprender_hl=''
@@ -325,6 +339,12 @@ _aprender_line_init() {
     # An empty line shows the likely next command.
     _aprender_wanted && _aprender_request
   elif [[ $_aprender_mode == autosuggest ]]; then
+    # Workers of the last line may still write; what they gave is not this line's.
+    [[ -n $_aprender_told_fd ]] || _aprender_open_told
+    _aprender_read_told
+    _aprender_ours=()
+    # Its async worker starts no server: the shell does, before the first key needs one.
+    (( ${+APRENDER_SHELL_DISABLE} )) || _aprender_connect
     _aprender_request_empty
   fi
 }
@@ -489,6 +509,9 @@ _aprender_use_autosuggest() {
   add-zle-hook-widget -d line-pre-redraw _aprender_pre_redraw
   add-zle-hook-widget -d line-finish _aprender_line_finish
   add-zle-hook-widget line-pre-redraw _aprender_emptied
+  add-zle-hook-widget line-finish _aprender_as_line_finish
+  _aprender_watch_autosuggest
+  _aprender_open_told
   local -a chosen=(${=ZSH_AUTOSUGGEST_STRATEGY})
   # Its own default is (history); a list that names us is the user's choice and stays.
   if (( ! ${chosen[(Ie)aprender]} )); then
@@ -507,7 +530,17 @@ _zsh_autosuggest_strategy_aprender() {
   (( ${+APRENDER_SHELL_DISABLE} )) && return 0
   [[ $1 != *$'\n'* ]] || return 0
   [[ $1 != [[:space:]]* || ${APRENDER_SHELL_RECORD_SPACE:-0} == 1 ]] || return 0
-  _aprender_ask "$1" && suggestion=$REPLY
+  _aprender_ask "$1" || return 0
+  suggestion=$REPLY
+  # Noted as ours, for the feedback on this line (the worker tells the shell it forked from).
+  _aprender_field "$suggestion"
+  if (( ! ZSH_SUBSHELL )); then
+    _aprender_ours+=("$REPLY")
+  elif [[ -n $_aprender_tell_fd ]]; then
+    setopt local_options local_traps
+    trap '' PIPE
+    print -r -u $_aprender_tell_fd -- "$REPLY" 2>/dev/null
+  fi
   return 0
 }
 
@@ -570,13 +603,132 @@ _aprender_show_empty() {
   _zsh_autosuggest_highlight_reset
   POSTDISPLAY=$1
   _zsh_autosuggest_highlight_apply
+  _aprender_field "$1"
+  _aprender_ours+=("$REPLY")
+  _aprender_shown "$1"
   zle -R
+}
+
+# Strategy mode: the channel the async workers tell our suggestions through, a connected pair
+# of sockets made in our private runtime folder (zsh opens no pipe by itself) and unlinked at
+# once. Made when the folder exists (the server's first start makes it); else next line.
+_aprender_open_told() {
+  [[ -z $_aprender_told_fd && -d ${_aprender_shell_socket:h} ]] || return 0
+  _aprender_trusted $_aprender_shell_socket || return 0
+  zmodload zsh/net/socket 2>/dev/null && zmodload -F zsh/files b:zf_rm 2>/dev/null || return 0
+  local where=${_aprender_shell_socket:h}/told.$$ listening
+  zf_rm -f -- $where 2>/dev/null
+  zsocket -l $where 2>/dev/null || return 0
+  listening=$REPLY
+  if zsocket $where 2>/dev/null; then
+    _aprender_tell_fd=$REPLY
+    if zsocket -a $listening 2>/dev/null; then
+      _aprender_told_fd=$REPLY
+    else
+      exec {_aprender_tell_fd}>&-
+      _aprender_tell_fd=''
+    fi
+  fi
+  exec {listening}>&-
+  zf_rm -f -- $where 2>/dev/null
+  return 0
+}
+
+# Strategy mode: take in what the workers told since the last look (never waiting).
+_aprender_read_told() {
+  [[ -n $_aprender_told_fd ]] || return 0
+  local line
+  while read -t 0 -r -u $_aprender_told_fd line; do
+    _aprender_ours+=("$line")
+  done
+  (( $#_aprender_ours > 64 )) && _aprender_ours=("${(@)_aprender_ours[-64,-1]}")
+  return 0
+}
+
+# Strategy mode: zsh-autosuggestions now shows $1 (the whole command); counted if it is ours.
+_aprender_shown() {
+  _aprender_full=''
+  [[ -n $POSTDISPLAY ]] || return 0
+  _aprender_read_told
+  _aprender_field "$1"
+  (( ${_aprender_ours[(Ie)$REPLY]} )) || return 0
+  _aprender_full=$1
+  if (( ! ${_aprender_fb_shown[(Ie)$1]} )); then
+    (( ++_aprender_fb_count ))
+    (( $#_aprender_fb_shown < 16 )) && _aprender_fb_shown+=("$1")
+  fi
+}
+
+# Strategy mode: wrap zsh-autosuggestions' own functions that show and take a suggestion, so
+# that what became of ours is told as our widgets tell it. Again if it was loaded again.
+_aprender_watch_autosuggest() {
+  local name
+  for name in suggest accept partial_accept execute; do
+    (( ${+functions[_zsh_autosuggest_$name]} )) || continue
+    [[ $functions[_zsh_autosuggest_$name] == *_aprender_as_$name* ]] && continue
+    functions[_aprender_zas_$name]=$functions[_zsh_autosuggest_$name]
+    functions[_zsh_autosuggest_$name]="_aprender_as_$name \"\$@\""
+  done
+}
+
+_aprender_as_suggest() {
+  _aprender_zas_suggest "$@"
+  local -i ret=$?
+  _aprender_shown "$BUFFER$POSTDISPLAY"
+  return ret
+}
+
+# The whole suggestion taken (Right, End at the end of the line).
+_aprender_as_accept() {
+  local before=$BUFFER ghost=$POSTDISPLAY
+  _aprender_zas_accept "$@"
+  local -i ret=$?
+  if [[ -n $ghost && -n $_aprender_full && $BUFFER == "$before$ghost" &&
+        $_aprender_full == "$before$ghost" ]]; then
+    _aprender_fb_taken=$_aprender_full
+    (( _aprender_fb_saved += $#ghost ))
+  fi
+  return ret
+}
+
+# A word of it taken (Alt-F, Ctrl-Right).
+_aprender_as_partial_accept() {
+  local before=$BUFFER ghost=$POSTDISPLAY
+  _aprender_zas_partial_accept "$@"
+  local -i ret=$?
+  if [[ -n $_aprender_full && $_aprender_full == "$before$ghost" &&
+        $#BUFFER -gt $#before && $_aprender_full == "$BUFFER"* ]]; then
+    _aprender_fb_taken=$_aprender_full
+    (( _aprender_fb_saved += $#BUFFER - $#before ))
+  fi
+  return ret
+}
+
+# Taken and run (autosuggest-execute, aprender-shell-execute): told before the line runs.
+_aprender_as_execute() {
+  if [[ -n $POSTDISPLAY && -n $_aprender_full && $_aprender_full == "$BUFFER$POSTDISPLAY" ]]; then
+    _aprender_fb_taken=$_aprender_full
+    (( _aprender_fb_saved += $#POSTDISPLAY ))
+  fi
+  _aprender_zas_execute "$@"
+}
+
+# Strategy mode, line-finish hook: what became of our suggestions on the line run.
+_aprender_as_line_finish() {
+  [[ $_aprender_mode == autosuggest ]] || return 0
+  (( _aprender_fb_count )) && _aprender_feedback "$BUFFER"
+  _aprender_fb_count=0
+  _aprender_full=''
 }
 
 # Pick the mode: zsh-autosuggestions' strategy when it is loaded (whenever it was), else ours.
 _aprender_choose_mode() {
   if (( ${+functions[_zsh_autosuggest_start]} )); then
-    [[ $_aprender_mode == autosuggest ]] || _aprender_use_autosuggest
+    if [[ $_aprender_mode == autosuggest ]]; then
+      _aprender_watch_autosuggest
+    else
+      _aprender_use_autosuggest
+    fi
   elif [[ -z $_aprender_mode ]]; then
     _aprender_use_own
   fi

@@ -222,10 +222,13 @@ def serve(
     its newline too); returns how many answers were errors.
 
     When no server can be had, ``fallback`` answers the line if given; otherwise the answer is
-    an error, or nothing at all once the integration is uninstalled.
+    an error, or nothing at all once the integration is uninstalled. Once nobody reads
+    ``stdout`` (the shell exited), the lines it wrote before going are still sent, unanswered:
+    the last command run and what became of its suggestions.
     """
     pending = b""
     errors = 0
+    reader_gone = False
     while True:
         try:
             chunk = os.read(stdin, 65536)
@@ -245,7 +248,12 @@ def serve(
                     return errors  # uninstalled: the shell sees the relay gone, stays quiet
                 answer = NO_SERVER
             errors += answer.startswith((b"error\t", b'{"error"'))
-            _write_all(stdout, answer + b"\n")
+            if reader_gone:
+                continue
+            try:
+                _write_all(stdout, answer + b"\n")
+            except BrokenPipeError:
+                reader_gone = True
         if not chunk:
             return errors
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -175,6 +176,34 @@ def test_server_connect_reconnects_after_its_connection_timed_out(
         assert relay.wait(timeout=WAIT) == 0
         assert relay.stderr is not None and relay.stderr.read() == b""
     assert server.process.poll() is None, server.log()
+
+
+def test_the_relay_sends_what_bash_wrote_before_it_exited(
+    tmp_path: Path, model: Path, run_server: Start
+) -> None:
+    """bash writes the last command and what became of its suggestions to its relay, then may
+    exit at once (a typed `exit`): the relay finds nobody to read its first answer, and the
+    lines after it must reach the server all the same."""
+    from aprender_shell.integration.base import relay_command
+    from aprender_shell.model.learned.feedback import Feedback
+
+    server = run_server(model)
+    marker = tmp_path / "installed"
+    marker.write_text("")
+    written = (b"record\tbash\t/src\t0\tgit push\n"
+               b"feedback\tbash\t1\t0\t0\t\tgit status\n")
+    answers_read, answers_written = os.pipe()
+    os.close(answers_read)  # the shell is gone: nobody reads what the relay answers
+    try:
+        relay = subprocess.Popen([*relay_command(), str(socket_path()), str(marker)],
+                                 stdin=subprocess.PIPE, stdout=answers_written,
+                                 stderr=subprocess.PIPE)
+    finally:
+        os.close(answers_written)
+    _, error = relay.communicate(written, timeout=WAIT)
+    assert relay.returncode == 0 and error == b""
+    assert server.terminate() == 0, server.log()
+    assert Feedback.load(model).commands.get("git status") == [0, 1]
 
 
 def _status() -> dict[str, object]:

@@ -77,6 +77,25 @@ def tree(root: Path) -> dict[str, bytes | None]:
     return found
 
 
+def relays_of(shell: int, argv: bytes) -> list[int]:
+    """The relays (and socat clients) the shell ``shell`` (command line ``argv``) started,
+    still running after it ended, and its forks not yet turned into one: the processes of its
+    session (a server leaves it) running ``relay.py`` or ``socat``, or still the shell's."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text() if entry.isdigit() else ""
+            command = Path(f"/proc/{entry}/cmdline").read_bytes() if stat else b""
+        except OSError:
+            continue  # ended meanwhile
+        fields = stat.rsplit(")", 1)[-1].split()
+        if (len(fields) > 3 and fields[0] != "Z" and fields[3] == str(shell)
+                and int(entry) != shell
+                and (b"relay.py" in command or b"socat" in command or command == argv)):
+            found.append(int(entry))
+    return found
+
+
 class Home:
     """A private home: environment, history, model and server of one test."""
 
@@ -97,6 +116,9 @@ class Home:
             "APRENDER_SHELL_HOME": str(self.data),
             # A server a failed test leaves behind still goes away by itself.
             "APRENDER_SHELL_SERVER_IDLE": "120",
+            # bash's first key press starts the server; on a loaded machine that may take more
+            # than the 2 s bash waits for an answer, and a key given up on never fills the line.
+            "APRENDER_SHELL_BASH_TIMEOUT": str(TIMEOUT),
             "PYTHONPATH": str(REPO),
             "PYTHONDONTWRITEBYTECODE": "1",
         }
@@ -285,11 +307,19 @@ class Session:
 
     def close(self) -> None:
         if self.child is not None and self.child.isalive():
+            shell = self.child.pid
+            argv = Path(f"/proc/{shell}/cmdline").read_bytes()
             self.child.sendline("exit")
             try:
                 self.child.expect(pexpect.EOF, timeout=10)
             except pexpect.TIMEOUT:
                 self.child.terminate(force=True)
+            # What the shell handed its relays before it exited (its last command, what became
+            # of its suggestions) has reached the server once they have ended.
+            deadline = time.monotonic() + TIMEOUT
+            while relays := relays_of(shell, argv):
+                assert time.monotonic() < deadline, f"relays {relays} still running"
+                time.sleep(0.02)
         if self.child is not None:
             self.seen += str(self.child.before or "")
 

@@ -13,6 +13,7 @@ from aprender_shell.model.learned.feedback import Feedback
 from tests.integration.shells import (
     BashSession,
     FakeServer,
+    FishRelaySession,
     FishSession,
     Home,
     Session,
@@ -130,6 +131,24 @@ def test_a_filled_line_typed_over_counts_as_ignored(tmp_path: Path, kind: type[S
         shell.show_suggestion("git c", "git commit -m fix")
         shell.send("\x15")  # Ctrl-U: the filled-in line goes, another is typed and run
         shell.run("git push")
+        shell.close()
+        shell.assert_quiet()
+    assert counts(home)["git commit -m fix"] == [0, 1]
+    sums = today_sums(home)
+    assert sums["shown"] == 1 and sums["accepted"] == 0 and sums["right"] == 0
+
+
+@pytest.mark.parametrize(
+    "kind", [*FILL_SHELLS, FishRelaySession], ids=["bash", "fish", "fish-relay"]
+)
+def test_the_line_run_just_before_exit_is_told(tmp_path: Path, kind: type[Session]) -> None:
+    """Typed ahead: the shell runs the line, hands it and its feedback to a relay (fish: to
+    socat, or a relay, in the background) and exits at once; they still reach the server."""
+    home = Home(tmp_path)
+    home.train()
+    with session(kind, home) as shell:
+        shell.show_suggestion("git c", "git commit -m fix")
+        shell.send("\x15git push\rexit\r")
         shell.close()
         shell.assert_quiet()
     assert counts(home)["git commit -m fix"] == [0, 1]

@@ -379,6 +379,21 @@ class TestNextToZshAutosuggestions:
             self.check_quiet(shell)
 
 
+    def test_with_the_empty_line_off_the_first_line_gets_suggestions(
+        self, tmp_path: Path
+    ) -> None:
+        # No server runs yet, nothing is asked for the empty line, and its async worker starts
+        # no server: the shell starts it, and asks again for what was typed while it started.
+        home = Home(tmp_path)
+        home.train()
+        home.env["APRENDER_SHELL_EMPTY_LINE"] = "0"
+        with session(self.kind, home) as shell:
+            assert isinstance(shell, ZshSession)
+            shell.send(TYPED)
+            wait_for_ghost(shell, GHOST)
+            self.check_quiet(shell)
+
+
 class TestLoadedBeforeZshAutosuggestions(TestNextToZshAutosuggestions):
     kind = ZshAutosuggestLaterSession
 
