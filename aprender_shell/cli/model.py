@@ -95,7 +95,7 @@ def train(
                 source="sample" if sample else "history",
             ),
             trained_marks=marks,
-            trained=entries,
+            trained=held,
         )
     _print_training(report, sources)
     from aprender_shell.cli.sync import sync_after
