@@ -20,6 +20,7 @@
 #   APRENDER_SHELL_FISH_KEY   the key, as `bind` takes it (default: \e\; = Alt-;), read when
 #                             this file is loaded
 #   APRENDER_SHELL_NO_SOCAT   set to use the relay even where socat is installed
+#   APRENDER_SHELL_FISH_TIMEOUT seconds a key waits for the server it starts (default: 2)
 #   APRENDER_SHELL_EMPTY_LINE set to 0 for the key to fill nothing on an empty line (a key
 #                             pressed there is asked for, so it fills whatever comes)
 #   APRENDER_SHELL_AGENT_VARS the environment variables that mean a coding agent or a script
@@ -94,6 +95,9 @@ function _aprender_ask
         and printf '%s\n' $answer[1]
         and return 0
     end
+    # The relay reads the wait from its environment: set with or without -x, it reaches it.
+    set -q APRENDER_SHELL_FISH_TIMEOUT[1]
+    and set -lx APRENDER_SHELL_FISH_TIMEOUT $APRENDER_SHELL_FISH_TIMEOUT
     printf '%s\n' $request \
         | $_aprender_shell_relay --once $_aprender_shell_socket $_aprender_shell_marker 2>/dev/null
 end

@@ -322,7 +322,13 @@ _aprender_pre_redraw() {
   else
     [[ -n $POSTDISPLAY || -n $_aprender_full || -n $_aprender_hl ]] && _aprender_clear
   fi
-  (( PENDING )) && return 0  # more keys already typed (a paste, fast typing): ask after them
+  if (( PENDING )); then
+    # More keys already typed (a paste, fast typing): ask after them. Not yet asked, so the
+    # line is not marked seen: if those keys edit nothing (a cursor or a widget key), the next
+    # redraw asks for it, where before it never was.
+    _aprender_seen=$before
+    return 0
+  fi
   _aprender_request
 }
 

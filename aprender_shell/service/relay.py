@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from typing import Callable
 
 START_WAIT = 5.0  # seconds a relay waits for a server it started
-ONCE_START_WAIT = 2.0
+ONCE_START_WAIT = 2.0  # fish's (--once) wait: APRENDER_SHELL_FISH_TIMEOUT, as bash's read -t
 START_EVERY = 10.0  # seconds between two attempts to start a server
 ANSWER_TIMEOUT = 5.0
 MAX_ANSWER = 1 << 20
@@ -56,6 +56,8 @@ class Relay:
         self.buffer = b""
         self.last_start = -START_EVERY
         self.children: list[int] = []
+        self.start_wait = ONCE_START_WAIT if once else START_WAIT
+        self.answer_timeout = ANSWER_TIMEOUT
 
     def folder_ours(self) -> bool:
         """Whether the socket's folder is ours, as ``aprender_shell.paths`` requires (this
@@ -73,7 +75,7 @@ class Relay:
         if not self.folder_ours():
             return False
         sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
-        sock.settimeout(ANSWER_TIMEOUT)
+        sock.settimeout(self.answer_timeout)
         try:
             sock.connect(self.socket_path)
             peer = getattr(_socket, "SO_PEERCRED", None)
@@ -119,7 +121,7 @@ class Relay:
         finally:
             os.close(devnull)
         self.children.append(pid)
-        deadline = now + (ONCE_START_WAIT if self.once else START_WAIT)
+        deadline = now + self.start_wait
         while time.monotonic() < deadline:
             self.reap()
             if self.connect():
@@ -275,6 +277,23 @@ def main(argv: list[str]) -> int:
         sys.stderr.write("usage: relay.py [--stamp STAMP] [--once] SOCKET MARKER\n")
         return 2
     relay = Relay(args[0], args[1], once, stamp)
+    if once:
+        # fish's first key starts the server; on a loaded machine that can take longer than
+        # the default wait, after which the key fills nothing (bash's is its read -t).
+        setting = os.environ.get("APRENDER_SHELL_FISH_TIMEOUT", "")
+        if setting:
+            try:
+                wait = float(setting)
+                if not 0 < wait < float("inf"):
+                    raise ValueError(setting)
+            except ValueError:
+                sys.stderr.write(
+                    f"APRENDER_SHELL_FISH_TIMEOUT is {setting!r}: set it to a number of"
+                    " seconds above 0, or unset it for the default of 2\n"
+                )
+                return 2
+            relay.start_wait = wait
+            relay.answer_timeout = max(ANSWER_TIMEOUT, wait)
     try:
         serve(relay, sys.stdin.fileno(), sys.stdout.fileno())
     except (BrokenPipeError, KeyboardInterrupt):

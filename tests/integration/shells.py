@@ -119,6 +119,8 @@ class Home:
             # bash's first key press starts the server; on a loaded machine that may take more
             # than the 2 s bash waits for an answer, and a key given up on never fills the line.
             "APRENDER_SHELL_BASH_TIMEOUT": str(TIMEOUT),
+            # fish's one-shot relay likewise waits 2 s for the server its first key starts.
+            "APRENDER_SHELL_FISH_TIMEOUT": str(TIMEOUT),
             "PYTHONPATH": str(REPO),
             "PYTHONDONTWRITEBYTECODE": "1",
         }

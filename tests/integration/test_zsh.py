@@ -157,6 +157,15 @@ class TestGhostTextStaysOnTheGhost:
         shell.close()
         shell.assert_quiet()
 
+    def test_a_line_typed_ahead_of_a_key_that_edits_nothing_is_still_asked_for(
+        self, shell: ZshSession
+    ) -> None:
+        # The letters and a key that changes nothing (here the probe) arrive together, as
+        # keys do on a loaded machine: the last letter is handled with that key pending, and
+        # its line must still be asked for once the keys are through.
+        shell.send("git ch\x18h")
+        wait_for_ghost(shell, "eckout main")
+
     def test_deleting_and_retyping_leaves_one_highlight(self, shell: ZshSession) -> None:
         # Each answer moves the ghost; backspace and retype shift what zsh keeps.
         shell.type_slowly("git ch")

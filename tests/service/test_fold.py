@@ -18,7 +18,7 @@ import pytest
 from aprender_shell.model.learned.journal import journal_path
 from aprender_shell.model.learned.newest import FOLD_CEILING, FOLD_RECORDS, fold_bound
 from aprender_shell.model.query.predictor import Predictor
-from aprender_shell.model.training.fold import KILL_AT_ENV, STEPS
+from aprender_shell.model.training.fold import KILL_AT_ENV, PAUSE_AT_ENV, STEPS
 from aprender_shell.service.orphan import CHECK_INTERVAL
 from tests.service.conftest import WAIT, ServerProcess, aprender, texts, train, wait_for
 from tests.service.test_durability import kept, recording
@@ -68,20 +68,36 @@ def test_the_server_folds_past_the_bound_while_clients_record(model: Path, run_s
 
 @pytest.mark.parametrize("at", STEPS)
 def test_kill_9_at_every_step_of_a_fold_loses_nothing(
-    model: Path, run_server, monkeypatch: pytest.MonkeyPatch, at: str
+    model: Path, run_server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, at: str
 ) -> None:
     before = kept(model)
     commands = [f"ssh host{n} uptime" for n in range(FOLD_RECORDS + 10)]
     write_journal(model, commands)
     monkeypatch.setenv(KILL_AT_ENV, at)
+    # The server starts a fold at once (its journal is past the bound). One that dies past
+    # "staged" (under the journal's lock) holds there first, its model retrained, while a
+    # client records: records appended after the fold read the journal, which the mark and
+    # the cut must keep; a client records again after it died. Recording only then (before:
+    # as fast as the server answered, for as long as the niced fold took to die) keeps the
+    # journal the next fold must fold to a few hundred records; under load it had grown to
+    # tens of thousands, and that fold outran its minute.
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    holds = STEPS.index(at) > STEPS.index("staged")
+    if holds:
+        monkeypatch.setenv(PAUSE_AT_ENV, f"staged:{hook}")
     server = run_server(model)
-    # The server starts a fold at once (its journal is past the bound), which dies at ``at``,
-    # while a client records: before it, while it retrains, and after it died.
-    with recording(server, "make target") as acknowledged:
-        wait_for(lambda: f"fold ended with status {-signal.SIGKILL}" in server.log(),
-                 what=f"the fold to die at {at}")
-        count = len(acknowledged)
-        wait_for(lambda: len(acknowledged) > count + 20, what="records after the kill")
+    during: list[str] = []
+    if holds:
+        wait_for((hook / "paused").exists, what="the fold to stage its model")
+        with recording(server, "make target") as during:
+            wait_for(lambda: len(during) > 20, what="records while the fold is staged")
+        (hook / "resume").touch()
+    wait_for(lambda: f"fold ended with status {-signal.SIGKILL}" in server.log(),
+             what=f"the fold to die at {at}")
+    with recording(server, "make later") as after:
+        wait_for(lambda: len(after) > 20, what="records after the kill")
+    acknowledged = during + after
     assert server.request({"status": True})["status"]["folds"] == 0
     newest = acknowledged[-1]
     assert newest in texts(server.request({"prefix": newest}))
@@ -91,6 +107,7 @@ def test_kill_9_at_every_step_of_a_fold_loses_nothing(
     assert sorted(kept(model)) == expected, at  # nothing lost, nothing twice
     # The next fold (no hook now) starts from what the killed one left.
     monkeypatch.delenv(KILL_AT_ENV)
+    monkeypatch.delenv(PAUSE_AT_ENV, raising=False)
     assert subprocess.run([sys.executable, "-m", "aprender_shell.model.training.fold", str(model)],
                           capture_output=True, timeout=WAIT).returncode == 0
     assert sorted(kept(model)) == expected
