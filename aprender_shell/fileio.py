@@ -92,6 +92,14 @@ class DiskFullError(AprenderError, OSError):
         return self.message
 
 
+def full_disk(error: OSError, target: str | os.PathLike[str]) -> OSError:
+    """``error`` as the one line a user reads (``DiskFullError``) when it is a full disk or
+    quota met writing ``target`` or a temporary file of it; any other error as it is."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DiskFullError(target, error.errno)
+    return error
+
+
 class FileTooLargeError(AprenderError):
     """A file is larger than the caller is willing to read whole."""
 
@@ -167,9 +175,7 @@ def atomic_writer(
         with _writing(target, mode, durable) as handle:
             yield handle
     except OSError as error:
-        if error.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise DiskFullError(target, error.errno) from None
-        raise
+        raise full_disk(error, target) from None
 
 
 @lazy_contextmanager

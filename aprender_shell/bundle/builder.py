@@ -21,7 +21,7 @@ from aprender_shell.bundle.format import (
     validate_name,
 )
 from aprender_shell.errors import BundleError, EntryTooLargeError
-from aprender_shell.fileio import NotRegularFileError, open_regular, temp_path
+from aprender_shell.fileio import NotRegularFileError, full_disk, open_regular, temp_path
 
 
 @dataclass(frozen=True)
@@ -175,8 +175,11 @@ class _Spill:
         if config.max_memory is not None and len(data) > config.max_memory:
             raise _too_large(name, len(data), config.max_memory)
         packed, method = store(data, config.method, config.level)
-        handle = self._handle or self._open()
-        handle.write(packed)
+        try:
+            handle = self._handle or self._open()
+            handle.write(packed)
+        except OSError as error:  # a full disk reads as atomic_writer's does: one line
+            raise full_disk(error, self._target) from None
         self.names[name] = None
         self.records.append((name, len(packed), checksum(packed), method, len(data)))
         self.raw_total += len(data)
@@ -200,7 +203,10 @@ class _Spill:
         head, entries = layout(self.records)
         source = self._handle
         if source is not None:
-            source.flush()
+            try:
+                source.flush()
+            except OSError as error:
+                raise full_disk(error, self._target) from None
             source.seek(0)
         with atomic_writer(path, 0o600) as handle:
             handle.write(head)

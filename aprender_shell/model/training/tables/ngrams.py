@@ -20,7 +20,7 @@ from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
 
-from aprender_shell.fileio import temp_path
+from aprender_shell.fileio import full_disk, temp_path
 from aprender_shell.history.tokens import tokenize
 from aprender_shell.model import scoring
 from aprender_shell.model.store.layout import END, SEP, START
@@ -99,11 +99,17 @@ def _in_memory(
 def _write_run(continuations: dict[str, dict[str, int]], number: int, beside: Path) -> Path:
     path = temp_path(beside, f"ngrams{number}")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW
-    with open(os.open(path, flags, 0o600), "wb") as handle:
-        for context in sorted(continuations):
-            table = continuations[context]
-            # marshal: plain strings and integers, a tenth of JSON's cost to write and read.
-            marshal.dump((context, tuple(table), tuple(table.values())), handle)
+    fd = os.open(path, flags, 0o600)
+    try:
+        with open(fd, "wb") as handle:
+            for context in sorted(continuations):
+                table = continuations[context]
+                # marshal: plain strings and integers, a tenth of JSON's cost to write and read.
+                marshal.dump((context, tuple(table), tuple(table.values())), handle)
+    except OSError as error:  # a full disk reads as atomic_writer's does: one line
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        raise full_disk(error, beside) from None
     return path
 
 
