@@ -1,4 +1,4 @@
-"""The server's background children (a fold, a sync): stopped the one way both need."""
+"""The server's background children (a fold, a sync): reaped and stopped the one way both need."""
 
 from __future__ import annotations
 
@@ -14,3 +14,14 @@ def stop(child: subprocess.Popen[str]) -> None:
     if child.poll() is None:
         child.kill()
         child.wait()
+
+
+def finished(child: subprocess.Popen[str]) -> str | None:
+    """What ``child`` printed, stripped, once it has exited (its pipe closed); None while it
+    runs."""
+    if child.poll() is None:
+        return None
+    output = (child.stdout.read() if child.stdout else "").strip()
+    if child.stdout:
+        child.stdout.close()
+    return output

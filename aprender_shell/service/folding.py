@@ -87,12 +87,14 @@ class Folder:
 
     def _reap(self) -> None:
         child = self._child
-        if child is None or child.poll() is None:
+        if child is None:
+            return
+        from aprender_shell.children import finished
+
+        output = finished(child)
+        if output is None:
             return
         self._child = None
-        output = (child.stdout.read() if child.stdout else "").strip()
-        if child.stdout:
-            child.stdout.close()
         if child.returncode == 0:
             self._log(output or "folded")
             if output.startswith("folded 0 "):

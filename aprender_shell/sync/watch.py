@@ -97,12 +97,14 @@ class SyncWatch:
 
     def _reap(self) -> None:
         child = self._child
-        if child is None or child.poll() is None:
+        if child is None:
+            return
+        from aprender_shell.children import finished
+
+        output = finished(child)
+        if output is None:
             return
         self._child = None
-        output = (child.stdout.read() if child.stdout else "").strip()
-        if child.stdout:
-            child.stdout.close()
         self.syncs += 1
         if output and not output.startswith("synced: published 0, learned 0,"):
             self._log(output)
