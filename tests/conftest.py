@@ -6,6 +6,7 @@ history or writes a model into the real data folder.
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,3 +22,14 @@ def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     for name in ("HISTFILE", "XDG_RUNTIME_DIR", "XDG_DATA_HOME", "ZDOTDIR"):
         monkeypatch.delenv(name, raising=False)
     yield home
+
+
+@pytest.fixture
+def victim() -> Iterator[subprocess.Popen[bytes]]:
+    """One of the user's own processes, which nothing of ours may signal."""
+    process = subprocess.Popen(["sleep", "600"])
+    try:
+        yield process
+    finally:
+        process.kill()
+        process.wait()

@@ -228,17 +228,6 @@ def squat(user: pwd.struct_passwd, folder: Path, pid: int) -> int:
 
 
 @pytest.fixture
-def victim() -> Iterator[subprocess.Popen[bytes]]:
-    """One of the user's own processes, which nothing of ours may signal."""
-    process = subprocess.Popen(["sleep", "600"])
-    try:
-        yield process
-    finally:
-        process.kill()
-        process.wait()
-
-
-@pytest.fixture
 def squatted_runtime(
     stranger: pwd.struct_passwd, victim: subprocess.Popen[bytes]
 ) -> Iterator[tuple[dict[str, str], Path]]:

@@ -34,16 +34,6 @@ HOLD_LOCK = (
 
 
 @pytest.fixture
-def victim() -> Iterator[subprocess.Popen[bytes]]:
-    process = subprocess.Popen(["sleep", "600"])
-    try:
-        yield process
-    finally:
-        process.kill()
-        process.wait()
-
-
-@pytest.fixture
 def lock_held() -> Iterator[None]:
     ensure_private_dir(runtime_dir())
     holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(lock_path())],
